@@ -1,0 +1,55 @@
+"""Which Lambda function serves which HTTP path — the one table both the CDK API and the local
+gateway are built from, so local mode and AWS route identically.
+
+Paths use API Gateway syntax (`{name}` one segment, `{proxy+}` the rest). Every path is bound with
+method `ANY` so the function itself answers 405 for an undeclared method (API Gateway would answer 404).
+`auth` says who API Gateway lets through: `public` (no authorizer), `ingest` (no API Gateway authorizer:
+the handler checks the hashed ingest key, so keys minted at run time work without redeploying), `user`
+(Cognito JWT authorizer in AWS; in local mode the handler checks the admin/viewer token).
+
+Standard library only: imported by infra/ and by the local gateway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FunctionName = Literal["metrics", "health", "alerts", "notify"]
+RouteAuth = Literal["public", "ingest", "user"]
+
+
+@dataclass(frozen=True)
+class RouteBinding:
+    path: str
+    function: FunctionName
+    auth: RouteAuth
+
+
+ROUTE_TABLE: tuple[RouteBinding, ...] = (
+    RouteBinding("/health", "health", "public"),
+    RouteBinding("/openapi.json", "metrics", "public"),
+    RouteBinding("/v1/{proxy+}", "metrics", "ingest"),
+    RouteBinding("/api/alerts", "alerts", "user"),
+    RouteBinding("/api/alerts/{proxy+}", "alerts", "user"),
+    RouteBinding("/api/channels", "alerts", "user"),
+    RouteBinding("/api/channels/{proxy+}", "alerts", "user"),
+    RouteBinding("/api/notifications", "alerts", "user"),
+    RouteBinding("/api/notifications/{proxy+}", "alerts", "user"),
+    RouteBinding("/api/{proxy+}", "metrics", "user"),
+)
+
+
+def match_function(path: str) -> RouteBinding | None:
+    """The binding API Gateway would pick: exact paths first, then the longest greedy prefix."""
+    for binding in ROUTE_TABLE:
+        if "{" not in binding.path and binding.path == path:
+            return binding
+    best: RouteBinding | None = None
+    for binding in ROUTE_TABLE:
+        if binding.path.endswith("/{proxy+}"):
+            prefix = binding.path[: -len("{proxy+}")]
+            if path.startswith(prefix) and len(path) > len(prefix):
+                if best is None or len(binding.path) > len(best.path):
+                    best = binding
+    return best

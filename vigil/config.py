@@ -1,0 +1,150 @@
+"""The only place Vigil reads environment variables.
+
+Every setting a component reads is documented here (name, default, meaning), and nowhere else calls
+`os.environ`. `Config.from_env()` is called once per process (Lambda cold start, `vigil serve`), and
+the result is passed down; tests build a `Config` directly.
+
+Must not import anything from Vigil beyond the standard library.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+StoreKind = Literal["sqlite", "dynamodb"]
+AuthMode = Literal["local", "cognito"]
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Default alert thresholds (seed plan names). Units: percent, milliseconds."""
+
+    cpu_percent: float = 80.0  # ALERT_CPU_THRESHOLD
+    memory_percent: float = 90.0  # ALERT_MEMORY_THRESHOLD
+    api_p95_ms: float = 2000.0  # ALERT_API_THRESHOLD
+    error_rate_percent: float = 5.0  # ALERT_ERROR_RATE_THRESHOLD
+    db_query_ms: float = 1000.0  # ALERT_DB_QUERY_THRESHOLD
+
+
+@dataclass(frozen=True)
+class Config:
+    """All settings of one Vigil process.
+
+    Environment variables (default in brackets):
+      VIGIL_STORE            sqlite | dynamodb [sqlite]
+      VIGIL_DATA_DIR         local data folder (SQLite file, admin token) [.vigil]
+      VIGIL_TABLE_PREFIX     DynamoDB table-name prefix when the names below are unset [vigil]
+      VIGIL_SAMPLES_TABLE    DynamoDB table for raw samples and rollups [<prefix>-samples]
+      VIGIL_META_TABLE       DynamoDB table for keys, hosts, errors, documents [<prefix>-meta]
+      VIGIL_AUTH_MODE        local (admin token / minted tokens) | cognito (JWT claims from API GW) [local]
+      VIGIL_ADMIN_TOKEN      local admin token; generated into the data dir when unset
+      VIGIL_ALERTS_TOPIC_ARN SNS topic the evaluator publishes to (AWS); unset locally
+      VIGIL_SMTP_URL         smtp://host:port for local e-mail delivery
+      VIGIL_ALLOW_PRIVATE_WEBHOOKS  1 lets webhooks reach private/loopback addresses [0]
+      VIGIL_PUBLIC_URL       dashboard URL used in notification links [http://127.0.0.1:8080]
+      VIGIL_MAX_SERIES_PER_HOST     cardinality guard: distinct series per host [1000]
+      VIGIL_MAX_LABEL_VALUES        cardinality guard: distinct values per label key per host [100]
+      MONITORING_INTERVAL    agent/evaluator period in seconds (seed used ms: values >= 1000 are ms) [10]
+      MONITORING_RETENTION_DAYS     raw-sample retention in days [7]
+      ALERT_CPU_THRESHOLD, ALERT_MEMORY_THRESHOLD, ALERT_API_THRESHOLD (ms),
+      ALERT_ERROR_RATE_THRESHOLD, ALERT_DB_QUERY_THRESHOLD (ms)
+      POWERTOOLS_SERVICE_NAME / LOG_LEVEL are read by Powertools itself.
+    """
+
+    store: StoreKind = "sqlite"
+    data_dir: Path = Path(".vigil")
+    table_prefix: str = "vigil"
+    samples_table: str | None = None
+    meta_table: str | None = None
+    auth_mode: AuthMode = "local"
+    admin_token: str | None = None
+    alerts_topic_arn: str | None = None
+    smtp_url: str | None = None
+    allow_private_webhooks: bool = False
+    public_url: str = "http://127.0.0.1:8080"
+    max_series_per_host: int = 1000
+    max_label_values: int = 100
+    interval_seconds: float = 10.0
+    retention_days: int = 7
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    @property
+    def retention_seconds(self) -> float:
+        return self.retention_days * 86400.0
+
+    @property
+    def samples_table_name(self) -> str:
+        return self.samples_table or f"{self.table_prefix}-samples"
+
+    @property
+    def meta_table_name(self) -> str:
+        return self.meta_table or f"{self.table_prefix}-meta"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "vigil.sqlite3"
+
+    def with_(self, **changes: object) -> Config:
+        """A copy with some settings changed (tests, `vigil serve` flags)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        store = env.get("VIGIL_STORE", "sqlite")
+        if store not in ("sqlite", "dynamodb"):
+            raise ValueError(f"VIGIL_STORE must be 'sqlite' or 'dynamodb', got {store!r}")
+        auth = env.get("VIGIL_AUTH_MODE", "local")
+        if auth not in ("local", "cognito"):
+            raise ValueError(f"VIGIL_AUTH_MODE must be 'local' or 'cognito', got {auth!r}")
+        interval = _float(env, "MONITORING_INTERVAL", 10.0)
+        if interval >= 1000:  # the seed plan wrote milliseconds (10000); accept both
+            interval /= 1000.0
+        return cls(
+            store=store,  # type: ignore[arg-type]
+            data_dir=Path(env.get("VIGIL_DATA_DIR", ".vigil")),
+            table_prefix=env.get("VIGIL_TABLE_PREFIX", "vigil"),
+            samples_table=env.get("VIGIL_SAMPLES_TABLE") or None,
+            meta_table=env.get("VIGIL_META_TABLE") or None,
+            auth_mode=auth,  # type: ignore[arg-type]
+            admin_token=env.get("VIGIL_ADMIN_TOKEN") or None,
+            alerts_topic_arn=env.get("VIGIL_ALERTS_TOPIC_ARN") or None,
+            smtp_url=env.get("VIGIL_SMTP_URL") or None,
+            allow_private_webhooks=env.get("VIGIL_ALLOW_PRIVATE_WEBHOOKS", "0") == "1",
+            public_url=env.get("VIGIL_PUBLIC_URL", "http://127.0.0.1:8080"),
+            max_series_per_host=_int(env, "VIGIL_MAX_SERIES_PER_HOST", 1000),
+            max_label_values=_int(env, "VIGIL_MAX_LABEL_VALUES", 100),
+            interval_seconds=interval,
+            retention_days=_int(env, "MONITORING_RETENTION_DAYS", 7),
+            thresholds=Thresholds(
+                cpu_percent=_float(env, "ALERT_CPU_THRESHOLD", 80.0),
+                memory_percent=_float(env, "ALERT_MEMORY_THRESHOLD", 90.0),
+                api_p95_ms=_float(env, "ALERT_API_THRESHOLD", 2000.0),
+                error_rate_percent=_float(env, "ALERT_ERROR_RATE_THRESHOLD", 5.0),
+                db_query_ms=_float(env, "ALERT_DB_QUERY_THRESHOLD", 1000.0),
+            ),
+        )

@@ -1,0 +1,251 @@
+"""Pydantic v2 models of what crosses Vigil's boundaries, and the internal sample record.
+
+Wire models (`SampleIn`, `SampleBatch`, `ErrorReportIn`, ...) are strict: `false` is not a number,
+NaN/inf are refused, unknown fields are refused where a typo would silently lose data. Internal records
+(`Point`, `Histogram`) are small frozen dataclasses because ingest creates thousands per request.
+
+Imports: standard library and pydantic only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
+
+MAX_BATCH_SAMPLES = 5000
+MAX_BODY_BYTES = 1024 * 1024
+MAX_LABELS = 10
+MAX_LABEL_VALUE_LEN = 256
+MAX_FUTURE_SECONDS = 600.0
+
+METRIC_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]{0,199}$")
+LABEL_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
+HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
+
+Number = StrictFloat | StrictInt
+HostName = Annotated[str, Field(pattern=HOST_RE.pattern, description="Host name: letters, digits, . _ : -")]
+
+
+def _finite(value: float, what: str) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number (NaN and infinity are not allowed)")
+    return float(value)
+
+
+class HistogramIn(BaseModel):
+    """An explicit-bucket histogram (OpenTelemetry layout): `counts` has one more entry than `bounds`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bounds: list[Number] = Field(max_length=200)
+    counts: list[StrictInt] = Field(min_length=1, max_length=201)
+    sum: Number
+    count: StrictInt = Field(ge=0)
+    min: Number | None = None
+    max: Number | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HistogramIn:
+        for b in self.bounds:
+            _finite(b, "histogram bounds")
+        if any(b2 <= b1 for b1, b2 in zip(self.bounds, self.bounds[1:], strict=False)):
+            raise ValueError("histogram bounds must be strictly increasing")
+        if len(self.counts) != len(self.bounds) + 1:
+            raise ValueError("histogram counts must have exactly one more entry than bounds")
+        if any(c < 0 for c in self.counts):
+            raise ValueError("histogram counts must not be negative")
+        if sum(self.counts) != self.count:
+            raise ValueError("histogram count must equal the sum of counts")
+        _finite(self.sum, "histogram sum")
+        return self
+
+
+class SampleIn(BaseModel):
+    """One sample as pushed to `POST /v1/samples`: either `value` or `histogram`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str = Field(pattern=METRIC_NAME_RE.pattern, description="OpenTelemetry-style metric name")
+    value: Number | None = None
+    histogram: HistogramIn | None = None
+    ts: Number | str | None = Field(default=None, description="Epoch seconds or RFC 3339; default now")
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("value")
+    @classmethod
+    def _finite_value(cls, v: float | None) -> float | None:
+        return None if v is None else _finite(v, "value")
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        if len(labels) > MAX_LABELS:
+            raise ValueError(f"at most {MAX_LABELS} labels per sample")
+        for key, val in labels.items():
+            if not LABEL_KEY_RE.match(key):
+                raise ValueError(f"label name {key!r} must match {LABEL_KEY_RE.pattern}")
+            if len(val) > MAX_LABEL_VALUE_LEN:
+                raise ValueError(f"label {key!r} value is longer than {MAX_LABEL_VALUE_LEN} characters")
+        return labels
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SampleIn:
+        if (self.value is None) == (self.histogram is None):
+            raise ValueError("a sample needs exactly one of 'value' or 'histogram'")
+        return self
+
+
+class SampleBatch(BaseModel):
+    """Body of `POST /v1/samples`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: HostName
+    batch_id: str | None = Field(default=None, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    samples: list[SampleIn] = Field(min_length=1, max_length=MAX_BATCH_SAMPLES)
+
+
+class Accepted(BaseModel):
+    accepted: int
+    duplicate: bool = False
+
+
+class ErrorReportIn(BaseModel):
+    """One application error for `POST /v1/errors` (the JSON API; OTLP spans feed the same store)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(min_length=1, max_length=200, description="Exception class, e.g. ValueError")
+    message: str = Field(default="", max_length=4000)
+    stack: str | None = Field(default=None, max_length=32000)
+    service: str | None = Field(default=None, max_length=128)
+    host: HostName | None = None
+    ts: Number | str | None = None
+    trace_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    span_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$")
+    attributes: dict[str, str] = Field(default_factory=dict, max_length=20)
+
+
+class ErrorBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    errors: list[ErrorReportIn] = Field(min_length=1, max_length=1000)
+
+
+class KeyCreate(BaseModel):
+    """Body of `POST /api/keys`. `role` extends the SPEC shape: `viewer` mints a dashboard token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    role: Literal["ingest", "viewer"] = "ingest"
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str
+    role: str
+    created_at: str
+    last_used_at: str | None = None
+    revoked: bool = False
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="The secret; shown only in this response")
+
+
+# ---------------------------------------------------------------- internal records (hot path)
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    bounds: tuple[float, ...]
+    counts: tuple[int, ...]
+    sum: float
+    count: int
+    min: float | None = None
+    max: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"bounds": list(self.bounds), "counts": list(self.counts), "sum": self.sum,
+                               "count": self.count}
+        if self.min is not None:
+            out["min"] = self.min
+        if self.max is not None:
+            out["max"] = self.max
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Histogram:
+        return cls(tuple(float(b) for b in data["bounds"]), tuple(int(c) for c in data["counts"]),
+                   float(data["sum"]), int(data["count"]), data.get("min"), data.get("max"))
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One stored sample. `labels` is a sorted tuple of pairs so it can key a series."""
+
+    host: str
+    metric: str
+    labels: tuple[tuple[str, str], ...]
+    ts: float
+    value: float | None
+    histogram: Histogram | None = None
+
+    @property
+    def series_key(self) -> str:
+        return series_key(self.host, self.metric, self.labels)
+
+
+def series_key(host: str, metric: str, labels: tuple[tuple[str, str], ...]) -> str:
+    """Canonical identity of a series: `host|metric|k=v,k=v` (labels sorted)."""
+    return f"{host}|{metric}|" + ",".join(f"{k}={v}" for k, v in labels)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    id: str
+    name: str
+    role: str  # "ingest" | "viewer"
+    secret_hash: str
+    created_at: float
+    revoked: bool = False
+    last_used_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HostInfo:
+    host: str
+    first_seen: float
+    last_seen: float
+    series: int
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    fingerprint: str
+    type: str
+    message: str
+    stack: str | None
+    service: str | None
+    host: str | None
+    ts: float
+    trace_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorGroup:
+    fingerprint: str
+    type: str
+    message: str
+    service: str | None
+    count: int
+    first_seen: float
+    last_seen: float
+    sample_stack: str | None
+    last_host: str | None
+    last_trace_id: str | None

@@ -1,0 +1,84 @@
+"""Parsing of timestamps, query bounds and durations as users write them.
+
+Accepted forms: epoch seconds (int/float or numeric string), RFC 3339 / ISO 8601 (`2026-11-26T10:00:00Z`),
+`now`, relative offsets (`-24h`, `-15m`, `now-7d`), and durations (`30s`, `5m`, `1h`, `7d`, `1w` or
+plain seconds). Standard library only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+
+from vigil.domain.errors import Invalid
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_RELATIVE = re.compile(r"^\s*(?:now)?\s*([+-])\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+
+
+def parse_duration(value: str | float | int, *, field: str) -> float:
+    """`'5m'` → 300.0. Plain numbers are seconds.
+
+    Raises:
+        Invalid: not a non-negative duration.
+    """
+    if isinstance(value, bool):
+        raise Invalid(f"{field} must be a duration like '30s', '5m', '1h' or seconds", field=field)
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(value)
+        if not match:
+            raise Invalid(f"{field} must be a duration like '30s', '5m', '1h' or seconds, got {value!r}",
+                          field=field)
+        seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    if not math.isfinite(seconds) or seconds < 0:
+        raise Invalid(f"{field} must be a non-negative duration", field=field)
+    return seconds
+
+
+def parse_instant(value: str | float | int, *, now: float, field: str) -> float:
+    """Parse a timestamp or query bound into epoch seconds.
+
+    Raises:
+        Invalid: the value is none of the accepted forms.
+    """
+    if isinstance(value, bool):
+        raise Invalid(f"{field} must be epoch seconds or an RFC 3339 time", field=field)
+    if isinstance(value, int | float):
+        ts = float(value)
+    else:
+        text = value.strip()
+        if text == "now" or text == "":
+            return now
+        rel = _RELATIVE.match(text)
+        if rel:
+            sign = -1.0 if rel.group(1) == "-" else 1.0
+            return now + sign * float(rel.group(2)) * _UNITS[rel.group(3)]
+        try:
+            ts = float(text)
+        except ValueError:
+            ts = _parse_iso(text, field=field)
+    if not math.isfinite(ts):
+        raise Invalid(f"{field} must be a finite time", field=field)
+    return ts
+
+
+def _parse_iso(text: str, *, field: str) -> float:
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise Invalid(
+            f"{field} must be epoch seconds, RFC 3339 (2026-11-26T10:00:00Z) or relative (-24h), got {text!r}",
+            field=field,
+        ) from exc
+    if parsed.tzinfo is None:  # a bare ISO time means UTC, as in Prometheus and Grafana
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def iso(ts: float) -> str:
+    """Epoch seconds → RFC 3339 UTC with millisecond precision."""
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

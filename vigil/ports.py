@@ -1,0 +1,141 @@
+"""The ports: typed protocols the domain and API depend on, implemented by adapters at the edges.
+
+`Store` is implemented by `adapters.store.sqlite.SqliteStore` (local mode, tests) and
+`adapters.store.dynamodb.DynamoStore` (AWS). Both pass one contract suite (`tests/contract/`).
+Must not import adapters, boto3 or sqlite3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup, HostInfo, Point
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Epoch seconds."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        import time
+
+        return time.time()
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Persistence for samples, keys, errors and JSON documents (rules, channels, dashboards, state).
+
+    Documents are small JSON objects addressed by (`kind`, `id`); domain features own their kinds
+    (`rule`, `silence`, `channel`, `dashboard`, `alert_state`, `notification`, ...). Timestamps are
+    epoch seconds. Implementations must be safe to share between threads.
+    """
+
+    # -- samples ---------------------------------------------------------------------------------
+    def put_samples(self, host: str, points: Sequence[Point], batch_id: str | None, now: float) -> bool:
+        """Store a validated batch atomically, as far as the backend allows.
+
+        A batch whose `batch_id` was already stored for this host is not stored again: returns
+        False (duplicate) without writing. Returns True when the points were written. A crash halfway
+        leaves nothing a retry of the same batch would duplicate (sample keys are deterministic).
+
+        Raises:
+            Unavailable: the backend refused after retries (the caller answers 503, the client retries).
+        """
+        ...
+
+    def query_points(
+        self,
+        metric: str,
+        start: float,
+        end: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+    ) -> Iterator[Point]:
+        """Raw points of `metric` with `start <= ts <= end`, optionally restricted to hosts and to
+        points whose labels include every given pair. Points older than the retention (relative to
+        `now`) are never returned, even if the backend has not deleted them yet. Order: unspecified."""
+        ...
+
+    def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
+        """The newest point of every series of the given metrics seen at or after `since`."""
+        ...
+
+    def list_hosts(self) -> list[HostInfo]: ...
+
+    def list_metrics(self) -> dict[str, list[str]]:
+        """Metric names seen → the label keys seen with each."""
+        ...
+
+    def series_count(self, host: str) -> int:
+        """Distinct series stored for a host (cardinality guard)."""
+        ...
+
+    def known_series(self, host: str) -> set[str]:
+        """Series keys (`models.series_key`) already stored for a host."""
+        ...
+
+    def purge_expired(self, now: float) -> int:
+        """Delete raw samples older than the retention; returns how many were removed."""
+        ...
+
+    # -- keys and tokens -------------------------------------------------------------------------
+    def put_key(self, record: ApiKeyRecord) -> None: ...
+
+    def find_key(self, secret_hash: str) -> ApiKeyRecord | None:
+        """The key whose hash matches, revoked or not (the caller checks `revoked`)."""
+        ...
+
+    def list_keys(self) -> list[ApiKeyRecord]: ...
+
+    def revoke_key(self, key_id: str) -> ApiKeyRecord:
+        """Raises:
+        NotFound: no key with that id."""
+        ...
+
+    # -- application errors ----------------------------------------------------------------------
+    def record_errors(self, events: Sequence[ErrorEvent]) -> None: ...
+
+    def list_error_groups(self, since: float, limit: int = 100) -> list[ErrorGroup]:
+        """Groups with `last_seen >= since`, newest first."""
+        ...
+
+    # -- documents -------------------------------------------------------------------------------
+    def put_doc(self, kind: str, doc_id: str, doc: dict[str, Any], *, expected_version: int | None = None
+                ) -> dict[str, Any]:
+        """Insert or replace. With `expected_version`, replace only if the stored `_version` equals it
+        (0 = must not exist). Returns the stored doc including its new `_version`.
+
+        Raises:
+            Conflict: `expected_version` did not match.
+        """
+        ...
+
+    def get_doc(self, kind: str, doc_id: str) -> dict[str, Any] | None: ...
+
+    def list_docs(self, kind: str) -> list[dict[str, Any]]: ...
+
+    def delete_doc(self, kind: str, doc_id: str) -> bool:
+        """True when something was deleted."""
+        ...
+
+    # -- health ----------------------------------------------------------------------------------
+    def ping(self) -> None:
+        """Cheap round trip to the backend.
+
+        Raises:
+            Unavailable: the backend does not answer.
+        """
+        ...
+
+    def close(self) -> None: ...
+
+
+def labels_tuple(labels: dict[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    items = labels.items() if isinstance(labels, dict) else labels
+    return tuple(sorted(items))
