@@ -1,0 +1,319 @@
+"""SQLite implementation of the `Store` port: local mode and most tests.
+
+One database file in WAL mode, one connection per thread (sqlite3 connections must not be shared
+across threads), writes in `BEGIN IMMEDIATE` transactions so a batch is all-or-nothing and concurrent
+writers queue on the busy timeout instead of failing. Samples live in a WITHOUT ROWID table keyed by
+(series id, ts) so a series' time range is one index range scan.
+
+Must not import boto3 or anything from `vigil.api`/`vigil.local`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from vigil.domain.batches import batch_key
+from vigil.domain.errors import Conflict, NotFound, Unavailable
+from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup, Histogram, HostInfo, Point
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS series (
+  id INTEGER PRIMARY KEY, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL,
+  skey TEXT NOT NULL UNIQUE, first_seen REAL NOT NULL, last_seen REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS series_metric ON series(metric, host);
+CREATE INDEX IF NOT EXISTS series_host ON series(host);
+CREATE TABLE IF NOT EXISTS samples (
+  series_id INTEGER NOT NULL, ts REAL NOT NULL, value REAL, hist TEXT,
+  PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches (
+  host TEXT NOT NULL, bkey TEXT NOT NULL, received_at REAL NOT NULL, PRIMARY KEY (host, bkey));
+CREATE TABLE IF NOT EXISTS keys (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE,
+  created_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, last_used_at REAL);
+CREATE TABLE IF NOT EXISTS error_groups (
+  fingerprint TEXT PRIMARY KEY, type TEXT NOT NULL, message TEXT NOT NULL, service TEXT,
+  count INTEGER NOT NULL, first_seen REAL NOT NULL, last_seen REAL NOT NULL, sample_stack TEXT,
+  last_host TEXT, last_trace_id TEXT);
+CREATE INDEX IF NOT EXISTS error_groups_last ON error_groups(last_seen);
+CREATE TABLE IF NOT EXISTS docs (
+  kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, version INTEGER NOT NULL,
+  PRIMARY KEY (kind, id));
+"""
+
+
+class SqliteStore:
+    """The local `Store`. `retention_seconds` bounds what raw reads return and what purge removes."""
+
+    def __init__(self, path: Path, retention_seconds: float) -> None:
+        self.path = Path(path)
+        self.retention_seconds = retention_seconds
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._series_ids: dict[str, int] = {}  # series key → row id; only grows, safe to share
+        self._series_lock = threading.Lock()
+        self._conn().executescript(_SCHEMA)  # executescript manages its own transaction
+
+    # -- connection handling ---------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=True)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
+                conn.execute("PRAGMA busy_timeout=30000")
+            except sqlite3.Error as exc:
+                raise Unavailable(f"cannot open the SQLite store at {self.path}: {exc}") from exc
+            self._local.conn = conn
+        return conn
+
+    def _write(self) -> _Tx:
+        return _Tx(self._conn())
+
+    # -- samples ---------------------------------------------------------------------------------
+    def put_samples(self, host: str, points: Sequence[Point], batch_id: str | None, now: float) -> bool:
+        bkey = batch_key(host, points, batch_id)
+        with self._write() as conn:
+            try:
+                conn.execute("INSERT INTO batches(host, bkey, received_at) VALUES (?,?,?)", (host, bkey, now))
+            except sqlite3.IntegrityError:
+                return False
+            rows = []
+            seen: dict[int, tuple[float, float]] = {}
+            new_ids: dict[str, int] = {}
+            for p in points:
+                sid = self._series_id(conn, p, now, new_ids)
+                rows.append((sid, p.ts, p.value, json.dumps(p.histogram.to_json()) if p.histogram else None))
+                lo, hi = seen.get(sid, (p.ts, p.ts))
+                seen[sid] = (min(lo, p.ts), max(hi, p.ts))
+            conn.executemany("INSERT OR REPLACE INTO samples(series_id, ts, value, hist) VALUES (?,?,?,?)", rows)
+            conn.executemany(
+                "UPDATE series SET last_seen = max(last_seen, ?) WHERE id = ?",
+                [(max(hi, now), sid) for sid, (_, hi) in seen.items()],
+            )
+        # Only ids of committed rows are cached: a rolled-back series insert must not be remembered.
+        with self._series_lock:
+            self._series_ids.update(new_ids)
+        return True
+
+    def _series_id(self, conn: sqlite3.Connection, p: Point, now: float, new_ids: dict[str, int]) -> int:
+        skey = p.series_key
+        sid = self._series_ids.get(skey) or new_ids.get(skey)
+        if sid is not None:
+            return sid
+        conn.execute(
+            "INSERT OR IGNORE INTO series(host, metric, labels, skey, first_seen, last_seen) VALUES (?,?,?,?,?,?)",
+            (p.host, p.metric, json.dumps(dict(p.labels)), skey, now, now),
+        )
+        (sid,) = conn.execute("SELECT id FROM series WHERE skey = ?", (skey,)).fetchone()
+        new_ids[skey] = int(sid)
+        return int(sid)
+
+    def query_points(
+        self,
+        metric: str,
+        start: float,
+        end: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+    ) -> Iterator[Point]:
+        if now is not None:
+            start = max(start, now - self.retention_seconds)
+        conn = self._conn()
+        sql = "SELECT id, host, labels FROM series WHERE metric = ?"
+        args: list[Any] = [metric]
+        if hosts:
+            sql += f" AND host IN ({','.join('?' * len(hosts))})"
+            args.extend(hosts)
+        series = conn.execute(sql, args).fetchall()
+        for sid, host, labels_json in series:
+            label_map: dict[str, str] = json.loads(labels_json)
+            if labels and any(label_map.get(k) != v for k, v in labels.items()):
+                continue
+            ltuple = tuple(sorted(label_map.items()))
+            for ts, value, hist in conn.execute(
+                "SELECT ts, value, hist FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ?", (sid, start, end)
+            ):
+                yield Point(host, metric, ltuple, ts, value, Histogram.from_json(json.loads(hist)) if hist else None)
+
+    def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
+        if not metrics:
+            return []
+        conn = self._conn()
+        out: list[Point] = []
+        rows = conn.execute(
+            f"SELECT id, host, metric, labels FROM series WHERE metric IN ({','.join('?' * len(metrics))})"
+            " AND last_seen >= ?",
+            [*metrics, since],
+        ).fetchall()
+        for sid, host, metric, labels_json in rows:
+            row = conn.execute(
+                "SELECT ts, value, hist FROM samples WHERE series_id = ? AND ts >= ? ORDER BY ts DESC LIMIT 1",
+                (sid, since),
+            ).fetchone()
+            if row:
+                ts, value, hist = row
+                out.append(Point(host, metric, tuple(sorted(json.loads(labels_json).items())), ts, value,
+                                 Histogram.from_json(json.loads(hist)) if hist else None))
+        return out
+
+    def list_hosts(self) -> list[HostInfo]:
+        rows = self._conn().execute(
+            "SELECT host, min(first_seen), max(last_seen), count(*) FROM series GROUP BY host ORDER BY host"
+        )
+        return [HostInfo(h, f, last, n) for h, f, last, n in rows]
+
+    def list_metrics(self) -> dict[str, list[str]]:
+        found: dict[str, set[str]] = {}
+        for metric, labels_json in self._conn().execute("SELECT DISTINCT metric, labels FROM series"):
+            found.setdefault(metric, set()).update(json.loads(labels_json))
+        return {m: sorted(keys) for m, keys in sorted(found.items())}
+
+    def series_count(self, host: str) -> int:
+        (n,) = self._conn().execute("SELECT count(*) FROM series WHERE host = ?", (host,)).fetchone()
+        return int(n)
+
+    def known_series(self, host: str) -> set[str]:
+        return {r[0] for r in self._conn().execute("SELECT skey FROM series WHERE host = ?", (host,))}
+
+    def purge_expired(self, now: float) -> int:
+        cutoff = now - self.retention_seconds
+        with self._write() as conn:
+            removed = conn.execute("DELETE FROM samples WHERE ts < ?", (cutoff,)).rowcount
+            conn.execute("DELETE FROM batches WHERE received_at < ?", (cutoff,))
+        return int(removed)
+
+    # -- keys ------------------------------------------------------------------------------------
+    def put_key(self, record: ApiKeyRecord) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO keys(id, name, role, secret_hash, created_at, revoked, last_used_at)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (record.id, record.name, record.role, record.secret_hash, record.created_at,
+                 int(record.revoked), record.last_used_at),
+            )
+
+    def find_key(self, secret_hash: str) -> ApiKeyRecord | None:
+        row = self._conn().execute(
+            "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys WHERE secret_hash = ?",
+            (secret_hash,),
+        ).fetchone()
+        return _key(row) if row else None
+
+    def list_keys(self) -> list[ApiKeyRecord]:
+        rows = self._conn().execute(
+            "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys ORDER BY created_at"
+        )
+        return [_key(r) for r in rows]
+
+    def revoke_key(self, key_id: str) -> ApiKeyRecord:
+        with self._write() as conn:
+            if conn.execute("UPDATE keys SET revoked = 1 WHERE id = ?", (key_id,)).rowcount == 0:
+                raise NotFound(f"no key with id {key_id!r}", field="id")
+            row = conn.execute(
+                "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys WHERE id = ?",
+                (key_id,),
+            ).fetchone()
+        return _key(row)
+
+    # -- errors ----------------------------------------------------------------------------------
+    def record_errors(self, events: Sequence[ErrorEvent]) -> None:
+        with self._write() as conn:
+            conn.executemany(
+                """INSERT INTO error_groups(fingerprint, type, message, service, count, first_seen, last_seen,
+                                            sample_stack, last_host, last_trace_id)
+                   VALUES (?,?,?,?,1,?,?,?,?,?)
+                   ON CONFLICT(fingerprint) DO UPDATE SET
+                     count = count + 1, first_seen = min(first_seen, excluded.first_seen),
+                     last_seen = max(last_seen, excluded.last_seen),
+                     message = CASE WHEN excluded.last_seen >= last_seen THEN excluded.message ELSE message END,
+                     sample_stack = coalesce(sample_stack, excluded.sample_stack),
+                     last_host = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_host
+                                 ELSE last_host END,
+                     last_trace_id = coalesce(excluded.last_trace_id, last_trace_id)""",
+                [(e.fingerprint, e.type, e.message, e.service, e.ts, e.ts, e.stack, e.host, e.trace_id)
+                 for e in events],
+            )
+
+    def list_error_groups(self, since: float, limit: int = 100) -> list[ErrorGroup]:
+        rows = self._conn().execute(
+            """SELECT fingerprint, type, message, service, count, first_seen, last_seen, sample_stack,
+                      last_host, last_trace_id FROM error_groups WHERE last_seen >= ?
+               ORDER BY last_seen DESC LIMIT ?""",
+            (since, limit),
+        )
+        return [ErrorGroup(*r) for r in rows]
+
+    # -- documents -------------------------------------------------------------------------------
+    def put_doc(self, kind: str, doc_id: str, doc: dict[str, Any], *, expected_version: int | None = None
+                ) -> dict[str, Any]:
+        with self._write() as conn:
+            row = conn.execute("SELECT version FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)).fetchone()
+            current = int(row[0]) if row else 0
+            if expected_version is not None and expected_version != current:
+                raise Conflict(
+                    f"{kind} {doc_id!r} was changed by someone else (version {current}, expected {expected_version})",
+                    field="_version",
+                )
+            stored = {**doc, "_version": current + 1}
+            conn.execute(
+                "INSERT OR REPLACE INTO docs(kind, id, body, version) VALUES (?,?,?,?)",
+                (kind, doc_id, json.dumps(stored), current + 1),
+            )
+        return stored
+
+    def get_doc(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        row = self._conn().execute("SELECT body FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def list_docs(self, kind: str) -> list[dict[str, Any]]:
+        rows = self._conn().execute("SELECT body FROM docs WHERE kind = ? ORDER BY id", (kind,))
+        return [json.loads(r[0]) for r in rows]
+
+    def delete_doc(self, kind: str, doc_id: str) -> bool:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)).rowcount > 0
+
+    # -- health ----------------------------------------------------------------------------------
+    def ping(self) -> None:
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise Unavailable(f"SQLite store unavailable: {exc}") from exc
+
+    def close(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+class _Tx:
+    """`with _Tx(conn):` — BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception (all-or-nothing)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise Unavailable(f"the SQLite store is busy: {exc}") from exc
+        return self.conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+
+
+def _key(row: tuple[Any, ...]) -> ApiKeyRecord:
+    kid, name, role, secret_hash, created_at, revoked, last_used_at = row
+    return ApiKeyRecord(kid, name, role, secret_hash, created_at, bool(revoked), last_used_at)
