@@ -30,6 +30,12 @@ class TooLarge(Invalid):
     code = "too_large"
 
 
+class UnsupportedMediaType(Invalid):
+    """The body's Content-Type or Content-Encoding is not one the endpoint accepts (HTTP 415)."""
+
+    code = "unsupported_media_type"
+
+
 class LimitExceeded(Invalid):
     """A per-host quota (distinct series, label values) would be exceeded."""
 
