@@ -39,6 +39,11 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
 
 
+def agent_key_from_env(env: Mapping[str, str] | None = None) -> str | None:
+    """The ingest key `vigil agent` uses when `--key` is absent: VIGIL_INGEST_KEY, or None."""
+    return (os.environ if env is None else env).get("VIGIL_INGEST_KEY") or None
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Default alert thresholds (seed plan names). Units: percent, milliseconds."""
@@ -73,6 +78,7 @@ class Config:
       ALERT_CPU_THRESHOLD, ALERT_MEMORY_THRESHOLD, ALERT_API_THRESHOLD (ms),
       ALERT_ERROR_RATE_THRESHOLD, ALERT_DB_QUERY_THRESHOLD (ms)
       POWERTOOLS_SERVICE_NAME / LOG_LEVEL are read by Powertools itself.
+      VIGIL_INGEST_KEY       `vigil agent` key when --key is not given (read by `agent_key_from_env()`)
     """
 
     store: StoreKind = "sqlite"
