@@ -1,0 +1,163 @@
+"""The Lambda entry shared by every function: checks that must run before Powertools' own request
+validation, then the resolver, then conditional-GET handling.
+
+Order of work for one API Gateway HTTP API (payload v2.0) event:
+1. body checks Powertools gets wrong (non-UTF-8 → 500, multipart without boundary → 500, oversize);
+2. authentication by route policy (so anonymous callers get 401, never a schema error);
+3. the resolver (one per thread: Powertools resolvers keep the current event on the instance);
+4. ETag / If-None-Match → 304 for GETs, so the dashboard's 10 s refresh moves no body when nothing
+   changed.
+Route modules expose `register(app)`; a function's resolver is the sum of its modules.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from vigil.api.errors import error_payload, register_error_handlers
+from vigil.domain.errors import Invalid, TooLarge, UnsupportedMediaType, VigilError
+from vigil.domain.models import MAX_BODY_BYTES
+from vigil.wiring import AppContext, app_context
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+log = logging.getLogger("vigil.api")
+Registrar = Callable[["APIGatewayHttpResolver"], None]
+# OTLP bodies may be larger than JSON sample batches (protobuf of many points); gzip is inflated later.
+BODY_LIMITS = {"/v1/metrics": 4 * MAX_BODY_BYTES, "/v1/traces": 4 * MAX_BODY_BYTES}
+_RAW_BODY_PATHS = ("/v1/metrics", "/v1/traces")  # OTLP: protobuf or JSON, decoded by the route
+
+
+def new_resolver(registrars: Sequence[Registrar]) -> APIGatewayHttpResolver:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+    app = APIGatewayHttpResolver(enable_validation=True, serializer=_dumps)
+    register_error_handlers(app)
+    for register in registrars:
+        register(app)
+    return app
+
+
+def _dumps(obj: Any) -> str:
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS, default=_default).decode()
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json")
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+class FunctionEntry:
+    """`handler(event, context)` for one Lambda function. Thread-safe (local server threads)."""
+
+    def __init__(self, name: str, registrars: Sequence[Registrar]) -> None:
+        self.name = name
+        self._registrars = registrars
+        self._local = threading.local()
+
+    def resolver(self) -> APIGatewayHttpResolver:
+        app: APIGatewayHttpResolver | None = getattr(self._local, "app", None)
+        if app is None:
+            app = self._local.app = new_resolver(self._registrars)
+        return app
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        ctx = app_context()
+        http = (event.get("requestContext") or {}).get("http") or {}
+        method = str(http.get("method") or "GET").upper()
+        path = str(event.get("rawPath") or http.get("path") or "/")
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        try:
+            _check_body(method, path, headers, event)
+            principal = ctx.auth.authenticate(method, path, headers, event)
+        except VigilError as exc:
+            status, body, extra = error_payload(exc)
+            return {
+                "statusCode": status,
+                "headers": {"Content-Type": "application/json", **extra},
+                "body": body.decode(),
+                "isBase64Encoded": False,
+            }
+        app = self.resolver()
+        app.append_context(vigil=ctx, principal=principal)
+        response = app.resolve(event, context)
+        return _conditional(method, headers, response)
+
+
+def vigil_context(app: APIGatewayHttpResolver) -> AppContext:
+    ctx: AppContext = app.context["vigil"]
+    return ctx
+
+
+def raw_body(event: Any) -> bytes:
+    """The request body as bytes, whatever API Gateway's base64 flag says."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(body)
+    return body.encode() if isinstance(body, str) else bytes(body)
+
+
+def _check_body(method: str, path: str, headers: dict[str, str], event: dict[str, Any]) -> None:
+    if method not in ("POST", "PUT", "PATCH"):
+        return
+    body = raw_body(event)
+    limit = BODY_LIMITS.get(path, MAX_BODY_BYTES)
+    if len(body) > limit:
+        raise TooLarge(
+            f"the body is {len(body)} bytes; the limit is {limit} bytes — send smaller batches", field="body"
+        )
+    if path in _RAW_BODY_PATHS:
+        return
+    ctype = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if ctype not in ("application/json", "") and not ctype.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"send JSON (Content-Type: application/json), not {ctype!r}", field="content-type"
+        )
+    if not body:
+        return
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Invalid("the body is not valid UTF-8", field="body") from exc
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise Invalid(f"the body is not valid JSON: {exc}", field="body") from exc
+    if event.get("isBase64Encoded"):  # hand Powertools the decoded text it expects
+        event["body"], event["isBase64Encoded"] = text, False
+
+
+def _conditional(method: str, headers: dict[str, str], response: dict[str, Any]) -> dict[str, Any]:
+    if method not in ("GET", "HEAD") or response.get("statusCode") != 200:
+        return response
+    body = response.get("body") or ""
+    etag = (
+        '"'
+        + hashlib.blake2b(body.encode() if isinstance(body, str) else body, digest_size=12).hexdigest()
+        + '"'
+    )
+    out_headers = dict(response.get("headers") or {})
+    out_headers["ETag"] = etag
+    out_headers.setdefault("Cache-Control", "no-cache")
+    if etag in (headers.get("if-none-match") or ""):
+        return {
+            "statusCode": 304,
+            "headers": out_headers,
+            "body": "",
+            "isBase64Encoded": False,
+            **(
+                {"multiValueHeaders": response["multiValueHeaders"]}
+                if "multiValueHeaders" in response
+                else {}
+            ),
+        }
+    return {**response, "headers": out_headers}

@@ -1,0 +1,35 @@
+"""OpenAPI fragments shared by every route: the error model and the error responses it documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+def _err(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
+
+
+ERROR_RESPONSES: dict[int, dict[str, Any]] = {
+    400: _err("Invalid request; `field` names the problem"),
+    401: _err("Missing or unknown credentials"),
+    403: _err("Credentials lack the needed role"),
+    404: _err("Not found"),
+    405: _err("Method not allowed"),
+    409: _err("Conflict"),
+    413: _err("Body or batch too large"),
+    415: _err("Unsupported media type"),
+    422: _err("A per-host limit (cardinality guard) would be exceeded"),
+    503: _err("The store is temporarily unavailable; retry"),
+}

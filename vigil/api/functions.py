@@ -1,0 +1,16 @@
+"""Which route modules make up each Lambda function (the route table says which paths go where)."""
+
+from __future__ import annotations
+
+from vigil.api import health_routes, ingest_routes, key_routes, meta_routes, query_routes
+from vigil.api.app import Registrar
+
+METRICS: tuple[Registrar, ...] = (
+    ingest_routes.register,
+    query_routes.register,
+    key_routes.register,
+    meta_routes.register,
+)
+HEALTH: tuple[Registrar, ...] = (health_routes.register,)
+ALERTS: tuple[Registrar, ...] = ()
+ALL_REGISTRARS: tuple[Registrar, ...] = METRICS + HEALTH + ALERTS

@@ -1,0 +1,31 @@
+"""`GET|HEAD /health` for uptime checkers: public, tiny body, no secrets and no host names."""
+
+# Route modules import Powertools at module level: its validation reads the annotations, which
+# must resolve at registration time (no `from __future__ import annotations` here).
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from vigil.api.app import vigil_context
+from vigil.services.health import check_health
+
+
+def register(app: APIGatewayHttpResolver) -> None:
+    def answer(with_body: bool) -> Response[str]:
+        ctx = vigil_context(app)
+        report = check_health(ctx.store, ctx.config, ctx.clock.now())
+        status = 200 if report["status"] == "ok" else 503
+        import orjson
+
+        return Response(
+            status,
+            "application/json",
+            orjson.dumps(report).decode() if with_body else "",
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @app.get("/health", tags=["health"], summary="200 when healthy, 503 with the failing check otherwise")
+    def health() -> Response[str]:
+        return answer(True)
+
+    @app.head("/health", tags=["health"], summary="Same as GET without a body", include_in_schema=False)
+    def health_head() -> Response[str]:
+        return answer(False)

@@ -1,0 +1,44 @@
+"""Ingest routes (ingest key): `POST /v1/samples`, `POST /v1/errors`."""
+
+# Route modules import Powertools at module level: its validation reads the annotations, which
+# must resolve at registration time (no `from __future__ import annotations` here).
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from vigil.api.app import vigil_context
+from vigil.api.docs import ERROR_RESPONSES
+from vigil.domain.models import Accepted, ErrorBatch, SampleBatch
+from vigil.services.ingest import ingest_errors, ingest_samples
+
+
+def register(app: APIGatewayHttpResolver) -> None:
+    @app.post(
+        "/v1/samples",
+        tags=["ingest"],
+        summary="Push a batch of samples (whole batch or nothing)",
+        responses={
+            202: {"description": "Accepted", "content": {"application/json": {"model": Accepted}}},
+            **ERROR_RESPONSES,
+        },
+    )
+    def post_samples(batch: Annotated[SampleBatch, Body()]) -> Response[Accepted]:
+        ctx = vigil_context(app)
+        idem = app.current_event.headers.get("idempotency-key")
+        accepted, duplicate = ingest_samples(ctx.store, ctx.config, batch, ctx.clock.now(), idem)
+        return Response(202, "application/json", Accepted(accepted=accepted, duplicate=duplicate))
+
+    @app.post(
+        "/v1/errors",
+        tags=["ingest"],
+        summary="Report application errors (grouped by fingerprint)",
+        responses={
+            202: {"description": "Accepted", "content": {"application/json": {"model": Accepted}}},
+            **ERROR_RESPONSES,
+        },
+    )
+    def post_errors(batch: Annotated[ErrorBatch, Body()]) -> Response[Accepted]:
+        ctx = vigil_context(app)
+        count = ingest_errors(ctx.store, batch, ctx.clock.now())
+        return Response(202, "application/json", Accepted(accepted=count))

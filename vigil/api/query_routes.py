@@ -1,0 +1,96 @@
+"""Viewer routes of the metrics function: snapshot, series, catalogue, hosts, errors, `/api/me`."""
+
+# Route modules import Powertools at module level: its validation reads the annotations, which
+# must resolve at registration time (no `from __future__ import annotations` here).
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from vigil.api.app import vigil_context
+from vigil.api.docs import ERROR_RESPONSES
+from vigil.services import queries
+
+
+def register(app: APIGatewayHttpResolver) -> None:
+    @app.get("/api/me", tags=["session"], summary="The caller's role", responses=ERROR_RESPONSES)
+    def me() -> dict[str, str]:
+        principal = app.context["principal"]
+        return {"role": principal.role, "subject": principal.subject}
+
+    @app.get(
+        "/api/metrics", tags=["metrics"], summary="Current snapshot with trends", responses=ERROR_RESPONSES
+    )
+    def snapshot() -> dict[str, Any]:
+        ctx = vigil_context(app)
+        return queries.snapshot(ctx.store, ctx.config, ctx.clock.now())
+
+    @app.get(
+        "/api/metrics/series",
+        tags=["metrics"],
+        summary="Columnar time series for charts",
+        responses=ERROR_RESPONSES,
+    )
+    def series(
+        metric: Annotated[str, Query(max_length=200, description="Metric name")],
+        host: Annotated[
+            str | None, Query(max_length=2000, description="Host, or comma-separated hosts")
+        ] = None,
+        labels: Annotated[str | None, Query(max_length=2000, description="Label filter k=v,k2=v2")] = None,
+        from_: Annotated[
+            str, Query(alias="from", max_length=64, description="Start: epoch, RFC 3339, -24h")
+        ] = "-1h",
+        to: Annotated[str, Query(max_length=64, description="End: epoch, RFC 3339, now")] = "now",
+        agg: Annotated[
+            str, Query(max_length=16, description="avg|min|max|sum|count|last|rate|p50|p90|p95|p99")
+        ] = "avg",
+        step: Annotated[str | None, Query(max_length=16, description="Bucket width: 60, 5m, 1h")] = None,
+        group_by: Annotated[
+            str | None, Query(max_length=200, description="host (default), none, or labels")
+        ] = None,
+    ) -> dict[str, Any]:
+        ctx = vigil_context(app)
+        return queries.series(
+            ctx.store,
+            ctx.config,
+            ctx.clock.now(),
+            metric=metric,
+            host=host,
+            labels=labels,
+            start=from_,
+            end=to,
+            agg=agg,
+            step=step,
+            group_by=group_by,
+        )
+
+    @app.get(
+        "/api/metrics/catalog",
+        tags=["metrics"],
+        summary="Known metrics with units and sections",
+        responses=ERROR_RESPONSES,
+    )
+    def catalog() -> dict[str, Any]:
+        return queries.catalog(vigil_context(app).store)
+
+    @app.get(
+        "/api/hosts", tags=["metrics"], summary="Hosts with last seen and up/down", responses=ERROR_RESPONSES
+    )
+    def hosts() -> dict[str, Any]:
+        ctx = vigil_context(app)
+        return queries.hosts(ctx.store, ctx.config, ctx.clock.now())
+
+    @app.get(
+        "/api/errors",
+        tags=["errors"],
+        summary="Application errors grouped by fingerprint",
+        responses=ERROR_RESPONSES,
+    )
+    def errors(
+        since: Annotated[
+            str, Query(max_length=64, description="Only groups seen since (default -24h)")
+        ] = "-24h",
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        ctx = vigil_context(app)
+        return queries.error_groups(ctx.store, ctx.clock.now(), since=since, limit=limit)

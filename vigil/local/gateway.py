@@ -1,0 +1,87 @@
+"""The local API gateway: route matcher → event converter → the real Lambda handler → HTTP answer.
+
+`Gateway.handle_request(method, path, query, headers, body)` is the one seam both the dev server and
+the tests go through (Chalice-style). Function selection uses the same `ROUTE_TABLE` the CDK API is
+built from. Must not import waitress or any HTTP server.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vigil.api.route_table import match_function
+from vigil.local.events import HttpResponse, from_result, to_event
+from vigil.wiring import AppContext, bind
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of Lambda's context object that Powertools and our handlers read."""
+
+    function_name: str
+    aws_request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:vigil"
+    timeout_seconds: float = 30.0
+    _started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
+
+
+def load_function_handler(name: str) -> Handler:
+    """Import `functions/<name>/handler.py` by path, exactly the file Lambda runs."""
+    path = REPO_ROOT / "functions" / name / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"vigil_function_{name}", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load the {name} function from {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    handler: Handler = module.handler
+    return handler
+
+
+class Gateway:
+    def __init__(self, ctx: AppContext, handlers: dict[str, Handler] | None = None) -> None:
+        self.ctx = ctx
+        self._handlers = handlers or {}
+
+    def handler_for(self, function: str) -> Handler:
+        if function not in self._handlers:
+            self._handlers[function] = load_function_handler(function)
+        return self._handlers[function]
+
+    def routes(self, path: str) -> bool:
+        """True when an API route (not a static file) serves this path."""
+        return match_function(path) is not None
+
+    def handle_request(
+        self,
+        method: str,
+        path: str,
+        query: str = "",
+        headers: Iterable[tuple[str, str]] = (),
+        body: bytes = b"",
+    ) -> HttpResponse:
+        binding = match_function(path)
+        if binding is None:
+            return HttpResponse(
+                404,
+                [("Content-Type", "application/json")],
+                b'{"error":{"code":"not_found","message":"no route","field":null}}',
+            )
+        event = to_event(method, path, query, headers, body, route_key=f"ANY {binding.path}")
+        with bind(self.ctx):
+            result = self.handler_for(binding.function)(
+                event, LocalLambdaContext(f"vigil-{binding.function}")
+            )
+        return from_result(result)

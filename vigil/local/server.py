@@ -1,0 +1,163 @@
+"""The local server: a WSGI app (waitress, threaded) in front of the gateway and the static dashboard,
+plus everything `vigil serve` runs beside it (scheduler, local agent).
+
+`LocalServer` is also what end-to-end tests and benchmarks start on a free port.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from vigil.config import Config
+from vigil.local.events import HttpResponse
+from vigil.local.gateway import Gateway
+from vigil.local.scheduler import Scheduler
+from vigil.local.static import serve_static
+from vigil.wiring import AppContext, ensure_admin_token
+
+log = logging.getLogger("vigil.local")
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    304: "Not Modified",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+MAX_REQUEST_BYTES = 16 * 1024 * 1024  # the gateway enforces per-route limits; this only stops abuse
+
+
+def wsgi_app(gateway: Gateway) -> Callable[..., Iterable[bytes]]:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO") or "/"
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length > MAX_REQUEST_BYTES:
+            response = HttpResponse(
+                413,
+                [("Content-Type", "application/json")],
+                b'{"error":{"code":"too_large","message":"body too large","field":"body"}}',
+            )
+        else:
+            body = environ["wsgi.input"].read(length) if length else b""
+            if gateway.routes(path):
+                headers = [
+                    (k[5:].replace("_", "-").lower(), v) for k, v in environ.items() if k.startswith("HTTP_")
+                ]
+                if environ.get("CONTENT_TYPE"):
+                    headers.append(("content-type", environ["CONTENT_TYPE"]))
+                response = gateway.handle_request(
+                    method, path, environ.get("QUERY_STRING", ""), headers, body
+                )
+            elif method in ("GET", "HEAD"):
+                response = serve_static(path)
+            else:
+                response = HttpResponse(405, [("Allow", "GET, HEAD")], b"")
+        start_response(f"{response.status} {_REASONS.get(response.status, 'Status')}", response.headers)
+        return [b"" if method == "HEAD" else response.body]
+
+    return app
+
+
+@dataclass
+class LocalServer:
+    """Everything `vigil serve` runs, startable from tests: `with LocalServer(config) as s: s.url`."""
+
+    config: Config
+    host: str = "127.0.0.1"
+    port: int = 8080
+    agent: bool = True
+    threads: int = 8
+    ctx: AppContext = field(init=False)
+    scheduler: Scheduler = field(init=False)
+    _server: Any = None
+    _thread: threading.Thread | None = None
+    _agent_handle: Any = None
+
+    def __post_init__(self) -> None:
+        # Powertools would print EMF metrics to stdout for every request; they only mean something in AWS.
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        self.config = ensure_admin_token(self.config)
+        self.ctx = AppContext(self.config)
+        self.gateway = Gateway(self.ctx)
+        self.scheduler = Scheduler(self.ctx.clock, self.config.interval_seconds)
+        self.scheduler.add("retention", self.ctx.store.purge_expired, every=3600)
+        for name, job, every in local_jobs(self.ctx):
+            self.scheduler.add(name, job, every)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def admin_token(self) -> str:
+        assert self.config.admin_token
+        return self.config.admin_token
+
+    def start(self) -> LocalServer:
+        from waitress.server import create_server
+
+        self._server = create_server(
+            wsgi_app(self.gateway),
+            host=self.host,
+            port=self.port,
+            threads=self.threads,
+            ident="vigil",
+            clear_untrusted_proxy_headers=True,
+            channel_timeout=30,
+        )
+        self.port = int(self._server.effective_port)
+        self._thread = threading.Thread(target=self._server.run, name="vigil-http", daemon=True)
+        self._thread.start()
+        self.scheduler.start()
+        if self.agent:
+            self._agent_handle = start_agent(self)
+        return self
+
+    def stop(self) -> None:
+        if self._agent_handle is not None:
+            self._agent_handle.stop()
+        self.scheduler.stop()
+        if self._server is not None:
+            self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.ctx.store.close()
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def local_jobs(ctx: AppContext) -> list[tuple[str, Callable[[float], object], float | None]]:
+    """Scheduled jobs other features contribute (rollups, alert evaluation)."""
+    return []
+
+
+def start_agent(server: LocalServer) -> Any:
+    """Sample this machine into the local server so charts fill at once."""
+    import socket
+
+    from vigil.agent.runner import start_local_agent
+    from vigil.local.bootstrap import local_agent_key
+
+    key = local_agent_key(server.ctx)
+    return start_local_agent(server.url, key, server.config.interval_seconds, socket.gethostname())

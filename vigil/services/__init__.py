@@ -1,0 +1,1 @@
+"""Application services: use cases that combine the domain with the ports (no HTTP, no adapters)."""

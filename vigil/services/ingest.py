@@ -1,0 +1,127 @@
+"""Ingest use cases: turn validated wire batches into stored points and error groups.
+
+The whole batch is checked before anything is written (timestamps, cardinality), so a rejected batch
+stores nothing. Imports domain and ports only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from vigil.config import Config
+from vigil.domain.errors import Invalid, LimitExceeded
+from vigil.domain.errors_grouping import fingerprint
+from vigil.domain.models import (
+    MAX_FUTURE_SECONDS,
+    ErrorBatch,
+    ErrorEvent,
+    Histogram,
+    Point,
+    SampleBatch,
+    series_key,
+)
+from vigil.domain.timeparse import parse_instant
+from vigil.ports import Store
+
+
+def points_from_batch(batch: SampleBatch, now: float, retention_seconds: float) -> list[Point]:
+    """Raises:
+    Invalid: a timestamp is unreadable, older than the retention or more than 10 min ahead."""
+    oldest = now - retention_seconds
+    newest = now + MAX_FUTURE_SECONDS
+    points: list[Point] = []
+    for i, s in enumerate(batch.samples):
+        field = f"samples[{i}].ts"
+        ts = now if s.ts is None else parse_instant(s.ts, now=now, field=field)
+        if ts < oldest:
+            raise Invalid(
+                f"{field} is older than the {retention_seconds / 86400:g}-day retention", field=field
+            )
+        if ts > newest:
+            raise Invalid(
+                f"{field} is more than 10 minutes in the future (check the host's clock)", field=field
+            )
+        hist = None
+        if s.histogram is not None:
+            h = s.histogram
+            hist = Histogram(
+                tuple(float(b) for b in h.bounds),
+                tuple(h.counts),
+                float(h.sum),
+                h.count,
+                None if h.min is None else float(h.min),
+                None if h.max is None else float(h.max),
+            )
+        points.append(
+            Point(
+                batch.host,
+                s.metric,
+                tuple(sorted(s.labels.items())),
+                ts,
+                None if s.value is None else float(s.value),
+                hist,
+            )
+        )
+    return points
+
+
+def check_cardinality(store: Store, host: str, points: Sequence[Point], config: Config) -> None:
+    """Refuse a batch that would push a host past its distinct-series or label-value limits.
+
+    Raises:
+        LimitExceeded: naming the limit and its setting.
+    """
+    batch_series = {series_key(p.host, p.metric, p.labels) for p in points}
+    known = store.known_series(host)
+    new = batch_series - known
+    if not new:
+        return
+    if len(known) + len(new) > config.max_series_per_host:
+        raise LimitExceeded(
+            f"host {host!r} would have {len(known) + len(new)} distinct series, over the limit of "
+            f"{config.max_series_per_host} (VIGIL_MAX_SERIES_PER_HOST); check for a label with unbounded values",
+            field="samples",
+        )
+    values: dict[str, set[str]] = {}
+    for skey in known | new:
+        label_part = skey.split("|", 2)[2]
+        for pair in label_part.split(",") if label_part else ():
+            key, _, value = pair.partition("=")
+            values.setdefault(key, set()).add(value)
+    for key, seen in values.items():
+        if len(seen) > config.max_label_values:
+            raise LimitExceeded(
+                f"label {key!r} on host {host!r} would have {len(seen)} distinct values, over the limit of "
+                f"{config.max_label_values} (VIGIL_MAX_LABEL_VALUES)",
+                field="samples.labels",
+            )
+
+
+def ingest_samples(
+    store: Store, config: Config, batch: SampleBatch, now: float, idempotency_key: str | None = None
+) -> tuple[int, bool]:
+    """Validate and store one batch; returns (accepted count, was it a duplicate)."""
+    points = points_from_batch(batch, now, config.retention_seconds)
+    check_cardinality(store, batch.host, points, config)
+    stored = store.put_samples(batch.host, points, batch.batch_id or idempotency_key, now)
+    return len(points), not stored
+
+
+def ingest_errors(store: Store, batch: ErrorBatch, now: float) -> int:
+    events = []
+    for i, e in enumerate(batch.errors):
+        ts = now if e.ts is None else parse_instant(e.ts, now=now, field=f"errors[{i}].ts")
+        events.append(
+            ErrorEvent(
+                fingerprint(e.type, e.message, e.stack),
+                e.type,
+                e.message,
+                e.stack,
+                e.service,
+                e.host,
+                ts,
+                e.trace_id,
+            )
+        )
+    store.record_errors(events)
+    return len(events)
