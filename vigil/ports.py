@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from vigil.domain.cumulative import CumulativeEntry
 from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup, HostInfo, Point
+from vigil.domain.traces import Span, TraceSummary
 
 
 class Clock(Protocol):
@@ -139,3 +141,64 @@ class Store(Protocol):
 def labels_tuple(labels: dict[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     items = labels.items() if isinstance(labels, dict) else labels
     return tuple(sorted(items))
+
+
+# -- OTLP: traces and cumulative-to-delta state (appended by the OTLP work, issue 7) ---------------
+
+
+@runtime_checkable
+class TraceStore(Protocol):
+    """Spans with a TTL (7 days) and a per-trace summary for listing.
+
+    Implemented by `adapters.store.sqlite_traces.SqliteTraceStore` and
+    `adapters.store.dynamodb_traces.DynamoTraceStore`; one contract suite
+    (`tests/contract/test_trace_store.py`). A span stored twice (exporter retry) is stored once.
+    """
+
+    def put_spans(self, spans: Sequence[Span], now: float) -> None:
+        """Store spans (any traces, any order); they expire `TRACE_TTL_SECONDS` after `now`.
+
+        Raises:
+            Unavailable: the backend refused after retries.
+        """
+        ...
+
+    def list_traces(
+        self,
+        service: str | None = None,
+        route: str | None = None,
+        status: str | None = None,
+        min_duration_ms: float | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        limit: int = 50,
+        now: float | None = None,
+    ) -> list[TraceSummary]:
+        """Summaries matching every given filter (`status`: `error` | `ok`; `start`/`end` bound the
+        trace's start), newest first, at most `limit`. Expired traces (relative to `now`) never show."""
+        ...
+
+    def get_trace(self, trace_id: str, now: float | None = None) -> list[Span]:
+        """All stored spans of a trace ordered by start; [] when unknown or expired."""
+        ...
+
+    def purge_expired(self, now: float) -> int:
+        """Delete expired spans where the backend has no TTL of its own; returns how many."""
+        ...
+
+
+class CumulativeState(Protocol):
+    """Where OTLP cumulative-to-delta conversion keeps the last value of each series.
+
+    `tracking_since` (epoch seconds) is when this state began: a series first seen with a start time
+    before it has been running while nobody tracked it, so its first value is kept only as the baseline
+    (no delta is emitted). In-memory (`adapters.otlp.state.MemoryCumulativeState`) in local mode and
+    warm Lambdas; a cold start loses at most one interval per series.
+    """
+
+    @property
+    def tracking_since(self) -> float: ...
+
+    def get(self, key: str) -> CumulativeEntry | None: ...
+
+    def put(self, key: str, entry: CumulativeEntry) -> None: ...
