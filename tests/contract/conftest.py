@@ -1,0 +1,78 @@
+"""Fixtures of the store contract suite: every test taking `store` runs against SqliteStore (a real
+file) and DynamoStore (moto's in-process DynamoDB, fake credentials, nothing leaves the machine)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+RETENTION = 7 * 86400.0
+SAMPLES_TABLE = "vigil-samples"  # each test gets its own pair, suffixed
+META_TABLE = "vigil-meta"
+
+
+@pytest.fixture
+def retention() -> float:
+    """The raw retention both stores are built with."""
+    return RETENTION
+
+
+@pytest.fixture(scope="module")
+def moto_client() -> Iterator[Any]:
+    """One mocked AWS (fake credentials) and client per module: building them is the slow part."""
+    import boto3
+    from moto import mock_aws
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SECURITY_TOKEN": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
+            mp.setenv(name, value)
+        with mock_aws():
+            yield boto3.client("dynamodb", region_name="us-east-1")
+
+
+@pytest.fixture
+def tables(moto_client: Any) -> tuple[str, str]:
+    """Fresh, empty samples and meta tables for one test."""
+    from vigil.adapters.store.dynamodb import create_tables
+
+    suffix = next(_table_ids)
+    names = (f"{SAMPLES_TABLE}-{suffix}", f"{META_TABLE}-{suffix}")
+    create_tables(moto_client, *names)
+    return names
+
+
+_table_ids = itertools.count()
+
+
+def make_dynamo_store(client: Any, tables: tuple[str, str]) -> Any:
+    from vigil.adapters.store.dynamodb import DynamoStore
+
+    store = DynamoStore(*tables, RETENTION, client=client)
+    store.io.backoff_base = 0.001  # keep retry tests fast; the schedule itself is tested separately
+    return store
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "sqlite":
+        from vigil.adapters.store.sqlite import SqliteStore
+
+        sqlite_store = SqliteStore(tmp_path / "vigil.sqlite3", RETENTION)
+        yield sqlite_store
+        sqlite_store.close()
+    else:
+        dynamo_store = make_dynamo_store(
+            request.getfixturevalue("moto_client"), request.getfixturevalue("tables")
+        )
+        yield dynamo_store
+        dynamo_store.close()

@@ -1,0 +1,124 @@
+"""Packing of raw samples into DynamoDB chunk items: the encoding behind `docs/data-model.md`.
+
+One ingest batch becomes one item per minute its samples fall in (more only past ~1,000 samples or
+~300 KB), so a 60 s agent batch costs one write unit instead of one per sample. An item's `d` attribute
+is zlib-compressed JSON: `[1, [[metric, [k, v, ...], [ts offsets], [values]], ...]]` — every series
+written once, its timestamps as offsets from the item's minute (exact: both are floats within a factor
+of two, so subtraction and re-addition are exact), a value being a number or, for a histogram,
+`[bounds, counts, sum, count, min, max]`. Keys are deterministic, so a retried batch overwrites itself.
+
+Pure functions: standard library, orjson and `vigil.domain` only (no boto3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from vigil.domain.batches import batch_key
+from vigil.domain.models import Histogram, Point
+
+FORMAT_VERSION = 1
+MAX_SAMPLES_PER_CHUNK = 1000
+MAX_CHUNK_BYTES = 300_000  # DynamoDB's item limit is 400 KB; keep room for keys and attributes
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    sk: str  # "<minute, 10 digits>#<batch hash>#<chunk no, 4 digits>"
+    data: bytes
+    max_ts: float
+    count: int
+
+
+def minute_of(ts: float) -> int:
+    return math.floor(ts / 60.0)
+
+
+def minute_prefix(minute: int) -> str:
+    """Sort-key prefix of a minute; `prefix + "~"` sorts after every key of that minute."""
+    return f"{max(minute, 0):010d}"
+
+
+def minute_from_sk(sk: str) -> int:
+    return int(sk[:10])
+
+
+def plan_chunks(host: str, points: Sequence[Point], batch_id: str | None) -> list[Chunk]:
+    """The chunk items of one batch, sorted by sort key (the first one doubles as the batch marker)."""
+    # The shared batch identity, hashed to a fixed 20 characters so keys stay short and '#'-free.
+    bkey = hashlib.blake2b(batch_key(host, points, batch_id).encode(), digest_size=10).hexdigest()
+    by_minute: dict[int, list[Point]] = {}
+    for p in points:
+        by_minute.setdefault(minute_of(p.ts), []).append(p)
+    chunks: list[Chunk] = []
+    for minute in sorted(by_minute):
+        group = by_minute[minute]
+        pieces = [group[i : i + MAX_SAMPLES_PER_CHUNK] for i in range(0, len(group), MAX_SAMPLES_PER_CHUNK)]
+        encoded = [enc for piece in pieces for enc in _encode_within_limit(piece, minute)]
+        for no, (data, piece) in enumerate(encoded):
+            sk = f"{minute_prefix(minute)}#{bkey}#{no:04d}"
+            chunks.append(Chunk(sk, data, max(p.ts for p in piece), len(piece)))
+    return chunks
+
+
+def _encode_within_limit(points: Sequence[Point], minute: int) -> Iterator[tuple[bytes, Sequence[Point]]]:
+    data = encode_points(points, minute)
+    if len(data) <= MAX_CHUNK_BYTES or len(points) == 1:
+        yield data, points
+        return
+    half = len(points) // 2  # long label values: split until each half fits
+    yield from _encode_within_limit(points[:half], minute)
+    yield from _encode_within_limit(points[half:], minute)
+
+
+def encode_points(points: Sequence[Point], minute: int) -> bytes:
+    base = minute * 60
+    series: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[list[float], list[Any]]] = {}
+    for p in points:
+        offsets, values = series.setdefault((p.metric, p.labels), ([], []))
+        offset = p.ts - base
+        offsets.append(int(offset) if offset.is_integer() else offset)
+        values.append(_encode_value(p))
+    body = [
+        [metric, [part for pair in labels for part in pair], offsets, values]
+        for (metric, labels), (offsets, values) in series.items()
+    ]
+    return zlib.compress(orjson.dumps([FORMAT_VERSION, body]), 9)
+
+
+def _encode_value(p: Point) -> Any:
+    h = p.histogram
+    if h is None:
+        return p.value
+    return [list(h.bounds), list(h.counts), h.sum, h.count, h.min, h.max]
+
+
+def decode_points(host: str, data: bytes, minute: int) -> Iterator[Point]:
+    version, body = orjson.loads(zlib.decompress(data))
+    if version != FORMAT_VERSION:
+        raise ValueError(f"unknown chunk format version {version}")
+    base = float(minute * 60)
+    for metric, flat_labels, offsets, values in body:
+        labels = tuple(zip(flat_labels[::2], flat_labels[1::2], strict=True))
+        for offset, value in zip(offsets, values, strict=True):
+            ts = base + offset
+            if isinstance(value, list):
+                bounds, counts, hsum, count, hmin, hmax = value
+                hist = Histogram(
+                    tuple(float(b) for b in bounds),
+                    tuple(int(c) for c in counts),
+                    float(hsum),
+                    int(count),
+                    hmin,
+                    hmax,
+                )
+                yield Point(host, metric, labels, ts, None, hist)
+            else:
+                yield Point(host, metric, labels, ts, None if value is None else float(value))

@@ -1,0 +1,315 @@
+"""DynamoDB implementation of the `Store` port (AWS mode); the item design is `docs/data-model.md`.
+
+Two tables, both `pk`/`sk` strings with TTL on `expires_at`. Samples: one compressed chunk item per
+batch and minute (`R#<host>` / `<minute>#<batch hash>#<n>`, see `chunks`), so a 60 s agent batch is one
+write unit. Meta: hosts, series, metric catalogue, keys, error groups and JSON documents. Reads always
+drop points older than the retention because TTL deletes lag (up to two days; moto never deletes).
+Per-instance caches (known series, metric label keys, when the host item was last refreshed) keep
+steady-state ingest at that single write. Must not import boto3 at module level (cold start) nor
+`vigil.api`/`vigil.local`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from vigil.adapters.store.chunks import (
+    Chunk,
+    decode_points,
+    minute_from_sk,
+    minute_of,
+    minute_prefix,
+    plan_chunks,
+)
+from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, create_tables, n, num, s
+from vigil.adapters.store.dynamodb_meta import MetaItems
+from vigil.domain.errors import Unavailable
+from vigil.domain.models import HostInfo, Point
+
+__all__ = ["DynamoStore", "create_tables"]
+
+# A host item refresh costs a write unit like the chunk itself; refreshing it on every 60 s batch would
+# double the ingest bill. `list_hosts` reads the newest chunk for an exact last-seen instead.
+HOST_REFRESH_SECONDS = 300.0
+SERIES_CACHE_SECONDS = 60.0  # how stale another instance's new series may be for the cardinality guard
+MAX_SK_BYTES = 1024
+
+
+class DynamoStore(MetaItems):
+    """The AWS `Store`. `client` is a low-level boto3 DynamoDB client; built lazily when omitted."""
+
+    def __init__(
+        self, samples_table: str, meta_table: str, retention_seconds: float, client: Any | None = None
+    ) -> None:
+        self.io = DynamoIO(client)
+        self.samples_table = samples_table
+        self.meta_table = meta_table
+        self.retention_seconds = retention_seconds
+        self._lock = threading.Lock()
+        self._series: dict[str, tuple[float, set[str]]] = {}  # host → (monotonic load time, keys)
+        self._metric_keys: dict[str, frozenset[str]] = {}
+        self._host_refreshed: dict[str, float] = {}  # host → the `seen` this instance last wrote
+
+    # -- samples ---------------------------------------------------------------------------------
+    def put_samples(self, host: str, points: Sequence[Point], batch_id: str | None, now: float) -> bool:
+        if not points:
+            return True
+        seen = max(now, max(p.ts for p in points))
+        pk = f"R#{host}"
+        items = [self._chunk_item(pk, chunk, seen) for chunk in plan_chunks(host, points, batch_id)]
+        marker, rest = items[0], items[1:]
+        # The first chunk is the batch's commit marker and is written LAST, conditionally: a crash
+        # before it leaves only chunks a retry overwrites with identical content, never a batch that
+        # a retry would wrongly call a duplicate. With several chunks, check the marker first so a
+        # replay writes nothing at all.
+        if rest and "Item" in self.io.call(
+            "get_item",
+            TableName=self.samples_table,
+            ConsistentRead=True,
+            Key={"pk": marker["pk"], "sk": marker["sk"]},
+            ProjectionExpression="pk",
+        ):
+            return False
+        # Meta before samples: a retry after a crash here still finds the batch new and registers it.
+        self._register(host, points, seen)
+        self.io.batch_put(self.samples_table, rest)
+        try:
+            self.io.call(
+                "put_item",
+                TableName=self.samples_table,
+                Item=marker,
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def _chunk_item(self, pk: str, chunk: Chunk, seen: float) -> Item:
+        return {
+            "pk": s(pk),
+            "sk": s(chunk.sk),
+            "d": {"B": chunk.data},
+            "expires_at": n(math.ceil(chunk.max_ts + self.retention_seconds)),
+            "r": n(seen),
+        }
+
+    def query_points(
+        self,
+        metric: str,
+        start: float,
+        end: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+    ) -> Iterator[Point]:
+        now = time.time() if now is None else now
+        lo = max(start, now - self.retention_seconds)
+        if lo > end:
+            return
+        wanted = set((labels or {}).items())
+        for host in hosts or self._host_names():
+            # Two batches may carry the same sample (a resend under a new batch id): return it once.
+            found: dict[tuple[tuple[tuple[str, str], ...], float], Point] = {}
+            for item in self._chunks_between(host, lo, end):
+                if float(item["expires_at"]["N"]) < now:  # every point in it is past retention
+                    continue
+                for p in decode_points(host, item["d"]["B"], minute_from_sk(item["sk"]["S"])):
+                    if p.metric == metric and lo <= p.ts <= end and wanted <= set(p.labels):
+                        found[(p.labels, p.ts)] = p
+            yield from found.values()
+
+    def _chunks_between(self, host: str, start: float, end: float) -> Iterator[Item]:
+        return self.io.query(
+            self.samples_table,
+            f"R#{host}",
+            sk_condition="sk BETWEEN :lo AND :hi",
+            values={":lo": s(minute_prefix(minute_of(start))), ":hi": s(minute_prefix(minute_of(end)) + "~")},
+        )
+
+    def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
+        wanted = set(metrics)
+        out: list[Point] = []
+        for host in self._host_names() if wanted else []:
+            target = {k for k in self._known(host) if k.split("|", 2)[1] in wanted}
+            if not target:
+                continue
+            best: dict[str, Point] = {}
+            minute: int | None = None
+            # Newest chunks first; stop once every known series was found and the minute is complete
+            # (another batch of the same minute may still hold a newer point).
+            for item in self.io.query(
+                self.samples_table,
+                f"R#{host}",
+                sk_condition="sk >= :lo",
+                values={":lo": s(minute_prefix(minute_of(since)))},
+                forward=False,
+                limit=16,
+            ):
+                item_minute = minute_from_sk(item["sk"]["S"])
+                if minute is not None and item_minute < minute and target <= best.keys():
+                    break
+                minute = item_minute
+                for p in decode_points(host, item["d"]["B"], item_minute):
+                    if p.metric in wanted and p.ts >= since:
+                        key = p.series_key
+                        if key not in best or p.ts > best[key].ts:
+                            best[key] = p
+            out.extend(best.values())
+        return out
+
+    def purge_expired(self, now: float) -> int:
+        """Always 0: DynamoDB's TTL deletes expired chunks (within ~2 days), reads filter the lag."""
+        return 0
+
+    # -- hosts, series, catalogue ----------------------------------------------------------------
+    def _host_names(self) -> list[str]:
+        return [it["sk"]["S"] for it in self.io.query(self.meta_table, "HOST", projection="sk")]
+
+    def list_hosts(self) -> list[HostInfo]:
+        out = []
+        for it in self.io.query(self.meta_table, "HOST"):
+            host = it["sk"]["S"]
+            last = float(it["last_seen"]["N"])
+            # The host item is refreshed only every few minutes; the newest chunk knows better.
+            newest = next(
+                self.io.query(self.samples_table, f"R#{host}", forward=False, limit=1, projection="r"), None
+            )
+            if newest is not None:
+                last = max(last, float(newest["r"]["N"]))
+            out.append(HostInfo(host, float(it["first_seen"]["N"]), last, int(num(it.get("series")) or 0)))
+        return sorted(out, key=lambda h: h.host)
+
+    def list_metrics(self) -> dict[str, list[str]]:
+        found = {
+            it["sk"]["S"]: sorted(it.get("label_keys", {}).get("SS", []))
+            for it in self.io.query(self.meta_table, "METRIC")
+        }
+        return dict(sorted(found.items()))
+
+    def series_count(self, host: str) -> int:
+        return len(self._known(host))
+
+    def known_series(self, host: str) -> set[str]:
+        """May miss series another instance added in the last `SERIES_CACHE_SECONDS`."""
+        return set(self._known(host))
+
+    def _known(self, host: str) -> set[str]:
+        with self._lock:
+            cached = self._series.get(host)
+        if cached is not None and time.monotonic() - cached[0] < SERIES_CACHE_SECONDS:
+            return cached[1]
+        loaded_at = time.monotonic()
+        keys = {
+            it["k"]["S"]
+            for it in self.io.query(self.meta_table, f"SERIES#{host}", projection="k", consistent=True)
+        }
+        with self._lock:
+            self._series[host] = (loaded_at, keys)
+        return keys
+
+    def _register(self, host: str, points: Sequence[Point], seen: float) -> None:
+        """Series, metric catalogue and host items for a batch; writes only what this instance has
+        not written (or loaded) before, so a steady-state batch writes none of them."""
+        known = self._known(host)
+        new = {p.series_key: p for p in points if p.series_key not in known}
+        added = 0
+        for key, p in new.items():
+            sk = key if len(key.encode()) <= MAX_SK_BYTES else "#" + _digest(key)
+            try:  # conditional, so concurrent instances count each series exactly once
+                self.io.call(
+                    "put_item",
+                    TableName=self.meta_table,
+                    ConditionExpression="attribute_not_exists(pk)",
+                    Item={
+                        "pk": s(f"SERIES#{host}"),
+                        "sk": s(sk),
+                        "k": s(key),
+                        "metric": s(p.metric),
+                        "labels": s(json.dumps(dict(p.labels), sort_keys=True)),
+                    },
+                )
+                added += 1
+            except ConditionFailed:
+                pass
+        with self._lock:
+            known.update(new)
+        self._register_metrics(new.values())
+        with self._lock:
+            last = self._host_refreshed.get(host)
+        if added or last is None or seen - last > HOST_REFRESH_SECONDS:
+            self._refresh_host(host, seen, added)
+            with self._lock:
+                self._host_refreshed[host] = seen
+
+    def _register_metrics(self, points: Any) -> None:
+        label_keys: dict[str, set[str]] = {}
+        for p in points:
+            label_keys.setdefault(p.metric, set()).update(k for k, _ in p.labels)
+        for metric, keys in label_keys.items():
+            with self._lock:
+                cached = self._metric_keys.get(metric)
+            if cached is not None and keys <= cached:
+                continue
+            values: Item = {":m": s(metric)}
+            expr = "SET metric = :m"
+            if keys:  # a string set cannot be empty
+                values[":k"] = {"SS": sorted(keys)}
+                expr += " ADD label_keys :k"
+            self.io.call(
+                "update_item",
+                TableName=self.meta_table,
+                Key={"pk": s("METRIC"), "sk": s(metric)},
+                UpdateExpression=expr,
+                ExpressionAttributeValues=values,
+            )
+            with self._lock:
+                self._metric_keys[metric] = frozenset(keys | (cached or frozenset()))
+
+    def _refresh_host(self, host: str, seen: float, added: int) -> None:
+        key = {"pk": s("HOST"), "sk": s(host)}
+        try:  # last_seen only moves forward (DynamoDB has no max(); a condition does it)
+            self.io.call(
+                "update_item",
+                TableName=self.meta_table,
+                Key=key,
+                UpdateExpression="SET first_seen = if_not_exists(first_seen, :t), last_seen = :t"
+                " ADD series :a",
+                ConditionExpression="attribute_not_exists(last_seen) OR last_seen < :t",
+                ExpressionAttributeValues={":t": n(seen), ":a": n(added)},
+            )
+        except ConditionFailed:
+            if added:
+                self.io.call(
+                    "update_item",
+                    TableName=self.meta_table,
+                    Key=key,
+                    UpdateExpression="ADD series :a",
+                    ExpressionAttributeValues={":a": n(added)},
+                )
+
+    # -- health ----------------------------------------------------------------------------------
+    def ping(self) -> None:
+        """One GetItem of a fixed key: needs no DescribeTable permission and costs half a read unit.
+
+        Raises:
+            Unavailable: the table does not answer (whatever the reason).
+        """
+        try:
+            self.io.call("get_item", TableName=self.meta_table, Key={"pk": s("PING"), "sk": s("PING")})
+        except Unavailable:
+            raise
+        except Exception as exc:
+            raise Unavailable(f"DynamoDB does not answer: {type(exc).__name__}") from exc
+
+    def close(self) -> None:
+        """Nothing to release: the boto3 client holds a connection pool that dies with the process."""
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
