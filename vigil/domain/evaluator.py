@@ -1,0 +1,257 @@
+"""The alert state machine: a pure function of (rule, points, previous state, now) — it never reads a
+clock, a store or the network, so tests step time minute by minute over scripted series.
+
+Prometheus semantics per group (`group_by`): a breach makes the group `pending` (its `active_at` names
+the alert instance); after `for` it is `firing`; when the breach ends it is `resolved` (or stays
+firing for `keep_firing_for`), and the resolved instance is remembered `resolved_retention` before it
+becomes `inactive`. Raising `for` on a firing rule demotes it to `pending`. Beyond Prometheus:
+
+- Notifications follow what receivers were told (`GroupState.told`): firing is announced once, repeated
+  every `repeat_interval` (not when acknowledged), and resolved once if firing was announced.
+- Flapping: more than `flap_max_changes` firing-boundary changes within `flap_window` marks the group
+  flapping; one digest replaces its notifications until it has been quiet for `flap_settle`, then one
+  "settled" notice states where it ended (firing or resolved).
+- Silences mute firing, repeat and flapping notices but never state or history; a resolve is still
+  sent when its firing was announced, so no receiver is left with an incident that never closes.
+
+Each notification id is deterministic (rule, group, kind, instance start, sequence). Imports: standard
+library and `vigil.domain` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from vigil.domain.aggregate import aggregate
+from vigil.domain.alerts import (
+    GroupState,
+    Notification,
+    NotificationKind,
+    RuleState,
+    Transition,
+    notification_id,
+)
+from vigil.domain.models import Point
+from vigil.domain.rules import Rule, compare
+from vigil.domain.silences import Silence, alert_labels, muting
+from vigil.domain.templates import render
+from vigil.domain.timeparse import iso
+
+Event = Transition | Notification
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """Documented defaults (docs/alerting.md)."""
+
+    flap_max_changes: int = 4  # more than 4 changes (two full fire/resolve cycles) ...
+    flap_window: float = 1800.0  # ... within 30 minutes is flapping
+    flap_settle: float = 600.0  # flapping ends after 10 minutes without a change
+    resolved_retention: float = 900.0  # resolved instances stay visible (and re-notifiable) 15 min
+    absent_forget: float = 86400.0  # an `absent` rule stops watching a group unseen for a day
+
+
+DEFAULT_OPTIONS = EvalOptions()
+
+
+def evaluate(
+    rule: Rule,
+    data: Iterable[Point],
+    state: RuleState | None,
+    now: float,
+    *,
+    silences: Sequence[Silence] = (),
+    options: EvalOptions = DEFAULT_OPTIONS,
+) -> tuple[RuleState, list[Event]]:
+    """Evaluate `rule` at `now` over the points in `(now - window, now]` found in `data`.
+
+    Returns the new state (the input is not modified) and the transitions and notifications, in group
+    order. A disabled rule sees no breach, so its alerts resolve.
+    """
+    st = RuleState.from_json(state.to_json()) if state is not None else RuleState(rule.id)
+    values = aggregate(rule, data, now - rule.window, now) if rule.enabled else {}
+    breaches: dict[str, tuple[dict[str, str], float | None]] = {}
+    for key, gv in values.items():
+        group = st.groups.setdefault(key, GroupState(labels=gv.labels))
+        group.last_seen = now
+        if rule.agg != "absent" and gv.value is not None and compare(gv.value, rule.op, rule.threshold):
+            breaches[key] = (gv.labels, gv.value)
+    if rule.agg == "absent" and rule.enabled:
+        if rule.filter.host is not None and rule.group_by == ["host"]:
+            st.groups.setdefault(f"host={rule.filter.host}", GroupState(labels={"host": rule.filter.host}))
+        for key, group in st.groups.items():
+            if key not in values:
+                silent_for = None if group.last_seen is None else now - group.last_seen
+                breaches[key] = (group.labels, silent_for)
+
+    events: list[Event] = []
+    for key in sorted(st.groups):
+        group = st.groups[key]
+        breach = breaches.get(key)
+        observed = breach[1] if breach else values[key].value if key in values else group.value
+        events.extend(_step(rule, key, group, breach is not None, observed, now, silences, options))
+    for key, group in list(st.groups.items()):
+        if _forgettable(rule, group, now, options):
+            del st.groups[key]
+    st.evaluated_at = now
+    return st, events
+
+
+def _step(
+    rule: Rule,
+    key: str,
+    g: GroupState,
+    breach: bool,
+    value: float | None,
+    now: float,
+    silences: Sequence[Silence],
+    o: EvalOptions,
+) -> list[Event]:
+    before = g.status
+    g.value = value
+    if breach:
+        g.last_breach_at = now
+        if g.status in ("inactive", "resolved"):  # a new alert instance
+            g.status, g.active_at, g.fired_at, g.resolved_at = "pending", now, None, None
+            g.repeat_seq, g.acked_at, g.acked_by = 0, None, None
+        held = now - (g.active_at if g.active_at is not None else now)
+        if g.status == "pending" and held >= rule.for_:
+            g.status = "firing"
+            g.fired_at = g.fired_at if g.fired_at is not None else now
+            g.changes.append(now)
+        elif g.status == "firing" and held < rule.for_:  # `for` was raised: not held long enough now
+            g.status = "pending"
+            g.changes.append(now)
+    elif g.status == "pending":
+        # A pending instance that never fired simply ends; one demoted from firing was announced.
+        g.status = "resolved" if g.fired_at is not None else "inactive"
+        if g.status == "resolved":
+            g.resolved_at = now
+            g.changes.append(now)
+    elif g.status == "firing":
+        kept = g.last_breach_at is not None and now - g.last_breach_at < rule.keep_firing_for
+        if not kept:
+            g.status, g.resolved_at = "resolved", now
+            g.changes.append(now)
+    elif g.status == "resolved" and g.resolved_at is not None and now - g.resolved_at >= o.resolved_retention:
+        g.status = "inactive"
+    g.changes = [t for t in g.changes if now - t < o.flap_window]
+
+    labels = alert_labels(rule.id, rule.name, rule.severity, g.labels)
+    muted = muting(list(silences), labels, now) is not None
+    events: list[Event] = []
+    if g.status != before and not (before == "resolved" and g.status == "inactive"):
+        events.append(Transition(rule.id, rule.name, dict(g.labels), before, g.status, now, value, muted))
+    events.extend(_notify(rule, key, g, now, muted, o))
+    return events
+
+
+def _notify(rule: Rule, key: str, g: GroupState, now: float, muted: bool, o: EvalOptions) -> list[Event]:
+    settled = False
+    if not g.flapping and len(g.changes) > o.flap_max_changes:
+        g.flapping, g.flap_started_at = True, now
+    if g.flapping:
+        if g.changes and now - g.changes[-1] < o.flap_settle:
+            if g.told != "flapping" and not muted:
+                g.told = "flapping"
+                return [_build(rule, key, g, "flapping", now)]
+            return []
+        g.flapping, settled = False, True
+    was_flapping = settled or g.told == "flapping"
+    if g.status == "firing":
+        if g.told != "firing":
+            if muted:
+                return []
+            g.told, g.last_sent_at = "firing", now
+            return [_build(rule, key, g, "settled" if was_flapping else "firing", now)]
+        due = g.last_sent_at is not None and now - g.last_sent_at >= rule.repeat_interval
+        if rule.repeat_interval > 0 and due and not muted and g.acked_at is None:
+            g.repeat_seq += 1
+            g.last_sent_at = now
+            return [_build(rule, key, g, "repeat", now)]
+        return []
+    if g.told != "none" and g.status != "pending":
+        g.told = "none"
+        return [_build(rule, key, g, "settled" if was_flapping else "resolved", now)]
+    return []
+
+
+def _build(rule: Rule, key: str, g: GroupState, kind: NotificationKind, now: float) -> Notification:
+    started = g.active_at if g.active_at is not None else now
+    flap_anchor = g.flap_started_at if g.flap_started_at is not None else started
+    anchor = flap_anchor if kind in ("flapping", "settled") else started
+    seq = g.repeat_seq if kind == "repeat" else 0
+    status: Literal["firing", "resolved"] = (
+        "firing" if g.status in ("firing", "pending") and kind != "resolved" else "resolved"
+    )
+    n = Notification(
+        id=notification_id(rule.id, key, kind, anchor, seq),
+        kind=kind,
+        status=status,
+        rule_id=rule.id,
+        rule_name=rule.name,
+        severity=rule.severity,
+        group=dict(g.labels),
+        value=g.value,
+        threshold=float(rule.threshold),
+        started_at=started,
+        resolved_at=g.resolved_at if status == "resolved" else None,
+        channels=tuple(rule.channels),
+        message="",
+        created_at=now,
+        unit=rule.unit,
+        display_scale=float(rule.display_scale),
+        flapping=kind == "flapping",
+        changes=len(g.changes),
+    )
+    text = render(rule.message, _context(rule, n)) if rule.message else default_message(rule, n)
+    return Notification(**{**n.__dict__, "message": text})
+
+
+def default_message(rule: Rule, n: Notification) -> str:
+    if n.flapping:
+        return (
+            f"{n.title()}: changed state {n.changes} times in the last "
+            f"{DEFAULT_OPTIONS.flap_window / 60:.0f} min; notifications paused until it settles."
+        )
+    if rule.agg == "absent":
+        what = f"no {rule.metric} data for {rule.window:.0f}s" if n.status == "firing" else "reporting again"
+        return f"{n.title()}: {what}."
+    verb = "is" if n.status == "firing" else "back to"
+    return (
+        f"{n.title()}: {rule.agg}({rule.metric}) over {rule.window:.0f}s {verb} {n.display(n.value)} "
+        f"(alert when {rule.op} {n.display(n.threshold)})."
+    )
+
+
+def _context(rule: Rule, n: Notification) -> dict[str, object]:
+    return {
+        "rule": {
+            "id": rule.id,
+            "name": rule.name,
+            "severity": rule.severity,
+            "metric": rule.metric,
+            "agg": rule.agg,
+            "op": rule.op,
+        },
+        "status": n.status,
+        "kind": n.kind,
+        "group": n.group,
+        "value": n.value,
+        "value_display": n.display(n.value),
+        "threshold": n.threshold,
+        "threshold_display": n.display(n.threshold),
+        "started_at": iso(n.started_at),
+        "resolved_at": iso(n.resolved_at) if n.resolved_at is not None else None,
+        "flapping": n.flapping,
+    }
+
+
+def _forgettable(rule: Rule, g: GroupState, now: float, o: EvalOptions) -> bool:
+    if g.status != "inactive" or g.flapping or g.changes or g.told != "none":
+        return False
+    if rule.agg != "absent":
+        return True
+    return g.last_seen is None or now - g.last_seen > o.absent_forget

@@ -1,0 +1,244 @@
+"""Alert rules: the pydantic model users write (API body, rules-as-code YAML), its validation, the
+comparison it applies, and the default rules shipped on first start (thresholds from `Thresholds`).
+
+Durations are accepted as `"30s"`, `"5m"`, `"1h"` or seconds and stored as float seconds. The message
+template is jinja2, compiled in a sandbox when the rule is created so a broken template is refused up
+front (`vigil.domain.templates`). Imports: standard library, pydantic, `vigil.domain` and `vigil.config`
+(for the `Thresholds` dataclass only).
+"""
+
+from __future__ import annotations
+
+import operator
+import uuid
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from vigil.config import Thresholds
+from vigil.domain.errors import Invalid
+from vigil.domain.models import HOST_RE, LABEL_KEY_RE, METRIC_NAME_RE
+from vigil.domain.templates import validate_template
+from vigil.domain.timeparse import parse_duration
+
+Agg = Literal["avg", "min", "max", "sum", "rate", "count", "p50", "p95", "p99", "absent"]
+Op = Literal[">", ">=", "<", "<=", "==", "!="]
+Severity = Literal["info", "warning", "critical"]
+
+QUANTILES: dict[str, float] = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+MAX_WINDOW_SECONDS = 7 * 86400.0
+_UNION_TAGS = {"float", "int", "str", "bool", "none", "list", "dict"}
+
+
+def compare(value: float, op: str, threshold: float) -> bool:
+    """True when `value <op> threshold` holds (the rule is breached)."""
+    return _OPS[op](value, threshold)
+
+
+def new_rule_id() -> str:
+    return "r-" + uuid.uuid4().hex[:12]
+
+
+class RuleFilter(BaseModel):
+    """Which points a rule looks at: one host (optional) and labels every point must carry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str | None = Field(default=None, pattern=HOST_RE.pattern)
+    labels: dict[str, str] = Field(default_factory=dict, max_length=10)
+
+
+class Rule(BaseModel):
+    """One alert rule (SPEC §4/§5). `for` is spelled `for_` in Python and `for` on the wire."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str = Field(default_factory=new_rule_id, pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")
+    name: str = Field(min_length=1, max_length=200)
+    metric: str = Field(pattern=METRIC_NAME_RE.pattern)
+    filter: RuleFilter = Field(default_factory=RuleFilter)
+    agg: Agg = "avg"
+    window: float = Field(default=300.0, description="Seconds; accepts '30s', '5m', '1h'")
+    op: Op = ">"
+    threshold: StrictFloat | StrictInt = 0.0
+    for_: float = Field(default=0.0, alias="for", description="Seconds the breach must last before firing")
+    keep_firing_for: float = Field(default=0.0, description="Seconds to keep firing after the breach ends")
+    group_by: list[str] = Field(default_factory=lambda: ["host"], max_length=10)
+    severity: Severity = "warning"
+    channels: list[str] = Field(default_factory=list, max_length=20)
+    repeat_interval: float = Field(default=4 * 3600.0, description="Seconds between repeats; 0 = never")
+    message: str | None = Field(default=None, max_length=4000, description="jinja2 template")
+    enabled: StrictBool = True
+    unit: str = Field(default="", max_length=16, description="Display unit of value/threshold, e.g. '%'")
+    display_scale: StrictFloat | StrictInt = Field(default=1.0, description="Multiply before display")
+
+    @field_validator("window", "for_", "keep_firing_for", "repeat_interval", mode="before")
+    @classmethod
+    def _duration(cls, value: Any, info: Any) -> float:
+        name = "for" if info.field_name == "for_" else info.field_name
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ValueError(f"{name} must be a duration like '30s', '5m', '1h' or seconds")
+        try:
+            return parse_duration(value, field=name)
+        except Invalid as exc:
+            raise ValueError(exc.message) from exc
+
+    @field_validator("group_by")
+    @classmethod
+    def _group_by(cls, keys: list[str]) -> list[str]:
+        for key in keys:
+            if key != "host" and not LABEL_KEY_RE.match(key):
+                raise ValueError(f"group_by entry {key!r} is not a label name")
+        if len(set(keys)) != len(keys):
+            raise ValueError("group_by entries must be distinct")
+        return keys
+
+    @field_validator("message")
+    @classmethod
+    def _template(cls, template: str | None) -> str | None:
+        if template is not None:
+            validate_template(template)
+        return template
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rule:
+        if not 0 < self.window <= MAX_WINDOW_SECONDS:
+            raise ValueError("window must be more than 0 and at most 7 days")
+        if self.agg in QUANTILES and self.op in ("==", "!="):
+            raise ValueError("op == and != make no sense for a percentile; use > or <")
+        return self
+
+    def wire(self) -> dict[str, Any]:
+        """JSON-ready dict with wire names (`for`)."""
+        return self.model_dump(by_alias=True, mode="json")
+
+    def content(self) -> dict[str, Any]:
+        """Everything but the id: what rules-as-code compares to decide update vs unchanged."""
+        data = self.wire()
+        data.pop("id")
+        return data
+
+
+def parse_rule(data: Any, *, rule_id: str | None = None) -> Rule:
+    """Validate a rule from JSON/YAML; `rule_id` (when given) overrides any id in `data`.
+
+    Raises:
+        Invalid: with `field` naming the first offending field (dotted path) and a readable message.
+    """
+    if not isinstance(data, dict):
+        raise Invalid("a rule must be a JSON object", field="rule")
+    if rule_id is not None:
+        data = {**data, "id": rule_id}
+    try:
+        return Rule.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_from(exc) from None
+
+
+def invalid_from(exc: ValidationError) -> Invalid:
+    """The first pydantic error as an `Invalid` naming its field."""
+    err = exc.errors(include_url=False)[0]
+    # Union members add their type tag ("float", "function-after[...]") to the path: not a field.
+    loc = [str(p) for p in err["loc"] if str(p) not in _UNION_TAGS and "[" not in str(p)]
+    field = ".".join("for" if p == "for_" else p for p in loc) or None
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return Invalid(f"{field}: {message}" if field else message, field=field)
+
+
+def default_rules(thresholds: Thresholds, interval_seconds: float) -> list[Rule]:
+    """The rules shipped on first start. Stable ids so seeding twice changes nothing.
+
+    The agent reports utilisation as a 0..1 ratio (OpenTelemetry convention), so percent thresholds
+    are divided by 100 and shown back as % with `display_scale=100`; latencies are OpenTelemetry
+    histograms in seconds, so millisecond thresholds are divided by 1000. A 5-minute window with
+    `for: 0` smooths spikes through the average/percentile itself and keeps alert latency low.
+    """
+    pct = {"unit": "%", "display_scale": 100.0}
+    return [
+        Rule(
+            id="default-cpu",
+            name="High CPU",
+            metric="system.cpu.utilization",
+            agg="avg",
+            window=300,
+            op=">",
+            threshold=thresholds.cpu_percent / 100.0,
+            severity="warning",
+            **pct,
+        ),
+        Rule(
+            id="default-memory",
+            name="High memory",
+            metric="system.memory.utilization",
+            agg="avg",
+            window=300,
+            op=">",
+            threshold=thresholds.memory_percent / 100.0,
+            severity="warning",
+            **pct,
+        ),
+        Rule(
+            id="default-api-p95",
+            name="Slow API (p95)",
+            metric="http.server.request.duration",
+            agg="p95",
+            window=300,
+            op=">",
+            threshold=thresholds.api_p95_ms / 1000.0,
+            severity="warning",
+            group_by=[],
+            unit="s",
+        ),
+        Rule(
+            id="default-error-rate",
+            name="High error rate",
+            metric="http.server.error_rate",
+            agg="avg",
+            window=300,
+            op=">",
+            threshold=thresholds.error_rate_percent / 100.0,
+            severity="critical",
+            group_by=[],
+            **pct,
+        ),
+        Rule(
+            id="default-db-p95",
+            name="Slow database queries (p95)",
+            metric="db.client.operation.duration",
+            agg="p95",
+            window=300,
+            op=">",
+            threshold=thresholds.db_query_ms / 1000.0,
+            severity="warning",
+            group_by=[],
+            unit="s",
+        ),
+        Rule(
+            id="default-host-down",
+            name="Host not reporting",
+            metric="system.cpu.utilization",
+            agg="absent",
+            window=3 * interval_seconds,
+            severity="critical",
+            group_by=["host"],
+        ),
+    ]

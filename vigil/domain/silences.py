@@ -1,0 +1,209 @@
+"""Silences and recurring maintenance windows: they mute notifications, never state or history.
+
+A silence has matchers (all must match) over an alert's labels — `rule_id`, `rule` (the rule name),
+`severity` and the group labels (e.g. `host`) — and either a fixed `[starts_at, ends_at)` range or a
+recurrence inside it: `weekly` (days + `HH:MM` to `HH:MM` in a time zone; an end before the start
+crosses midnight) or `cron` (a 5-field cron expression for each window's start + a duration, evaluated
+in a time zone). Cron iteration uses `cronsim` (small, pure Python, DST-aware, well tested) rather than
+a parser of our own. Imports: standard library, pydantic, cronsim (lazily), `vigil.domain`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from datetime import datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
+
+from vigil.domain.errors import Invalid
+from vigil.domain.timeparse import parse_duration, parse_instant
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name like 'Europe/Paris')") from None
+
+
+class Matcher(BaseModel):
+    """`name op value`; `=~`/`!~` are full-match regular expressions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64)
+    value: str = Field(max_length=256)
+    op: Literal["=", "!=", "=~", "!~"] = "="
+
+    @model_validator(mode="after")
+    def _regex(self) -> Matcher:
+        if self.op in ("=~", "!~"):
+            try:
+                re.compile(self.value)
+            except re.error as exc:
+                raise ValueError(f"matcher {self.name}: invalid regular expression: {exc}") from None
+        return self
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        actual = labels.get(self.name, "")
+        if self.op == "=":
+            return actual == self.value
+        if self.op == "!=":
+            return actual != self.value
+        hit = re.fullmatch(self.value, actual) is not None
+        return hit if self.op == "=~" else not hit
+
+
+class Weekly(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: list[Weekday] = Field(min_length=1, max_length=7)
+    start: str = Field(description="HH:MM local time")
+    end: str = Field(description="HH:MM local time; before start means the window crosses midnight")
+    timezone: str = "UTC"
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError("must be HH:MM (24-hour)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        _zone(value)
+        return value
+
+    def active(self, now: float) -> bool:
+        tz = _zone(self.timezone)
+        local = datetime.fromtimestamp(now, tz)
+        start, end = _time(self.start), _time(self.end)
+        for back in (0, 1):  # a window that started yesterday may still be open (crosses midnight)
+            day = local.date() - timedelta(days=back)
+            if _WEEKDAYS[day.weekday()] not in self.days:
+                continue
+            begin = datetime.combine(day, start, tz)
+            finish = datetime.combine(day + timedelta(days=1 if end <= start else 0), end, tz)
+            if begin.timestamp() <= now < finish.timestamp():
+                return True
+        return False
+
+
+class CronWindow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cron: str = Field(min_length=9, max_length=100, description="5-field cron: each window's start")
+    duration: float = Field(description="Window length; '30m', '2h' or seconds")
+    timezone: str = "UTC"
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ValueError("duration must be like '30m', '2h' or seconds")
+        seconds = parse_duration(value, field="duration")
+        if seconds <= 0:
+            raise ValueError("duration must be positive")
+        return seconds
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from cronsim import CronSim, CronSimError
+
+        try:
+            CronSim(value, datetime(2026, 1, 1))
+        except CronSimError as exc:
+            raise ValueError(f"invalid cron expression: {exc}") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        _zone(value)
+        return value
+
+    def active(self, now: float) -> bool:
+        from cronsim import CronSim
+
+        local = datetime.fromtimestamp(math.floor(now) + 1, _zone(self.timezone))
+        try:  # reverse iteration is exclusive of its start, hence the + 1 s above
+            last_start = next(CronSim(self.cron, local, reverse=True))
+        except StopIteration:
+            return False
+        return last_start.timestamp() <= now < last_start.timestamp() + self.duration
+
+
+class Silence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(default_factory=lambda: "s-" + uuid.uuid4().hex[:12], pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")
+    matchers: list[Matcher] = Field(min_length=1, max_length=20)
+    starts_at: StrictFloat | StrictInt | str = Field(description="Epoch seconds or RFC 3339")
+    ends_at: StrictFloat | StrictInt | str | None = Field(default=None, description="None: open-ended")
+    weekly: Weekly | None = None
+    cron: CronWindow | None = None
+    comment: str = Field(default="", max_length=1000)
+    created_by: str = Field(default="", max_length=200)
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _instant(cls, value: float | str | None, info: Any) -> float | None:
+        if value is None:
+            return None
+        try:  # relative forms ("now-1h") resolve against NaN and are refused: silences need real times
+            return parse_instant(value, now=math.nan, field=info.field_name)
+        except Invalid as exc:
+            raise ValueError(exc.message) from None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Silence:
+        if self.weekly is not None and self.cron is not None:
+            raise ValueError("a silence recurs either weekly or by cron, not both")
+        if self.ends_at is None and self.weekly is None and self.cron is None:
+            raise ValueError("ends_at is required unless the silence recurs (weekly or cron)")
+        if self.ends_at is not None and float(self.ends_at) <= float(self.starts_at):
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+    def active(self, now: float) -> bool:
+        if now < float(self.starts_at) or (self.ends_at is not None and now >= float(self.ends_at)):
+            return False
+        if self.weekly is not None:
+            return self.weekly.active(now)
+        if self.cron is not None:
+            return self.cron.active(now)
+        return True
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        return all(m.matches(labels) for m in self.matchers)
+
+    def expired(self, now: float) -> bool:
+        return self.ends_at is not None and now >= float(self.ends_at)
+
+
+def alert_labels(rule_id: str, rule_name: str, severity: str, group: dict[str, str]) -> dict[str, str]:
+    """The label set silences match against."""
+    return {**group, "rule_id": rule_id, "rule": rule_name, "severity": severity}
+
+
+def muting(silences: list[Silence], labels: dict[str, str], now: float) -> Silence | None:
+    """The first active silence that matches, if any."""
+    for silence in silences:
+        if silence.active(now) and silence.matches(labels):
+            return silence
+    return None
+
+
+def _time(hhmm: str) -> time:
+    hours, minutes = hhmm.split(":")
+    return time(int(hours), int(minutes))
