@@ -4,7 +4,7 @@ file) and DynamoStore (moto's in-process DynamoDB, fake credentials, nothing lea
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +54,18 @@ def tables(moto_client: Any) -> tuple[str, str]:
 _table_ids = itertools.count()
 
 
-def make_dynamo_store(client: Any, tables: tuple[str, str]) -> Any:
+def _make_dynamo_store(client: Any, tables: tuple[str, str]) -> Any:
     from vigil.adapters.store.dynamodb import DynamoStore
 
     store = DynamoStore(*tables, RETENTION, client=client)
     store.io.backoff_base = 0.001  # keep retry tests fast; the schedule itself is tested separately
     return store
+
+
+@pytest.fixture
+def make_dynamo_store() -> Callable[[Any, tuple[str, str]], Any]:
+    """`make_dynamo_store(client, tables)`: a DynamoStore over any client (tests wrap moto's)."""
+    return _make_dynamo_store
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
@@ -71,7 +77,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         yield sqlite_store
         sqlite_store.close()
     else:
-        dynamo_store = make_dynamo_store(
+        dynamo_store = _make_dynamo_store(
             request.getfixturevalue("moto_client"), request.getfixturevalue("tables")
         )
         yield dynamo_store
