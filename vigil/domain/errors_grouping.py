@@ -17,9 +17,9 @@ MAX_NORMALIZED_LEN = 500
 # Order matters: uuids and quoted strings first (they contain digits and hex), then hex, then numbers.
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`")
-# 0x-prefixed, or a run of >= 8 hex characters containing at least one digit (ids, hashes, addresses;
-# plain words like "deadbeef" without digits stay, "cafebabe1" goes).
-_HEX = re.compile(r"\b0[xX][0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}\b")
+# 0x-prefixed, or a run of >= 8 hex characters with at least one digit and one letter (ids, hashes;
+# words like "deadbeef" without digits stay, and all-digit runs are numbers, handled below).
+_HEX = re.compile(r"\b0[xX][0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b")
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?")
 _SPACES = re.compile(r"\s+")
 

@@ -70,16 +70,17 @@ def normalize(e: Expo) -> Expo:
 
 def _bound(index: int, scale: int) -> float:
     """`base**index` at `scale`, computed as a power of two (exact for integral exponents)."""
-    if scale >= 0:
-        return float(2.0 ** (index / (1 << scale)))
-    return float(2.0 ** (index << -scale))
+    exponent = index / (1 << scale) if scale >= 0 else float(index << -scale)
+    if not -1022 <= exponent <= 1023:  # subnormal or infinite bounds would collapse or overflow
+        raise OverflowError(f"bucket bound 2**{exponent} is outside the normal float range")
+    return float(2.0**exponent)
 
 
 def to_histogram(e: Expo) -> Histogram:
     """The explicit-bucket equivalent of a normalized exponential histogram.
 
     Raises:
-        OverflowError: bucket bounds beyond the float range (the caller rejects the point).
+        OverflowError: bucket bounds outside the normal float range (the caller rejects the point).
     """
     if not e.counts:
         return Histogram((), (e.low,), e.sum, e.low, e.min, e.max)
