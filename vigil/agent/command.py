@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import signal
 import socket
 import sys
@@ -22,7 +21,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 from vigil.agent.collector import HostCollector
-from vigil.agent.pusher import Pusher, PushSettings
+from vigil.agent.pusher import Pusher, PushSettings, safe_host_name
 from vigil.agent.runner import AgentLoop
 from vigil.config import agent_key_from_env
 from vigil.domain.models import HOST_RE
@@ -32,8 +31,7 @@ log = logging.getLogger("vigil.agent")
 
 def default_host_name() -> str:
     """This machine's name made acceptable to Vigil (letters, digits, `. _ : -`; at most 128 chars)."""
-    name = re.sub(r"[^A-Za-z0-9_.:\-]", "-", socket.gethostname()).lstrip("-_.:")[:128]
-    return name or "localhost"
+    return safe_host_name(socket.gethostname())
 
 
 def _positive(raw: str) -> float:

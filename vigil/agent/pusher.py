@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import logging
 import random
+import re
 import time
 import uuid
 from collections import deque
@@ -96,6 +97,13 @@ def describe_error(resp: requests.Response) -> str:
     return body or resp.reason or "no details"
 
 
+def safe_host_name(raw: str) -> str:
+    """`raw` (e.g. `socket.gethostname()`) made acceptable to Vigil: characters outside letters, digits
+    and `. _ : -` become `-`, at most 128 characters, never empty."""
+    name = re.sub(r"[^A-Za-z0-9_.:\-]", "-", raw).lstrip("-_.:")[:128]
+    return name or "localhost"
+
+
 def _retry_after(resp: requests.Response) -> float | None:
     raw = resp.headers.get("Retry-After", "")
     try:
@@ -143,6 +151,11 @@ class Pusher:
         self._sealed: deque[_Batch] = deque()
         self._failures = 0
         self._retry_at = 0.0
+        self.last_failure: str | None = None  # why the latest attempt failed, for the shutdown log
+
+    def close(self) -> None:
+        """Release the HTTP connection pool (keep-alive sockets to the server)."""
+        self._session.close()
 
     # ------------------------------------------------------------------ buffer
 
@@ -250,10 +263,13 @@ class Pusher:
             )
         except requests.RequestException as exc:
             # The exception text names the URL, never the headers, so the key cannot leak here.
+            self.last_failure = f"server unreachable ({type(exc).__name__})"
             log.warning("cannot reach %s: %s", self._endpoint, type(exc).__name__)
             log.debug("connection error detail: %s", exc)
             return Outcome.RETRY, None
         outcome = classify(resp.status_code)
+        if outcome in (Outcome.RETRY, Outcome.AUTH):
+            self.last_failure = f"HTTP {resp.status_code}"
         if outcome is Outcome.RETRY:
             log.warning(
                 "server busy or failing (HTTP %d) for batch %s: %s",

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from vigil.agent.collector import Collect, HostCollector
-from vigil.agent.pusher import Pusher, PushSettings, PushStats
+from vigil.agent.pusher import Pusher, PushSettings, PushStats, safe_host_name
 
 log = logging.getLogger("vigil.agent")
 
@@ -84,7 +84,12 @@ class AgentLoop:
         """Try once to deliver everything buffered; log what could not be. True when nothing is left."""
         done = self._send(final=True)
         if not done:
-            log.warning("stopping with %d samples undelivered (server unreachable)", self.pusher.buffered)
+            log.warning(
+                "stopping with %d samples undelivered (last attempt: %s)",
+                self.pusher.buffered,
+                self.pusher.last_failure,
+            )
+        self.pusher.close()
         return done
 
     def run_once(self) -> bool:
@@ -139,8 +144,9 @@ def start_local_agent(
     """Sample this machine in the background and push to `url` every `interval` seconds.
 
     For `vigil serve`: it flushes every interval (not every minute) so the dashboard fills at once.
-    `collect` and `settings` exist for tests. Raises: ValueError for a bad host name or interval.
+    `host` is made valid for Vigil first (`socket.gethostname()` may contain spaces or other characters
+    the API refuses). `collect` and `settings` exist for tests. Raises: ValueError for a bad interval.
     """
-    pusher = Pusher(url, key, host, settings)
+    pusher = Pusher(url, key, safe_host_name(host), settings)
     loop = AgentLoop(collect or HostCollector().collect, pusher, interval=interval, flush_every=interval)
     return start_agent_thread(loop, name="vigil-local-agent")

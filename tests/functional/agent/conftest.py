@@ -24,7 +24,7 @@ from vigil.domain.models import SampleBatch
 class Recorded:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
     body: bytes
     status: int = 0
 
@@ -61,7 +61,12 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
-                req = Recorded("POST", self.path, dict(self.headers.items()), self.rfile.read(length))
+                req = Recorded(
+                    "POST",
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length),
+                )
                 with receiver.cond:
                     status, headers, body = (receiver.responder or receiver.ingest)(req)
                     req.status = status

@@ -31,8 +31,9 @@ class SeqCollector:
         return [SampleIn(metric="test.seq", value=float(n), ts=1_764_190_000.0 + n)]
 
 
-def start(url: str, collect: SeqCollector, *, key: str = "k-123", flush: float = 0.05,
-          settings: PushSettings = FAST) -> AgentHandle:
+def start(
+    url: str, collect: SeqCollector, *, key: str = "k-123", flush: float = 0.05, settings: PushSettings = FAST
+) -> AgentHandle:
     pusher = Pusher(url, key, "web-1", settings)
     return start_agent_thread(AgentLoop(collect, pusher, interval=0.01, flush_every=flush))
 
@@ -45,8 +46,8 @@ def test_batches_are_valid_sample_batches_with_a_batch_id_and_the_bearer_key(rec
     ids = []
     for req in receiver.requests:
         assert req.path == "/v1/samples"
-        assert req.headers["Authorization"] == "Bearer k-123"
-        assert req.headers["Content-Type"] == "application/json"
+        assert req.headers["authorization"] == "Bearer k-123"
+        assert req.headers["content-type"] == "application/json"
         batch = SampleBatch.model_validate_json(req.body)
         assert batch.host == "web-1"
         assert batch.batch_id
@@ -116,7 +117,9 @@ def test_a_400_is_logged_with_the_field_and_that_batch_is_dropped(receiver, capl
     def picky(req):
         if not rejected:
             rejected.append(json.loads(req.body)["batch_id"])
-            body = {"error": {"code": "invalid", "message": "value must be finite", "field": "samples[0].value"}}
+            body = {
+                "error": {"code": "invalid", "message": "value must be finite", "field": "samples[0].value"}
+            }
             return 400, {"Content-Type": "application/json"}, json.dumps(body).encode()
         return receiver.ingest(req)
 
@@ -161,7 +164,7 @@ def test_stopping_the_handle_flushes_what_was_sampled_since_the_last_push(receiv
 
 
 def test_the_local_agent_pushes_this_hosts_real_samples_every_interval(receiver):
-    handle = start_local_agent(receiver.url, "k-local", 0.05, "dev-box")
+    handle = start_local_agent(receiver.url, "k-local", 0.05, "dev box")  # made valid: dev-box
 
     def has_cpu(r) -> bool:
         return any(s.metric == "system.cpu.utilization" for b in r.stored.values() for s in b.samples)
@@ -172,7 +175,7 @@ def test_the_local_agent_pushes_this_hosts_real_samples_every_interval(receiver)
     batches = list(receiver.stored.values())
     assert len(batches) >= 2  # flushes every interval, not every minute
     assert {b.host for b in batches} == {"dev-box"}
-    assert receiver.requests[0].headers["Authorization"] == "Bearer k-local"
+    assert receiver.requests[0].headers["authorization"] == "Bearer k-local"
     names = {s.metric for b in batches for s in b.samples}
     assert {"system.memory.utilization", "system.memory.usage", "system.process.count"} <= names
 
