@@ -1,0 +1,73 @@
+"""OTLP ingest use cases: the whole of `POST /v1/metrics` and `POST /v1/traces` below HTTP.
+
+Decode (`adapters.otlp.decode`), map to points/spans/errors, apply the per-host cardinality guard,
+store, and encode the OTLP response. Unlike `/v1/samples`, OTLP is per point: a host whose points
+would break the cardinality guard has those points rejected and counted in `partial_success`, the
+rest of the export is stored. A retried identical export is not stored twice (the sample store's batch
+key is a content hash when no batch id is given; spans are keyed by id).
+
+Raises what `decode_*` raises (Invalid → 400, TooLarge → 413, UnsupportedMediaType → 415) and
+`Unavailable` from the stores (503). Must not import `vigil.api`.
+"""
+
+from __future__ import annotations
+
+from vigil.adapters.otlp.decode import (
+    decode_metrics,
+    decode_traces,
+    encode_metrics_response,
+    encode_traces_response,
+)
+from vigil.adapters.otlp.metrics import MappingResult, map_metrics
+from vigil.adapters.otlp.traces import map_traces
+from vigil.config import Config
+from vigil.domain.errors import LimitExceeded
+from vigil.ports import CumulativeState, Store, TraceStore
+from vigil.services.ingest import check_cardinality
+
+
+def _store_points(store: Store, config: Config, result: MappingResult, now: float) -> None:
+    for host, points in sorted(result.by_host().items()):
+        try:
+            check_cardinality(store, host, points, config)
+        except LimitExceeded as exc:
+            result.reject(f"cardinality limit: {exc.message}", len(points))
+            continue
+        store.put_samples(host, points, None, now)
+
+
+def ingest_otlp_metrics(
+    store: Store,
+    config: Config,
+    state: CumulativeState,
+    body: bytes,
+    content_type: str | None,
+    content_encoding: str | None,
+    now: float,
+) -> tuple[bytes, str]:
+    """Handle one `POST /v1/metrics`; returns the 200 response (body, Content-Type)."""
+    request, encoding = decode_metrics(body, content_type, content_encoding)
+    result = map_metrics(request, now, state, config.retention_seconds)
+    _store_points(store, config, result, now)
+    return encode_metrics_response(result.rejected, result.message(), encoding)
+
+
+def ingest_otlp_traces(
+    store: Store,
+    traces: TraceStore,
+    config: Config,
+    body: bytes,
+    content_type: str | None,
+    content_encoding: str | None,
+    now: float,
+    derive_metrics: bool = True,
+) -> tuple[bytes, str]:
+    """Handle one `POST /v1/traces`: spans, derived application metrics, error events."""
+    request, encoding = decode_traces(body, content_type, content_encoding)
+    result = map_traces(request, now, config.retention_seconds, derive_metrics)
+    traces.put_spans(result.spans, now)
+    if result.errors:
+        store.record_errors(result.errors)
+    span_rejections = result.rejected
+    _store_points(store, config, result, now)  # derived points refused by the guard show in the message
+    return encode_traces_response(span_rejections, result.message(), encoding)
