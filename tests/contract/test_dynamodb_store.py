@@ -93,20 +93,29 @@ def throttled(operation: str) -> ClientError:
     )
 
 
-def test_a_batch_spread_over_three_minutes_writes_three_items(
+def test_a_sixty_second_batch_across_a_minute_boundary_writes_one_item(
     store: Any, moto_client: Any, tables: tuple[str, str]
 ) -> None:
-    points = [pt("m", float(i), T0 + i * 3) for i in range(60)]  # 180 s from a minute boundary
+    points = [pt(f"m{k}", float(i), T0 + 35 + i * 10) for i in range(6) for k in range(20)]  # :35 → :25
     assert store.put_samples("web-1", points, None, NOW) is True
     items = raw_items(moto_client, tables[0])
-    assert len(items) == 3
-    assert {i["sk"]["S"][:10] for i in items} == {f"{int(T0 // 60) + k:010d}" for k in range(3)}
-    assert all(int(i["expires_at"]["N"]) >= T0 + 3 * 59 + store.retention_seconds for i in items[2:])
+    assert [i["sk"]["S"][:10] for i in items] == [f"{int(T0 // 60):010d}"]
+
+
+def test_a_batch_spread_over_fifteen_minutes_writes_one_item_per_five_minute_window(
+    store: Any, moto_client: Any, tables: tuple[str, str]
+) -> None:
+    points = [pt("m", float(i), T0 + i * 15) for i in range(60)]  # T0 .. T0 + 885 s
+    assert store.put_samples("web-1", points, None, NOW) is True
+    items = raw_items(moto_client, tables[0])
+    assert sorted(i["sk"]["S"][:10] for i in items) == [f"{int(T0 // 60) + k:010d}" for k in (0, 5, 10)]
+    assert max(int(i["expires_at"]["N"]) for i in items) == T0 + 885 + store.retention_seconds
+    assert len(list(store.query_points("m", T0 + 299, T0 + 301, now=NOW))) == 1  # from the first window
 
 
 def test_batch_write_item_never_carries_more_than_25_items(store: Any, log: CallLog) -> None:
-    points = [pt("m", float(i), T0 + i * 60.0) for i in range(90)]  # 90 minutes → 90 chunk items
-    assert store.put_samples("web-1", points, "big", T0 + 90 * 60) is True
+    points = [pt("m", float(i), T0 + i * 300.0) for i in range(90)]  # 90 windows → 90 chunk items
+    assert store.put_samples("web-1", points, "big", T0 + 90 * 300) is True
     batches = [
         len(body["RequestItems"][t])
         for name, body in log.calls
@@ -115,7 +124,7 @@ def test_batch_write_item_never_carries_more_than_25_items(store: Any, log: Call
     ]
     assert batches == [25, 25, 25, 14]  # 89 + the marker, written last with a condition
     assert [name for name, _ in log.writes()].count("PutItem") >= 1
-    assert len(list(store.query_points("m", T0, T0 + 100 * 60, now=T0 + 90 * 60))) == 90
+    assert len(list(store.query_points("m", T0, T0 + 100 * 300, now=T0 + 90 * 300))) == 90
 
 
 def test_replay_of_a_multi_chunk_batch_writes_nothing(store: Any, log: CallLog) -> None:
@@ -140,10 +149,10 @@ def test_unprocessed_items_are_retried_until_written(
         return {"UnprocessedItems": {table: rest} if rest else {}}
 
     store = make_dynamo_store(Wrapper(moto_client, batch_write_item=flaky_batch_write), tables)
-    points = [pt("m", float(i), T0 + i * 60.0) for i in range(30)]  # 29 items by batch write
-    assert store.put_samples("web-1", points, None, NOW) is True
+    points = [pt("m", float(i), T0 + i * 300.0) for i in range(30)]  # 29 items by batch write
+    assert store.put_samples("web-1", points, None, T0 + 9000) is True
     assert sent[:3] == [25, 13, 7]  # half of 25, then half of the remaining 13 refused
-    assert len(list(store.query_points("m", T0, T0 + 3600, now=NOW))) == 30
+    assert len(list(store.query_points("m", T0, T0 + 9000, now=T0 + 9000))) == 30
 
 
 def test_items_left_unprocessed_after_bounded_backoff_raise_unavailable(
@@ -157,7 +166,7 @@ def test_items_left_unprocessed_after_bounded_backoff_raise_unavailable(
     store.io.sleep = delays.append
     store.io.backoff_base, store.io.backoff_cap = 0.05, 1.0
     with pytest.raises(Unavailable):
-        store.put_samples("web-1", [pt("m", 1.0, T0), pt("m", 1.0, T0 + 60)], None, NOW)
+        store.put_samples("web-1", [pt("m", 1.0, T0), pt("m", 1.0, T0 + 300)], None, NOW)
     assert len(delays) == store.io.max_unprocessed_attempts
     assert all(0 <= d <= min(1.0, 0.05 * 2**k) for k, d in enumerate(delays, start=1))
     assert raw_items(moto_client, tables[0]) == []  # the marker is never written: a retry starts clean
@@ -193,7 +202,7 @@ def test_a_crash_before_the_marker_is_completed_by_the_retry(
         return moto_client.put_item(**kw)
 
     store = make_dynamo_store(Wrapper(moto_client, put_item=crash_once), tables)
-    points = [pt("m", float(i), T0 + i * 30.0) for i in range(10)]
+    points = [pt("m", float(i), T0 + i * 60.0) for i in range(10)]  # two windows
     with pytest.raises(Unavailable):
         store.put_samples("web-1", points, "b", NOW)
     assert store.put_samples("web-1", points, "b", NOW) is True

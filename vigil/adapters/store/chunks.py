@@ -1,11 +1,16 @@
 """Packing of raw samples into DynamoDB chunk items: the encoding behind `docs/data-model.md`.
 
-One ingest batch becomes one item per minute its samples fall in (more only past ~1,000 samples or
-~300 KB), so a 60 s agent batch costs one write unit instead of one per sample. An item's `d` attribute
-is zlib-compressed JSON: `[1, [[metric, [k, v, ...], [ts offsets], [values]], ...]]` — every series
-written once, its timestamps as offsets from the item's minute (exact: both are floats within a factor
-of two, so subtraction and re-addition are exact), a value being a number or, for a histogram,
-`[bounds, counts, sum, count, min, max]`. Keys are deterministic, so a retried batch overwrites itself.
+One ingest batch becomes one item per 5-minute window of its samples (more only past ~1,000 samples or
+~300 KB), so a 60 s agent batch costs one write unit instead of one per sample. A window starts at the
+minute of its earliest sample (the item's sort key) and holds samples up to `CHUNK_SPAN_SECONDS` later:
+agent batches are not minute-aligned, and fixed minute buckets would split almost every one of them
+into two items (two write units). Readers widen the lower bound of a range by the span instead.
+
+An item's `d` attribute is zlib-compressed JSON: `[1, [[metric, [k, v, ...], [ts offsets],
+[values]], ...]]` — every series written once, its timestamps as offsets from the item's minute
+(exact: both are floats within a factor of two, so subtraction and re-addition are exact), a value
+being a number or, for a histogram, `[bounds, counts, sum, count, min, max]`. Keys are deterministic,
+so a retried batch overwrites itself.
 
 Pure functions: standard library, orjson and `vigil.domain` only (no boto3).
 """
@@ -27,6 +32,7 @@ from vigil.domain.models import Histogram, Point
 FORMAT_VERSION = 1
 MAX_SAMPLES_PER_CHUNK = 1000
 MAX_CHUNK_BYTES = 300_000  # DynamoDB's item limit is 400 KB; keep room for keys and attributes
+CHUNK_SPAN_SECONDS = 300  # an item holds samples from its minute's start to this much later
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,18 +60,28 @@ def plan_chunks(host: str, points: Sequence[Point], batch_id: str | None) -> lis
     """The chunk items of one batch, sorted by sort key (the first one doubles as the batch marker)."""
     # The shared batch identity, hashed to a fixed 20 characters so keys stay short and '#'-free.
     bkey = hashlib.blake2b(batch_key(host, points, batch_id).encode(), digest_size=10).hexdigest()
-    by_minute: dict[int, list[Point]] = {}
-    for p in points:
-        by_minute.setdefault(minute_of(p.ts), []).append(p)
     chunks: list[Chunk] = []
-    for minute in sorted(by_minute):
-        group = by_minute[minute]
+    for minute, group in _windows(points):
         pieces = [group[i : i + MAX_SAMPLES_PER_CHUNK] for i in range(0, len(group), MAX_SAMPLES_PER_CHUNK)]
         encoded = [enc for piece in pieces for enc in _encode_within_limit(piece, minute)]
         for no, (data, piece) in enumerate(encoded):
             sk = f"{minute_prefix(minute)}#{bkey}#{no:04d}"
             chunks.append(Chunk(sk, data, max(p.ts for p in piece), len(piece)))
     return chunks
+
+
+def _windows(points: Sequence[Point]) -> Iterator[tuple[int, list[Point]]]:
+    """(start minute, points) per window, oldest first; deterministic for the same content."""
+    ordered = sorted(points, key=lambda p: p.ts)  # stable: equal timestamps keep batch order
+    i = 0
+    while i < len(ordered):
+        minute = minute_of(ordered[i].ts)
+        limit = minute * 60 + CHUNK_SPAN_SECONDS
+        j = i
+        while j < len(ordered) and ordered[j].ts < limit:
+            j += 1
+        yield minute, ordered[i:j]
+        i = j
 
 
 def _encode_within_limit(points: Sequence[Point], minute: int) -> Iterator[tuple[bytes, Sequence[Point]]]:

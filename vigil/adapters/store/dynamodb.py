@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from vigil.adapters.store.chunks import (
+    CHUNK_SPAN_SECONDS,
     Chunk,
     decode_points,
     minute_from_sk,
@@ -125,11 +126,13 @@ class DynamoStore(MetaItems):
             yield from found.values()
 
     def _chunks_between(self, host: str, start: float, end: float) -> Iterator[Item]:
+        # An item keyed by minute M holds samples up to M*60 + CHUNK_SPAN_SECONDS: widen the lower bound.
+        lo = minute_prefix(minute_of(start - CHUNK_SPAN_SECONDS))
         return self.io.query(
             self.samples_table,
             f"R#{host}",
             sk_condition="sk BETWEEN :lo AND :hi",
-            values={":lo": s(minute_prefix(minute_of(start))), ":hi": s(minute_prefix(minute_of(end)) + "~")},
+            values={":lo": s(lo), ":hi": s(minute_prefix(minute_of(end)) + "~")},
         )
 
     def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
@@ -140,21 +143,23 @@ class DynamoStore(MetaItems):
             if not target:
                 continue
             best: dict[str, Point] = {}
-            minute: int | None = None
-            # Newest chunks first; stop once every known series was found and the minute is complete
-            # (another batch of the same minute may still hold a newer point).
+            # Newest windows first. An item keyed by minute M holds nothing at or after
+            # M*60 + CHUNK_SPAN_SECONDS, so once every known series has a point at least that new,
+            # older items cannot improve on it.
             for item in self.io.query(
                 self.samples_table,
                 f"R#{host}",
                 sk_condition="sk >= :lo",
-                values={":lo": s(minute_prefix(minute_of(since)))},
+                values={":lo": s(minute_prefix(minute_of(since - CHUNK_SPAN_SECONDS)))},
                 forward=False,
                 limit=16,
             ):
                 item_minute = minute_from_sk(item["sk"]["S"])
-                if minute is not None and item_minute < minute and target <= best.keys():
+                if (
+                    target <= best.keys()
+                    and min(best[k].ts for k in target) >= item_minute * 60 + CHUNK_SPAN_SECONDS
+                ):
                     break
-                minute = item_minute
                 for p in decode_points(host, item["d"]["B"], item_minute):
                     if p.metric in wanted and p.ts >= since:
                         key = p.series_key
