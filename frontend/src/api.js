@@ -1,0 +1,171 @@
+// The API client: JSON over fetch with the bearer token, conditional GETs (If-None-Match → 304 keeps
+// the cached body, so callers see the same object and skip re-rendering), typed errors from the
+// `{"error": {"code","message","field"}}` envelope, and a connection status the stale-data banner
+// watches (unreachable on network errors and 502/503/504; reachable again on the next answer).
+
+let baseUrl = "";
+let tokenProvider = () => null;
+let onUnauthorized = () => {};
+const cache = new Map(); // url → { etag, data }
+const statusListeners = new Set();
+let status = { reachable: true, lastOk: Date.now(), lastError: null };
+
+export class ApiError extends Error {
+  constructor(status, code, message, field) {
+    super(message || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+  /** The endpoint is not implemented by this server yet: pages show "not available" instead. */
+  get notAvailable() {
+    return this.status === 404 && (this.code === undefined || this.code === "not_found" || this.code === "route_not_found");
+  }
+}
+
+export function configureApi({ apiUrl, getToken, unauthorized }) {
+  baseUrl = (apiUrl || "").replace(/\/+$/, "");
+  if (getToken) tokenProvider = getToken;
+  if (unauthorized) onUnauthorized = unauthorized;
+}
+
+export function apiStatus() {
+  return status;
+}
+
+export function onStatus(fn) {
+  statusListeners.add(fn);
+  return () => statusListeners.delete(fn);
+}
+
+function setStatus(next) {
+  if (next.reachable === status.reachable && next.reachable) {
+    status = { ...status, lastOk: next.lastOk };
+    return;
+  }
+  status = { ...status, ...next };
+  for (const fn of statusListeners) fn(status);
+}
+
+export function buildUrl(path, params) {
+  const clean = Object.entries(params || {}).filter(([, v]) => v !== undefined && v !== null && v !== "");
+  const qs = new URLSearchParams(clean).toString();
+  return `${baseUrl}${path}${qs ? `?${qs}` : ""}`;
+}
+
+async function send(method, url, { body, headers = {}, raw = false } = {}) {
+  const token = tokenProvider();
+  const h = { Accept: raw ? "*/*" : "application/json", ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  if (body !== undefined) h["Content-Type"] = "application/json";
+  let res;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: h,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      // Our own If-None-Match travels as-is and the 304 reaches us; the HTTP cache stays out of it.
+      cache: "no-store",
+      credentials: "omit",
+    });
+  } catch (err) {
+    setStatus({ reachable: false, lastError: String(err && err.message ? err.message : err) });
+    throw new ApiError(0, "unreachable", "The API cannot be reached");
+  }
+  if (res.status === 502 || res.status === 503 || res.status === 504) {
+    setStatus({ reachable: false, lastError: `HTTP ${res.status}` });
+  } else {
+    setStatus({ reachable: true, lastOk: Date.now(), lastError: null });
+  }
+  return res;
+}
+
+async function errorFrom(res) {
+  let code;
+  let message;
+  let field;
+  try {
+    const body = await res.json();
+    const e = body && body.error;
+    if (e && typeof e === "object") ({ code, message, field } = e);
+    else if (typeof e === "string") message = e;
+    else if (body && body.message) message = body.message;
+  } catch {
+    /* not JSON: keep the status text */
+  }
+  if (res.status === 401) onUnauthorized();
+  return new ApiError(res.status, code, message || res.statusText, field);
+}
+
+/**
+ * GET with ETag revalidation. Resolves to `{ data, changed }`: `changed` is false when the server
+ * answered 304 and `data` is the very object returned last time.
+ */
+export async function getJson(path, params) {
+  const url = buildUrl(path, params);
+  const cached = cache.get(url);
+  const res = await send("GET", url, { headers: cached ? { "If-None-Match": cached.etag } : {} });
+  if (res.status === 304 && cached) return { data: cached.data, changed: false };
+  if (!res.ok) throw await errorFrom(res);
+  const data = res.status === 204 ? null : await res.json();
+  const etag = res.headers.get("ETag");
+  if (etag) cache.set(url, { etag, data });
+  else cache.delete(url);
+  return { data, changed: true };
+}
+
+export async function get(path, params) {
+  return (await getJson(path, params)).data;
+}
+
+async function write(method, path, body) {
+  const res = await send(method, buildUrl(path), { body });
+  if (!res.ok) throw await errorFrom(res);
+  if (res.status === 204) return null;
+  const text = await res.text();
+  return text ? JSON.parse(text) : null;
+}
+
+export const post = (path, body) => write("POST", path, body ?? {});
+export const put = (path, body) => write("PUT", path, body);
+export const patch = (path, body) => write("PATCH", path, body);
+export const del = (path) => write("DELETE", path);
+
+/** GET a file (export) with auth and hand it to the browser as a download. */
+export async function download(path, params, fallbackName) {
+  const res = await send("GET", buildUrl(path, params), { raw: true });
+  if (!res.ok) throw await errorFrom(res);
+  const blob = await res.blob();
+  const disposition = res.headers.get("Content-Disposition") || "";
+  const m = /filename="?([^";]+)"?/.exec(disposition);
+  saveBlob(blob, m ? m[1] : fallbackName);
+  return blob;
+}
+
+export function saveBlob(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+/** Unauthenticated health probe; never throws. */
+export async function health() {
+  try {
+    const res = await fetch(buildUrl("/health"), { cache: "no-store", credentials: "omit" });
+    let body = null;
+    try {
+      body = await res.json();
+    } catch {
+      /* HEAD-style empty body */
+    }
+    setStatus(res.status >= 502 && res.status !== 503 ? { reachable: false } : { reachable: true, lastOk: Date.now() });
+    return { ok: res.ok, status: res.status, body };
+  } catch {
+    setStatus({ reachable: false });
+    return { ok: false, status: 0, body: null };
+  }
+}

@@ -1,0 +1,62 @@
+// Sign-in. Local mode: `vigil serve` prints `/#token=<admin token>`; the token moves from the fragment
+// into sessionStorage (never the query string, never logged) and the fragment is cleaned with
+// history.replaceState. Without a token the app shows a token page. Cognito mode (AWS): hosted UI,
+// OAuth 2 code flow + PKCE via oidc-client-ts, loaded lazily so local mode never downloads it.
+
+const KEY = "vigil.token";
+let token = null;
+let cognito = null; // the lazily imported module, AWS mode only
+
+export function getToken() {
+  return token;
+}
+
+/** Take `#token=...` out of the address bar; returns the token or null. */
+function takeFragmentToken() {
+  const m = /^#token=([^&]+)(?:&(.*))?$/.exec(location.hash);
+  if (!m) return null;
+  const rest = m[2] ? `#${m[2].startsWith("/") ? m[2] : `/${m[2]}`}` : "#/overview";
+  history.replaceState(null, "", `${location.pathname}${location.search}${rest}`);
+  return decodeURIComponent(m[1]);
+}
+
+export function setLocalToken(value) {
+  token = value.trim() || null;
+  if (token) sessionStorage.setItem(KEY, token);
+  else sessionStorage.removeItem(KEY);
+}
+
+/** Resolves to true when signed in. In Cognito mode this may redirect away to the hosted UI. */
+export async function initAuth(config) {
+  const mode = (config.auth && config.auth.mode) || "local";
+  if (mode === "cognito") {
+    cognito = await import("./cognito.js");
+    token = await cognito.init(config.auth);
+    return Boolean(token);
+  }
+  const fromFragment = takeFragmentToken();
+  if (fromFragment) setLocalToken(fromFragment);
+  else token = sessionStorage.getItem(KEY);
+  return Boolean(token);
+}
+
+export async function signIn() {
+  if (cognito) await cognito.signIn();
+}
+
+export async function signOut() {
+  sessionStorage.removeItem(KEY);
+  token = null;
+  if (cognito) {
+    await cognito.signOut();
+    return;
+  }
+  location.hash = "#/overview";
+  location.reload();
+}
+
+/** The token was refused by the API (401): forget it so the token page shows again. */
+export function forgetToken() {
+  sessionStorage.removeItem(KEY);
+  token = null;
+}

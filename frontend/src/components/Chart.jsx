@@ -1,0 +1,233 @@
+// uPlot wrapper. The uPlot instance is created once per chart *shape* (series names, type, unit,
+// theme) and later data only goes through `setData`, so a refresh never recreates the canvas: no
+// flicker, no layout shift (the container reserves the height before data arrives). Adds a tooltip
+// with exact values and units, an accessible legend (buttons toggling series), drag-to-zoom and a
+// performance mark per render (`vigil:chart-drawn:<id>`).
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { fmtTime, fmtValue } from "../format.js";
+import { PALETTE, cssVar, useTheme } from "../theme.js";
+
+function fill(color) {
+  return `${color}33`;
+}
+
+function tooltipPlugin(unit, labels) {
+  let tip;
+  return {
+    hooks: {
+      init: (u) => {
+        tip = document.createElement("div");
+        tip.className = "chart-tip";
+        tip.setAttribute("role", "status");
+        tip.hidden = true;
+        u.over.appendChild(tip);
+      },
+      setCursor: (u) => {
+        const i = u.cursor.idx;
+        if (i === null || i === undefined || u.cursor.left < 0) {
+          tip.hidden = true;
+          return;
+        }
+        const rows = [`<div class="tip-time">${fmtTime(u.data[0][i])}</div>`];
+        for (let s = 1; s < u.series.length; s++) {
+          if (!u.series[s].show) continue;
+          const v = u.data[s][i];
+          const name = labels[s - 1].replace(/[<>&]/g, "");
+          rows.push(`<div><span class="sw" style="background:${u.series[s].stroke()}"></span>${name}: <b>${fmtValue(v, unit, 3)}</b></div>`);
+        }
+        tip.innerHTML = rows.join("");
+        tip.hidden = false;
+        const w = tip.offsetWidth;
+        const left = u.cursor.left + 12 + w > u.over.clientWidth ? u.cursor.left - w - 12 : u.cursor.left + 12;
+        tip.style.transform = `translate(${Math.max(0, left)}px, ${Math.max(0, u.cursor.top - 10)}px)`;
+      },
+    },
+  };
+}
+
+function buildOptions({ id, width, height, labels, unit, type, theme, sparkline, threshold, hidden, onZoom, onDrawn }) {
+  const colors = PALETTE[theme];
+  const axisColor = cssVar("--fg-muted");
+  const grid = cssVar("--grid");
+  const bars = type === "bar" ? uPlot.paths.bars({ size: [0.7, 40] }) : undefined;
+  const series = [
+    {},
+    ...labels.map((label, i) => {
+      const c = colors[i % colors.length];
+      return {
+        label,
+        stroke: c,
+        width: sparkline ? 1.5 : 2,
+        fill: type === "area" || type === "bar" || sparkline ? fill(c) : undefined,
+        paths: bars,
+        points: { show: false },
+        show: !hidden.has(label),
+        spanGaps: false,
+      };
+    }),
+  ];
+  const hooks = {
+    draw: [
+      () => {
+        performance.mark(`vigil:chart-drawn:${id}`);
+        if (onDrawn) onDrawn(id);
+      },
+    ],
+  };
+  if (threshold !== undefined && threshold !== null) {
+    hooks.draw.unshift((u) => {
+      const y = u.valToPos(threshold, "y", true);
+      const { ctx } = u;
+      ctx.save();
+      ctx.strokeStyle = cssVar("--bad");
+      ctx.setLineDash([6, 4]);
+      ctx.lineWidth = 1.5 * devicePixelRatio;
+      ctx.beginPath();
+      ctx.moveTo(u.bbox.left, y);
+      ctx.lineTo(u.bbox.left + u.bbox.width, y);
+      ctx.stroke();
+      ctx.restore();
+    });
+  }
+  if (onZoom) {
+    hooks.setSelect = [
+      (u) => {
+        if (u.select.width < 5) return;
+        const min = u.posToVal(u.select.left, "x");
+        const max = u.posToVal(u.select.left + u.select.width, "x");
+        u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+        u.setScale("x", { min, max });
+        onZoom(Math.floor(min), Math.ceil(max));
+      },
+    ];
+  }
+  const yRange = (u, dmin, dmax) => {
+    let lo = dmin;
+    let hi = dmax;
+    if (threshold !== undefined && threshold !== null) {
+      lo = Math.min(lo ?? threshold, threshold);
+      hi = Math.max(hi ?? threshold, threshold);
+    }
+    if (lo === null || hi === null || lo === undefined) return [0, 1];
+    if (type === "bar" || type === "area" || lo >= 0) lo = Math.min(0, lo);
+    if (hi === lo) hi = lo + 1;
+    return [lo, hi + (hi - lo) * 0.05];
+  };
+  return {
+    width,
+    height,
+    pxAlign: 0,
+    legend: { show: false },
+    cursor: sparkline ? { show: false } : { drag: { x: true, y: false, setScale: !onZoom }, points: { size: 6 } },
+    select: { show: !sparkline },
+    scales: { x: { time: true }, y: { range: yRange } },
+    axes: sparkline
+      ? [{ show: false }, { show: false }]
+      : [
+          { stroke: axisColor, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+          {
+            stroke: axisColor,
+            grid: { stroke: grid, width: 1 },
+            ticks: { stroke: grid },
+            size: 64,
+            values: (u, splits) => splits.map((v) => fmtValue(v, unit, 2)),
+          },
+        ],
+    series,
+    hooks,
+    plugins: sparkline ? [] : [tooltipPlugin(unit, labels)],
+  };
+}
+
+/**
+ * props: id, timestamps (epoch s), series [{label, values}], unit, type line|area|bar, height,
+ * sparkline, threshold, onZoom(min, max), onResetZoom(), onDrawn(id), ariaLabel.
+ */
+export function Chart(props) {
+  const { id, timestamps, series, unit, type = "line", height = 240, sparkline = false, threshold, onZoom, onResetZoom, onDrawn, ariaLabel } = props;
+  const theme = useTheme();
+  const box = useRef(null);
+  const plot = useRef(null);
+  const [hidden, setHidden] = useState(() => new Set());
+  const labels = series.map((s) => s.label);
+  const shape = `${labels.join("\u0001")}|${unit}|${type}|${theme}|${sparkline}|${threshold}|${Boolean(onZoom)}`;
+  const data = [timestamps || [], ...series.map((s) => s.values)];
+  const latest = useRef({});
+  latest.current = { onZoom, onDrawn, onResetZoom };
+
+  useLayoutEffect(() => {
+    const el = box.current;
+    const opts = buildOptions({
+      id, width: Math.max(el.clientWidth, 100), height, labels, unit, type, theme, sparkline, threshold, hidden,
+      onZoom: onZoom ? (a, b) => latest.current.onZoom(a, b) : undefined,
+      onDrawn: (x) => latest.current.onDrawn && latest.current.onDrawn(x),
+    });
+    const u = new uPlot(opts, data, el);
+    plot.current = u;
+    const ro = new ResizeObserver(() => {
+      const w = el.clientWidth;
+      if (w > 0 && w !== u.width) u.setSize({ width: w, height });
+    });
+    ro.observe(el);
+    const reset = () => latest.current.onResetZoom && latest.current.onResetZoom();
+    u.over.addEventListener("dblclick", reset);
+    return () => {
+      ro.disconnect();
+      u.destroy();
+      plot.current = null;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [shape, height]);
+
+  const first = useRef(true);
+  useLayoutEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    if (plot.current) plot.current.setData(data);
+    // data identity changes only when the API answered with new content (304 keeps the object)
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [timestamps, ...series.map((s) => s.values)]);
+
+  useEffect(() => {
+    // drop toggles for series that no longer exist
+    setHidden((h) => (h.size ? new Set([...h].filter((l) => labels.includes(l))) : h));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [labels.join("\u0001")]);
+
+  const toggle = (i) => {
+    const label = labels[i];
+    const next = new Set(hidden);
+    if (next.has(label)) next.delete(label);
+    else next.add(label);
+    setHidden(next);
+    if (plot.current) plot.current.setSeries(i + 1, { show: !next.has(label) });
+  };
+
+  const colors = PALETTE[theme];
+  return (
+    <figure class={`chart ${sparkline ? "spark" : ""}`} aria-label={ariaLabel || id}>
+      <div class="chart-box" ref={box} style={{ height: `${height}px` }} role="img" aria-label={ariaLabel || id} />
+      {!sparkline && labels.length > 0 && (
+        <figcaption class="legend">
+          {labels.map((label, i) => (
+            <button
+              type="button"
+              key={label}
+              class="legend-item"
+              aria-pressed={!hidden.has(label)}
+              title={hidden.has(label) ? `Show ${label}` : `Hide ${label}`}
+              onClick={() => toggle(i)}
+            >
+              <span class="sw" style={{ background: colors[i % colors.length] }} />
+              {label}
+            </button>
+          ))}
+        </figcaption>
+      )}
+    </figure>
+  );
+}

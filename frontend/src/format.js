@@ -1,0 +1,105 @@
+// Number, unit and time formatting shared by cards, tables, axes and tooltips. Units follow the
+// catalogue (UCUM-ish, as OpenTelemetry uses them): "%", "1" (a ratio shown as percent), "ms", "s",
+// "By", "By/s", "MB", "MB/s", "{request}/s", ... Pure functions, no DOM.
+
+const BYTE_STEPS = ["B", "KB", "MB", "GB", "TB"];
+
+function trim(n, digits) {
+  if (!Number.isFinite(n)) return "–";
+  const abs = Math.abs(n);
+  const d = abs >= 100 ? 0 : abs >= 10 ? Math.min(1, digits) : digits;
+  return n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: 0 });
+}
+
+/** A short label for a unit: "{request}/s" → "req/s", "1" → "%". */
+export function unitLabel(unit) {
+  if (!unit) return "";
+  if (unit === "1" || unit === "ratio") return "%";
+  return unit
+    .replace(/\{requests?\}/, "req")
+    .replace(/\{connections?\}/, "conn")
+    .replace(/\{([^}]*)\}/g, "$1")
+    .replace(/^By\//, "B/")
+    .replace(/^By$/, "B");
+}
+
+/** value + unit as text, e.g. 0.423 with unit "1" → "42.3 %", 1530 with "ms" → "1.53 s". */
+export function fmtValue(value, unit, digits = 2) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "–";
+  switch (unit) {
+    case "1":
+    case "ratio":
+      return `${trim(value * 100, 1)} %`;
+    case "%":
+      return `${trim(value, 1)} %`;
+    case "ms":
+      return Math.abs(value) >= 1000 ? `${trim(value / 1000, digits)} s` : `${trim(value, 1)} ms`;
+    case "s":
+      return Math.abs(value) < 1 ? `${trim(value * 1000, 1)} ms` : `${trim(value, digits)} s`;
+    case "By":
+    case "By/s": {
+      let v = value;
+      let i = 0;
+      while (Math.abs(v) >= 1024 && i < BYTE_STEPS.length - 1) {
+        v /= 1024;
+        i += 1;
+      }
+      return `${trim(v, digits)} ${BYTE_STEPS[i]}${unit === "By/s" ? "/s" : ""}`;
+    }
+    default: {
+      const label = unitLabel(unit);
+      const abs = Math.abs(value);
+      const text = abs >= 1e6 ? `${trim(value / 1e6, digits)}M` : abs >= 1e4 ? `${trim(value / 1e3, 1)}k` : trim(value, digits);
+      return label ? `${text} ${label}` : text;
+    }
+  }
+}
+
+/** The value converted to what `fmtValue` displays (ratios become percent) — for thresholds. */
+export function displayNumber(value, unit) {
+  return unit === "1" || unit === "ratio" ? value * 100 : value;
+}
+
+/** Accepts epoch seconds, epoch milliseconds or an ISO string; returns a Date (or null). */
+export function toDate(t) {
+  if (t === null || t === undefined || t === "") return null;
+  if (typeof t === "number") return new Date(t < 1e12 ? t * 1000 : t);
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+export function fmtTime(t, withDate = true) {
+  const d = toDate(t);
+  if (!d) return "–";
+  const time = d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  if (!withDate) return time;
+  return `${d.toLocaleDateString("en-CA")} ${time}`;
+}
+
+export function fmtAgo(t, now = Date.now()) {
+  const d = toDate(t);
+  if (!d) return "never";
+  const s = Math.round((now - d.getTime()) / 1000);
+  if (s < 5) return "just now";
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
+
+export function fmtDuration(ms) {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "–";
+  if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;
+  if (ms < 1000) return `${trim(ms, 1)} ms`;
+  return `${trim(ms / 1000, 2)} s`;
+}
+
+/** "2026-11-26T10:00" (datetime-local) ⇄ epoch seconds. */
+export function toLocalInput(epochSeconds) {
+  const d = new Date(epochSeconds * 1000 - new Date().getTimezoneOffset() * 60000);
+  return d.toISOString().slice(0, 16);
+}
+export function fromLocalInput(text) {
+  const d = new Date(text);
+  return Number.isNaN(d.getTime()) ? null : Math.round(d.getTime() / 1000);
+}

@@ -1,0 +1,129 @@
+// Live refresh: one ticker for the whole page (default every 10 s, pausable, skipped while the tab is
+// hidden) that re-runs every mounted `useApi` query with conditional requests. A tick is one refresh
+// cycle; its duration is recorded as the `vigil:refresh` performance measure (the benchmark reads it).
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { getJson } from "./api.js";
+
+const queries = new Set();
+const liveListeners = new Set();
+let intervalMs = Number(localStorage.getItem("vigil.refreshMs")) || 10000;
+let paused = localStorage.getItem("vigil.paused") === "1";
+let timer = null;
+let lastCycleMs = null;
+
+function notify() {
+  for (const fn of liveListeners) fn({ paused, intervalMs, lastCycleMs });
+}
+
+/** Run every live query once; resolves when all answered. */
+export async function refreshNow() {
+  const started = performance.now();
+  performance.mark("vigil:refresh-start");
+  await Promise.allSettled([...queries].map((q) => q()));
+  lastCycleMs = performance.now() - started;
+  performance.measure("vigil:refresh", "vigil:refresh-start");
+  notify();
+  return lastCycleMs;
+}
+
+function schedule() {
+  clearInterval(timer);
+  timer = null;
+  if (!paused) {
+    timer = setInterval(() => {
+      if (!document.hidden) refreshNow();
+    }, intervalMs);
+  }
+}
+
+export function setPaused(value) {
+  paused = value;
+  localStorage.setItem("vigil.paused", value ? "1" : "0");
+  schedule();
+  notify();
+}
+
+export function setRefreshInterval(ms) {
+  intervalMs = ms;
+  localStorage.setItem("vigil.refreshMs", String(ms));
+  schedule();
+  notify();
+}
+
+export function useLive() {
+  const [state, setState] = useState({ paused, intervalMs, lastCycleMs });
+  useEffect(() => {
+    liveListeners.add(setState);
+    return () => liveListeners.delete(setState);
+  }, []);
+  return state;
+}
+
+schedule();
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && !paused) refreshNow();
+});
+window.vigil = Object.assign(window.vigil || {}, { refreshNow, lastRefreshMs: () => lastCycleMs });
+
+/**
+ * Fetch `path` with `params` and keep it fresh on every tick. A 304 keeps the same `data` object, so
+ * components do not re-render. On failure the last good data stays (the banner says it is stale).
+ * Returns { data, error, loading, reload }. `params === null` disables the query.
+ */
+export function useApi(path, params = {}, { live = true } = {}) {
+  const key = params === null ? null : `${path}?${JSON.stringify(params)}`;
+  const [state, setState] = useState({ data: undefined, error: null, loading: key !== null });
+  const alive = useRef(true);
+  const keyRef = useRef(key);
+  keyRef.current = key;
+
+  const run = useCallback(async () => {
+    if (key === null) return;
+    try {
+      const { data, changed } = await getJson(path, params);
+      if (!alive.current || keyRef.current !== key) return;
+      setState((s) => (changed || s.error || s.loading ? { data, error: null, loading: false } : s));
+    } catch (error) {
+      if (!alive.current || keyRef.current !== key) return;
+      setState((s) => ({ data: s.data, error, loading: false }));
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+
+  useEffect(() => {
+    alive.current = true;
+    if (key === null) {
+      setState({ data: undefined, error: null, loading: false });
+      return undefined;
+    }
+    setState((s) => ({ data: s.data, error: null, loading: true }));
+    run();
+    if (live) queries.add(run);
+    return () => {
+      queries.delete(run);
+    };
+  }, [key, live, run]);
+
+  useEffect(() => () => {
+    alive.current = false;
+  }, []);
+
+  return { ...state, reload: run };
+}
+
+/** Run `fn` now and on every tick while mounted (for probes that are not plain GETs, e.g. /health). */
+export function useLiveEffect(fn, deps = []) {
+  useEffect(() => {
+    let alive = true;
+    const run = async () => {
+      if (alive) await fn(() => alive);
+    };
+    run();
+    queries.add(run);
+    return () => {
+      alive = false;
+      queries.delete(run);
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+}

@@ -1,0 +1,66 @@
+// Entry point: read config.json, sign in, find the role, then render the app shell.
+import { render } from "preact";
+import "./styles.css";
+import { ApiError, configureApi, get } from "./api.js";
+import { forgetToken, getToken, initAuth, signIn } from "./auth.js";
+import { App } from "./app.jsx";
+import { TokenPage } from "./pages/token.jsx";
+import "./theme.js";
+
+const DEFAULT_CONFIG = { apiUrl: "", auth: { mode: "local" } };
+
+async function loadConfig() {
+  try {
+    const res = await fetch("./config.json", { cache: "no-store" });
+    if (res.ok) return { ...DEFAULT_CONFIG, ...(await res.json()) };
+  } catch {
+    /* no config.json: same-origin local mode */
+  }
+  return DEFAULT_CONFIG;
+}
+
+async function whoAmI() {
+  try {
+    const me = await get("/api/me");
+    return { role: me && me.role === "admin" ? "admin" : "viewer", ok: true };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return { ok: false, error: "That token was not accepted." };
+    // Not available yet or unreachable: least privilege until the API says otherwise.
+    return { role: "viewer", ok: true };
+  }
+}
+
+async function start(message) {
+  const root = document.getElementById("app");
+  if (root.querySelector(".boot")) root.textContent = "";
+  const config = await loadConfig();
+  configureApi({ apiUrl: config.apiUrl, getToken, unauthorized: () => {} });
+  let signedIn = false;
+  try {
+    signedIn = await initAuth(config);
+  } catch (err) {
+    message = `Sign-in failed: ${err.message}`;
+  }
+  const cognito = config.auth && config.auth.mode === "cognito";
+  if (!signedIn) {
+    render(<TokenPage cognito={cognito} message={message} onToken={() => start()} onCognito={signIn} />, root);
+    return;
+  }
+  const me = await whoAmI();
+  if (!me.ok) {
+    forgetToken();
+    render(<TokenPage cognito={cognito} message={me.error} onToken={() => start()} onCognito={signIn} />, root);
+    return;
+  }
+  configureApi({
+    apiUrl: config.apiUrl,
+    getToken,
+    unauthorized: () => {
+      forgetToken();
+      start("Your session ended; sign in again.");
+    },
+  });
+  render(<App config={config} role={me.role} />, root);
+}
+
+start();

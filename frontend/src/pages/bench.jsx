@@ -1,0 +1,40 @@
+// Benchmark page (`#/bench?points=60000&series=2`): draws one uPlot chart of synthetic data and
+// records how long the render took, as `vigil:bench-render` and in `window.vigilBench`. Not linked
+// from the navigation; `bench/bench_dashboard.py` opens it.
+import { useMemo, useRef } from "preact/hooks";
+import { Chart } from "../components/Chart.jsx";
+
+export function Bench({ params }) {
+  const points = Math.min(Number(params.points) || 60000, 1000000);
+  const count = Math.min(Number(params.series) || 2, 8);
+  const started = useRef(0);
+  const data = useMemo(() => {
+    const now = Math.floor(Date.now() / 1000);
+    const ts = new Array(points);
+    const series = [];
+    for (let i = 0; i < points; i++) ts[i] = now - (points - i) * 10;
+    for (let s = 0; s < count; s++) {
+      const v = new Array(points);
+      for (let i = 0; i < points; i++) v[i] = 50 + 30 * Math.sin(i / 500 + s) + 10 * Math.sin(i / 13) + ((i * 7919 + s * 104729) % 100) / 20;
+      series.push({ label: `series ${s + 1}`, values: v });
+    }
+    return { ts, series };
+  }, [points, count]);
+  started.current = performance.now();
+  performance.mark("vigil:bench-start");
+  const onDrawn = () => {
+    if (window.vigilBench) return;
+    const ms = performance.now() - started.current;
+    performance.measure("vigil:bench-render", "vigil:bench-start");
+    window.vigilBench = { points, series: count, renderMs: ms };
+  };
+  return (
+    <div class="page">
+      <h1>Chart benchmark</h1>
+      <p class="muted">
+        {points.toLocaleString("en-US")} points × {count} series
+      </p>
+      <Chart id="bench" timestamps={data.ts} series={data.series} unit="%" height={360} onDrawn={onDrawn} />
+    </div>
+  );
+}

@@ -1,0 +1,220 @@
+// Overview in the seed's layout: health indicator, four KPI cards (CPU, memory, API response,
+// errors) with unit, trend arrow and threshold colouring, the 24 h response-time and request-rate
+// charts, recent errors and active alerts, then every other current metric in compact form.
+// Sets `performance.mark("vigil:charts-drawn")` once both charts have drawn with their data.
+import { useMemo, useRef, useState } from "preact/hooks";
+import { health } from "../api.js";
+import { Chart } from "../components/Chart.jsx";
+import { Badge, Empty, Panel, QueryState, SEVERITY_KIND, Time } from "../components/ui.jsx";
+import { listOf, mergeAnswers, toChart } from "../data.js";
+import { displayNumber, fmtValue } from "../format.js";
+import { ruleValueText } from "./rule-editor.jsx";
+import { useApi, useLiveEffect } from "../live.js";
+import { href } from "../router.js";
+import { metricInfo, useSession } from "../session.js";
+
+export const RESPONSE_METRIC = "http.server.request.duration";
+const CHART_HEIGHT = 240;
+
+// Defaults mirror vigil/config.py Thresholds; the snapshot's own `thresholds` win when present.
+const KPIS = [
+  { id: "cpu", title: "CPU", section: "system", keys: ["cpu"], threshold: ["cpu_percent", 80, "%"], worseWhen: "up" },
+  { id: "memory", title: "Memory", section: "system", keys: ["memory"], threshold: ["memory_percent", 90, "%"], worseWhen: "up" },
+  { id: "api", title: "API response (p95)", section: "application", keys: ["response_time_p95", "response_time_p50"], threshold: ["api_p95_ms", 2000, "ms"], worseWhen: "up" },
+  { id: "errors", title: "Error rate", section: "application", keys: ["error_rate"], threshold: ["error_rate_percent", 5, "%"], worseWhen: "up" },
+];
+
+/** A metric value in the threshold's unit (percent for ratios, milliseconds for durations). */
+function comparable(value, unit, thresholdUnit) {
+  if (thresholdUnit === "ms") return unit === "s" ? value * 1000 : value;
+  return displayNumber(value, unit);
+}
+
+function KpiCard({ kpi, snapshot }) {
+  const section = (snapshot && snapshot[kpi.section]) || {};
+  const key = kpi.keys.find((k) => section[k]);
+  const m = key ? section[key] : null;
+  const [tKey, tDefault, tUnit] = kpi.threshold;
+  const threshold = (snapshot && snapshot.thresholds && snapshot.thresholds[tKey]) ?? (m && m.threshold) ?? tDefault;
+  let level = "none";
+  if (m && Number.isFinite(m.value)) {
+    const v = comparable(m.value, m.unit, tUnit);
+    level = v > threshold ? "bad" : v > threshold * 0.8 ? "warn" : "ok";
+  }
+  const trend = m && m.trend;
+  const arrow = trend === "up" ? "▲" : trend === "down" ? "▼" : "▬";
+  const trendKind = trend === "up" || trend === "down" ? (trend === kpi.worseWhen ? "bad" : "ok") : "neutral";
+  const thresholdText = `${threshold.toLocaleString("en-US")} ${tUnit}`;
+  return (
+    <article class={`kpi kpi-${level}`} aria-labelledby={`kpi-${kpi.id}`} data-kpi={kpi.id}>
+      <h3 id={`kpi-${kpi.id}`}>{kpi.title}</h3>
+      <p class="kpi-value">{m ? fmtValue(m.value, m.unit) : "–"}</p>
+      <p class="kpi-meta">
+        {m ? (
+          <span class={`trend trend-${trendKind}`} title={`Trend: ${trend || "stable"}`}>
+            <span aria-hidden="true">{arrow}</span> {trend || "stable"}
+            {Number.isFinite(m.change_pct) ? ` ${m.change_pct > 0 ? "+" : ""}${m.change_pct.toFixed(1)} %` : ""}
+          </span>
+        ) : (
+          <span class="muted">no data</span>
+        )}
+      </p>
+      <p class={`kpi-threshold ${level}`}>
+        {level === "bad" ? `Above threshold ${thresholdText}` : level === "warn" ? `Near threshold ${thresholdText}` : `Threshold ${thresholdText}`}
+      </p>
+    </article>
+  );
+}
+
+function HealthIndicator() {
+  const [state, setState] = useState({ status: "checking", detail: "" });
+  useLiveEffect(async (alive) => {
+    const h = await health();
+    if (!alive()) return;
+    const status = h.ok ? "healthy" : h.status === 0 ? "unreachable" : "unhealthy";
+    const detail = h.body && typeof h.body === "object" ? Object.entries(h.body.checks || {}).map(([k, v]) => `${k}: ${typeof v === "object" ? v.status : v}`).join(", ") : "";
+    setState((s) => (s.status === status && s.detail === detail ? s : { status, detail }));
+  });
+  const kind = state.status === "healthy" ? "ok" : state.status === "checking" ? "neutral" : "bad";
+  return (
+    <p class={`health health-${kind}`} role="status" title={state.detail}>
+      <span class="dot" aria-hidden="true" /> {state.status === "healthy" ? "All systems healthy" : state.status === "checking" ? "Checking health…" : `API ${state.status}`}
+    </p>
+  );
+}
+
+function otherMetrics(snapshot, session) {
+  if (!snapshot) return [];
+  const shown = new Set(KPIS.flatMap((k) => k.keys.map((key) => `${k.section}.${key}`)));
+  const out = [];
+  for (const section of ["system", "application", "database", "business"]) {
+    const entries = Object.entries(snapshot[section] || {}).filter(([k, v]) => v && !shown.has(`${section}.${k}`));
+    if (entries.length) out.push([section, entries]);
+  }
+  return out;
+}
+
+export function Overview() {
+  const session = useSession();
+  const snap = useApi("/api/metrics", {});
+  const base = { metric: RESPONSE_METRIC, from: "-24h", to: "now", group_by: "none" };
+  const p50 = useApi("/api/metrics/series", { ...base, agg: "p50" });
+  const p95 = useApi("/api/metrics/series", { ...base, agg: "p95" });
+  const p99 = useApi("/api/metrics/series", { ...base, agg: "p99" });
+  const rate = useApi("/api/metrics/series", { ...base, agg: "rate" });
+  const errors = useApi("/api/errors", { since: "-24h", limit: 5 });
+  const alerts = useApi("/api/alerts", {});
+
+  const rt = useMemo(() => mergeAnswers([p50.data, p95.data, p99.data], ["p50", "p95", "p99"]), [p50.data, p95.data, p99.data]);
+  const rr = useMemo(() => toChart(rate.data), [rate.data]);
+  const rtSettled = [p50, p95, p99].every((q) => q.data !== undefined || q.error);
+  const rrSettled = rate.data !== undefined || rate.error;
+
+  const drawn = useRef(new Set());
+  const onDrawn = (id) => {
+    if (drawn.current.has("all")) return;
+    drawn.current.add(id);
+    if (drawn.current.has("response-times") && drawn.current.has("request-rate")) {
+      drawn.current.add("all");
+      performance.mark("vigil:charts-drawn");
+    }
+  };
+
+  const rtUnit = (p95.data && p95.data.unit) || metricInfo(session, RESPONSE_METRIC).unit || "s";
+  const rateUnit = (rate.data && rate.data.unit) || "{request}/s";
+  const errorGroups = listOf(errors.data, "groups", "errors");
+  const active = listOf(alerts.data, "alerts", "active").filter((a) => a.state === "firing" || a.state === "pending" || a.status === "firing" || a.status === "pending");
+  const noHosts = snap.data && ["system", "application"].every((s) => !Object.values(snap.data[s] || {}).some(Boolean));
+
+  return (
+    <div class="page overview">
+      <div class="page-head">
+        <h1>Performance overview</h1>
+        <HealthIndicator />
+      </div>
+      {noHosts && (
+        <Empty title="No data yet">
+          Start an agent on a host: <code>vigil agent --url {location.origin} --key &lt;ingest key&gt;</code> (create a key under{" "}
+          <a href={href("settings")}>Settings</a>), or point an OpenTelemetry SDK at <code>/v1/metrics</code>.
+        </Empty>
+      )}
+      <div class="kpis">
+        {KPIS.map((k) => (
+          <KpiCard key={k.id} kpi={k} snapshot={snap.data} />
+        ))}
+      </div>
+      {snap.error && snap.data === undefined && <QueryState q={snap} what="the current metrics" />}
+      <div class="grid2">
+        <Panel title="Response times (24 h)" id="response-times" actions={<a href={href("explorer", { metric: RESPONSE_METRIC, agg: "p95", range: "24h", group_by: "none" })}>Explore</a>}>
+          {rtSettled ? (
+            <Chart id="response-times" ariaLabel="Response times p50, p95 and p99 over 24 hours" {...rt} unit={rtUnit} height={CHART_HEIGHT} onDrawn={onDrawn} />
+          ) : (
+            <div class="chart-placeholder" style={{ height: `${CHART_HEIGHT + 32}px` }} aria-busy="true" />
+          )}
+        </Panel>
+        <Panel title="Request rate (24 h)" id="request-rate" actions={<a href={href("explorer", { metric: RESPONSE_METRIC, agg: "rate", range: "24h", type: "area", group_by: "none" })}>Explore</a>}>
+          {rrSettled ? (
+            <Chart id="request-rate" ariaLabel="Request rate over 24 hours" timestamps={rr.timestamps} series={rr.series.map((s) => ({ ...s, label: s.label === "all" ? "requests" : s.label }))} unit={rateUnit} type="area" height={CHART_HEIGHT} onDrawn={onDrawn} />
+          ) : (
+            <div class="chart-placeholder" style={{ height: `${CHART_HEIGHT + 32}px` }} aria-busy="true" />
+          )}
+        </Panel>
+      </div>
+      <div class="grid2">
+        <Panel title="Recent errors" id="recent-errors" actions={<a href={href("errors")}>All errors</a>}>
+          {errorGroups.length ? (
+            <ul class="list">
+              {errorGroups.slice(0, 5).map((g) => (
+                <li key={g.fingerprint}>
+                  <a href={href("errors", { fp: g.fingerprint })}>
+                    <strong>{g.type}</strong> {g.message}
+                  </a>
+                  <span class="muted">
+                    {" "}
+                    ×{g.count} · <Time t={g.last_seen} ago />
+                  </span>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <QueryState q={errors} what="errors" empty={<Empty title="No errors in the last 24 h">Apps report errors to <code>POST /v1/errors</code> or through OpenTelemetry spans.</Empty>} />
+          )}
+        </Panel>
+        <Panel title="Active alerts" id="active-alerts" actions={<a href={href("alerts")}>Alerts</a>}>
+          {active.length ? (
+            <ul class="list">
+              {active.map((a) => (
+                <li key={`${a.rule_id}-${JSON.stringify(a.group || a.labels || {})}`}>
+                  <Badge kind={SEVERITY_KIND[a.state || a.status]}>{a.state || a.status}</Badge> <Badge kind={SEVERITY_KIND[a.severity]}>{a.severity}</Badge>{" "}
+                  <strong>{a.rule_name || a.name || a.rule_id}</strong>
+                  {a.group && Object.keys(a.group).length > 0 && <span class="muted"> {Object.entries(a.group).map(([k, v]) => `${k}=${v}`).join(" ")}</span>}
+                  {a.value !== undefined && a.value !== null && <span class="muted"> value {ruleValueText(a, a.value)}</span>}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <QueryState q={alerts} what="alerts" empty={<Empty title="No active alerts">All rules are quiet.</Empty>} />
+          )}
+        </Panel>
+      </div>
+      {otherMetrics(snap.data, session).map(([section, entries]) => (
+        <Panel key={section} title={`${section[0].toUpperCase()}${section.slice(1)} now`} class="stats-panel">
+          <dl class="stats">
+            {entries.map(([key, m]) => (
+              <div key={key} class="stat">
+                <dt>{m.title || `${key[0].toUpperCase()}${key.slice(1).replace(/_/g, " ")}`}</dt>
+                <dd>
+                  {fmtValue(m.value, m.unit)}
+                  {m.trend && m.trend !== "stable" && <span class="muted" aria-label={`trend ${m.trend}`}> {m.trend === "up" ? "▲" : "▼"}</span>}
+                </dd>
+              </div>
+            ))}
+          </dl>
+        </Panel>
+      ))}
+      <p class="muted small">
+        Snapshot <Time t={snap.data && snap.data.timestamp} />
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,300 @@
+// Settings: notification channels (create, send test, delete), ingest keys and viewer tokens (the
+// secret is shown once, right after creation; revoke), and this browser's display preferences.
+// Channels and keys are admin-only: viewers see only the preferences.
+import { useState } from "preact/hooks";
+import { del, post } from "../api.js";
+import { Badge, Empty, Field, Panel, QueryState, Time } from "../components/ui.jsx";
+import { listOf } from "../data.js";
+import { setPaused, setRefreshInterval, useApi, useLive } from "../live.js";
+import { useSession } from "../session.js";
+import { toggleTheme, useTheme } from "../theme.js";
+
+const CHANNEL_TYPES = [
+  ["webhook", "Webhook (JSON, HMAC signed)", "https://example.com/hook"],
+  ["slack", "Slack", "https://hooks.slack.com/services/…"],
+  ["discord", "Discord", "https://discord.com/api/webhooks/…"],
+  ["email", "E-mail", "ops@example.com"],
+  ["sms", "SMS", "+15551234567"],
+  ["inbox", "In-app inbox", ""],
+];
+
+function Channels() {
+  const q = useApi("/api/channels", {});
+  const list = listOf(q.data, "channels");
+  const [f, setF] = useState({ type: "webhook", name: "", target: "", secret: "" });
+  const [error, setError] = useState(null);
+  const [results, setResults] = useState({});
+  const placeholder = (CHANNEL_TYPES.find((t) => t[0] === f.type) || [])[2];
+  const create = async (e) => {
+    e.preventDefault();
+    setError(null);
+    const body = { type: f.type, name: f.name.trim() };
+    if (f.type !== "inbox") body.target = f.target.trim();
+    if (f.secret) body.secret = f.secret;
+    try {
+      await post("/api/channels", body);
+      setF({ ...f, name: "", target: "", secret: "" });
+      q.reload();
+    } catch (ex) {
+      setError(ex);
+    }
+  };
+  const test = async (c) => {
+    setResults({ ...results, [c.id]: { text: "Sending…" } });
+    try {
+      const r = await post(`/api/channels/${encodeURIComponent(c.id)}/test`);
+      setResults((x) => ({ ...x, [c.id]: { ok: r ? r.ok !== false : true, text: (r && (r.detail || r.message || r.status)) || "Sent." } }));
+    } catch (ex) {
+      setResults((x) => ({ ...x, [c.id]: { ok: false, text: ex.message } }));
+    }
+  };
+  const remove = async (c) => {
+    if (!confirm(`Delete channel “${c.name}”?`)) return;
+    await del(`/api/channels/${encodeURIComponent(c.id)}`);
+    q.reload();
+  };
+  return (
+    <Panel title="Notification channels" id="channels">
+      {list.length === 0 ? (
+        <QueryState q={q} what="channels" empty={<Empty title="No channels">Add one below, then pick it in an alert rule.</Empty>} />
+      ) : (
+        <ul class="rows">
+          {list.map((c) => (
+            <li key={c.id} class="row">
+              <span class="row-main">
+                <strong>{c.name}</strong> <Badge>{c.type}</Badge> <span class="muted break">{c.target || ""}</span>
+              </span>
+              <span class="row-actions">
+                <button type="button" onClick={() => test(c)}>
+                  Send test
+                </button>
+                <button type="button" class="link danger" onClick={() => remove(c)}>
+                  Delete
+                </button>
+              </span>
+              {results[c.id] && (
+                <span class={`row-note ${results[c.id].ok === false ? "bad" : ""}`} role="status">
+                  {results[c.id].text}
+                </span>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <form onSubmit={create} aria-label="New channel" class="form-grid">
+        <Field label="Type" id="c-type">
+          <select id="c-type" value={f.type} onChange={(e) => setF({ ...f, type: e.currentTarget.value })}>
+            {CHANNEL_TYPES.map(([v, t]) => (
+              <option key={v} value={v}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Name" id="c-name" error={error && error.field === "name" ? error.message : undefined}>
+          <input id="c-name" required value={f.name} onInput={(e) => setF({ ...f, name: e.currentTarget.value })} />
+        </Field>
+        {f.type !== "inbox" && (
+          <Field label="Target" id="c-target" error={error && error.field === "target" ? error.message : undefined}>
+            <input id="c-target" required value={f.target} placeholder={placeholder} onInput={(e) => setF({ ...f, target: e.currentTarget.value })} />
+          </Field>
+        )}
+        {f.type === "webhook" && (
+          <Field label="Signing secret (optional)" id="c-secret" hint="Never shown again">
+            <input id="c-secret" type="password" autocomplete="off" value={f.secret} onInput={(e) => setF({ ...f, secret: e.currentTarget.value })} />
+          </Field>
+        )}
+        <div class="field">
+          <span class="label-spacer" aria-hidden="true">
+            &nbsp;
+          </span>
+          <button type="submit" class="primary" id="create-channel">
+            Add channel
+          </button>
+        </div>
+        {error && !error.field && (
+          <p class="field-error" role="alert">
+            {error.message}
+          </p>
+        )}
+      </form>
+    </Panel>
+  );
+}
+
+function Keys() {
+  const q = useApi("/api/keys", {});
+  const list = listOf(q.data, "keys");
+  const [f, setF] = useState({ name: "", role: "ingest" });
+  const [created, setCreated] = useState(null);
+  const [error, setError] = useState("");
+  const [copied, setCopied] = useState(false);
+  const create = async (e) => {
+    e.preventDefault();
+    setError("");
+    try {
+      const k = await post("/api/keys", { name: f.name.trim(), role: f.role });
+      setCreated(k);
+      setCopied(false);
+      setF({ ...f, name: "" });
+      q.reload();
+    } catch (ex) {
+      setError(ex.message);
+    }
+  };
+  const revoke = async (k) => {
+    if (!confirm(`Revoke “${k.name}”? Agents using it will be refused.`)) return;
+    await del(`/api/keys/${encodeURIComponent(k.id)}`);
+    q.reload();
+  };
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(created.key);
+      setCopied(true);
+    } catch {
+      setCopied(false);
+    }
+  };
+  return (
+    <Panel title="Ingest keys and viewer tokens" id="keys">
+      {created && (
+        <div class="notice ok" role="status" id="new-key">
+          <p>
+            <strong>{created.name}</strong> created. Copy the {created.role === "viewer" ? "token" : "key"} now — it is not shown again.
+          </p>
+          <p class="secret">
+            <code id="new-key-value">{created.key}</code>{" "}
+            <button type="button" onClick={copy}>
+              {copied ? "Copied" : "Copy"}
+            </button>
+          </p>
+          {created.role !== "viewer" ? (
+            <p class="small">
+              Start an agent: <code>vigil agent --url {location.origin} --key {created.key}</code>
+            </p>
+          ) : (
+            <p class="small">
+              Share the dashboard: <code>{`${location.origin}${location.pathname}#token=${created.key}`}</code>
+            </p>
+          )}
+          <button type="button" class="link" onClick={() => setCreated(null)}>
+            Done
+          </button>
+        </div>
+      )}
+      {list.length === 0 ? (
+        <QueryState q={q} what="keys" empty={<Empty title="No keys">Create an ingest key for each host or app that pushes samples.</Empty>} />
+      ) : (
+        <div class="table-wrap">
+          <table class="table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Kind</th>
+                <th scope="col" class="hide-sm">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((k) => (
+                <tr key={k.id} class={k.revoked ? "revoked" : ""}>
+                  <th scope="row">{k.name}</th>
+                  <td>{k.role || "ingest"}</td>
+                  <td class="hide-sm">
+                    <Time t={k.created_at} ago />
+                  </td>
+                  <td>
+                    <Time t={k.last_used_at} ago />
+                  </td>
+                  <td>
+                    {k.revoked ? (
+                      <Badge>revoked</Badge>
+                    ) : (
+                      <button type="button" class="link danger" onClick={() => revoke(k)}>
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <form class="inline-form" onSubmit={create} aria-label="New key">
+        <label for="k-name">Name</label>
+        <input id="k-name" required maxLength={100} value={f.name} placeholder="web-1" onInput={(e) => setF({ ...f, name: e.currentTarget.value })} />
+        <label for="k-role">Kind</label>
+        <select id="k-role" value={f.role} onChange={(e) => setF({ ...f, role: e.currentTarget.value })}>
+          <option value="ingest">ingest key (agents, apps)</option>
+          <option value="viewer">viewer token (read-only dashboard)</option>
+        </select>
+        <button type="submit" class="primary" id="create-key">
+          Create
+        </button>
+        {error && (
+          <span class="field-error" role="alert">
+            {error}
+          </span>
+        )}
+      </form>
+    </Panel>
+  );
+}
+
+function Preferences() {
+  const live = useLive();
+  const theme = useTheme();
+  return (
+    <Panel title="This browser" id="preferences">
+      <div class="form-grid">
+        <Field label="Refresh every" id="p-refresh">
+          <select id="p-refresh" value={String(live.intervalMs)} onChange={(e) => setRefreshInterval(Number(e.currentTarget.value))}>
+            {[5000, 10000, 30000, 60000].map((ms) => (
+              <option key={ms} value={String(ms)}>
+                {ms / 1000} s
+              </option>
+            ))}
+          </select>
+        </Field>
+        <div class="field">
+          <span class="label-spacer">Live refresh</span>
+          <button type="button" onClick={() => setPaused(!live.paused)} aria-pressed={!live.paused}>
+            {live.paused ? "Paused — resume" : "On — pause"}
+          </button>
+        </div>
+        <div class="field">
+          <span class="label-spacer">Theme</span>
+          <button type="button" onClick={toggleTheme}>
+            {theme === "dark" ? "Dark — switch to light" : "Light — switch to dark"}
+          </button>
+        </div>
+      </div>
+      {live.lastCycleMs !== null && <p class="muted small">Last refresh took {live.lastCycleMs.toFixed(0)} ms.</p>}
+    </Panel>
+  );
+}
+
+export function Settings() {
+  const session = useSession();
+  return (
+    <div class="page">
+      <div class="page-head">
+        <h1>Settings</h1>
+        <span class="muted">Signed in as {session.role}</span>
+      </div>
+      {session.isAdmin ? (
+        <>
+          <Channels />
+          <Keys />
+        </>
+      ) : (
+        <p class="notice" id="viewer-note">
+          Channels and keys are managed by admins.
+        </p>
+      )}
+      <Preferences />
+    </div>
+  );
+}
