@@ -1,0 +1,153 @@
+"""Alert fan-out and schedules: the KMS-encrypted SNS alerts topic with e-mail/SMS subscriptions from
+context, the notify function subscribed to it with an SQS dead-letter queue for deliveries that still
+fail after retries, the channel-secrets secret, and the EventBridge schedules (evaluator every minute,
+rollups hourly).
+
+Routing (SPEC §5): the evaluator publishes each state change once with message attributes `severity`
+(info | warning | critical) and `channels`; subscription filter policies route it:
+  - e-mail (alertEmails): every alert;
+  - SMS (alertPhoneNumbers): severity = critical only (SMS costs money and wakes people up);
+  - notify function: every alert (it delivers to the rule's Slack/Discord/webhook/inbox channels).
+
+Must not import anything from `vigil/`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.acknowledge import acknowledge
+from infra.settings import Settings
+
+SMS_SEVERITIES = ["critical"]
+NOTIFY_RETRY_ATTEMPTS = 2  # Lambda's async retries (with its own backoff) before the DLQ
+DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time to notice, fix the target and redrive
+
+
+class Alerting(Construct):
+    """Topic, key, DLQ and secret. Call `connect(...)` once the functions exist."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
+        super().__init__(scope, construct_id)
+        self._settings = settings
+        removal = RemovalPolicy.RETAIN if settings.keeps_data else RemovalPolicy.DESTROY
+        # A customer-managed key: SNS needs one that CloudWatch (self-monitoring alarms) may use too;
+        # the AWS-managed aws/sns key cannot be shared with other services.
+        self.key = kms.Key(
+            self,
+            "TopicKey",
+            description="Vigil: encrypts the alerts and ops SNS topics",
+            enable_key_rotation=True,
+            removal_policy=removal,
+        )
+        self.topic = sns.Topic(
+            self, "Topic", display_name="Vigil alerts", master_key=self.key, enforce_ssl=True
+        )
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "NotifyDlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,  # SNS can write to SSE-SQS queues, not to aws/sqs KMS
+            enforce_ssl=True,
+            retention_period=DLQ_RETENTION,
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            "AwsSolutions-SQS3",
+            "This queue is itself the dead-letter queue: the notify function's on-failure "
+            "destination and the SNS subscription's redrive target (cdk-nag only recognises SQS redrive).",
+        )
+        # Channel secrets (Slack/Discord webhook URLs, webhook HMAC secrets) never enter the template:
+        # the secret starts with empty values under the key names from context plus a generated
+        # default HMAC signing key; operators fill the values with `aws secretsmanager put-secret-value`.
+        template = {name: "" for name in settings.channel_secret_names}
+        self.channel_secrets = secretsmanager.Secret(
+            self,
+            "ChannelSecrets",
+            description="Vigil channel secrets: webhook URLs and HMAC keys (JSON object)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps(template, sort_keys=True),
+                generate_string_key="webhookSigningKey",
+                exclude_punctuation=True,
+                password_length=48,
+            ),
+            removal_policy=removal,
+        )
+        acknowledge(
+            self.channel_secrets,
+            "AwsSolutions-SMG4",
+            "Webhook URLs and signing keys are issued by Slack, Discord or the receiving service; they "
+            "are rotated there and pasted in, so a rotation Lambda has nothing it could rotate.",
+        )
+        for address in settings.alert_emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(address))
+        for number in settings.alert_phone_numbers:
+            self.topic.add_subscription(
+                subscriptions.SmsSubscription(
+                    number,
+                    filter_policy={
+                        "severity": sns.SubscriptionFilter.string_filter(allowlist=SMS_SEVERITIES)
+                    },
+                )
+            )
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "VIGIL_ALERTS_TOPIC_ARN": self.topic.topic_arn,
+            "VIGIL_CHANNEL_SECRETS_ARN": self.channel_secrets.secret_arn,
+        }
+
+    def connect(
+        self,
+        *,
+        evaluator: lambda_.Function,
+        notifier: lambda_.Function,
+        rollups: lambda_.Function,
+    ) -> None:
+        """Subscribe `notifier`, give it the DLQ, and schedule `evaluator` and `rollups`."""
+        # SNS invokes Lambda asynchronously: Lambda retries twice with backoff, then hands the event to
+        # the DLQ. The subscription's own DLQ catches the rarer case where SNS cannot invoke at all.
+        notifier.configure_async_invoke(
+            retry_attempts=NOTIFY_RETRY_ATTEMPTS,
+            max_event_age=Duration.hours(1),
+            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+        )
+        self.topic.add_subscription(
+            subscriptions.LambdaSubscription(notifier, dead_letter_queue=self.dead_letter_queue)
+        )
+        # The evaluator is idempotent per tick and runs again a minute later, so a failed run is not
+        # retried (a retry could land after the next tick); events older than a tick are dropped.
+        evaluator.configure_async_invoke(retry_attempts=0, max_event_age=Duration.seconds(60))
+        events.Rule(
+            self,
+            "EvaluateEveryMinute",
+            description="Vigil: evaluate alert rules (the handler dispatches on source aws.events)",
+            schedule=events.Schedule.rate(Duration.minutes(1)),
+            targets=[targets.LambdaFunction(evaluator, retry_attempts=0)],
+        )
+        events.Rule(
+            self,
+            "RollupHourly",
+            description="Vigil: hourly/daily rollups (the handler dispatches on source aws.events)",
+            schedule=events.Schedule.rate(Duration.hours(1)),
+            targets=[targets.LambdaFunction(rollups, retry_attempts=2)],
+        )
+
+    def grant_publish(self, grantee: iam.IGrantable) -> None:
+        """sns:Publish on the alerts topic (and use of its key)."""
+        self.topic.grant_publish(grantee)
+
+    def grant_read_secrets(self, grantee: iam.IGrantable) -> None:
+        self.channel_secrets.grant_read(grantee)

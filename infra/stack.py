@@ -1,0 +1,193 @@
+"""Composes Vigil's constructs into one stack, and holds the least-privilege matrix (which function
+may touch which table, topic and secret) and the stack outputs the deploy guide names.
+
+`build_app(context)` is the single entry point for `app.py` and the tests, so both synthesize exactly
+the same app, with cdk-nag's AwsSolutions pack as a validation plugin (any unacknowledged error fails
+synth). Must not import anything from `vigil/` except the route table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import App, Aws, CfnOutput, Stack, Validations
+from aws_cdk import aws_iam as iam
+from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
+
+from infra.acknowledge import acknowledge
+from infra.alerting import Alerting
+from infra.api import HttpApi
+from infra.auth import Auth
+from infra.functions import VigilFunctions
+from infra.packaging import SharedLayer
+from infra.self_monitoring import SelfMonitoring
+from infra.settings import Settings
+from infra.site import SiteHosting
+from infra.storage import Storage
+
+# Output names are part of the deploy guide's contract (docs/deploy.md; tests/infra checks both).
+OUTPUTS = (
+    "ApiUrl",
+    "IngestUrl",
+    "DashboardUrl",
+    "UserPoolId",
+    "UserPoolClientId",
+    "CognitoDomain",
+    "AlertsTopicArn",
+    "DlqUrl",
+    "ChannelSecretsArn",
+    "OpsTopicArn",
+    "OpsDashboardName",
+)
+
+
+def stack_name(settings: Settings) -> str:
+    return f"Vigil-{settings.stage}"
+
+
+class VigilStack(Stack):
+    """Everything one Vigil deployment needs, in one stack."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings
+        storage = Storage(self, "Storage", settings=settings)
+        site = SiteHosting(self, "Site", settings=settings)
+        alerting = Alerting(self, "Alerting", settings=settings)
+        layer = SharedLayer(self, "Shared")
+        functions = VigilFunctions(
+            self,
+            "Functions",
+            settings=settings,
+            layer=layer.layer,
+            environment={
+                **storage.environment(),
+                **alerting.environment(),
+                **settings.function_environment(),
+                "VIGIL_AUTH_MODE": "cognito",
+                "VIGIL_PUBLIC_URL": site.url,
+            },
+        )
+        self.functions = functions
+
+        # Least privilege, one role per function (SPEC §8):
+        #   metrics: ingest + queries + hourly rollups -> read/write both tables
+        #   health:  GetItem/Query only on both tables
+        #   alerts:  reads samples, keeps rules/state/history in meta, publishes state changes, reads
+        #            channel secrets (for "send test")
+        #   notify:  inbox + delivery records in meta, channel secrets, SMS (below)
+        storage.samples.grant_read_write_data(functions.metrics)
+        storage.meta.grant_read_write_data(functions.metrics)
+        for table in (storage.samples, storage.meta):
+            table.grant(functions.health, "dynamodb:GetItem", "dynamodb:Query")
+        storage.samples.grant_read_data(functions.alerts)
+        storage.meta.grant_read_write_data(functions.alerts)
+        alerting.grant_publish(functions.alerts)
+        acknowledge(
+            functions.alerts.role or functions.alerts,
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            "Publishing to the KMS-encrypted topic needs GenerateDataKey and its variants, on the "
+            "topic's one key ARN only; CDK's topic grant expresses that family as GenerateDataKey*.",
+        )
+        alerting.grant_read_secrets(functions.alerts)
+        storage.meta.grant_read_write_data(functions.notify)
+        alerting.grant_read_secrets(functions.notify)
+        self._grant_sms(functions.notify)
+        alerting.connect(evaluator=functions.alerts, notifier=functions.notify, rollups=functions.metrics)
+
+        origins = [site.url, *settings.allowed_origins]
+        auth = Auth(self, "Auth", settings=settings, callback_origins=origins)
+        self.auth = auth
+        self.site = site
+        self.storage = storage
+        self.alerting = alerting
+        api = HttpApi(
+            self,
+            "Http",
+            settings=settings,
+            functions=dict(functions),
+            user_pool=auth.user_pool,
+            user_pool_client=auth.client,
+            cors_origins=origins,
+        )
+        self.api = api
+        site.deploy_content(dashboard_config(api.api.api_endpoint, auth))
+        monitoring = SelfMonitoring(
+            self,
+            "SelfMonitoring",
+            settings=settings,
+            key=alerting.key,
+            functions=list(functions),
+            api=api.api,
+            tables=[storage.samples, storage.meta],
+            dead_letter_queue=alerting.dead_letter_queue,
+        )
+        self._outputs(
+            ApiUrl=(api.api.api_endpoint, "HTTP API base URL (the dashboard's config.json apiUrl)"),
+            IngestUrl=(api.api.api_endpoint, "Give this to `vigil agent --url` and OTLP exporters"),
+            DashboardUrl=(site.url, "Open this in a browser"),
+            UserPoolId=(auth.user_pool.user_pool_id, "Cognito user pool (admin-create-user)"),
+            UserPoolClientId=(auth.client.user_pool_client_id, "Dashboard app client id"),
+            CognitoDomain=(auth.domain_url, "Hosted sign-in base URL"),
+            AlertsTopicArn=(alerting.topic.topic_arn, "SNS topic the evaluator publishes to"),
+            DlqUrl=(alerting.dead_letter_queue.queue_url, "Undeliverable notifications land here"),
+            ChannelSecretsArn=(alerting.channel_secrets.secret_arn, "Webhook URLs and HMAC secrets"),
+            OpsTopicArn=(monitoring.topic.topic_arn, "Vigil's own alarms"),
+            OpsDashboardName=(monitoring.dashboard.dashboard_name, "CloudWatch dashboard for Vigil"),
+        )
+
+    def _grant_sms(self, function: iam.IGrantable) -> None:
+        statement = iam.PolicyStatement(actions=["sns:Publish"], resources=["*"])
+        # Conditions cannot pin phone numbers, and a direct SMS publish has no resource ARN; "*" is
+        # the only resource IAM accepts. Topics are still reachable only through their own policies.
+        function.grant_principal.add_to_principal_policy(statement)
+        acknowledge(
+            self.functions.notify.role or self.functions.notify,
+            "AwsSolutions-IAM5[Resource::*]",
+            "sns:Publish to a phone number (SMS channels created at run time) has no resource ARN; "
+            "IAM requires Resource '*' for it. The statement allows only sns:Publish.",
+        )
+
+    def _outputs(self, **outputs: tuple[str, str]) -> None:
+        assert tuple(outputs) == OUTPUTS, "keep OUTPUTS (the deploy guide's names) in sync"
+        for name, (value, description) in outputs.items():
+            CfnOutput(self, name, value=value, description=description)
+
+
+def dashboard_config(api_url: str, auth: Auth) -> Mapping[str, object]:
+    """`config.json` for the static dashboard: everything that differs between stacks."""
+    return {
+        "apiUrl": api_url,
+        "auth": {
+            "mode": "cognito",
+            "region": Aws.REGION,
+            "userPoolId": auth.user_pool.user_pool_id,
+            "clientId": auth.client.user_pool_client_id,
+            "domain": auth.domain_url,
+            "authority": auth.issuer_url,
+            "scopes": "openid email profile",
+        },
+    }
+
+
+def build_app(
+    context: Mapping[str, object] | None = None, *, outdir: str | None = None
+) -> tuple[App, VigilStack]:
+    """The CDK app: one `Vigil-<stage>` stack, checked by cdk-nag's AwsSolutions pack.
+
+    Raises:
+        ValueError: invalid context (see infra/settings.py).
+        infra.packaging.LayerNotBuiltError: `make layer` has not been run.
+    """
+    app = App(context=dict(context) if context is not None else None, outdir=outdir)
+    settings = Settings.from_context(app.node.try_get_context)
+    stack = VigilStack(
+        app,
+        stack_name(settings),
+        settings=settings,
+        description=f"Vigil performance monitor ({settings.stage})",
+    )
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app, stack
