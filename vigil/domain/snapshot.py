@@ -1,0 +1,270 @@
+"""The `/api/metrics` current snapshot: KPI sections with trends, like the seed's Example 2.
+
+`build_snapshot(latest, previous, now)` gets the raw points of the latest window (e.g. the last 60 s)
+and of the window before it, for the metrics in `SNAPSHOT_METRICS`, and returns sections `system`,
+`application`, `database`, `business`. Each KPI is `{"value", "unit", "trend", "change_pct", "hosts",
+"title", "threshold"}` in display units (from `catalog`), or None when no host sent the metric in the
+latest window. The trend compares the latest window's value with the previous window's.
+
+How a KPI is computed over a window:
+  - gauges: each series is averaged over the window, then series are averaged (ratios: CPU, memory %)
+    or summed (additive quantities: bytes/s over directions and hosts, connections);
+  - histograms: merged across hosts and the window, then a percentile or the mean (never averaged
+    percentiles); request rate = observations / window; error rate = observations whose
+    `http.response.status_code` is >= 500 / all; slow queries = observations above 1 s;
+  - counters (cumulative): per-series increase / seconds with reset handling, summed across series.
+
+Standard library only (plus `vigil.domain`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from vigil.domain import histograms
+from vigil.domain.accumulate import counter_increase
+from vigil.domain.catalog import info
+from vigil.domain.models import Point
+from vigil.domain.timeparse import iso
+
+How = Literal[
+    "avg", "sum", "p50", "p95", "p99", "mean", "rate", "requests", "errors", "success", "slow", "pool"
+]
+FLAT_PCT = 1.0  # |change| under 1 % is "flat": a KPI card should not flicker up/down on noise
+SLOW_QUERY_SECONDS = 1.0
+STATUS_LABELS = ("http.response.status_code", "http.status_code", "status_code", "status")
+POOL_STATE_LABELS = ("db.client.connection.state", "state")
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    key: str
+    metric: str
+    how: How
+    title: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()  # only series with these label values (e.g. state=used)
+    unit: str | None = None  # display unit/scale when not the catalogue's
+    scale: float | None = None
+    threshold: str | None = None  # `config.Thresholds` field
+
+
+SECTIONS: dict[str, tuple[Kpi, ...]] = {
+    "system": (
+        Kpi("cpu", "system.cpu.utilization", "avg", threshold="cpu_percent"),
+        Kpi("memory", "system.memory.utilization", "avg", threshold="memory_percent"),
+        Kpi("memory_used", "system.memory.usage", "sum", labels=(("state", "used"),)),
+        Kpi("disk_io", "system.disk.io", "sum"),
+        Kpi("network_io", "system.network.io", "sum"),
+        Kpi("connections", "system.network.connections", "sum"),
+        Kpi(
+            "db_connections",
+            "db.client.connection.count",
+            "sum",
+            "DB connections",
+            labels=(("state", "used"),),
+        ),
+    ),
+    "application": (
+        Kpi("response_time_p50", "http.server.request.duration", "p50", "API response time p50"),
+        Kpi(
+            "response_time_p95",
+            "http.server.request.duration",
+            "p95",
+            "API response time p95",
+            threshold="api_p95_ms",
+        ),
+        Kpi("response_time_p99", "http.server.request.duration", "p99", "API response time p99"),
+        Kpi(
+            "request_rate",
+            "http.server.request.duration",
+            "requests",
+            "Request rate",
+            unit="req/s",
+            scale=1.0,
+        ),
+        Kpi(
+            "error_rate",
+            "http.server.request.duration",
+            "errors",
+            "Error rate",
+            unit="%",
+            scale=1.0,
+            threshold="error_rate_percent",
+        ),
+        Kpi("success_rate", "http.server.request.duration", "success", "Success rate", unit="%", scale=1.0),
+        Kpi("concurrent_users", "app.users.concurrent", "sum"),
+        Kpi("session_duration", "app.session.duration", "mean"),
+    ),
+    "database": (
+        Kpi("query_time", "db.client.operation.duration", "mean", threshold="db_query_ms"),
+        Kpi(
+            "slow_queries",
+            "db.client.operation.duration",
+            "slow",
+            "Slow queries (> 1 s)",
+            unit="queries",
+            scale=1.0,
+        ),
+        Kpi(
+            "pool_usage",
+            "db.client.connection.count",
+            "pool",
+            "Pool usage",
+            labels=(("state", "used"),),
+            unit="%",
+            scale=1.0,
+        ),
+        Kpi("cache_hit_rate", "db.cache.hit_ratio", "avg"),
+        Kpi("transaction_rate", "db.transaction.count", "rate"),
+        Kpi("lock_wait", "db.lock.wait.duration", "mean"),
+    ),
+    "business": (
+        Kpi("active_orders", "business.orders.active", "sum"),
+        Kpi("checkout_conversion", "business.checkout.conversion", "avg"),
+        Kpi("cart_abandonment", "business.cart.abandonment", "avg"),
+        Kpi("product_views", "business.product.views", "rate"),
+        Kpi("search_queries", "business.search.queries", "rate"),
+        Kpi("revenue", "business.revenue", "rate"),
+    ),
+}
+
+# What the caller must fetch (latest and previous window) for `build_snapshot`.
+SNAPSHOT_METRICS: tuple[str, ...] = tuple(
+    dict.fromkeys([k.metric for kpis in SECTIONS.values() for k in kpis] + ["db.client.connection.max"])
+)
+
+
+def _label(labels: Iterable[tuple[str, str]], keys: Sequence[str]) -> str | None:
+    found = dict(labels)
+    return next((found[k] for k in keys if k in found), None)
+
+
+def _matches(p: Point, want: tuple[tuple[str, str], ...]) -> bool:
+    if not want:
+        return True
+    have = dict(p.labels)
+    # the agent writes `state`, OTel's pool metric `db.client.connection.state`: accept either
+    return all(have.get(k, have.get(f"db.client.connection.{k}")) == v for k, v in want)
+
+
+def _series_means(points: Iterable[Point]) -> list[float]:
+    acc: dict[tuple[str, tuple[tuple[str, str], ...]], list[float]] = defaultdict(list)
+    for p in points:
+        if p.value is not None:
+            acc[(p.host, p.labels)].append(p.value)
+        elif p.histogram is not None and p.histogram.count:
+            acc[(p.host, p.labels)].append(p.histogram.sum / p.histogram.count)
+    return [sum(v) / len(v) for v in acc.values()]
+
+
+def _counter_rate(points: Iterable[Point]) -> float | None:
+    acc: dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[float, float]]] = defaultdict(list)
+    for p in points:
+        if p.value is not None:
+            acc[(p.host, p.labels)].append((p.ts, p.value))
+    rates = []
+    for samples in acc.values():
+        pairs = counter_increase(sorted(samples))
+        seconds = sum(s for _, _, s in pairs)
+        if seconds > 0:
+            rates.append(sum(i for _, i, _ in pairs) / seconds)
+    return sum(rates) if rates else None
+
+
+def _is_error(p: Point) -> bool:
+    status = _label(p.labels, STATUS_LABELS)
+    return status is not None and status.isdigit() and int(status) >= 500
+
+
+def _compute(kpi: Kpi, points: list[Point], extra: Mapping[str, list[Point]], window: float) -> float | None:
+    """The KPI's raw value (stored units; rates per second) over one window's points of its metric."""
+    if kpi.how in ("avg", "sum"):
+        means = _series_means(points)
+        if not means:
+            return None
+        return sum(means) / len(means) if kpi.how == "avg" else sum(means)
+    if kpi.how == "rate":
+        return _counter_rate(points)
+    if kpi.how == "pool":
+        used = _series_means(points)
+        limit = _series_means(extra.get("db.client.connection.max", []))
+        return 100.0 * sum(used) / sum(limit) if used and limit and sum(limit) > 0 else None
+    hists = [p.histogram for p in points if p.histogram is not None]
+    plain = [p.value for p in points if p.value is not None]
+    if kpi.how == "mean":
+        n = sum(h.count for h in hists) + len(plain)
+        return (sum(h.sum for h in hists) + sum(plain)) / n if n else None
+    merged = histograms.merge_all(hists)
+    if merged is None or merged.count == 0:
+        return None
+    if kpi.how in ("p50", "p95", "p99"):
+        return histograms.quantile(merged, int(kpi.how[1:]) / 100.0)
+    if kpi.how == "requests":
+        return merged.count / window
+    if kpi.how == "slow":
+        return histograms.count_above(merged, SLOW_QUERY_SECONDS)
+    errors = sum(p.histogram.count for p in points if p.histogram is not None and _is_error(p))
+    error_pct = 100.0 * errors / merged.count
+    return error_pct if kpi.how == "errors" else 100.0 - error_pct
+
+
+def _trend(value: float, previous: float | None) -> tuple[str, float | None]:
+    if previous is None:
+        return "flat", None
+    if previous == 0:
+        return ("flat" if value == 0 else "up" if value > 0 else "down"), None
+    change = 100.0 * (value - previous) / abs(previous)
+    if abs(change) < FLAT_PCT:
+        return "flat", round(change, 2)
+    return ("up" if change > 0 else "down"), round(change, 2)
+
+
+def _by_metric(points: Iterable[Point]) -> dict[str, list[Point]]:
+    out: dict[str, list[Point]] = defaultdict(list)
+    for p in points:
+        out[p.metric].append(p)
+    return out
+
+
+def build_snapshot(
+    latest: list[Point],
+    previous: list[Point],
+    now: float,
+    *,
+    window: float = 60.0,
+    thresholds: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """The snapshot body. `latest`: points with ts in (now - window, now]; `previous`: the window
+    before. `thresholds` maps `config.Thresholds` field names to values (display units), e.g.
+    `dataclasses.asdict(config.thresholds)`; KPIs with a threshold key then carry it."""
+    cur, prev = _by_metric(latest), _by_metric(previous)
+    out: dict[str, Any] = {"timestamp": iso(now), "window": window}
+    for section, kpis in SECTIONS.items():
+        body: dict[str, Any] = {}
+        for kpi in kpis:
+            meta = info(kpi.metric)
+            pts = [p for p in cur.get(kpi.metric, []) if _matches(p, kpi.labels)]
+            raw = _compute(kpi, pts, cur, window)
+            if raw is None or not math.isfinite(raw):
+                body[kpi.key] = None
+                continue
+            scale = kpi.scale if kpi.scale is not None else meta.scale
+            before_pts = [p for p in prev.get(kpi.metric, []) if _matches(p, kpi.labels)]
+            before = _compute(kpi, before_pts, prev, window)
+            value = raw * scale
+            trend, change = _trend(value, None if before is None else before * scale)
+            body[kpi.key] = {
+                "title": kpi.title or meta.title,
+                "value": value,
+                "unit": kpi.unit if kpi.unit is not None else meta.display_unit,
+                "trend": trend,
+                "change_pct": change,
+                "hosts": len({p.host for p in pts}),
+                "threshold": (thresholds or {}).get(kpi.threshold) if kpi.threshold else None,
+            }
+        out[section] = body
+    return out
