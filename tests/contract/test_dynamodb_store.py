@@ -102,15 +102,16 @@ def test_a_sixty_second_batch_across_a_minute_boundary_writes_one_item(
     assert [i["sk"]["S"][:10] for i in items] == [f"{int(T0 // 60):010d}"]
 
 
-def test_a_batch_spread_over_fifteen_minutes_writes_one_item_per_five_minute_window(
+def test_a_batch_spread_over_six_minutes_writes_one_item_per_two_minute_window(
     store: Any, moto_client: Any, tables: tuple[str, str]
 ) -> None:
-    points = [pt("m", float(i), T0 + i * 15) for i in range(60)]  # T0 .. T0 + 885 s
+    points = [pt("m", float(i), T0 + i * 6) for i in range(60)]  # T0 .. T0 + 354 s
     assert store.put_samples("web-1", points, None, NOW) is True
     items = raw_items(moto_client, tables[0])
-    assert sorted(i["sk"]["S"][:10] for i in items) == [f"{int(T0 // 60) + k:010d}" for k in (0, 5, 10)]
-    assert max(int(i["expires_at"]["N"]) for i in items) == T0 + 885 + store.retention_seconds
-    assert len(list(store.query_points("m", T0 + 299, T0 + 301, now=NOW))) == 1  # from the first window
+    assert sorted(i["sk"]["S"][:10] for i in items) == [f"{int(T0 // 60) + k:010d}" for k in (0, 2, 4)]
+    assert max(int(i["expires_at"]["N"]) for i in items) == T0 + 354 + store.retention_seconds
+    # T0 + 114 lives in the item keyed by T0's minute: the reader must widen its lower bound
+    assert [p.ts for p in store.query_points("m", T0 + 113, T0 + 115, now=NOW)] == [T0 + 114]
 
 
 def test_batch_write_item_never_carries_more_than_25_items(store: Any, log: CallLog) -> None:
@@ -211,7 +212,7 @@ def test_a_crash_before_the_marker_is_completed_by_the_retry(
 
 
 def agent_minute(minute: int) -> list[Point]:
-    """20 metrics x 6 samples at 10 s, values as the agent sends them (rounded readings)."""
+    """20 metrics x 6 samples at 10 s from second 35 (straddling a minute, as agent batches do)."""
     names = [
         "system.cpu.utilization",
         "system.memory.usage",
@@ -228,7 +229,7 @@ def agent_minute(minute: int) -> list[Point]:
     start = T0 + minute * 60
     rnd = random.Random(minute)
     return [
-        Point("web-1", m, labels, start + 10 * i + 0.25, round(rnd.uniform(0, 100), 2))
+        Point("web-1", m, labels, start + 35.25 + 10 * i, round(rnd.uniform(0, 100), 2))
         for i in range(6)
         for m, labels in series
     ]
@@ -241,7 +242,7 @@ def test_one_agent_minute_costs_a_single_write_of_at_most_1kb(store: Any, log: C
     writes = log.writes()
     assert [name for name, _ in writes] == ["PutItem"]
     assert item_size(writes[0][1]["Item"]) <= 1024
-    assert len(list(store.query_points("system.disk.io", T0, T0 + 120, now=T0 + 120))) == 24
+    assert len(list(store.query_points("system.disk.io", T0, T0 + 180, now=T0 + 180))) == 24
 
 
 def test_series_and_host_items_are_written_once_per_instance(store: Any, log: CallLog) -> None:
@@ -250,7 +251,7 @@ def test_series_and_host_items_are_written_once_per_instance(store: Any, log: Ca
     assert first.count("PutItem") == 20 + 1  # 20 series items + the chunk
     assert first.count("UpdateItem") == 10 + 1  # 10 metric catalogue items + the host item
     log.calls.clear()
-    store.put_samples("web-1", agent_minute(6), "m6", T0 + 420)  # > 5 min later: host item refreshed
+    store.put_samples("web-1", agent_minute(61), "m61", T0 + 3720)  # > 1 h later: host item refreshed
     assert sorted(name for name, _ in log.writes()) == ["PutItem", "UpdateItem"]
 
 

@@ -1,6 +1,6 @@
 """Packing of raw samples into DynamoDB chunk items: the encoding behind `docs/data-model.md`.
 
-One ingest batch becomes one item per 5-minute window of its samples (more only past ~1,000 samples or
+One ingest batch becomes one item per 2-minute window of its samples (more only past ~1,000 samples or
 ~300 KB), so a 60 s agent batch costs one write unit instead of one per sample. A window starts at the
 minute of its earliest sample (the item's sort key) and holds samples up to `CHUNK_SPAN_SECONDS` later:
 agent batches are not minute-aligned, and fixed minute buckets would split almost every one of them
@@ -32,7 +32,9 @@ from vigil.domain.models import Histogram, Point
 FORMAT_VERSION = 1
 MAX_SAMPLES_PER_CHUNK = 1000
 MAX_CHUNK_BYTES = 300_000  # DynamoDB's item limit is 400 KB; keep room for keys and attributes
-CHUNK_SPAN_SECONDS = 300  # an item holds samples from its minute's start to this much later
+# An item holds samples from its minute's start to this much later: a 60 s batch (first sample at any
+# second of a minute, last one < 60 s later) always fits, and readers over-read at most two minutes.
+CHUNK_SPAN_SECONDS = 120
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,8 +36,9 @@ from vigil.domain.models import HostInfo, Point
 __all__ = ["DynamoStore", "create_tables"]
 
 # A host item refresh costs a write unit like the chunk itself; refreshing it on every 60 s batch would
-# double the ingest bill. `list_hosts` reads the newest chunk for an exact last-seen instead.
-HOST_REFRESH_SECONDS = 300.0
+# double the ingest bill. `list_hosts` takes last-seen from the newest chunk, so the host item's copy
+# is only a fallback (hosts whose raw data expired) and may be an hour old.
+HOST_REFRESH_SECONDS = 3600.0
 SERIES_CACHE_SECONDS = 60.0  # how stale another instance's new series may be for the cardinality guard
 MAX_SK_BYTES = 1024
 
