@@ -33,3 +33,12 @@ ERROR_RESPONSES: dict[int, dict[str, Any]] = {
     422: _err("A per-host limit (cardinality guard) would be exceeded"),
     503: _err("The store is temporarily unavailable; retry"),
 }
+
+
+def documented(
+    status: int = 200, model: type[BaseModel] | None = None, description: str = "OK"
+) -> dict[int, dict[str, Any]]:
+    """The `responses=` of a route: its success answer plus every error answer. (Powertools drops its
+    generated 200 as soon as `responses` is given, so the success status is always listed here.)"""
+    content = {"application/json": {"model": model}} if model else {"application/json": {"schema": {}}}
+    return {status: {"description": description, "content": content}, **ERROR_RESPONSES}

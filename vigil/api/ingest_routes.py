@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from vigil.api.app import vigil_context
-from vigil.api.docs import ERROR_RESPONSES
+from vigil.api.docs import documented
 from vigil.domain.models import Accepted, ErrorBatch, SampleBatch
 from vigil.services.ingest import ingest_errors, ingest_samples
 
@@ -18,10 +18,7 @@ def register(app: APIGatewayHttpResolver) -> None:
         "/v1/samples",
         tags=["ingest"],
         summary="Push a batch of samples (whole batch or nothing)",
-        responses={
-            202: {"description": "Accepted", "content": {"application/json": {"model": Accepted}}},
-            **ERROR_RESPONSES,
-        },
+        responses=documented(202, Accepted, "Accepted"),
     )
     def post_samples(batch: Annotated[SampleBatch, Body()]) -> Response[Accepted]:
         ctx = vigil_context(app)
@@ -33,12 +30,9 @@ def register(app: APIGatewayHttpResolver) -> None:
         "/v1/errors",
         tags=["ingest"],
         summary="Report application errors (grouped by fingerprint)",
-        responses={
-            202: {"description": "Accepted", "content": {"application/json": {"model": Accepted}}},
-            **ERROR_RESPONSES,
-        },
+        responses=documented(202, Accepted, "Accepted"),
     )
     def post_errors(batch: Annotated[ErrorBatch, Body()]) -> Response[Accepted]:
         ctx = vigil_context(app)
-        count = ingest_errors(ctx.store, batch, ctx.clock.now())
+        count = ingest_errors(ctx.store, ctx.config, batch, ctx.clock.now())
         return Response(202, "application/json", Accepted(accepted=count))

@@ -8,13 +8,13 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from vigil.api.app import vigil_context
-from vigil.api.docs import ERROR_RESPONSES
+from vigil.api.docs import documented
 from vigil.domain.models import KeyCreate, KeyCreated, KeyOut
 from vigil.services import keys
 
 
 def register(app: APIGatewayHttpResolver) -> None:
-    @app.get("/api/keys", tags=["keys"], summary="List keys (never their secrets)", responses=ERROR_RESPONSES)
+    @app.get("/api/keys", tags=["keys"], summary="List keys (never their secrets)", responses=documented())
     def list_keys() -> list[KeyOut]:
         return keys.list_keys(vigil_context(app).store)
 
@@ -22,16 +22,15 @@ def register(app: APIGatewayHttpResolver) -> None:
         "/api/keys",
         tags=["keys"],
         summary="Create a key; the secret is shown only in this response",
-        responses={
-            201: {"description": "Created", "content": {"application/json": {"model": KeyCreated}}},
-            **ERROR_RESPONSES,
-        },
+        responses=documented(201, KeyCreated, "Created"),
     )
     def create_key(request: Annotated[KeyCreate, Body()]) -> Response[KeyCreated]:
         ctx = vigil_context(app)
         return Response(201, "application/json", keys.create_key(ctx.store, request, ctx.clock.now()))
 
-    @app.delete("/api/keys/<key_id>", tags=["keys"], summary="Revoke a key", responses=ERROR_RESPONSES)
+    @app.delete(
+        "/api/keys/<key_id>", tags=["keys"], summary="Revoke a key", responses=documented(200, KeyOut)
+    )
     def revoke_key(key_id: Annotated[str, Path(max_length=64)]) -> KeyOut:
         ctx = vigil_context(app)
         out = keys.revoke_key(ctx.store, key_id)

@@ -8,19 +8,17 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from vigil.api.app import vigil_context
-from vigil.api.docs import ERROR_RESPONSES
+from vigil.api.docs import documented
 from vigil.services import queries
 
 
 def register(app: APIGatewayHttpResolver) -> None:
-    @app.get("/api/me", tags=["session"], summary="The caller's role", responses=ERROR_RESPONSES)
+    @app.get("/api/me", tags=["session"], summary="The caller's role", responses=documented())
     def me() -> dict[str, str]:
         principal = app.context["principal"]
         return {"role": principal.role, "subject": principal.subject}
 
-    @app.get(
-        "/api/metrics", tags=["metrics"], summary="Current snapshot with trends", responses=ERROR_RESPONSES
-    )
+    @app.get("/api/metrics", tags=["metrics"], summary="Current snapshot with trends", responses=documented())
     def snapshot() -> dict[str, Any]:
         ctx = vigil_context(app)
         return queries.snapshot(ctx.store, ctx.config, ctx.clock.now())
@@ -29,7 +27,7 @@ def register(app: APIGatewayHttpResolver) -> None:
         "/api/metrics/series",
         tags=["metrics"],
         summary="Columnar time series for charts",
-        responses=ERROR_RESPONSES,
+        responses=documented(),
     )
     def series(
         metric: Annotated[str, Query(max_length=200, description="Metric name")],
@@ -68,13 +66,13 @@ def register(app: APIGatewayHttpResolver) -> None:
         "/api/metrics/catalog",
         tags=["metrics"],
         summary="Known metrics with units and sections",
-        responses=ERROR_RESPONSES,
+        responses=documented(),
     )
     def catalog() -> dict[str, Any]:
         return queries.catalog(vigil_context(app).store)
 
     @app.get(
-        "/api/hosts", tags=["metrics"], summary="Hosts with last seen and up/down", responses=ERROR_RESPONSES
+        "/api/hosts", tags=["metrics"], summary="Hosts with last seen and up/down", responses=documented()
     )
     def hosts() -> dict[str, Any]:
         ctx = vigil_context(app)
@@ -84,7 +82,7 @@ def register(app: APIGatewayHttpResolver) -> None:
         "/api/errors",
         tags=["errors"],
         summary="Application errors grouped by fingerprint",
-        responses=ERROR_RESPONSES,
+        responses=documented(),
     )
     def errors(
         since: Annotated[

@@ -24,23 +24,28 @@ from vigil.domain.timeparse import parse_instant
 from vigil.ports import Store
 
 
+def accepted_time(
+    raw: float | int | str | None, *, now: float, retention_seconds: float, field: str
+) -> float:
+    """A pushed timestamp (default: receipt time) inside the acceptance window.
+
+    Raises:
+        Invalid: unreadable, older than the retention, or more than 10 minutes ahead.
+    """
+    ts = now if raw is None else parse_instant(raw, now=now, field=field)
+    if ts < now - retention_seconds:
+        raise Invalid(f"{field} is older than the {retention_seconds / 86400:g}-day retention", field=field)
+    if ts > now + MAX_FUTURE_SECONDS:
+        raise Invalid(f"{field} is more than 10 minutes in the future (check the host's clock)", field=field)
+    return ts
+
+
 def points_from_batch(batch: SampleBatch, now: float, retention_seconds: float) -> list[Point]:
     """Raises:
     Invalid: a timestamp is unreadable, older than the retention or more than 10 min ahead."""
-    oldest = now - retention_seconds
-    newest = now + MAX_FUTURE_SECONDS
     points: list[Point] = []
     for i, s in enumerate(batch.samples):
-        field = f"samples[{i}].ts"
-        ts = now if s.ts is None else parse_instant(s.ts, now=now, field=field)
-        if ts < oldest:
-            raise Invalid(
-                f"{field} is older than the {retention_seconds / 86400:g}-day retention", field=field
-            )
-        if ts > newest:
-            raise Invalid(
-                f"{field} is more than 10 minutes in the future (check the host's clock)", field=field
-            )
+        ts = accepted_time(s.ts, now=now, retention_seconds=retention_seconds, field=f"samples[{i}].ts")
         hist = None
         if s.histogram is not None:
             h = s.histogram
@@ -107,10 +112,10 @@ def ingest_samples(
     return len(points), not stored
 
 
-def ingest_errors(store: Store, batch: ErrorBatch, now: float) -> int:
+def ingest_errors(store: Store, config: Config, batch: ErrorBatch, now: float) -> int:
     events = []
     for i, e in enumerate(batch.errors):
-        ts = now if e.ts is None else parse_instant(e.ts, now=now, field=f"errors[{i}].ts")
+        ts = accepted_time(e.ts, now=now, retention_seconds=config.retention_seconds, field=f"errors[{i}].ts")
         events.append(
             ErrorEvent(
                 fingerprint(e.type, e.message, e.stack),

@@ -28,6 +28,7 @@ def stored(admin: GatewayClient, metric: str = "system.cpu.utilization") -> list
 def test_a_batch_is_accepted_and_read_back_through_the_series_api(
     ingest: GatewayClient, admin: GatewayClient, clock: FrozenClock
 ) -> None:
+    clock.t = clock.t // 300 * 300 + 100  # both samples fall in one 5-minute bucket
     response = ingest.post(
         "/v1/samples", json=batch(cpu(0.25, ts=clock.now() - 30), cpu(0.75, ts=clock.now()))
     )
@@ -214,3 +215,10 @@ def test_error_reports_are_grouped_by_fingerprint(ingest: GatewayClient, admin: 
     groups = json_of(admin.get("/api/errors"))["errors"]
     counts = sorted((g["type"], g["count"]) for g in groups)
     assert counts == [("KeyError", 1), ("TimeoutError", 3)]
+
+
+def test_error_reports_with_out_of_window_timestamps_are_refused(
+    ingest: GatewayClient, clock: FrozenClock
+) -> None:
+    response = ingest.post("/v1/errors", json={"errors": [{"type": "E", "ts": 1e18}]})
+    assert response.status == 400 and json_of(response)["error"]["field"] == "errors[0].ts"

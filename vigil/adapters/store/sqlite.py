@@ -91,7 +91,9 @@ class SqliteStore:
                 rows.append((sid, p.ts, p.value, json.dumps(p.histogram.to_json()) if p.histogram else None))
                 lo, hi = seen.get(sid, (p.ts, p.ts))
                 seen[sid] = (min(lo, p.ts), max(hi, p.ts))
-            conn.executemany("INSERT OR REPLACE INTO samples(series_id, ts, value, hist) VALUES (?,?,?,?)", rows)
+            conn.executemany(
+                "INSERT OR REPLACE INTO samples(series_id, ts, value, hist) VALUES (?,?,?,?)", rows
+            )
             conn.executemany(
                 "UPDATE series SET last_seen = max(last_seen, ?) WHERE id = ?",
                 [(max(hi, now), sid) for sid, (_, hi) in seen.items()],
@@ -138,9 +140,12 @@ class SqliteStore:
                 continue
             ltuple = tuple(sorted(label_map.items()))
             for ts, value, hist in conn.execute(
-                "SELECT ts, value, hist FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ?", (sid, start, end)
+                "SELECT ts, value, hist FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ?",
+                (sid, start, end),
             ):
-                yield Point(host, metric, ltuple, ts, value, Histogram.from_json(json.loads(hist)) if hist else None)
+                yield Point(
+                    host, metric, ltuple, ts, value, Histogram.from_json(json.loads(hist)) if hist else None
+                )
 
     def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
         if not metrics:
@@ -159,8 +164,16 @@ class SqliteStore:
             ).fetchone()
             if row:
                 ts, value, hist = row
-                out.append(Point(host, metric, tuple(sorted(json.loads(labels_json).items())), ts, value,
-                                 Histogram.from_json(json.loads(hist)) if hist else None))
+                out.append(
+                    Point(
+                        host,
+                        metric,
+                        tuple(sorted(json.loads(labels_json).items())),
+                        ts,
+                        value,
+                        Histogram.from_json(json.loads(hist)) if hist else None,
+                    )
+                )
         return out
 
     def list_hosts(self) -> list[HostInfo]:
@@ -195,15 +208,26 @@ class SqliteStore:
             conn.execute(
                 "INSERT OR REPLACE INTO keys(id, name, role, secret_hash, created_at, revoked, last_used_at)"
                 " VALUES (?,?,?,?,?,?,?)",
-                (record.id, record.name, record.role, record.secret_hash, record.created_at,
-                 int(record.revoked), record.last_used_at),
+                (
+                    record.id,
+                    record.name,
+                    record.role,
+                    record.secret_hash,
+                    record.created_at,
+                    int(record.revoked),
+                    record.last_used_at,
+                ),
             )
 
     def find_key(self, secret_hash: str) -> ApiKeyRecord | None:
-        row = self._conn().execute(
-            "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys WHERE secret_hash = ?",
-            (secret_hash,),
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys WHERE secret_hash = ?",
+                (secret_hash,),
+            )
+            .fetchone()
+        )
         return _key(row) if row else None
 
     def list_keys(self) -> list[ApiKeyRecord]:
@@ -237,8 +261,10 @@ class SqliteStore:
                      last_host = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_host
                                  ELSE last_host END,
                      last_trace_id = coalesce(excluded.last_trace_id, last_trace_id)""",
-                [(e.fingerprint, e.type, e.message, e.service, e.ts, e.ts, e.stack, e.host, e.trace_id)
-                 for e in events],
+                [
+                    (e.fingerprint, e.type, e.message, e.service, e.ts, e.ts, e.stack, e.host, e.trace_id)
+                    for e in events
+                ],
             )
 
     def list_error_groups(self, since: float, limit: int = 100) -> list[ErrorGroup]:
@@ -251,10 +277,13 @@ class SqliteStore:
         return [ErrorGroup(*r) for r in rows]
 
     # -- documents -------------------------------------------------------------------------------
-    def put_doc(self, kind: str, doc_id: str, doc: dict[str, Any], *, expected_version: int | None = None
-                ) -> dict[str, Any]:
+    def put_doc(
+        self, kind: str, doc_id: str, doc: dict[str, Any], *, expected_version: int | None = None
+    ) -> dict[str, Any]:
         with self._write() as conn:
-            row = conn.execute("SELECT version FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)).fetchone()
+            row = conn.execute(
+                "SELECT version FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)
+            ).fetchone()
             current = int(row[0]) if row else 0
             if expected_version is not None and expected_version != current:
                 raise Conflict(
@@ -269,7 +298,9 @@ class SqliteStore:
         return stored
 
     def get_doc(self, kind: str, doc_id: str) -> dict[str, Any] | None:
-        row = self._conn().execute("SELECT body FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)).fetchone()
+        row = (
+            self._conn().execute("SELECT body FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)).fetchone()
+        )
         return json.loads(row[0]) if row else None
 
     def list_docs(self, kind: str) -> list[dict[str, Any]]:
