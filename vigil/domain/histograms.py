@@ -159,8 +159,9 @@ def bucket_range(h: Histogram, i: int) -> tuple[float, float]:
     finite bound.
     """
     bounds = h.bounds
-    if not bounds:
-        lo, hi = (h.min if h.min is not None else 0.0), (h.max if h.max is not None else 0.0)
+    if not bounds:  # one (-inf, +inf) bucket: only min/max, else the mean, say anything
+        mean = h.sum / h.count if h.count else 0.0
+        lo, hi = (h.min if h.min is not None else mean), (h.max if h.max is not None else mean)
         return lo, max(lo, hi)
     if i == 0:
         lo = h.min if h.min is not None else (0.0 if bounds[0] > 0 else bounds[0])

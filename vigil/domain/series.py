@@ -305,16 +305,22 @@ def _rate_points(
             i = int((p.ts - t0) // step)
             acc = row[i] = row[i] or BucketAcc()
             acc.add_histogram(p.ts, p.histogram)
+    n = grid.n
     for (host, labels), samples in by_series.items():
         samples.sort()
-        own: dict[int, BucketAcc] = {}
-        for ts, increase, seconds in counter_increase(samples):
-            i = int((ts - t0) // step)
-            own.setdefault(i, BucketAcc()).add_increase(increase, seconds)
-        row = grid.row(host, labels)
-        for i, piece in own.items():
-            acc = row[i] = row[i] or BucketAcc()
-            acc.merge_series(piece)
+        increase = [0.0] * n
+        seconds = [0.0] * n
+        for ts, inc, secs in counter_increase(samples):
+            i = min(int((ts - t0) // step), n - 1)
+            increase[i] += inc
+            seconds[i] += secs
+        g = grid.group(host, labels)
+        while len(grid.pre) <= g:
+            grid.pre.append([None] * n)
+        pre = grid.pre[g]
+        for i, secs in enumerate(seconds):
+            if secs > 0:  # same as BucketAcc.merge_series: the group's rate is the sum of series rates
+                pre[i] = (pre[i] or 0.0) + increase[i] / secs
     return first_metric
 
 
