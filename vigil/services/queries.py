@@ -11,6 +11,7 @@ from typing import Any
 from vigil.config import Config
 from vigil.domain.errors import Invalid
 from vigil.domain.timeparse import iso, parse_duration, parse_instant
+from vigil.domain.models import Point
 from vigil.ports import Store
 
 HOST_DOWN_INTERVALS = 3  # a host is down after missing this many agent intervals (plus one flush)
@@ -72,42 +73,25 @@ def _group_by(raw: str | None) -> list[str] | None:
 
 
 def snapshot(store: Store, config: Config, now: float) -> dict[str, Any]:
+    """The `/api/metrics` body: KPIs over the last window with their trend against the window before."""
+    from dataclasses import asdict
+
     from vigil.domain.catalog import CATALOG
     from vigil.domain.snapshot import build_snapshot
 
     window = max(60.0, 3 * config.interval_seconds)
-    metrics = [m.name for m in CATALOG]
-    latest = [p for p in store.latest_points(metrics, now - window)]
-    previous_points: list[Any] = []
-    for name in metrics:
-        previous_points.extend(store.query_points(name, now - 2 * window, now - window, now=now))
-    return build_snapshot(latest, previous_points, now)
+    latest: list[Point] = []
+    previous: list[Point] = []
+    for name in CATALOG:
+        for p in store.query_points(name, now - 2 * window, now, now=now):
+            (latest if p.ts > now - window else previous).append(p)
+    return build_snapshot(latest, previous, now, window=window, thresholds=asdict(config.thresholds))
 
 
 def catalog(store: Store) -> dict[str, Any]:
-    from vigil.domain.catalog import CATALOG
+    from vigil.domain.catalog import catalog_entries
 
-    seen = store.list_metrics()
-    entries = []
-    for m in CATALOG:
-        entry = m.to_json() if hasattr(m, "to_json") else dict(vars(m))
-        entry["seen"] = m.name in seen
-        entry["label_keys"] = seen.get(m.name, [])
-        entries.append(entry)
-    known = {m.name for m in CATALOG}
-    for name, keys in seen.items():
-        if name not in known:
-            entries.append(
-                {
-                    "name": name,
-                    "title": name,
-                    "unit": "",
-                    "section": "custom",
-                    "seen": True,
-                    "label_keys": keys,
-                }
-            )
-    return {"metrics": entries}
+    return {"metrics": catalog_entries(store.list_metrics())}
 
 
 def hosts(store: Store, config: Config, now: float) -> dict[str, Any]:
