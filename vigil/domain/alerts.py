@@ -141,6 +141,7 @@ class Notification:
     group: dict[str, str]
     value: float | None
     threshold: float
+    op: str
     started_at: float
     resolved_at: float | None
     channels: tuple[str, ...]

@@ -196,6 +196,7 @@ def _build(rule: Rule, key: str, g: GroupState, kind: NotificationKind, now: flo
         group=dict(g.labels),
         value=g.value,
         threshold=float(rule.threshold),
+        op=rule.op,
         started_at=started,
         resolved_at=g.resolved_at if status == "resolved" else None,
         channels=tuple(rule.channels),

@@ -1,0 +1,152 @@
+"""SSRF guard for outgoing webhooks: validate the URL, resolve the host ONCE, refuse addresses the
+policy does not allow, and pin the connection to the resolved address (defeats DNS rebinding: the
+name cannot resolve to something else between the check and the connect).
+
+Pinning is done in a requests `HTTPAdapter`: the connection pool is keyed on the resolved IP while the
+request keeps its original URL, `Host` header and, for https, SNI and certificate hostname check
+(`server_hostname`/`assert_hostname`). Proxies from the environment are ignored (`trust_env=False`).
+Imports: standard library, requests/urllib3, `vigil.domain.errors`, `vigil.config`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from vigil.config import Config
+from vigil.domain.errors import DeliveryError
+
+Resolver = Callable[[str, int], list[str]]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class WebhookPolicy:
+    https_only: bool = True
+    allow_loopback: bool = False
+    allow_private: bool = False
+
+
+def policy_for(config: Config) -> WebhookPolicy:
+    """AWS: https to public addresses only. `VIGIL_ALLOW_PRIVATE_WEBHOOKS=1`: http and private or
+    loopback addresses too. Local mode (SQLite store) without the flag: loopback only, http allowed
+    there (local receivers rarely have certificates)."""
+    if config.allow_private_webhooks:
+        return WebhookPolicy(https_only=False, allow_loopback=True, allow_private=True)
+    if config.store == "sqlite":
+        return WebhookPolicy(https_only=False, allow_loopback=True, allow_private=False)
+    return WebhookPolicy()
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+@dataclass(frozen=True)
+class PinnedTarget:
+    url: str
+    scheme: str
+    hostname: str
+    port: int
+    ip: str
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        host = f"[{self.hostname}]" if ":" in self.hostname else self.hostname
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def resolve_target(url: str, policy: WebhookPolicy, resolver: Resolver | None = None) -> PinnedTarget:
+    """Check `url` against `policy` and resolve it once.
+
+    Raises:
+        DeliveryError: the URL or any address it resolves to is not allowed (final), or the name does
+            not resolve (retryable: DNS may be briefly down). Messages never contain the URL's path.
+    """
+    parts = urlsplit(url)
+    scheme, hostname = parts.scheme.lower(), parts.hostname
+    if scheme not in ("http", "https") or not hostname:
+        raise DeliveryError("webhook target must be an http(s) URL", retryable=False)
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        raise DeliveryError("webhook target has an invalid port", retryable=False) from None
+    try:
+        addresses = [ipaddress.ip_address(hostname)]
+    except ValueError:
+        try:
+            addresses = [
+                ipaddress.ip_address(a.split("%", 1)[0])
+                for a in (resolver or system_resolver)(hostname, port)
+            ]
+        except (OSError, UnicodeError) as exc:
+            raise DeliveryError(
+                f"cannot resolve webhook host {hostname}: {type(exc).__name__}", retryable=True
+            ) from None
+    if not addresses:
+        raise DeliveryError(f"webhook host {hostname} resolves to no address", retryable=True)
+    for address in addresses:  # every address must be allowed: the OS could pick any of them
+        problem = _refusal(address, policy)
+        if problem:
+            raise DeliveryError(
+                f"webhook host {hostname} resolves to {problem} address {address}; "
+                "refused (set VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 to allow private targets)",
+                retryable=False,
+            )
+        if scheme == "http" and policy.https_only and not (address.is_loopback and policy.allow_loopback):
+            raise DeliveryError("webhook target must use https", retryable=False)
+    return PinnedTarget(url, scheme, hostname, port, str(addresses[0]))
+
+
+def _refusal(address: IPAddress, policy: WebhookPolicy) -> str | None:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    # Link-local covers cloud metadata (169.254.169.254): never allowed, whatever the flag says.
+    for name in ("unspecified", "link_local", "multicast", "reserved"):
+        if getattr(address, f"is_{name}"):
+            return name.replace("_", "-")
+    if address.is_loopback:
+        return None if policy.allow_loopback else "loopback"
+    if not address.is_global:
+        return None if policy.allow_private else "private"
+    return None
+
+
+class PinnedAdapter(HTTPAdapter):
+    """Connects to `target.ip` whatever the URL's host resolves to now."""
+
+    def __init__(self, target: PinnedTarget) -> None:
+        self.target = target
+        super().__init__(max_retries=0)
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[Any, Any]:
+        params, kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params: dict[str, Any] = dict(params)
+        pool_kwargs: dict[str, Any] = dict(kwargs)
+        if host_params.get("host") != self.target.hostname:
+            raise DeliveryError("request host differs from the pinned webhook host", retryable=False)
+        host_params["host"] = self.target.ip
+        if self.target.scheme == "https":  # SNI and certificate check use the name, not the IP
+            pool_kwargs["server_hostname"] = self.target.hostname
+            pool_kwargs["assert_hostname"] = self.target.hostname
+        return host_params, pool_kwargs
+
+
+def pinned_session(target: PinnedTarget) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxies or .netrc from the environment
+    adapter = PinnedAdapter(target)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

@@ -1,0 +1,239 @@
+"""The notify entry point: `deliver(message, store, config)` sends one published notification to each
+of its channels and to the in-app inbox. The notify Lambda calls it for every SNS record; in local
+mode `LocalDispatcher.publish` calls it in-process, so both modes share the path from "publish" on.
+
+Each (notification, channel) delivery is recorded (`delivery` documents) before `deliver` returns, so
+a redelivered message (SNS/Lambda retry, evaluator re-publish after a crash) skips channels already
+served. Final failures (a 400, a refused address, SMS without AWS) are recorded as `undelivered` with
+their reason; retryable ones are retried inside the deadline and then re-raised as one
+`DeliveryError(retryable=True)` so Lambda's async retry and its on-failure DLQ keep the message.
+In AWS (an alerts topic is configured) e-mail and SMS channels are served by native SNS subscriptions
+and skipped here. Imports: `vigil.domain`, `vigil.ports`, `vigil.config`, `vigil.adapters.notify`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from vigil.adapters.notify.base import NotifyContext, SmsSender
+from vigil.adapters.notify.http import Deadline, HttpClient
+from vigil.adapters.notify.inbox import InboxNotifier
+from vigil.adapters.notify.registry import build_notifier
+from vigil.adapters.notify.ssrf import policy_for
+from vigil.alerting.ports import Attributes
+from vigil.alerting.repo import CHANNEL_KIND, DEAD_LETTER_KIND, DELIVERY_KIND, clean
+from vigil.config import Config
+from vigil.domain.alerts import Notification
+from vigil.domain.channels import Channel
+from vigil.domain.errors import DeliveryError
+from vigil.ports import Store
+
+log = logging.getLogger(__name__)
+
+LOCAL_DEADLINE_SECONDS = 20.0
+NATIVE_SNS_TYPES = ("email", "sms")
+
+
+@dataclass
+class DeliveryReport:
+    notification_id: str
+    delivered: list[str] = field(default_factory=list)
+    undelivered: dict[str, str] = field(default_factory=dict)  # channel id → reason (final)
+    retry: dict[str, str] = field(default_factory=dict)  # channel id → reason (retryable)
+    skipped: list[str] = field(default_factory=list)  # already delivered, disabled, or native SNS
+
+
+def notify_context(
+    config: Config, store: Store, *, remaining: Callable[[], float] | None = None, **overrides: Any
+) -> NotifyContext:
+    """The context notifiers run with; `remaining` is the Lambda's remaining time in seconds."""
+    deadline = Deadline(remaining) if remaining is not None else Deadline.after(LOCAL_DEADLINE_SECONDS)
+    http = overrides.pop("http", None) or HttpClient(policy_for(config), deadline)
+    return NotifyContext(
+        public_url=config.public_url,
+        http=http,
+        store=store,
+        smtp_url=config.smtp_url,
+        sms=overrides.pop("sms", _lazy_sns_sms(config)),
+        **overrides,
+    )
+
+
+def deliver(
+    message: dict[str, Any], store: Store, config: Config, *, context: NotifyContext | None = None
+) -> DeliveryReport:
+    """Deliver one notification message (`Notification.to_message()`) to its channels and the inbox.
+
+    Raises:
+        DeliveryError: retryable, when at least one channel failed in a way a later retry can fix;
+            channels already delivered are recorded and skipped by that retry.
+    """
+    n = Notification.from_message(message)
+    ctx = context or notify_context(config, store)
+    report = DeliveryReport(n.id)
+    _send(n, "inbox", None, InboxNotifier(None, ctx), store, ctx, report)
+    for channel_id in n.channels:
+        doc = store.get_doc(CHANNEL_KIND, channel_id)
+        channel = Channel.model_validate(clean(doc)) if doc is not None else None
+        if channel is None:
+            _record(store, n.id, channel_id, "undelivered", "channel no longer exists", ctx)
+            report.undelivered[channel_id] = "channel no longer exists"
+        elif not channel.enabled or (config.alerts_topic_arn and channel.type in NATIVE_SNS_TYPES):
+            report.skipped.append(channel_id)
+        elif channel.type != "inbox":
+            _send(n, channel_id, channel, build_notifier(channel, ctx), store, ctx, report)
+    if report.retry:
+        reasons = "; ".join(report.retry.values())
+        raise DeliveryError(
+            f"notification {n.id}: {len(report.retry)} channel(s) to retry: {reasons}", retryable=True
+        )
+    return report
+
+
+def send_test(
+    store: Store, config: Config, channel: Channel, now: float, *, context: NotifyContext | None = None
+) -> dict[str, Any]:
+    """`POST /api/channels/{id}/test`: one synthetic notification to this channel only, now."""
+    n = Notification(
+        id=f"test-{channel.id}-{int(now)}",
+        kind="test",
+        status="firing",
+        rule_id="test",
+        rule_name="Vigil test notification",
+        severity="info",
+        group={"host": "example"},
+        value=0.42,
+        threshold=0.8,
+        op=">",
+        started_at=now,
+        resolved_at=None,
+        channels=(channel.id,),
+        message="If you can read this, the channel works.",
+        created_at=now,
+    )
+    ctx = context or notify_context(config, store)
+    try:
+        build_notifier(channel, ctx).send(n)
+    except DeliveryError as exc:
+        return {"ok": False, "reason": exc.message, "retryable": exc.retryable}
+    return {"ok": True}
+
+
+def _send(
+    n: Notification,
+    channel_id: str,
+    channel: Channel | None,
+    notifier: Any,
+    store: Store,
+    ctx: NotifyContext,
+    report: DeliveryReport,
+) -> None:
+    done = store.get_doc(DELIVERY_KIND, f"{n.id}:{channel_id}")
+    if done is not None and done.get("status") in ("delivered", "undelivered"):
+        report.skipped.append(channel_id)
+        return
+    try:
+        notifier.send(n)
+    except DeliveryError as exc:
+        status = "retrying" if exc.retryable else "undelivered"
+        (report.retry if exc.retryable else report.undelivered)[channel_id] = exc.message
+        log.warning(
+            "notification %s to %s channel %s: %s",
+            n.id,
+            channel.type if channel else "inbox",
+            channel_id,
+            exc.message,
+        )
+        _record(
+            store,
+            n.id,
+            channel_id,
+            status,
+            exc.message,
+            ctx,
+            attempts=int((done or {}).get("attempts", 0)) + 1,
+        )
+        return
+    _record(store, n.id, channel_id, "delivered", None, ctx)
+    report.delivered.append(channel_id)
+
+
+def _record(
+    store: Store,
+    nid: str,
+    channel_id: str,
+    status: str,
+    reason: str | None,
+    ctx: NotifyContext,
+    attempts: int = 1,
+) -> None:
+    store.put_doc(
+        DELIVERY_KIND,
+        f"{nid}:{channel_id}",
+        {
+            "id": f"{nid}:{channel_id}",
+            "notification_id": nid,
+            "channel_id": channel_id,
+            "status": status,
+            "reason": reason,
+            "attempts": attempts,
+            "at": ctx.clock(),
+        },
+    )
+
+
+def _lazy_sns_sms(config: Config) -> SmsSender:
+    """An SMS sender that builds the SNS client on first use; in local mode without AWS credentials it
+    refuses with a clear, final reason (recorded as undelivered)."""
+    client: list[Any] = []
+
+    def send(number: str, text: str) -> None:
+        from vigil.adapters.notify.sms import aws_credentials_available, sns_sms_sender
+
+        if not client:
+            if config.alerts_topic_arn is None and not aws_credentials_available():
+                raise DeliveryError(
+                    "SMS not sent: local mode has no AWS credentials for SNS "
+                    "(configure AWS credentials or deploy to AWS)",
+                    retryable=False,
+                )
+            import boto3
+
+            client.append(boto3.client("sns"))
+        sns_sms_sender(client[0])(number, text)
+
+    return send
+
+
+class LocalDispatcher:
+    """Local mode's stand-in for SNS + the notify Lambda: `publish` delivers in-process through
+    `deliver`. A message that still fails after the retries is kept as a `dead_letter` document (what
+    the Lambda's on-failure SQS queue holds in AWS) — never dropped."""
+
+    def __init__(
+        self, store: Store, config: Config, context_factory: Callable[[], NotifyContext] | None = None
+    ) -> None:
+        self.store, self.config = store, config
+        self.context_factory = context_factory or (lambda: notify_context(config, store))
+
+    def publish(self, message: dict[str, Any], attributes: Attributes) -> None:
+        try:
+            deliver(message, self.store, self.config, context=self.context_factory())
+        except DeliveryError as exc:
+            nid = str(message.get("id"))
+            log.error("notification %s went to the dead-letter store: %s", nid, exc.message)
+            self.store.put_doc(
+                DEAD_LETTER_KIND,
+                nid,
+                {
+                    "id": nid,
+                    "message": message,
+                    "attributes": attributes,
+                    "reason": exc.message,
+                    "at": time.time(),
+                },
+            )

@@ -1,0 +1,171 @@
+"""The scheduled evaluation run: for each rule, load its state, fetch the window's points, evaluate,
+save the new state *together with* the notifications it produced (the outbox lives in the state
+document, so a transition and its notice are stored atomically), record history, then publish the
+outbox and mark each published notification with a `notification_out` record keyed by its
+deterministic id.
+
+Crash safety: a run that dies after saving the state but before publishing leaves the notices in the
+outbox; the next run publishes them exactly once (those with a `notification_out` record are dropped).
+A crash between a publish and its record re-publishes that notice once; the notify side dedupes on
+the notification id per channel (`delivery.deliver`). A run that loses the race for a rule's state
+(`Conflict`) skips that rule: the other run owns it. Imports: `vigil.domain`, `vigil.ports`,
+`vigil.alerting`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from vigil.alerting.ports import Attributes, Publisher
+from vigil.alerting.repo import (
+    HISTORY_KIND,
+    META_KIND,
+    OUT_KIND,
+    STATE_KIND,
+    load_rules,
+    load_silences,
+    load_state,
+)
+from vigil.domain.alerts import Notification, Transition
+from vigil.domain.errors import Conflict
+from vigil.domain.evaluator import DEFAULT_OPTIONS, EvalOptions, evaluate
+from vigil.domain.rules import Rule
+from vigil.domain.silences import Silence
+from vigil.ports import Store
+
+log = logging.getLogger(__name__)
+
+KEEP_RECORDS_SECONDS = 7 * 86400.0
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+@dataclass
+class EvaluationReport:
+    evaluated: int = 0
+    transitions: int = 0
+    published: list[str] = field(default_factory=list)  # notification ids
+    publish_failures: dict[str, str] = field(default_factory=dict)  # id → reason (kept for next run)
+    conflicts: list[str] = field(default_factory=list)  # rule ids another run was evaluating
+    failed: dict[str, str] = field(default_factory=dict)  # rule id → error
+
+
+def notification_attributes(message: dict[str, Any]) -> Attributes:
+    """SNS message attributes the subscription filter policies route on."""
+    attrs: Attributes = {
+        "severity": str(message["severity"]),
+        "status": str(message["status"]),
+        "kind": str(message["kind"]),
+    }
+    if message.get("channels"):
+        attrs["channels"] = [str(c) for c in message["channels"]]
+    return attrs
+
+
+def run_evaluation(
+    store: Store,
+    publisher: Publisher,
+    rules: Sequence[Rule] | None,
+    now: float,
+    *,
+    silences: Sequence[Silence] | None = None,
+    options: EvalOptions = DEFAULT_OPTIONS,
+) -> EvaluationReport:
+    """One evaluator tick at `now` (rules and silences are loaded from the store when None).
+
+    Never raises for one rule's failure (it is logged and reported; the next tick retries); an
+    exception that is not an `Exception` (process shutdown) propagates, leaving the outbox for the
+    next run.
+    """
+    rules = load_rules(store) if rules is None else rules
+    active = [s for s in (load_silences(store) if silences is None else silences) if not s.expired(now)]
+    report = EvaluationReport()
+    for rule in rules:
+        try:
+            _evaluate_rule(store, publisher, rule, now, active, options, report)
+        except Conflict:
+            report.conflicts.append(rule.id)
+        except Exception as exc:
+            log.exception("evaluating rule %s failed", rule.id)
+            report.failed[rule.id] = f"{type(exc).__name__}: {exc}"
+    _maybe_prune(store, now)
+    return report
+
+
+def _evaluate_rule(
+    store: Store,
+    publisher: Publisher,
+    rule: Rule,
+    now: float,
+    silences: Sequence[Silence],
+    options: EvalOptions,
+    report: EvaluationReport,
+) -> None:
+    state, version = load_state(store, rule.id)
+    if state is not None:  # drop what an earlier run already published
+        state.outbox = [m for m in state.outbox if store.get_doc(OUT_KIND, str(m["id"])) is None]
+    points = []
+    if rule.enabled:
+        hosts = [rule.filter.host] if rule.filter.host else None
+        points = list(
+            store.query_points(
+                rule.metric, now - rule.window, now, hosts=hosts, labels=rule.filter.labels or None, now=now
+            )
+        )
+    new_state, events = evaluate(rule, points, state, now, silences=silences, options=options)
+    new_state.outbox = [
+        *(state.outbox if state else []),
+        *(e.to_message() for e in events if isinstance(e, Notification)),
+    ]
+    store.put_doc(STATE_KIND, rule.id, new_state.to_json(), expected_version=version)
+    report.evaluated += 1
+    for event in events:
+        if isinstance(event, Transition):
+            store.put_doc(HISTORY_KIND, event.id, event.to_json())
+            report.transitions += 1
+    publish_outbox(store, publisher, new_state.outbox, now, report)
+
+
+def publish_outbox(
+    store: Store, publisher: Publisher, outbox: Sequence[dict[str, Any]], now: float, report: EvaluationReport
+) -> None:
+    for message in outbox:
+        nid = str(message["id"])
+        if store.get_doc(OUT_KIND, nid) is not None:
+            continue
+        try:
+            publisher.publish(message, notification_attributes(message))
+        except Exception as exc:
+            log.warning(
+                "publishing notification %s failed; kept for the next run: %s", nid, type(exc).__name__
+            )
+            report.publish_failures[nid] = type(exc).__name__
+            continue
+        store.put_doc(
+            OUT_KIND,
+            nid,
+            {
+                "id": nid,
+                "rule_id": message["rule_id"],
+                "kind": message["kind"],
+                "status": message["status"],
+                "group": message["group"],
+                "channels": message["channels"],
+                "published_at": now,
+            },
+        )
+        report.published.append(nid)
+
+
+def _maybe_prune(store: Store, now: float) -> None:
+    """Hourly: forget history and publish records older than 7 days."""
+    marker = store.get_doc(META_KIND, "pruned")
+    if marker is not None and now - float(marker.get("at", 0)) < PRUNE_EVERY_SECONDS:
+        return
+    for kind, stamp in ((HISTORY_KIND, "at"), (OUT_KIND, "published_at")):
+        for doc in store.list_docs(kind):
+            if now - float(doc.get(stamp, now)) > KEEP_RECORDS_SECONDS:
+                store.delete_doc(kind, str(doc["id"]))
+    store.put_doc(META_KIND, "pruned", {"at": now})

@@ -1,0 +1,82 @@
+"""Notification channels (SPEC §4 `POST /api/channels`): the model, per-type target validation, and
+the public view that never shows a secret.
+
+Slack and Discord webhook URLs *are* credentials (the token is in the path), so the public view shows
+only their scheme and host; the webhook HMAC secret is never shown at all. Network-level checks (https,
+private addresses, DNS pinning) happen at send time in `vigil.adapters.notify.ssrf`. Imports: standard
+library, pydantic, `vigil.domain`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+
+from vigil.domain.errors import Invalid
+
+ChannelType = Literal["webhook", "slack", "discord", "email", "sms", "inbox"]
+URL_TYPES = ("webhook", "slack", "discord")
+_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+class Channel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(default_factory=lambda: "c-" + uuid.uuid4().hex[:12], pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")
+    type: ChannelType
+    name: str = Field(min_length=1, max_length=100)
+    target: str = Field(default="", max_length=2000, description="URL, e-mail address or E.164 number")
+    secret: str | None = Field(default=None, min_length=16, max_length=256, description="webhook HMAC key")
+    enabled: StrictBool = True
+
+    @model_validator(mode="after")
+    def _target(self) -> Channel:
+        if self.type in URL_TYPES:
+            parts = urlsplit(self.target)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("target must be an http(s) URL for this channel type")
+            if parts.username or parts.password:
+                raise ValueError("target URL must not embed credentials")
+        elif self.type == "email" and not _EMAIL.match(self.target):
+            raise ValueError("target must be an e-mail address")
+        elif self.type == "sms" and not _E164.match(self.target):
+            raise ValueError("target must be a phone number in E.164 form, e.g. +33612345678")
+        if self.secret is not None and self.type != "webhook":
+            raise ValueError("only webhook channels take a secret")
+        return self
+
+    def public(self) -> dict[str, Any]:
+        """What the API returns: no secret, and URL targets reduced to scheme and host."""
+        target = self.target
+        if self.type in URL_TYPES:
+            parts = urlsplit(target)
+            target = f"{parts.scheme}://{parts.netloc}/…"
+        return {
+            "id": self.id,
+            "type": self.type,
+            "name": self.name,
+            "target": target,
+            "has_secret": self.secret is not None,
+            "enabled": self.enabled,
+        }
+
+
+def parse_channel(data: Any, *, channel_id: str | None = None) -> Channel:
+    """Raises:
+    Invalid: naming the offending field."""
+    if not isinstance(data, dict):
+        raise Invalid("a channel must be a JSON object", field="channel")
+    if channel_id is not None:
+        data = {**data, "id": channel_id}
+    try:
+        return Channel.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in err["loc"]) or "target"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise Invalid(f"{field}: {message}", field=field) from None
