@@ -5,6 +5,7 @@ import { ApiError, configureApi, get } from "./api.js";
 import { forgetToken, getToken, initAuth, signIn } from "./auth.js";
 import { App } from "./app.jsx";
 import { TokenPage } from "./pages/token.jsx";
+import { reparse } from "./router.js";
 import "./theme.js";
 
 const DEFAULT_CONFIG = { apiUrl: "", auth: { mode: "local" } };
@@ -60,6 +61,7 @@ async function start(message) {
       start("Your session ended; sign in again.");
     },
   });
+  reparse();
   render(<App config={config} role={me.role} />, root);
 }
 

@@ -29,6 +29,11 @@ function emit() {
 window.addEventListener("hashchange", emit);
 window.addEventListener("popstate", emit);
 
+/** Re-read the fragment (after sign-in rewrote it) before the app first renders. */
+export function reparse() {
+  current = parseHash();
+}
+
 export function navigate(path, params = {}, { replace = false } = {}) {
   const url = href(path, params);
   if (url === location.hash) return;
@@ -47,7 +52,6 @@ export function useRoute() {
   const [route, setRoute] = useState(current);
   useEffect(() => {
     listeners.add(setRoute);
-    current = parseHash(); // the sign-in step may have rewritten the fragment since load
     setRoute(current);
     return () => listeners.delete(setRoute);
   }, []);

@@ -1,0 +1,117 @@
+"""Dashboard benchmark (not a test): headless Debian Chromium against a seeded local `vigil serve`.
+
+Prints, as the medians of several runs:
+- load: navigation start → `vigil:charts-drawn` (both overview charts drawn with data),
+- render: one uPlot chart of 60,000 points x 2 series (`#/bench`), from component render to drawn,
+- refresh: one live-refresh cycle (every overview query revalidated, mostly 304s),
+- bytes: JS+CSS of `frontend/dist` gzipped (what local mode loads, and the lazy Cognito chunk).
+Seeds `--hosts` hosts x `--days` days at `--step` seconds through `POST /v1/samples` first.
+
+    .venv/bin/python -m bench.bench_dashboard [--hosts 20 --days 7 --step 60 --runs 5 --json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.seeding import FRONTEND, push, running_server, samples_for
+
+TARGETS = {"load_ms": 300.0, "render_60k_ms": 30.0, "refresh_ms": 100.0, "js_css_gzip_kb": 100.0}
+
+
+def bundle_bytes() -> dict[str, float]:
+    dist = FRONTEND / "dist"
+    total = initial = 0
+    for f in dist.iterdir():
+        if f.suffix in (".js", ".css"):
+            z = len(gzip.compress(f.read_bytes(), 9))
+            total += z
+            if "cognito" not in f.name:
+                initial += z
+    return {"js_css_gzip_kb": round(total / 1024, 1), "local_mode_gzip_kb": round(initial / 1024, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hosts", type=int, default=20)
+    ap.add_argument("--days", type=float, default=7.0)
+    ap.add_argument("--step", type=int, default=60, help="seconds between seeded samples")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    args = ap.parse_args(argv)
+
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "data") as server:
+        t0 = time.perf_counter()
+        key = server.api("POST", "/api/keys", json={"name": "bench"}).json()["key"]
+        count = int(args.days * 86400 // args.step) - 10  # stay inside the 7-day ingest window
+        start = time.time() - (count - 1) * args.step
+        seeded = sum(
+            push(server, key, f"host-{h:02d}", samples_for(h, start, count, args.step))
+            for h in range(args.hosts)
+        )
+        results["seeded_samples"] = seeded
+        results["seed_seconds"] = round(time.perf_counter() - t0, 1)
+        print(
+            f"seeded {seeded:,} samples ({args.hosts} hosts x {args.days} d) in {results['seed_seconds']} s"
+        )
+
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            load, render, refresh = [], [], []
+            for _ in range(args.runs):
+                ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+                page = ctx.new_page()
+                page.goto(f"{server.url}/#token={server.admin_token}")
+                page.wait_for_function(
+                    "performance.getEntriesByName('vigil:charts-drawn').length > 0", timeout=30000
+                )
+                load.append(page.evaluate("performance.getEntriesByName('vigil:charts-drawn')[0].startTime"))
+                for _ in range(3):
+                    refresh.append(page.evaluate("window.vigil.refreshNow()"))
+                page.goto(f"{server.url}/#/bench?points=60000&series=2")
+                page.reload()  # a fresh document: the bench page's chart is the only work
+                page.wait_for_function("window.vigilBench !== undefined", timeout=30000)
+                render.append(page.evaluate("window.vigilBench.renderMs"))
+                ctx.close()
+            version = browser.version
+            browser.close()
+
+    results.update(
+        {
+            "load_ms": round(statistics.median(load), 1),
+            "render_60k_ms": round(statistics.median(render), 1),
+            "refresh_ms": round(statistics.median(refresh), 1),
+            **bundle_bytes(),
+            "runs": args.runs,
+            "chromium": version,
+            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+            "python": sys.version.split()[0],
+            "date": time.strftime("%Y-%m-%d"),
+        }
+    )
+    print(f"{'figure':<22}{'median':>10}  target")
+    for name, target in TARGETS.items():
+        value = results[name]
+        unit = "KB" if name.endswith("kb") else "ms"
+        ok = "ok" if isinstance(value, float) and value < target else "MISSED"
+        print(f"{name:<22}{value:>10} {unit}  < {target:g} {unit}  {ok}")
+    print(f"local mode loads {results['local_mode_gzip_kb']} KB gz (the Cognito chunk is lazy)")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,238 @@
+"""The dashboard in real Chromium against a real, seeded `vigil serve`: signing in, every page with
+data, the rule editor, saved dashboards, export, roles, phone width, dark mode, live refresh."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import OpenTab, Session
+from tests.e2e.seeding import TRACE_ID, Server, seed_trace
+from tests.waiting import wait_until
+
+PAGES = {
+    "overview": "#response-times canvas",
+    "hosts": "table.hosts tbody tr",
+    "explorer?metric=system.cpu.utilization&range=1h": "#explorer-chart canvas",
+    "dashboards": "h1",
+    "errors": ".error-groups li",
+    "traces": "#trace-list",
+    "alerts?tab=rules": "#alerts-rules table tbody tr",
+    "alerts?tab=silences": "#silences",
+    "alerts?tab=history": "#alerts-history",
+    "settings": "#keys table tbody tr",
+}
+
+
+def charts_drawn(tab: Session) -> float:
+    tab.page.wait_for_function("performance.getEntriesByName('vigil:charts-drawn').length > 0", timeout=15000)
+    return float(tab.page.evaluate("performance.getEntriesByName('vigil:charts-drawn')[0].startTime"))
+
+
+def test_the_fragment_token_signs_in_and_leaves_the_address_bar(tab: Session, server: Server) -> None:
+    assert "token" not in tab.page.url
+    assert tab.page.evaluate("sessionStorage.getItem('vigil.token')") == server.admin_token
+    tab.page.wait_for_selector("text=Performance overview")
+    assert tab.console.errors == []
+
+
+def test_without_a_token_the_token_page_signs_in(open_tab: OpenTab, server: Server) -> None:
+    tab = open_tab(sign_in=False)
+    tab.page.goto(server.url + "/")
+    tab.page.fill("#token", server.admin_token)
+    tab.page.click("button[type=submit]")
+    tab.page.wait_for_selector("text=Performance overview")
+    assert tab.page.text_content(".role") == "admin"
+
+
+def test_a_wrong_token_returns_to_the_token_page_with_a_reason(open_tab: OpenTab, server: Server) -> None:
+    tab = open_tab(sign_in=False)
+    tab.page.goto(server.url + "/#token=not-a-real-token")
+    tab.page.wait_for_selector("text=That token was not accepted.")
+    assert tab.page.evaluate("sessionStorage.getItem('vigil.token')") is None
+
+
+def test_the_overview_draws_kpis_and_both_charts_from_seeded_data(tab: Session) -> None:
+    assert charts_drawn(tab) < 5000
+    cpu = tab.page.text_content("[data-kpi=cpu] .kpi-value") or ""
+    assert cpu.endswith("%") and any(ch.isdigit() for ch in cpu)
+    assert "Threshold" in (tab.page.text_content("[data-kpi=cpu] .kpi-threshold") or "")
+    legend = tab.page.locator("#response-times .legend-item").all_text_contents()
+    assert [t.strip() for t in legend] == ["p50", "p95", "p99"]
+    assert tab.page.locator("#recent-errors li").count() >= 1
+    assert tab.console.errors == []
+
+
+@pytest.mark.parametrize("route", list(PAGES))
+def test_every_page_renders_seeded_data_without_console_errors(tab: Session, route: str) -> None:
+    tab.open(route)
+    tab.page.wait_for_selector(PAGES[route], timeout=10000)
+    assert tab.page.locator(".empty.error").count() == 0, tab.page.inner_text("main")
+    assert tab.console.errors == []
+
+
+def test_the_trace_waterfall_nests_child_spans_under_their_parent(
+    tab: Session, server: Server, ingest_key: str
+) -> None:
+    sent = seed_trace(server, ingest_key)
+    assert sent.status_code in (200, 202), sent.text
+    tab.open(f"traces?id={TRACE_ID}")
+    tab.page.wait_for_selector(".waterfall .wf-row:not(.wf-head)")
+    names = [n.strip() for n in tab.page.locator(".wf-name").all_inner_texts()]
+    assert [n.split("·")[-1].strip() for n in names] == ["GET /checkout", "SELECT cart", "POST /pay"]
+    assert tab.page.locator(".wf-error").count() == 1
+    assert tab.console.errors == []
+
+
+def test_a_rule_created_in_the_editor_appears_in_the_api(tab: Session, server: Server) -> None:
+    tab.open("alerts?tab=rules&rule=new")
+    page = tab.page
+    page.fill("#r-name", "E2E slow checkout")
+    page.select_option("#r-metric", "http.server.request.duration")
+    page.select_option("#r-agg", "p95")
+    page.fill("#r-window", "bogus")
+    page.wait_for_selector("#r-window-error")  # live validation before any submit
+    page.fill("#r-window", "10m")
+    page.fill("#r-threshold", "1.5")
+    page.fill("#r-for", "2m")
+    page.click("#backtest")
+    page.wait_for_selector(".backtest, #rule-preview .field-error")
+    page.click("#save-rule")
+    page.wait_for_selector("#alerts-rules")
+    rules = server.api("GET", "/api/alerts/rules").json()
+    rules = rules["rules"] if isinstance(rules, dict) else rules
+    mine = [r for r in rules if r["name"] == "E2E slow checkout"]
+    assert len(mine) == 1
+    assert mine[0]["metric"] == "http.server.request.duration" and mine[0]["agg"] == "p95"
+    assert mine[0]["window"] == 600 and mine[0]["for"] == 120 and mine[0]["threshold"] == pytest.approx(1.5)
+    assert tab.console.errors == []
+
+
+def test_a_saved_dashboard_reloads_from_its_url(tab: Session, open_tab: OpenTab, server: Server) -> None:
+    tab.open("explorer?metric=system.cpu.utilization&agg=max&range=1h&type=area")
+    tab.page.wait_for_selector("#explorer-chart canvas")
+    tab.page.click("#add-to-dashboard")
+    tab.page.wait_for_selector(".dash-grid canvas")
+    url = tab.page.url
+    assert "dashboards?id=" in url
+    again = open_tab()
+    again.page.goto(url)
+    again.page.wait_for_selector(".dash-grid canvas")
+    title = again.page.text_content(".dash-grid h2") or ""
+    assert "max" in title
+    dash_id = url.split("id=")[1].split("&")[0]
+    stored = server.api("GET", f"/api/dashboards/{dash_id}").json()
+    assert stored["panels"][0]["metric"] == "system.cpu.utilization" and stored["panels"][0]["type"] == "area"
+    assert tab.console.errors == [] and again.console.errors == []
+
+
+def test_export_downloads_a_file_whose_rows_match_the_api(tab: Session, server: Server) -> None:
+    tab.open("explorer?metric=system.memory.utilization&range=1h&host=web-1")
+    tab.page.wait_for_selector("#explorer-chart canvas")
+    with tab.page.expect_download() as dl:
+        tab.page.click("#export-json")
+    exported = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
+    with tab.page.expect_download() as dl_csv:
+        tab.page.click("#export-csv")
+    rows = list(csv.reader(io.StringIO(Path(dl_csv.value.path()).read_text(encoding="utf-8"))))
+    api = server.api(
+        "GET",
+        "/api/export",
+        params={
+            "format": "json",
+            "metric": "system.memory.utilization",
+            "host": "web-1",
+            "agg": "avg",
+            "from": "-1h",
+            "to": "now",
+        },
+    )
+    assert api.status_code == 200, api.text
+    assert exported == api.json()
+    assert len(rows) > 1 and any("0.55" in ",".join(r) for r in rows[1:])
+    assert tab.console.errors == []
+
+
+def test_a_viewer_sees_no_admin_controls(open_tab: OpenTab, viewer_token: str) -> None:
+    tab = open_tab(token=viewer_token)
+    assert tab.page.text_content(".role") == "viewer"
+    tab.open("alerts?tab=rules")
+    tab.page.wait_for_selector("#alerts-rules")
+    assert tab.page.locator("#new-rule").count() == 0
+    tab.open("settings")
+    tab.page.wait_for_selector("#viewer-note")
+    assert tab.page.locator("#keys, #channels, #create-key").count() == 0
+    tab.open("explorer?metric=system.cpu.utilization&range=1h")
+    tab.page.wait_for_selector("#explorer-chart canvas")
+    assert tab.page.locator("#add-to-dashboard").count() == 0
+    tab.open("dashboards")
+    tab.page.wait_for_selector("h1")
+    assert tab.page.locator("#new-dashboard").count() == 0
+    assert tab.console.errors == []
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "overview",
+        "hosts",
+        "explorer?metric=system.cpu.utilization",
+        "errors",
+        "alerts?tab=rules&rule=new",
+        "settings",
+        f"traces?id={TRACE_ID}",
+    ],
+)
+def test_at_375_px_no_page_scrolls_sideways(open_tab: OpenTab, route: str) -> None:
+    tab = open_tab(width=375, height=800)
+    tab.open(route)
+    tab.page.wait_for_load_state("networkidle")
+    assert tab.page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_dark_mode_follows_the_system_and_the_toggle_persists(open_tab: OpenTab) -> None:
+    tab = open_tab(color_scheme="dark")
+    page = tab.page
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.click("#theme-toggle")
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    page.reload()
+    page.wait_for_selector("main#main")
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert bg == "rgb(245, 246, 248)"
+
+
+def test_live_refresh_revalidates_with_etags_and_keeps_the_charts(tab: Session) -> None:
+    charts_drawn(tab)
+    canvas = tab.page.locator("#response-times canvas").element_handle()
+    with tab.page.expect_response(lambda r: "/api/metrics/series" in r.url and r.status == 304) as answer:
+        tab.page.evaluate("window.vigil.refreshNow()")
+    assert answer.value.request.headers.get("if-none-match")
+    assert tab.page.locator("#response-times canvas").element_handle() == canvas  # same canvas: setData only
+    assert tab.page.evaluate("performance.getEntriesByName('vigil:refresh').length") >= 1
+
+
+def test_the_stale_banner_shows_while_the_api_is_unreachable_and_clears_itself(tab: Session) -> None:
+    page = tab.page
+    charts_drawn(tab)
+    page.route("**/api/**", lambda route: route.abort())
+    page.evaluate("window.vigil.refreshNow()")
+    page.wait_for_selector(".banner")
+    page.unroute("**/api/**")
+    page.evaluate("window.vigil.refreshNow()")
+    wait_until(lambda: page.locator(".banner").count() == 0, timeout=10, what="the banner to clear")
+
+
+def test_keyboard_users_reach_the_navigation_with_a_visible_focus_ring(tab: Session) -> None:
+    page = tab.page
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Vigil"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
