@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 
@@ -17,11 +16,11 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-def _err(description: str) -> dict[str, Any]:
+def _err(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
 
 
-ERROR_RESPONSES: dict[int, dict[str, Any]] = {
+ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     400: _err("Invalid request; `field` names the problem"),
     401: _err("Missing or unknown credentials"),
     403: _err("Credentials lack the needed role"),
@@ -37,8 +36,12 @@ ERROR_RESPONSES: dict[int, dict[str, Any]] = {
 
 def documented(
     status: int = 200, model: type[BaseModel] | None = None, description: str = "OK"
-) -> dict[int, dict[str, Any]]:
+) -> dict[int, OpenAPIResponse]:
     """The `responses=` of a route: its success answer plus every error answer. (Powertools drops its
     generated 200 as soon as `responses` is given, so the success status is always listed here.)"""
-    content = {"application/json": {"model": model}} if model else {"application/json": {"schema": {}}}
-    return {status: {"description": description, "content": content}, **ERROR_RESPONSES}
+    ok: OpenAPIResponse = {"description": description}
+    if model is not None:
+        ok["content"] = {"application/json": {"model": model}}
+    else:
+        ok["content"] = {"application/json": {"schema": {}}}
+    return {status: ok, **ERROR_RESPONSES}

@@ -123,23 +123,23 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     from aws_lambda_powertools.event_handler.exceptions import NotFoundError
     from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-    def respond(exc: VigilError) -> Response:
+    def respond(exc: VigilError) -> Response[str]:
         status, body, headers = error_payload(exc)
         return Response(
             status_code=status, content_type="application/json", body=body.decode(), headers=headers
         )
 
     @app.exception_handler(VigilError)
-    def _domain(exc: VigilError) -> Response:
+    def _domain(exc: VigilError) -> Response[str]:
         return respond(exc)
 
     @app.exception_handler(RequestValidationError)
-    def _validation(exc: RequestValidationError) -> Response:
+    def _validation(exc: RequestValidationError) -> Response[str]:
         message, field = validation_message(list(exc.errors()))
         return respond(Invalid(message, field=field))
 
     @app.exception_handler(NotFoundError)
-    def _not_found(exc: NotFoundError) -> Response:
+    def _not_found(exc: NotFoundError) -> Response[str]:
         event = app.current_event
         path, method = event.path, event.http_method.upper()
         allowed = sorted({r.method for r in app._static_routes + app._dynamic_routes if r.rule.match(path)})
@@ -148,7 +148,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         return respond(NotFound(f"no route for {method} {path}"))
 
     @app.exception_handler(Exception)
-    def _crash(exc: Exception) -> Response:
+    def _crash(exc: Exception) -> Response[str]:
         log.exception(
             "unhandled error while serving %s %s", app.current_event.http_method, app.current_event.path
         )

@@ -3,6 +3,7 @@
 # Route modules import Powertools at module level: its validation reads the annotations, which
 # must resolve at registration time (no `from __future__ import annotations` here).
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from vigil.api.app import vigil_context
 from vigil.services.health import check_health
@@ -22,7 +23,7 @@ def register(app: APIGatewayHttpResolver) -> None:
             headers={"Cache-Control": "no-store"},
         )
 
-    health_doc = {
+    health_doc: dict[int, OpenAPIResponse] = {
         200: {"description": "Healthy", "content": {"application/json": {"schema": {"type": "object"}}}},
         503: {
             "description": "Unhealthy: `checks` names the failing check",

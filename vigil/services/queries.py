@@ -58,7 +58,7 @@ def series(
     groups = _group_by(group_by)
     points = store.query_points(metric, t0, t1, hosts=hosts, labels=parse_labels(labels), now=now)
     result = series_mod.build_series(points, start=t0, end=t1, step=chosen, agg=agg, group_by=groups)
-    out = result if isinstance(result, dict) else result.to_json()
+    out: dict[str, Any] = result.to_json()
     out["metric"] = metric
     out.setdefault("resolution", "raw")
     return out
