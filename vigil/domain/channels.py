@@ -14,7 +14,15 @@ import uuid
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from vigil.domain.errors import Invalid
 
@@ -30,25 +38,34 @@ class Channel(BaseModel):
     id: str = Field(default_factory=lambda: "c-" + uuid.uuid4().hex[:12], pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")
     type: ChannelType
     name: str = Field(min_length=1, max_length=100)
-    target: str = Field(default="", max_length=2000, description="URL, e-mail address or E.164 number")
+    target: str = Field(
+        default="", max_length=2000, validate_default=True, description="URL, e-mail address or E.164 number"
+    )
     secret: str | None = Field(default=None, min_length=16, max_length=256, description="webhook HMAC key")
     enabled: StrictBool = True
 
-    @model_validator(mode="after")
-    def _target(self) -> Channel:
-        if self.type in URL_TYPES:
-            parts = urlsplit(self.target)
+    @field_validator("target")
+    @classmethod
+    def _target(cls, target: str, info: ValidationInfo) -> str:
+        kind = info.data.get("type")
+        if kind in URL_TYPES:
+            parts = urlsplit(target)
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError("target must be an http(s) URL for this channel type")
+                raise ValueError("must be an http(s) URL for this channel type")
             if parts.username or parts.password:
-                raise ValueError("target URL must not embed credentials")
-        elif self.type == "email" and not _EMAIL.match(self.target):
-            raise ValueError("target must be an e-mail address")
-        elif self.type == "sms" and not _E164.match(self.target):
-            raise ValueError("target must be a phone number in E.164 form, e.g. +33612345678")
-        if self.secret is not None and self.type != "webhook":
+                raise ValueError("URL must not embed credentials")
+        elif kind == "email" and not _EMAIL.match(target):
+            raise ValueError("must be an e-mail address")
+        elif kind == "sms" and not _E164.match(target):
+            raise ValueError("must be a phone number in E.164 form, e.g. +33612345678")
+        return target
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, secret: str | None, info: ValidationInfo) -> str | None:
+        if secret is not None and info.data.get("type") != "webhook":
             raise ValueError("only webhook channels take a secret")
-        return self
+        return secret
 
     def public(self) -> dict[str, Any]:
         """What the API returns: no secret, and URL targets reduced to scheme and host."""

@@ -86,7 +86,7 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
+def alert_config(tmp_path: Path) -> Config:
     return Config(data_dir=tmp_path, public_url="http://vigil.test")
 
 
@@ -101,7 +101,7 @@ def waits() -> Waits:
 
 
 @pytest.fixture
-def ctx(store: SqliteStore, waits: Waits) -> NotifyContext:
+def nctx(store: SqliteStore, waits: Waits) -> NotifyContext:
     http = HttpClient(WebhookPolicy(https_only=False, allow_loopback=True), Deadline.after(30.0), sleep=waits)
     return NotifyContext(
         public_url="http://vigil.test", http=http, store=store, clock=lambda: 1_764_000_000.0

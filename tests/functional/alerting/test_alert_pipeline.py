@@ -65,7 +65,7 @@ class ProcessKilled(BaseException):
 
 
 @pytest.fixture
-def cpu_rule(store: Any, config: Config, receiver: Receiver) -> Rule:
+def cpu_rule(store: Any, alert_config: Config, receiver: Receiver) -> Rule:
     store.put_doc(
         CHANNEL_KIND,
         "c-hook",
@@ -73,7 +73,7 @@ def cpu_rule(store: Any, config: Config, receiver: Receiver) -> Rule:
             id="c-hook", type="webhook", name="hook", target=receiver.url("/hook"), secret=SECRET
         ).model_dump(),
     )
-    ensure_default_rules(store, config)
+    ensure_default_rules(store, alert_config)
     rule = next(r for r in load_rules(store) if r.id == "default-cpu").model_copy(
         update={"channels": ["c-hook"]}
     )
@@ -82,9 +82,9 @@ def cpu_rule(store: Any, config: Config, receiver: Receiver) -> Rule:
 
 
 def test_default_cpu_rule_fires_on_pushed_samples_then_resolves(
-    store: Any, config: Config, receiver: Receiver, ctx: NotifyContext, cpu_rule: Rule
+    store: Any, alert_config: Config, receiver: Receiver, nctx: NotifyContext, cpu_rule: Rule
 ) -> None:
-    dispatcher = LocalDispatcher(store, config, context_factory=lambda: ctx)
+    dispatcher = LocalDispatcher(store, alert_config, context_factory=lambda: nctx)
     push_cpu(store, "web-1", T0 - 300, T0, 0.95)
     report = run_evaluation(store, dispatcher, None, T0)
     assert len(report.published) == 1 and not report.failed
@@ -96,7 +96,7 @@ def test_default_cpu_rule_fires_on_pushed_samples_then_resolves(
         {"host": "web-1"},
         0.95,
     )
-    assert verify_signature(SECRET, req.headers[SIGNATURE_HEADER], req.body, now=ctx.clock())
+    assert verify_signature(SECRET, req.headers[SIGNATURE_HEADER], req.body, now=nctx.clock())
     alerts = list_alerts(store)
     assert [a["rule_id"] for a in alerts["firing"]] == ["default-cpu"]
 

@@ -77,10 +77,10 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
     controller.stop()
 
 
-def test_email_is_delivered_over_smtp(smtp: tuple[Inbox, int], ctx: NotifyContext) -> None:
+def test_email_is_delivered_over_smtp(smtp: tuple[Inbox, int], nctx: NotifyContext) -> None:
     handler, port = smtp
-    ctx.smtp_url = f"smtp://127.0.0.1:{port}"
-    EmailNotifier(Channel(type="email", name="ops", target="ops@example.com"), ctx).send(note())
+    nctx.smtp_url = f"smtp://127.0.0.1:{port}"
+    EmailNotifier(Channel(type="email", name="ops", target="ops@example.com"), nctx).send(note())
     (envelope,) = handler.messages
     assert envelope.rcpt_tos == ["ops@example.com"]
     mail = message_from_bytes(envelope.content)
@@ -93,38 +93,38 @@ def test_email_is_delivered_over_smtp(smtp: tuple[Inbox, int], ctx: NotifyContex
     )
 
 
-def test_email_to_an_smtp_server_that_is_down_is_retryable_and_redacted(ctx: NotifyContext) -> None:
-    ctx.smtp_url = f"smtp://alerts:{SMTP_PASSWORD}@127.0.0.1:1"
+def test_email_to_an_smtp_server_that_is_down_is_retryable_and_redacted(nctx: NotifyContext) -> None:
+    nctx.smtp_url = f"smtp://alerts:{SMTP_PASSWORD}@127.0.0.1:1"
     with pytest.raises(DeliveryError) as err:
-        EmailNotifier(Channel(type="email", name="ops", target="ops@example.com"), ctx).send(note())
+        EmailNotifier(Channel(type="email", name="ops", target="ops@example.com"), nctx).send(note())
     assert err.value.retryable and SMTP_PASSWORD not in str(err.value)
 
 
-def test_email_without_smtp_settings_is_undelivered_with_a_reason(ctx: NotifyContext) -> None:
+def test_email_without_smtp_settings_is_undelivered_with_a_reason(nctx: NotifyContext) -> None:
     with pytest.raises(DeliveryError, match="VIGIL_SMTP_URL") as err:
-        EmailNotifier(Channel(type="email", name="ops", target="ops@example.com"), ctx).send(note())
+        EmailNotifier(Channel(type="email", name="ops", target="ops@example.com"), nctx).send(note())
     assert not err.value.retryable
 
 
 @mock_aws
-def test_sms_is_published_to_the_phone_number_through_sns(ctx: NotifyContext) -> None:
+def test_sms_is_published_to_the_phone_number_through_sns(nctx: NotifyContext) -> None:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.sns.models import sns_backends
 
-    ctx.sms = sns_sms_sender(boto3.client("sns", region_name="us-east-1"))
-    SmsNotifier(Channel(type="sms", name="on-call", target="+33612345678"), ctx).send(note())
+    nctx.sms = sns_sms_sender(boto3.client("sns", region_name="us-east-1"))
+    SmsNotifier(Channel(type="sms", name="on-call", target="+33612345678"), nctx).send(note())
     sent = list(sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values())
     assert sent == [("+33612345678", "[FIRING] High CPU (host=web-1): 93% (> 80%)")]
 
 
 def test_sms_without_aws_is_recorded_as_undelivered_with_a_clear_reason(
-    store: Any, config: Config, ctx: NotifyContext
+    store: Any, alert_config: Config, nctx: NotifyContext
 ) -> None:
     store.put_doc(
         CHANNEL_KIND, "c-sms", Channel(id="c-sms", type="sms", name="oc", target="+33612345678").model_dump()
     )
-    ctx.sms = None
-    report = deliver(note(channels=("c-sms",)).to_message(), store, config, context=ctx)
+    nctx.sms = None
+    report = deliver(note(channels=("c-sms",)).to_message(), store, alert_config, context=nctx)
     assert "AWS" in report.undelivered["c-sms"]
     assert store.get_doc(DELIVERY_KIND, "n-42:c-sms")["status"] == "undelivered"
 
@@ -159,7 +159,7 @@ def test_sns_publisher_sends_message_attributes_that_filter_policies_route_on() 
 
 
 def test_deliver_serves_each_channel_once_and_fills_the_inbox(
-    receiver: Receiver, store: Any, config: Config, ctx: NotifyContext
+    receiver: Receiver, store: Any, alert_config: Config, nctx: NotifyContext
 ) -> None:
     for cid, path in (("c-a", "/a"), ("c-b", "/b")):
         store.put_doc(
@@ -169,17 +169,17 @@ def test_deliver_serves_each_channel_once_and_fills_the_inbox(
         )
     receiver.answer("/b", (400, {}))
     message = note(channels=("c-a", "c-b", "c-gone")).to_message()
-    report = deliver(message, store, config, context=ctx)
+    report = deliver(message, store, alert_config, context=nctx)
     assert report.delivered == ["inbox", "c-a"]
     assert set(report.undelivered) == {"c-b", "c-gone"}
-    again = deliver(message, store, config, context=ctx)  # SNS redelivery / evaluator re-publish
+    again = deliver(message, store, alert_config, context=nctx)  # SNS redelivery / evaluator re-publish
     assert again.delivered == [] and len(receiver.to("/a")) == 1 and len(receiver.to("/b")) == 1
     inbox = store.get_doc(INBOX_KIND, "n-42")
     assert inbox["title"] == "[FIRING] High CPU (host=web-1)" and inbox["read"] is False
 
 
 def test_retryable_failure_raises_for_lambda_retry_and_the_retry_skips_served_channels(
-    receiver: Receiver, store: Any, config: Config, ctx: NotifyContext
+    receiver: Receiver, store: Any, alert_config: Config, nctx: NotifyContext
 ) -> None:
     for cid, path in (("c-a", "/a"), ("c-b", "/b")):
         store.put_doc(
@@ -187,28 +187,28 @@ def test_retryable_failure_raises_for_lambda_retry_and_the_retry_skips_served_ch
             cid,
             Channel(id=cid, type="webhook", name=cid, target=receiver.url(path)).model_dump(),
         )
-    ctx.http.retry = type(ctx.http.retry)(max_attempts=2)
+    nctx.http.retry = type(nctx.http.retry)(max_attempts=2)
     receiver.answer("/b", (503, {}), (503, {}))
     message = note(channels=("c-a", "c-b")).to_message()
     with pytest.raises(DeliveryError) as err:
-        deliver(message, store, config, context=ctx)
+        deliver(message, store, alert_config, context=nctx)
     assert err.value.retryable and "c-b" not in err.value.message.split(":")[0]
-    report = deliver(message, store, config, context=ctx)  # Lambda's async retry
+    report = deliver(message, store, alert_config, context=nctx)  # Lambda's async retry
     assert report.delivered == ["c-b"] and len(receiver.to("/a")) == 1 and len(receiver.to("/b")) == 3
 
 
 def test_local_dispatcher_keeps_undeliverable_messages_as_dead_letters(
-    receiver: Receiver, store: Any, config: Config, ctx: NotifyContext
+    receiver: Receiver, store: Any, alert_config: Config, nctx: NotifyContext
 ) -> None:
     store.put_doc(
         CHANNEL_KIND,
         "c-a",
         Channel(id="c-a", type="webhook", name="a", target=receiver.url("/a")).model_dump(),
     )
-    ctx.http.retry = type(ctx.http.retry)(max_attempts=1)
+    nctx.http.retry = type(nctx.http.retry)(max_attempts=1)
     receiver.answer("/a", (500, {}))
     message = note(channels=("c-a",)).to_message()
-    LocalDispatcher(store, config, context_factory=lambda: ctx).publish(
+    LocalDispatcher(store, alert_config, context_factory=lambda: nctx).publish(
         message, notification_attributes(message)
     )
     dead = store.get_doc(DEAD_LETTER_KIND, "n-42")
@@ -216,11 +216,11 @@ def test_local_dispatcher_keeps_undeliverable_messages_as_dead_letters(
 
 
 def test_send_test_reports_success_and_failure(
-    receiver: Receiver, store: Any, config: Config, ctx: NotifyContext
+    receiver: Receiver, store: Any, alert_config: Config, nctx: NotifyContext
 ) -> None:
     ok = Channel(type="slack", name="s", target=receiver.url("/slack-ok"))
     receiver.answer("/slack-bad", (404, {}))
     bad = Channel(type="slack", name="s", target=receiver.url("/slack-bad"))
-    assert send_test(store, config, ok, T, context=ctx) == {"ok": True}
-    result = send_test(store, config, bad, T, context=ctx)
+    assert send_test(store, alert_config, ok, T, context=nctx) == {"ok": True}
+    result = send_test(store, alert_config, bad, T, context=nctx)
     assert result["ok"] is False and "HTTP 404" in result["reason"] and "/slack-bad" not in result["reason"]

@@ -52,8 +52,8 @@ def note(**kw: Any) -> Notification:
     return Notification(**{**base, **kw})
 
 
-def test_slack_receives_a_block_kit_message(receiver: Receiver, ctx: NotifyContext) -> None:
-    SlackNotifier(Channel(type="slack", name="ops", target=receiver.url(SLACK_PATH)), ctx).send(note())
+def test_slack_receives_a_block_kit_message(receiver: Receiver, nctx: NotifyContext) -> None:
+    SlackNotifier(Channel(type="slack", name="ops", target=receiver.url(SLACK_PATH)), nctx).send(note())
     (req,) = receiver.to(SLACK_PATH)
     assert json.loads(req.body) == {
         "text": "[FIRING] High CPU (host=web-1): CPU is 93%",
@@ -86,10 +86,10 @@ def test_slack_receives_a_block_kit_message(receiver: Receiver, ctx: NotifyConte
     }
 
 
-def test_discord_receives_an_embed_coloured_by_severity(receiver: Receiver, ctx: NotifyContext) -> None:
+def test_discord_receives_an_embed_coloured_by_severity(receiver: Receiver, nctx: NotifyContext) -> None:
     channel = Channel(type="discord", name="ops", target=receiver.url(DISCORD_PATH))
-    DiscordNotifier(channel, ctx).send(note())
-    DiscordNotifier(channel, ctx).send(note(status="resolved", kind="resolved", resolved_at=T))
+    DiscordNotifier(channel, nctx).send(note())
+    DiscordNotifier(channel, nctx).send(note(status="resolved", kind="resolved", resolved_at=T))
     firing, resolved = (json.loads(r.body) for r in receiver.to(DISCORD_PATH))
     embed = firing["embeds"][0]
     assert (embed["title"], embed["color"], embed["timestamp"]) == (
@@ -105,10 +105,10 @@ def test_discord_receives_an_embed_coloured_by_severity(receiver: Receiver, ctx:
 
 
 def test_webhook_body_is_the_stable_contract_and_its_signature_verifies(
-    receiver: Receiver, ctx: NotifyContext
+    receiver: Receiver, nctx: NotifyContext
 ) -> None:
     channel = Channel(type="webhook", name="hook", target=receiver.url("/hook"), secret=HOOK_SECRET)
-    WebhookNotifier(channel, ctx).send(note(status="resolved", kind="resolved", resolved_at=T))
+    WebhookNotifier(channel, nctx).send(note(status="resolved", kind="resolved", resolved_at=T))
     (req,) = receiver.to("/hook")
     body = json.loads(req.body)
     assert {
@@ -144,24 +144,24 @@ def test_webhook_body_is_the_stable_contract_and_its_signature_verifies(
 
 
 def test_webhook_is_retried_on_500_with_exponential_backoff(
-    receiver: Receiver, ctx: NotifyContext, waits: Waits
+    receiver: Receiver, nctx: NotifyContext, waits: Waits
 ) -> None:
     receiver.answer("/hook", (500, {}), (503, {}), (200, {}))
-    WebhookNotifier(Channel(type="webhook", name="h", target=receiver.url("/hook")), ctx).send(note())
+    WebhookNotifier(Channel(type="webhook", name="h", target=receiver.url("/hook")), nctx).send(note())
     assert len(receiver.to("/hook")) == 3
     assert waits == [0.5, 1.0]
 
 
-def test_webhook_honours_retry_after_on_429(receiver: Receiver, ctx: NotifyContext, waits: Waits) -> None:
+def test_webhook_honours_retry_after_on_429(receiver: Receiver, nctx: NotifyContext, waits: Waits) -> None:
     receiver.answer("/hook", (429, {"Retry-After": "7"}), (200, {}))
-    WebhookNotifier(Channel(type="webhook", name="h", target=receiver.url("/hook")), ctx).send(note())
+    WebhookNotifier(Channel(type="webhook", name="h", target=receiver.url("/hook")), nctx).send(note())
     assert len(receiver.to("/hook")) == 2 and waits == [7.0]
 
 
-def test_webhook_gives_up_at_once_on_400(receiver: Receiver, ctx: NotifyContext, waits: Waits) -> None:
+def test_webhook_gives_up_at_once_on_400(receiver: Receiver, nctx: NotifyContext, waits: Waits) -> None:
     receiver.answer("/hook", (400, {}))
     with pytest.raises(DeliveryError) as err:
-        WebhookNotifier(Channel(type="webhook", name="h", target=receiver.url("/hook")), ctx).send(note())
+        WebhookNotifier(Channel(type="webhook", name="h", target=receiver.url("/hook")), nctx).send(note())
     assert not err.value.retryable and "HTTP 400" in err.value.message
     assert len(receiver.to("/hook")) == 1 and waits == []
 
@@ -173,9 +173,9 @@ def test_retries_stop_at_the_deadline_and_raise_a_retryable_error(
     http = HttpClient(
         WebhookPolicy(https_only=False, allow_loopback=True), Deadline(lambda: 6.0), sleep=waits
     )
-    ctx = NotifyContext(public_url="http://vigil.test", http=http, store=store)
+    nctx = NotifyContext(public_url="http://vigil.test", http=http, store=store)
     with pytest.raises(DeliveryError) as err:
-        WebhookNotifier(Channel(type="webhook", name="h", target=receiver.url("/hook")), ctx).send(note())
+        WebhookNotifier(Channel(type="webhook", name="h", target=receiver.url("/hook")), nctx).send(note())
     assert err.value.retryable and "gave up after" in err.value.message
     assert len(receiver.to("/hook")) == len(waits) + 1
 
@@ -200,7 +200,7 @@ def test_channel_secrets_never_appear_in_errors_or_logs(
     path: str,
     secret: str,
     receiver: Receiver,
-    ctx: NotifyContext,
+    nctx: NotifyContext,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     from vigil.adapters.notify.registry import build_notifier
@@ -214,16 +214,16 @@ def test_channel_secrets_never_appear_in_errors_or_logs(
     )
     caplog.set_level(logging.DEBUG)
     with pytest.raises(DeliveryError) as err:
-        build_notifier(channel, ctx).send(note())
+        build_notifier(channel, nctx).send(note())
     dead = Channel(
         type=kind,
         name="x",
         target=f"http://127.0.0.1:1{path}",  # type: ignore[arg-type]
         secret=HOOK_SECRET if kind == "webhook" else None,
     )
-    ctx.http.retry = type(ctx.http.retry)(max_attempts=1)
+    nctx.http.retry = type(nctx.http.retry)(max_attempts=1)
     with pytest.raises(DeliveryError) as conn_err:
-        build_notifier(dead, ctx).send(note())
+        build_notifier(dead, nctx).send(note())
     texts = [str(err.value), err.value.message, str(conn_err.value), caplog.text, repr(dead.public())]
     for text in texts:
         assert secret not in text and path not in text
@@ -265,17 +265,17 @@ def test_ssrf_guard_requires_https_unless_allowed() -> None:
     assert (pinned.ip, pinned.port, pinned.host_header) == ("93.184.215.14", 443, "hooks.example.test")
 
 
-def test_connection_is_pinned_to_the_address_resolved_once(receiver: Receiver, ctx: NotifyContext) -> None:
+def test_connection_is_pinned_to_the_address_resolved_once(receiver: Receiver, nctx: NotifyContext) -> None:
     lookups: list[str] = []
 
     def rebinding_resolver(host: str, port: int) -> list[str]:
         lookups.append(host)  # a rebinding DNS would answer 10.0.0.1 the second time
         return ["127.0.0.1"] if len(lookups) == 1 else ["10.0.0.1"]
 
-    ctx.http.resolver = rebinding_resolver
+    nctx.http.resolver = rebinding_resolver
     receiver.answer("/pinned", (500, {}), (200, {}))
     url = f"http://hooks.example.test:{receiver.port}/pinned"
-    WebhookNotifier(Channel(type="webhook", name="h", target=url), ctx).send(note())
+    WebhookNotifier(Channel(type="webhook", name="h", target=url), nctx).send(note())
     assert lookups == ["hooks.example.test"]  # resolved once for both attempts
     assert [r.headers["Host"] for r in receiver.to("/pinned")] == [f"hooks.example.test:{receiver.port}"] * 2
 

@@ -1,0 +1,188 @@
+"""What the alerting API routes do, kept out of the route module so it is testable without HTTP:
+rules CRUD and backtest, silences, channels (secrets never returned) and their test send, the inbox.
+Raises domain errors only (`Invalid`, `NotFound`, `Conflict`); `vigil.api.errors` maps them.
+Imports: `vigil.domain`, `vigil.ports`, `vigil.config`, `vigil.alerting`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from vigil.alerting import repo
+from vigil.alerting.backtest import backtest
+from vigil.config import Config
+from vigil.domain.channels import Channel, parse_channel
+from vigil.domain.errors import Conflict, Invalid, NotFound
+from vigil.domain.rules import Rule, invalid_from, new_rule_id, parse_rule
+from vigil.domain.rules_yaml import Plan, parse_rules_yaml, plan
+from vigil.domain.silences import Silence
+from vigil.domain.timeparse import parse_duration, parse_instant
+from vigil.ports import Store
+
+MAX_BACKTEST_SECONDS = 7 * 86400.0
+
+
+# -- rules -------------------------------------------------------------------------------------------
+def list_rules(store: Store) -> list[dict[str, Any]]:
+    return [r.wire() for r in repo.load_rules(store)]
+
+
+def get_rule(store: Store, rule_id: str) -> Rule:
+    doc = store.get_doc(repo.RULE_KIND, rule_id)
+    if doc is None:
+        raise NotFound(f"no rule with id {rule_id}", field="rule_id")
+    return Rule.model_validate(repo.clean(doc))
+
+
+def create_rule(store: Store, body: Any) -> dict[str, Any]:
+    """Raises: Invalid (naming the field), Conflict (name already used)."""
+    rule = parse_rule(body, rule_id=new_rule_id())
+    _unique_name(store, rule)
+    repo.save_rule(store, rule)
+    return rule.wire()
+
+
+def update_rule(store: Store, rule_id: str, body: Any) -> dict[str, Any]:
+    get_rule(store, rule_id)
+    rule = parse_rule(body, rule_id=rule_id)
+    _unique_name(store, rule)
+    repo.save_rule(store, rule)
+    return rule.wire()
+
+
+def delete_rule(store: Store, rule_id: str) -> None:
+    if not repo.delete_rule(store, rule_id):
+        raise NotFound(f"no rule with id {rule_id}", field="rule_id")
+
+
+def apply_rules_yaml(store: Store, text: str, *, prune: bool = False, dry_run: bool = False) -> Plan:
+    """`vigil rules apply -f rules.yaml [--prune]`: idempotent create/update/(delete)."""
+    result = plan(parse_rules_yaml(text), repo.load_rules(store), prune=prune)
+    if not dry_run:
+        for rule in [*result.create, *result.update]:
+            repo.save_rule(store, rule)
+        for rule in result.delete:
+            repo.delete_rule(store, rule.id)
+    return result
+
+
+def _unique_name(store: Store, rule: Rule) -> None:
+    if any(r.name == rule.name and r.id != rule.id for r in repo.load_rules(store)):
+        raise Conflict(f"a rule named {rule.name!r} already exists", field="name")
+
+
+def run_backtest(store: Store, body: dict[str, Any], now: float) -> dict[str, Any]:
+    """`POST /api/alerts/rules/test`: `{"rule": {...draft...}}` or `{"rule_id": "..."}`, optional
+    `from` (default -7d), `to` (default now), `step` (default 1m)."""
+    if isinstance(body.get("rule_id"), str):
+        rule = get_rule(store, body["rule_id"])
+    elif isinstance(body.get("rule"), dict):
+        try:
+            rule = parse_rule(body["rule"], rule_id="draft")
+        except Invalid as exc:
+            raise Invalid(f"rule.{exc.message}", field=f"rule.{exc.field}" if exc.field else "rule") from None
+    else:
+        raise Invalid("give either 'rule' (a draft rule) or 'rule_id'", field="rule")
+    start = parse_instant(body.get("from", "-7d"), now=now, field="from")
+    end = parse_instant(body.get("to", "now"), now=now, field="to")
+    step = parse_duration(body.get("step", "1m"), field="step")
+    if end - start > MAX_BACKTEST_SECONDS:
+        start = end - MAX_BACKTEST_SECONDS  # raw history is kept 7 days; older would replay nothing
+    if step < 1:
+        raise Invalid("step must be at least 1s", field="step")
+    hosts = [rule.filter.host] if rule.filter.host else None
+    points = store.query_points(
+        rule.metric, start - rule.window, end, hosts=hosts, labels=rule.filter.labels or None, now=now
+    )
+    out = backtest(rule.model_copy(update={"enabled": True}), points, start, end, step).to_json()
+    return {"rule": rule.wire(), "from": start, "to": end, **out}
+
+
+# -- silences ----------------------------------------------------------------------------------------
+def list_silences(store: Store, now: float) -> list[dict[str, Any]]:
+    return [{**s.model_dump(), "active": s.active(now)} for s in repo.load_silences(store)]
+
+
+def create_silence(store: Store, body: Any, by: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise Invalid("a silence must be a JSON object", field="body")
+    try:
+        silence = Silence.model_validate({**body, "id": "s-" + new_rule_id()[2:], "created_by": by})
+    except ValidationError as exc:
+        raise invalid_from(exc) from None
+    store.put_doc(repo.SILENCE_KIND, silence.id, silence.model_dump())
+    return silence.model_dump()
+
+
+def delete_silence(store: Store, silence_id: str) -> None:
+    if not store.delete_doc(repo.SILENCE_KIND, silence_id):
+        raise NotFound(f"no silence with id {silence_id}", field="silence_id")
+
+
+# -- channels ----------------------------------------------------------------------------------------
+def list_channels(store: Store) -> list[dict[str, Any]]:
+    return [Channel.model_validate(repo.clean(d)).public() for d in store.list_docs(repo.CHANNEL_KIND)]
+
+
+def get_channel(store: Store, channel_id: str) -> Channel:
+    channel = repo.load_channel(store, channel_id)
+    if channel is None:
+        raise NotFound(f"no channel with id {channel_id}", field="channel_id")
+    return channel
+
+
+def create_channel(store: Store, body: Any) -> dict[str, Any]:
+    channel = parse_channel(body, channel_id="c-" + new_rule_id()[2:])
+    store.put_doc(repo.CHANNEL_KIND, channel.id, channel.model_dump())
+    return channel.public()
+
+
+def update_channel(store: Store, channel_id: str, body: Any) -> dict[str, Any]:
+    """A body without `secret` keeps the stored one (the API never shows it, so clients cannot echo it)."""
+    current = get_channel(store, channel_id)
+    data = dict(body) if isinstance(body, dict) else body
+    if isinstance(data, dict) and "secret" not in data and current.type == data.get("type", current.type):
+        data["secret"] = current.secret
+    channel = parse_channel(data, channel_id=channel_id)
+    store.put_doc(repo.CHANNEL_KIND, channel.id, channel.model_dump())
+    return channel.public()
+
+
+def delete_channel(store: Store, channel_id: str) -> None:
+    if not store.delete_doc(repo.CHANNEL_KIND, channel_id):
+        raise NotFound(f"no channel with id {channel_id}", field="channel_id")
+
+
+def send_channel_test(store: Store, config: Config, channel_id: str, now: float) -> dict[str, Any]:
+    from vigil.alerting.delivery import send_test
+
+    return send_test(store, config, get_channel(store, channel_id), now)
+
+
+# -- inbox -------------------------------------------------------------------------------------------
+def list_notifications(store: Store, *, unread_only: bool = False, limit: int = 100) -> dict[str, Any]:
+    items = [repo.clean(d) for d in store.list_docs(repo.INBOX_KIND)]
+    unread = sum(1 for i in items if not i.get("read"))
+    if unread_only:
+        items = [i for i in items if not i.get("read")]
+    items.sort(key=lambda i: i.get("created_at", 0), reverse=True)
+    return {"unread": unread, "items": items[:limit]}
+
+
+def mark_read(store: Store, notification_id: str | None) -> dict[str, int]:
+    """One notification, or all of them when `notification_id` is None."""
+    docs = (
+        store.list_docs(repo.INBOX_KIND)
+        if notification_id is None
+        else [d for d in [store.get_doc(repo.INBOX_KIND, notification_id)] if d is not None]
+    )
+    if notification_id is not None and not docs:
+        raise NotFound(f"no notification with id {notification_id}", field="notification_id")
+    changed = 0
+    for doc in docs:
+        if not doc.get("read"):
+            store.put_doc(repo.INBOX_KIND, str(doc["id"]), {**repo.clean(doc), "read": True})
+            changed += 1
+    return {"marked": changed}

@@ -1,0 +1,85 @@
+"""Entry points the runtimes call: the scheduled evaluation (EventBridge every minute in AWS; the local
+scheduler every `MONITORING_INTERVAL`) and the notify function's SNS handler.
+
+`functions/alerts/handler.py`: `lambda_handler("alerts", ALERTS, scheduled=scheduled_evaluation)`;
+`functions/notify/handler.py`: `handler = notify_handler`; local mode adds
+`("alerts", lambda now: evaluate_now(ctx, now), None)` to its scheduler jobs.
+Imports: `vigil.alerting`, `vigil.wiring`; the SNS adapter only when a topic is configured.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from vigil.alerting.delivery import LocalDispatcher, deliver, notify_context
+from vigil.alerting.ports import Publisher
+from vigil.alerting.repo import ensure_default_rules
+from vigil.alerting.service import EvaluationReport, run_evaluation
+from vigil.domain.errors import DeliveryError
+from vigil.wiring import AppContext, app_context
+
+LAMBDA_SAFETY_MARGIN_SECONDS = 3.0  # stop retrying in time to record the outcome before the timeout
+
+
+@lru_cache(maxsize=4)
+def _sns_publisher(topic_arn: str, public_url: str) -> Publisher:
+    from vigil.adapters.notify.sns import SnsPublisher
+
+    return SnsPublisher(topic_arn, public_url)  # one boto3 client per warm Lambda
+
+
+def publisher_for(ctx: AppContext) -> Publisher:
+    """SNS when an alerts topic is configured (AWS), else the in-process dispatcher (local mode)."""
+    if ctx.config.alerts_topic_arn:
+        return _sns_publisher(ctx.config.alerts_topic_arn, ctx.config.public_url)
+    return LocalDispatcher(ctx.store, ctx.config)
+
+
+def evaluate_now(ctx: AppContext, now: float | None = None) -> EvaluationReport:
+    """One evaluator tick: seeds the default rules on first start, then evaluates every rule."""
+    ensure_default_rules(ctx.store, ctx.config)
+    return run_evaluation(ctx.store, publisher_for(ctx), None, ctx.clock.now() if now is None else now)
+
+
+def scheduled_evaluation(event: dict[str, Any]) -> dict[str, Any]:
+    """The alerts function's EventBridge job."""
+    report = evaluate_now(app_context())
+    return {
+        "evaluated": report.evaluated,
+        "transitions": report.transitions,
+        "published": len(report.published),
+        "publish_failures": len(report.publish_failures),
+        "failed_rules": sorted(report.failed),
+    }
+
+
+def notify_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The notify function: one SNS record per notification.
+
+    Raises:
+        DeliveryError: a channel failed retryably; Lambda retries the event and then sends it to the
+            on-failure destination (SQS DLQ). Channels already served are skipped on the retry.
+    """
+    ctx = app_context()
+
+    def remaining() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000.0 - LAMBDA_SAFETY_MARGIN_SECONDS
+
+    delivered, errors = 0, []
+    for record in event.get("Records", []):
+        message = json.loads(record["Sns"]["Message"])
+        try:
+            report = deliver(
+                message,
+                ctx.store,
+                ctx.config,
+                context=notify_context(ctx.config, ctx.store, remaining=remaining),
+            )
+            delivered += len(report.delivered)
+        except DeliveryError as exc:
+            errors.append(exc.message)
+    if errors:
+        raise DeliveryError("; ".join(errors), retryable=True)
+    return {"delivered": delivered}

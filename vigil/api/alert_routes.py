@@ -1,0 +1,201 @@
+"""Alerting routes (the `alerts` function): alerts and acknowledgement, rules CRUD and backtest,
+silences, channels (secrets never echoed) with a test send, and the in-app inbox. Role checks happen
+before routing (`vigil.api.auth.required_role`: reads viewer, writes admin, channel reads admin, the
+backtest viewer); the work is in `vigil.alerting.admin`."""
+
+# Route modules import Powertools at module level: its validation reads the annotations, which
+# must resolve at registration time (no `from __future__ import annotations` here).
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from vigil.alerting import admin, repo
+from vigil.api.app import vigil_context
+from vigil.api.docs import documented
+from vigil.domain.channels import Channel
+from vigil.domain.rules import Rule
+from vigil.domain.silences import Silence
+
+Id = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+
+
+class BacktestIn(BaseModel):
+    """A saved rule (`rule_id`) or a draft (`rule`) replayed over stored history."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    rule_id: str | None = Field(default=None, max_length=64)
+    rule: dict[str, Any] | None = Field(default=None, description="A draft rule (same shape as POST)")
+    from_: str = Field(default="-7d", alias="from", max_length=64, description="Start (at most 7 days back)")
+    to: str = Field(default="now", max_length=64)
+    step: str = Field(default="1m", max_length=16, description="Evaluation period, e.g. 1m")
+
+
+def _json(status: int, body: Any) -> Response[Any]:
+    return Response(status, "application/json", body)
+
+
+def register(app: APIGatewayHttpResolver) -> None:
+    def now() -> float:
+        return vigil_context(app).clock.now()
+
+    def store() -> Any:
+        return vigil_context(app).store
+
+    @app.get(
+        "/api/alerts",
+        tags=["alerts"],
+        summary="Firing, pending, recently resolved; history",
+        responses=documented(),
+    )
+    def list_alerts(limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
+        return repo.list_alerts(store(), history_limit=limit)
+
+    @app.post(
+        "/api/alerts/<alert_id>/ack",
+        tags=["alerts"],
+        summary="Acknowledge (stops repeats)",
+        responses=documented(),
+    )
+    def ack(alert_id: Id) -> dict[str, Any]:
+        return repo.acknowledge(store(), alert_id, app.context["principal"].subject, now())
+
+    @app.get("/api/alerts/rules", tags=["rules"], summary="List rules", responses=documented())
+    def list_rules() -> list[dict[str, Any]]:
+        return admin.list_rules(store())
+
+    @app.post("/api/alerts/rules", tags=["rules"], summary="Create a rule", responses=documented(201))
+    def create_rule(rule: Annotated[Rule, Body()]) -> Response[Any]:
+        return _json(201, admin.create_rule(store(), rule.wire()))
+
+    @app.post(
+        "/api/alerts/rules/test",
+        tags=["rules"],
+        summary="Backtest a saved or draft rule",
+        responses=documented(),
+    )
+    def test_rule(request: Annotated[BacktestIn, Body()]) -> dict[str, Any]:
+        return admin.run_backtest(store(), request.model_dump(by_alias=True, exclude_none=True), now())
+
+    @app.get("/api/alerts/rules/<rule_id>", tags=["rules"], summary="One rule", responses=documented())
+    def get_rule(rule_id: Id) -> dict[str, Any]:
+        return admin.get_rule(store(), rule_id).wire()
+
+    @app.put("/api/alerts/rules/<rule_id>", tags=["rules"], summary="Replace a rule", responses=documented())
+    def update_rule(rule_id: Id, rule: Annotated[Rule, Body()]) -> dict[str, Any]:
+        return admin.update_rule(store(), rule_id, rule.wire())
+
+    @app.delete(
+        "/api/alerts/rules/<rule_id>",
+        tags=["rules"],
+        summary="Delete a rule and its alerts",
+        responses=documented(),
+    )
+    def delete_rule(rule_id: Id) -> dict[str, Any]:
+        admin.delete_rule(store(), rule_id)
+        return {"deleted": rule_id}
+
+    @app.get(
+        "/api/alerts/silences",
+        tags=["silences"],
+        summary="Silences and maintenance windows",
+        responses=documented(),
+    )
+    def list_silences() -> list[dict[str, Any]]:
+        return admin.list_silences(store(), now())
+
+    @app.post(
+        "/api/alerts/silences",
+        tags=["silences"],
+        summary="Create a silence or maintenance window",
+        responses=documented(201),
+    )
+    def create_silence(silence: Annotated[Silence, Body()]) -> Response[Any]:
+        body = silence.model_dump(exclude={"id", "created_by"})
+        return _json(201, admin.create_silence(store(), body, app.context["principal"].subject))
+
+    @app.delete(
+        "/api/alerts/silences/<silence_id>",
+        tags=["silences"],
+        summary="Delete a silence",
+        responses=documented(),
+    )
+    def delete_silence(silence_id: Id) -> dict[str, Any]:
+        admin.delete_silence(store(), silence_id)
+        return {"deleted": silence_id}
+
+    @app.get("/api/channels", tags=["channels"], summary="List channels (no secrets)", responses=documented())
+    def list_channels() -> list[dict[str, Any]]:
+        return admin.list_channels(store())
+
+    @app.post("/api/channels", tags=["channels"], summary="Create a channel", responses=documented(201))
+    def create_channel(channel: Annotated[Channel, Body()]) -> Response[Any]:
+        return _json(201, admin.create_channel(store(), channel.model_dump(exclude={"id"})))
+
+    @app.get(
+        "/api/channels/<channel_id>",
+        tags=["channels"],
+        summary="One channel (no secret)",
+        responses=documented(),
+    )
+    def get_channel(channel_id: Id) -> dict[str, Any]:
+        return admin.get_channel(store(), channel_id).public()
+
+    @app.put(
+        "/api/channels/<channel_id>",
+        tags=["channels"],
+        summary="Replace a channel (omit secret to keep it)",
+        responses=documented(),
+    )
+    def update_channel(channel_id: Id, channel: Annotated[Channel, Body()]) -> dict[str, Any]:
+        return admin.update_channel(
+            store(), channel_id, channel.model_dump(exclude_unset=True, exclude={"id"})
+        )
+
+    @app.delete(
+        "/api/channels/<channel_id>", tags=["channels"], summary="Delete a channel", responses=documented()
+    )
+    def delete_channel(channel_id: Id) -> dict[str, Any]:
+        admin.delete_channel(store(), channel_id)
+        return {"deleted": channel_id}
+
+    @app.post(
+        "/api/channels/<channel_id>/test",
+        tags=["channels"],
+        summary="Send a test notification now",
+        responses=documented(),
+    )
+    def test_channel(channel_id: Id) -> dict[str, Any]:
+        ctx = vigil_context(app)
+        return admin.send_channel_test(ctx.store, ctx.config, channel_id, ctx.clock.now())
+
+    @app.get(
+        "/api/notifications",
+        tags=["notifications"],
+        summary="In-app inbox, newest first",
+        responses=documented(),
+    )
+    def notifications(
+        unread: Annotated[bool, Query()] = False, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    ) -> dict[str, Any]:
+        return admin.list_notifications(store(), unread_only=unread, limit=limit)
+
+    @app.post(
+        "/api/notifications/read",
+        tags=["notifications"],
+        summary="Mark every notification read",
+        responses=documented(),
+    )
+    def read_all() -> dict[str, int]:
+        return admin.mark_read(store(), None)
+
+    @app.post(
+        "/api/notifications/<notification_id>/read",
+        tags=["notifications"],
+        summary="Mark one read",
+        responses=documented(),
+    )
+    def read_one(notification_id: Id) -> dict[str, int]:
+        return admin.mark_read(store(), notification_id)
