@@ -4,7 +4,9 @@
 # must resolve at registration time (no `from __future__ import annotations` here).
 from typing import Annotated
 
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from vigil.api.app import vigil_context
@@ -24,6 +26,10 @@ def register(app: APIGatewayHttpResolver) -> None:
         ctx = vigil_context(app)
         idem = app.current_event.headers.get("idempotency-key")
         accepted, duplicate = ingest_samples(ctx.store, ctx.config, batch, ctx.clock.now(), idem)
+        # Powertools Metrics share one buffer per process; the handler's log_metrics flushes it (EMF).
+        Metrics().add_metric(
+            name="SamplesAccepted", unit=MetricUnit.Count, value=0 if duplicate else accepted
+        )
         return Response(202, "application/json", Accepted(accepted=accepted, duplicate=duplicate))
 
     @app.post(
@@ -35,4 +41,5 @@ def register(app: APIGatewayHttpResolver) -> None:
     def post_errors(batch: Annotated[ErrorBatch, Body()]) -> Response[Accepted]:
         ctx = vigil_context(app)
         count = ingest_errors(ctx.store, ctx.config, batch, ctx.clock.now())
+        Metrics().add_metric(name="ErrorReportsAccepted", unit=MetricUnit.Count, value=count)
         return Response(202, "application/json", Accepted(accepted=count))
