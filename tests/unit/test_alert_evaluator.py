@@ -198,7 +198,7 @@ def test_flapping_alert_sends_one_digest_until_it_settles() -> None:
     assert run.kinds() == ["firing", "resolved", "firing", "resolved", "flapping"]
     digest = run.notes[-1][1]
     assert digest.flapping and digest.changes == 5
-    assert "changed state 5 times" in digest.message
+    assert "Changed state 5 times" in digest.message
     run.minutes(12, 21)
     assert run.kinds()[-1] == "flapping"  # quiet for less than 10 minutes: still flapping
     run.minutes(21, 23)

@@ -212,19 +212,30 @@ def _build(rule: Rule, key: str, g: GroupState, kind: NotificationKind, now: flo
 
 
 def default_message(rule: Rule, n: Notification) -> str:
+    """The body text when a rule has no template; channels show `n.title()` above it."""
     if n.flapping:
         return (
-            f"{n.title()}: changed state {n.changes} times in the last "
-            f"{DEFAULT_OPTIONS.flap_window / 60:.0f} min; notifications paused until it settles."
+            f"Changed state {n.changes} times in the last {_span(DEFAULT_OPTIONS.flap_window)}; "
+            "notifications are paused until it settles."
         )
     if rule.agg == "absent":
-        what = f"no {rule.metric} data for {rule.window:.0f}s" if n.status == "firing" else "reporting again"
-        return f"{n.title()}: {what}."
-    verb = "is" if n.status == "firing" else "back to"
+        return (
+            f"No {rule.metric} data for {_span(rule.window)}."
+            if n.status == "firing"
+            else f"{rule.metric} is reporting again."
+        )
+    verb = "is" if n.status == "firing" else "is back to"
     return (
-        f"{n.title()}: {rule.agg}({rule.metric}) over {rule.window:.0f}s {verb} {n.display(n.value)} "
+        f"{rule.agg}({rule.metric}) over {_span(rule.window)} {verb} {n.display(n.value)} "
         f"(alert when {rule.op} {n.display(n.threshold)})."
     )
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:g}s"
 
 
 def _context(rule: Rule, n: Notification) -> dict[str, object]:
