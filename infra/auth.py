@@ -88,7 +88,9 @@ class Auth(Construct):
         self.client = self.user_pool.add_client(
             "DashboardClient",
             generate_secret=False,  # a browser app cannot keep a secret; PKCE protects the code
-            auth_flows=cognito.AuthFlow(user_srp=True),
+            # SRP for the hosted UI; ADMIN_USER_PASSWORD lets an IAM-authenticated operator fetch a
+            # token from the CLI (docs/deploy.md) - it cannot be called without AWS credentials.
+            auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True),
                 scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],

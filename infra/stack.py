@@ -57,6 +57,7 @@ class VigilStack(Stack):
         site = SiteHosting(self, "Site", settings=settings)
         alerting = Alerting(self, "Alerting", settings=settings)
         layer = SharedLayer(self, "Shared")
+        self.layer = layer.layer
         functions = VigilFunctions(
             self,
             "Functions",

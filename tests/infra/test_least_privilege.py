@@ -1,0 +1,117 @@
+"""One role per function, and each role holds only what its function needs (SPEC §8)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.infra.conftest import Synth
+
+pytestmark = pytest.mark.infra
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(synth: Synth, name: str) -> list[dict[str, Any]]:
+    role = synth.stack.functions[name].role  # type: ignore[index]
+    assert role is not None
+    role_ref = {"Ref": synth.logical_id(role)}
+    found: list[dict[str, Any]] = []
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        if role_ref in policy["Properties"]["Roles"]:
+            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return found
+
+
+def _actions_on(synth: Synth, name: str, resource_id: str) -> set[str]:
+    """Every action the function's role may perform on resources mentioning `resource_id`."""
+    actions: set[str] = set()
+    for st in _statements(synth, name):
+        if any(resource_id in json.dumps(r) for r in _as_list(st["Resource"])):
+            actions.update(_as_list(st["Action"]))
+    return actions
+
+
+def _ids(synth: Synth) -> dict[str, str]:
+    s = synth.stack
+    return {
+        "samples": synth.logical_id(s.storage.samples),
+        "meta": synth.logical_id(s.storage.meta),
+        "topic": synth.logical_id(s.alerting.topic),
+        "secret": synth.logical_id(s.alerting.channel_secrets),
+        "key": synth.logical_id(s.alerting.key),
+    }
+
+
+WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def test_each_function_has_its_own_role(synth: Synth) -> None:
+    roles = [fn.role for _name, fn in synth.stack.functions]
+    assert len({synth.logical_id(r) for r in roles if r is not None}) == 4
+
+
+def test_no_statement_uses_a_star_resource_except_notify_sms_publish(synth: Synth) -> None:
+    for name, _fn in synth.stack.functions:
+        for st in _statements(synth, name):
+            if "*" in _as_list(st["Resource"]):
+                assert (name, _as_list(st["Action"])) == ("notify", ["sns:Publish"]), st
+
+
+def test_metrics_reads_and_writes_both_tables_and_nothing_else(synth: Synth) -> None:
+    ids = _ids(synth)
+    assert _actions_on(synth, "metrics", ids["samples"]) >= WRITES
+    assert _actions_on(synth, "metrics", ids["meta"]) >= WRITES
+    for other in ("topic", "secret", "key"):
+        assert not _actions_on(synth, "metrics", ids[other])
+
+
+def test_health_can_only_get_and_query(synth: Synth) -> None:
+    ids = _ids(synth)
+    for table in ("samples", "meta"):
+        assert _actions_on(synth, "health", ids[table]) == {"dynamodb:GetItem", "dynamodb:Query"}
+    all_actions = {a for st in _statements(synth, "health") for a in _as_list(st["Action"])}
+    assert all_actions == {"dynamodb:GetItem", "dynamodb:Query", "logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_alerts_reads_samples_writes_meta_publishes_and_reads_secrets(synth: Synth) -> None:
+    ids = _ids(synth)
+    samples = _actions_on(synth, "alerts", ids["samples"])
+    assert "dynamodb:Query" in samples and not samples & WRITES
+    assert _actions_on(synth, "alerts", ids["meta"]) >= WRITES
+    assert _actions_on(synth, "alerts", ids["topic"]) == {"sns:Publish"}
+    assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= _actions_on(synth, "alerts", ids["key"])
+    assert "secretsmanager:GetSecretValue" in _actions_on(synth, "alerts", ids["secret"])
+
+
+def test_notify_writes_meta_reads_secrets_and_never_touches_samples(synth: Synth) -> None:
+    ids = _ids(synth)
+    assert _actions_on(synth, "notify", ids["meta"]) >= WRITES
+    assert not _actions_on(synth, "notify", ids["samples"])
+    assert "secretsmanager:GetSecretValue" in _actions_on(synth, "notify", ids["secret"])
+    assert not _actions_on(synth, "notify", ids["topic"])  # it receives from SNS, never publishes there
+    dlq = synth.logical_id(synth.stack.alerting.dead_letter_queue)
+    assert "sqs:SendMessage" in _actions_on(synth, "notify", dlq)
+
+
+def test_every_function_writes_only_to_its_own_log_group(synth: Synth) -> None:
+    for name, _fn in synth.stack.functions:
+        log_group = synth.logical_id(synth.stack.functions.log_groups[name])
+        logs = [
+            st
+            for st in _statements(synth, name)
+            if any(a.startswith("logs:") for a in _as_list(st["Action"]))
+        ]
+        assert logs and all(json.dumps(st["Resource"]).count(log_group) == 1 for st in logs)
+
+
+def test_functions_have_no_managed_policies(synth: Synth) -> None:
+    for _name, fn in synth.stack.functions:
+        assert fn.role is not None
+        role = synth.raw["Resources"][synth.logical_id(fn.role)]["Properties"]
+        assert "ManagedPolicyArns" not in role

@@ -1,0 +1,186 @@
+"""Tables, the alerts topic, its subscriptions, the DLQ and the schedules in the synthesized stack."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk.assertions import Match, Template
+
+from infra.settings import Settings
+from infra.storage import Storage
+
+if TYPE_CHECKING:
+    from tests.infra.conftest import Synth
+
+pytestmark = pytest.mark.infra
+
+
+@pytest.mark.parametrize("suffix", ["samples", "meta"])
+def test_table_is_on_demand_with_ttl_pitr_and_encryption(synth: Synth, suffix: str) -> None:
+    synth.template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "TableName": f"vigil-dev-{suffix}",
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+            "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+        },
+    )
+
+
+def test_dev_tables_are_destroyed_with_the_stack(synth: Synth) -> None:
+    for table in synth.resources("AWS::DynamoDB::Table").values():
+        assert table["DeletionPolicy"] == "Delete"
+        assert table["Properties"].get("DeletionProtectionEnabled") in (None, False)
+
+
+def test_prod_tables_are_retained_and_deletion_protected() -> None:
+    stack = Stack(App(), "ProdStorage")
+    Storage(stack, "Storage", settings=Settings.from_context({"stage": "prod"}.get))
+    tables = Template.from_stack(stack).find_resources("AWS::DynamoDB::Table")
+    assert {t["Properties"]["TableName"] for t in tables.values()} == {
+        "vigil-prod-samples",
+        "vigil-prod-meta",
+    }
+    for table in tables.values():
+        assert table["DeletionPolicy"] == "Retain"
+        assert table["Properties"]["DeletionProtectionEnabled"] is True
+
+
+def test_functions_find_the_tables_and_topic_through_their_environment(synth: Synth) -> None:
+    for name, fn in synth.stack.functions:
+        env = synth.raw["Resources"][synth.logical_id(fn)]["Properties"]["Environment"]["Variables"]
+        assert env["VIGIL_STORE"] == "dynamodb"
+        assert env["VIGIL_AUTH_MODE"] == "cognito"
+        assert env["VIGIL_SAMPLES_TABLE"] == {"Ref": synth.logical_id(synth.stack.storage.samples)}
+        assert env["VIGIL_META_TABLE"] == {"Ref": synth.logical_id(synth.stack.storage.meta)}
+        assert env["VIGIL_ALERTS_TOPIC_ARN"] == {"Ref": synth.logical_id(synth.stack.alerting.topic)}
+        assert env["POWERTOOLS_SERVICE_NAME"] == f"vigil-{name}"
+        assert env["MONITORING_INTERVAL"] == "10" and env["MONITORING_RETENTION_DAYS"] == "7"
+        assert env["ALERT_CPU_THRESHOLD"] == "80" and env["ALERT_API_THRESHOLD"] == "2000"
+        assert "DomainName" in json.dumps(env["VIGIL_PUBLIC_URL"])
+
+
+def test_functions_run_the_newest_python_on_arm64_with_the_shared_layer(synth: Synth) -> None:
+    layer_id = synth.logical_id(synth.stack.layer)
+    for _name, fn in synth.stack.functions:
+        props = synth.raw["Resources"][synth.logical_id(fn)]["Properties"]
+        assert props["Runtime"] == "python3.14"
+        assert props["Architectures"] == ["arm64"]
+        assert props["Handler"] == "handler.handler"
+        assert props["Layers"] == [{"Ref": layer_id}]
+
+
+def test_alerts_topic_is_kms_encrypted_and_https_only(synth: Synth) -> None:
+    topic_id = synth.logical_id(synth.stack.alerting.topic)
+    topic = synth.raw["Resources"][topic_id]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.alerting.key), "Arn"]}
+    synth.template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "Topics": [{"Ref": topic_id}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_email_gets_every_alert_and_sms_only_critical(synth: Synth) -> None:
+    subs = [s["Properties"] for s in synth.resources("AWS::SNS::Subscription").values()]
+    topic = {"Ref": synth.logical_id(synth.stack.alerting.topic)}
+    emails = [s for s in subs if s["Protocol"] == "email" and s["TopicArn"] == topic]
+    assert sorted(s["Endpoint"] for s in emails) == ["lead@example.com", "oncall@example.com"]
+    assert all("FilterPolicy" not in s for s in emails)
+    (sms,) = [s for s in subs if s["Protocol"] == "sms"]
+    assert sms["Endpoint"] == "+15555550100"
+    assert sms["FilterPolicy"] == {"severity": ["critical"]}
+
+
+def test_notify_is_subscribed_and_its_failures_end_in_the_dlq(synth: Synth) -> None:
+    notify_id = synth.logical_id(synth.stack.functions.notify)
+    dlq_id = synth.logical_id(synth.stack.alerting.dead_letter_queue)
+    synth.template.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {
+            "Protocol": "lambda",
+            "Endpoint": {"Fn::GetAtt": [notify_id, "Arn"]},
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]}},
+        },
+    )
+    synth.template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "FunctionName": {"Ref": notify_id},
+            "MaximumRetryAttempts": 2,
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [dlq_id, "Arn"]}}},
+        },
+    )
+
+
+def test_dlq_is_encrypted_and_https_only(synth: Synth) -> None:
+    dlq_id = synth.logical_id(synth.stack.alerting.dead_letter_queue)
+    props = synth.raw["Resources"][dlq_id]["Properties"]
+    assert props["SqsManagedSseEnabled"] is True
+    assert props["MessageRetentionPeriod"] == 14 * 86400
+    synth.template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "Queues": [{"Ref": dlq_id}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_evaluator_runs_every_minute_without_retries_and_rollups_hourly(synth: Synth) -> None:
+    rules = {
+        r["Properties"]["ScheduleExpression"]: r["Properties"]
+        for r in synth.resources("AWS::Events::Rule").values()
+    }
+    assert set(rules) == {"rate(1 minute)", "rate(1 hour)"}
+    every_minute = rules["rate(1 minute)"]["Targets"][0]
+    assert every_minute["Arn"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.functions.alerts), "Arn"]}
+    assert every_minute["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    hourly = rules["rate(1 hour)"]["Targets"][0]
+    assert hourly["Arn"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.functions.metrics), "Arn"]}
+    synth.template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {"FunctionName": {"Ref": synth.logical_id(synth.stack.functions.alerts)}, "MaximumRetryAttempts": 0},
+    )
+
+
+def test_channel_secret_holds_only_key_names_and_a_generated_signing_key(synth: Synth) -> None:
+    (secret,) = synth.resources("AWS::SecretsManager::Secret").values()
+    props = secret["Properties"]
+    assert "SecretString" not in props
+    generated = props["GenerateSecretString"]
+    assert json.loads(generated["SecretStringTemplate"]) == {"discordTeam": "", "slackOps": ""}
+    assert generated["GenerateStringKey"] == "webhookSigningKey"
+    text = json.dumps(synth.raw)
+    assert "hooks.slack.com" not in text and "discord.com/api/webhooks" not in text
