@@ -50,7 +50,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 ## test: install everything and run every test (lint, types, unit, contract, functional, infra, browser)
-test: $(STAMP) frontend chromium
+test: $(STAMP) frontend chromium node_modules/.installed
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
@@ -58,7 +58,8 @@ layer: $(STAMP)
 	$(BIN)/python -m infra.build_layer
 
 synth: layer node_modules/.installed frontend
-	npx cdk synth -q
+	CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth -q
+
 
 ## bench: long measurements; figures go to bench/README.md
 bench: $(STAMP) frontend chromium
