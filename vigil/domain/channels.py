@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from vigil.domain.errors import Invalid
+from vigil.domain.rules import invalid_from
 
 ChannelType = Literal["webhook", "slack", "discord", "email", "sms", "inbox"]
 URL_TYPES = ("webhook", "slack", "discord")
@@ -93,7 +94,4 @@ def parse_channel(data: Any, *, channel_id: str | None = None) -> Channel:
     try:
         return Channel.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in err["loc"]) or "target"
-        message = str(err["msg"]).removeprefix("Value error, ")
-        raise Invalid(f"{field}: {message}", field=field) from None
+        raise invalid_from(exc) from None

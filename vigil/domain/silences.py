@@ -14,10 +14,19 @@ import math
 import re
 import uuid
 from datetime import datetime, time, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from vigil.domain.errors import Invalid
 from vigil.domain.timeparse import parse_duration, parse_instant
@@ -32,6 +41,14 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {name!r} (use an IANA name like 'Europe/Paris')") from None
+
+
+def _check_zone(name: str) -> str:
+    _zone(name)
+    return name
+
+
+TimeZone = Annotated[str, AfterValidator(_check_zone), Field(description="IANA time zone, e.g. Europe/Paris")]
 
 
 class Matcher(BaseModel):
@@ -68,19 +85,13 @@ class Weekly(BaseModel):
     days: list[Weekday] = Field(min_length=1, max_length=7)
     start: str = Field(description="HH:MM local time")
     end: str = Field(description="HH:MM local time; before start means the window crosses midnight")
-    timezone: str = "UTC"
+    timezone: TimeZone = "UTC"
 
     @field_validator("start", "end")
     @classmethod
     def _hhmm(cls, value: str) -> str:
         if not _HHMM.match(value):
             raise ValueError("must be HH:MM (24-hour)")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        _zone(value)
         return value
 
     def active(self, now: float) -> bool:
@@ -103,7 +114,7 @@ class CronWindow(BaseModel):
 
     cron: str = Field(min_length=9, max_length=100, description="5-field cron: each window's start")
     duration: float = Field(description="Window length; '30m', '2h' or seconds")
-    timezone: str = "UTC"
+    timezone: TimeZone = "UTC"
 
     @field_validator("duration", mode="before")
     @classmethod
@@ -124,12 +135,6 @@ class CronWindow(BaseModel):
             CronSim(value, datetime(2026, 1, 1))
         except CronSimError as exc:
             raise ValueError(f"invalid cron expression: {exc}") from None
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        _zone(value)
         return value
 
     def active(self, now: float) -> bool:
