@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from vigil.domain.cumulative import CumulativeEntry
 from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup, HostInfo, Point
+from vigil.domain.rollups import Rollup
 from vigil.domain.traces import Span, TraceSummary
 
 
@@ -64,6 +65,44 @@ class Store(Protocol):
         `now`) are never returned, even if the backend has not deleted them yet. Order: unspecified."""
         ...
 
+    def query_many(
+        self,
+        metrics: Sequence[str] | None,
+        start: float,
+        end: float,
+        hosts: Sequence[str] | None = None,
+        now: float | None = None,
+    ) -> Iterator[Point]:
+        """Raw points of several metrics (None = every metric) with `start <= ts <= end`, read once per
+        host (DynamoDB items hold all of a host's metrics): alert evaluation, the snapshot, rollups.
+        Same retention rule as `query_points`. Order: unspecified."""
+        ...
+
+    # -- rollups (hourly "1h" and daily "1d", kept ROLLUP_RETENTION_SECONDS = 400 days) ----------
+    def put_rollups(self, rollups: Sequence[Rollup], now: float) -> None:
+        """Store recomputed rollups. For every (host, resolution, bucket start) present in `rollups`, the
+        given records REPLACE whatever that host-bucket held (a recomputation is whole), so a repeated
+        or overlapping run is idempotent. They expire 400 days after their bucket ends.
+
+        Raises:
+            Unavailable: the backend refused after retries.
+        """
+        ...
+
+    def query_rollups(
+        self,
+        metric: str | None,
+        resolution: str,
+        start: float,
+        end: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+    ) -> Iterator[Rollup]:
+        """Rollups of `metric` (None = every metric: the rollup job's daily pass) at `resolution` whose
+        bucket start is in [start, end], filtered like `query_points`; buckets older than the rollup retention (relative to `now`) are never returned."""
+        ...
+
     def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
         """The newest point of every series of the given metrics seen at or after `since`."""
         ...
@@ -83,7 +122,8 @@ class Store(Protocol):
         ...
 
     def purge_expired(self, now: float) -> int:
-        """Delete raw samples older than the retention; returns how many were removed."""
+        """Delete raw samples older than the retention and rollups older than 400 days; returns how
+        many raw samples were removed."""
         ...
 
     # -- keys and tokens -------------------------------------------------------------------------
@@ -108,8 +148,9 @@ class Store(Protocol):
         ...
 
     # -- documents -------------------------------------------------------------------------------
-    def put_doc(self, kind: str, doc_id: str, doc: dict[str, Any], *, expected_version: int | None = None
-                ) -> dict[str, Any]:
+    def put_doc(
+        self, kind: str, doc_id: str, doc: dict[str, Any], *, expected_version: int | None = None
+    ) -> dict[str, Any]:
         """Insert or replace. With `expected_version`, replace only if the stored `_version` equals it
         (0 = must not exist). Returns the stored doc including its new `_version`.
 
@@ -136,6 +177,28 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SummaryStore(Protocol):
+    """Optional capability (SqliteStore): count, sum, min and max per (series, step bucket) computed by
+    the backend itself (SQL `GROUP BY`), as `Rollup` records of resolution "raw" or the rollup
+    resolution read. The series API feeds them to `build_series_from_rollups` for avg/sum/count/min/
+    max, so the answer equals the one from points or full rollups without moving every row."""
+
+    def summarise(
+        self,
+        metric: str,
+        resolution: str,
+        start: float,
+        end: float,
+        step: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+    ) -> Iterator[Rollup] | None:
+        """None: the backend cannot summarise this (histogram samples); take the general path."""
+        ...
 
 
 def labels_tuple(labels: dict[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:

@@ -149,7 +149,16 @@ class LocalServer:
 
 def local_jobs(ctx: AppContext) -> list[tuple[str, Callable[[float], object], float | None]]:
     """Scheduled jobs other features contribute (rollups, alert evaluation)."""
-    return []
+    return [("rollups", lambda now: rollup_job(ctx, now), ROLLUP_EVERY_SECONDS)]
+
+
+ROLLUP_EVERY_SECONDS = 300.0  # AWS runs it hourly; locally the newest hour's rollup stays fresher
+
+
+def rollup_job(ctx: AppContext, now: float) -> object:
+    from vigil.services.rollups import run_rollups
+
+    return run_rollups(ctx.store, now, retention_seconds=ctx.config.retention_seconds)
 
 
 def start_agent(server: LocalServer) -> Any:

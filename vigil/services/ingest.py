@@ -109,6 +109,10 @@ def ingest_samples(
     points = points_from_batch(batch, now, config.retention_seconds)
     check_cardinality(store, batch.host, points, config)
     stored = store.put_samples(batch.host, points, batch.batch_id or idempotency_key, now)
+    if stored:
+        from vigil.services.rollups import note_late_samples
+
+        note_late_samples(store, batch.host, points, now)  # late samples re-trigger their rollup hour
     return len(points), not stored
 
 

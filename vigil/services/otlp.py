@@ -24,6 +24,7 @@ from vigil.config import Config
 from vigil.domain.errors import LimitExceeded
 from vigil.ports import CumulativeState, Store, TraceStore
 from vigil.services.ingest import check_cardinality
+from vigil.services.rollups import note_late_samples
 
 
 def _store_points(store: Store, config: Config, result: MappingResult, now: float) -> None:
@@ -33,7 +34,8 @@ def _store_points(store: Store, config: Config, result: MappingResult, now: floa
         except LimitExceeded as exc:
             result.reject(f"cardinality limit: {exc.message}", len(points))
             continue
-        store.put_samples(host, points, None, now)
+        if store.put_samples(host, points, None, now):
+            note_late_samples(store, host, points, now)  # late samples re-trigger their rollup hour
 
 
 def ingest_otlp_metrics(

@@ -6,13 +6,18 @@ Parses user-facing query parameters (times, filters) into domain calls; aggregat
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from vigil.config import Config
 from vigil.domain.errors import Invalid
 from vigil.domain.timeparse import iso, parse_duration, parse_instant
-from vigil.domain.models import Point
-from vigil.ports import Store
+from vigil.ports import Store, SummaryStore
+
+if TYPE_CHECKING:
+    from vigil.domain.rollups import Rollup
+    from vigil.domain.series import SeriesResult
 
 HOST_DOWN_INTERVALS = 3  # a host is down after missing this many agent intervals (plus one flush)
 
@@ -30,6 +35,60 @@ def parse_labels(raw: str | None) -> dict[str, str] | None:
     return out
 
 
+RAW_SPAN_LIMIT = 2 * 86400.0  # longer ranges read hourly rollups (a raw 7 d x 100 hosts scan is ~1 s)
+DAILY_SPAN_LIMIT = 62 * 86400.0  # longer ranges read daily rollups unless a finer step is asked for
+SUMMARY_AGGS = frozenset({"avg", "sum", "count", "min", "max"})  # what SQL-side summaries can answer
+
+
+@dataclass(frozen=True)
+class SeriesQuery:
+    """A validated, planned series query (the series API and export share it)."""
+
+    metric: str
+    hosts: list[str] | None
+    labels: dict[str, str] | None
+    start: float
+    end: float
+    agg: str
+    step: float
+    resolution: str  # "raw" | "1h" | "1d"
+    group_by: list[str] | None
+
+
+def plan_series(
+    config: Config,
+    now: float,
+    *,
+    metric: str,
+    host: str | None,
+    labels: str | None,
+    start: str,
+    end: str,
+    agg: str,
+    step: str | None,
+    group_by: str | None,
+) -> SeriesQuery:
+    """Parse, validate and plan. Raises: Invalid naming the field (`agg`, `from`, `to`, `step`,
+    `group_by`, `labels`); `from` older than the 400-day history is refused."""
+    from vigil.domain.planning import parse_group_by, plan_step, validate_query
+
+    t0 = parse_instant(start, now=now, field="from")
+    t1 = parse_instant(end, now=now, field="to")
+    if t0 >= t1:
+        raise Invalid("from must be before to", field="from")
+    requested = parse_duration(step, field="step") if step else None
+    validate_query(t0, t1, requested, agg)
+    groups = _group_by(group_by)
+    parse_group_by(groups)
+    span = t1 - t0
+    if requested is None and span > DAILY_SPAN_LIMIT:
+        requested = 86400.0
+    raw_horizon = config.retention_seconds if span <= RAW_SPAN_LIMIT else 0.0
+    chosen, resolution = plan_step(t0, t1, now, raw_horizon, requested)
+    hosts = [h.strip() for h in host.split(",") if h.strip()] if host else None
+    return SeriesQuery(metric, hosts, parse_labels(labels), t0, t1, agg, chosen, resolution, groups)
+
+
 def series(
     store: Store,
     config: Config,
@@ -44,24 +103,90 @@ def series(
     step: str | None,
     group_by: str | None,
 ) -> dict[str, Any]:
-    from vigil.domain import series as series_mod
+    q = plan_series(
+        config,
+        now,
+        metric=metric,
+        host=host,
+        labels=labels,
+        start=start,
+        end=end,
+        agg=agg,
+        step=step,
+        group_by=group_by,
+    )
+    return dict(run_series(store, q, now, q.start, q.end))
 
-    t0 = parse_instant(start, now=now, field="from")
-    t1 = parse_instant(end, now=now, field="to")
-    if t0 >= t1:
-        raise Invalid("from must be before to", field="from")
-    requested = parse_duration(step, field="step") if step else None
-    if requested is not None and requested <= 0:
-        raise Invalid("step must be positive", field="step")
-    chosen = series_mod.choose_step(t0, t1, requested)
-    hosts = [h.strip() for h in host.split(",") if h.strip()] if host else None
-    groups = _group_by(group_by)
-    points = store.query_points(metric, t0, t1, hosts=hosts, labels=parse_labels(labels), now=now)
-    result = series_mod.build_series(points, start=t0, end=t1, step=chosen, agg=agg, group_by=groups)
-    out: dict[str, Any] = result.to_json()
-    out["metric"] = metric
-    out.setdefault("resolution", "raw")
-    return out
+
+def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: float) -> SeriesResult:
+    """The series of `q` over [start, end] (the whole query, or one time chunk of an export)."""
+    from vigil.domain.series import build_series, build_series_from_rollups
+
+    kw: dict[str, Any] = {"start": start, "end": end, "step": q.step, "agg": q.agg, "group_by": q.group_by}
+    summaries = isinstance(store, SummaryStore) and q.agg in SUMMARY_AGGS
+    if q.resolution == "raw":
+        if summaries:
+            assert isinstance(store, SummaryStore)
+            found = store.summarise(q.metric, "raw", start, end, q.step, q.hosts, q.labels, now)
+            if found is not None:
+                result = build_series_from_rollups(found, **kw)
+                return _label(result, q)
+        points = store.query_points(q.metric, start, end, hosts=q.hosts, labels=q.labels, now=now)
+        return _label(build_series(points, **kw), q)
+    records = _rollup_records(store, q, now, start, end, summaries)
+    return _label(build_series_from_rollups(records, **kw), q)
+
+
+def _rollup_records(
+    store: Store, q: SeriesQuery, now: float, start: float, end: float, summaries: bool
+) -> list[Rollup]:
+    """Rollups answering [start, end]: stored ones up to the rollup job's watermark (the hour its last
+    run reached, whose record may be partial), and the hours from there on rolled up from raw now."""
+    from vigil.domain.rollups import RESOLUTION_SECONDS, coarsen, rollup_points
+    from vigil.services.rollups import STATE_KIND, WATERMARK_ID
+
+    width = RESOLUTION_SECONDS[q.resolution]
+    lo = math.floor(start / width) * width
+    state = store.get_doc(STATE_KIND, WATERMARK_ID) or {}
+    boundary = float(state.get("hour", -math.inf))
+    stored_until = min(end, boundary - 1)
+    records: list[Rollup] = []
+
+    def read(resolution: str, a: float, b: float) -> None:
+        if a > b:
+            return
+        if summaries:
+            assert isinstance(store, SummaryStore)
+            found = store.summarise(q.metric, resolution, a, b, q.step, q.hosts, q.labels, now)
+            if found is not None:
+                records.extend(found)
+                return
+        records.extend(store.query_rollups(q.metric, resolution, a, b, q.hosts, q.labels, now))
+
+    tail: list[Rollup] = []
+    if q.resolution == "1d":
+        day_of_boundary = math.floor(boundary / width) * width if math.isfinite(boundary) else -math.inf
+        read("1d", lo, min(stored_until, day_of_boundary - 1))
+        if math.isfinite(boundary) and day_of_boundary <= end:
+            tail.extend(
+                store.query_rollups(
+                    q.metric, "1h", max(lo, day_of_boundary), stored_until, q.hosts, q.labels, now
+                )
+            )
+    else:
+        read("1h", lo, stored_until)
+    if boundary <= end:
+        raw = store.query_points(q.metric, max(boundary, lo), end, hosts=q.hosts, labels=q.labels, now=now)
+        tail.extend(rollup_points(raw, "1h"))
+    if tail:
+        records.extend(coarsen(tail, "1d") if q.resolution == "1d" else tail)
+    return records
+
+
+def _label(result: SeriesResult, q: SeriesQuery) -> SeriesResult:
+    result["metric"] = q.metric
+    result["resolution"] = q.resolution
+    return result
 
 
 def _group_by(raw: str | None) -> list[str] | None:
@@ -77,14 +202,14 @@ def snapshot(store: Store, config: Config, now: float) -> dict[str, Any]:
     from dataclasses import asdict
 
     from vigil.domain.catalog import CATALOG
+    from vigil.domain.models import Point
     from vigil.domain.snapshot import build_snapshot
 
     window = max(60.0, 3 * config.interval_seconds)
     latest: list[Point] = []
     previous: list[Point] = []
-    for name in CATALOG:
-        for p in store.query_points(name, now - 2 * window, now, now=now):
-            (latest if p.ts > now - window else previous).append(p)
+    for p in store.query_many(list(CATALOG), now - 2 * window, now, now=now):  # one read per host
+        (latest if p.ts > now - window else previous).append(p)
     return build_snapshot(latest, previous, now, window=window, thresholds=asdict(config.thresholds))
 
 

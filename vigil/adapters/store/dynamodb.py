@@ -2,8 +2,9 @@
 
 Two tables, both `pk`/`sk` strings with TTL on `expires_at`. Samples: one compressed chunk item per
 batch and minute (`R#<host>` / `<minute>#<batch hash>#<n>`, see `chunks`), so a 60 s agent batch is one
-write unit. Meta: hosts, series, metric catalogue, keys, error groups and JSON documents. Reads always
-drop points older than the retention because TTL deletes lag (up to two days; moto never deletes).
+write unit; rollups: one item per host-hour and host-day (`dynamodb_rollups`). Meta: hosts, series,
+metric catalogue, keys, error groups and JSON documents. Reads always drop points older than the
+retention because TTL deletes lag (up to two days; moto never deletes).
 Per-instance caches (known series, metric label keys, when the host item was last refreshed) keep
 steady-state ingest at that single write. Must not import boto3 at module level (cold start) nor
 `vigil.api`/`vigil.local`.
@@ -30,6 +31,7 @@ from vigil.adapters.store.chunks import (
 )
 from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, create_tables, n, num, s
 from vigil.adapters.store.dynamodb_meta import MetaItems
+from vigil.adapters.store.dynamodb_rollups import RollupItems
 from vigil.domain.errors import Unavailable
 from vigil.domain.models import HostInfo, Point
 
@@ -43,7 +45,7 @@ SERIES_CACHE_SECONDS = 60.0  # how stale another instance's new series may be fo
 MAX_SK_BYTES = 1024
 
 
-class DynamoStore(MetaItems):
+class DynamoStore(MetaItems, RollupItems):
     """The AWS `Store`. `client` is a low-level boto3 DynamoDB client; built lazily when omitted."""
 
     def __init__(

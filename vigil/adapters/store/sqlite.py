@@ -17,9 +17,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from vigil.adapters.store.sqlite_rollups import RollupTables
 from vigil.domain.batches import batch_key
 from vigil.domain.errors import Conflict, NotFound, Unavailable
 from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup, Histogram, HostInfo, Point
+from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -30,6 +32,10 @@ CREATE INDEX IF NOT EXISTS series_host ON series(host);
 CREATE TABLE IF NOT EXISTS samples (
   series_id INTEGER NOT NULL, ts REAL NOT NULL, value REAL, hist TEXT,
   PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollups (
+  series_id INTEGER NOT NULL, res TEXT NOT NULL, start REAL NOT NULL, count INTEGER NOT NULL,
+  sum REAL NOT NULL, min REAL, max REAL, hist INTEGER NOT NULL, body BLOB NOT NULL,
+  PRIMARY KEY (series_id, res, start)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batches (
   host TEXT NOT NULL, bkey TEXT NOT NULL, received_at REAL NOT NULL, PRIMARY KEY (host, bkey));
 CREATE TABLE IF NOT EXISTS keys (
@@ -46,8 +52,9 @@ CREATE TABLE IF NOT EXISTS docs (
 """
 
 
-class SqliteStore:
-    """The local `Store`. `retention_seconds` bounds what raw reads return and what purge removes."""
+class SqliteStore(RollupTables):
+    """The local `Store`. `retention_seconds` bounds what raw reads return and what purge removes.
+    Rollups and the SQL-side summaries live in `sqlite_rollups.RollupTables`."""
 
     def __init__(self, path: Path, retention_seconds: float) -> None:
         self.path = Path(path)
@@ -125,20 +132,49 @@ class SqliteStore:
         labels: dict[str, str] | None = None,
         now: float | None = None,
     ) -> Iterator[Point]:
-        if now is not None:
-            start = max(start, now - self.retention_seconds)
-        conn = self._conn()
-        sql = "SELECT id, host, labels FROM series WHERE metric = ?"
-        args: list[Any] = [metric]
+        return self._points(self._series_rows([metric], hosts, labels), start, end, now)
+
+    def query_many(
+        self,
+        metrics: Sequence[str] | None,
+        start: float,
+        end: float,
+        hosts: Sequence[str] | None = None,
+        now: float | None = None,
+    ) -> Iterator[Point]:
+        return self._points(self._series_rows(metrics, hosts, None), start, end, now)
+
+    def _series_rows(
+        self, metrics: Sequence[str] | None, hosts: Sequence[str] | None, labels: dict[str, str] | None
+    ) -> list[tuple[int, str, str, tuple[tuple[str, str], ...]]]:
+        """(id, host, metric, labels) of the series matching the filters."""
+        sql = "SELECT id, host, metric, labels FROM series WHERE 1=1"
+        args: list[Any] = []
+        if metrics is not None:
+            sql += f" AND metric IN ({','.join('?' * len(metrics))})"
+            args.extend(metrics)
         if hosts:
             sql += f" AND host IN ({','.join('?' * len(hosts))})"
             args.extend(hosts)
-        series = conn.execute(sql, args).fetchall()
-        for sid, host, labels_json in series:
+        out = []
+        for sid, host, metric, labels_json in self._conn().execute(sql, args):
             label_map: dict[str, str] = json.loads(labels_json)
             if labels and any(label_map.get(k) != v for k, v in labels.items()):
                 continue
-            ltuple = tuple(sorted(label_map.items()))
+            out.append((int(sid), host, metric, tuple(sorted(label_map.items()))))
+        return out
+
+    def _points(
+        self,
+        series: list[tuple[int, str, str, tuple[tuple[str, str], ...]]],
+        start: float,
+        end: float,
+        now: float | None,
+    ) -> Iterator[Point]:
+        if now is not None:
+            start = max(start, now - self.retention_seconds)
+        conn = self._conn()
+        for sid, host, metric, ltuple in series:
             for ts, value, hist in conn.execute(
                 "SELECT ts, value, hist FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ?",
                 (sid, start, end),
@@ -196,10 +232,26 @@ class SqliteStore:
         return {r[0] for r in self._conn().execute("SELECT skey FROM series WHERE host = ?", (host,))}
 
     def purge_expired(self, now: float) -> int:
+        """Raw samples past the retention, rollups 400 days after their bucket ends, and series rows
+        nothing refers to any more (no sample, no rollup, not seen within the raw retention)."""
         cutoff = now - self.retention_seconds
         with self._write() as conn:
             removed = conn.execute("DELETE FROM samples WHERE ts < ?", (cutoff,)).rowcount
             conn.execute("DELETE FROM batches WHERE received_at < ?", (cutoff,))
+            for res, width in RESOLUTION_SECONDS.items():
+                conn.execute(
+                    "DELETE FROM rollups WHERE res = ? AND start < ?",
+                    (res, now - ROLLUP_RETENTION_SECONDS - width),
+                )
+            gone = conn.execute(
+                "DELETE FROM series WHERE last_seen < ?"
+                " AND NOT EXISTS (SELECT 1 FROM samples WHERE series_id = series.id)"
+                " AND NOT EXISTS (SELECT 1 FROM rollups WHERE series_id = series.id)",
+                (cutoff,),
+            ).rowcount
+            if gone:  # inside the transaction: no writer can pick up a cached id of a deleted row
+                with self._series_lock:
+                    self._series_ids.clear()
         return int(removed)
 
     # -- keys ------------------------------------------------------------------------------------

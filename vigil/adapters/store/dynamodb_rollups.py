@@ -1,0 +1,141 @@
+"""The rollup half of `DynamoStore` (and `query_many`): hourly and daily rollup items, see
+`docs/data-model.md`.
+
+One item per host and bucket packs every series of that host: `H#<host>` / `<hour start, 10 digits>`
+and `D#<host>` / `<day start, 10 digits>` in the samples table, `d` = zlib-compressed JSON
+`[1, [rollup record without host/resolution/start, ...]]`, `expires_at` = bucket end + 400 days. A
+recomputed host-bucket is written whole with one PutItem (BatchWriteItem), so a repeated run rewrites
+identical items. Reads filter `expires_at` (TTL deletes lag). Must not import boto3 at module level.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from collections.abc import Iterator, Sequence
+
+import orjson
+
+from vigil.adapters.store.chunks import (
+    CHUNK_SPAN_SECONDS,
+    decode_points,
+    minute_from_sk,
+    minute_of,
+    minute_prefix,
+)
+from vigil.adapters.store.dynamodb_io import DynamoIO, Item, n, s
+from vigil.domain.models import Point
+from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
+
+ROLLUP_FORMAT = 1
+PREFIX = {"1h": "H#", "1d": "D#", "1m": "M#"}
+_PER_HOST_FIELDS = ("host", "resolution", "start")
+
+
+def rollup_item(host: str, resolution: str, start: float, rollups: Sequence[Rollup]) -> Item:
+    body = []
+    for r in sorted(rollups, key=lambda r: r.series_key):
+        record = r.to_json()
+        for f in _PER_HOST_FIELDS:
+            del record[f]
+        body.append(record)
+    return {
+        "pk": s(f"{PREFIX[resolution]}{host}"),
+        "sk": s(_bucket_sk(start)),
+        "d": {"B": zlib.compress(orjson.dumps([ROLLUP_FORMAT, body]), 9)},
+        "expires_at": n(math.ceil(start + RESOLUTION_SECONDS[resolution] + ROLLUP_RETENTION_SECONDS)),
+    }
+
+
+def decode_rollups(host: str, resolution: str, item: Item) -> Iterator[Rollup]:
+    version, body = orjson.loads(zlib.decompress(item["d"]["B"]))
+    if version != ROLLUP_FORMAT:
+        raise ValueError(f"unknown rollup format version {version}")
+    start = float(item["sk"]["S"])
+    for record in body:
+        yield Rollup.from_json({**record, "host": host, "resolution": resolution, "start": start})
+
+
+def _bucket_sk(start: float) -> str:
+    return f"{max(int(start), 0):010d}"
+
+
+class RollupItems:
+    io: DynamoIO
+    samples_table: str
+    retention_seconds: float
+
+    def _host_names(self) -> list[str]:
+        raise NotImplementedError
+
+    def put_rollups(self, rollups: Sequence[Rollup], now: float) -> None:
+        groups: dict[tuple[str, str, float], list[Rollup]] = {}
+        for r in rollups:
+            groups.setdefault((r.host, r.resolution, r.start), []).append(r)
+        items = [rollup_item(host, res, start, rs) for (host, res, start), rs in sorted(groups.items())]
+        self.io.batch_put(self.samples_table, items)
+
+    def query_rollups(
+        self,
+        metric: str | None,
+        resolution: str,
+        start: float,
+        end: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+    ) -> Iterator[Rollup]:
+        now = time.time() if now is None else now
+        lo = max(start, now - ROLLUP_RETENTION_SECONDS - RESOLUTION_SECONDS[resolution])
+        if lo > end:
+            return
+        wanted = set((labels or {}).items())
+        for host in hosts or self._host_names():
+            for item in self.io.query(
+                self.samples_table,
+                f"{PREFIX[resolution]}{host}",
+                sk_condition="sk BETWEEN :lo AND :hi",
+                values={":lo": s(_bucket_sk(math.floor(lo))), ":hi": s(_bucket_sk(math.floor(end)))},
+            ):
+                if float(item["expires_at"]["N"]) < now:
+                    continue
+                for r in decode_rollups(host, resolution, item):
+                    if (
+                        (metric is None or r.metric == metric)
+                        and lo <= r.start <= end
+                        and wanted <= set(r.labels)
+                    ):
+                        yield r
+
+    def query_many(
+        self,
+        metrics: Sequence[str] | None,
+        start: float,
+        end: float,
+        hosts: Sequence[str] | None = None,
+        now: float | None = None,
+    ) -> Iterator[Point]:
+        """One Query per host over its chunk items (every metric is in them), filtered in memory."""
+        now = time.time() if now is None else now
+        lo = max(start, now - self.retention_seconds)
+        if lo > end:
+            return
+        wanted = None if metrics is None else set(metrics)
+        for host in hosts or self._host_names():
+            found: dict[tuple[str, tuple[tuple[str, str], ...], float], Point] = {}
+            for item in self.io.query(
+                self.samples_table,
+                f"R#{host}",
+                sk_condition="sk BETWEEN :lo AND :hi",
+                values={
+                    ":lo": s(minute_prefix(minute_of(lo - CHUNK_SPAN_SECONDS))),
+                    ":hi": s(minute_prefix(minute_of(end)) + "~"),
+                },
+            ):
+                if float(item["expires_at"]["N"]) < now:
+                    continue
+                for p in decode_points(host, item["d"]["B"], minute_from_sk(item["sk"]["S"])):
+                    if (wanted is None or p.metric in wanted) and lo <= p.ts <= end:
+                        found[(p.metric, p.labels, p.ts)] = p
+            yield from found.values()

@@ -1,0 +1,126 @@
+"""The rollup job: hourly and daily rollups recomputed from raw samples, incrementally and idempotently.
+
+Each run (hourly in AWS through EventBridge, every 5 minutes locally) recomputes, per host, every hour
+from one hour before the watermark (the hour of the previous run) up to the current, partial hour,
+then the days those hours belong to (`coarsen` of the day's hourly rollups). A bucket is always
+recomputed WHOLE from its raw points and written over the previous record (`Store.put_rollups`
+replaces a host-bucket), so a repeated, overlapping or crashed-and-retried run converges to the same
+records; the watermark (`rollup_state/watermark`) only moves after a successful run.
+
+Late samples. A sample may arrive up to the raw retention (7 days) late. Hours at or after
+`hour(now) - 1h` are recomputed by the next run anyway (its window starts one hour before the previous
+run's hour, which is at most the ingest hour). For older hours ingest writes a dirty marker
+(`note_late_samples`: a `rollup_dirty` document per host-hour) and the next run recomputes exactly
+those hours and deletes the markers. Why markers only for late data rather than recomputing the last N
+hours every run: on DynamoDB a recomputed hour costs a read of its ~60 chunk items (~5.5 RRU per host);
+covering the whole 7-day window each hour would be 168 times that (≈ US$0.08 per host-month, the whole
+budget), and a marker on every batch would double the ingest writes. A steady agent never sends late
+batches, so its markers cost nothing; a backfill costs one small write per host-hour it touches.
+Hours that have partly left the raw retention are never recomputed (their old rollup is more complete).
+
+Imports domain and ports only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from vigil.domain.models import Point
+from vigil.domain.rollups import coarsen, rollup_points
+from vigil.ports import Store
+
+HOUR = 3600.0
+DAY = 86400.0
+STATE_KIND, WATERMARK_ID = "rollup_state", "watermark"
+DIRTY_KIND = "rollup_dirty"
+SPAN_HOURS = 24  # hours read per host in one go (bounds memory on a first run's backfill)
+
+
+def hour_of(ts: float) -> float:
+    return math.floor(ts / HOUR) * HOUR
+
+
+def note_late_samples(store: Store, host: str, points: Sequence[Point], now: float) -> int:
+    """After a batch is stored: mark its host-hours that the next run's window will not reach.
+    Returns how many markers were written (0 for any batch of recent samples)."""
+    cutoff = hour_of(now) - HOUR
+    hours = {hour_of(p.ts) for p in points if p.ts < cutoff}
+    for h in sorted(hours):
+        store.put_doc(DIRTY_KIND, f"{host}|{int(h)}", {"host": host, "hour": h})
+    return len(hours)
+
+
+def run_rollups(store: Store, now: float, *, retention_seconds: float) -> dict[str, Any]:
+    """One incremental run; returns what it did (hosts, hours and days recomputed, markers cleared)."""
+    current = hour_of(now)
+    oldest = hour_of(now - retention_seconds) + HOUR  # the oldest hour still whole in raw data
+    state = store.get_doc(STATE_KIND, WATERMARK_ID) or {}
+    watermark = float(state.get("hour", oldest + HOUR))
+    first = max(oldest, min(watermark, current) - HOUR)
+    window = [first + i * HOUR for i in range(int((current - first) // HOUR) + 1)]
+
+    dirty: dict[str, set[float]] = {}
+    markers = store.list_docs(DIRTY_KIND)
+    for doc in markers:
+        h = float(doc["hour"])
+        if oldest <= h < first:
+            dirty.setdefault(str(doc["host"]), set()).add(h)
+
+    hours_done = days_done = 0
+    hosts = [h.host for h in store.list_hosts() if h.last_seen >= first or h.host in dirty]
+    for host in hosts:
+        wanted = set(window) | dirty.get(host, set())
+        hours_done += _recompute_hours(store, host, sorted(wanted), now)
+        days_done += _recompute_days(store, host, {math.floor(h / DAY) * DAY for h in wanted}, now)
+    cleared = _clear(store, markers)
+    store.put_doc(STATE_KIND, WATERMARK_ID, {"hour": current, "ran_at": now})
+    return {"hosts": len(hosts), "hours": hours_done, "days": days_done, "markers_cleared": cleared}
+
+
+def _recompute_hours(store: Store, host: str, hours: list[float], now: float) -> int:
+    done = 0
+    for span in _spans(hours):
+        points = store.query_many(None, span[0], span[-1] + HOUR, hosts=[host], now=now)
+        keep = set(span)
+        rollups = [r for r in rollup_points(points, "1h") if r.start in keep]
+        if rollups:
+            store.put_rollups(rollups, now)
+        done += len({r.start for r in rollups})
+    return done
+
+
+def _recompute_days(store: Store, host: str, days: Iterable[float], now: float) -> int:
+    done = 0
+    for day in sorted(days):
+        hourly = list(store.query_rollups(None, "1h", day, day + DAY - 1, hosts=[host], now=now))
+        daily = coarsen(hourly, "1d")
+        if daily:
+            store.put_rollups(daily, now)
+            done += 1
+    return done
+
+
+def _spans(hours: list[float]) -> list[list[float]]:
+    """Consecutive hours grouped into runs of at most SPAN_HOURS (one read per run)."""
+    spans: list[list[float]] = []
+    for h in hours:
+        if spans and h == spans[-1][-1] + HOUR and len(spans[-1]) < SPAN_HOURS:
+            spans[-1].append(h)
+        else:
+            spans.append([h])
+    return spans
+
+
+def _clear(store: Store, markers: list[dict[str, Any]]) -> int:
+    """Delete the markers this run honoured, unless a newer late batch re-marked the hour meanwhile
+    (its `_version` moved): that one stays for the next run."""
+    cleared = 0
+    for doc in markers:
+        doc_id = f"{doc['host']}|{int(float(doc['hour']))}"
+        current = store.get_doc(DIRTY_KIND, doc_id)
+        if current is not None and current.get("_version") == doc.get("_version"):
+            store.delete_doc(DIRTY_KIND, doc_id)
+            cleared += 1
+    return cleared
