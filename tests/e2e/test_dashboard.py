@@ -213,7 +213,8 @@ def test_live_refresh_revalidates_with_etags_and_keeps_the_charts(tab: Session) 
     with tab.page.expect_response(lambda r: "/api/metrics/series" in r.url and r.status == 304) as answer:
         tab.page.evaluate("window.vigil.refreshNow()")
     assert answer.value.request.headers.get("if-none-match")
-    assert tab.page.locator("#response-times canvas").element_handle() == canvas  # same canvas: setData only
+    same = tab.page.evaluate("(el) => el === document.querySelector('#response-times canvas')", canvas)
+    assert same  # the chart was updated with setData, not recreated
     assert tab.page.evaluate("performance.getEntriesByName('vigil:refresh').length") >= 1
 
 
@@ -233,6 +234,6 @@ def test_keyboard_users_reach_the_navigation_with_a_visible_focus_ring(tab: Sess
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent.trim()")
-    assert focused == "Vigil"
+    assert focused.endswith("Vigil")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vigil.api import export_routes, health_routes, ingest_routes, key_routes, meta_routes, query_routes
+from vigil.api import alert_routes
 from vigil.api.app import Registrar
 
 METRICS: tuple[Registrar, ...] = (
@@ -13,5 +14,5 @@ METRICS: tuple[Registrar, ...] = (
     meta_routes.register,
 )
 HEALTH: tuple[Registrar, ...] = (health_routes.register,)
-ALERTS: tuple[Registrar, ...] = ()
+ALERTS: tuple[Registrar, ...] = (alert_routes.register,)
 ALL_REGISTRARS: tuple[Registrar, ...] = METRICS + HEALTH + ALERTS

@@ -149,10 +149,19 @@ class LocalServer:
 
 def local_jobs(ctx: AppContext) -> list[tuple[str, Callable[[float], object], float | None]]:
     """Scheduled jobs other features contribute (rollups, alert evaluation)."""
-    return [("rollups", lambda now: rollup_job(ctx, now), ROLLUP_EVERY_SECONDS)]
+    return [
+        ("rollups", lambda now: rollup_job(ctx, now), ROLLUP_EVERY_SECONDS),
+        ("alerts", lambda now: alert_job(ctx, now), None),  # every MONITORING_INTERVAL
+    ]
 
 
 ROLLUP_EVERY_SECONDS = 300.0  # AWS runs it hourly; locally the newest hour's rollup stays fresher
+
+
+def alert_job(ctx: AppContext, now: float) -> object:
+    from vigil.alerting.entry import evaluate_now
+
+    return evaluate_now(ctx, now)
 
 
 def rollup_job(ctx: AppContext, now: float) -> object:

@@ -9,6 +9,15 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { fmtTime, fmtValue } from "../format.js";
 import { PALETTE, cssVar, useTheme } from "../theme.js";
 
+/** Bridge gaps of a single missing bucket (jitter between agent pushes and buckets); keep longer ones
+ * visible, since a host that stopped reporting must show as a hole, not as a straight line. */
+function bridgeShortGaps(u, _sidx, _i0, _i1, nullGaps) {
+  const xs = u.data[0];
+  if (!nullGaps || xs.length < 2) return nullGaps;
+  const stepPx = Math.abs(u.valToPos(xs[1], "x", true) - u.valToPos(xs[0], "x", true));
+  return nullGaps.filter(([from, to]) => to - from > stepPx * 2.5);
+}
+
 function fill(color) {
   return `${color}33`;
 }
@@ -62,9 +71,9 @@ function buildOptions({ id, width, height, labels, unit, type, theme, sparkline,
         width: sparkline ? 1.5 : 2,
         fill: type === "area" || type === "bar" || sparkline ? fill(c) : undefined,
         paths: bars,
-        points: { show: false },
+        points: sparkline ? { show: false } : { size: 4 },
         show: !hidden.has(label),
-        spanGaps: false,
+        gaps: bridgeShortGaps,
       };
     }),
   ];

@@ -205,7 +205,7 @@ export function Overview() {
                 <dt>{m.title || `${key[0].toUpperCase()}${key.slice(1).replace(/_/g, " ")}`}</dt>
                 <dd>
                   {fmtValue(m.value, m.unit)}
-                  {m.trend && m.trend !== "stable" && <span class="muted" aria-label={`trend ${m.trend}`}> {m.trend === "up" ? "▲" : "▼"}</span>}
+                  {(m.trend === "up" || m.trend === "down") && <span class="muted" aria-label={`trend ${m.trend}`}> {m.trend === "up" ? "▲" : "▼"}</span>}
                 </dd>
               </div>
             ))}

@@ -60,7 +60,7 @@ function TraceView({ id }) {
         <span role="columnheader">Timeline · total {fmtDuration(total)}</span>
       </div>
       {spans.map((s) => {
-        const failed = s.status === "error" || s.status === "ERROR" || s.status_code === 2 || s.error;
+        const failed = s.error || s.status_code === "error" || s.status_code === 2 || s.status === "error";
         return (
           <div class={`wf-row ${failed ? "wf-error" : ""}`} role="row" key={s.id}>
             <span role="cell" class="wf-name" style={{ paddingLeft: `${Math.min(s.depth, 12) * 0.9}rem` }} title={s.name}>
