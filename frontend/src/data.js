@@ -10,6 +10,17 @@ export function listOf(data, ...keys) {
   return [];
 }
 
+/**
+ * Alert instances out of `GET /api/alerts`: `{"firing": [...], "pending": [...], "resolved": [...]}`
+ * (each item gets its `status` from the key when it lacks one), or a flat list.
+ */
+export function alertsOf(data) {
+  if (!data) return [];
+  if (Array.isArray(data)) return data;
+  if (Array.isArray(data.alerts)) return data.alerts;
+  return ["firing", "pending", "resolved"].flatMap((status) => (Array.isArray(data[status]) ? data[status].map((a) => ({ status, ...a })) : []));
+}
+
 /** A series label: host, then label values ("web-1 · direction=read"). */
 export function seriesLabel(s) {
   const parts = [];

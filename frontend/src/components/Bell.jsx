@@ -15,7 +15,7 @@ export function Bell() {
   const [readLocally, setReadLocally] = useState(() => new Set());
   const box = useRef(null);
   const items = listOf(q.data, "notifications").map((n) => (readLocally.has(n.id) ? { ...n, read: true } : n));
-  const unread = items.filter((n) => !isRead(n)).length;
+  const unread = q.data && typeof q.data.unread === "number" && readLocally.size === 0 ? q.data.unread : items.filter((n) => !isRead(n)).length;
 
   useEffect(() => {
     if (!open) return undefined;
@@ -29,9 +29,10 @@ export function Bell() {
     };
   }, [open]);
 
-  const markRead = async (ids) => {
+  const markRead = async (ids, all = false) => {
     setReadLocally(new Set([...readLocally, ...ids]));
-    await Promise.allSettled(ids.map((id) => post(`/api/notifications/${encodeURIComponent(id)}/read`)));
+    if (all) await post("/api/notifications/read").catch(() => null);
+    else await Promise.allSettled(ids.map((id) => post(`/api/notifications/${encodeURIComponent(id)}/read`)));
     q.reload();
   };
 
@@ -46,7 +47,7 @@ export function Bell() {
           <div class="inbox-head">
             <strong>Notifications</strong>
             {unread > 0 && (
-              <button type="button" class="link" onClick={() => markRead(items.filter((n) => !isRead(n)).map((n) => n.id))}>
+              <button type="button" class="link" onClick={() => markRead(items.filter((n) => !isRead(n)).map((n) => n.id), true)}>
                 Mark all read
               </button>
             )}
@@ -63,7 +64,7 @@ export function Bell() {
                     {n.severity && <Badge kind={SEVERITY_KIND[n.status] || SEVERITY_KIND[n.severity]}>{n.status || n.severity}</Badge>}
                     <span class="inbox-title">{n.title || n.subject || n.rule_name || "Notification"}</span>
                     {(n.message || n.body) && <span class="inbox-body">{n.message || n.body}</span>}
-                    <Time t={n.created_at || n.ts} ago />
+                    <Time t={n.created_at || n.received_at || n.ts} ago />
                   </button>
                 </li>
               ))}

@@ -2,7 +2,7 @@
 // and silences/maintenance windows. The tab, the rule being edited and the filter live in the URL.
 import { del } from "../api.js";
 import { Badge, Empty, Panel, QueryState, SEVERITY_KIND, Tabs, Time } from "../components/ui.jsx";
-import { listOf } from "../data.js";
+import { alertsOf, listOf } from "../data.js";
 import { useApi } from "../live.js";
 import { href, setParams } from "../router.js";
 import { useSession } from "../session.js";
@@ -137,7 +137,7 @@ export function Alerts({ params }) {
   const rulesQ = useApi("/api/alerts/rules", {});
   const rules = listOf(rulesQ.data, "rules");
   const rulesById = new Map(rules.map((r) => [r.id, r]));
-  const alerts = listOf(alertsQ.data, "alerts", "active");
+  const alerts = alertsOf(alertsQ.data);
   const active = alerts.filter((a) => statusOf(a) === "firing" || statusOf(a) === "pending");
   const resolved = alerts.filter((a) => statusOf(a) === "resolved");
   const history = listOf(alertsQ.data && alertsQ.data.history, "history");

@@ -6,7 +6,7 @@ import { useMemo, useRef, useState } from "preact/hooks";
 import { health } from "../api.js";
 import { Chart } from "../components/Chart.jsx";
 import { Badge, Empty, Panel, QueryState, SEVERITY_KIND, Time } from "../components/ui.jsx";
-import { listOf, mergeAnswers, toChart } from "../data.js";
+import { alertsOf, listOf, mergeAnswers, toChart } from "../data.js";
 import { displayNumber, fmtValue } from "../format.js";
 import { ruleValueText } from "./rule-editor.jsx";
 import { useApi, useLiveEffect } from "../live.js";
@@ -104,6 +104,8 @@ export function Overview() {
   const rate = useApi("/api/metrics/series", { ...base, agg: "rate" });
   const errors = useApi("/api/errors", { since: "-24h", limit: 5 });
   const alerts = useApi("/api/alerts", {});
+  const rulesQ = useApi("/api/alerts/rules", {}, { live: false });
+  const rulesById = useMemo(() => new Map(listOf(rulesQ.data, "rules").map((r) => [r.id, r])), [rulesQ.data]);
 
   const rt = useMemo(() => mergeAnswers([p50.data, p95.data, p99.data], ["p50", "p95", "p99"]), [p50.data, p95.data, p99.data]);
   const rr = useMemo(() => toChart(rate.data), [rate.data]);
@@ -123,7 +125,7 @@ export function Overview() {
   const rtUnit = (p95.data && p95.data.unit) || metricInfo(session, RESPONSE_METRIC).unit || "s";
   const rateUnit = (rate.data && rate.data.unit) || "{request}/s";
   const errorGroups = listOf(errors.data, "groups", "errors");
-  const active = listOf(alerts.data, "alerts", "active").filter((a) => a.state === "firing" || a.state === "pending" || a.status === "firing" || a.status === "pending");
+  const active = alertsOf(alerts.data).filter((a) => a.state === "firing" || a.state === "pending" || a.status === "firing" || a.status === "pending");
   const noHosts = snap.data && ["system", "application"].every((s) => !Object.values(snap.data[s] || {}).some(Boolean));
 
   return (
@@ -183,14 +185,19 @@ export function Overview() {
         <Panel title="Active alerts" id="active-alerts" actions={<a href={href("alerts")}>Alerts</a>}>
           {active.length ? (
             <ul class="list">
-              {active.map((a) => (
-                <li key={`${a.rule_id}-${JSON.stringify(a.group || a.labels || {})}`}>
-                  <Badge kind={SEVERITY_KIND[a.state || a.status]}>{a.state || a.status}</Badge> <Badge kind={SEVERITY_KIND[a.severity]}>{a.severity}</Badge>{" "}
-                  <strong>{a.rule_name || a.name || a.rule_id}</strong>
-                  {a.group && Object.keys(a.group).length > 0 && <span class="muted"> {Object.entries(a.group).map(([k, v]) => `${k}=${v}`).join(" ")}</span>}
-                  {a.value !== undefined && a.value !== null && <span class="muted"> value {ruleValueText(a, a.value)}</span>}
-                </li>
-              ))}
+              {active.map((a) => {
+                const rule = rulesById.get(a.rule_id) || {};
+                const group = a.group || a.labels || {};
+                const severity = a.severity || rule.severity;
+                return (
+                  <li key={a.id || `${a.rule_id}-${JSON.stringify(group)}`}>
+                    <Badge kind={SEVERITY_KIND[a.state || a.status]}>{a.state || a.status}</Badge> {severity && <Badge kind={SEVERITY_KIND[severity]}>{severity}</Badge>}{" "}
+                    <strong>{a.rule_name || rule.name || a.rule_id}</strong>
+                    {Object.keys(group).length > 0 && <span class="muted"> {Object.entries(group).map(([k, v]) => `${k}=${v}`).join(" ")}</span>}
+                    {a.value !== undefined && a.value !== null && <span class="muted"> value {ruleValueText(a.unit !== undefined ? a : rule, a.value)}</span>}
+                  </li>
+                );
+              })}
             </ul>
           ) : (
             <QueryState q={alerts} what="alerts" empty={<Empty title="No active alerts">All rules are quiet.</Empty>} />

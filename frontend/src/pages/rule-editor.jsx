@@ -113,7 +113,7 @@ function BacktestResult({ result }) {
   if (!result) return null;
   if (result.error) return <p class="field-error" role="alert">{result.error}</p>;
   const r = result.data || {};
-  const firings = listOf(r.firings || r.episodes || r.alerts, "firings");
+  const firings = listOf(r.incidents || r.firings || r.episodes, "incidents");
   const count = r.fired ?? r.firings_count ?? r.count ?? firings.length;
   return (
     <div class="backtest" role="status">
@@ -151,7 +151,8 @@ export function RuleEditor({ ruleId, rule, loaded, onSaved }) {
   const dispUnit = form.unit !== undefined ? form.unit : unitInfo.unit;
   const dispScale = form.display_scale !== undefined ? form.display_scale : unitInfo.display_scale;
   const errors = validateRule(form);
-  if (serverError && serverError.field) errors[serverError.field.replace(/^filter\./, "")] = errors[serverError.field] || serverError.message;
+  const serverField = serverError && serverError.field ? serverError.field.replace(/^(rule\.)?(filter\.)?/, "") : null;
+  if (serverField) errors[serverField] = errors[serverField] || serverError.message;
   const valid = Object.keys(errors).length === 0;
 
   const previewQuery = form.metric && METRIC.test(form.metric)
@@ -185,8 +186,9 @@ export function RuleEditor({ ruleId, rule, loaded, onSaved }) {
     if (!valid) return;
     setBacktest({ data: null, running: true });
     try {
-      setBacktest({ data: await post("/api/alerts/rules/test", { ...toBody(form, unitInfo), range: "7d" }) });
+      setBacktest({ data: await post("/api/alerts/rules/test", { rule: toBody(form, unitInfo), from: "-7d" }) });
     } catch (e) {
+      if (e.field) setServerError({ field: e.field, message: e.message });
       setBacktest({ error: e instanceof ApiError && e.notAvailable ? "The backtest is not available on this server yet." : e.message });
     }
   };

@@ -43,7 +43,7 @@ function Channels() {
     setResults({ ...results, [c.id]: { text: "Sending…" } });
     try {
       const r = await post(`/api/channels/${encodeURIComponent(c.id)}/test`);
-      setResults((x) => ({ ...x, [c.id]: { ok: r ? r.ok !== false : true, text: (r && (r.detail || r.message || r.status)) || "Sent." } }));
+      setResults((x) => ({ ...x, [c.id]: { ok: r ? r.ok !== false : true, text: r && r.ok === false ? `Failed: ${r.reason || "delivery refused"}${r.retryable ? " (temporary)" : ""}` : (r && (r.detail || r.message)) || "Test notification sent." } }));
     } catch (ex) {
       setResults((x) => ({ ...x, [c.id]: { ok: false, text: ex.message } }));
     }
@@ -100,8 +100,8 @@ function Channels() {
           </Field>
         )}
         {f.type === "webhook" && (
-          <Field label="Signing secret (optional)" id="c-secret" hint="Never shown again">
-            <input id="c-secret" type="password" autocomplete="off" value={f.secret} onInput={(e) => setF({ ...f, secret: e.currentTarget.value })} />
+          <Field label="Signing secret (optional)" id="c-secret" hint="16+ characters; never shown again" error={error && error.field === "secret" ? error.message : undefined}>
+            <input id="c-secret" type="password" autocomplete="off" minLength={16} maxLength={256} value={f.secret} onInput={(e) => setF({ ...f, secret: e.currentTarget.value })} />
           </Field>
         )}
         <div class="field">
