@@ -100,7 +100,8 @@ class Store(Protocol):
         now: float | None = None,
     ) -> Iterator[Rollup]:
         """Rollups of `metric` (None = every metric: the rollup job's daily pass) at `resolution` whose
-        bucket start is in [start, end], filtered like `query_points`; buckets older than the rollup retention (relative to `now`) are never returned."""
+        bucket start is in [start, end], filtered like `query_points`; buckets older than the rollup
+        retention (relative to `now`) are never returned."""
         ...
 
     def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
@@ -196,8 +197,10 @@ class SummaryStore(Protocol):
         hosts: Sequence[str] | None = None,
         labels: dict[str, str] | None = None,
         now: float | None = None,
+        fleet: bool = False,
     ) -> Iterator[Rollup] | None:
-        """None: the backend cannot summarise this (histogram samples); take the general path."""
+        """`fleet`: one record per step bucket across all matching series.
+        None: the backend cannot summarise this (histogram samples); take the general path."""
         ...
 
 

@@ -6,10 +6,19 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from vigil.api.app import vigil_context
 from vigil.api.docs import documented
 from vigil.services import export
+
+EXPORT_RESPONSES: dict[int, OpenAPIResponse] = {
+    **documented(),
+    200: {
+        "description": "The series as a download (Content-Disposition: attachment)",
+        "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {}}},
+    },
+}
 
 
 def register(app: APIGatewayHttpResolver) -> None:
@@ -17,7 +26,7 @@ def register(app: APIGatewayHttpResolver) -> None:
         "/api/export",
         tags=["metrics"],
         summary="Download a series as CSV or JSON (what /api/metrics/series returns)",
-        responses=documented(),
+        responses=EXPORT_RESPONSES,
     )
     def export_series(
         metric: Annotated[str, Query(max_length=200, description="Metric name")],

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,7 +46,8 @@ def export(
         raise Invalid(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}", field="format")
     cap = MAX_EXPORT_BYTES if max_bytes is None else max_bytes
     q = plan_series(config, now, **params)
-    name = f"vigil-{q.metric}-{int(q.start)}-{int(q.end)}.{fmt}".replace("/", "_")
+    # a header value must be latin-1: anything but [A-Za-z0-9._-] in the metric name becomes "_"
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", f"vigil-{q.metric}-{int(q.start)}-{int(q.end)}.{fmt}")
     if fmt == "csv":
         body = _capped(_csv_lines(store, q, now), cap)
         return "text/csv; charset=utf-8", body, name

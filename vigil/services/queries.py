@@ -127,7 +127,9 @@ def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: floa
     if q.resolution == "raw":
         if summaries:
             assert isinstance(store, SummaryStore)
-            found = store.summarise(q.metric, "raw", start, end, q.step, q.hosts, q.labels, now)
+            found = store.summarise(
+                q.metric, "raw", start, end, q.step, q.hosts, q.labels, now, fleet=q.group_by == []
+            )
             if found is not None:
                 result = build_series_from_rollups(found, **kw)
                 return _label(result, q)
@@ -157,7 +159,9 @@ def _rollup_records(
             return
         if summaries:
             assert isinstance(store, SummaryStore)
-            found = store.summarise(q.metric, resolution, a, b, q.step, q.hosts, q.labels, now)
+            found = store.summarise(
+                q.metric, resolution, a, b, q.step, q.hosts, q.labels, now, fleet=q.group_by == []
+            )
             if found is not None:
                 records.extend(found)
                 return

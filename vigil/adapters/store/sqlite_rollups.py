@@ -122,22 +122,25 @@ class RollupTables:
         hosts: Sequence[str] | None = None,
         labels: dict[str, str] | None = None,
         now: float | None = None,
+        fleet: bool = False,
     ) -> Iterator[Rollup] | None:
         """count/sum/min/max per (series, step bucket) as `Rollup` records starting on multiples of
-        `step`; None when histogram samples are involved (their min/max need the buckets), in which
-        case the caller takes the general path."""
+        `step` — per step bucket only, across all series (host "", no labels), with `fleet`; None when
+        histogram samples are involved (their min/max need the buckets), in which case the caller takes
+        the general path."""
         series = self._series_rows([metric], hosts, labels)
         if not series:
             return iter(())
         by_id = {sid: (host, labels_) for sid, host, _m, labels_ in series}
         marks = ",".join("?" * len(by_id))
+        group = "2" if fleet else "1, 2"  # fleet-wide: one row per bucket (sums and counts add up)
         if resolution == "raw":
             if now is not None:
                 start = max(start, now - self.retention_seconds)
             sql = (
                 "SELECT series_id, CAST(ts / ? AS INTEGER), count(value), total(value), min(value),"
                 " max(value), count(hist) FROM samples"
-                f" WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? GROUP BY 1, 2"
+                f" WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? GROUP BY {group}"
             )
             args: list[Any] = [step, *by_id, start, end]
         else:
@@ -145,13 +148,19 @@ class RollupTables:
             sql = (
                 "SELECT series_id, CAST(start / ? AS INTEGER), total(count), total(sum), min(min), max(max),"
                 f" total(hist) FROM rollups WHERE series_id IN ({marks}) AND res = ? AND start >= ?"
-                " AND start <= ? GROUP BY 1, 2"
+                f" AND start <= ? GROUP BY {group}"
             )
             args = [step, *by_id, resolution, start, end]
         rows = self._conn().execute(sql, args).fetchall()
         if any(r[6] for r in rows):
             return None
         label = "raw" if resolution == "raw" else resolution
+        if fleet:
+            return (
+                Rollup(metric, "", (), label, b * step, int(count), total, lo, hi)
+                for _s, b, count, total, lo, hi, _h in rows
+                if count
+            )
         return (
             Rollup(metric, by_id[sid][0], by_id[sid][1], label, b * step, int(count), total, lo, hi)
             for sid, b, count, total, lo, hi, _h in rows
