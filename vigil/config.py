@@ -78,6 +78,7 @@ class Config:
       MONITORING_RETENTION_DAYS     raw-sample retention in days [7]
       ALERT_CPU_THRESHOLD, ALERT_MEMORY_THRESHOLD, ALERT_API_THRESHOLD (ms),
       ALERT_ERROR_RATE_THRESHOLD, ALERT_DB_QUERY_THRESHOLD (ms)
+      VIGIL_EMIT_METRICS     1 emits CloudWatch EMF metrics from the handlers [1 inside Lambda, else 0]
       POWERTOOLS_SERVICE_NAME / LOG_LEVEL are read by Powertools itself.
       VIGIL_INGEST_KEY       `vigil agent` key when --key is not given (read by `agent_key_from_env()`)
     """
@@ -99,6 +100,7 @@ class Config:
     interval_seconds: float = 10.0
     retention_days: int = 7
     thresholds: Thresholds = field(default_factory=Thresholds)
+    emit_metrics: bool = False
 
     @property
     def retention_seconds(self) -> float:
@@ -149,6 +151,8 @@ class Config:
             max_label_values=_int(env, "VIGIL_MAX_LABEL_VALUES", 100),
             interval_seconds=interval,
             retention_days=_int(env, "MONITORING_RETENTION_DAYS", 7),
+            emit_metrics=env.get("VIGIL_EMIT_METRICS", "1" if env.get("AWS_LAMBDA_FUNCTION_NAME") else "0")
+            == "1",
             thresholds=Thresholds(
                 cpu_percent=_float(env, "ALERT_CPU_THRESHOLD", 80.0),
                 memory_percent=_float(env, "ALERT_MEMORY_THRESHOLD", 90.0),

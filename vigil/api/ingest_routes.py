@@ -6,8 +6,8 @@ from typing import Annotated
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.metrics import MetricUnit
 
 from vigil.api.app import vigil_context
 from vigil.api.docs import documented
@@ -27,9 +27,11 @@ def register(app: APIGatewayHttpResolver) -> None:
         idem = app.current_event.headers.get("idempotency-key")
         accepted, duplicate = ingest_samples(ctx.store, ctx.config, batch, ctx.clock.now(), idem)
         # Powertools Metrics share one buffer per process; the handler's log_metrics flushes it (EMF).
-        Metrics().add_metric(
-            name="SamplesAccepted", unit=MetricUnit.Count, value=0 if duplicate else accepted
-        )
+        # Only in AWS: with metrics disabled Powertools never clears the buffer and prints every 100.
+        if ctx.config.emit_metrics:
+            Metrics(namespace="Vigil").add_metric(
+                name="SamplesAccepted", unit=MetricUnit.Count, value=0 if duplicate else accepted
+            )
         return Response(202, "application/json", Accepted(accepted=accepted, duplicate=duplicate))
 
     @app.post(
@@ -41,5 +43,8 @@ def register(app: APIGatewayHttpResolver) -> None:
     def post_errors(batch: Annotated[ErrorBatch, Body()]) -> Response[Accepted]:
         ctx = vigil_context(app)
         count = ingest_errors(ctx.store, ctx.config, batch, ctx.clock.now())
-        Metrics().add_metric(name="ErrorReportsAccepted", unit=MetricUnit.Count, value=count)
+        if ctx.config.emit_metrics:
+            Metrics(namespace="Vigil").add_metric(
+                name="ErrorReportsAccepted", unit=MetricUnit.Count, value=count
+            )
         return Response(202, "application/json", Accepted(accepted=count))

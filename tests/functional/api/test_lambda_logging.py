@@ -16,7 +16,8 @@ def test_ingest_emits_an_emf_metric_and_logs_no_secret(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], admin: GatewayClient, gateway
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Vigil")
+    ctx = gateway.ctx
+    ctx.config = ctx.config.with_(emit_metrics=True)
     key = json_of(admin.post("/api/keys", json={"name": "web-9"}))["key"]
     pusher = GatewayClient(gateway, token=key)
     assert (
