@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from vigil.config import Config
-from vigil.ports import Clock, Store, SystemClock
+from vigil.ports import Clock, CumulativeState, Store, SystemClock, TraceStore
 
 if TYPE_CHECKING:
     from vigil.api.auth import Authenticator
@@ -28,7 +28,13 @@ class AppContext:
     config: Config
     clock: Clock = field(default_factory=SystemClock)
     _store: Store | None = None
+    _trace_store: TraceStore | None = None
+    _otlp_state: CumulativeState | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    started: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock.now()
 
     @property
     def store(self) -> Store:
@@ -44,6 +50,28 @@ class AppContext:
 
         return Authenticator(self.store, mode=self.config.auth_mode, admin_token=self.config.admin_token)
 
+    @property
+    def trace_store(self) -> TraceStore:
+        if self._trace_store is None:
+            store = self.store  # outside the lock: `store` takes it too
+            with self._lock:
+                if self._trace_store is None:
+                    self._trace_store = build_trace_store(self.config, store)
+        return self._trace_store
+
+    @property
+    def otlp_state(self) -> CumulativeState:
+        """OTLP cumulative-to-delta state, one per process (`adapters.otlp.state` has the AWS caveat),
+        tracking since the process started (an app started after that was watched from its start, so
+        its first cumulative export counts); locked so two first requests cannot each start a state."""
+        if self._otlp_state is None:
+            with self._lock:
+                if self._otlp_state is None:
+                    from vigil.adapters.otlp.state import MemoryCumulativeState
+
+                    self._otlp_state = MemoryCumulativeState(tracking_since=self.started)
+        return self._otlp_state
+
 
 def build_store(config: Config) -> Store:
     if config.store == "dynamodb":
@@ -53,6 +81,19 @@ def build_store(config: Config) -> Store:
     from vigil.adapters.store.sqlite import SqliteStore
 
     return SqliteStore(config.sqlite_path, config.retention_seconds)
+
+
+def build_trace_store(config: Config, store: Store) -> TraceStore:
+    """Traces live beside the samples: the same SQLite file, or the samples table with the sample
+    store's DynamoDB client (one connection pool per process)."""
+    if config.store == "dynamodb":
+        from vigil.adapters.store.dynamodb_traces import DynamoTraceStore
+
+        io = getattr(store, "io", None)
+        return DynamoTraceStore(config.samples_table_name, client=io.client if io is not None else None)
+    from vigil.adapters.store.sqlite_traces import SqliteTraceStore
+
+    return SqliteTraceStore(config.sqlite_path)
 
 
 def ensure_admin_token(config: Config) -> Config:

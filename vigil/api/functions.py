@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from vigil.api import export_routes, health_routes, ingest_routes, key_routes, meta_routes, query_routes
-from vigil.api import alert_routes
+from vigil.api import (
+    alert_routes,
+    export_routes,
+    health_routes,
+    ingest_routes,
+    key_routes,
+    meta_routes,
+    otlp_routes,
+    query_routes,
+    trace_routes,
+)
 from vigil.api.app import Registrar
 
 METRICS: tuple[Registrar, ...] = (
     ingest_routes.register,
+    otlp_routes.register,
     query_routes.register,
     export_routes.register,
+    trace_routes.register,
     key_routes.register,
     meta_routes.register,
 )

@@ -4,11 +4,13 @@ Adds Powertools Logger (structured JSON with the Lambda request id; every `vigil
 configuration) and Powertools Metrics (EMF, namespace `Vigil`; disabled locally through
 POWERTOOLS_METRICS_DISABLED, which `vigil serve` sets) around the shared `FunctionEntry`.
 EventBridge schedule events (`source == "aws.events"`) go to the function's scheduled job instead of
-the resolver.
+the resolver. Every API invocation adds `ApiLatency` (ms; and `ApiServerErrors` on a 5xx) through
+`vigil.api.request_metrics`.
 """
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,6 +19,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 from vigil.api.app import FunctionEntry, Registrar
+from vigil.api.request_metrics import publish_request_metrics
 
 # Read-only requests publish no metric; Powertools warns about that on every invocation.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -38,7 +41,13 @@ def lambda_handler(
             logger.append_keys(request_id=request_id)
         if event.get("source") == "aws.events" and scheduled is not None:
             return scheduled(event)
-        return entry(event, context)
+        started = time.perf_counter()
+        response = entry(event, context)
+        seconds = time.perf_counter() - started
+        publish_request_metrics(
+            metrics, entry.resolver(), event, int(response.get("statusCode", 200)), seconds
+        )
+        return response
 
     handler.entry = entry  # type: ignore[attr-defined]  # the local gateway reuses the same entry
     return handler

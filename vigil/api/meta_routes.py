@@ -10,11 +10,14 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 @cache
 def openapi_document() -> str:
     """Built once per process from a resolver holding every route of every function."""
+    import orjson
+
     from vigil.api.app import new_resolver
     from vigil.api.functions import ALL_REGISTRARS
+    from vigil.api.openapi_bodies import with_request_bodies
 
     app = new_resolver(ALL_REGISTRARS)
-    return app.get_openapi_json_schema(
+    document = app.get_openapi_json_schema(
         title="Vigil API",
         version="1.0.0",
         description="Self-hosted performance monitoring: ingest, queries, alerting. Errors are "
@@ -22,6 +25,7 @@ def openapi_document() -> str:
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},  # type: ignore[dict-item]
         security=[{"bearer": []}],
     )
+    return orjson.dumps(with_request_bodies(orjson.loads(document))).decode()
 
 
 def register(app: APIGatewayHttpResolver) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from vigil.config import Config
 from vigil.local.events import HttpResponse
 from vigil.local.gateway import Gateway
 from vigil.local.scheduler import Scheduler
+from vigil.local.self_metrics import SelfMetrics, gateway_route
 from vigil.local.static import serve_static
 from vigil.wiring import AppContext, ensure_admin_token
 
@@ -43,7 +45,10 @@ _REASONS = {
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # the gateway enforces per-route limits; this only stops abuse
 
 
-def wsgi_app(gateway: Gateway) -> Callable[..., Iterable[bytes]]:
+Observer = Callable[[str, str, int, float], None]  # (method, path, status, seconds) of an API request
+
+
+def wsgi_app(gateway: Gateway, observe: Observer | None = None) -> Callable[..., Iterable[bytes]]:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO") or "/"
@@ -62,9 +67,12 @@ def wsgi_app(gateway: Gateway) -> Callable[..., Iterable[bytes]]:
                 ]
                 if environ.get("CONTENT_TYPE"):
                     headers.append(("content-type", environ["CONTENT_TYPE"]))
+                started = time.perf_counter()
                 response = gateway.handle_request(
                     method, path, environ.get("QUERY_STRING", ""), headers, body
                 )
+                if observe is not None:
+                    observe(method, path, response.status, time.perf_counter() - started)
             elif method in ("GET", "HEAD"):
                 response = serve_static(path)
             else:
@@ -98,6 +106,8 @@ class LocalServer:
         self.gateway = Gateway(self.ctx)
         self.scheduler = Scheduler(self.ctx.clock, self.config.interval_seconds)
         self.scheduler.add("retention", self.ctx.store.purge_expired, every=3600)
+        self.self_metrics = SelfMetrics(self.ctx, gateway_route(self.gateway))
+        self.scheduler.add("self-metrics", self.self_metrics.flush)  # every tick
         for name, job, every in local_jobs(self.ctx):
             self.scheduler.add(name, job, every)
 
@@ -114,7 +124,7 @@ class LocalServer:
         from waitress.server import create_server
 
         self._server = create_server(
-            wsgi_app(self.gateway),
+            wsgi_app(self.gateway, self.self_metrics.observe),
             host=self.host,
             port=self.port,
             threads=self.threads,
@@ -150,6 +160,8 @@ class LocalServer:
 def local_jobs(ctx: AppContext) -> list[tuple[str, Callable[[float], object], float | None]]:
     """Scheduled jobs other features contribute (rollups, alert evaluation)."""
     return [
+        # a lambda so the trace store is only built when the job first runs (lazy, like every adapter)
+        ("trace-retention", lambda now: ctx.trace_store.purge_expired(now), 3600),
         ("rollups", lambda now: rollup_job(ctx, now), ROLLUP_EVERY_SECONDS),
         ("alerts", lambda now: alert_job(ctx, now), None),  # every MONITORING_INTERVAL
     ]
