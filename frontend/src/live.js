@@ -111,6 +111,12 @@ export function useApi(path, params = {}, { live = true } = {}) {
   return { ...state, reload: run };
 }
 
+/** Add a refresh function to the ticker; returns the function that removes it. */
+export function registerQuery(fn) {
+  queries.add(fn);
+  return () => queries.delete(fn);
+}
+
 /** Run `fn` now and on every tick while mounted (for probes that are not plain GETs, e.g. /health). */
 export function useLiveEffect(fn, deps = []) {
   useEffect(() => {

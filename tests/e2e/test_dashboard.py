@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -217,12 +218,15 @@ def test_dark_mode_follows_the_system_and_the_toggle_persists(open_tab: OpenTab)
     assert bg == "rgb(245, 246, 248)"
 
 
-def test_live_refresh_revalidates_with_etags_and_keeps_the_charts(tab: Session) -> None:
+def test_live_refresh_revalidates_with_etags_and_fetches_only_the_chart_tail(tab: Session) -> None:
     charts_drawn(tab)
     canvas = tab.page.locator("#response-times canvas").element_handle()
-    with tab.page.expect_response(lambda r: "/api/metrics/series" in r.url and r.status == 304) as answer:
+    tails: list[str] = []
+    tab.page.on("request", lambda r: "/api/metrics/series" in r.url and tails.append(r.url))
+    with tab.page.expect_response(lambda r: "/api/errors" in r.url and r.status == 304) as unchanged:
         tab.page.evaluate("window.vigil.refreshNow()")
-    assert answer.value.request.headers.get("if-none-match")
+    assert unchanged.value.request.headers.get("if-none-match")
+    assert len(tails) == 4 and all(re.search(r"from=\d{9,}", u) and "step=" in u for u in tails), tails
     same = tab.page.evaluate("(el) => el === document.querySelector('#response-times canvas')", canvas)
     assert same  # the chart was updated with setData, not recreated
     assert tab.page.evaluate("performance.getEntriesByName('vigil:refresh').length") >= 1

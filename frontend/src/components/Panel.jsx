@@ -2,7 +2,7 @@
 // type}` — the unit of the explorer and of saved dashboards. Fetches its own series and keeps it live.
 import { useEffect, useMemo } from "preact/hooks";
 import { toChart, rangeParams } from "../data.js";
-import { useApi } from "../live.js";
+import { useSeries } from "../series.js";
 import { metricInfo, useSession } from "../session.js";
 import { Chart } from "./Chart.jsx";
 import { QueryState } from "./ui.jsx";
@@ -23,7 +23,7 @@ export function seriesQuery(p) {
 export function SeriesPanel({ id, panel, height = 240, onZoom, onResetZoom, onData }) {
   const session = useSession();
   const query = seriesQuery(panel);
-  const q = useApi("/api/metrics/series", query);
+  const q = useSeries(query);
   const chart = useMemo(() => toChart(q.data), [q.data]);
   useEffect(() => {
     if (onData && q.data !== undefined) onData(q.data, chart);

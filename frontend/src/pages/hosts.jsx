@@ -6,13 +6,14 @@ import { Badge, Empty, QueryState, Time } from "../components/ui.jsx";
 import { listOf } from "../data.js";
 import { fmtValue } from "../format.js";
 import { useApi } from "../live.js";
+import { useSeries } from "../series.js";
 import { href } from "../router.js";
 
 const SPARK_METRIC = "system.cpu.utilization";
 
 export function Hosts() {
   const q = useApi("/api/hosts", {});
-  const cpu = useApi("/api/metrics/series", { metric: SPARK_METRIC, from: "-1h", to: "now", agg: "avg", group_by: "host" });
+  const cpu = useSeries({ metric: SPARK_METRIC, from: "-1h", to: "now", agg: "avg", group_by: "host" });
   const hosts = listOf(q.data, "hosts");
   const byHost = useMemo(() => {
     const m = new Map();

@@ -10,6 +10,7 @@ import { alertsOf, listOf, mergeAnswers, toChart } from "../data.js";
 import { displayNumber, fmtValue } from "../format.js";
 import { ruleValueText } from "./rule-editor.jsx";
 import { useApi, useLiveEffect } from "../live.js";
+import { useSeries } from "../series.js";
 import { href } from "../router.js";
 import { metricInfo, useSession } from "../session.js";
 
@@ -98,10 +99,10 @@ export function Overview() {
   const session = useSession();
   const snap = useApi("/api/metrics", {});
   const base = { metric: RESPONSE_METRIC, from: "-24h", to: "now", group_by: "none" };
-  const p50 = useApi("/api/metrics/series", { ...base, agg: "p50" });
-  const p95 = useApi("/api/metrics/series", { ...base, agg: "p95" });
-  const p99 = useApi("/api/metrics/series", { ...base, agg: "p99" });
-  const rate = useApi("/api/metrics/series", { ...base, agg: "rate" });
+  const p50 = useSeries({ ...base, agg: "p50" });
+  const p95 = useSeries({ ...base, agg: "p95" });
+  const p99 = useSeries({ ...base, agg: "p99" });
+  const rate = useSeries({ ...base, agg: "rate" });
   const errors = useApi("/api/errors", { since: "-24h", limit: 5 });
   const alerts = useApi("/api/alerts", {});
   const rulesQ = useApi("/api/alerts/rules", {}, { live: false });
