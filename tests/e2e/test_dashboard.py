@@ -251,3 +251,37 @@ def test_keyboard_users_reach_the_navigation_with_a_visible_focus_ring(tab: Sess
     assert focused.endswith("Vigil")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
+
+
+def test_local_mode_never_downloads_the_cognito_chunk(tab: Session) -> None:
+    charts_drawn(tab)
+    names = tab.page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert not [n for n in names if "cognito" in n]
+
+
+def test_cognito_mode_sends_the_browser_to_the_hosted_ui_with_pkce(open_tab: OpenTab, server: Server) -> None:
+    tab = open_tab(sign_in=False)
+    page = tab.page
+    config = {
+        "apiUrl": "https://api.example.com",
+        "auth": {
+            "mode": "cognito",
+            "userPoolId": "eu-west-1_abc",
+            "clientId": "client123",
+            "domain": "vigil-demo",
+            "region": "eu-west-1",
+        },
+    }
+    page.route(
+        "**/config.json",
+        lambda r: r.fulfill(status=200, content_type="application/json", body=json.dumps(config)),
+    )
+    hosted = "https://vigil-demo.auth.eu-west-1.amazoncognito.com/**"
+    page.route(hosted, lambda r: r.fulfill(status=200, content_type="text/html", body="hosted UI"))
+    page.goto(server.url + "/")
+    page.wait_for_selector("text=Sign in with your organisation")
+    with page.expect_request(hosted) as authorize:
+        page.click("button.primary")
+    url = authorize.value.url
+    assert "/oauth2/authorize?" in url and "client_id=client123" in url and "response_type=code" in url
+    assert "code_challenge_method=S256" in url
