@@ -35,7 +35,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("vigil") / "data") as srv:
+    # a 2 s evaluation interval lets the alert test see a rule fire within seconds
+    with running_server(tmp_path_factory.mktemp("vigil") / "data", interval="2") as srv:
         yield srv
 
 

@@ -4,12 +4,14 @@ seeded local server: `.venv/bin/python -m tests.e2e.screenshots`. Not collected 
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.seeding import REPO, TRACE_ID, running_server, seed, seed_trace
+from tests.e2e.seeding import REPO, TRACE_ID, push, running_server, seed, seed_trace
+from tests.waiting import wait_until
 
 OUT = REPO / "docs" / "screenshots"
 SHOTS = [
@@ -34,9 +36,16 @@ SHOTS = [
 
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "data") as server:
+    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "data", interval="2") as server:
         key = seed(server, minutes=24 * 60, step=120)
         seed_trace(server, key)
+        # one overloaded host, so the overview shows a KPI near its threshold and a firing alert
+        now = time.time()
+        hot = [{"metric": "system.cpu.utilization", "ts": now - i * 10, "value": 0.97} for i in range(36)]
+        push(server, key, "hot-1", iter(hot))
+        wait_until(
+            lambda: server.api("GET", "/api/alerts").json()["firing"], timeout=60, what="an alert to fire"
+        )
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for name, route, width, height, scheme, full in SHOTS:

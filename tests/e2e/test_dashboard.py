@@ -7,9 +7,11 @@ import csv
 import io
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.e2e.conftest import OpenTab, Session
 from tests.e2e.seeding import TRACE_ID, Server, seed_trace
@@ -285,3 +287,36 @@ def test_cognito_mode_sends_the_browser_to_the_hosted_ui_with_pkce(open_tab: Ope
     url = authorize.value.url
     assert "/oauth2/authorize?" in url and "client_id=client123" in url and "response_type=code" in url
     assert "code_challenge_method=S256" in url
+
+
+def test_a_firing_alert_shows_on_the_overview_and_an_admin_can_acknowledge_it(
+    tab: Session, server: Server, ingest_key: str
+) -> None:
+    now = time.time()
+    hot = [
+        {"metric": "system.cpu.utilization", "ts": now - i * 10, "value": 0.97, "labels": {"cpu": "total"}}
+        for i in range(36)
+    ]
+    pushed = requests.post(
+        f"{server.url}/v1/samples",
+        json={"host": "hot-1", "samples": hot},
+        timeout=10,
+        headers={"Authorization": f"Bearer {ingest_key}"},
+    )
+    assert pushed.status_code == 202, pushed.text
+
+    def firing_cpu() -> list[dict[str, object]]:
+        body = server.api("GET", "/api/alerts").json()
+        return [
+            a for a in body["firing"] if a["rule_id"] == "default-cpu" and a["labels"].get("host") == "hot-1"
+        ]
+
+    wait_until(firing_cpu, timeout=30, what="the default CPU rule to fire for hot-1")
+    tab.open("overview")
+    tab.page.wait_for_selector("#active-alerts li:has-text('High CPU')")
+    tab.open("alerts")
+    row = tab.page.locator("#alerts-active tr", has_text="host=hot-1").filter(has_text="High CPU")
+    row.locator("button", has_text="Acknowledge").click()
+    tab.page.wait_for_selector("#alerts-active tr:has-text('acknowledged by')")
+    assert firing_cpu()[0]["acked_at"]
+    assert tab.console.errors == []

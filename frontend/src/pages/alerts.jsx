@@ -1,6 +1,6 @@
 // Alerts: firing/pending now, resolved and the transition history, the rule list (with the editor)
 // and silences/maintenance windows. The tab, the rule being edited and the filter live in the URL.
-import { del } from "../api.js";
+import { del, post } from "../api.js";
 import { Badge, Empty, Panel, QueryState, SEVERITY_KIND, Tabs, Time } from "../components/ui.jsx";
 import { alertsOf, listOf } from "../data.js";
 import { useApi } from "../live.js";
@@ -12,7 +12,11 @@ import { Silences } from "./silences.jsx";
 const statusOf = (a) => a.status || a.state;
 const groupText = (g) => Object.entries(g || {}).map(([k, v]) => `${k}=${v}`).join(" ") || "—";
 
-function AlertTable({ alerts, rulesById }) {
+function AlertTable({ alerts, rulesById, canAck, onChanged }) {
+  const ack = async (a) => {
+    await post(`/api/alerts/${encodeURIComponent(a.id)}/ack`);
+    onChanged();
+  };
   return (
     <div class="table-wrap">
       <table class="table">
@@ -23,6 +27,7 @@ function AlertTable({ alerts, rulesById }) {
             <th scope="col">Group</th>
             <th scope="col" class="num">Value</th>
             <th scope="col">Since</th>
+            {canAck && <th scope="col">Actions</th>}
           </tr>
         </thead>
         <tbody>
@@ -40,6 +45,17 @@ function AlertTable({ alerts, rulesById }) {
                 <td>
                   <Time t={since} ago />
                 </td>
+                {canAck && (
+                  <td>
+                    {a.acked_at ? (
+                      <span class="muted small">acknowledged by {a.acked_by || "someone"}</span>
+                    ) : statusOf(a) !== "resolved" && a.id ? (
+                      <button type="button" class="link" onClick={() => ack(a)}>
+                        Acknowledge
+                      </button>
+                    ) : null}
+                  </td>
+                )}
               </tr>
             );
           })}
@@ -172,7 +188,7 @@ export function Alerts({ params }) {
       />
       {tab === "active" && (
         <Panel title="Firing and pending" id="alerts-active">
-          {active.length ? <AlertTable alerts={active} rulesById={rulesById} /> : <QueryState q={alertsQ} what="alerts" empty={<Empty title="Nothing firing">Every rule is quiet right now.</Empty>} />}
+          {active.length ? <AlertTable alerts={active} rulesById={rulesById} canAck={session.isAdmin} onChanged={alertsQ.reload} /> : <QueryState q={alertsQ} what="alerts" empty={<Empty title="Nothing firing">Every rule is quiet right now.</Empty>} />}
         </Panel>
       )}
       {tab === "history" && (
