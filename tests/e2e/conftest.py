@@ -99,6 +99,7 @@ def open_tab(browser: Browser, server: Server, ingest_key: str) -> Iterator[Open
             color_scheme=color_scheme,  # type: ignore[arg-type]
             accept_downloads=True,
         )
+        ctx.set_default_timeout(10_000)  # fail in seconds, not Playwright's default 30 s
         contexts.append(ctx)
         page = ctx.new_page()
         console = Console()
