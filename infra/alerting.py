@@ -149,5 +149,20 @@ class Alerting(Construct):
         """sns:Publish on the alerts topic (and use of its key)."""
         self.topic.grant_publish(grantee)
 
+    def grant_manage_subscriptions(self, function: lambda_.Function) -> None:
+        """E-mail/SMS channels created through the API become subscriptions of the alerts topic:
+        sns:Subscribe on this topic only. sns:Unsubscribe has no resource type in IAM (the Service
+        Authorization Reference lists none: it takes a subscription ARN), so it needs Resource '*'."""
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:Subscribe"], resources=[self.topic.topic_arn])
+        )
+        function.add_to_role_policy(iam.PolicyStatement(actions=["sns:Unsubscribe"], resources=["*"]))
+        acknowledge(
+            function.role or function,
+            "AwsSolutions-IAM5[Resource::*]",
+            "sns:Unsubscribe takes a subscription ARN and IAM defines no resource type for it, so "
+            "Resource '*' is the only form IAM accepts; the statement allows only sns:Unsubscribe.",
+        )
+
     def grant_read_secrets(self, grantee: iam.IGrantable) -> None:
         self.channel_secrets.grant_read(grantee)

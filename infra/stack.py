@@ -77,7 +77,7 @@ class VigilStack(Stack):
         #   metrics: ingest + queries + hourly rollups -> read/write both tables
         #   health:  GetItem/Query only on both tables
         #   alerts:  reads samples, keeps rules/state/history in meta, publishes state changes, reads
-        #            channel secrets (for "send test")
+        #            channel secrets (for "send test"), subscribes e-mail/SMS channels to the topic
         #   notify:  inbox + delivery records in meta, channel secrets, SMS (below)
         storage.samples.grant_read_write_data(functions.metrics)
         storage.meta.grant_read_write_data(functions.metrics)
@@ -93,6 +93,7 @@ class VigilStack(Stack):
             "topic's one key ARN only; CDK's topic grant expresses that family as GenerateDataKey*.",
         )
         alerting.grant_read_secrets(functions.alerts)
+        alerting.grant_manage_subscriptions(functions.alerts)  # e-mail/SMS channels -> topic subscriptions
         storage.meta.grant_read_write_data(functions.notify)
         alerting.grant_read_secrets(functions.notify)
         self._grant_sms(functions.notify)

@@ -56,11 +56,15 @@ def test_each_function_has_its_own_role(synth: Synth) -> None:
     assert len({synth.logical_id(r) for r in roles if r is not None}) == 4
 
 
-def test_no_statement_uses_a_star_resource_except_notify_sms_publish(synth: Synth) -> None:
+STAR_ALLOWED = {("notify", "sns:Publish"), ("alerts", "sns:Unsubscribe")}  # no IAM resource type exists
+
+
+def test_no_statement_uses_a_star_resource_except_sms_publish_and_unsubscribe(synth: Synth) -> None:
     for name, _fn in synth.stack.functions:
         for st in _statements(synth, name):
             if "*" in _as_list(st["Resource"]):
-                assert (name, _as_list(st["Action"])) == ("notify", ["sns:Publish"]), st
+                assert {(name, a) for a in _as_list(st["Action"])} <= STAR_ALLOWED, st
+                assert len(_as_list(st["Action"])) == 1, st
 
 
 def test_metrics_reads_and_writes_both_tables_and_nothing_else(synth: Synth) -> None:
@@ -84,7 +88,10 @@ def test_alerts_reads_samples_writes_meta_publishes_and_reads_secrets(synth: Syn
     samples = _actions_on(synth, "alerts", ids["samples"])
     assert "dynamodb:Query" in samples and not samples & WRITES
     assert _actions_on(synth, "alerts", ids["meta"]) >= WRITES
-    assert _actions_on(synth, "alerts", ids["topic"]) == {"sns:Publish"}
+    # Publish state changes; subscribe e-mail/SMS channels created through the API (nothing else).
+    assert _actions_on(synth, "alerts", ids["topic"]) == {"sns:Publish", "sns:Subscribe"}
+    unsubscribe = [st for st in _statements(synth, "alerts") if "sns:Unsubscribe" in _as_list(st["Action"])]
+    assert [(_as_list(st["Action"]), st["Resource"]) for st in unsubscribe] == [(["sns:Unsubscribe"], "*")]
     assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= _actions_on(synth, "alerts", ids["key"])
     assert "secretsmanager:GetSecretValue" in _actions_on(synth, "alerts", ids["secret"])
 

@@ -6,14 +6,17 @@ Imports: `vigil.domain`, `vigil.ports`, `vigil.config`, `vigil.alerting`.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pydantic import ValidationError
 
 from vigil.alerting import repo
 from vigil.alerting.backtest import backtest
+from vigil.alerting.ports import Publisher, Subscriptions
+from vigil.alerting.service import retire_rule
 from vigil.config import Config
-from vigil.domain.channels import Channel, parse_channel
+from vigil.domain.channels import NATIVE_SNS_TYPES, Channel, parse_channel
 from vigil.domain.errors import Conflict, Invalid, NotFound
 from vigil.domain.rules import Rule, invalid_from, new_rule_id, parse_rule
 from vigil.domain.rules_yaml import Plan, parse_rules_yaml, plan
@@ -52,19 +55,35 @@ def update_rule(store: Store, rule_id: str, body: Any) -> dict[str, Any]:
     return rule.wire()
 
 
-def delete_rule(store: Store, rule_id: str) -> None:
-    if not repo.delete_rule(store, rule_id):
-        raise NotFound(f"no rule with id {rule_id}", field="rule_id")
+def delete_rule(store: Store, rule_id: str, now: float, publisher: Publisher | None = None) -> dict[str, Any]:
+    """Resolves the rule's announced alerts (resolve notices through `publisher`, or the next evaluation
+    tick without one), then deletes the rule and its state; history stays.
+
+    Raises:
+        NotFound: no such rule.
+        Conflict: the evaluator was rewriting its state; try again.
+    """
+    report = retire_rule(store, publisher, get_rule(store, rule_id), now)
+    return {"deleted": rule_id, "resolved": report.transitions, "notified": len(report.published)}
 
 
-def apply_rules_yaml(store: Store, text: str, *, prune: bool = False, dry_run: bool = False) -> Plan:
-    """`vigil rules apply -f rules.yaml [--prune]`: idempotent create/update/(delete)."""
+def apply_rules_yaml(
+    store: Store,
+    text: str,
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
+    now: float | None = None,
+    publisher: Publisher | None = None,
+) -> Plan:
+    """`vigil rules apply -f rules.yaml [--prune]`: idempotent create/update/(delete). Pruned rules
+    retire like `delete_rule` (their firing alerts resolve first)."""
     result = plan(parse_rules_yaml(text), repo.load_rules(store), prune=prune)
     if not dry_run:
         for rule in [*result.create, *result.update]:
             repo.save_rule(store, rule)
         for rule in result.delete:
-            repo.delete_rule(store, rule.id)
+            retire_rule(store, publisher, rule, time.time() if now is None else now)
     return result
 
 
@@ -133,26 +152,68 @@ def get_channel(store: Store, channel_id: str) -> Channel:
     return channel
 
 
-def create_channel(store: Store, body: Any) -> dict[str, Any]:
+def create_channel(store: Store, body: Any, subscriptions: Subscriptions | None = None) -> dict[str, Any]:
+    """With `subscriptions` (AWS), an e-mail or SMS channel is subscribed to the alerts topic first; if
+    SNS refuses, nothing is stored."""
     channel = parse_channel(body, channel_id="c-" + new_rule_id()[2:])
+    _sync_subscription(store, channel, subscriptions)
     store.put_doc(repo.CHANNEL_KIND, channel.id, channel.model_dump())
     return channel.public()
 
 
-def update_channel(store: Store, channel_id: str, body: Any) -> dict[str, Any]:
+def update_channel(
+    store: Store, channel_id: str, body: Any, subscriptions: Subscriptions | None = None
+) -> dict[str, Any]:
     """A body without `secret` keeps the stored one (the API never shows it, so clients cannot echo it)."""
     current = get_channel(store, channel_id)
     data = dict(body) if isinstance(body, dict) else body
     if isinstance(data, dict) and "secret" not in data and current.type == data.get("type", current.type):
         data["secret"] = current.secret
     channel = parse_channel(data, channel_id=channel_id)
+    _sync_subscription(store, channel, subscriptions)
     store.put_doc(repo.CHANNEL_KIND, channel.id, channel.model_dump())
     return channel.public()
 
 
-def delete_channel(store: Store, channel_id: str) -> None:
-    if not store.delete_doc(repo.CHANNEL_KIND, channel_id):
-        raise NotFound(f"no channel with id {channel_id}", field="channel_id")
+def delete_channel(store: Store, channel_id: str, subscriptions: Subscriptions | None = None) -> None:
+    get_channel(store, channel_id)
+    _sync_subscription(store, None, subscriptions, channel_id=channel_id)
+    store.delete_doc(repo.CHANNEL_KIND, channel_id)
+
+
+def _sync_subscription(
+    store: Store,
+    channel: Channel | None,
+    subscriptions: Subscriptions | None,
+    *,
+    channel_id: str | None = None,
+) -> None:
+    """Make the topic subscription match the channel (None: deleted): subscribe an enabled e-mail/SMS
+    channel's target, unsubscribe the previous target. The ARN is kept in a `channel_subscription`
+    document under the channel's id."""
+    if subscriptions is None:
+        return
+    cid = channel.id if channel is not None else str(channel_id)
+    doc = store.get_doc(repo.SUBSCRIPTION_KIND, cid)
+    wanted = (
+        (channel.type, channel.target)
+        if channel is not None and channel.enabled and channel.type in NATIVE_SNS_TYPES
+        else None
+    )
+    have = (doc["protocol"], doc["endpoint"]) if doc is not None else None
+    if wanted == have:
+        return
+    if wanted is not None:
+        arn = subscriptions.subscribe(wanted[0], wanted[1], cid)
+        store.put_doc(
+            repo.SUBSCRIPTION_KIND,
+            cid,
+            {"id": cid, "arn": arn, "protocol": wanted[0], "endpoint": wanted[1]},
+        )
+    else:
+        store.delete_doc(repo.SUBSCRIPTION_KIND, cid)
+    if doc is not None:
+        subscriptions.unsubscribe(str(doc["arn"]))
 
 
 def send_channel_test(store: Store, config: Config, channel_id: str, now: float) -> dict[str, Any]:

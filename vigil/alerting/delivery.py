@@ -28,14 +28,13 @@ from vigil.alerting.ports import Attributes
 from vigil.alerting.repo import CHANNEL_KIND, DEAD_LETTER_KIND, DELIVERY_KIND, clean
 from vigil.config import Config
 from vigil.domain.alerts import Notification
-from vigil.domain.channels import Channel
+from vigil.domain.channels import NATIVE_SNS_TYPES, Channel
 from vigil.domain.errors import DeliveryError
 from vigil.ports import Store
 
 log = logging.getLogger(__name__)
 
 LOCAL_DEADLINE_SECONDS = 20.0
-NATIVE_SNS_TYPES = ("email", "sms")
 
 
 @dataclass

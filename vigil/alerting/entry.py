@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from vigil.alerting.delivery import LocalDispatcher, deliver, notify_context
-from vigil.alerting.ports import Publisher
+from vigil.alerting.ports import Publisher, Subscriptions
 from vigil.alerting.repo import ensure_default_rules
 from vigil.alerting.service import EvaluationReport, run_evaluation
 from vigil.domain.errors import DeliveryError
@@ -35,6 +35,21 @@ def publisher_for(ctx: AppContext) -> Publisher:
     if ctx.config.alerts_topic_arn:
         return _sns_publisher(ctx.config.alerts_topic_arn, ctx.config.public_url)
     return LocalDispatcher(ctx.store, ctx.config)
+
+
+@lru_cache(maxsize=4)
+def _sns_subscriptions(topic_arn: str) -> Subscriptions:
+    from vigil.adapters.notify.sns import SnsSubscriptions
+
+    return SnsSubscriptions(topic_arn)
+
+
+def subscriptions_for(ctx: AppContext) -> Subscriptions | None:
+    """AWS: e-mail/SMS channels become subscriptions of the alerts topic. Local mode: None (e-mail goes
+    over SMTP and SMS is recorded undelivered, both by `deliver`)."""
+    if ctx.config.alerts_topic_arn:
+        return _sns_subscriptions(ctx.config.alerts_topic_arn)
+    return None
 
 
 def evaluate_now(ctx: AppContext, now: float | None = None) -> EvaluationReport:

@@ -1,6 +1,7 @@
 """The documents alerting keeps in the `Store` and the reads/writes the API needs: rules, silences,
-channels, alert state (`alert_state`, one per rule), history (`alert_history`), published
-notifications (`notification_out`), deliveries (`delivery`), the inbox (`inbox`), dead letters.
+channels (with `channel_subscription` for e-mail/SMS in AWS), alert state (`alert_state`, one per
+rule), history (`alert_history`), published notifications (`notification_out`), deliveries
+(`delivery`), the inbox (`inbox`), dead letters.
 
 Imports: `vigil.domain`, `vigil.ports`.
 """
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 RULE_KIND = "rule"
 SILENCE_KIND = "silence"
 CHANNEL_KIND = "channel"
+SUBSCRIPTION_KIND = "channel_subscription"  # AWS: an e-mail/SMS channel's SNS subscription ARN
 STATE_KIND = "alert_state"
 HISTORY_KIND = "alert_history"
 OUT_KIND = "notification_out"
@@ -50,12 +52,6 @@ def load_rules(store: Store) -> list[Rule]:
 
 def save_rule(store: Store, rule: Rule) -> dict[str, Any]:
     return store.put_doc(RULE_KIND, rule.id, rule.wire())
-
-
-def delete_rule(store: Store, rule_id: str) -> bool:
-    """Deletes the rule and its alert state (its alerts disappear; history stays)."""
-    store.delete_doc(STATE_KIND, rule_id)
-    return store.delete_doc(RULE_KIND, rule_id)
 
 
 def ensure_default_rules(store: Store, config: Config) -> list[Rule]:

@@ -8,8 +8,13 @@ Crash safety: a run that dies after saving the state but before publishing leave
 outbox; the next run publishes them exactly once (those with a `notification_out` record are dropped).
 A crash between a publish and its record re-publishes that notice once; the notify side dedupes on
 the notification id per channel (`delivery.deliver`). A run that loses the race for a rule's state
-(`Conflict`) skips that rule: the other run owns it. Imports: `vigil.domain`, `vigil.ports`,
-`vigil.alerting`.
+(`Conflict`) skips that rule: the other run owns it.
+
+Cost: the samples are read ONCE per tick for all rules (`Store.query_many` over the union of the
+enabled rules' metrics and the longest window; on DynamoDB one Query per host), then each rule takes
+its metric's points; `aggregate` applies the window, host and label filters. If that read fails, no
+rule is evaluated (an empty read would resolve every alert and fire every `absent` rule): each is
+reported failed and the next tick retries. Imports: `vigil.domain`, `vigil.ports`, `vigil.alerting`.
 """
 
 from __future__ import annotations
@@ -24,14 +29,16 @@ from vigil.alerting.repo import (
     HISTORY_KIND,
     META_KIND,
     OUT_KIND,
+    RULE_KIND,
     STATE_KIND,
     load_rules,
     load_silences,
     load_state,
 )
-from vigil.domain.alerts import Notification, Transition
+from vigil.domain.alerts import Notification, RuleState, Transition
 from vigil.domain.errors import Conflict
-from vigil.domain.evaluator import DEFAULT_OPTIONS, EvalOptions, evaluate
+from vigil.domain.evaluator import DEFAULT_OPTIONS, EvalOptions, Event, evaluate
+from vigil.domain.models import Point
 from vigil.domain.rules import Rule
 from vigil.domain.silences import Silence
 from vigil.ports import Store
@@ -79,25 +86,106 @@ def run_evaluation(
     exception that is not an `Exception` (process shutdown) propagates, leaving the outbox for the
     next run.
     """
+    loaded = rules is None  # only then can a state without a rule be told apart from a retired one
     rules = load_rules(store) if rules is None else rules
     active = [s for s in (load_silences(store) if silences is None else silences) if not s.expired(now)]
     report = EvaluationReport()
+    try:
+        by_metric = read_window(store, rules, now)
+    except Exception as exc:
+        log.exception("reading samples for the evaluation failed; every rule waits for the next tick")
+        report.failed = {rule.id: f"{type(exc).__name__}: {exc}" for rule in rules}
+        return report
     for rule in rules:
         try:
-            _evaluate_rule(store, publisher, rule, now, active, options, report)
+            points = by_metric.get(rule.metric, []) if rule.enabled else []
+            _evaluate_rule(store, publisher, rule, points, now, active, options, report)
         except Conflict:
             report.conflicts.append(rule.id)
         except Exception as exc:
             log.exception("evaluating rule %s failed", rule.id)
             report.failed[rule.id] = f"{type(exc).__name__}: {exc}"
+    if loaded:
+        _drain_retired(store, publisher, {r.id for r in rules}, now, report)
     _maybe_prune(store, now)
     return report
+
+
+def retire_rule(
+    store: Store,
+    publisher: Publisher | None,
+    rule: Rule,
+    now: float,
+    *,
+    silences: Sequence[Silence] | None = None,
+) -> EvaluationReport:
+    """Delete a rule the way a receiver expects: each of its announced alerts resolves now (resolve
+    notices published, history kept), then the rule and its state go. `keep_firing_for` and flapping
+    are not honoured: the rule will never speak again, so its last word must be the resolve.
+
+    The state with its outbox is saved before the rule is deleted, so a publish that fails here (or a
+    crash, or no `publisher`: the CLI) leaves the notices to the next evaluation tick, which publishes
+    them and then drops the state (`_drain_retired`).
+
+    Raises:
+        Conflict: an evaluation run rewrote the state meanwhile; the rule is left as it was.
+    """
+    report = EvaluationReport()
+    active = [s for s in (load_silences(store) if silences is None else silences) if not s.expired(now)]
+    state, version = load_state(store, rule.id)
+    if state is not None:
+        state.outbox = [m for m in state.outbox if store.get_doc(OUT_KIND, str(m["id"])) is None]
+        for group in state.groups.values():
+            group.flapping, group.changes = False, []  # a flapping digest must not swallow the resolve
+        last = rule.model_copy(update={"enabled": False, "keep_firing_for": 0.0})
+        new_state, events = evaluate(last, [], state, now, silences=active)
+        new_state.outbox = [*state.outbox, *(e.to_message() for e in events if isinstance(e, Notification))]
+        store.put_doc(STATE_KIND, rule.id, new_state.to_json(), expected_version=version)
+        _record_history(store, events, report)
+        state = new_state
+    store.delete_doc(RULE_KIND, rule.id)
+    if state is not None and publisher is not None:
+        publish_outbox(store, publisher, state.outbox, now, report)
+        if not report.publish_failures:
+            store.delete_doc(STATE_KIND, rule.id)
+    return report
+
+
+def _drain_retired(
+    store: Store, publisher: Publisher, live: set[str], now: float, report: EvaluationReport
+) -> None:
+    """Publish what deleted rules left in their outbox, then forget their state."""
+    for doc in store.list_docs(STATE_KIND):
+        rule_id = str(doc.get("rule_id", doc.get("id", "")))
+        if rule_id in live:
+            continue
+        before = len(report.publish_failures)
+        publish_outbox(store, publisher, RuleState.from_json(doc).outbox, now, report)
+        if len(report.publish_failures) == before:
+            store.delete_doc(STATE_KIND, rule_id)
+
+
+def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[str, list[Point]]:
+    """The points every enabled rule needs at `now`, by metric, from one `query_many` call: the union
+    of their metrics over the longest window, restricted to hosts only when every rule filters on one."""
+    enabled = [r for r in rules if r.enabled]
+    if not enabled:
+        return {}
+    filtered = [r.filter.host for r in enabled]
+    hosts = None if any(h is None for h in filtered) else sorted({h for h in filtered if h is not None})
+    by_metric: dict[str, list[Point]] = {}
+    for point in store.query_many(
+        sorted({r.metric for r in enabled}), now - max(r.window for r in enabled), now, hosts=hosts, now=now
+    ):
+        by_metric.setdefault(point.metric, []).append(point)
+    return by_metric
 
 
 def _evaluate_rule(
     store: Store,
     publisher: Publisher,
     rule: Rule,
+    points: Sequence[Point],
     now: float,
     silences: Sequence[Silence],
     options: EvalOptions,
@@ -106,14 +194,6 @@ def _evaluate_rule(
     state, version = load_state(store, rule.id)
     if state is not None:  # drop what an earlier run already published
         state.outbox = [m for m in state.outbox if store.get_doc(OUT_KIND, str(m["id"])) is None]
-    points = []
-    if rule.enabled:
-        hosts = [rule.filter.host] if rule.filter.host else None
-        points = list(
-            store.query_points(
-                rule.metric, now - rule.window, now, hosts=hosts, labels=rule.filter.labels or None, now=now
-            )
-        )
     new_state, events = evaluate(rule, points, state, now, silences=silences, options=options)
     new_state.outbox = [
         *(state.outbox if state else []),
@@ -121,11 +201,15 @@ def _evaluate_rule(
     ]
     store.put_doc(STATE_KIND, rule.id, new_state.to_json(), expected_version=version)
     report.evaluated += 1
+    _record_history(store, events, report)
+    publish_outbox(store, publisher, new_state.outbox, now, report)
+
+
+def _record_history(store: Store, events: Sequence[Event], report: EvaluationReport) -> None:
     for event in events:
         if isinstance(event, Transition):
             store.put_doc(HISTORY_KIND, event.id, event.to_json())
             report.transitions += 1
-    publish_outbox(store, publisher, new_state.outbox, now, report)
 
 
 def publish_outbox(

@@ -37,6 +37,12 @@ def _json(status: int, body: Any) -> Response[Any]:
     return Response(status, "application/json", body)
 
 
+def _subscriptions(ctx: Any) -> Any:
+    from vigil.alerting.entry import subscriptions_for  # lazy: boto3 only when a topic is configured
+
+    return subscriptions_for(ctx)
+
+
 def register(app: APIGatewayHttpResolver) -> None:
     def now() -> float:
         return vigil_context(app).clock.now()
@@ -90,12 +96,14 @@ def register(app: APIGatewayHttpResolver) -> None:
     @app.delete(
         "/api/alerts/rules/<rule_id>",
         tags=["rules"],
-        summary="Delete a rule and its alerts",
+        summary="Delete a rule (its firing alerts resolve first)",
         responses=documented(),
     )
     def delete_rule(rule_id: Id) -> dict[str, Any]:
-        admin.delete_rule(store(), rule_id)
-        return {"deleted": rule_id}
+        from vigil.alerting.entry import publisher_for  # lazy: delivery adapters load only when needed
+
+        ctx = vigil_context(app)
+        return admin.delete_rule(ctx.store, rule_id, ctx.clock.now(), publisher_for(ctx))
 
     @app.get(
         "/api/alerts/silences",
@@ -132,7 +140,9 @@ def register(app: APIGatewayHttpResolver) -> None:
 
     @app.post("/api/channels", tags=["channels"], summary="Create a channel", responses=documented(201))
     def create_channel(channel: Annotated[Channel, Body()]) -> Response[Any]:
-        return _json(201, admin.create_channel(store(), channel.model_dump(exclude={"id"})))
+        ctx = vigil_context(app)
+        body = channel.model_dump(exclude={"id"})
+        return _json(201, admin.create_channel(ctx.store, body, _subscriptions(ctx)))
 
     @app.get(
         "/api/channels/<channel_id>",
@@ -150,15 +160,16 @@ def register(app: APIGatewayHttpResolver) -> None:
         responses=documented(),
     )
     def update_channel(channel_id: Id, channel: Annotated[Channel, Body()]) -> dict[str, Any]:
-        return admin.update_channel(
-            store(), channel_id, channel.model_dump(exclude_unset=True, exclude={"id"})
-        )
+        ctx = vigil_context(app)
+        body = channel.model_dump(exclude_unset=True, exclude={"id"})
+        return admin.update_channel(ctx.store, channel_id, body, _subscriptions(ctx))
 
     @app.delete(
         "/api/channels/<channel_id>", tags=["channels"], summary="Delete a channel", responses=documented()
     )
     def delete_channel(channel_id: Id) -> dict[str, Any]:
-        admin.delete_channel(store(), channel_id)
+        ctx = vigil_context(app)
+        admin.delete_channel(ctx.store, channel_id, _subscriptions(ctx))
         return {"deleted": channel_id}
 
     @app.post(

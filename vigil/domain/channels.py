@@ -29,6 +29,7 @@ from vigil.domain.rules import invalid_from
 
 ChannelType = Literal["webhook", "slack", "discord", "email", "sms", "inbox"]
 URL_TYPES = ("webhook", "slack", "discord")
+NATIVE_SNS_TYPES = ("email", "sms")  # in AWS delivered by SNS subscriptions, not by the notify function
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 

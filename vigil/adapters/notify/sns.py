@@ -5,13 +5,15 @@ subscription takes `{"channels": ["<its channel id>"]}`.
 
 The message uses `MessageStructure=json`: the notify Lambda gets the JSON notification ("default"),
 e-mail subscribers a readable text, SMS a short line. boto3 is imported lazily and the client built on
-first publish (STYLE: no clients at import time). Imports: standard library, boto3 (lazily),
-`vigil.domain`, `vigil.adapters.notify`.
+first publish (STYLE: no clients at import time). `SnsSubscriptions` turns e-mail and SMS channels
+into such native subscriptions (`{"channels": ["<channel id>"]}` on the message attributes).
+Imports: standard library, boto3 (lazily), `vigil.domain`, `vigil.adapters.notify`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from vigil.adapters.notify.base import alert_url, facts
@@ -19,6 +21,19 @@ from vigil.adapters.notify.sms import sms_text
 from vigil.domain.alerts import Notification
 
 Attributes = dict[str, str | list[str]]
+log = logging.getLogger(__name__)
+
+
+def _client() -> Any:
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    return boto3.client("sns", config=BotoConfig(retries={"mode": "adaptive", "max_attempts": 5}))
+
+
+def channel_filter_policy(channel_id: str) -> str:
+    """Matches a notification whose `channels` String.Array attribute lists this channel."""
+    return json.dumps({"channels": [channel_id]})
 
 
 def message_attributes(attributes: Attributes) -> dict[str, dict[str, str]]:
@@ -39,12 +54,7 @@ class SnsPublisher:
 
     def _sns(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config as BotoConfig
-
-            self._client = boto3.client(
-                "sns", config=BotoConfig(retries={"mode": "adaptive", "max_attempts": 5})
-            )
+            self._client = _client()
         return self._client
 
     def publish(self, message: dict[str, Any], attributes: Attributes) -> None:
@@ -61,3 +71,40 @@ class SnsPublisher:
             Subject=subject,
             MessageAttributes=message_attributes(attributes),
         )
+
+
+class SnsSubscriptions:
+    """E-mail and SMS channels in AWS: one subscription of the alerts topic per channel, filtered on
+    its id, so SNS delivers the `email`/`sms` variant `SnsPublisher` puts in each message."""
+
+    def __init__(self, topic_arn: str, client: Any | None = None) -> None:
+        self.topic_arn = topic_arn
+        self._client = client
+
+    def _sns(self) -> Any:
+        if self._client is None:
+            self._client = _client()
+        return self._client
+
+    def subscribe(self, protocol: str, endpoint: str, channel_id: str) -> str:
+        response = self._sns().subscribe(
+            TopicArn=self.topic_arn,
+            Protocol=protocol,
+            Endpoint=endpoint,
+            Attributes={
+                "FilterPolicy": channel_filter_policy(channel_id),
+                "FilterPolicyScope": "MessageAttributes",
+            },
+            ReturnSubscriptionArn=True,  # the real ARN even while an e-mail awaits confirmation
+        )
+        return str(response["SubscriptionArn"])
+
+    def unsubscribe(self, subscription_arn: str) -> None:
+        try:
+            self._sns().unsubscribe(SubscriptionArn=subscription_arn)
+        except Exception as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+            if code not in ("NotFound", "InvalidParameter"):
+                raise
+            # Gone already, or an e-mail never confirmed (SNS drops those after 3 days by itself).
+            log.warning("subscription of a deleted channel not removed: %s", code)

@@ -1,0 +1,148 @@
+"""One evaluator tick reads the samples once for every rule (the DynamoDB cost budget in
+docs/data-model.md depends on it): counted on a real SQLite store through a thin spy, and as DynamoDB
+Query requests on moto through a botocore event hook. A tick whose read fails evaluates nothing and
+the next tick fires exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from vigil.adapters.store.dynamodb import DynamoStore
+from vigil.adapters.store.dynamodb_io import create_tables
+from vigil.adapters.store.sqlite import SqliteStore
+from vigil.alerting.repo import ensure_default_rules, load_rules, save_rule
+from vigil.alerting.service import run_evaluation
+from vigil.config import Config
+from vigil.domain.models import Point
+from vigil.domain.rules import Rule
+from vigil.ports import Store
+
+T0 = 1_764_000_000.0
+HOSTS = ("web-1", "web-2", "db-1")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    def publish(self, message: dict[str, Any], attributes: Any) -> None:
+        self.messages.append(message)
+
+
+class SpyStore:
+    """Delegates to a real store, counting sample reads; `fail_reads` makes the next reads raise."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+        self.fail_reads = 0
+
+    def query_many(self, metrics: Sequence[str] | None, *args: Any, **kwargs: Any) -> Iterator[Point]:
+        self.calls.append("query_many")
+        if self.fail_reads:
+            self.fail_reads -= 1
+            raise ConnectionError("samples table unreachable")
+        return self.inner.query_many(metrics, *args, **kwargs)
+
+    def query_points(self, *args: Any, **kwargs: Any) -> Iterator[Point]:
+        self.calls.append("query_points")
+        return self.inner.query_points(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def seed(store: Any, now: float) -> list[Rule]:
+    """Three hosts with CPU (web-1 hot), memory and a labelled queue-depth gauge; the six default rules
+    plus a label-filtered rule and a host-filtered one with a longer window."""
+    for host in HOSTS:
+        points = []
+        for ts in (float(t) for t in range(int(now - 900), int(now), 10)):
+            points.append(Point(host, "system.cpu.utilization", (), ts, 0.95 if host == "web-1" else 0.2))
+            points.append(Point(host, "system.memory.utilization", (), ts, 0.5))
+            for queue, depth in (("mail", 500.0), ("jobs", 3.0)):
+                points.append(Point(host, "queue.depth", (("queue", queue),), ts, depth))
+        store.put_samples(host, points, None, now)
+    ensure_default_rules(store, Config())
+    save_rule(
+        store,
+        Rule(id="mail-queue", name="Mail queue", metric="queue.depth", filter={"labels": {"queue": "mail"}},
+             agg="max", window=600, op=">", threshold=100),
+    )  # fmt: skip
+    save_rule(
+        store,
+        Rule(id="db-mem", name="DB memory", metric="system.memory.utilization", filter={"host": "db-1"},
+             agg="avg", window=900, op=">", threshold=0.4),
+    )  # fmt: skip
+    return load_rules(store)
+
+
+def fired(recorder: Recorder) -> list[tuple[str, str]]:
+    return sorted((m["rule_id"], m["group"]["host"]) for m in recorder.messages if m["status"] == "firing")
+
+
+EXPECTED_FIRING = [
+    ("db-mem", "db-1"),
+    ("default-cpu", "web-1"),
+    ("mail-queue", "db-1"),
+    ("mail-queue", "web-1"),
+    ("mail-queue", "web-2"),
+]
+
+
+def test_one_tick_reads_samples_once_for_every_rule_and_host(tmp_path: Any) -> None:
+    spy = SpyStore(SqliteStore(tmp_path / "vigil.sqlite3", 7 * 86400.0))
+    rules = seed(spy, T0)
+    assert len(rules) == 8
+    recorder = Recorder()
+    report = run_evaluation(spy, recorder, None, T0)
+    assert spy.calls == ["query_many"]
+    assert report.evaluated == 8 and not report.failed
+    # Every rule still sees exactly its metric, window, labels and hosts:
+    assert fired(recorder) == EXPECTED_FIRING
+    spy.inner.close()
+
+
+def test_a_failed_read_evaluates_nothing_and_the_next_tick_fires_once(tmp_path: Any) -> None:
+    spy = SpyStore(SqliteStore(tmp_path / "vigil.sqlite3", 7 * 86400.0))
+    seed(spy, T0)
+    recorder = Recorder()
+    spy.fail_reads = 1
+    failed = run_evaluation(spy, recorder, None, T0)
+    assert len(failed.failed) == 8 and "ConnectionError" in failed.failed["default-cpu"]
+    assert recorder.messages == [] and failed.evaluated == 0  # no false resolve, no false "absent"
+    run_evaluation(spy, recorder, None, T0 + 1)
+    run_evaluation(spy, recorder, None, T0 + 2)
+    assert fired(recorder) == EXPECTED_FIRING  # each exactly once
+    spy.inner.close()
+
+
+@pytest.fixture
+def dynamo(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DynamoStore, list[str]]]:
+    """A DynamoStore on moto and the TableName of every Query it sends (botocore event hook)."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_tables(client, "samples", "meta")
+        queries: list[str] = []
+        client.meta.events.register(
+            "provide-client-params.dynamodb.Query", lambda params, **_: queries.append(params["TableName"])
+        )
+        yield DynamoStore("samples", "meta", 7 * 86400.0, client=client), queries
+
+
+def test_on_dynamodb_a_tick_sends_one_samples_query_per_host(dynamo: tuple[DynamoStore, list[str]]) -> None:
+    store, queries = dynamo
+    seed(store, T0)
+    recorder = Recorder()
+    queries.clear()
+    run_evaluation(store, recorder, None, T0)
+    # 8 rules x 3 hosts would be 24 reads (and more pages) with a read per rule; one per host here.
+    assert queries.count("samples") == len(HOSTS)
+    assert fired(recorder) == EXPECTED_FIRING
