@@ -1,9 +1,10 @@
-"""`vigil serve | agent | keys` — the command line. Each subcommand imports its heavy parts lazily so
-`vigil agent` on a small host never loads the server stack.
+"""`vigil serve | agent | keys | rules` — the command line. Each subcommand imports its heavy parts
+lazily so `vigil agent` on a small host never loads the server stack.
 
   vigil serve [--host 127.0.0.1] [--port 8080] [--data-dir .vigil] [--no-agent]
   vigil agent --url URL --key KEY [--interval 10] [--host NAME] [--otlp]
   vigil keys create NAME [--role ingest|viewer] [--data-dir .vigil]   (local store, no server needed)
+  vigil rules apply -f rules.yaml [--prune] [--dry-run] [--data-dir .vigil | --url URL --token T]
 """
 
 from __future__ import annotations
@@ -70,6 +71,19 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rules(args: argparse.Namespace) -> int:
+    from vigil.alerting.rules_cli import run
+
+    return run(
+        args.file,
+        prune=args.prune,
+        dry_run=args.dry_run,
+        data_dir=args.data_dir,
+        url=args.url,
+        token=args.token,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vigil", description="Vigil performance monitor")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--role", choices=("ingest", "viewer"), default="ingest")
     create.add_argument("--data-dir", default=".vigil")
+    rules = sub.add_parser("rules", help="alert rules as code")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    apply = rules_sub.add_parser("apply", help="create/update rules from a YAML file (idempotent, by name)")
+    apply.add_argument("-f", "--file", required=True, help="rules YAML file ('-' = stdin)")
+    apply.add_argument("--prune", action="store_true", help="also delete rules the file does not name")
+    apply.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    apply.add_argument("--data-dir", default=".vigil", help="local store (default .vigil)")
+    apply.add_argument("--url", help="apply to a running Vigil over HTTP instead (e.g. the AWS API URL)")
+    apply.add_argument("--token", help="admin token for --url")
     return parser
 
 
@@ -96,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "rules":
+        return _rules(args)
     return _keys(args)
 
 
