@@ -155,36 +155,51 @@ def _rollup_records(
     records: list[Rollup] = []
 
     def read(resolution: str, a: float, b: float) -> None:
-        if a > b:
-            return
-        if summaries:
-            assert isinstance(store, SummaryStore)
-            found = store.summarise(
-                q.metric, resolution, a, b, q.step, q.hosts, q.labels, now, fleet=q.group_by == []
-            )
-            if found is not None:
-                records.extend(found)
-                return
-        records.extend(store.query_rollups(q.metric, resolution, a, b, q.hosts, q.labels, now))
+        found = _summary(store, q, resolution, a, b, now) if summaries else None
+        if found is not None:
+            records.extend(found)
+        elif a <= b:
+            records.extend(store.query_rollups(q.metric, resolution, a, b, q.hosts, q.labels, now))
 
-    tail: list[Rollup] = []
+    tail: list[Rollup] = []  # hourly pieces still to coarsen to days (1d only)
     if q.resolution == "1d":
+        # whole days from daily rows; the watermark's (partial) day from its hourly rows — summed by
+        # SQL per day bucket when the store can (`q.step` is a multiple of a day), else coarsened
         day_of_boundary = math.floor(boundary / width) * width if math.isfinite(boundary) else -math.inf
         read("1d", lo, min(stored_until, day_of_boundary - 1))
         if math.isfinite(boundary) and day_of_boundary <= end:
-            tail.extend(
-                store.query_rollups(
-                    q.metric, "1h", max(lo, day_of_boundary), stored_until, q.hosts, q.labels, now
-                )
-            )
+            a = max(lo, day_of_boundary)
+            found = _summary(store, q, "1h", a, stored_until, now) if summaries else None
+            if found is not None:
+                records.extend(found)
+            elif a <= stored_until:
+                tail.extend(store.query_rollups(q.metric, "1h", a, stored_until, q.hosts, q.labels, now))
     else:
         read("1h", lo, stored_until)
-    if boundary <= end:
-        raw = store.query_points(q.metric, max(boundary, lo), end, hosts=q.hosts, labels=q.labels, now=now)
-        tail.extend(rollup_points(raw, "1h"))
+    if boundary <= end:  # after the watermark: raw samples (summed by SQL when it can)
+        a = max(boundary, lo)
+        found = _summary(store, q, "raw", a, end, now) if summaries else None
+        if found is not None:
+            records.extend(found)
+        else:
+            raw = store.query_points(q.metric, a, end, hosts=q.hosts, labels=q.labels, now=now)
+            tail.extend(rollup_points(raw, "1h"))
     if tail:
         records.extend(coarsen(tail, "1d") if q.resolution == "1d" else tail)
     return records
+
+
+def _summary(
+    store: Store, q: SeriesQuery, resolution: str, a: float, b: float, now: float
+) -> list[Rollup] | None:
+    """SQL-side count/sum/min/max per (series, `q.step` bucket) of [a, b], or None when the store
+    cannot (histograms involved, or no SummaryStore)."""
+    if a > b or not isinstance(store, SummaryStore):
+        return [] if a > b else None
+    found = store.summarise(
+        q.metric, resolution, a, b, q.step, q.hosts, q.labels, now, fleet=q.group_by == []
+    )
+    return None if found is None else list(found)
 
 
 def _label(result: SeriesResult, q: SeriesQuery) -> SeriesResult:
