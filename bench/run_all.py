@@ -56,6 +56,7 @@ def main() -> None:
         try:
             module = importlib.import_module(f"bench.{name}")
             if not callable(getattr(module, "run", None)):
+                print(f"   {name} has no run(): skipped (run it directly)", flush=True)
                 continue
             result = {"ok": True, "figures": module.run()}
         except Exception as exc:  # a broken bench is reported, the others still run
