@@ -91,7 +91,9 @@ def write_readme() -> None:
             lines.append(f"| {path.stem} | FAILED | {data.get('error', '')} | {when} |")
             continue
         for key, value in data["figures"].items():
-            shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
+            shown = str(value)
+            if isinstance(value, float):  # small figures (US$ per host-month) keep 4 significant digits
+                shown = f"{value:.4g}" if abs(value) < 1 else f"{value:,.2f}"
             lines.append(f"| {path.stem} | {key} | {shown} | {when} |")
     notes = HERE / "NOTES.md"
     if notes.exists():
