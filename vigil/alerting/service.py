@@ -157,8 +157,8 @@ def _drain_retired(
     """Publish what deleted rules left in their outbox, then forget their state."""
     for doc in store.list_docs(STATE_KIND):
         rule_id = str(doc.get("rule_id", doc.get("id", "")))
-        if rule_id in live:
-            continue
+        if rule_id in live or store.get_doc(RULE_KIND, rule_id) is not None:
+            continue  # the second test: a stored rule that no longer validates keeps its state
         before = len(report.publish_failures)
         publish_outbox(store, publisher, RuleState.from_json(doc).outbox, now, report)
         if len(report.publish_failures) == before:
