@@ -26,20 +26,35 @@ def run(pushers: int = 8, batch_size: int = 500, seconds: float = 10.0) -> dict[
         key = json_of(admin.post("/api/keys", json={"name": "bench"}))["key"]
         accepted = [0] * pushers
         failures = [0] * pushers
+        duplicates = [0] * pushers
         stop_at = time.monotonic() + seconds
+        t0 = time.time() - 120
 
         def pusher(i: int) -> None:
             session = requests.Session()
             headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
             n = 0
             while time.monotonic() < stop_at:
-                now = time.time()
-                samples = [{"metric": f"bench.metric.{j % 20}", "value": float(j), "ts": now - j * 0.001,
-                            "labels": {"pusher": str(i)}} for j in range(batch_size)]
+                # Timestamps unique per sample (not wall-clock): a VM clock that steps back would give two
+                # batches the same (series, ts), which the store rightly treats as one sample.
+                base = t0 + (n * batch_size) * 1e-4
+                samples = [
+                    {
+                        "metric": f"bench.metric.{j % 20}",
+                        "value": float(j),
+                        "ts": base + j * 1e-4,
+                        "labels": {"pusher": str(i)},
+                    }
+                    for j in range(batch_size)
+                ]
                 body = json.dumps({"host": f"host-{i}", "batch_id": f"p{i}-{n}", "samples": samples})
                 response = session.post(f"{server.url}/v1/samples", data=body, headers=headers, timeout=30)
                 if response.status_code == 202:
-                    accepted[i] += response.json()["accepted"]
+                    answer = response.json()
+                    if answer["duplicate"]:
+                        duplicates[i] += 1
+                    else:
+                        accepted[i] += answer["accepted"]
                 else:
                     failures[i] += 1
                 n += 1
@@ -55,8 +70,14 @@ def run(pushers: int = 8, batch_size: int = 500, seconds: float = 10.0) -> dict[
         stored = 0
         for j in range(20):
             stored += sum(1 for _ in server.ctx.store.query_points(f"bench.metric.{j}", 0, time.time() + 60))
-    return {"samples_per_second": total / elapsed, "accepted": total, "stored": stored,
-            "failed_batches": sum(failures), "seconds": elapsed}
+    return {
+        "samples_per_second": total / elapsed,
+        "accepted": total,
+        "stored": stored,
+        "failed_batches": sum(failures),
+        "duplicate_batches": sum(duplicates),
+        "seconds": elapsed,
+    }
 
 
 if __name__ == "__main__":

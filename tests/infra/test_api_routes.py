@@ -13,7 +13,7 @@ from vigil.api.route_table import ROUTE_TABLE
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth
 
-pytestmark = pytest.mark.infra
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 
 def _routes(synth: Synth) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.infra
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / "node_modules" / ".bin" / "cdk"

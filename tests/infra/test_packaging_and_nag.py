@@ -17,7 +17,7 @@ from infra.packaging import RUNTIME
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth
 
-pytestmark = pytest.mark.infra
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "vigil-dev.template.json"
 UPDATE_ENV = "VIGIL_UPDATE_SNAPSHOTS"

@@ -15,7 +15,7 @@ from infra.stack import OUTPUTS
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth
 
-pytestmark = pytest.mark.infra
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
 

@@ -11,7 +11,7 @@ import pytest
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth
 
-pytestmark = pytest.mark.infra
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 
 def _one(synth: Synth, type_: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from infra.storage import Storage
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth
 
-pytestmark = pytest.mark.infra
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 
 @pytest.mark.parametrize("suffix", ["samples", "meta"])
