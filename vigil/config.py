@@ -161,3 +161,9 @@ class Config:
                 db_query_ms=_float(env, "ALERT_DB_QUERY_THRESHOLD", 1000.0),
             ),
         )
+
+
+def running_in_lambda(env: Mapping[str, str] | None = None) -> bool:
+    """True inside the AWS Lambda runtime, which sets AWS_LAMBDA_FUNCTION_NAME."""
+    env = os.environ if env is None else env
+    return bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))

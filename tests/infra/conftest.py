@@ -26,8 +26,6 @@ from aws_cdk.assertions import Template  # noqa: E402
 from infra import build_layer  # noqa: E402
 from infra.stack import VigilStack, build_app  # noqa: E402
 
-
-
 TEST_CONTEXT: dict[str, object] = {
     "stage": "dev",
     "alertEmails": "oncall@example.com,lead@example.com",

@@ -1,7 +1,7 @@
 """`lambda_handler(name, registrars)`: what `functions/<name>/handler.py` exports.
 
-Adds Powertools Logger (structured JSON with the Lambda request id; every `vigil.*` logger shares its
-configuration) and Powertools Metrics (EMF, namespace `Vigil`; disabled locally through
+Adds Powertools Logger (structured JSON with the Lambda request id; in Lambda every `vigil.*` logger
+shares its configuration) and Powertools Metrics (EMF, namespace `Vigil`; disabled locally through
 POWERTOOLS_METRICS_DISABLED, which `vigil serve` sets) around the shared `FunctionEntry`.
 EventBridge schedule events (`source == "aws.events"`) go to the function's scheduled job instead of
 the resolver. Every API invocation adds `ApiLatency` (ms; and `ApiServerErrors` on a 5xx) through
@@ -20,6 +20,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 
 from vigil.api.app import FunctionEntry, Registrar
 from vigil.api.request_metrics import publish_request_metrics
+from vigil.config import running_in_lambda
 
 # Read-only requests publish no metric; Powertools warns about that on every invocation.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -30,7 +31,10 @@ def lambda_handler(
     name: str, registrars: Sequence[Registrar], scheduled: ScheduledJob | None = None
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     logger = Logger(service=f"vigil-{name}")
-    copy_config_to_registered_loggers(source_logger=logger, include={"vigil"})
+    if running_in_lambda():
+        # In Lambda every `vigil.*` logger writes Powertools' JSON (with the request id). Locally they
+        # keep propagating to the root logger `vigil serve` configures (and tests capture).
+        copy_config_to_registered_loggers(source_logger=logger, include={"vigil"})
     metrics = Metrics(namespace="Vigil", service=f"vigil-{name}")
     entry = FunctionEntry(name, registrars)
 

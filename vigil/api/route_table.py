@@ -49,7 +49,7 @@ def match_function(path: str) -> RouteBinding | None:
     for binding in ROUTE_TABLE:
         if binding.path.endswith("/{proxy+}"):
             prefix = binding.path[: -len("{proxy+}")]
-            if path.startswith(prefix) and len(path) > len(prefix):
-                if best is None or len(binding.path) > len(best.path):
-                    best = binding
+            longer = best is None or len(binding.path) > len(best.path)
+            if path.startswith(prefix) and len(path) > len(prefix) and longer:
+                best = binding
     return best

@@ -171,8 +171,12 @@ class Histogram:
     max: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"bounds": list(self.bounds), "counts": list(self.counts), "sum": self.sum,
-                               "count": self.count}
+        out: dict[str, Any] = {
+            "bounds": list(self.bounds),
+            "counts": list(self.counts),
+            "sum": self.sum,
+            "count": self.count,
+        }
         if self.min is not None:
             out["min"] = self.min
         if self.max is not None:
@@ -181,8 +185,14 @@ class Histogram:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Histogram:
-        return cls(tuple(float(b) for b in data["bounds"]), tuple(int(c) for c in data["counts"]),
-                   float(data["sum"]), int(data["count"]), data.get("min"), data.get("max"))
+        return cls(
+            tuple(float(b) for b in data["bounds"]),
+            tuple(int(c) for c in data["counts"]),
+            float(data["sum"]),
+            int(data["count"]),
+            data.get("min"),
+            data.get("max"),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from vigil.domain.errors import Invalid
 
@@ -31,8 +31,9 @@ def parse_duration(value: str | float | int, *, field: str) -> float:
     else:
         match = _DURATION.match(value)
         if not match:
-            raise Invalid(f"{field} must be a duration like '30s', '5m', '1h' or seconds, got {value!r}",
-                          field=field)
+            raise Invalid(
+                f"{field} must be a duration like '30s', '5m', '1h' or seconds, got {value!r}", field=field
+            )
         seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
     if not math.isfinite(seconds) or seconds < 0:
         raise Invalid(f"{field} must be a non-negative duration", field=field)
@@ -71,14 +72,15 @@ def _parse_iso(text: str, *, field: str) -> float:
         parsed = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError as exc:
         raise Invalid(
-            f"{field} must be epoch seconds, RFC 3339 (2026-11-26T10:00:00Z) or relative (-24h), got {text!r}",
+            f"{field} must be epoch seconds, RFC 3339 (2026-11-26T10:00:00Z) or relative (-24h), "
+            f"got {text!r}",
             field=field,
         ) from exc
     if parsed.tzinfo is None:  # a bare ISO time means UTC, as in Prometheus and Grafana
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 
 def iso(ts: float) -> str:
     """Epoch seconds → RFC 3339 UTC with millisecond precision."""
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -16,7 +16,8 @@ _FALLBACK = b"""<!doctype html><html lang="en"><meta charset="utf-8"><title>Vigi
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <body style="font-family:system-ui;max-width:40rem;margin:3rem auto;padding:0 1rem">
 <h1>Vigil is running</h1><p>The dashboard has not been built yet: run <code>make run</code> (it builds
-<code>frontend/dist</code>), or read the API at <a href="/openapi.json">/openapi.json</a>.</p></body></html>"""
+<code>frontend/dist</code>), or read the API at <a href="/openapi.json">/openapi.json</a>.</p>
+</body></html>"""
 
 
 def local_config_json() -> bytes:

@@ -84,7 +84,8 @@ def check_cardinality(store: Store, host: str, points: Sequence[Point], config: 
     if len(known) + len(new) > config.max_series_per_host:
         raise LimitExceeded(
             f"host {host!r} would have {len(known) + len(new)} distinct series, over the limit of "
-            f"{config.max_series_per_host} (VIGIL_MAX_SERIES_PER_HOST); check for a label with unbounded values",
+            f"{config.max_series_per_host} (VIGIL_MAX_SERIES_PER_HOST); "
+            "check for a label with unbounded values",
             field="samples",
         )
     values: dict[str, set[str]] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from tests.conftest import FrozenClock
 from vigil.local.client import GatewayClient, json_of
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import ADMIN_TOKEN
 from vigil.local.client import GatewayClient, json_of
+from vigil.local.gateway import Gateway, load_function_handler
 
 
 def test_ingest_emits_an_emf_metric_and_logs_no_secret(
@@ -45,17 +48,33 @@ def test_ingest_emits_an_emf_metric_and_logs_no_secret(
         assert secret not in printed
 
 
-def test_a_crash_is_logged_as_json_with_the_request_id_and_answered_without_internals(
-    admin: GatewayClient,
-    ctx,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
-) -> None:
-    admin.get("/api/me")  # the metrics handler (and its Powertools Logger config) is loaded
-    # Powertools binds its handler to the stdout of the moment; read what it writes from a buffer instead.
+@pytest.fixture
+def lambda_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """Lambda mode's logging (Powertools JSON on every `vigil.*` logger), written to a buffer, and the
+    process-wide logger state put back afterwards so other tests keep capturing logs."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "vigil-metrics")
+    vigil_logger = logging.getLogger("vigil")
+    saved = (list(vigil_logger.handlers), vigil_logger.propagate, vigil_logger.level)
     stream = io.StringIO()
-    for handler in logging.getLogger("vigil").handlers:
-        if isinstance(handler, logging.StreamHandler):
-            monkeypatch.setattr(handler, "stream", stream)
+    try:
+        handler = load_function_handler("metrics")  # as a cold start in Lambda does
+        for h in vigil_logger.handlers:
+            if isinstance(h, logging.StreamHandler):
+                h.stream = stream  # Powertools bound it to the stdout of the moment (maybe closed since)
+        yield stream, handler  # type: ignore[misc]
+    finally:
+        vigil_logger.handlers[:] = saved[0]
+        vigil_logger.propagate, vigil_logger.level = saved[1], saved[2]
+
+
+def test_a_crash_is_logged_as_json_with_the_request_id_and_answered_without_internals(
+    gateway,
+    ctx,
+    monkeypatch: pytest.MonkeyPatch,
+    lambda_logging,  # type: ignore[no-untyped-def]
+) -> None:
+    stream, handler = lambda_logging
+    admin = GatewayClient(Gateway(ctx, {"metrics": handler}), token=ADMIN_TOKEN)
 
     def boom() -> list[object]:
         raise RuntimeError("database file at /secret/path exploded")

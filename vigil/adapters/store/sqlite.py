@@ -52,6 +52,9 @@ CREATE TABLE IF NOT EXISTS docs (
 """
 
 
+_KEY_COLUMNS = "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys"
+
+
 class SqliteStore(RollupTables):
     """The local `Store`. `retention_seconds` bounds what raw reads return and what purge removes.
     Rollups and the SQL-side summaries live in `sqlite_rollups.RollupTables`."""
@@ -116,7 +119,8 @@ class SqliteStore(RollupTables):
         if sid is not None:
             return sid
         conn.execute(
-            "INSERT OR IGNORE INTO series(host, metric, labels, skey, first_seen, last_seen) VALUES (?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO series(host, metric, labels, skey, first_seen, last_seen)"
+            " VALUES (?,?,?,?,?,?)",
             (p.host, p.metric, json.dumps(dict(p.labels)), skey, now, now),
         )
         (sid,) = conn.execute("SELECT id FROM series WHERE skey = ?", (skey,)).fetchone()
@@ -195,7 +199,8 @@ class SqliteStore(RollupTables):
         ).fetchall()
         for sid, host, metric, labels_json in rows:
             row = conn.execute(
-                "SELECT ts, value, hist FROM samples WHERE series_id = ? AND ts >= ? ORDER BY ts DESC LIMIT 1",
+                "SELECT ts, value, hist FROM samples WHERE series_id = ? AND ts >= ?"
+                " ORDER BY ts DESC LIMIT 1",
                 (sid, since),
             ).fetchone()
             if row:
@@ -275,7 +280,7 @@ class SqliteStore(RollupTables):
         row = (
             self._conn()
             .execute(
-                "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys WHERE secret_hash = ?",
+                _KEY_COLUMNS + " WHERE secret_hash = ?",
                 (secret_hash,),
             )
             .fetchone()
@@ -283,9 +288,7 @@ class SqliteStore(RollupTables):
         return _key(row) if row else None
 
     def list_keys(self) -> list[ApiKeyRecord]:
-        rows = self._conn().execute(
-            "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys ORDER BY created_at"
-        )
+        rows = self._conn().execute(_KEY_COLUMNS + " ORDER BY created_at")
         return [_key(r) for r in rows]
 
     def revoke_key(self, key_id: str) -> ApiKeyRecord:
@@ -293,7 +296,7 @@ class SqliteStore(RollupTables):
             if conn.execute("UPDATE keys SET revoked = 1 WHERE id = ?", (key_id,)).rowcount == 0:
                 raise NotFound(f"no key with id {key_id!r}", field="id")
             row = conn.execute(
-                "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys WHERE id = ?",
+                _KEY_COLUMNS + " WHERE id = ?",
                 (key_id,),
             ).fetchone()
         return _key(row)
@@ -308,7 +311,8 @@ class SqliteStore(RollupTables):
                    ON CONFLICT(fingerprint) DO UPDATE SET
                      count = count + 1, first_seen = min(first_seen, excluded.first_seen),
                      last_seen = max(last_seen, excluded.last_seen),
-                     message = CASE WHEN excluded.last_seen >= last_seen THEN excluded.message ELSE message END,
+                     message = CASE WHEN excluded.last_seen >= last_seen THEN excluded.message
+                               ELSE message END,
                      sample_stack = coalesce(sample_stack, excluded.sample_stack),
                      last_host = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_host
                                  ELSE last_host END,
@@ -339,7 +343,8 @@ class SqliteStore(RollupTables):
             current = int(row[0]) if row else 0
             if expected_version is not None and expected_version != current:
                 raise Conflict(
-                    f"{kind} {doc_id!r} was changed by someone else (version {current}, expected {expected_version})",
+                    f"{kind} {doc_id!r} was changed by someone else "
+                    f"(version {current}, expected {expected_version})",
                     field="_version",
                 )
             stored = {**doc, "_version": current + 1}
