@@ -93,3 +93,32 @@ def test_vigil_serve_prints_the_url_with_the_token_in_the_fragment(tmp_path: Pat
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def test_concurrent_requests_never_see_each_others_query_strings(tmp_path: Path) -> None:
+    """Powertools keeps the current event on a class attribute; overlapping invocations once made a
+    request validate another's query string ("metric: is required" with a metric in the URL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    config = Config(data_dir=tmp_path / "d", admin_token="t")
+    metrics = [f"app.metric.{i}" for i in range(8)]
+    with LocalServer(config, port=0, agent=False) as server:
+        auth = {"Authorization": "Bearer t"}
+
+        def ask(metric: str) -> tuple[int, str]:
+            with requests.Session() as session:
+                answers = [
+                    session.get(
+                        f"{server.url}/api/metrics/series",
+                        headers=auth,
+                        timeout=10,
+                        params={"metric": metric, "from": "-1h", "agg": "avg"},
+                    )
+                    for _ in range(15)
+                ]
+            wrong = [r for r in answers if r.status_code != 200 or r.json()["metric"] != metric]
+            return len(wrong), metric
+
+        with ThreadPoolExecutor(len(metrics)) as pool:
+            results = list(pool.map(ask, metrics))
+    assert results == [(0, m) for m in metrics]

@@ -4,7 +4,7 @@ validation, then the resolver, then conditional-GET handling.
 Order of work for one API Gateway HTTP API (payload v2.0) event:
 1. body checks Powertools gets wrong (non-UTF-8 → 500, multipart without boundary → 500, oversize);
 2. authentication by route policy (so anonymous callers get 401, never a schema error);
-3. the resolver (one per thread: Powertools resolvers keep the current event on the instance);
+3. the resolver, built once (invocations never overlap: see `vigil.local.gateway`);
 4. ETag / If-None-Match → 304 for GETs, so the dashboard's 10 s refresh moves no body when nothing
    changed.
 Route modules expose `register(app)`; a function's resolver is the sum of its modules.
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 log = logging.getLogger("vigil.api")
+access_log = logging.getLogger("vigil.api.access")
 Registrar = Callable[["APIGatewayHttpResolver"], None]
 # OTLP bodies may be larger than JSON sample batches (protobuf of many points); gzip is inflated later.
 BODY_LIMITS = {"/v1/metrics": 4 * MAX_BODY_BYTES, "/v1/traces": 4 * MAX_BODY_BYTES}
@@ -62,13 +63,17 @@ class FunctionEntry:
     def __init__(self, name: str, registrars: Sequence[Registrar]) -> None:
         self.name = name
         self._registrars = registrars
-        self._local = threading.local()
+        self._app: APIGatewayHttpResolver | None = None
+        self._lock = threading.Lock()
 
     def resolver(self) -> APIGatewayHttpResolver:
-        app: APIGatewayHttpResolver | None = getattr(self._local, "app", None)
-        if app is None:
-            app = self._local.app = new_resolver(self._registrars)
-        return app
+        """Built on first use (the cold start). Invocations must not overlap: Powertools keeps the
+        current event on a class attribute, so the local gateway serialises them as Lambda does."""
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    self._app = new_resolver(self._registrars)
+        return self._app
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         ctx = app_context()
@@ -90,6 +95,11 @@ class FunctionEntry:
         app = self.resolver()
         app.append_context(vigil=ctx, principal=principal)
         response = app.resolve(event, context)
+        status = int(response.get("statusCode", 200))
+        if status >= 400:  # who asked what and why it failed; never the token itself
+            answer = str(response.get("body") or "")[:300]
+            query = event.get("rawQueryString") or ""
+            access_log.info("%s %s?%s -> %s (%s) %s", method, path, query, status, principal.subject, answer)
         return _conditional(method, headers, response)
 
 

@@ -121,7 +121,10 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     """Map domain errors, request validation errors, 404/405 and crashes onto our JSON error shape."""
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+    from aws_lambda_powertools.event_handler.openapi.exceptions import (
+        RequestValidationError,
+        ResponseValidationError,
+    )
 
     def respond(exc: VigilError) -> Response[str]:
         status, body, headers = error_payload(exc)
@@ -135,7 +138,12 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(RequestValidationError)
     def _validation(exc: RequestValidationError) -> Response[str]:
-        message, field = validation_message(list(exc.errors()))
+        errors = list(exc.errors())
+        if errors and tuple(errors[0].get("loc", ()))[:1] == ("response",):
+            # Our answer broke its own schema: that is our bug, never the caller's 4xx.
+            crashed: Response[str] = _crash(RuntimeError(f"response failed its schema: {errors[:3]}"))
+            return crashed
+        message, field = validation_message(errors)
         return respond(Invalid(message, field=field))
 
     @app.exception_handler(NotFoundError)
@@ -147,7 +155,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
             return respond(MethodNotAllowed(method, allowed))
         return respond(NotFound(f"no route for {method} {path}"))
 
-    @app.exception_handler(Exception)
+    @app.exception_handler([Exception, ResponseValidationError])
     def _crash(exc: Exception) -> Response[str]:
         log.exception(
             "unhandled error while serving %s %s", app.current_event.http_method, app.current_event.path

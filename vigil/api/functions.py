@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vigil.api import (
     alert_routes,
+    dashboard_routes,
     export_routes,
     health_routes,
     ingest_routes,
@@ -22,6 +23,7 @@ METRICS: tuple[Registrar, ...] = (
     export_routes.register,
     trace_routes.register,
     key_routes.register,
+    dashboard_routes.register,
     meta_routes.register,
 )
 HEALTH: tuple[Registrar, ...] = (health_routes.register,)

@@ -8,6 +8,7 @@ built from. Must not import waitress or any HTTP server.
 from __future__ import annotations
 
 import importlib.util
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -50,15 +51,25 @@ def load_function_handler(name: str) -> Handler:
     return handler
 
 
+# Powertools keeps the event being resolved on a class attribute (`BaseRouter.current_event`), shared
+# by every resolver in the process: fine in Lambda, where an execution environment serves one request
+# at a time, a race in a threaded server (two requests read each other's query strings). So the local
+# gateway invokes handlers the way Lambda does: one invocation at a time per process. Socket I/O,
+# body reading and static files stay concurrent in the server's threads.
+_INVOCATION_LOCK = threading.Lock()
+
+
 class Gateway:
     def __init__(self, ctx: AppContext, handlers: dict[str, Handler] | None = None) -> None:
         self.ctx = ctx
         self._handlers = handlers or {}
+        self._load_lock = threading.Lock()
 
     def handler_for(self, function: str) -> Handler:
-        if function not in self._handlers:
-            self._handlers[function] = load_function_handler(function)
-        return self._handlers[function]
+        with self._load_lock:  # a cold start happens once per function, as in Lambda
+            if function not in self._handlers:
+                self._handlers[function] = load_function_handler(function)
+            return self._handlers[function]
 
     def routes(self, path: str) -> bool:
         """True when an API route (not a static file) serves this path."""
@@ -80,8 +91,7 @@ class Gateway:
                 b'{"error":{"code":"not_found","message":"no route","field":null}}',
             )
         event = to_event(method, path, query, headers, body, route_key=f"ANY {binding.path}")
-        with bind(self.ctx):
-            result = self.handler_for(binding.function)(
-                event, LocalLambdaContext(f"vigil-{binding.function}")
-            )
+        handler = self.handler_for(binding.function)
+        with _INVOCATION_LOCK, bind(self.ctx):
+            result = handler(event, LocalLambdaContext(f"vigil-{binding.function}"))
         return from_result(result)
