@@ -96,6 +96,7 @@ class LocalServer:
     scheduler: Scheduler = field(init=False)
     _server: Any = None
     _thread: threading.Thread | None = None
+    _stopping: bool = False
     _agent_handle: Any = None
 
     def __post_init__(self) -> None:
@@ -133,19 +134,31 @@ class LocalServer:
             channel_timeout=30,
         )
         self.port = int(self._server.effective_port)
-        self._thread = threading.Thread(target=self._server.run, name="vigil-http", daemon=True)
+        self._thread = threading.Thread(target=self._serve_until_stopped, name="vigil-http", daemon=True)
         self._thread.start()
         self.scheduler.start()
         if self.agent:
             self._agent_handle = start_agent(self)
         return self
 
+    def _serve_until_stopped(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):  # select() on a descriptor stop() just closed
+            if not self._stopping:
+                raise
+
     def stop(self) -> None:
         if self._agent_handle is not None:
             self._agent_handle.stop()
         self.scheduler.stop()
         if self._server is not None:
-            self._server.close()
+            self._stopping = True
+            # Close every channel (the listener included) from here; the loop thread then finds an
+            # empty socket map and returns, or trips over a closed descriptor, which means "stopped".
+            self._server.task_dispatcher.shutdown()
+            for channel in list(self._server._map.values()):
+                channel.close()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.ctx.store.close()
