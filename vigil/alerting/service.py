@@ -4,6 +4,9 @@ document, so a transition and its notice are stored atomically), record history,
 outbox and mark each published notification with a `notification_out` record keyed by its
 deterministic id.
 
+Writes: a rule's state is saved only when it changed in something that must survive
+(`evaluator.needs_saving`): a steady tick writes no document at all.
+
 Crash safety: a run that dies after saving the state but before publishing leaves the notices in the
 outbox; the next run publishes them exactly once (those with a `notification_out` record are dropped).
 A crash between a publish and its record re-publishes that notice once; the notify side dedupes on
@@ -37,7 +40,7 @@ from vigil.alerting.repo import (
 )
 from vigil.domain.alerts import Notification, RuleState, Transition
 from vigil.domain.errors import Conflict
-from vigil.domain.evaluator import DEFAULT_OPTIONS, EvalOptions, Event, evaluate
+from vigil.domain.evaluator import DEFAULT_OPTIONS, EvalOptions, Event, evaluate, needs_saving
 from vigil.domain.models import Point
 from vigil.domain.rules import Rule
 from vigil.domain.silences import Silence
@@ -192,6 +195,7 @@ def _evaluate_rule(
     report: EvaluationReport,
 ) -> None:
     state, version = load_state(store, rule.id)
+    stored = None if state is None else RuleState.from_json(state.to_json())
     if state is not None:  # drop what an earlier run already published
         state.outbox = [m for m in state.outbox if store.get_doc(OUT_KIND, str(m["id"])) is None]
     new_state, events = evaluate(rule, points, state, now, silences=silences, options=options)
@@ -199,7 +203,10 @@ def _evaluate_rule(
         *(state.outbox if state else []),
         *(e.to_message() for e in events if isinstance(e, Notification)),
     ]
-    store.put_doc(STATE_KIND, rule.id, new_state.to_json(), expected_version=version)
+    # A steady tick writes nothing (the evaluator's write cost, docs/data-model.md); whatever a later
+    # tick or a crash recovery needs is written, with the notices, before anything is published.
+    if needs_saving(rule, stored, new_state):
+        store.put_doc(STATE_KIND, rule.id, new_state.to_json(), expected_version=version)
     report.evaluated += 1
     _record_history(store, events, report)
     publish_outbox(store, publisher, new_state.outbox, now, report)

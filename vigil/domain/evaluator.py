@@ -54,6 +54,8 @@ class EvalOptions:
 
 
 DEFAULT_OPTIONS = EvalOptions()
+# How far a stored `GroupState.last_seen` (an `absent` rule's) or a shown alert value may lag.
+LAST_SEEN_REFRESH = 300.0
 
 
 def evaluate(
@@ -97,6 +99,51 @@ def evaluate(
             del st.groups[key]
     st.evaluated_at = now
     return st, events
+
+
+def needs_saving(
+    rule: Rule, stored: RuleState | None, new: RuleState, *, refresh: float = LAST_SEEN_REFRESH
+) -> bool:
+    """Whether the evaluator must write `new` over `stored` (the document as loaded, outbox unfiltered).
+
+    A steady tick changes only bookkeeping no later tick depends on, and saves nothing: `evaluated_at`,
+    `last_seen`, `last_breach_at` (unless the rule has `keep_firing_for`, which counts from it) and
+    `value`. Everything else is saved at once: a new or forgotten group, any status, instance,
+    notification (`told`, repeat, flapping, acknowledgement) or flap-window change; an outbox that
+    changed or still holds notices (the versioned write claims them, so two overlapping runs cannot
+    both publish). Two things are refreshed once the stored `last_seen` lags by `refresh`: an `absent`
+    rule's `last_seen` (groups unseen for a day are forgotten by it, and the silence it reports is
+    exact to within `refresh`) and the value the API shows for a pending or firing alert.
+    """
+    if stored is None:
+        return bool(new.groups or new.outbox)
+    if new.outbox or [m.get("id") for m in stored.outbox] != [m.get("id") for m in new.outbox]:
+        return True
+    if stored.groups.keys() != new.groups.keys():
+        return True
+    for key, after in new.groups.items():
+        before = stored.groups[key]
+        if _essential(rule, before) != _essential(rule, after):
+            return True
+        shown = after.status in ("pending", "firing") and after.value != before.value
+        if (rule.agg == "absent" or shown) and _lags(before, after, refresh):
+            return True
+    return False
+
+
+def _essential(rule: Rule, group: GroupState) -> dict[str, object]:
+    data = group.to_json()
+    del data["last_seen"], data["value"]
+    if rule.keep_firing_for <= 0:
+        del data["last_breach_at"]
+    return data
+
+
+def _lags(before: GroupState, after: GroupState, refresh: float) -> bool:
+    """Whether the stored group is `refresh` behind (`last_seen` moves on every tick with data)."""
+    if before.last_seen is None or after.last_seen is None:
+        return before.last_seen != after.last_seen
+    return after.last_seen - before.last_seen >= refresh
 
 
 def _step(

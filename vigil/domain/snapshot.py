@@ -12,6 +12,10 @@ How a KPI is computed over a window:
   - histograms: merged across hosts and the window, then a percentile or the mean (never averaged
     percentiles); request rate = observations / window; error rate = observations whose
     `http.response.status_code` is >= 500 / all; slow queries = observations above 1 s;
+  - request histograms derived from SERVER spans carry no status label (one series per route, not per
+    status): their errors are the `http.server.error.count` points of the same series (host and
+    labels, written with them). An app that sends its own histograms (with a status label) and spans
+    is counted once: per host and service, its own histograms replace the span-derived ones;
   - counters (cumulative): per-series increase / seconds with reset handling, summed across series.
 
 Standard library only (plus `vigil.domain`).
@@ -132,9 +136,15 @@ SECTIONS: dict[str, tuple[Kpi, ...]] = {
     ),
 }
 
+# A histogram derived from spans (no status label) → the metric holding its series' error counts.
+SPAN_ERROR_COUNTS = {"http.server.request.duration": "http.server.error.count"}
+
 # What the caller must fetch (latest and previous window) for `build_snapshot`.
 SNAPSHOT_METRICS: tuple[str, ...] = tuple(
-    dict.fromkeys([k.metric for kpis in SECTIONS.values() for k in kpis] + ["db.client.connection.max"])
+    dict.fromkeys(
+        [k.metric for kpis in SECTIONS.values() for k in kpis]
+        + ["db.client.connection.max", *SPAN_ERROR_COUNTS.values()]
+    )
 )
 
 
@@ -180,6 +190,29 @@ def _is_error(p: Point) -> bool:
     return status is not None and status.isdigit() and int(status) >= 500
 
 
+def _has_status(p: Point) -> bool:
+    return _label(p.labels, STATUS_LABELS) is not None
+
+
+def _service(p: Point) -> str | None:
+    return dict(p.labels).get("service")
+
+
+def _once_per_app(points: list[Point]) -> list[Point]:
+    """Per host and service, drop the span-derived histograms (no status label) when the app also sent
+    its own (with one): both measure the same requests."""
+    own = {(p.host, _service(p)) for p in points if p.histogram is not None and _has_status(p)}
+    if not own:
+        return points
+    return [p for p in points if p.histogram is None or _has_status(p) or (p.host, _service(p)) not in own]
+
+
+def _span_errors(points: list[Point], counts: list[Point]) -> float:
+    """Errors of the histogram series without a status label, from their span-derived error counts."""
+    series = {(p.host, p.labels) for p in points if p.histogram is not None and not _has_status(p)}
+    return sum(c.value for c in counts if c.value is not None and (c.host, c.labels) in series)
+
+
 def _compute(kpi: Kpi, points: list[Point], extra: Mapping[str, list[Point]], window: float) -> float | None:
     """The KPI's raw value (stored units; rates per second) over one window's points of its metric."""
     if kpi.how in ("avg", "sum"):
@@ -207,8 +240,10 @@ def _compute(kpi: Kpi, points: list[Point], extra: Mapping[str, list[Point]], wi
         return merged.count / window
     if kpi.how == "slow":
         return histograms.count_above(merged, SLOW_QUERY_SECONDS)
-    errors = sum(p.histogram.count for p in points if p.histogram is not None and _is_error(p))
-    error_pct = 100.0 * errors / merged.count
+    errors: float = sum(p.histogram.count for p in points if p.histogram is not None and _is_error(p))
+    if kpi.metric in SPAN_ERROR_COUNTS:
+        errors += _span_errors(points, extra.get(SPAN_ERROR_COUNTS[kpi.metric], []))
+    error_pct = 100.0 * min(errors, merged.count) / merged.count
     return error_pct if kpi.how == "errors" else 100.0 - error_pct
 
 
@@ -221,6 +256,11 @@ def _trend(value: float, previous: float | None) -> tuple[str, float | None]:
     if abs(change) < FLAT_PCT:
         return "flat", round(change, 2)
     return ("up" if change > 0 else "down"), round(change, 2)
+
+
+def _select(kpi: Kpi, by_metric: Mapping[str, list[Point]]) -> list[Point]:
+    points = [p for p in by_metric.get(kpi.metric, []) if _matches(p, kpi.labels)]
+    return _once_per_app(points) if kpi.metric in SPAN_ERROR_COUNTS else points
 
 
 def _by_metric(points: Iterable[Point]) -> dict[str, list[Point]]:
@@ -247,13 +287,13 @@ def build_snapshot(
         body: dict[str, Any] = {}
         for kpi in kpis:
             meta = info(kpi.metric)
-            pts = [p for p in cur.get(kpi.metric, []) if _matches(p, kpi.labels)]
+            pts = _select(kpi, cur)
             raw = _compute(kpi, pts, cur, window)
             if raw is None or not math.isfinite(raw):
                 body[kpi.key] = None
                 continue
             scale = kpi.scale if kpi.scale is not None else meta.scale
-            before_pts = [p for p in prev.get(kpi.metric, []) if _matches(p, kpi.labels)]
+            before_pts = _select(kpi, prev)
             before = _compute(kpi, before_pts, prev, window)
             value = raw * scale
             trend, change = _trend(value, None if before is None else before * scale)

@@ -262,3 +262,64 @@ def test_the_local_servers_own_requests_appear_as_service_vigil_in_the_api_cards
         by_template = "service=vigil,http.route=/api/traces/{trace_id},http.response.status_code=404"
         assert vigil.total("http.server.request.duration", "count", labels=by_template) == 1
         assert [h["host"] for h in vigil.get("/api/hosts")["hosts"]] == [server.self_metrics.host]
+
+
+# (route, HTTP status, span status ERROR): 10 requests, 3 of them errors (two HTTP 500, one ERROR status)
+REQUESTS = [("/checkout", 200, False)] * 5 + [("/checkout", 500, False)] * 2 + [("/cart", 200, False)] * 2
+QUIET_HOUR = 3600.0  # the scheduler is stopped; the snapshot window is 3 intervals
+
+
+@pytest.fixture
+def quiet_vigil(tmp_path: Path) -> Iterator[Vigil]:
+    """A LocalServer whose own request metrics are never flushed, so `/api/metrics` shows the app only."""
+    config = Config(data_dir=tmp_path / "vigil", admin_token="quiet-admin", interval_seconds=QUIET_HOUR)
+    with LocalServer(config, port=0, agent=False) as server:
+        server.scheduler.stop()  # joined before any request was observed
+        yield Vigil(server)
+
+
+def serve(provider: TracerProvider, route: str, status: int, error: bool) -> None:
+    """One request as an instrumented web framework records it: a SERVER span, ERROR on failure."""
+    attributes: dict[str, str | int] = {"http.route": route}
+    if not error:
+        attributes["http.response.status_code"] = status
+    with provider.get_tracer("shop").start_as_current_span(
+        f"GET {route}", kind=SpanKind.SERVER, attributes=attributes
+    ) as span:
+        if error:
+            span.set_status(Status(StatusCode.ERROR, "upstream timed out"))
+
+
+def test_an_app_sending_only_traces_shows_its_exact_error_rate_in_the_snapshot(quiet_vigil: Vigil) -> None:
+    provider, memory = tracer_provider(quiet_vigil)
+    for route, status, error in [*REQUESTS, ("/cart", 0, True)]:
+        serve(provider, route, status, error)
+    provider.shutdown()
+    assert len(memory.get_finished_spans()) == 10
+
+    application = quiet_vigil.get("/api/metrics")["application"]
+    assert application["error_rate"]["value"] == 30.0
+    assert application["success_rate"]["value"] == 70.0
+    window = application["request_rate"]["value"] * 3 * QUIET_HOUR
+    assert window == pytest.approx(10, rel=1e-12)
+
+
+def test_an_app_sending_traces_and_its_own_request_metric_is_counted_once(quiet_vigil: Vigil) -> None:
+    tracing, _ = tracer_provider(quiet_vigil)
+    metering, _ = meter_provider(quiet_vigil)
+    latency = metering.get_meter("shop").create_histogram("http.server.request.duration", unit="s")
+    requests_sent = [*REQUESTS, ("/cart", 503, False)]
+    for route, status, error in requests_sent:
+        serve(tracing, route, status, error)
+        latency.record(0.02, {"http.route": route, "http.response.status_code": status})
+    assert metering.force_flush()
+    metering.shutdown()
+    tracing.shutdown()
+    # both arrived: the span-derived histograms and the app's own (status-labelled) ones
+    assert quiet_vigil.total("http.server.request.count", "sum") == 10
+    assert quiet_vigil.total("http.server.request.duration", "count") == 20
+
+    application = quiet_vigil.get("/api/metrics")["application"]
+    assert application["error_rate"]["value"] == 30.0
+    assert application["success_rate"]["value"] == 70.0
+    assert application["request_rate"]["value"] * 3 * QUIET_HOUR == pytest.approx(10, rel=1e-12)

@@ -133,3 +133,59 @@ def test_catalogue_entries_merge_the_metrics_the_store_has_seen():
     assert by_name["shop.widgets"]["section"] == "custom" and not by_name["shop.widgets"]["known"]
     assert not by_name["business.revenue"]["seen"]
     assert entries[-1]["name"] == "shop.widgets"
+
+
+def from_spans(
+    host: str, route: str, durations: list[float], errors: int, service: str = "shop"
+) -> list[Point]:
+    """What `traces.derived_points` writes for one route of one export: a histogram without a status
+    label and the request/error counts of the same series."""
+    labels = (("http.route", route), ("service", service))
+    return [
+        Point(host, "http.server.request.duration", labels, NOW - 5, None, histograms.from_values(durations)),
+        Point(host, "http.server.request.count", labels, NOW - 5, float(len(durations))),
+        Point(host, "http.server.error.count", labels, NOW - 5, float(errors)),
+    ]
+
+
+def own(host: str, values: list[float], status: str, service: str = "shop") -> Point:
+    labels = (("http.response.status_code", status), ("http.route", "/checkout"), ("service", service))
+    return Point(host, "http.server.request.duration", labels, NOW - 5, None, histograms.from_values(values))
+
+
+def test_an_app_sending_only_spans_gets_its_error_rate_from_the_span_error_counts():
+    latest = [
+        *from_spans("web-1", "/checkout", [0.1] * 8, errors=3),
+        *from_spans("web-1", "/cart", [0.05] * 12, errors=0),
+        *from_spans("web-2", "/checkout", [0.2] * 20, errors=2),
+    ]
+    app = build_snapshot(latest, [], NOW, window=60.0)["application"]
+    assert app["request_rate"]["value"] == pytest.approx(40 / 60)
+    assert app["error_rate"]["value"] == pytest.approx(100 * 5 / 40)
+    assert app["success_rate"]["value"] == pytest.approx(100 * 35 / 40)
+
+
+def test_an_app_sending_its_own_histograms_and_spans_is_counted_once():
+    latest = [
+        own("web-1", [0.1] * 18, "200"),
+        own("web-1", [0.3] * 2, "500"),
+        *from_spans("web-1", "/checkout", [0.1] * 18 + [0.3] * 2, errors=2),  # the same 20 requests
+        *from_spans("web-2", "/checkout", [0.1] * 10, errors=5, service="billing"),  # spans only
+    ]
+    app = build_snapshot(latest, [], NOW, window=60.0)["application"]
+    assert app["request_rate"]["value"] == pytest.approx(30 / 60)
+    assert app["error_rate"]["value"] == pytest.approx(100 * 7 / 30)
+    assert app["success_rate"]["value"] == pytest.approx(100 * 23 / 30)
+
+
+def test_counts_written_beside_status_labelled_histograms_are_not_counted_again():
+    # Vigil's own request metrics: histograms per status plus per-route counts (like span-derived ones).
+    labels = (("http.route", "/api/x"), ("service", "vigil"))
+    latest = [
+        own("local", [0.01] * 9, "200", service="vigil"),
+        own("local", [0.01], "503", service="vigil"),
+        Point("local", "http.server.request.count", labels, NOW - 5, 10.0),
+        Point("local", "http.server.error.count", labels, NOW - 5, 1.0),
+    ]
+    app = build_snapshot(latest, [], NOW, window=60.0)["application"]
+    assert app["error_rate"]["value"] == pytest.approx(10.0)
