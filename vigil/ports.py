@@ -204,6 +204,26 @@ class SummaryStore(Protocol):
         ...
 
 
+@runtime_checkable
+class HistogramSummaryStore(Protocol):
+    """Optional capability (SqliteStore): histogram samples ("raw") or fine-tier rollups ("5m") merged
+    per (series, step bucket) — or per bucket only with `fleet` — by the backend, as `Rollup` records
+    with the merged histogram (no `last`). None when plain values are among them."""
+
+    def summarise_histograms(
+        self,
+        metric: str,
+        resolution: str,
+        start: float,
+        end: float,
+        step: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+        fleet: bool = False,
+    ) -> list[Rollup] | None: ...
+
+
 def labels_tuple(labels: dict[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     items = labels.items() if isinstance(labels, dict) else labels
     return tuple(sorted(items))

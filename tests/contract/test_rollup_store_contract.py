@@ -7,9 +7,18 @@ from typing import Any
 
 from vigil.domain import histograms
 from vigil.domain.models import Point
-from vigil.domain.rollups import ROLLUP_RETENTION_SECONDS, Rollup, coarsen, rollup_points
+from vigil.domain.rollups import (
+    FINE,
+    ROLLUP_RETENTION_SECONDS,
+    Rollup,
+    coarsen,
+    fine_rollups,
+    is_plain_marker,
+    rollup_points,
+)
 from vigil.domain.series import build_series, build_series_from_rollups
 from vigil.ports import SummaryStore
+from vigil.services.rollups import run_rollups
 
 HOUR = 3600.0
 T0 = 1_764_028_800.0  # a UTC midnight
@@ -148,3 +157,68 @@ def test_purge_keeps_series_rows_while_rollups_refer_to_them(store: Any, retenti
     store.purge_expired(T0 + retention + 86400)
     assert "cpu" in store.list_metrics()
     assert len(list(store.query_rollups("cpu", "1h", T0, T0 + HOUR, now=T0 + retention + 86400))) == 1
+
+
+# -- the fine tier (5-minute rollups of histogram series, kept for the raw retention) -------------------
+
+
+def lat(ts: float, *values: float, host: str = "web-1", bounds: tuple[float, ...] | None = None) -> Point:
+    hist = histograms.from_values(values, bounds or histograms.DEFAULT_LATENCY_BOUNDS)
+    return Point(host, "lat", (("route", "/x"),), ts, None, hist)
+
+
+def test_fine_rollups_round_trip_per_five_minutes_with_plain_markers(store: Any) -> None:
+    points = [
+        lat(T0 + 10, 0.01, 0.2),
+        lat(T0 + 290, 0.3),
+        lat(T0 + 310, 0.05, bounds=(0.01, 0.1, 1.0)),  # other bounds in the same hour
+        lat(T0 + HOUR + 5, 2.0),
+        pt("cpu", 0.5, T0 + 20),
+        pt("cpu", 0.7, T0 + HOUR + 20),
+    ]
+    store.put_samples("web-1", points, None, T0 + 100)
+    fine = fine_rollups(points)
+    store.put_rollups(fine, NOW)
+    got = ordered(store.query_rollups("lat", FINE, T0, T0 + 2 * HOUR, now=NOW))
+    assert got == ordered(r for r in fine if r.metric == "lat")
+    assert [(r.start, r.count) for r in got] == [(T0, 3), (T0 + 300, 1), (T0 + HOUR, 1)]
+    assert got[1].histogram is not None and got[1].histogram.bounds == (0.01, 0.1, 1.0)
+    assert [r.start for r in store.query_rollups("lat", FINE, T0 + 300, T0 + HOUR, now=NOW)] == [
+        T0 + 300,
+        T0 + HOUR,
+    ]
+    markers = list(store.query_rollups("cpu", FINE, T0, T0 + 2 * HOUR, now=NOW))
+    assert [(r.start, r.count, is_plain_marker(r)) for r in markers] == [(T0, 0, True), (T0 + HOUR, 0, True)]
+    assert list(store.query_rollups("lat", "1h", T0, T0 + 2 * HOUR, now=NOW)) == []
+
+
+def test_a_recomputed_fine_host_hour_replaces_all_its_buckets(store: Any) -> None:
+    store.put_samples("web-1", [lat(T0 + 10, 0.1), lat(T0 + 900, 0.2)], None, T0 + 1000)
+    store.put_rollups(fine_rollups([lat(T0 + 10, 0.1), lat(T0 + 900, 0.2)]), NOW)
+    store.put_rollups(fine_rollups([lat(T0 + 1500, 0.4, 0.5)]), NOW)
+    got = list(store.query_rollups("lat", FINE, T0, T0 + HOUR, now=NOW))
+    assert [(r.start, r.count) for r in got] == [(T0 + 1500, 2)]
+
+
+def test_fine_rollups_expire_with_the_raw_retention_not_after_400_days(store: Any, retention: float) -> None:
+    store.put_samples("web-1", [lat(T0 + 10, 0.1)], None, T0 + 20)
+    store.put_rollups(fine_rollups([lat(T0 + 10, 0.1)]) + hourly([lat(T0 + 10, 0.1)]), T0 + 20)
+    assert len(list(store.query_rollups("lat", FINE, T0, T0 + HOUR, now=T0 + 86400))) == 1
+    later = T0 + HOUR + retention + 1
+    assert list(store.query_rollups("lat", FINE, T0, T0 + HOUR, now=later)) == []
+    store.purge_expired(later)
+    assert list(store.query_rollups("lat", FINE, T0, T0 + HOUR, now=later)) == []
+    assert len(list(store.query_rollups("lat", "1h", T0, T0 + HOUR, now=later))) == 1
+
+
+def test_the_rollup_job_writes_the_fine_tier_from_the_same_raw_read(store: Any, retention: float) -> None:
+    points = [lat(T0 + 60 * i, 0.01 * (i + 1)) for i in range(90)] + [pt("cpu", 1.0, T0 + 30)]
+    store.put_samples("web-1", points, None, T0 + 5400)
+    now = T0 + 2 * HOUR + 60
+    report = run_rollups(store, now, retention_seconds=retention)
+    assert report["hours"] >= 2
+    got = list(store.query_rollups("lat", FINE, T0, now, now=now))
+    assert [r.start for r in got] == [T0 + 300 * i for i in range(18)]
+    assert sum(r.count for r in got) == 90
+    assert [is_plain_marker(r) for r in store.query_rollups("cpu", FINE, T0, now, now=now)] == [True]
+    assert store.get_doc("rollup_state", "watermark")["fine_from"] <= T0

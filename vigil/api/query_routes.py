@@ -40,7 +40,12 @@ def register(app: APIGatewayHttpResolver) -> None:
         ] = "-1h",
         to: Annotated[str, Query(max_length=64, description="End: epoch, RFC 3339, now")] = "now",
         agg: Annotated[
-            str, Query(max_length=16, description="avg|min|max|sum|count|last|rate|p50|p90|p95|p99")
+            str,
+            Query(
+                max_length=64,
+                description="avg|min|max|sum|count|last|rate|p50|p90|p95|p99, or several comma-separated"
+                " (p50,p95,p99): one series per agg, each with its `agg`",
+            ),
         ] = "avg",
         step: Annotated[str | None, Query(max_length=16, description="Bucket width: 60, 5m, 1h")] = None,
         group_by: Annotated[

@@ -2,8 +2,11 @@
 
 A series never returns more than ~`MAX_POINTS` buckets: `choose_step` widens the step to a "nice" value
 when needed, `choose_resolution` switches to hourly or daily rollups when the range reaches past the
-raw retention or the step is an hour or more, and `plan_step` does both consistently (a rollup
-resolution forces the step to a multiple of it).
+raw retention or the step is an hour or more (or to the 5-minute fine tier for whole 5-minute steps
+inside the raw retention, when the caller can use it), and `plan_step` does both consistently (a
+rollup resolution forces the step to a multiple of it). `agg` may name several aggregations
+(`p50,p95,p99`, see `parse_aggs`); percentile queries get at most `PERCENTILE_POINTS` automatic
+buckets (24 h → 5 minutes), since every percentile point merges histograms.
 
 Standard library only (plus `vigil.domain`).
 """
@@ -13,12 +16,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from vigil.domain.accumulate import AGGS
+from vigil.domain.accumulate import AGGS, PERCENTILES
 from vigil.domain.errors import Invalid
 from vigil.domain.models import LABEL_KEY_RE
-from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS
+from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS
 
 MAX_POINTS = 2000
+PERCENTILE_POINTS = 300  # automatic buckets for percentile queries: 24 h -> 5 min (288), 1 h -> 15 s
+MAX_AGGS = len(AGGS)
 # Steps a chart can label sensibly; the automatic step is the smallest of these that fits MAX_POINTS.
 NICE_STEPS: tuple[float, ...] = (
     1,
@@ -60,6 +65,29 @@ def validate_query(start: float, end: float, step: float | None, agg: str) -> No
         raise Invalid("from must not be after to", field="from")
     if step is not None and not (math.isfinite(step) and step > 0):
         raise Invalid("step must be a positive number of seconds", field="step")
+
+
+def parse_aggs(raw: str) -> tuple[str, ...]:
+    """`p50,p95,p99` → ("p50", "p95", "p99"): one series per aggregation in one answer, in the order
+    asked (duplicates dropped).
+
+    Raises:
+        Invalid: an empty or unknown entry (field "agg").
+    """
+    out: list[str] = []
+    for part in raw.split(","):
+        agg = part.strip()
+        if agg not in AGGS:
+            raise Invalid(f"agg must be one or more of {', '.join(AGGS)}; got {part!r}", field="agg")
+        if agg not in out:
+            out.append(agg)
+    return tuple(out)
+
+
+def default_max_points(aggs: Sequence[str]) -> int:
+    """How many buckets an automatic step aims at: fewer for percentiles (each point merges
+    histograms; a 24 h chart at 5 minutes is 288 points), `MAX_POINTS` otherwise."""
+    return PERCENTILE_POINTS if any(a in PERCENTILES for a in aggs) else MAX_POINTS
 
 
 def parse_group_by(group_by: str | Sequence[str] | None) -> tuple[str, ...] | None:
@@ -140,11 +168,12 @@ def choose_resolution(
     step: float | None = None,
     available: Sequence[str] = ("raw", "1h", "1d"),
 ) -> str:
-    """Which data answers the query: "raw" | "1m" | "1h" | "1d".
+    """Which data answers the query: "raw" | "5m" | "1m" | "1h" | "1d".
 
-    Raw (or 1-minute rollups when the store keeps them and the step is a whole number of minutes) when
-    the whole range is within the raw retention and the step is under an hour; otherwise hourly
-    rollups, or daily ones once the step reaches a day. `retention` is the raw retention in seconds.
+    Raw (or the 5-minute fine tier when `available` has it and the step is a whole number of 5
+    minutes, or 1-minute rollups likewise) when the whole range is within the raw retention and the
+    step is under an hour; otherwise hourly rollups, or daily ones once the step reaches a day.
+    `retention` is the raw retention in seconds.
 
     Raises:
         Invalid: the range starts before the rollup retention (field "from").
@@ -155,6 +184,9 @@ def choose_resolution(
         )
     s = step or 0.0
     if start >= now - retention and s < RESOLUTION_SECONDS["1h"]:
+        fine = RESOLUTION_SECONDS[FINE]
+        if FINE in available and s >= fine and s % fine == 0:
+            return FINE
         if "1m" in available and s >= 60 and s % 60 == 0:
             return "1m"
         return "raw"
@@ -171,12 +203,17 @@ def plan_step(
     requested_step: float | None = None,
     max_points: int = MAX_POINTS,
     available: Sequence[str] = ("raw", "1h", "1d"),
+    aggs: Sequence[str] = (),
 ) -> tuple[float, str]:
-    """`(step, resolution)` together: a rollup resolution forces the step up to a multiple of it.
+    """`(step, resolution)` together: a rollup resolution forces the step up to a multiple of it (the
+    fine tier is only picked for steps that already are one: it never widens a step). Without a
+    requested step, `aggs` with a percentile aim at `PERCENTILE_POINTS` buckets instead of `max_points`.
 
     Raises:
         Invalid: as `choose_step` and `choose_resolution`.
     """
+    if requested_step is None:
+        max_points = min(max_points, default_max_points(aggs))
     step = choose_step(start, end, requested_step, max_points)
     resolution = choose_resolution(start, end, now, retention, step=step, available=available)
     width = RESOLUTION_SECONDS.get(resolution)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from vigil.domain.accumulate import PERCENTILES, BucketAcc, counter_increase, summarise_values
 from vigil.domain.errors import TooLarge
@@ -65,6 +65,7 @@ class SeriesEntry(TypedDict):
     host: str | None
     labels: dict[str, str]
     values: list[float | None]
+    agg: NotRequired[str]  # only in answers to several aggregations (`agg=p50,p95`)
 
 
 class SeriesResult(TypedDict):

@@ -45,7 +45,7 @@ def export(
     if fmt not in FORMATS:
         raise Invalid(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}", field="format")
     cap = MAX_EXPORT_BYTES if max_bytes is None else max_bytes
-    q = plan_series(config, now, **params)
+    q = plan_series(config, now, multi=False, **params)
     # a header value must be latin-1: anything but [A-Za-z0-9._-] in the metric name becomes "_"
     name = re.sub(r"[^A-Za-z0-9._-]", "_", f"vigil-{q.metric}-{int(q.start)}-{int(q.end)}.{fmt}")
     if fmt == "csv":

@@ -1,21 +1,31 @@
 """Read-side use cases behind `/api/metrics*`, `/api/hosts` and `/api/errors`.
 
 Parses user-facing query parameters (times, filters) into domain calls; aggregation itself lives in
-`vigil.domain.series` so the series API, export and the alert backtest share it.
+`vigil.domain.series` so the series API, export and the alert backtest share it. A series query may
+ask for several aggregations at once (`agg=p50,p95,p99,rate`): the data is read and decoded once and
+the answer carries one series per (group, agg), each tagged with its `agg`.
+
+What answers a query, cheapest first: SQL-side sums (avg/sum/count/min/max of plain values),
+histograms merged by the store per step bucket (`HistogramSummaryStore`), then decoded points or
+rollups. Percentile charts of a day read the 5-minute fine tier (`rollups.FINE`, histogram series
+only) up to the rollup job's watermark and raw samples after it; a plain value (or a fine-tier plain
+marker) among them sends the query back to raw samples, so answers never depend on the path.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vigil.config import Config
 from vigil.domain.errors import Invalid
 from vigil.domain.timeparse import iso, parse_duration, parse_instant
-from vigil.ports import Store, SummaryStore
+from vigil.ports import HistogramSummaryStore, Store, SummaryStore
 
 if TYPE_CHECKING:
+    from vigil.domain.models import Point
     from vigil.domain.rollups import Rollup
     from vigil.domain.series import SeriesResult
 
@@ -49,10 +59,15 @@ class SeriesQuery:
     labels: dict[str, str] | None
     start: float
     end: float
-    agg: str
+    agg: str  # as asked, e.g. "p95" or "p50,p95,p99"
     step: float
-    resolution: str  # "raw" | "1h" | "1d"
+    resolution: str  # "raw" | "5m" | "1h" | "1d"
     group_by: list[str] | None
+    aggs: tuple[str, ...] = ()  # `agg` parsed; () means (agg,)
+
+    @property
+    def agg_list(self) -> tuple[str, ...]:
+        return self.aggs or (self.agg,)
 
 
 def plan_series(
@@ -67,26 +82,36 @@ def plan_series(
     agg: str,
     step: str | None,
     group_by: str | None,
+    multi: bool = True,
 ) -> SeriesQuery:
-    """Parse, validate and plan. Raises: Invalid naming the field (`agg`, `from`, `to`, `step`,
-    `group_by`, `labels`); `from` older than the 400-day history is refused."""
-    from vigil.domain.planning import parse_group_by, plan_step, validate_query
+    """Parse, validate and plan. `multi`: whether `agg` may list several aggregations. Raises:
+    Invalid naming the field (`agg`, `from`, `to`, `step`, `group_by`, `labels`); `from` older than the
+    400-day history is refused."""
+    from vigil.domain.planning import parse_aggs, parse_group_by, plan_step, validate_query
+    from vigil.domain.rollups import FINE
 
     t0 = parse_instant(start, now=now, field="from")
     t1 = parse_instant(end, now=now, field="to")
     if t0 >= t1:
         raise Invalid("from must be before to", field="from")
     requested = parse_duration(step, field="step") if step else None
-    validate_query(t0, t1, requested, agg)
+    aggs = parse_aggs(agg)
+    if len(aggs) > 1 and not multi:
+        raise Invalid("this endpoint takes one agg", field="agg")
+    for one in aggs:
+        validate_query(t0, t1, requested, one)
     groups = _group_by(group_by)
     parse_group_by(groups)
     span = t1 - t0
     if requested is None and span > DAILY_SPAN_LIMIT:
         requested = 86400.0
     raw_horizon = config.retention_seconds if span <= RAW_SPAN_LIMIT else 0.0
-    chosen, resolution = plan_step(t0, t1, now, raw_horizon, requested)
+    available = ("raw", FINE, "1h", "1d")
+    chosen, resolution = plan_step(t0, t1, now, raw_horizon, requested, available=available, aggs=aggs)
     hosts = [h.strip() for h in host.split(",") if h.strip()] if host else None
-    return SeriesQuery(metric, hosts, parse_labels(labels), t0, t1, agg, chosen, resolution, groups)
+    return SeriesQuery(
+        metric, hosts, parse_labels(labels), t0, t1, ",".join(aggs), chosen, resolution, groups, aggs
+    )
 
 
 def series(
@@ -120,23 +145,106 @@ def series(
 
 def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: float) -> SeriesResult:
     """The series of `q` over [start, end] (the whole query, or one time chunk of an export)."""
+    from vigil.domain.rollups import FINE
     from vigil.domain.series import build_series, build_series_from_rollups
 
-    kw: dict[str, Any] = {"start": start, "end": end, "step": q.step, "agg": q.agg, "group_by": q.group_by}
-    summaries = isinstance(store, SummaryStore) and q.agg in SUMMARY_AGGS
-    if q.resolution == "raw":
+    aggs = q.agg_list
+    kw: dict[str, Any] = {"start": start, "end": end, "step": q.step, "group_by": q.group_by}
+    summaries = isinstance(store, SummaryStore) and all(a in SUMMARY_AGGS for a in aggs)
+    if q.resolution == FINE:
+        fine = _fine_records(store, q, now, start, end)
+        if fine is not None:
+            return _answer(q, FINE, [build_series_from_rollups(fine, agg=a, **kw) for a in aggs])
+    if q.resolution in ("raw", FINE):
         if summaries:
             assert isinstance(store, SummaryStore)
             found = store.summarise(
                 q.metric, "raw", start, end, q.step, q.hosts, q.labels, now, fleet=q.group_by == []
             )
             if found is not None:
-                result = build_series_from_rollups(found, **kw)
-                return _label(result, q)
-        points = store.query_points(q.metric, start, end, hosts=q.hosts, labels=q.labels, now=now)
-        return _label(build_series(points, **kw), q)
+                records = list(found)
+                return _answer(q, "raw", [build_series_from_rollups(records, agg=a, **kw) for a in aggs])
+        merged = _histograms(store, q, "raw", start, end, now)
+        if merged is not None:
+            return _answer(q, "raw", [build_series_from_rollups(merged, agg=a, **kw) for a in aggs])
+        points: Iterable[Point] = store.query_points(
+            q.metric, start, end, hosts=q.hosts, labels=q.labels, now=now
+        )
+        if len(aggs) > 1:
+            points = list(points)
+        return _answer(q, "raw", [build_series(points, agg=a, **kw) for a in aggs])
     records = _rollup_records(store, q, now, start, end, summaries)
-    return _label(build_series_from_rollups(records, **kw), q)
+    return _answer(q, q.resolution, [build_series_from_rollups(records, agg=a, **kw) for a in aggs])
+
+
+def _histograms(
+    store: Store, q: SeriesQuery, resolution: str, a: float, b: float, now: float
+) -> list[Rollup] | None:
+    """Histograms merged by the store per step bucket, or None when it cannot (no such capability,
+    `last` asked — it needs each sample's time — or plain values among them)."""
+    if not isinstance(store, HistogramSummaryStore) or "last" in q.agg_list:
+        return None
+    if a > b:
+        return []
+    return store.summarise_histograms(
+        q.metric, resolution, a, b, q.step, q.hosts, q.labels, now, fleet=q.group_by == []
+    )
+
+
+def _fine_records(store: Store, q: SeriesQuery, now: float, start: float, end: float) -> list[Rollup] | None:
+    """The fine tier's answer to [start, end]: stored 5-minute rollups up to the rollup job's watermark
+    and raw samples after it. None — answer from raw instead — when the tier does not cover `start`
+    yet (no run since it was introduced) or plain values are involved."""
+    from vigil.domain.rollups import FINE, fine_rollups, is_plain_marker
+    from vigil.services.rollups import DIRTY_KIND, STATE_KIND, WATERMARK_ID
+
+    state = store.get_doc(STATE_KIND, WATERMARK_ID) or {}
+    boundary = float(state.get("hour", -math.inf))
+    lo = math.floor(start / q.step) * q.step
+    if "fine_from" not in state or lo < float(state["fine_from"]):
+        return None
+    # hours with late samples the job has not recomputed yet (a backfill, usually none): raw is right
+    for doc in store.list_docs(DIRTY_KIND):
+        hour = float(doc["hour"])
+        if lo - 3600 < hour <= end and (q.hosts is None or doc["host"] in q.hosts):
+            return None
+    fast = isinstance(store, HistogramSummaryStore) and "last" not in q.agg_list
+
+    def part(resolution: str, a: float, b: float) -> list[Rollup] | None:
+        if fast:
+            return _histograms(store, q, resolution, a, b, now)
+        if resolution == FINE:
+            stored = list(store.query_rollups(q.metric, FINE, a, b, q.hosts, q.labels, now))
+            return None if any(is_plain_marker(r) for r in stored) else stored
+        raw = list(store.query_points(q.metric, a, b, hosts=q.hosts, labels=q.labels, now=now))
+        return None if any(p.histogram is None for p in raw) else fine_rollups(raw)
+
+    records: list[Rollup] = []
+    stored_until = min(end, boundary - 1)
+    for resolution, a, b in ((FINE, lo, stored_until), ("raw", max(boundary, lo), end)):
+        if a > b:
+            continue
+        found = part(resolution, a, b)
+        if found is None:
+            return None
+        records.extend(found)
+    return records
+
+
+def _answer(q: SeriesQuery, resolution: str, results: list[SeriesResult]) -> SeriesResult:
+    """One aggregation: its result as is. Several: one series per (agg, group), tagged with `agg`."""
+    first = results[0]
+    first["metric"] = q.metric
+    first["resolution"] = resolution
+    if len(results) == 1:
+        return first
+    first["agg"] = q.agg
+    first["series"] = [
+        {**entry, "agg": agg}
+        for agg, result in zip(q.agg_list, results, strict=True)
+        for entry in result["series"]
+    ]
+    return first
 
 
 def _rollup_records(
@@ -202,12 +310,6 @@ def _summary(
     return None if found is None else list(found)
 
 
-def _label(result: SeriesResult, q: SeriesQuery) -> SeriesResult:
-    result["metric"] = q.metric
-    result["resolution"] = q.resolution
-    return result
-
-
 def _group_by(raw: str | None) -> list[str] | None:
     if raw is None or raw == "":
         return None
@@ -221,7 +323,6 @@ def snapshot(store: Store, config: Config, now: float) -> dict[str, Any]:
     from dataclasses import asdict
 
     from vigil.domain.catalog import CATALOG
-    from vigil.domain.models import Point
     from vigil.domain.snapshot import build_snapshot
 
     window = max(60.0, 3 * config.interval_seconds)

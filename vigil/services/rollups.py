@@ -18,6 +18,11 @@ budget), and a marker on every batch would double the ingest writes. A steady ag
 batches, so its markers cost nothing; a backfill costs one small write per host-hour it touches.
 Hours that have partly left the raw retention are never recomputed (their old rollup is more complete).
 
+The fine tier (`rollups.FINE`, 5-minute rollups of histogram series, kept for the raw retention) is
+written from the same raw read as each recomputed hour, so it costs no extra read. The first run that
+writes it (no `fine_from` in the watermark) recomputes every whole hour of the raw retention once, and
+records `fine_from`: readers use the fine tier only from there on.
+
 Imports domain and ports only.
 """
 
@@ -28,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from vigil.domain.models import Point
-from vigil.domain.rollups import coarsen, rollup_points
+from vigil.domain.rollups import coarsen, fine_rollups, rollup_points
 from vigil.ports import Store
 
 HOUR = 3600.0
@@ -59,6 +64,9 @@ def run_rollups(store: Store, now: float, *, retention_seconds: float) -> dict[s
     state = store.get_doc(STATE_KIND, WATERMARK_ID) or {}
     watermark = float(state.get("hour", oldest + HOUR))
     first = max(oldest, min(watermark, current) - HOUR)
+    fine_from = state.get("fine_from")
+    if fine_from is None:  # the fine tier is new here: backfill it over the raw retention once
+        first = oldest
     window = [first + i * HOUR for i in range(int((current - first) // HOUR) + 1)]
 
     dirty: dict[str, set[float]] = {}
@@ -75,18 +83,20 @@ def run_rollups(store: Store, now: float, *, retention_seconds: float) -> dict[s
         hours_done += _recompute_hours(store, host, sorted(wanted), now)
         days_done += _recompute_days(store, host, {math.floor(h / DAY) * DAY for h in wanted}, now)
     cleared = _clear(store, markers)
-    store.put_doc(STATE_KIND, WATERMARK_ID, {"hour": current, "ran_at": now})
+    fine_from = oldest if fine_from is None else fine_from
+    store.put_doc(STATE_KIND, WATERMARK_ID, {"hour": current, "ran_at": now, "fine_from": fine_from})
     return {"hosts": len(hosts), "hours": hours_done, "days": days_done, "markers_cleared": cleared}
 
 
 def _recompute_hours(store: Store, host: str, hours: list[float], now: float) -> int:
     done = 0
     for span in _spans(hours):
-        points = store.query_many(None, span[0], span[-1] + HOUR, hosts=[host], now=now)
+        points = list(store.query_many(None, span[0], span[-1] + HOUR, hosts=[host], now=now))
         keep = set(span)
         rollups = [r for r in rollup_points(points, "1h") if r.start in keep]
-        if rollups:
-            store.put_rollups(rollups, now)
+        fine = [r for r in fine_rollups(points) if hour_of(r.start) in keep]
+        if rollups or fine:
+            store.put_rollups(rollups + fine, now)
         done += len({r.start for r in rollups})
     return done
 

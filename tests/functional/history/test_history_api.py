@@ -242,3 +242,32 @@ def test_label_value_limit_refuses_the_push_naming_the_setting(ctx, ingest) -> N
     assert "VIGIL_MAX_LABEL_VALUES" in err["message"] and err["field"] == "samples.labels"
     other_host = {"host": "web-2", "samples": [{"metric": "m", "value": 1.0, "labels": {"user": "4"}}]}
     assert ingest.post("/v1/samples", json=other_host).status == 202  # the limit is per host
+
+
+def test_several_aggs_come_back_as_one_tagged_series_each_in_one_answer(ctx, ingest, viewer, clock) -> None:  # type: ignore[no-untyped-def]
+    now = clock.now()
+    samples = []
+    for i in range(36):
+        hist = histograms.from_values([0.01 * (i % 7 + 1), 0.3])
+        body = {
+            "bounds": list(hist.bounds),
+            "counts": list(hist.counts),
+            "sum": hist.sum,
+            "count": hist.count,
+        }
+        samples.append(
+            {"metric": "http.server.request.duration", "histogram": body, "ts": now - 3 * HOUR + i * 300}
+        )
+    push(ingest, "web-1", samples)
+    rollup(ctx, clock)
+    params = {"metric": "http.server.request.duration", "from": "-24h", "group_by": "none"}
+    both = series(viewer, **params, agg="p50,p95,rate")
+    assert (both["agg"], both["step"], both["resolution"]) == ("p50,p95,rate", 300.0, "5m")
+    assert set(both) == {"metric", "agg", "step", "resolution", "timestamps", "series"}
+    assert [s["agg"] for s in both["series"]] == ["p50", "p95", "rate"]
+    for entry in both["series"]:
+        alone = series(viewer, **params, agg=entry["agg"], step="300")
+        assert "agg" not in alone["series"][0]  # single-agg answers keep their shape
+        assert (alone["timestamps"], alone["series"][0]["values"]) == (both["timestamps"], entry["values"])
+    r = viewer.get("/api/export", params={**params, "agg": "p50,p95", "format": "csv"})
+    assert r.status == 400 and json_of(r)["error"]["field"] == "agg"

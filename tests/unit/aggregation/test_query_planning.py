@@ -7,7 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vigil.domain.errors import Invalid
-from vigil.domain.planning import bucket_count, choose_resolution, choose_step, parse_group_by, plan_step
+from vigil.domain.planning import (
+    PERCENTILE_POINTS,
+    bucket_count,
+    choose_resolution,
+    choose_step,
+    parse_aggs,
+    parse_group_by,
+    plan_step,
+)
 
 NOW = 1_764_000_000.0
 DAY = 86400.0
@@ -79,3 +87,32 @@ def test_group_by_spellings_normalise_to_dimensions():
     assert parse_group_by("host,label:route") == ("host", "label:route")
     assert parse_group_by(["route", "host"]) == ("label:route", "host")
     assert parse_group_by(["label:host"]) == ("label:host",)
+
+
+def test_percentile_queries_of_a_day_get_five_minute_steps_from_the_fine_tier():
+    now = 1_764_028_800.0
+    available = ("raw", "5m", "1h", "1d")
+    assert plan_step(now - 86400, now, now, 7 * 86400, available=available, aggs=("p95",)) == (300.0, "5m")
+    assert plan_step(now - 86400, now, now, 7 * 86400, available=available, aggs=("avg",)) == (60.0, "raw")
+    assert plan_step(now - 3600, now, now, 7 * 86400, available=available, aggs=("p99",)) == (15.0, "raw")
+    # an explicit step is kept; the fine tier only answers whole 5-minute steps, without it raw does
+    assert plan_step(now - 86400, now, now, 7 * 86400, 60.0, available=available, aggs=("p95",)) == (
+        60.0,
+        "raw",
+    )
+    assert plan_step(now - 86400, now, now, 7 * 86400, 300.0, available=("raw", "1h", "1d")) == (300.0, "raw")
+
+
+@given(span=st.floats(60, 2 * 86400), aggs=st.sampled_from([("p50",), ("p95", "rate"), ("p99", "avg")]))
+def test_percentile_steps_stay_within_their_point_budget(span, aggs):
+    now = 1_764_028_800.0
+    step, _ = plan_step(now - span, now, now, 7 * 86400, available=("raw", "5m", "1h", "1d"), aggs=aggs)
+    assert bucket_count(now - span, now, step) <= PERCENTILE_POINTS
+
+
+def test_several_aggs_parse_in_order_without_duplicates_and_unknown_ones_are_refused_on_field_agg():
+    assert parse_aggs("p50,p95, p99,p95,rate") == ("p50", "p95", "p99", "rate")
+    for bad in ("p50,,p95", "p50,median", ""):
+        with pytest.raises(Invalid) as err:
+            parse_aggs(bad)
+        assert err.value.field == "agg"

@@ -5,7 +5,10 @@ One item per host and bucket packs every series of that host: `H#<host>` / `<hou
 and `D#<host>` / `<day start, 10 digits>` in the samples table, `d` = zlib-compressed JSON
 `[1, [rollup record without host/resolution/start, ...]]`, `expires_at` = bucket end + 400 days. A
 recomputed host-bucket is written whole with one PutItem (BatchWriteItem), so a repeated run rewrites
-identical items. Reads filter `expires_at` (TTL deletes lag). Must not import boto3 at module level.
+identical items. The fine tier (`FINE`, 5-minute rollups of histogram series and plain-series markers)
+packs a whole host-hour into one `F#<host>` / `<hour start>` item (each record keeps its own `start`),
+expiring with the raw retention: twelve 5-minute items per hour would cost twelve write units, one
+costs one or two. Reads filter `expires_at` (TTL deletes lag). Must not import boto3 at module level.
 """
 
 from __future__ import annotations
@@ -26,25 +29,39 @@ from vigil.adapters.store.chunks import (
 )
 from vigil.adapters.store.dynamodb_io import DynamoIO, Item, n, s
 from vigil.domain.models import Point
-from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
+from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
 
 ROLLUP_FORMAT = 1
-PREFIX = {"1h": "H#", "1d": "D#", "1m": "M#"}
-_PER_HOST_FIELDS = ("host", "resolution", "start")
+PREFIX = {"1h": "H#", "1d": "D#", "1m": "M#", FINE: "F#"}
+HOUR = 3600.0
 
 
-def rollup_item(host: str, resolution: str, start: float, rollups: Sequence[Rollup]) -> Item:
+def item_span(resolution: str) -> float:
+    """Seconds one item covers: its bucket, or a whole hour of fine-tier buckets."""
+    return HOUR if resolution == FINE else RESOLUTION_SECONDS[resolution]
+
+
+def rollup_item(
+    host: str,
+    resolution: str,
+    start: float,
+    rollups: Sequence[Rollup],
+    *,
+    kept: float = ROLLUP_RETENTION_SECONDS,
+) -> Item:
+    """The item of one host-bucket (fine tier: host-hour); `kept` is how long it lives after it ends."""
+    dropped = ("host", "resolution") if resolution == FINE else ("host", "resolution", "start")
     body = []
-    for r in sorted(rollups, key=lambda r: r.series_key):
+    for r in sorted(rollups, key=lambda r: (r.series_key, r.start)):
         record = r.to_json()
-        for f in _PER_HOST_FIELDS:
+        for f in dropped:
             del record[f]
         body.append(record)
     return {
         "pk": s(f"{PREFIX[resolution]}{host}"),
         "sk": s(_bucket_sk(start)),
         "d": {"B": zlib.compress(orjson.dumps([ROLLUP_FORMAT, body]), 9)},
-        "expires_at": n(math.ceil(start + RESOLUTION_SECONDS[resolution] + ROLLUP_RETENTION_SECONDS)),
+        "expires_at": n(math.ceil(start + item_span(resolution) + kept)),
     }
 
 
@@ -54,7 +71,7 @@ def decode_rollups(host: str, resolution: str, item: Item) -> Iterator[Rollup]:
         raise ValueError(f"unknown rollup format version {version}")
     start = float(item["sk"]["S"])
     for record in body:
-        yield Rollup.from_json({**record, "host": host, "resolution": resolution, "start": start})
+        yield Rollup.from_json({"start": start, **record, "host": host, "resolution": resolution})
 
 
 def _bucket_sk(start: float) -> str:
@@ -72,8 +89,14 @@ class RollupItems:
     def put_rollups(self, rollups: Sequence[Rollup], now: float) -> None:
         groups: dict[tuple[str, str, float], list[Rollup]] = {}
         for r in rollups:
-            groups.setdefault((r.host, r.resolution, r.start), []).append(r)
-        items = [rollup_item(host, res, start, rs) for (host, res, start), rs in sorted(groups.items())]
+            unit = math.floor(r.start / item_span(r.resolution)) * item_span(r.resolution)
+            groups.setdefault((r.host, r.resolution, unit), []).append(r)
+        items = [
+            rollup_item(
+                host, res, start, rs, kept=self.retention_seconds if res == FINE else ROLLUP_RETENTION_SECONDS
+            )
+            for (host, res, start), rs in sorted(groups.items())
+        ]
         self.io.batch_put(self.samples_table, items)
 
     def query_rollups(
@@ -87,16 +110,21 @@ class RollupItems:
         now: float | None = None,
     ) -> Iterator[Rollup]:
         now = time.time() if now is None else now
-        lo = max(start, now - ROLLUP_RETENTION_SECONDS - RESOLUTION_SECONDS[resolution])
+        kept = self.retention_seconds if resolution == FINE else ROLLUP_RETENTION_SECONDS
+        lo = max(start, now - kept - RESOLUTION_SECONDS[resolution])
         if lo > end:
             return
+        span = item_span(resolution)
         wanted = set((labels or {}).items())
         for host in hosts or self._host_names():
             for item in self.io.query(
                 self.samples_table,
                 f"{PREFIX[resolution]}{host}",
                 sk_condition="sk BETWEEN :lo AND :hi",
-                values={":lo": s(_bucket_sk(math.floor(lo))), ":hi": s(_bucket_sk(math.floor(end)))},
+                values={
+                    ":lo": s(_bucket_sk(math.floor(lo / span) * span)),
+                    ":hi": s(_bucket_sk(math.floor(end))),
+                },
             ):
                 if float(item["expires_at"]["N"]) < now:
                     continue

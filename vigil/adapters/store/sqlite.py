@@ -21,7 +21,7 @@ from vigil.adapters.store.sqlite_rollups import RollupTables
 from vigil.domain.batches import batch_key
 from vigil.domain.errors import Conflict, NotFound, Unavailable
 from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup, Histogram, HostInfo, Point
-from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS
+from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -244,10 +244,9 @@ class SqliteStore(RollupTables):
             removed = conn.execute("DELETE FROM samples WHERE ts < ?", (cutoff,)).rowcount
             conn.execute("DELETE FROM batches WHERE received_at < ?", (cutoff,))
             for res, width in RESOLUTION_SECONDS.items():
-                conn.execute(
-                    "DELETE FROM rollups WHERE res = ? AND start < ?",
-                    (res, now - ROLLUP_RETENTION_SECONDS - width),
-                )
+                kept = self.retention_seconds if res == FINE else ROLLUP_RETENTION_SECONDS
+                width = 3600.0 if res == FINE else width  # fine-tier rows hold a whole hour
+                conn.execute("DELETE FROM rollups WHERE res = ? AND start < ?", (res, now - kept - width))
             gone = conn.execute(
                 "DELETE FROM series WHERE last_seen < ?"
                 " AND NOT EXISTS (SELECT 1 FROM samples WHERE series_id = series.id)"

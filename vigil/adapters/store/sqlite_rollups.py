@@ -4,7 +4,10 @@ Table `rollups` (WITHOUT ROWID, key (series id, resolution, bucket start)): coun
 columns, so `summarise` can aggregate them with `GROUP BY` without decoding anything, and the whole
 record (`Rollup.to_json`, orjson) in `body` for everything else (last, rate, histogram, sketch).
 `summarise` does the same over raw samples: the 7-day fleet-wide average reads one row per (series,
-step bucket) instead of every sample. Must not import boto3 nor `vigil.api`/`vigil.local`.
+step bucket) instead of every sample. `summarise_histograms` merges histogram samples or fine-tier
+(5-minute) rollups per step bucket straight from their JSON, without building a `Point` per row.
+The fine tier is replaced per host-hour (the rollup job recomputes whole hours) and kept for the raw
+retention. Must not import boto3 nor `vigil.api`/`vigil.local`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from typing import Any, Protocol
 
 import orjson
 
-from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
+from vigil.adapters.store.sqlite_fine import NAN, fine_entries, fine_records, fine_row, unit
+from vigil.domain import histograms
+from vigil.domain.models import Histogram
+from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
 
 SeriesRow = tuple[int, str, str, tuple[tuple[str, str], ...]]
 
@@ -46,17 +52,23 @@ class RollupTables:
 
     # -- rollups ---------------------------------------------------------------------------------
     def put_rollups(self, rollups: Sequence[Rollup], now: float) -> None:
-        buckets = {(r.host, r.resolution, r.start) for r in rollups}
+        # a recomputed host-bucket replaces the old one whole (the fine tier: its whole host-hour)
+        buckets = {(r.host, r.resolution, _unit_start(r)) for r in rollups}
         with self._write() as conn:
-            for host, res, start in buckets:  # a recomputed host-bucket replaces the old one whole
+            for host, res, start in buckets:
+                width = 3600.0 if res == FINE else 0.0
                 conn.execute(
-                    "DELETE FROM rollups WHERE res = ? AND start = ?"
+                    "DELETE FROM rollups WHERE res = ? AND start >= ? AND start <= ?"
                     " AND series_id IN (SELECT id FROM series WHERE host = ?)",
-                    (res, start, host),
+                    (res, start, start + width - (1 if width else 0), host),
                 )
             rows = []
+            fine: dict[tuple[int, float], list[Rollup]] = {}
             for r in rollups:
                 sid = self._rollup_series_id(conn, r, now)
+                if r.resolution == FINE:
+                    fine.setdefault((sid, _unit_start(r)), []).append(r)
+                    continue
                 rows.append(
                     (
                         sid,
@@ -70,6 +82,7 @@ class RollupTables:
                         orjson.dumps(r.to_json()),
                     )
                 )
+            rows.extend(fine_row(sid, hour, rs) for (sid, hour), rs in fine.items())
             conn.executemany(
                 "INSERT OR REPLACE INTO rollups(series_id, res, start, count, sum, min, max, hist, body)"
                 " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -100,16 +113,34 @@ class RollupTables:
         labels: dict[str, str] | None = None,
         now: float | None = None,
     ) -> Iterator[Rollup]:
-        start = _rollup_floor(start, resolution, now)
+        start = self._floor(start, resolution, now)
         conn = self._conn()
-        for sid, _host, _metric, _labels in self._series_rows(
+        for sid, host, metric_, labels_ in self._series_rows(
             None if metric is None else [metric], hosts, labels
         ):
+            if resolution == FINE:
+                for hour, count, body in conn.execute(
+                    "SELECT start, count, body FROM rollups"
+                    " WHERE series_id = ? AND res = ? AND start >= ? AND start <= ?",
+                    (sid, resolution, unit(start), end),
+                ):
+                    for r in fine_records(metric_, host, labels_, hour, count, body):
+                        if start <= r.start <= end:
+                            yield r
+                continue
             for (body,) in conn.execute(
                 "SELECT body FROM rollups WHERE series_id = ? AND res = ? AND start >= ? AND start <= ?",
                 (sid, resolution, start, end),
             ):
                 yield Rollup.from_json(orjson.loads(body))
+
+    def _floor(self, start: float, resolution: str, now: float | None) -> float:
+        """Buckets that ended more than their retention before `now` are never returned: 400 days, or
+        the raw retention for the fine tier."""
+        if now is None:
+            return start
+        kept = self.retention_seconds if resolution == FINE else ROLLUP_RETENTION_SECONDS
+        return max(start, now - kept - RESOLUTION_SECONDS[resolution])
 
     # -- SQL-side summaries (SummaryStore) --------------------------------------------------------
     def summarise(
@@ -144,7 +175,7 @@ class RollupTables:
             )
             args: list[Any] = [step, *by_id, start, end]
         else:
-            start = _rollup_floor(start, resolution, now)
+            start = self._floor(start, resolution, now)
             sql = (
                 "SELECT series_id, CAST(start / ? AS INTEGER), total(count), total(sum), min(min), max(max),"
                 f" total(hist) FROM rollups WHERE series_id IN ({marks}) AND res = ? AND start >= ?"
@@ -167,9 +198,128 @@ class RollupTables:
             if count
         )
 
+    def summarise_histograms(
+        self,
+        metric: str,
+        resolution: str,
+        start: float,
+        end: float,
+        step: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+        fleet: bool = False,
+    ) -> list[Rollup] | None:
+        """Histogram samples ("raw") or fine-tier rollups (`FINE`) of [start, end] merged per (series,
+        `step` bucket), or per bucket only with `fleet`, as `Rollup` records (count/sum/min/max and the
+        merged histogram; no `last`). Exact: the same merge as `histograms.merge_all`. None when a plain
+        value (or a fine-tier plain marker) is among them: the caller takes the general path."""
+        series = self._series_rows([metric], hosts, labels)
+        if not series:
+            return []
+        by_id = {sid: (host, labels_) for sid, host, _m, labels_ in series}
+        marks = ",".join("?" * len(by_id))
+        if resolution == "raw":
+            if now is not None:
+                start = max(start, now - self.retention_seconds)
+            sql = (
+                "SELECT series_id, ts, hist FROM samples"
+                f" WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ?"
+            )
+            args: list[Any] = [*by_id, start, end]
+        elif resolution == FINE:
+            start = self._floor(start, resolution, now)
+            sql = (
+                "SELECT series_id, CASE hist WHEN 0 THEN NULL ELSE body END FROM rollups"
+                f" WHERE series_id IN ({marks}) AND res = ? AND start >= ? AND start <= ?"
+            )
+            args = [*by_id, resolution, unit(start), end]
+        else:
+            raise ValueError(f"summarise_histograms reads raw samples or {FINE} rollups, not {resolution}")
+        # The loop only sorts entries into cells keyed (bucket, series or None, bounds id); the sums
+        # are done at the end by C builtins over each cell's entries. Entries are the fine tier's
+        # `(start, count, sum, min, max, last_ts, last, *counts)` (see `_fine_row`); raw samples are
+        # made alike.
+        cells: dict[tuple[int, int | None, int], list[tuple[Any, ...]]] = {}
+        bound_ids: dict[tuple[float, ...], int] = {}
+        loads = orjson.loads
+        rows = self._conn().execute(sql, args).fetchall()
+        if resolution == FINE:
+            for sid, body in rows:
+                if body is None:  # a plain marker
+                    return None
+                skey = None if fleet else sid
+                for bounds, entries in fine_entries(body):
+                    bid = bound_ids.setdefault(bounds, len(bound_ids))
+                    for e in entries:
+                        t = e[0]
+                        if t < start or t > end:
+                            continue
+                        key = (int(t // step), skey, bid)
+                        cell = cells.get(key)
+                        if cell is None:
+                            cells[key] = [e]
+                        else:
+                            cell.append(e)
+        else:
+            for sid, ts, text in rows:
+                if text is None:
+                    return None
+                h = loads(text)
+                lo, hi = h.get("min"), h.get("max")
+                e = (
+                    ts,
+                    h["count"],
+                    h["sum"],
+                    NAN if lo is None else lo,
+                    NAN if hi is None else hi,
+                    NAN,
+                    NAN,
+                )
+                e += tuple(h["counts"])
+                bid = bound_ids.setdefault(tuple(h["bounds"]), len(bound_ids))
+                key = (int(ts // step), None if fleet else sid, bid)
+                cell = cells.get(key)
+                if cell is None:
+                    cells[key] = [e]
+                else:
+                    cell.append(e)
+        bounds_of = {i: b for b, i in bound_ids.items()}
+        per_bucket: dict[tuple[int, int | None], list[Histogram]] = {}
+        for (b, sid, bid), entries in cells.items():
+            los = [e[3] for e in entries if e[3] == e[3]]  # NaN (no min recorded) != NaN
+            his = [e[4] for e in entries if e[4] == e[4]]
+            per_bucket.setdefault((b, sid), []).append(
+                Histogram(
+                    bounds_of[bid],
+                    tuple(map(sum, zip(*[e[7:] for e in entries], strict=True))),
+                    sum(e[2] for e in entries),
+                    sum(e[1] for e in entries),
+                    min(los) if los else None,
+                    max(his) if his else None,
+                )
+            )
+        out: list[Rollup] = []
+        for (b, sid), parts in per_bucket.items():
+            merged = histograms.merge_all(parts)
+            assert merged is not None
+            host, labs = ("", ()) if sid is None else by_id[sid]
+            out.append(
+                Rollup(
+                    metric,
+                    host,
+                    labs,
+                    resolution,
+                    b * step,
+                    merged.count,
+                    merged.sum,
+                    merged.min,
+                    merged.max,
+                    histogram=merged,
+                )
+            )
+        return out
 
-def _rollup_floor(start: float, resolution: str, now: float | None) -> float:
-    """Buckets that ended more than ROLLUP_RETENTION_SECONDS before `now` are never returned."""
-    if now is None:
-        return start
-    return max(start, now - ROLLUP_RETENTION_SECONDS - RESOLUTION_SECONDS[resolution])
+
+def _unit_start(r: Rollup) -> float:
+    return r.start - r.start % 3600.0 if r.resolution == FINE else r.start
