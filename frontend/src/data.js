@@ -39,6 +39,12 @@ export function toChart(resp) {
   };
 }
 
+/** The answer of one `agg` out of a several-agg answer (`agg=p50,p95`: each series carries its `agg`). */
+export function pickAgg(resp, agg) {
+  if (!resp || !resp.series) return resp;
+  return { ...resp, agg, series: resp.series.filter((s) => s.agg === undefined || s.agg === agg) };
+}
+
 /**
  * Several series answers (e.g. p50/p95/p99 of one metric) on one time axis, each renamed. Answers with
  * identical timestamps are zipped directly; otherwise values are aligned on the union of timestamps.

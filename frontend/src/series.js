@@ -8,7 +8,7 @@ import { getJson } from "./api.js";
 import { registerQuery } from "./live.js";
 
 const PATH = "/api/metrics/series";
-const keyOf = (s) => `${s.host ?? ""}|${JSON.stringify(s.labels || {})}`;
+const keyOf = (s) => `${s.agg ?? ""}|${s.host ?? ""}|${JSON.stringify(s.labels || {})}`;
 
 /**
  * Merge a tail answer into `current`; returns `current` itself when nothing changed (no re-render).

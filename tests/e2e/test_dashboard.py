@@ -228,7 +228,9 @@ def test_live_refresh_revalidates_with_etags_and_fetches_only_the_chart_tail(tab
     with tab.page.expect_response(lambda r: "/api/errors" in r.url and r.status == 304) as unchanged:
         tab.page.evaluate("window.vigil.refreshNow()")
     assert unchanged.value.request.headers.get("if-none-match")
-    assert len(tails) == 4 and all(re.search(r"from=\d{9,}", u) and "step=" in u for u in tails), tails
+    # one request serves both overview charts (agg=p50,p95,p99,rate)
+    assert len(tails) == 1 and all(re.search(r"from=\d{9,}", u) and "step=" in u for u in tails), tails
+    assert "agg=p50%2Cp95%2Cp99%2Crate" in tails[0]
     same = tab.page.evaluate("(el) => el === document.querySelector('#response-times canvas')", canvas)
     assert same  # the chart was updated with setData, not recreated
     assert tab.page.evaluate("performance.getEntriesByName('vigil:refresh').length") >= 1

@@ -6,7 +6,7 @@ import { useMemo, useRef, useState } from "preact/hooks";
 import { health } from "../api.js";
 import { Chart } from "../components/Chart.jsx";
 import { Badge, Empty, Panel, QueryState, SEVERITY_KIND, Time } from "../components/ui.jsx";
-import { alertsOf, listOf, mergeAnswers, toChart } from "../data.js";
+import { alertsOf, listOf, mergeAnswers, pickAgg, toChart } from "../data.js";
 import { displayNumber, fmtValue } from "../format.js";
 import { ruleValueText } from "./rule-editor.jsx";
 import { useApi, useLiveEffect } from "../live.js";
@@ -98,11 +98,12 @@ function otherMetrics(snapshot, session) {
 export function Overview() {
   const session = useSession();
   const snap = useApi("/api/metrics", {});
-  const base = { metric: RESPONSE_METRIC, from: "-24h", to: "now", group_by: "none" };
-  const p50 = useSeries({ ...base, agg: "p50" });
-  const p95 = useSeries({ ...base, agg: "p95" });
-  const p99 = useSeries({ ...base, agg: "p99" });
-  const rate = useSeries({ ...base, agg: "rate" });
+  // one request for both charts: the API reads and merges the histograms once for all four aggs
+  const both = useSeries({ metric: RESPONSE_METRIC, from: "-24h", to: "now", group_by: "none", agg: "p50,p95,p99,rate" });
+  const [p50, p95, p99, rate] = useMemo(
+    () => ["p50", "p95", "p99", "rate"].map((agg) => ({ ...both, data: pickAgg(both.data, agg) })),
+    [both],
+  );
   const errors = useApi("/api/errors", { since: "-24h", limit: 5 });
   const alerts = useApi("/api/alerts", {});
   const rulesQ = useApi("/api/alerts/rules", {}, { live: false });
