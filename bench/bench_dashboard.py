@@ -8,6 +8,8 @@ Prints, as the medians of several runs:
 Seeds `--hosts` hosts x `--days` days at `--step` seconds through `POST /v1/samples` first.
 
     .venv/bin/python -m bench.bench_dashboard [--hosts 20 --days 7 --step 60 --runs 5 --json out.json]
+
+`run()` (what `make bench` / `bench.run_all` calls) measures the default size and returns the figures.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.seeding import FRONTEND, push, running_server, samples_for
+from tests.e2e.seeding import FRONTEND, Server, push, running_server, samples_for
+from vigil.adapters.store.sqlite import SqliteStore
+from vigil.config import Config
+from vigil.services.rollups import run_rollups
 
 SPLIT_JS = """() => {
   const api = performance.getEntriesByType('resource').filter(e => e.name.includes('/api/'));
@@ -50,6 +55,22 @@ def bundle_bytes() -> dict[str, float]:
     return {"js_css_gzip_kb": round(total / 1024, 1), "local_mode_gzip_kb": round(initial / 1024, 1)}
 
 
+def _one_load(server: Server) -> float:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{server.url}/#token={server.admin_token}")
+        page.wait_for_function("performance.getEntriesByName('vigil:charts-drawn').length > 0", timeout=60000)
+        ms = float(page.evaluate("performance.getEntriesByName('vigil:charts-drawn')[0].startTime"))
+        browser.close()
+    return ms
+
+
+def run() -> dict[str, object]:
+    """`make bench`: the default size (20 hosts x 7 days at 60 s), 5 runs."""
+    return measure(hosts=20, days=7.0, step=60, runs=5)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hosts", type=int, default=20)
@@ -58,28 +79,53 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
+    results = measure(hosts=args.hosts, days=args.days, step=args.step, runs=args.runs)
+    print(f"{'figure':<22}{'median':>10}  target")
+    for name, target in TARGETS.items():
+        value = results[name]
+        unit = "KB" if name.endswith("kb") else "ms"
+        ok = "ok" if float(value) < target else "MISSED"  # type: ignore[arg-type]
+        print(f"{name:<22}{value:>10} {unit}  < {target:g} {unit}  {ok}")
+    print(
+        f"load split: {results['load_boot_ms']} ms to the first API request, "
+        f"{results['load_api_wait_ms']} ms waiting for the series API, {results['load_draw_ms']} ms drawing"
+    )
+    print(f"local mode loads {results['local_mode_gzip_kb']} KB gz (the Cognito chunk is lazy)")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
 
+
+def measure(*, hosts: int, days: float, step: int, runs: int) -> dict[str, object]:
+    """Seed `hosts` x `days` at `step` seconds through the HTTP ingest path, then time `runs` page loads."""
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "data") as server:
         t0 = time.perf_counter()
         key = server.api("POST", "/api/keys", json={"name": "bench"}).json()["key"]
-        count = int(args.days * 86400 // args.step) - 10  # stay inside the 7-day ingest window
-        start = time.time() - (count - 1) * args.step
+        count = int(days * 86400 // step) - 10  # stay inside the 7-day ingest window
+        start = time.time() - (count - 1) * step
         seeded = sum(
-            push(server, key, f"host-{h:02d}", samples_for(h, start, count, args.step))
-            for h in range(args.hosts)
+            push(server, key, f"host-{h:02d}", samples_for(h, start, count, step)) for h in range(hosts)
         )
         results["seeded_samples"] = seeded
         results["seed_seconds"] = round(time.perf_counter() - t0, 1)
-        print(
-            f"seeded {seeded:,} samples ({args.hosts} hosts x {args.days} d) in {results['seed_seconds']} s"
-        )
+        print(f"seeded {seeded:,} samples ({hosts} hosts x {days} d) in {results['seed_seconds']} s")
+        # A backfill of 7 days is late data: until the rollup job has recomputed those hours, 24 h
+        # charts read raw samples. Run the job once now (the local scheduler would within 5 minutes)
+        # so the figures show the steady state; `load_backfill_ms` is one load before it.
+        results["load_backfill_ms"] = round(_one_load(server), 1)
+        t1 = time.perf_counter()
+        config = Config(data_dir=server.data_dir)
+        store = SqliteStore(config.sqlite_path, config.retention_seconds)
+        run_rollups(store, time.time(), retention_seconds=config.retention_seconds)
+        store.close()
+        results["rollup_job_seconds"] = round(time.perf_counter() - t1, 1)
 
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             load, render, refresh = [], [], []
             boot, api_wait, draw = [], [], []
-            for _ in range(args.runs):
+            for _ in range(runs):
                 ctx = browser.new_context(viewport={"width": 1280, "height": 900})
                 page = ctx.new_page()
                 page.goto(f"{server.url}/#token={server.admin_token}")
@@ -112,27 +158,17 @@ def main(argv: list[str] | None = None) -> int:
             "load_api_wait_ms": round(statistics.median(api_wait), 1),
             "load_draw_ms": round(statistics.median(draw), 1),
             **bundle_bytes(),
-            "runs": args.runs,
+            "runs": runs,
             "chromium": version,
             "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
             "python": sys.version.split()[0],
             "date": time.strftime("%Y-%m-%d"),
         }
     )
-    print(f"{'figure':<22}{'median':>10}  target")
     for name, target in TARGETS.items():
-        value = results[name]
-        unit = "KB" if name.endswith("kb") else "ms"
-        ok = "ok" if float(value) < target else "MISSED"  # type: ignore[arg-type]
-        print(f"{name:<22}{value:>10} {unit}  < {target:g} {unit}  {ok}")
-    print(
-        f"load split: {results['load_boot_ms']} ms to the first API request, "
-        f"{results['load_api_wait_ms']} ms waiting for the series API, {results['load_draw_ms']} ms drawing"
-    )
-    print(f"local mode loads {results['local_mode_gzip_kb']} KB gz (the Cognito chunk is lazy)")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
-    return 0
+        results[f"{name}_goal"] = target
+        results[f"{name}_meets_goal"] = float(results[name]) < target  # type: ignore[arg-type]
+    return results
 
 
 if __name__ == "__main__":
