@@ -10,6 +10,15 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from vigil.api.app import vigil_context
 from vigil.api.docs import documented
+from vigil.api.params import (
+    FromParam,
+    GroupByParam,
+    HostParam,
+    LabelsParam,
+    MetricParam,
+    StepParam,
+    ToParam,
+)
 from vigil.services import export
 
 EXPORT_RESPONSES: dict[int, OpenAPIResponse] = {
@@ -29,23 +38,17 @@ def register(app: APIGatewayHttpResolver) -> None:
         responses=EXPORT_RESPONSES,
     )
     def export_series(
-        metric: Annotated[str, Query(max_length=200, description="Metric name")],
+        metric: MetricParam,
         format: Annotated[str, Query(max_length=16, description="csv | json")] = "csv",
-        host: Annotated[
-            str | None, Query(max_length=2000, description="Host, or comma-separated hosts")
-        ] = None,
-        labels: Annotated[str | None, Query(max_length=2000, description="Label filter k=v,k2=v2")] = None,
-        from_: Annotated[
-            str, Query(alias="from", max_length=64, description="Start: epoch, RFC 3339, -24h")
-        ] = "-24h",
-        to: Annotated[str, Query(max_length=64, description="End: epoch, RFC 3339, now")] = "now",
+        host: HostParam = None,
+        labels: LabelsParam = None,
+        from_: FromParam = "-24h",
+        to: ToParam = "now",
         agg: Annotated[
             str, Query(max_length=16, description="avg|min|max|sum|count|last|rate|p50|p90|p95|p99")
         ] = "avg",
-        step: Annotated[str | None, Query(max_length=16, description="Bucket width: 60, 5m, 1h")] = None,
-        group_by: Annotated[
-            str | None, Query(max_length=200, description="host (default), none, or labels")
-        ] = None,
+        step: StepParam = None,
+        group_by: GroupByParam = None,
     ) -> Response[bytes]:
         ctx = vigil_context(app)
         content_type, body, name = export.export(

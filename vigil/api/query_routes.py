@@ -9,6 +9,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from vigil.api.app import vigil_context
 from vigil.api.docs import documented
+from vigil.api.params import (
+    FromParam,
+    GroupByParam,
+    HostParam,
+    LabelsParam,
+    MetricParam,
+    StepParam,
+    ToParam,
+)
 from vigil.services import queries
 
 
@@ -30,15 +39,11 @@ def register(app: APIGatewayHttpResolver) -> None:
         responses=documented(),
     )
     def series(
-        metric: Annotated[str, Query(max_length=200, description="Metric name")],
-        host: Annotated[
-            str | None, Query(max_length=2000, description="Host, or comma-separated hosts")
-        ] = None,
-        labels: Annotated[str | None, Query(max_length=2000, description="Label filter k=v,k2=v2")] = None,
-        from_: Annotated[
-            str, Query(alias="from", max_length=64, description="Start: epoch, RFC 3339, -24h")
-        ] = "-1h",
-        to: Annotated[str, Query(max_length=64, description="End: epoch, RFC 3339, now")] = "now",
+        metric: MetricParam,
+        host: HostParam = None,
+        labels: LabelsParam = None,
+        from_: FromParam = "-1h",
+        to: ToParam = "now",
         agg: Annotated[
             str,
             Query(
@@ -47,10 +52,8 @@ def register(app: APIGatewayHttpResolver) -> None:
                 " (p50,p95,p99): one series per agg, each with its `agg`",
             ),
         ] = "avg",
-        step: Annotated[str | None, Query(max_length=16, description="Bucket width: 60, 5m, 1h")] = None,
-        group_by: Annotated[
-            str | None, Query(max_length=200, description="host (default), none, or labels")
-        ] = None,
+        step: StepParam = None,
+        group_by: GroupByParam = None,
     ) -> dict[str, Any]:
         ctx = vigil_context(app)
         return queries.series(
