@@ -16,22 +16,17 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
 from vigil.adapters.store.sqlite_fine import NAN, fine_entries, fine_records, fine_row, unit
+from vigil.adapters.store.sqlite_meta import Transaction as _Tx
 from vigil.domain import histograms
 from vigil.domain.models import Histogram
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
 
 SeriesRow = tuple[int, str, str, tuple[tuple[str, str], ...]]
-
-
-class _Tx(Protocol):
-    def __enter__(self) -> sqlite3.Connection: ...
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None: ...
 
 
 class RollupTables:

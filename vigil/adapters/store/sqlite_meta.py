@@ -1,0 +1,145 @@
+"""The keys, error-groups and documents half of `SqliteStore` (tables `keys`, `error_groups`, `docs`,
+created by `SqliteStore`'s schema). Must not import boto3 nor `vigil.api`/`vigil.local`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from vigil.domain.errors import Conflict, NotFound
+from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup
+
+_KEY_COLUMNS = "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys"
+
+
+class Transaction(Protocol):
+    """What `SqliteStore._write()` returns: `with tx as conn:` — BEGIN IMMEDIATE … COMMIT/ROLLBACK."""
+
+    def __enter__(self) -> sqlite3.Connection: ...
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None: ...
+
+
+class MetaTables:
+    def _conn(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
+    def _write(self) -> Transaction:
+        raise NotImplementedError
+
+    # -- keys ------------------------------------------------------------------------------------
+    def put_key(self, record: ApiKeyRecord) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO keys(id, name, role, secret_hash, created_at, revoked, last_used_at)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (
+                    record.id,
+                    record.name,
+                    record.role,
+                    record.secret_hash,
+                    record.created_at,
+                    int(record.revoked),
+                    record.last_used_at,
+                ),
+            )
+
+    def find_key(self, secret_hash: str) -> ApiKeyRecord | None:
+        row = (
+            self._conn()
+            .execute(
+                _KEY_COLUMNS + " WHERE secret_hash = ?",
+                (secret_hash,),
+            )
+            .fetchone()
+        )
+        return _key(row) if row else None
+
+    def list_keys(self) -> list[ApiKeyRecord]:
+        rows = self._conn().execute(_KEY_COLUMNS + " ORDER BY created_at")
+        return [_key(r) for r in rows]
+
+    def revoke_key(self, key_id: str) -> ApiKeyRecord:
+        with self._write() as conn:
+            if conn.execute("UPDATE keys SET revoked = 1 WHERE id = ?", (key_id,)).rowcount == 0:
+                raise NotFound(f"no key with id {key_id!r}", field="id")
+            row = conn.execute(
+                _KEY_COLUMNS + " WHERE id = ?",
+                (key_id,),
+            ).fetchone()
+        return _key(row)
+
+    # -- errors ----------------------------------------------------------------------------------
+    def record_errors(self, events: Sequence[ErrorEvent]) -> None:
+        with self._write() as conn:
+            conn.executemany(
+                """INSERT INTO error_groups(fingerprint, type, message, service, count, first_seen, last_seen,
+                                            sample_stack, last_host, last_trace_id)
+                   VALUES (?,?,?,?,1,?,?,?,?,?)
+                   ON CONFLICT(fingerprint) DO UPDATE SET
+                     count = count + 1, first_seen = min(first_seen, excluded.first_seen),
+                     last_seen = max(last_seen, excluded.last_seen),
+                     message = CASE WHEN excluded.last_seen >= last_seen THEN excluded.message
+                               ELSE message END,
+                     sample_stack = coalesce(sample_stack, excluded.sample_stack),
+                     last_host = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_host
+                                 ELSE last_host END,
+                     last_trace_id = coalesce(excluded.last_trace_id, last_trace_id)""",
+                [
+                    (e.fingerprint, e.type, e.message, e.service, e.ts, e.ts, e.stack, e.host, e.trace_id)
+                    for e in events
+                ],
+            )
+
+    def list_error_groups(self, since: float, limit: int = 100) -> list[ErrorGroup]:
+        rows = self._conn().execute(
+            """SELECT fingerprint, type, message, service, count, first_seen, last_seen, sample_stack,
+                      last_host, last_trace_id FROM error_groups WHERE last_seen >= ?
+               ORDER BY last_seen DESC LIMIT ?""",
+            (since, limit),
+        )
+        return [ErrorGroup(*r) for r in rows]
+
+    # -- documents -------------------------------------------------------------------------------
+    def put_doc(
+        self, kind: str, doc_id: str, doc: dict[str, Any], *, expected_version: int | None = None
+    ) -> dict[str, Any]:
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT version FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)
+            ).fetchone()
+            current = int(row[0]) if row else 0
+            if expected_version is not None and expected_version != current:
+                raise Conflict(
+                    f"{kind} {doc_id!r} was changed by someone else "
+                    f"(version {current}, expected {expected_version})",
+                    field="_version",
+                )
+            stored = {**doc, "_version": current + 1}
+            conn.execute(
+                "INSERT OR REPLACE INTO docs(kind, id, body, version) VALUES (?,?,?,?)",
+                (kind, doc_id, json.dumps(stored), current + 1),
+            )
+        return stored
+
+    def get_doc(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        row = (
+            self._conn().execute("SELECT body FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)).fetchone()
+        )
+        return json.loads(row[0]) if row else None
+
+    def list_docs(self, kind: str) -> list[dict[str, Any]]:
+        rows = self._conn().execute("SELECT body FROM docs WHERE kind = ? ORDER BY id", (kind,))
+        return [json.loads(r[0]) for r in rows]
+
+    def delete_doc(self, kind: str, doc_id: str) -> bool:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)).rowcount > 0
+
+
+def _key(row: tuple[Any, ...]) -> ApiKeyRecord:
+    kid, name, role, secret_hash, created_at, revoked, last_used_at = row
+    return ApiKeyRecord(kid, name, role, secret_hash, created_at, bool(revoked), last_used_at)
