@@ -83,6 +83,20 @@ def load_channel(store: Store, channel_id: str) -> Channel | None:
     return None if doc is None else Channel.model_validate(clean(doc))
 
 
+def load_states(store: Store) -> dict[str, tuple[RuleState, int] | Exception]:
+    """Every rule's state and stored version, from one read (an evaluator tick reads them all). A
+    state that no longer parses maps to its error, so only that rule fails (never starts afresh,
+    which could announce its alerts a second time)."""
+    out: dict[str, tuple[RuleState, int] | Exception] = {}
+    for doc in store.list_docs(STATE_KIND):
+        rule_id = str(doc.get("rule_id", doc.get("id", "")))
+        try:
+            out[rule_id] = (RuleState.from_json(doc), int(doc.get("_version", 0)))
+        except Exception as exc:
+            out[rule_id] = exc
+    return out
+
+
 def load_state(store: Store, rule_id: str) -> tuple[RuleState | None, int]:
     """The rule's state and its stored version (0 when none: `put_doc(expected_version=0)`)."""
     doc = store.get_doc(STATE_KIND, rule_id)

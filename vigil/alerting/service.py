@@ -37,6 +37,7 @@ from vigil.alerting.repo import (
     load_rules,
     load_silences,
     load_state,
+    load_states,
 )
 from vigil.domain.alerts import Notification, RuleState, Transition
 from vigil.domain.errors import Conflict
@@ -99,17 +100,21 @@ def run_evaluation(
         log.exception("reading samples for the evaluation failed; every rule waits for the next tick")
         report.failed = {rule.id: f"{type(exc).__name__}: {exc}" for rule in rules}
         return report
+    states = load_states(store)  # one read for every rule's state, not one per rule
     for rule in rules:
         try:
             points = by_metric.get(rule.metric, []) if rule.enabled else []
-            _evaluate_rule(store, publisher, rule, points, now, active, options, report)
+            loaded_state = states.get(rule.id, (None, 0))
+            if isinstance(loaded_state, Exception):
+                raise loaded_state
+            _evaluate_rule(store, publisher, rule, points, loaded_state, now, active, options, report)
         except Conflict:
             report.conflicts.append(rule.id)
         except Exception as exc:
             log.exception("evaluating rule %s failed", rule.id)
             report.failed[rule.id] = f"{type(exc).__name__}: {exc}"
     if loaded:
-        _drain_retired(store, publisher, {r.id for r in rules}, now, report)
+        _drain_retired(store, publisher, {r.id for r in rules}, states, now, report)
     _maybe_prune(store, now)
     return report
 
@@ -155,15 +160,19 @@ def retire_rule(
 
 
 def _drain_retired(
-    store: Store, publisher: Publisher, live: set[str], now: float, report: EvaluationReport
+    store: Store,
+    publisher: Publisher,
+    live: set[str],
+    states: dict[str, tuple[RuleState, int] | Exception],
+    now: float,
+    report: EvaluationReport,
 ) -> None:
     """Publish what deleted rules left in their outbox, then forget their state."""
-    for doc in store.list_docs(STATE_KIND):
-        rule_id = str(doc.get("rule_id", doc.get("id", "")))
-        if rule_id in live or store.get_doc(RULE_KIND, rule_id) is not None:
-            continue  # the second test: a stored rule that no longer validates keeps its state
+    for rule_id, loaded in states.items():
+        if rule_id in live or isinstance(loaded, Exception) or store.get_doc(RULE_KIND, rule_id) is not None:
+            continue  # the last test: a stored rule that no longer validates keeps its state
         before = len(report.publish_failures)
-        publish_outbox(store, publisher, RuleState.from_json(doc).outbox, now, report)
+        publish_outbox(store, publisher, loaded[0].outbox, now, report)
         if len(report.publish_failures) == before:
             store.delete_doc(STATE_KIND, rule_id)
 
@@ -189,12 +198,13 @@ def _evaluate_rule(
     publisher: Publisher,
     rule: Rule,
     points: Sequence[Point],
+    loaded: tuple[RuleState | None, int],
     now: float,
     silences: Sequence[Silence],
     options: EvalOptions,
     report: EvaluationReport,
 ) -> None:
-    state, version = load_state(store, rule.id)
+    state, version = loaded
     stored = None if state is None else RuleState.from_json(state.to_json())
     if state is not None:  # drop what an earlier run already published
         state.outbox = [m for m in state.outbox if store.get_doc(OUT_KIND, str(m["id"])) is None]

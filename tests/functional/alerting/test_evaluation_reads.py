@@ -53,6 +53,14 @@ class SpyStore:
         self.calls.append("query_points")
         return self.inner.query_points(*args, **kwargs)
 
+    def get_doc(self, kind: str, doc_id: str) -> Any:
+        self.calls.append(f"get_doc:{kind}")
+        return self.inner.get_doc(kind, doc_id)
+
+    def list_docs(self, kind: str) -> Any:
+        self.calls.append(f"list_docs:{kind}")
+        return self.inner.list_docs(kind)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
@@ -100,8 +108,12 @@ def test_one_tick_reads_samples_once_for_every_rule_and_host(tmp_path: Any) -> N
     rules = seed(spy, T0)
     assert len(rules) == 8
     recorder = Recorder()
-    report = run_evaluation(spy, recorder, None, T0)
-    assert spy.calls == ["query_many"]
+    run_evaluation(spy, recorder, None, T0)  # the first tick creates the states
+    spy.calls.clear()
+    report = run_evaluation(spy, recorder, None, T0 + 10)
+    assert spy.calls.count("query_many") == 1 and "query_points" not in spy.calls
+    # every rule's state comes from one listing, never one lookup per rule
+    assert spy.calls.count("list_docs:alert_state") == 1 and "get_doc:alert_state" not in spy.calls
     assert report.evaluated == 8 and not report.failed
     # Every rule still sees exactly its metric, window, labels and hosts:
     assert fired(recorder) == EXPECTED_FIRING
