@@ -14,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from moto import mock_aws
 
+from tests.functional.alerting.samples import sample_notification
 from vigil.adapters.notify.base import NotifyContext
 from vigil.adapters.notify.email import EmailNotifier
 from vigil.adapters.notify.sms import SmsNotifier, sns_sms_sender
@@ -34,26 +35,7 @@ SMTP_PASSWORD = "smtp-pass-123456"
 
 
 def note(**kw: Any) -> Notification:
-    base: dict[str, Any] = dict(
-        id="n-42",
-        kind="firing",
-        status="firing",
-        rule_id="default-cpu",
-        rule_name="High CPU",
-        severity="critical",
-        group={"host": "web-1"},
-        value=0.93,
-        threshold=0.8,
-        op=">",
-        started_at=T - 120,
-        resolved_at=None,
-        channels=(),
-        message="CPU is 93%",
-        created_at=T,
-        unit="%",
-        display_scale=100.0,
-    )
-    return Notification(**{**base, **kw})
+    return sample_notification(**{"id": "n-42", "channels": (), **kw})
 
 
 class Inbox:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.functional.alerting.samples import sample_notification
 from vigil.adapters.notify.base import NotifyContext
 from vigil.adapters.notify.discord import DiscordNotifier
 from vigil.adapters.notify.http import Deadline, HttpClient, classify, retry_after
@@ -30,26 +31,7 @@ ALERT_URL = "http://vigil.test/#/alerts?rule=default-cpu"
 
 
 def note(**kw: Any) -> Notification:
-    base: dict[str, Any] = dict(
-        id="n-1",
-        kind="firing",
-        status="firing",
-        rule_id="default-cpu",
-        rule_name="High CPU",
-        severity="critical",
-        group={"host": "web-1"},
-        value=0.93,
-        threshold=0.8,
-        op=">",
-        started_at=T - 120,
-        resolved_at=None,
-        channels=("c1",),
-        message="CPU is 93%",
-        created_at=T,
-        unit="%",
-        display_scale=100.0,
-    )
-    return Notification(**{**base, **kw})
+    return sample_notification(**kw)
 
 
 def test_slack_receives_a_block_kit_message(receiver: Receiver, nctx: NotifyContext) -> None:
