@@ -7,18 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from vigil.alerting.entry import evaluate_now, scheduled_evaluation
-from vigil.api import alert_routes
-from vigil.api.lambda_entry import lambda_handler
-from vigil.config import Config
+from tests.conftest import FrozenClock
+from vigil.alerting.entry import evaluate_now
 from vigil.local.client import GatewayClient, json_of
-from vigil.local.gateway import Gateway
 from vigil.wiring import AppContext
 
 if TYPE_CHECKING:
     from conftest import Receiver
 
-ADMIN_TOKEN = "va_alert-api-admin"
 RULE: dict[str, Any] = {
     "name": "Hot CPU",
     "metric": "system.cpu.utilization",
@@ -30,26 +26,18 @@ RULE: dict[str, Any] = {
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1_764_000_000.0
-
-    def now(self) -> float:
-        return self.t
+T0 = 1_764_000_000.0
 
 
 @pytest.fixture
-def app_ctx(tmp_path: Any) -> Any:
-    config = Config(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN, interval_seconds=10.0)
-    context = AppContext(config, clock=Clock())
-    yield context
-    context.store.close()
+def clock() -> FrozenClock:
+    """Alerting tests step time from a fixed start (the shared `ctx` and `admin` fixtures use it)."""
+    return FrozenClock(T0)
 
 
 @pytest.fixture
-def admin(app_ctx: AppContext) -> GatewayClient:
-    handler = lambda_handler("alerts", (alert_routes.register,), scheduled=scheduled_evaluation)
-    return GatewayClient(Gateway(app_ctx, handlers={"alerts": handler}), token=ADMIN_TOKEN)
+def app_ctx(ctx: AppContext) -> AppContext:
+    return ctx
 
 
 def request(client: GatewayClient, method: str, path: str, body: Any = None) -> tuple[int, Any]:

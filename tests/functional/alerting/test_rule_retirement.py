@@ -9,45 +9,31 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.conftest import FrozenClock
 from vigil.alerting.admin import apply_rules_yaml
-from vigil.alerting.entry import evaluate_now, scheduled_evaluation
+from vigil.alerting.entry import evaluate_now
 from vigil.alerting.repo import HISTORY_KIND, OUT_KIND, STATE_KIND, load_rules, save_rule
 from vigil.alerting.service import retire_rule, run_evaluation
-from vigil.api import alert_routes
-from vigil.api.lambda_entry import lambda_handler
-from vigil.config import Config
 from vigil.domain.models import Point
 from vigil.domain.rules import Rule
 from vigil.local.client import GatewayClient, json_of
-from vigil.local.gateway import Gateway
 from vigil.wiring import AppContext
 
 if TYPE_CHECKING:
     from conftest import Receiver
 
-ADMIN_TOKEN = "va_retire-admin"
 T0 = 1_764_000_000.0
 
 
-class Clock:
-    t = T0
-
-    def now(self) -> float:
-        return self.t
+@pytest.fixture
+def clock() -> FrozenClock:
+    """Alerting tests step time from a fixed start (the shared `ctx` and `admin` fixtures use it)."""
+    return FrozenClock(T0)
 
 
 @pytest.fixture
-def app_ctx(tmp_path: Any) -> Any:
-    config = Config(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN, interval_seconds=10.0)
-    context = AppContext(config, clock=Clock())
-    yield context
-    context.store.close()
-
-
-@pytest.fixture
-def admin(app_ctx: AppContext) -> GatewayClient:
-    handler = lambda_handler("alerts", (alert_routes.register,), scheduled=scheduled_evaluation)
-    return GatewayClient(Gateway(app_ctx, handlers={"alerts": handler}), token=ADMIN_TOKEN)
+def app_ctx(ctx: AppContext) -> AppContext:
+    return ctx
 
 
 def push_cpu(store: Any, hosts: tuple[str, ...], value: float) -> None:
