@@ -68,6 +68,15 @@ def test_without_a_key_or_explicit_timestamps_every_send_is_stored(store: Any) -
     assert count(store) == 6
 
 
+def test_a_batch_id_outlives_a_raw_retention_shorter_than_a_day_on_sqlite(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "vigil.sqlite3", retention_seconds=HOUR)
+    assert store.put_samples("web-1", stamped(T0), "agent-9", T0, timestamped=False) is True
+    store.purge_expired(T0 + 20 * HOUR)  # the samples are gone; the key must not be
+    later = T0 + 20 * HOUR
+    assert store.put_samples("web-1", stamped(later), "agent-9", later, timestamped=False) is False
+    store.close()
+
+
 # -- series identity ---------------------------------------------------------------------------------
 
 # Label values with the characters a naive `k=v,k=v` join confuses, and unicode.

@@ -78,22 +78,12 @@ class DynamoStore(MetaItems, RollupItems):
         # The first chunk is the batch's commit marker and is written LAST, conditionally: a crash
         # before it leaves only chunks a retry overwrites (or, under a claim, deletes), never a batch
         # that a retry would wrongly call a duplicate.
+        sks = [it["sk"]["S"] for it in items]
         if batch_id:  # a client key: its claim recognises retries whatever their timestamps
-            if not self.claims.claim(host, bkey or "", [it["sk"]["S"] for it in items], now):
+            if not self.claims.claim(host, bkey or "", sks, now):
                 return False
-        elif (
-            bkey is not None
-            and rest
-            and "Item"
-            in self.io.call(
-                "get_item",  # several chunks: check the marker first so a replay writes nothing at all
-                TableName=self.samples_table,
-                ConsistentRead=True,
-                Key={"pk": marker["pk"], "sk": marker["sk"]},
-                ProjectionExpression="pk",
-            )
-        ):
-            return False
+        elif bkey is not None and rest and self.claims.committed(host, sks[0]):
+            return False  # several chunks: the marker is checked first so a replay writes nothing
         # Meta before samples: a retry after a crash here still finds the batch new and registers it.
         self._register(host, points, seen)
         self.io.batch_put(self.samples_table, rest)

@@ -60,7 +60,7 @@ class BatchClaims:
         if old is None:  # TTL removed it between the two calls: a claim older than 24 h is forgotten
             return self.claim(host, bkey, chunk_sks, now)
         old_sks = [attr["S"] for attr in old["c"]["L"]]
-        if self._committed(host, old_sks[0]):
+        if self.committed(host, old_sks[0]):
             return False
         old_at = old["at"]["N"]
         if now - float(old_at) < IN_FLIGHT_SECONDS:
@@ -80,7 +80,8 @@ class BatchClaims:
             self.io.call("delete_item", TableName=self.table, Key={"pk": s(f"R#{host}"), "sk": s(sk)})
         return True
 
-    def _committed(self, host: str, marker_sk: str) -> bool:
+    def committed(self, host: str, marker_sk: str) -> bool:
+        """Whether the batch whose first chunk is `marker_sk` was stored (one consistent GetItem)."""
         found = self.io.call(
             "get_item",
             TableName=self.table,
