@@ -178,3 +178,25 @@ def test_the_cardinality_guard_counts_each_labels_true_values(store: Any, sets: 
     if most:
         with pytest.raises(LimitExceeded):
             check_cardinality(store, host, points, Config(max_label_values=most - 1))
+
+
+def test_the_migration_survives_a_new_key_that_is_another_rows_old_key(tmp_path: Path) -> None:
+    path = tmp_path / "vigil.sqlite3"
+    SqliteStore(path, RETENTION).close()
+    old = sqlite3.connect(path)
+    rows = [({"a": "1,b"}, "web-1|m|a=1,b"), ({"a": "1\\,b"}, "web-1|m|a=1\\,b")]  # A's new key = B's old
+    with old:
+        old.execute("PRAGMA user_version = 0")
+        old.executemany(
+            "INSERT INTO series(host, metric, labels, skey, first_seen, last_seen)"
+            " VALUES ('web-1', 'm', ?, ?, 0, 0)",
+            [(json.dumps(labels), key) for labels, key in rows],
+        )
+    old.close()
+    store = SqliteStore(path, RETENTION)
+    assert (
+        store.known_series("web-1")
+        == {series_key("web-1", "m", tuple(labels.items())) for labels, _ in rows}
+        == {"web-1|m|a=1\\,b", "web-1|m|a=1\\\\\\,b"}
+    )
+    store.close()
