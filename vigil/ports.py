@@ -39,12 +39,17 @@ class Store(Protocol):
     """
 
     # -- samples ---------------------------------------------------------------------------------
-    def put_samples(self, host: str, points: Sequence[Point], batch_id: str | None, now: float) -> bool:
+    def put_samples(
+        self, host: str, points: Sequence[Point], batch_id: str | None, now: float, timestamped: bool = True
+    ) -> bool:
         """Store a validated batch atomically, as far as the backend allows.
 
-        A batch whose `batch_id` was already stored for this host is not stored again: returns
-        False (duplicate) without writing. Returns True when the points were written. A crash halfway
-        leaves nothing a retry of the same batch would duplicate (sample keys are deterministic).
+        Duplicates follow `vigil.domain.batches`: a `batch_id` (the client's key) already stored for
+        this host within `IDEMPOTENCY_SECONDS` of `now`, whatever the points' timestamps, or — without
+        a key and when `timestamped` (every point carried a client-given ts) — identical content, is
+        not stored again: returns False without writing samples. Returns True when the points were
+        written. A crash halfway leaves neither the key without the samples nor the samples without
+        the key.
 
         Raises:
             Unavailable: the backend refused after retries (the caller answers 503, the client retries).

@@ -128,11 +128,24 @@ def test_batch_write_item_never_carries_more_than_25_items(store: Any, log: Call
     assert len(list(store.query_points("m", T0, T0 + 100 * 300, now=T0 + 90 * 300))) == 90
 
 
-def test_replay_of_a_multi_chunk_batch_writes_nothing(store: Any, log: CallLog) -> None:
+def test_replay_of_a_multi_chunk_batch_writes_nothing(
+    store: Any, log: CallLog, moto_client: Any, tables: tuple[str, str]
+) -> None:
     points = [pt("m", float(i), T0 + i * 60.0) for i in range(30)]
     assert store.put_samples("web-1", points, "again", NOW) is True
+    before = raw_items(moto_client, tables[0])
     log.calls.clear()
     assert store.put_samples("web-1", points, "again", NOW + 60) is False
+    # Only the claim's conditional put is sent, and refused: no chunk is rewritten.
+    assert [(name, body["Item"]["pk"]["S"]) for name, body in log.writes()] == [("PutItem", "B#web-1")]
+    assert raw_items(moto_client, tables[0]) == before
+
+
+def test_replay_of_a_multi_chunk_batch_without_a_key_writes_nothing(store: Any, log: CallLog) -> None:
+    points = [pt("m", float(i), T0 + i * 60.0) for i in range(30)]
+    assert store.put_samples("web-1", points, None, NOW) is True
+    log.calls.clear()
+    assert store.put_samples("web-1", points, None, NOW + 60) is False
     assert log.writes() == []
 
 
@@ -197,7 +210,7 @@ def test_a_crash_before_the_marker_is_completed_by_the_retry(
     crashes = [True]
 
     def crash_once(**kw: Any) -> Any:
-        if crashes and kw["TableName"] == tables[0]:
+        if crashes and kw["Item"]["pk"]["S"] == "R#web-1":  # the marker: the batch's last write
             crashes.pop()
             raise throttled("PutItem")
         return moto_client.put_item(**kw)
@@ -206,9 +219,37 @@ def test_a_crash_before_the_marker_is_completed_by_the_retry(
     points = [pt("m", float(i), T0 + i * 60.0) for i in range(10)]  # two windows
     with pytest.raises(Unavailable):
         store.put_samples("web-1", points, "b", NOW)
-    assert store.put_samples("web-1", points, "b", NOW) is True
-    assert store.put_samples("web-1", points, "b", NOW) is False
+    with pytest.raises(Unavailable):  # the first attempt might still be running: retry later
+        store.put_samples("web-1", points, "b", NOW + 5)
+    assert store.put_samples("web-1", points, "b", NOW + 60) is True
+    assert store.put_samples("web-1", points, "b", NOW + 61) is False
     assert len(list(store.query_points("m", T0, T0 + 3600, now=NOW))) == 10
+
+
+def test_a_retry_stamped_later_takes_over_a_dead_attempt_and_deletes_its_chunks(
+    moto_client: Any, tables: tuple[str, str], make_dynamo_store: Any
+) -> None:
+    """Samples without `ts` are stamped with each attempt's receipt time, so the retry's chunks land
+    on other keys: the dead attempt's chunks must go, or its samples would be counted twice."""
+    crashes = [True]
+
+    def crash_once(**kw: Any) -> Any:
+        if crashes and kw["Item"]["pk"]["S"] == "R#web-1":
+            crashes.pop()
+            raise throttled("PutItem")
+        return moto_client.put_item(**kw)
+
+    store = make_dynamo_store(Wrapper(moto_client, put_item=crash_once), tables)
+
+    def received_at(now: float) -> list[Point]:
+        return [pt("m", float(i), now + i * 100.0) for i in range(3)]  # two windows: a chunk + the marker
+
+    with pytest.raises(Unavailable):
+        store.put_samples("web-1", received_at(NOW), "b", NOW, timestamped=False)
+    later = NOW + 3600
+    assert store.put_samples("web-1", received_at(later), "b", later, timestamped=False) is True
+    stored = list(store.query_points("m", NOW - 600, later + 600, now=later))
+    assert sorted(p.ts for p in stored) == [later, later + 100, later + 200]
 
 
 def agent_minute(minute: int) -> list[Point]:
@@ -235,24 +276,29 @@ def agent_minute(minute: int) -> list[Point]:
     ]
 
 
-def test_one_agent_minute_costs_a_single_write_of_at_most_1kb(store: Any, log: CallLog) -> None:
+def test_one_agent_minute_costs_its_batch_claim_and_one_chunk_write_each_at_most_1kb(
+    store: Any, log: CallLog
+) -> None:
     assert store.put_samples("web-1", agent_minute(0), "m0", T0 + 60) is True  # registers 20 series
     log.calls.clear()
     assert store.put_samples("web-1", agent_minute(1), "m1", T0 + 120) is True
     writes = log.writes()
-    assert [name for name, _ in writes] == ["PutItem"]
-    assert item_size(writes[0][1]["Item"]) <= 1024
+    assert [(name, body["Item"]["pk"]["S"]) for name, body in writes] == [
+        ("PutItem", "B#web-1"),  # the claim of the agent's batch_id
+        ("PutItem", "R#web-1"),  # the chunk
+    ]
+    assert all(item_size(body["Item"]) <= 1024 for _, body in writes)
     assert len(list(store.query_points("system.disk.io", T0, T0 + 180, now=T0 + 180))) == 24
 
 
 def test_series_and_host_items_are_written_once_per_instance(store: Any, log: CallLog) -> None:
     store.put_samples("web-1", agent_minute(0), "m0", T0 + 60)
     first = [name for name, _ in log.writes()]
-    assert first.count("PutItem") == 20 + 1  # 20 series items + the chunk
+    assert first.count("PutItem") == 20 + 2  # 20 series items + the batch claim + the chunk
     assert first.count("UpdateItem") == 10 + 1  # 10 metric catalogue items + the host item
     log.calls.clear()
     store.put_samples("web-1", agent_minute(61), "m61", T0 + 3720)  # > 1 h later: host item refreshed
-    assert sorted(name for name, _ in log.writes()) == ["PutItem", "UpdateItem"]
+    assert sorted(name for name, _ in log.writes()) == ["PutItem", "PutItem", "UpdateItem"]
 
 
 def test_the_client_is_built_lazily_with_adaptive_retries(moto_client: Any, tables: tuple[str, str]) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from vigil.domain.alerts import Notification, RuleState, Transition
+from vigil.domain.alerts import Notification, RuleState, Transition, group_key
 from vigil.domain.errors import Invalid
 from vigil.domain.evaluator import DEFAULT_OPTIONS, EvalOptions, evaluate
 from vigil.domain.models import Point
@@ -83,7 +83,7 @@ def _track(
     t: Transition, state: RuleState, open_: dict[tuple[str, float], dict[str, Any]], result: BacktestResult
 ) -> None:
     """Incidents are keyed by (group, instance start): a demoted-then-refired alert is one incident."""
-    key = ",".join(f"{k}={v}" for k, v in sorted(t.group.items()))
+    key = group_key(t.group)
     group = state.groups.get(key)
     active_at = group.active_at if group is not None and group.active_at is not None else t.at
     if t.to_status == "firing" and (key, active_at) not in open_:

@@ -2,7 +2,7 @@
 transitions (history) and notifications (what gets published), with their JSON forms and the
 deterministic ids that make a re-run after a crash publish nothing twice.
 
-Standard library only (plus `vigil.domain.timeparse.iso`).
+Standard library only (plus `vigil.domain.timeparse.iso` and `vigil.domain.identity`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from vigil.domain.identity import labels_key
 from vigil.domain.timeparse import iso
 
 AlertStatus = Literal["inactive", "pending", "firing", "resolved"]
@@ -20,8 +21,9 @@ NotificationKind = Literal["firing", "repeat", "resolved", "flapping", "settled"
 
 
 def group_key(labels: dict[str, str]) -> str:
-    """Canonical key of an alert group: `k=v,k=v` sorted; `""` for a rule without group_by."""
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    """Canonical key of an alert group (`identity.labels_key`: `k=v,k=v` sorted, `,` `=` `|` `\\`
+    escaped); `""` for a rule without group_by."""
+    return labels_key(labels.items())
 
 
 def alert_id(rule_id: str, key: str) -> str:
@@ -87,9 +89,12 @@ class RuleState:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RuleState:
+        groups = (GroupState.from_json(v) for v in (data.get("groups") or {}).values())
         return cls(
             rule_id=str(data["rule_id"]),
-            groups={k: GroupState.from_json(v) for k, v in (data.get("groups") or {}).items()},
+            # Keyed again from each group's labels: a state saved before keys were escaped reads back
+            # under today's key (they differ only for label values holding `,` `=` `|` `\`).
+            groups={group_key(g.labels): g for g in groups},
             outbox=list(data.get("outbox") or []),
             evaluated_at=data.get("evaluated_at"),
         )

@@ -1,7 +1,16 @@
-"""Identity of an ingest batch, shared by every store so a replayed batch is recognised everywhere.
+"""Identity of an ingest batch, shared by every store so a retried batch is recognised everywhere.
 
-A client-supplied `batch_id` (or Idempotency-Key header) wins; without one, the batch's content is
-hashed, so an exact replay (a client retrying after a lost response) is still stored once.
+The semantics (`docs/api.md`, "Ingest"), defined here once:
+
+- a client key — the body's `batch_id`, else the `Idempotency-Key` header — is remembered per host for
+  at least `IDEMPOTENCY_SECONDS` (24 h), whatever the batch's timestamps: a batch carrying a key seen
+  before is a duplicate even when its samples have no `ts` (stamped with the receipt time, so they
+  differ on every retry) or when the client dropped some samples before retrying;
+- without a key, a batch whose every sample carries an explicit `ts` is identified by a hash of its
+  content, so an exact replay is still stored once (remembered as long as its samples are kept);
+- without a key and with any sample lacking `ts`, nothing identifies a retry: the batch is stored
+  every time it is sent.
+
 Standard library only.
 """
 
@@ -12,11 +21,18 @@ from collections.abc import Sequence
 
 from vigil.domain.models import Point
 
+IDEMPOTENCY_SECONDS = 24 * 3600.0
 
-def batch_key(host: str, points: Sequence[Point], batch_id: str | None) -> str:
-    """`id:<batch_id>` for client ids, `sha:<hex>` for a content hash (the two never collide)."""
+
+def batch_key(
+    host: str, points: Sequence[Point], batch_id: str | None, timestamped: bool = True
+) -> str | None:
+    """`id:<client key>`, `sha:<hex>` for a content hash (the two never collide), or None when the
+    batch cannot be recognised (no key, and `timestamped` is False: some sample had no explicit ts)."""
     if batch_id:
         return f"id:{batch_id}"
+    if not timestamped:
+        return None
     digest = hashlib.blake2b(host.encode(), digest_size=16)
     for p in points:
         hist = p.histogram

@@ -31,6 +31,7 @@ from vigil.domain.alerts import (
     NotificationKind,
     RuleState,
     Transition,
+    group_key,
     notification_id,
 )
 from vigil.domain.models import Point
@@ -82,7 +83,8 @@ def evaluate(
             breaches[key] = (gv.labels, gv.value)
     if rule.agg == "absent" and rule.enabled:
         if rule.filter.host is not None and rule.group_by == ["host"]:
-            st.groups.setdefault(f"host={rule.filter.host}", GroupState(labels={"host": rule.filter.host}))
+            host_only = {"host": rule.filter.host}
+            st.groups.setdefault(group_key(host_only), GroupState(labels=host_only))
         for key, group in st.groups.items():
             if key not in values:
                 silent_for = None if group.last_seen is None else now - group.last_seen

@@ -4,7 +4,7 @@ Wire models (`SampleIn`, `SampleBatch`, `ErrorReportIn`, ...) are strict: `false
 NaN/inf are refused, unknown fields are refused where a typo would silently lose data. Internal records
 (`Point`, `Histogram`) are small frozen dataclasses because ingest creates thousands per request.
 
-Imports: standard library and pydantic only.
+Imports: standard library, pydantic and `vigil.domain.identity` only.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
+
+from vigil.domain.identity import series_key
 
 MAX_BATCH_SAMPLES = 5000
 MAX_BODY_BYTES = 1024 * 1024
@@ -208,12 +210,8 @@ class Point:
 
     @property
     def series_key(self) -> str:
+        """`identity.series_key` of the point's series."""
         return series_key(self.host, self.metric, self.labels)
-
-
-def series_key(host: str, metric: str, labels: tuple[tuple[str, str], ...]) -> str:
-    """Canonical identity of a series: `host|metric|k=v,k=v` (labels sorted)."""
-    return f"{host}|{metric}|" + ",".join(f"{k}={v}" for k, v in labels)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from vigil.config import Config
 from vigil.domain.errors import Invalid, LimitExceeded
 from vigil.domain.errors_grouping import fingerprint
+from vigil.domain.identity import parse_series_key, series_key
 from vigil.domain.models import (
     MAX_FUTURE_SECONDS,
     ErrorBatch,
@@ -18,7 +19,6 @@ from vigil.domain.models import (
     Histogram,
     Point,
     SampleBatch,
-    series_key,
 )
 from vigil.domain.timeparse import parse_instant
 from vigil.ports import Store
@@ -90,9 +90,7 @@ def check_cardinality(store: Store, host: str, points: Sequence[Point], config: 
         )
     values: dict[str, set[str]] = {}
     for skey in known | new:
-        label_part = skey.split("|", 2)[2]
-        for pair in label_part.split(",") if label_part else ():
-            key, _, value = pair.partition("=")
+        for key, value in parse_series_key(skey)[2]:
             values.setdefault(key, set()).add(value)
     for key, seen in values.items():
         if len(seen) > config.max_label_values:
@@ -109,7 +107,9 @@ def ingest_samples(
     """Validate and store one batch; returns (accepted count, was it a duplicate)."""
     points = points_from_batch(batch, now, config.retention_seconds)
     check_cardinality(store, batch.host, points, config)
-    stored = store.put_samples(batch.host, points, batch.batch_id or idempotency_key, now)
+    # Identical content counts as a retry only when no sample was stamped with the receipt time.
+    timestamped = all(s.ts is not None for s in batch.samples)
+    stored = store.put_samples(batch.host, points, batch.batch_id or idempotency_key, now, timestamped)
     if stored:
         from vigil.services.rollups import note_late_samples
 

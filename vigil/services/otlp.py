@@ -4,7 +4,8 @@ Decode (`adapters.otlp.decode`), map to points/spans/errors, apply the per-host 
 store, and encode the OTLP response. Unlike `/v1/samples`, OTLP is per point: a host whose points
 would break the cardinality guard has those points rejected and counted in `partial_success`, the
 rest of the export is stored. A retried identical export is not stored twice (the sample store's batch
-key is a content hash when no batch id is given; spans are keyed by id).
+key is a content hash when every point has a time; spans are keyed by id), and cumulative-to-delta
+state advances only once a host's points are stored.
 
 Raises what `decode_*` raises (Invalid → 400, TooLarge → 413, UnsupportedMediaType → 415) and
 `Unavailable` from the stores (503). Must not import `vigil.api`.
@@ -28,14 +29,22 @@ from vigil.services.rollups import note_late_samples
 
 
 def _store_points(store: Store, config: Config, result: MappingResult, now: float) -> None:
-    for host, points in sorted(result.by_host().items()):
-        try:
-            check_cardinality(store, host, points, config)
-        except LimitExceeded as exc:
-            result.reject(f"cardinality limit: {exc.message}", len(points))
-            continue
-        if store.put_samples(host, points, None, now):
-            note_late_samples(store, host, points, now)  # late samples re-trigger their rollup hour
+    """Store each host's points, then advance its cumulative state: a host whose write raises
+    (`Unavailable` → 503) or whose points are refused keeps its state, so the exporter's retry (or
+    its next export) carries the whole delta again."""
+    by_host = result.by_host()
+    for host in sorted(by_host.keys() | result.pending.keys()):
+        points = by_host.get(host, [])
+        if points:
+            try:
+                check_cardinality(store, host, points, config)
+            except LimitExceeded as exc:
+                result.reject(f"cardinality limit: {exc.message}", len(points))
+                continue
+            # Content identifies a retried export only when every point carried its own time.
+            if store.put_samples(host, points, None, now, timestamped=not result.untimed):
+                note_late_samples(store, host, points, now)  # late samples re-trigger their rollup hour
+        result.commit(host)
 
 
 def ingest_otlp_metrics(

@@ -153,6 +153,43 @@ def test_a_cumulative_counter_becomes_deltas_and_a_reset_counts_from_zero(
     assert sum(series_values(admin, "orders.created", "sum")) == 30 + 4
 
 
+class FailsOnce:
+    """The real store, except that its first sample write raises the store's own `Unavailable`."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.failures = 1
+
+    def put_samples(self, *args: Any, **kwargs: Any) -> bool:
+        if self.failures:
+            self.failures -= 1
+            raise Unavailable("the SQLite store is busy: database is locked")
+        return bool(self.real.put_samples(*args, **kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_a_counter_export_the_store_refused_is_counted_whole_when_the_exporter_retries(
+    ctx: AppContext, ingest: GatewayClient, admin: GatewayClient, clock: FrozenClock
+) -> None:
+    start = ns(clock, 1)  # the app started after Vigil: its first total counts whole (10)
+
+    def export(value: int) -> int:
+        body = cumulative_sum_json(value, start, ns(clock))
+        return ingest.post("/v1/metrics", body=body, headers=JSON).status
+
+    clock.advance(10)
+    assert export(10) == 200
+    ctx._store = FailsOnce(ctx.store)
+    clock.advance(10)
+    assert export(25) == 503  # the exporter keeps the export and sends it again
+    assert export(25) == 200
+    clock.advance(10)
+    assert export(30) == 200
+    assert sum(series_values(admin, "orders.created", "sum")) == 10 + 15 + 5
+
+
 @pytest.mark.parametrize(
     ("path", "body", "headers"),
     [

@@ -145,6 +145,8 @@ def _mapped(capture: CaptureServer, state: MemoryCumulativeState, start: int) ->
         req, _ = decode_metrics(r.body, r.content_type, r.content_encoding)
         result = map_metrics(req, now=time.time(), state=state)
         assert result.rejected == 0, result.message()
+        for host in list(result.pending):  # as the service does once the points are stored
+            result.commit(host)
         points.extend(result.points)
     return points
 

@@ -16,7 +16,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 )
 
 from vigil.adapters.otlp.expo import Expo, normalize, to_histogram
-from vigil.adapters.otlp.metrics import map_metrics
+from vigil.adapters.otlp.metrics import MappingResult, map_metrics
 from vigil.adapters.otlp.state import MemoryCumulativeState
 
 NOW = 1_764_190_000.0
@@ -54,6 +54,13 @@ def counter(value: float, time_ns: int, start_ns: int) -> Metric:
 
 def state() -> MemoryCumulativeState:
     return MemoryCumulativeState(tracking_since=NOW - 3600)
+
+
+def stored(result: MappingResult) -> MappingResult:
+    """As the service does once every host's points are stored: advance the cumulative state."""
+    for host in list(result.pending):
+        result.commit(host)
+    return result
 
 
 def test_bad_points_are_rejected_one_by_one_and_counted() -> None:
@@ -108,14 +115,14 @@ def test_counter_reset_by_value_decrease_or_new_start_time_emits_the_new_total()
         (2.0, NS + 3 * 10**10, NS + 25 * 10**9),
         (5.0, NS + 4 * 10**10, NS + 25 * 10**9),
     ]:
-        deltas += [p.value for p in map_metrics(request(counter(value, t, s)), NOW + 60, st_).points]
+        deltas += [p.value for p in stored(map_metrics(request(counter(value, t, s)), NOW + 60, st_)).points]
     assert deltas == [10.0, 5.0, 4.0, 2.0, 3.0]
 
 
 def test_a_counter_that_started_before_tracking_only_sets_the_baseline() -> None:
     st_ = MemoryCumulativeState(tracking_since=NOW)
-    first = map_metrics(request(counter(1000.0, NS, NS - 3600 * 10**9)), NOW, st_)
-    second = map_metrics(request(counter(1004.0, NS + 10**10, NS - 3600 * 10**9)), NOW + 10, st_)
+    first = stored(map_metrics(request(counter(1000.0, NS, NS - 3600 * 10**9)), NOW, st_))
+    second = stored(map_metrics(request(counter(1004.0, NS + 10**10, NS - 3600 * 10**9)), NOW + 10, st_))
     assert first.points == [] and [p.value for p in second.points] == [4.0]
 
 
@@ -155,3 +162,31 @@ def test_exponential_conversion_keeps_every_count_and_stays_on_the_scale_three_g
     for b in h.bounds:  # every bound is 2**(k/8) for an integer k
         k = math.log2(b) * 8
         assert abs(k - round(k)) < 1e-6
+
+
+def test_cumulative_state_waits_for_the_commit_of_the_points_host() -> None:
+    st_ = state()
+    unstored = map_metrics(request(counter(10.0, NS, NS - 10**9)), NOW, st_)
+    assert [p.value for p in unstored.points] == [10.0] and st_.get(unstored_key(unstored)) is None
+    again = stored(map_metrics(request(counter(10.0, NS, NS - 10**9)), NOW, st_))  # the retry
+    assert [p.value for p in again.points] == [10.0]
+    later = stored(map_metrics(request(counter(25.0, NS + 10**10, NS - 10**9)), NOW + 10, st_))
+    assert [p.value for p in later.points] == [15.0]
+
+
+def test_two_points_of_one_series_in_one_export_see_each_other_before_any_commit() -> None:
+    m = counter(10.0, NS, NS - 10**9)
+    m.sum.data_points.add(as_double=25.0, time_unix_nano=NS + 10**10, start_time_unix_nano=NS - 10**9)
+    assert [p.value for p in map_metrics(request(m), NOW + 60, state()).points] == [10.0, 15.0]
+
+
+def unstored_key(result: MappingResult) -> str:
+    [(_host, entries)] = result.pending.items()
+    [key] = entries
+    return key
+
+
+def test_a_point_without_a_time_marks_the_export_as_not_identified_by_its_content() -> None:
+    timed = map_metrics(request(gauge("g", NumberDataPoint(as_double=1.0, time_unix_nano=NS))), NOW, state())
+    untimed = map_metrics(request(gauge("g", NumberDataPoint(as_double=1.0))), NOW, state())
+    assert (timed.untimed, untimed.untimed) == (False, True)

@@ -31,8 +31,9 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 
 from vigil.adapters.otlp import common
 from vigil.adapters.otlp.expo import Expo, expo_delta, normalize, to_histogram
-from vigil.domain.cumulative import histogram_delta, sum_delta
-from vigil.domain.models import MAX_FUTURE_SECONDS, METRIC_NAME_RE, Histogram, Point, series_key
+from vigil.domain.cumulative import CumulativeEntry, histogram_delta, sum_delta
+from vigil.domain.identity import series_key
+from vigil.domain.models import MAX_FUTURE_SECONDS, METRIC_NAME_RE, Histogram, Point
 from vigil.ports import CumulativeState
 
 DELTA = AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
@@ -50,12 +51,26 @@ class _Reject(Exception):
 
 @dataclass
 class MappingResult:
-    """What an export became: points to store, and what to tell the client."""
+    """What an export became: points to store, and what to tell the client.
+
+    Cumulative-to-delta state is not advanced while mapping: the new observations wait in `pending`
+    (per host) until the caller has stored that host's points and calls `commit(host)`. A write the
+    store refuses (503) then leaves the state where it was, and the exporter's retry of the same
+    export yields the same deltas instead of looking "already seen"."""
 
     points: list[Point] = field(default_factory=list)
     rejected: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     warnings: Counter[str] = field(default_factory=Counter)
+    pending: dict[str, dict[str, CumulativeEntry]] = field(default_factory=dict)
+    untimed: bool = False  # some point had no time and was stamped with the receipt time
+    state: CumulativeState | None = None
+
+    def commit(self, host: str) -> None:
+        """Advance the cumulative state with `host`'s observations (its points are stored)."""
+        if self.state is not None:
+            for key, entry in self.pending.pop(host, {}).items():
+                self.state.put(key, entry)
 
     def reject(self, reason: str, n: int = 1) -> None:
         self.rejected += n
@@ -85,7 +100,17 @@ class _Ctx:
     state: CumulativeState
     result: MappingResult
 
+    def previous(self, key: str) -> CumulativeEntry | None:
+        """The last observation of a series: this export's own earlier point, else the state's."""
+        pending = self.result.pending.get(self.host, {})
+        return pending[key] if key in pending else self.state.get(key)
+
+    def remember(self, key: str, entry: CumulativeEntry) -> None:
+        self.result.pending.setdefault(self.host, {})[key] = entry
+
     def ts(self, time_ns: int) -> float:
+        if not time_ns:
+            self.result.untimed = True
         ts = time_ns / 1e9 if time_ns else self.now  # an unset time means "now", like /v1/samples
         if ts < self.now - self.retention_seconds:
             raise _Reject("timestamp older than the retention")
@@ -120,7 +145,7 @@ def map_metrics(
     retention_seconds: float = 7 * 86400.0,
 ) -> MappingResult:
     """Every data point of the export as zero or one `Point`s (one per quantile for summaries)."""
-    result = MappingResult()
+    result = MappingResult(state=state)
     for rm in request.resource_metrics:
         who = common.origin(rm.resource)
         for sm in rm.scope_metrics:
@@ -179,9 +204,9 @@ def _number(ctx: _Ctx, dp: NumberDataPoint, *, as_delta: bool, temporality: int)
     if as_delta and temporality == CUMULATIVE:
         key = series_key(ctx.host, ctx.metric, labels)
         delta, entry = sum_delta(
-            ctx.state.get(key), dp.start_time_unix_nano, dp.time_unix_nano, value, ctx.state.tracking_since
+            ctx.previous(key), dp.start_time_unix_nano, dp.time_unix_nano, value, ctx.state.tracking_since
         )
-        ctx.state.put(key, entry)
+        ctx.remember(key, entry)
         if delta is None:
             return
         value = delta
@@ -208,9 +233,9 @@ def _histogram(ctx: _Ctx, dp: HistogramDataPoint, temporality: int) -> None:
     if temporality == CUMULATIVE:
         key = series_key(ctx.host, ctx.metric, labels)
         delta, entry = histogram_delta(
-            ctx.state.get(key), dp.start_time_unix_nano, dp.time_unix_nano, hist, ctx.state.tracking_since
+            ctx.previous(key), dp.start_time_unix_nano, dp.time_unix_nano, hist, ctx.state.tracking_since
         )
-        ctx.state.put(key, entry)
+        ctx.remember(key, entry)
         if delta is None:
             return
         hist = delta
@@ -238,9 +263,9 @@ def _exponential(ctx: _Ctx, dp: ExponentialHistogramDataPoint, temporality: int)
     if temporality == CUMULATIVE:
         key = series_key(ctx.host, ctx.metric, labels)
         delta, entry = expo_delta(
-            ctx.state.get(key), dp.start_time_unix_nano, dp.time_unix_nano, e, ctx.state.tracking_since
+            ctx.previous(key), dp.start_time_unix_nano, dp.time_unix_nano, e, ctx.state.tracking_since
         )
-        ctx.state.put(key, entry)
+        ctx.remember(key, entry)
         if delta is None:
             return
         e = delta

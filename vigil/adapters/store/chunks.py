@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,6 @@ from typing import Any
 
 import orjson
 
-from vigil.domain.batches import batch_key
 from vigil.domain.models import Histogram, Point
 
 FORMAT_VERSION = 1
@@ -58,18 +58,26 @@ def minute_from_sk(sk: str) -> int:
     return int(sk[:10])
 
 
-def plan_chunks(host: str, points: Sequence[Point], batch_id: str | None) -> list[Chunk]:
-    """The chunk items of one batch, sorted by sort key (the first one doubles as the batch marker)."""
-    # The shared batch identity, hashed to a fixed 20 characters so keys stay short and '#'-free.
-    bkey = hashlib.blake2b(batch_key(host, points, batch_id).encode(), digest_size=10).hexdigest()
+def plan_chunks(points: Sequence[Point], bkey: str | None) -> list[Chunk]:
+    """The chunk items of one batch, sorted by sort key (the first one doubles as the batch marker).
+
+    `bkey` is the batch's `vigil.domain.batches.batch_key`; None (a batch nothing identifies) gets a
+    random one, so its items never overwrite another batch's."""
+    # Hashed to a fixed 20 characters so keys stay short and '#'-free.
+    bhash = batch_hash(bkey) if bkey is not None else secrets.token_hex(10)
     chunks: list[Chunk] = []
     for minute, group in _windows(points):
         pieces = [group[i : i + MAX_SAMPLES_PER_CHUNK] for i in range(0, len(group), MAX_SAMPLES_PER_CHUNK)]
         encoded = [enc for piece in pieces for enc in _encode_within_limit(piece, minute)]
         for no, (data, piece) in enumerate(encoded):
-            sk = f"{minute_prefix(minute)}#{bkey}#{no:04d}"
+            sk = f"{minute_prefix(minute)}#{bhash}#{no:04d}"
             chunks.append(Chunk(sk, data, max(p.ts for p in piece), len(piece)))
     return chunks
+
+
+def batch_hash(bkey: str) -> str:
+    """A batch key as 20 hex characters (chunk sort keys, batch claims)."""
+    return hashlib.blake2b(bkey.encode(), digest_size=10).hexdigest()
 
 
 def _windows(points: Sequence[Point]) -> Iterator[tuple[int, list[Point]]]:

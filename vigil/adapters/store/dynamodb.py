@@ -29,10 +29,13 @@ from vigil.adapters.store.chunks import (
     minute_prefix,
     plan_chunks,
 )
+from vigil.adapters.store.dynamodb_batches import BatchClaims
 from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, create_tables, n, num, s
 from vigil.adapters.store.dynamodb_meta import MetaItems
 from vigil.adapters.store.dynamodb_rollups import RollupItems
+from vigil.domain.batches import batch_key
 from vigil.domain.errors import Unavailable
+from vigil.domain.identity import parse_series_key, series_key
 from vigil.domain.models import HostInfo, Point
 
 __all__ = ["DynamoStore", "create_tables"]
@@ -55,31 +58,32 @@ class DynamoStore(MetaItems, RollupItems):
         self.samples_table = samples_table
         self.meta_table = meta_table
         self.retention_seconds = retention_seconds
+        self.claims = BatchClaims(self.io, samples_table)
         self._lock = threading.Lock()
         self._series: dict[str, tuple[float, set[str]]] = {}  # host → (monotonic load time, keys)
         self._metric_keys: dict[str, frozenset[str]] = {}
         self._host_refreshed: dict[str, float] = {}  # host → the `seen` this instance last wrote
 
     # -- samples ---------------------------------------------------------------------------------
-    def put_samples(self, host: str, points: Sequence[Point], batch_id: str | None, now: float) -> bool:
+    def put_samples(
+        self, host: str, points: Sequence[Point], batch_id: str | None, now: float, timestamped: bool = True
+    ) -> bool:
         if not points:
             return True
+        bkey = batch_key(host, points, batch_id, timestamped)
         seen = max(now, max(p.ts for p in points))
         pk = f"R#{host}"
-        items = [self._chunk_item(pk, chunk, seen) for chunk in plan_chunks(host, points, batch_id)]
+        items = [self._chunk_item(pk, chunk, seen) for chunk in plan_chunks(points, bkey)]
         marker, rest = items[0], items[1:]
         # The first chunk is the batch's commit marker and is written LAST, conditionally: a crash
-        # before it leaves only chunks a retry overwrites with identical content, never a batch that
-        # a retry would wrongly call a duplicate. With several chunks, check the marker first so a
-        # replay writes nothing at all.
-        if rest and "Item" in self.io.call(
-            "get_item",
-            TableName=self.samples_table,
-            ConsistentRead=True,
-            Key={"pk": marker["pk"], "sk": marker["sk"]},
-            ProjectionExpression="pk",
-        ):
-            return False
+        # before it leaves only chunks a retry overwrites (or, under a claim, deletes), never a batch
+        # that a retry would wrongly call a duplicate.
+        sks = [it["sk"]["S"] for it in items]
+        if batch_id:  # a client key: its claim recognises retries whatever their timestamps
+            if not self.claims.claim(host, bkey or "", sks, now):
+                return False
+        elif bkey is not None and rest and self.claims.committed(host, sks[0]):
+            return False  # several chunks: the marker is checked first so a replay writes nothing
         # Meta before samples: a retry after a crash here still finds the batch new and registers it.
         self._register(host, points, seen)
         self.io.batch_put(self.samples_table, rest)
@@ -142,7 +146,7 @@ class DynamoStore(MetaItems, RollupItems):
         wanted = set(metrics)
         out: list[Point] = []
         for host in self._host_names() if wanted else []:
-            target = {k for k in self._known(host) if k.split("|", 2)[1] in wanted}
+            target = {k for k in self._known(host) if parse_series_key(k)[1] in wanted}
             if not target:
                 continue
             best: dict[str, Point] = {}
@@ -213,9 +217,13 @@ class DynamoStore(MetaItems, RollupItems):
         if cached is not None and time.monotonic() - cached[0] < SERIES_CACHE_SECONDS:
             return cached[1]
         loaded_at = time.monotonic()
+        # The key is rebuilt from the stored metric and labels rather than read from `k`: items written
+        # before keys were escaped hold an ambiguous `k` (see docs/data-model.md, "Series identity").
         keys = {
-            it["k"]["S"]
-            for it in self.io.query(self.meta_table, f"SERIES#{host}", projection="k", consistent=True)
+            series_key(host, it["metric"]["S"], tuple(sorted(json.loads(it["labels"]["S"]).items())))
+            for it in self.io.query(
+                self.meta_table, f"SERIES#{host}", projection="metric, labels", consistent=True
+            )
         }
         with self._lock:
             self._series[host] = (loaded_at, keys)

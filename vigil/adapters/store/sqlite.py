@@ -19,11 +19,13 @@ from typing import Any
 
 from vigil.adapters.store.sqlite_meta import MetaTables
 from vigil.adapters.store.sqlite_rollups import RollupTables
-from vigil.domain.batches import batch_key
+from vigil.domain.batches import IDEMPOTENCY_SECONDS, batch_key
 from vigil.domain.errors import Unavailable
+from vigil.domain.identity import series_key
 from vigil.domain.models import Histogram, HostInfo, Point
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS
 
+SCHEMA_VERSION = 1  # PRAGMA user_version; `SqliteStore._migrate` upgrades older files on open
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL,
@@ -65,6 +67,31 @@ class SqliteStore(RollupTables, MetaTables):
         self._series_ids: dict[str, int] = {}  # series key → row id; only grows, safe to share
         self._series_lock = threading.Lock()
         self._conn().executescript(_SCHEMA)  # executescript manages its own transaction
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a file written by an older Vigil up to `SCHEMA_VERSION` (`PRAGMA user_version`), once.
+
+        Version 1: series keys are `identity.series_key` (escaped). Keys are recomputed from each row's
+        stored host, metric and labels; only rows whose labels hold `,` `=` `|` `\\` change."""
+        conn = self._conn()
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return
+        with self._write() as tx:
+            if tx.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+                return  # another process migrated while this one waited for the write lock
+            changed = []
+            for sid, host, metric, labels_json, old in tx.execute(
+                "SELECT id, host, metric, labels, skey FROM series"
+            ).fetchall():
+                key = series_key(host, metric, tuple(sorted(json.loads(labels_json).items())))
+                if key != old:
+                    changed.append((key, sid))
+            # Two steps: one row's new key can be another row's old key (the key column is UNIQUE).
+            parked = [(f"\x00{sid}", sid) for _, sid in changed]
+            tx.executemany("UPDATE series SET skey = ? WHERE id = ?", parked)
+            tx.executemany("UPDATE series SET skey = ? WHERE id = ?", changed)
+            tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- connection handling ---------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -84,11 +111,16 @@ class SqliteStore(RollupTables, MetaTables):
         return _Tx(self._conn())
 
     # -- samples ---------------------------------------------------------------------------------
-    def put_samples(self, host: str, points: Sequence[Point], batch_id: str | None, now: float) -> bool:
-        bkey = batch_key(host, points, batch_id)
+    def put_samples(
+        self, host: str, points: Sequence[Point], batch_id: str | None, now: float, timestamped: bool = True
+    ) -> bool:
+        bkey = batch_key(host, points, batch_id, timestamped)
         with self._write() as conn:
-            try:
-                conn.execute("INSERT INTO batches(host, bkey, received_at) VALUES (?,?,?)", (host, bkey, now))
+            try:  # the key and the samples commit together: neither is ever stored without the other
+                if bkey is not None:
+                    conn.execute(
+                        "INSERT INTO batches(host, bkey, received_at) VALUES (?,?,?)", (host, bkey, now)
+                    )
             except sqlite3.IntegrityError:
                 return False
             rows = []
@@ -240,7 +272,9 @@ class SqliteStore(RollupTables, MetaTables):
         cutoff = now - self.retention_seconds
         with self._write() as conn:
             removed = conn.execute("DELETE FROM samples WHERE ts < ?", (cutoff,)).rowcount
-            conn.execute("DELETE FROM batches WHERE received_at < ?", (cutoff,))
+            # Batch keys outlive short retentions: a client key is remembered for at least 24 h.
+            keys_kept = max(self.retention_seconds, IDEMPOTENCY_SECONDS)
+            conn.execute("DELETE FROM batches WHERE received_at < ?", (now - keys_kept,))
             for res, width in RESOLUTION_SECONDS.items():
                 kept = self.retention_seconds if res == FINE else ROLLUP_RETENTION_SECONDS
                 width = 3600.0 if res == FINE else width  # fine-tier rows hold a whole hour
