@@ -9,12 +9,12 @@ import pytest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from vigil.adapters.content_encoding import inflate
 from vigil.adapters.otlp.decode import (
     decode_metrics,
     decode_traces,
     encode_metrics_response,
     encode_traces_response,
-    inflate,
 )
 from vigil.domain.errors import Invalid, TooLarge, UnsupportedMediaType
 

@@ -1,11 +1,11 @@
 """OTLP/HTTP wire handling: decode export requests and encode export responses.
 
 Bodies are `application/x-protobuf` or `application/json` (OTLP/JSON), optionally
-`Content-Encoding: gzip`, decompressed with a hard output bound so a small gzip bomb cannot take the
-process's memory. OTLP/JSON writes trace and span ids as hex, while protobuf's `json_format` reads
-`bytes` fields as base64 and would silently accept most hex strings as (wrong) base64: ids are
-converted hex → base64 before `ParseDict`. Unknown JSON fields are ignored (the OTLP spec requires it,
-for forward compatibility). Responses are encoded in the request's format.
+`Content-Encoding: gzip`, decompressed with a hard output bound (`adapters.content_encoding.inflate`)
+so a small gzip bomb cannot take the process's memory. OTLP/JSON writes trace and span ids as hex,
+while protobuf's `json_format` reads `bytes` fields as base64 and would silently accept most hex
+strings as (wrong) base64: ids are converted hex → base64 before `ParseDict`. Unknown JSON fields are
+ignored (the OTLP spec requires it, for forward compatibility). Responses are encoded in the request's format.
 
 Imports protobuf and opentelemetry-proto; must not import `vigil.api`, boto3 or sqlite3.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import zlib
 from typing import Any, Literal, TypeVar
 
 from google.protobuf import json_format
@@ -31,7 +30,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from vigil.domain.errors import Invalid, TooLarge, UnsupportedMediaType
+from vigil.adapters.content_encoding import inflate
+from vigil.domain.errors import Invalid, UnsupportedMediaType
 
 Encoding = Literal["protobuf", "json"]
 MAX_DECODED_BYTES = 8 * 1024 * 1024
@@ -58,36 +58,6 @@ def body_encoding(content_type: str | None) -> Encoding:
         f"Content-Type must be application/x-protobuf or application/json, got {media or 'none'!r}",
         field="Content-Type",
     )
-
-
-def inflate(body: bytes, content_encoding: str | None, max_bytes: int = MAX_DECODED_BYTES) -> bytes:
-    """The body with its Content-Encoding removed, never more than `max_bytes` of it.
-
-    Raises:
-        TooLarge: the body (or what it inflates to) is over `max_bytes`.
-        Invalid: not valid gzip.
-        UnsupportedMediaType: an encoding other than gzip/identity.
-    """
-    encoding = (content_encoding or "identity").strip().lower()
-    if len(body) > max_bytes:
-        raise TooLarge(f"the body is larger than {max_bytes} bytes", field="body")
-    if encoding in ("identity", ""):
-        return body
-    if encoding != "gzip":
-        raise UnsupportedMediaType(
-            f"Content-Encoding must be gzip or identity, got {encoding!r}", field="Content-Encoding"
-        )
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip header and trailer
-    try:
-        # max_length bounds the output of this call: one byte over the limit proves the bomb.
-        out = inflater.decompress(body, max_bytes + 1)
-        if len(out) > max_bytes:
-            raise TooLarge(f"the gzip body inflates beyond {max_bytes} bytes", field="body")
-        if not inflater.eof:
-            raise Invalid("the gzip body is truncated", field="body")
-    except zlib.error as exc:
-        raise Invalid(f"the body is not valid gzip: {exc}", field="body") from exc
-    return out
 
 
 def _hex_to_b64(value: Any, size: int, path: str) -> Any:

@@ -32,7 +32,14 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 from vigil.adapters.otlp import common
 from vigil.adapters.otlp.expo import Expo, expo_delta, normalize, to_histogram
 from vigil.domain.cumulative import histogram_delta, sum_delta
-from vigil.domain.models import MAX_FUTURE_SECONDS, METRIC_NAME_RE, Histogram, Point, series_key
+from vigil.domain.models import (
+    MAX_FUTURE_SECONDS,
+    METRIC_NAME_RE,
+    Histogram,
+    Point,
+    series_key,
+    storable_value,
+)
 from vigil.ports import CumulativeState
 
 DELTA = AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
@@ -169,11 +176,18 @@ def _finite(value: float, what: str) -> float:
     return value
 
 
+def _storable(value: float, what: str) -> float:
+    try:
+        return storable_value(value, what)
+    except ValueError as exc:
+        raise _Reject(str(exc)) from exc
+
+
 def _number(ctx: _Ctx, dp: NumberDataPoint, *, as_delta: bool, temporality: int) -> None:
     which = dp.WhichOneof("value")
     if which is None:
         raise _Reject("number data point without a value")
-    value = _finite(float(dp.as_double if which == "as_double" else dp.as_int), "value")
+    value = _storable(float(dp.as_double if which == "as_double" else dp.as_int), "value")
     ts = ctx.ts(dp.time_unix_nano)
     labels = ctx.labels(common.attributes(dp.attributes))
     if as_delta and temporality == CUMULATIVE:
@@ -201,7 +215,7 @@ def _histogram(ctx: _Ctx, dp: HistogramDataPoint, temporality: int) -> None:
         raise _Reject("histogram bounds are not strictly increasing")
     if sum(counts) != dp.count:
         raise _Reject("histogram count differs from the sum of bucket_counts")
-    total = _finite(dp.sum, "histogram sum") if dp.HasField("sum") else 0.0
+    total = _storable(dp.sum, "histogram sum") if dp.HasField("sum") else 0.0
     hist = Histogram(bounds, counts, total, dp.count, _opt(dp, "min"), _opt(dp, "max"))
     ts = ctx.ts(dp.time_unix_nano)
     labels = ctx.labels(common.attributes(dp.attributes))
@@ -226,7 +240,7 @@ def _exponential(ctx: _Ctx, dp: ExponentialHistogramDataPoint, temporality: int)
         dp.positive.offset,
         tuple(dp.positive.bucket_counts),
         low,
-        _finite(dp.sum, "histogram sum") if dp.HasField("sum") else 0.0,
+        _storable(dp.sum, "histogram sum") if dp.HasField("sum") else 0.0,
         dp.count,
         _opt(dp, "min"),
         _opt(dp, "max"),
@@ -255,5 +269,5 @@ def _summary(ctx: _Ctx, dp: Any) -> None:
     ts = ctx.ts(dp.time_unix_nano)
     attrs = common.attributes(dp.attributes)
     for q in dp.quantile_values:
-        value = _finite(q.value, "quantile value")
+        value = _storable(q.value, "quantile value")
         ctx.emit(ctx.labels(attrs, {"quantile": common.stringify(q.quantile)}), ts, value)
