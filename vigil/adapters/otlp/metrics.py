@@ -31,6 +31,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 
 from vigil.adapters.otlp import common
 from vigil.adapters.otlp.expo import Expo, expo_delta, normalize, to_histogram
+from vigil.adapters.otlp.lenient import Unreadable
 from vigil.domain.cumulative import histogram_delta, sum_delta
 from vigil.domain.models import (
     MAX_FUTURE_SECONDS,
@@ -44,6 +45,7 @@ from vigil.ports import CumulativeState
 
 DELTA = AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
 CUMULATIVE = AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+MAX_MESSAGE_REASONS = 20
 NO_RECORDED_VALUE = 1  # DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK: a staleness marker, not data
 
 
@@ -68,10 +70,19 @@ class MappingResult:
         self.rejected += n
         self.reasons[reason] += n
 
+    def reject_unreadable(self, unreadable: Unreadable) -> None:
+        """Count what the decoder could not read (`lenient`) among this export's rejections."""
+        for reason, n in unreadable.reasons.items():
+            self.reject(reason, n)
+
     def message(self) -> str:
-        """The `partial_success.error_message`: rejections by reason, then warnings; "" when clean."""
+        """The `partial_success.error_message`: rejections by reason, then warnings; "" when clean.
+        At most `MAX_MESSAGE_REASONS` reasons are spelled out (each names its item); the rest are
+        summed so one broken export cannot make a megabyte answer."""
         parts = [f"{n} rejected: {why}" for why, n in sorted(self.reasons.items())]
         parts += [f"{n} {what}" for what, n in sorted(self.warnings.items())]
+        if len(parts) > MAX_MESSAGE_REASONS:
+            parts = [*parts[:MAX_MESSAGE_REASONS], f"and {len(parts) - MAX_MESSAGE_REASONS} more reasons"]
         return "; ".join(parts)
 
     def by_host(self) -> dict[str, list[Point]]:
@@ -144,7 +155,8 @@ def _data_points(metric: Metric) -> Iterable[Any]:
 
 def _map_metric(ctx: _Ctx, metric: Metric) -> None:
     kind = metric.WhichOneof("data")
-    if kind is None:
+    if kind is None:  # no data, or a type this receiver does not know (unknown fields): say so
+        ctx.result.reject(f"metric {metric.name[:100]!r} has no gauge, sum, histogram or summary data")
         return
     points = list(_data_points(metric))
     if not METRIC_NAME_RE.match(metric.name):
