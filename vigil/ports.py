@@ -174,6 +174,7 @@ class Store(Protocol):
 
         Raises:
             Unavailable: the backend does not answer.
+            StorageFull: it answers but a write could not land now (SQLite: the data disk is full).
         """
         ...
 

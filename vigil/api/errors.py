@@ -18,6 +18,7 @@ from vigil.domain.errors import (
     Invalid,
     LimitExceeded,
     NotFound,
+    StorageFull,
     TooLarge,
     Unauthorized,
     Unavailable,
@@ -73,7 +74,8 @@ def error_payload(exc: VigilError) -> tuple[int, bytes, dict[str, str]]:
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="vigil"'
     if isinstance(exc, Unavailable):
-        headers["Retry-After"] = "5"
+        # 503 for a full disk too (not 507): OTLP exporters and our agent retry 503 with Retry-After
+        headers["Retry-After"] = str(exc.retry_after) if isinstance(exc, StorageFull) else "5"
     return status_for(exc), orjson.dumps(error_body(exc.code, exc.message, exc.field)), headers
 
 

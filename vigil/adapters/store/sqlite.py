@@ -19,6 +19,7 @@ from typing import Any
 
 from vigil.adapters.store.sqlite_meta import MetaTables
 from vigil.adapters.store.sqlite_rollups import RollupTables
+from vigil.adapters.store.sqlite_space import DiskSpace, is_disk_full
 from vigil.domain.batches import batch_key
 from vigil.domain.errors import Unavailable
 from vigil.domain.models import Histogram, HostInfo, Point
@@ -64,6 +65,7 @@ class SqliteStore(RollupTables, MetaTables):
         self._local = threading.local()
         self._series_ids: dict[str, int] = {}  # series key → row id; only grows, safe to share
         self._series_lock = threading.Lock()
+        self._space = DiskSpace(self.path.parent)
         self._conn().executescript(_SCHEMA)  # executescript manages its own transaction
 
     # -- connection handling ---------------------------------------------------------------------
@@ -81,7 +83,7 @@ class SqliteStore(RollupTables, MetaTables):
         return conn
 
     def _write(self) -> _Tx:
-        return _Tx(self._conn())
+        return _Tx(self._conn(), self._space)
 
     # -- samples ---------------------------------------------------------------------------------
     def put_samples(self, host: str, points: Sequence[Point], batch_id: str | None, now: float) -> bool:
@@ -258,10 +260,24 @@ class SqliteStore(RollupTables, MetaTables):
 
     # -- health ----------------------------------------------------------------------------------
     def ping(self) -> None:
+        """Raises Unavailable when the file does not answer, StorageFull when a write could not land."""
         try:
             self._conn().execute("SELECT 1").fetchone()
         except sqlite3.Error as exc:
             raise Unavailable(f"SQLite store unavailable: {exc}") from exc
+        self._space.check(self._probe_write)
+
+    def _probe_write(self) -> None:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "INSERT OR REPLACE INTO docs(kind, id, body, version) VALUES ('_health', 'probe', '{}', 0)"
+            )
+            conn.execute("COMMIT")
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
 
     def close(self) -> None:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -271,10 +287,13 @@ class SqliteStore(RollupTables, MetaTables):
 
 
 class _Tx:
-    """`with _Tx(conn):` — BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception (all-or-nothing)."""
+    """`with _Tx(conn, space):` — BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception (all-or-nothing).
+    A statement or COMMIT that finds the disk full raises `StorageFull` (SQLite may already have rolled
+    back by itself, hence the `in_transaction` checks)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, space: DiskSpace) -> None:
         self.conn = conn
+        self.space = space
 
     def __enter__(self) -> sqlite3.Connection:
         try:
@@ -284,7 +303,18 @@ class _Tx:
         return self.conn
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.conn.execute("COMMIT")
-        else:
+        failure = exc if isinstance(exc, BaseException) else None
+        if failure is None:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                failure = err
+            else:
+                self.space.wrote()
+                return
+        if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
+        if is_disk_full(failure):
+            raise self.space.full(failure) from failure
+        if exc is None:
+            raise failure  # COMMIT failed for another reason

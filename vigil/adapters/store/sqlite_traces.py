@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from vigil.adapters.store.sqlite_space import DiskSpace, is_disk_full
 from vigil.domain.errors import Unavailable
 from vigil.domain.traces import TRACE_TTL_SECONDS, Span, TraceSummary, span_from_json, summarize
 
@@ -43,6 +44,7 @@ class SqliteTraceStore:
         self.ttl_seconds = ttl_seconds
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._space = DiskSpace(self.path.parent)
         self._conn().executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
@@ -99,8 +101,11 @@ class SqliteTraceStore:
                     ),
                 )
             conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if conn.in_transaction:  # SQLite may have rolled back by itself on a full disk
+                conn.execute("ROLLBACK")
+            if is_disk_full(exc):
+                raise self._space.full(exc) from exc
             raise
 
     def list_traces(
