@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from vigil.adapters.private_files import private_database
 from vigil.adapters.store.sqlite_meta import MetaTables
 from vigil.adapters.store.sqlite_rollups import RollupTables
 from vigil.adapters.store.sqlite_space import DiskSpace, is_disk_full
@@ -62,6 +63,7 @@ class SqliteStore(RollupTables, MetaTables):
         self.path = Path(path)
         self.retention_seconds = retention_seconds
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(self.path)  # 0600, and so the -wal/-shm SQLite creates beside it
         self._local = threading.local()
         self._series_ids: dict[str, int] = {}  # series key → row id; only grows, safe to share
         self._series_lock = threading.Lock()

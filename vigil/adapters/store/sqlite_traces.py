@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from vigil.adapters.private_files import private_database
 from vigil.adapters.store.sqlite_space import DiskSpace, is_disk_full
 from vigil.domain.errors import Unavailable
 from vigil.domain.traces import TRACE_TTL_SECONDS, Span, TraceSummary, span_from_json, summarize
@@ -43,6 +44,7 @@ class SqliteTraceStore:
         self.path = Path(path)
         self.ttl_seconds = ttl_seconds
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(self.path)  # 0600, and so the -wal/-shm SQLite creates beside it
         self._local = threading.local()
         self._space = DiskSpace(self.path.parent)
         self._conn().executescript(_SCHEMA)
