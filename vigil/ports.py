@@ -141,6 +141,12 @@ class Store(Protocol):
         NotFound: no key with that id."""
         ...
 
+    def touch_key(self, key_id: str, at: float) -> None:
+        """Record that the key was used at `at` (epoch s): `last_used_at` as `list_keys` returns it
+        becomes `at` unless it is already later. A key that no longer exists is left alone. Callers
+        write this at most once a minute per key (`Authenticator`), never per request."""
+        ...
+
     # -- application errors ----------------------------------------------------------------------
     def record_errors(self, events: Sequence[ErrorEvent]) -> None: ...
 

@@ -50,7 +50,9 @@ class AppContext:
     def auth(self) -> Authenticator:
         from vigil.api.auth import Authenticator
 
-        return Authenticator(self.store, mode=self.config.auth_mode, admin_token=self.config.admin_token)
+        return Authenticator(
+            self.store, mode=self.config.auth_mode, admin_token=self.config.admin_token, clock=self.clock
+        )
 
     @property
     def trace_store(self) -> TraceStore:
