@@ -152,7 +152,10 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     def _not_found(exc: NotFoundError) -> Response[str]:
         event = app.current_event
         path, method = event.path, event.http_method.upper()
-        allowed = sorted({r.method for r in app._static_routes + app._dynamic_routes if r.rule.match(path)})
+        # A literal route (`/api/alerts/rules/test`) is the path's own: list its methods, not those of
+        # a parameterised route it also happens to match (`/api/alerts/rules/{rule_id}`).
+        static = {r.method for r in app._static_routes if r.rule.match(path)}
+        allowed = sorted(static or {r.method for r in app._dynamic_routes if r.rule.match(path)})
         if allowed:
             return respond(MethodNotAllowed(method, allowed))
         return respond(NotFound(f"no route for {method} {path}"))

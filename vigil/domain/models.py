@@ -86,7 +86,22 @@ class HistogramIn(BaseModel):
 class SampleIn(BaseModel):
     """One sample as pushed to `POST /v1/samples`: either `value` or `histogram`."""
 
-    model_config = ConfigDict(extra="forbid")
+    # `_one_of` below, documented in the schema: a non-null value or a non-null histogram, not both
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["value"],
+                    "properties": {"value": {"type": "number"}, "histogram": {"type": "null"}},
+                },
+                {
+                    "required": ["histogram"],
+                    "properties": {"histogram": {"type": "object"}, "value": {"type": "null"}},
+                },
+            ]
+        },
+    )
 
     metric: str = Field(pattern=METRIC_NAME_RE.pattern, description="OpenTelemetry-style metric name")
     value: Number | None = Field(default=None, json_schema_extra=_VALUE_RANGE)
