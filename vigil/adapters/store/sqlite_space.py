@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from vigil.domain.errors import StorageFull
+from vigil.domain.errors import StorageFull, Unavailable
 
 SQLITE_FULL = 13
 # Less room than one request body (1 MiB) means the next batch is about to fail.
@@ -60,6 +60,7 @@ class DiskSpace:
 
         Raises:
             StorageFull: under `MIN_FREE_BYTES` free, or the last write failed and the probe fails too.
+            Unavailable: the probe failed for another reason (busy, I/O error).
         """
         free = self.free_bytes()
         if free < MIN_FREE_BYTES:
@@ -72,5 +73,5 @@ class DiskSpace:
             except sqlite3.Error as exc:
                 if is_disk_full(exc):
                     raise self.full(exc) from exc
-                raise
+                raise Unavailable(f"the SQLite store cannot write: {exc}") from exc  # busy, I/O error
             self.wrote()
