@@ -10,9 +10,16 @@ lazily so `vigil agent` on a small host never loads the server stack.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
+import os
+import stat
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from vigil.config import Config
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -21,8 +28,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     from vigil.config import Config
     from vigil.local.server import LocalServer
+    from vigil.wiring import admin_token_path
 
     config = Config.from_env().with_(data_dir=Path(args.data_dir), allow_private_webhooks=True)
+    token_file = admin_token_path(config)
+    generates_token = not config.admin_token and not token_file.exists()
     try:
         server = LocalServer(config, host=args.host, port=args.port, agent=not args.no_agent).start()
     except OSError as exc:
@@ -32,24 +42,52 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(
-        f"Vigil is running. Open the dashboard:\n\n    {server.url}/#token={server.admin_token}\n", flush=True
-    )
-    print(
-        f"Data: {config.data_dir.resolve()}  (admin token in {config.data_dir / 'admin-token'})", flush=True
-    )
+    stop = threading.Event()  # handlers before the banner: a reader may stop us as soon as it shows
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    for line in serve_banner(server.url, server.admin_token, config, generates_token, sys.stdout):
+        print(line, flush=True)
     if not args.no_agent:
         print(
             f"A local agent is sampling this machine every {config.interval_seconds:g} s. Stop with Ctrl-C.",
             flush=True,
         )
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     print("Stopping…", flush=True)
     server.stop()
     return 0
+
+
+def serve_banner(url: str, token: str, config: Config, generated: bool, out: TextIO) -> list[str]:
+    """What `vigil serve` prints on start. The sign-in URL carries the admin token, so it is printed
+    only to a terminal, or on the first start (the one that generated the token) unless stdout is a
+    file: a token must never land in a log. The token file is named only when it is where the token
+    came from (not when `VIGIL_ADMIN_TOKEN` is set)."""
+    from vigil.wiring import admin_token_path
+
+    to_file = _is_regular_file(out)
+    show_token = not to_file and (generated or out.isatty())
+    lines = ["Vigil is running. Open the dashboard:", ""]
+    if show_token:
+        lines.append(f"    {url}/#token={token}")
+    else:
+        lines.append(f"    {url}/   (sign in with the admin token)")
+    lines.append("")
+    # `config` is the one read from the environment: an admin token there is VIGIL_ADMIN_TOKEN's
+    where = (
+        "admin token: VIGIL_ADMIN_TOKEN"
+        if config.admin_token
+        else f"admin token in {admin_token_path(config)}"
+    )
+    lines.append(f"Data: {config.data_dir.resolve()}  ({where})")
+    return lines
+
+
+def _is_regular_file(out: TextIO) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(out.fileno()).st_mode)
+    except (OSError, ValueError, io.UnsupportedOperation):  # no descriptor (captured in tests)
+        return False
 
 
 def _agent(argv: list[str]) -> int:

@@ -146,6 +146,12 @@ class Store(Protocol):
         NotFound: no key with that id."""
         ...
 
+    def touch_key(self, key_id: str, at: float) -> None:
+        """Record that the key was used at `at` (epoch s): `last_used_at` as `list_keys` returns it
+        becomes `at` unless it is already later. A key that no longer exists is left alone. Callers
+        write this at most once a minute per key (`Authenticator`), never per request."""
+        ...
+
     # -- application errors ----------------------------------------------------------------------
     def record_errors(self, events: Sequence[ErrorEvent]) -> None: ...
 
@@ -179,6 +185,7 @@ class Store(Protocol):
 
         Raises:
             Unavailable: the backend does not answer.
+            StorageFull: it answers but a write could not land now (SQLite: the data disk is full).
         """
         ...
 

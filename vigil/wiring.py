@@ -14,8 +14,10 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vigil.adapters.private_files import private_dir, read_private, write_private
 from vigil.config import Config
 from vigil.ports import Clock, CumulativeState, Store, SystemClock, TraceStore
 
@@ -48,7 +50,9 @@ class AppContext:
     def auth(self) -> Authenticator:
         from vigil.api.auth import Authenticator
 
-        return Authenticator(self.store, mode=self.config.auth_mode, admin_token=self.config.admin_token)
+        return Authenticator(
+            self.store, mode=self.config.auth_mode, admin_token=self.config.admin_token, clock=self.clock
+        )
 
     @property
     def trace_store(self) -> TraceStore:
@@ -101,13 +105,16 @@ def ensure_admin_token(config: Config) -> Config:
     mode 0600)."""
     if config.admin_token:
         return config
-    path = config.data_dir / "admin-token"
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    path = admin_token_path(config)
+    private_dir(config.data_dir)
     if not path.exists():
-        token = f"va_{secrets.token_urlsafe(32)}"
-        path.touch(mode=0o600)
-        path.write_text(token + "\n")
-    return config.with_(admin_token=path.read_text().strip())
+        write_private(path, f"va_{secrets.token_urlsafe(32)}\n")
+    return config.with_(admin_token=read_private(path).strip())
+
+
+def admin_token_path(config: Config) -> Path:
+    """Where local mode keeps a generated admin token (unused when `VIGIL_ADMIN_TOKEN` is set)."""
+    return config.data_dir / "admin-token"
 
 
 _bound: contextvars.ContextVar[AppContext | None] = contextvars.ContextVar("vigil_app_context", default=None)

@@ -198,6 +198,21 @@ def test_keys_are_found_by_hash_listed_and_revoked(store: Any) -> None:
         store.revoke_key("missing")
 
 
+def test_a_key_use_is_recorded_as_last_used_at_and_never_moves_back(store: Any) -> None:
+    store.put_key(ApiKeyRecord("k1", "web-1", "ingest", "hash-1", T0))
+    assert [k.last_used_at for k in store.list_keys()] == [None]
+    store.touch_key("k1", T0 + 60)
+    assert [k.last_used_at for k in store.list_keys()] == [T0 + 60]
+    store.touch_key("k1", T0 + 30)  # a late writer (another container) does not turn the clock back
+    assert [k.last_used_at for k in store.list_keys()] == [T0 + 60]
+    store.touch_key("k1", T0 + 120)
+    store.revoke_key("k1")
+    [key] = store.list_keys()
+    assert (key.last_used_at, key.revoked) == (T0 + 120, True)
+    store.touch_key("gone", T0)  # a key deleted meanwhile: nothing happens, nothing is created
+    assert [k.id for k in store.list_keys()] == ["k1"]
+
+
 def _err(fp: str, ts: float, message: str = "boom", **kw: Any) -> ErrorEvent:
     return ErrorEvent(
         fp,

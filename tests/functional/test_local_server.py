@@ -65,8 +65,9 @@ def test_the_local_agent_fills_cpu_and_memory_through_the_real_handlers(tmp_path
         assert len(hosts) == 1 and hosts[0]["up"] is True
 
 
-def test_vigil_serve_prints_the_url_with_the_token_in_the_fragment(tmp_path: Path) -> None:
-    env = {**os.environ, "VIGIL_ADMIN_TOKEN": "printed-token", "POWERTOOLS_METRICS_DISABLED": "true"}
+def test_vigil_serve_prints_the_url_with_the_token_in_the_fragment_on_its_first_start(tmp_path: Path) -> None:
+    env = {**os.environ, "POWERTOOLS_METRICS_DISABLED": "true"}
+    env.pop("VIGIL_ADMIN_TOKEN", None)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -87,7 +88,8 @@ def test_vigil_serve_prints_the_url_with_the_token_in_the_fragment(tmp_path: Pat
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(3)]
         url_line = next(line for line in lines if "#token=" in line).strip()
-        assert url_line.startswith("http://127.0.0.1:") and url_line.endswith("/#token=printed-token")
+        token = (tmp_path / "d" / "admin-token").read_text().strip()
+        assert url_line.startswith("http://127.0.0.1:") and url_line.endswith(f"/#token={token}")
         base = url_line.split("/#")[0]
         assert requests.get(f"{base}/health", timeout=5).status_code == 200
     finally:

@@ -2,7 +2,10 @@
 validation, then the resolver, then conditional-GET handling.
 
 Order of work for one API Gateway HTTP API (payload v2.0) event:
-1. body checks Powertools gets wrong (non-UTF-8 → 500, multipart without boundary → 500, oversize);
+1. body checks Powertools gets wrong (non-UTF-8 → 500, multipart without boundary → 500, oversize),
+   `Content-Encoding` (gzip inflated with a bound, others 415) and the one JSON parse of the body
+   (orjson, nesting limited to `MAX_JSON_DEPTH`): Powertools' validation is handed that parsed value
+   instead of parsing again with `json.loads`, whose recursion limit made ~1,000-deep bodies a 500;
 2. authentication by route policy (so anonymous callers get 401, never a schema error);
 3. the resolver, built once (invocations never overlap: see `vigil.local.gateway`);
 4. ETag / If-None-Match → 304 for GETs, so the dashboard's 10 s refresh moves no body when nothing
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from vigil.adapters.content_encoding import inflate
 from vigil.api.errors import error_payload, register_error_handlers
 from vigil.domain.errors import Invalid, TooLarge, UnsupportedMediaType, VigilError
 from vigil.domain.models import MAX_BODY_BYTES
@@ -35,12 +39,17 @@ Registrar = Callable[["APIGatewayHttpResolver"], None]
 # OTLP bodies may be larger than JSON sample batches (protobuf of many points); gzip is inflated later.
 BODY_LIMITS = {"/v1/metrics": 4 * MAX_BODY_BYTES, "/v1/traces": 4 * MAX_BODY_BYTES}
 _RAW_BODY_PATHS = ("/v1/metrics", "/v1/traces")  # OTLP: protobuf or JSON, decoded by the route
+MAX_JSON_DEPTH = 32  # our deepest document (a dashboard) nests 6 levels; Python recursion is ~1,000
+_CONTAINERS = (dict, list)  # what orjson.loads makes of JSON objects and arrays, exactly these types
+_parsed = threading.local()  # (body text, its parsed value) of the invocation running on this thread
 
 
 def new_resolver(registrars: Sequence[Registrar]) -> APIGatewayHttpResolver:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-    app = APIGatewayHttpResolver(enable_validation=True, serializer=_dumps)
+    app = APIGatewayHttpResolver(
+        enable_validation=True, serializer=_dumps, json_body_deserializer=_parsed_body
+    )
     register_error_handlers(app)
     for register in registrars:
         register(app)
@@ -94,7 +103,10 @@ class FunctionEntry:
             }
         app = self.resolver()
         app.append_context(vigil=ctx, principal=principal)
-        response = app.resolve(event, context)
+        try:
+            response = app.resolve(event, context)
+        finally:
+            _parsed.memo = None  # do not keep a body alive past its request
         status = int(response.get("statusCode", 200))
         if status >= 400:  # who asked what and why it failed; never the token itself
             answer = str(response.get("body") or "")[:300]
@@ -132,18 +144,47 @@ def _check_body(method: str, path: str, headers: dict[str, str], event: dict[str
         raise UnsupportedMediaType(
             f"send JSON (Content-Type: application/json), not {ctype!r}", field="content-type"
         )
+    body = inflate(body, headers.get("content-encoding"), limit)  # 415 / 413 / 400 by the same rule
     if not body:
         return
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Invalid("the body is not valid UTF-8", field="body") from exc
+    _parsed.memo = (text, parse_json_body(text))
+    # hand Powertools the (inflated, decoded) text it expects; `_parsed_body` recognises it
+    event["body"], event["isBase64Encoded"] = text, False
+
+
+def parse_json_body(text: str) -> Any:
+    """The JSON value of a request body, parsed once with one nesting limit.
+
+    Raises:
+        Invalid: not JSON, or nested deeper than `MAX_JSON_DEPTH` (field "body").
+    """
     try:
-        orjson.loads(text)
+        value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise Invalid(f"the body is not valid JSON: {exc}", field="body") from exc
-    if event.get("isBase64Encoded"):  # hand Powertools the decoded text it expects
-        event["body"], event["isBase64Encoded"] = text, False
+    level = [value] if type(value) in _CONTAINERS else []
+    for _ in range(MAX_JSON_DEPTH):  # level by level, no recursion: ~3 ms per 5,000-sample batch here
+        level = [
+            c
+            for node in level
+            for c in (node.values() if type(node) is dict else node)
+            if type(c) in _CONTAINERS
+        ]
+    if level:
+        raise Invalid(f"the body nests deeper than {MAX_JSON_DEPTH} levels", field="body")
+    return value
+
+
+def _parsed_body(text: str) -> Any:
+    """Powertools' JSON deserializer: the value `_check_body` parsed for this very body text."""
+    memo = getattr(_parsed, "memo", None)
+    if memo is not None and memo[0] is text:
+        return memo[1]
+    return parse_json_body(text)
 
 
 def _conditional(method: str, headers: dict[str, str], response: dict[str, Any]) -> dict[str, Any]:

@@ -14,18 +14,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from vigil.domain.errors import Forbidden, Unauthorized
-from vigil.ports import Store
+from vigil.domain.errors import Forbidden, Unauthorized, Unavailable
+from vigil.ports import Clock, Store, SystemClock
 
 Role = Literal["public", "ingest", "viewer", "admin"]
 _ADMIN_ONLY_READS = ("/api/keys", "/api/channels")
 _KEY_CACHE_SECONDS = 60.0  # a revoked key stops working within this long on a warm Lambda
+# `last_used_at` is written at most this often per key and process, so a push keeps its single write
+# and a busy key costs one extra write a minute, not one per request.
+TOUCH_EVERY_SECONDS = 60.0
+log = logging.getLogger("vigil.api.auth")
 
 
 @dataclass(frozen=True)
@@ -71,11 +76,15 @@ def bearer_token(headers: dict[str, str]) -> str | None:
 class Authenticator:
     """Checks credentials against the role a route requires. One per process; thread-safe."""
 
-    def __init__(self, store: Store, *, mode: str, admin_token: str | None) -> None:
+    def __init__(
+        self, store: Store, *, mode: str, admin_token: str | None, clock: Clock | None = None
+    ) -> None:
         self._store = store
         self._mode = mode
         self._admin_token = admin_token
+        self._clock = clock or SystemClock()
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._touched: dict[str, float] = {}  # key id -> clock time of its last `touch_key`
         self._lock = threading.Lock()
 
     def authenticate(
@@ -134,7 +143,21 @@ class Authenticator:
                 self._cache[digest] = (now + _KEY_CACHE_SECONDS, principal)
         if principal.role not in allowed:
             raise Unauthorized(f"these credentials are not valid here: use {what}")
+        self._note_use(principal.subject)
         return principal
+
+    def _note_use(self, key_id: str) -> None:
+        now = self._clock.now()
+        with self._lock:
+            if now - self._touched.get(key_id, -TOUCH_EVERY_SECONDS) < TOUCH_EVERY_SECONDS:
+                return
+            self._touched[key_id] = now
+        try:
+            self._store.touch_key(key_id, now)
+        except Unavailable as exc:  # bookkeeping must never refuse a request; the next minute retries
+            log.warning("could not record the use of key %s: %s", key_id, exc.message)
+            with self._lock:
+                self._touched.pop(key_id, None)
 
     def forget(self) -> None:
         """Drop cached key lookups (after a revoke in this process)."""

@@ -30,7 +30,9 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     413: _err("Body or batch too large"),
     415: _err("Unsupported media type"),
     422: _err("A per-host limit (cardinality guard) would be exceeded"),
-    503: _err("The store is temporarily unavailable; retry"),
+    503: _err(
+        "The store is temporarily unavailable (`unavailable`) or its disk full (`storage_full`); retry"
+    ),
 }
 
 
@@ -40,7 +42,11 @@ def documented(
     """The `responses=` of a route: its success answer plus every error answer. (Powertools drops its
     generated 200 as soon as `responses` is given, so the success status is always listed here.)"""
     ok: OpenAPIResponse = {"description": description}
-    if model is not None:
+    if status == 204:
+        # No Content: no media type (a JSON one would promise a body). An empty map, because
+        # Powertools fills a missing `content` in from the return annotation.
+        ok["content"] = {}
+    elif model is not None:
         ok["content"] = {"application/json": {"model": model}}
     else:
         ok["content"] = {"application/json": {"schema": {}}}

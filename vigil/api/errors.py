@@ -18,6 +18,7 @@ from vigil.domain.errors import (
     Invalid,
     LimitExceeded,
     NotFound,
+    StorageFull,
     TooLarge,
     Unauthorized,
     Unavailable,
@@ -73,7 +74,8 @@ def error_payload(exc: VigilError) -> tuple[int, bytes, dict[str, str]]:
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="vigil"'
     if isinstance(exc, Unavailable):
-        headers["Retry-After"] = "5"
+        # 503 for a full disk too (not 507): OTLP exporters and our agent retry 503 with Retry-After
+        headers["Retry-After"] = str(exc.retry_after) if isinstance(exc, StorageFull) else "5"
     return status_for(exc), orjson.dumps(error_body(exc.code, exc.message, exc.field)), headers
 
 
@@ -150,7 +152,10 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     def _not_found(exc: NotFoundError) -> Response[str]:
         event = app.current_event
         path, method = event.path, event.http_method.upper()
-        allowed = sorted({r.method for r in app._static_routes + app._dynamic_routes if r.rule.match(path)})
+        # A literal route (`/api/alerts/rules/test`) is the path's own: list its methods, not those of
+        # a parameterised route it also happens to match (`/api/alerts/rules/{rule_id}`).
+        static = {r.method for r in app._static_routes if r.rule.match(path)}
+        allowed = sorted(static or {r.method for r in app._dynamic_routes if r.rule.match(path)})
         if allowed:
             return respond(MethodNotAllowed(method, allowed))
         return respond(NotFound(f"no route for {method} {path}"))

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-MetricParam = Annotated[str, Query(max_length=200, description="Metric name")]
+from vigil.domain.models import METRIC_NAME_RE
+
+MetricParam = Annotated[str, Query(max_length=200, pattern=METRIC_NAME_RE.pattern, description="Metric name")]
 HostParam = Annotated[str | None, Query(max_length=2000, description="Host, or comma-separated hosts")]
 LabelsParam = Annotated[str | None, Query(max_length=2000, description="Label filter k=v,k2=v2")]
 FromParam = Annotated[str, Query(alias="from", max_length=64, description="Start: epoch, RFC 3339, -24h")]

@@ -69,7 +69,14 @@ def register(app: APIGatewayHttpResolver) -> None:
         responses=documented(),
     )
     def get_trace(
-        trace_id: Annotated[str, Path(max_length=64, description="32 lowercase hex characters")],
+        trace_id: Annotated[
+            str,
+            Path(
+                max_length=64,
+                description="32 lowercase hex characters",
+                json_schema_extra={"pattern": TRACE_ID_RE.pattern},  # documented; checked below
+            ),
+        ],
     ) -> dict[str, Any]:
         # Checked here rather than with `Path(pattern=...)` so the message says what an id looks like.
         if not TRACE_ID_RE.match(trace_id):

@@ -68,6 +68,16 @@ class Unavailable(VigilError):
     code = "unavailable"
 
 
+class StorageFull(Unavailable):
+    """The store has no room to write (a full disk): nothing was stored; retry after `retry_after` s."""
+
+    code = "storage_full"
+
+    def __init__(self, message: str, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class DeliveryError(VigilError):
     """A notification could not be delivered. `retryable` follows the shared classifier."""
 

@@ -23,6 +23,10 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_LABELS = 10
 MAX_LABEL_VALUE_LEN = 256
 MAX_FUTURE_SECONDS = 600.0
+# Values (and histogram sums) beyond this magnitude are refused at ingest: a sum or average of up to
+# 1e8 of them stays finite, so the series API, the export and the rollups (both stores) never meet an
+# overflowed aggregate. Real measurements are many orders of magnitude below it.
+MAX_ABS_VALUE = 1e300
 
 METRIC_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]{0,199}$")
 LABEL_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
@@ -38,6 +42,21 @@ def _finite(value: float, what: str) -> float:
     return float(value)
 
 
+def storable_value(value: float, what: str) -> float:
+    """`value` when finite and within ±`MAX_ABS_VALUE`.
+
+    Raises:
+        ValueError: otherwise, saying which limit (`what` names the value).
+    """
+    _finite(value, what)
+    if abs(value) > MAX_ABS_VALUE:
+        raise ValueError(f"{what} must be within ±{MAX_ABS_VALUE:g} (larger values would overflow sums)")
+    return float(value)
+
+
+_VALUE_RANGE: dict[str, Any] = {"minimum": -MAX_ABS_VALUE, "maximum": MAX_ABS_VALUE}
+
+
 class HistogramIn(BaseModel):
     """An explicit-bucket histogram (OpenTelemetry layout): `counts` has one more entry than `bounds`."""
 
@@ -45,7 +64,7 @@ class HistogramIn(BaseModel):
 
     bounds: list[Number] = Field(max_length=200)
     counts: list[StrictInt] = Field(min_length=1, max_length=201)
-    sum: Number
+    sum: Number = Field(json_schema_extra=_VALUE_RANGE)
     count: StrictInt = Field(ge=0)
     min: Number | None = None
     max: Number | None = None
@@ -62,17 +81,32 @@ class HistogramIn(BaseModel):
             raise ValueError("histogram counts must not be negative")
         if sum(self.counts) != self.count:
             raise ValueError("histogram count must equal the sum of counts")
-        _finite(self.sum, "histogram sum")
+        storable_value(self.sum, "histogram sum")
         return self
 
 
 class SampleIn(BaseModel):
     """One sample as pushed to `POST /v1/samples`: either `value` or `histogram`."""
 
-    model_config = ConfigDict(extra="forbid")
+    # `_one_of` below, documented in the schema: a non-null value or a non-null histogram, not both
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["value"],
+                    "properties": {"value": {"type": "number"}, "histogram": {"type": "null"}},
+                },
+                {
+                    "required": ["histogram"],
+                    "properties": {"histogram": {"type": "object"}, "value": {"type": "null"}},
+                },
+            ]
+        },
+    )
 
     metric: str = Field(pattern=METRIC_NAME_RE.pattern, description="OpenTelemetry-style metric name")
-    value: Number | None = None
+    value: Number | None = Field(default=None, json_schema_extra=_VALUE_RANGE)
     histogram: HistogramIn | None = None
     ts: Number | str | None = Field(default=None, description="Epoch seconds or RFC 3339; default now")
     labels: dict[str, str] = Field(default_factory=dict)
@@ -80,7 +114,7 @@ class SampleIn(BaseModel):
     @field_validator("value")
     @classmethod
     def _finite_value(cls, v: float | None) -> float | None:
-        return None if v is None else _finite(v, "value")
+        return None if v is None else storable_value(v, "value")
 
     @field_validator("labels")
     @classmethod

@@ -82,7 +82,12 @@ class Rule(BaseModel):
     threshold: StrictFloat | StrictInt = 0.0
     for_: float = Field(default=0.0, alias="for", description="Seconds the breach must last before firing")
     keep_firing_for: float = Field(default=0.0, description="Seconds to keep firing after the breach ends")
-    group_by: list[str] = Field(default_factory=lambda: ["host"], max_length=10)
+    group_by: list[str] = Field(
+        default_factory=lambda: ["host"],
+        max_length=10,
+        # the validator's rule, documented: label names ("host" is one), each once
+        json_schema_extra={"items": {"type": "string", "pattern": LABEL_KEY_RE.pattern}, "uniqueItems": True},
+    )
     severity: Severity = "warning"
     channels: list[str] = Field(default_factory=list, max_length=20)
     repeat_interval: float = Field(default=4 * 3600.0, description="Seconds between repeats; 0 = never")

@@ -13,6 +13,9 @@ from datetime import UTC, datetime
 
 from vigil.domain.errors import Invalid
 
+# Times outside year 1 .. 9999 cannot be shown as RFC 3339, and bounds such as -1e308 overflow every
+# step and bucket computation: any parsed time must lie in [0, MAX_EPOCH_SECONDS].
+MAX_EPOCH_SECONDS = 253402300799.0  # 9999-12-31T23:59:59Z
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _RELATIVE = re.compile(r"^\s*(?:now)?\s*([+-])\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
@@ -44,7 +47,7 @@ def parse_instant(value: str | float | int, *, now: float, field: str) -> float:
     """Parse a timestamp or query bound into epoch seconds.
 
     Raises:
-        Invalid: the value is none of the accepted forms.
+        Invalid: the value is none of the accepted forms, or outside 1970 .. 9999 (naming `field`).
     """
     if isinstance(value, bool):
         raise Invalid(f"{field} must be epoch seconds or an RFC 3339 time", field=field)
@@ -57,13 +60,23 @@ def parse_instant(value: str | float | int, *, now: float, field: str) -> float:
         rel = _RELATIVE.match(text)
         if rel:
             sign = -1.0 if rel.group(1) == "-" else 1.0
-            return now + sign * float(rel.group(2)) * _UNITS[rel.group(3)]
+            return _in_range(now + sign * float(rel.group(2)) * _UNITS[rel.group(3)], field)
         try:
             ts = float(text)
         except ValueError:
             ts = _parse_iso(text, field=field)
+    return _in_range(ts, field)
+
+
+def _in_range(ts: float, field: str) -> float:
     if not math.isfinite(ts):
         raise Invalid(f"{field} must be a finite time", field=field)
+    if not 0.0 <= ts <= MAX_EPOCH_SECONDS:
+        raise Invalid(
+            f"{field} must be a time between 1970-01-01 and 9999-12-31 (epoch seconds 0 .. "
+            f"{MAX_EPOCH_SECONDS:.0f}), got {ts:g}",
+            field=field,
+        )
     return ts
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from vigil.adapters.private_files import private_dir
 from vigil.config import Config
 from vigil.local.events import HttpResponse
 from vigil.local.gateway import Gateway
@@ -102,6 +103,7 @@ class LocalServer:
     def __post_init__(self) -> None:
         # Powertools would print EMF metrics to stdout for every request; they only mean something in AWS.
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        private_dir(self.config.data_dir)  # 0700: the database and tokens inside are the owner's only
         self.config = ensure_admin_token(self.config)
         self.ctx = AppContext(self.config)
         self.gateway = Gateway(self.ctx)

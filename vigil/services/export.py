@@ -11,7 +11,8 @@ through the range with smaller `from`/`to` windows, a wider `step` or a host fil
 
 CSV: RFC 4180 (the `csv` module quotes fields with commas, quotes or newlines; CRLF line ends), a
 header row, one row per (bucket, series): `timestamp,time,host,labels,value`; `labels` is `k=v,k2=v2`,
-an empty `value` is a gap. Imports domain, ports and services only.
+an empty `value` is a gap (as `null` is in JSON and in the series API). Imports domain, ports and
+services only.
 """
 
 from __future__ import annotations
@@ -82,9 +83,9 @@ def _csv_lines(store: Store, q: SeriesQuery, now: float) -> Iterator[bytes]:
             for entry in result["series"]:
                 value = entry["values"][i]
                 labels = ",".join(f"{k}={v}" for k, v in sorted(entry["labels"].items()))
-                writer.writerow(
-                    (_num(ts), iso(ts), entry["host"] or "", labels, "" if value is None else _num(value))
-                )
+                # JSON (orjson) writes a non-finite number as null: the CSV leaves the same gap
+                cell = "" if value is None or not math.isfinite(value) else _num(value)
+                writer.writerow((_num(ts), iso(ts), entry["host"] or "", labels, cell))
         yield buf.getvalue().encode()
         buf.seek(0)
         buf.truncate()

@@ -1,4 +1,5 @@
-"""Health of a Vigil deployment, for uptime checkers: the store answers, and samples are fresh.
+"""Health of a Vigil deployment, for uptime checkers: the store answers and can write (a full disk is
+`store: degraded`), and samples are fresh.
 
 The report names checks, never hosts, keys or paths: `/health` is public.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from vigil.config import Config
-from vigil.domain.errors import Unavailable
+from vigil.domain.errors import StorageFull, Unavailable
 from vigil.domain.timeparse import iso
 from vigil.ports import Store
 
@@ -22,6 +23,9 @@ def check_health(store: Store, config: Config, now: float) -> dict[str, Any]:
     try:
         store.ping()
         checks["store"] = "ok"
+    except StorageFull:  # reads still work, writes do not: degraded, and ingest answers 503
+        checks["store"] = "degraded: no space left to write"
+        return {"status": "fail", "checks": checks, "time": iso(now)}
     except Unavailable:
         checks["store"] = "unavailable"
         return {"status": "fail", "checks": checks, "time": iso(now)}

@@ -57,8 +57,9 @@ def ingest_otlp_metrics(
     now: float,
 ) -> tuple[bytes, str]:
     """Handle one `POST /v1/metrics`; returns the 200 response (body, Content-Type)."""
-    request, encoding = decode_metrics(body, content_type, content_encoding)
+    request, encoding, unreadable = decode_metrics(body, content_type, content_encoding)
     result = map_metrics(request, now, state, config.retention_seconds)
+    result.reject_unreadable(unreadable)
     _store_points(store, config, result, now)
     return encode_metrics_response(result.rejected, result.message(), encoding)
 
@@ -74,8 +75,9 @@ def ingest_otlp_traces(
     derive_metrics: bool = True,
 ) -> tuple[bytes, str]:
     """Handle one `POST /v1/traces`: spans, derived application metrics, error events."""
-    request, encoding = decode_traces(body, content_type, content_encoding)
+    request, encoding, unreadable = decode_traces(body, content_type, content_encoding)
     result = map_traces(request, now, config.retention_seconds, derive_metrics)
+    result.reject_unreadable(unreadable)
     traces.put_spans(result.spans, now)
     if result.errors:
         store.record_errors(result.errors)

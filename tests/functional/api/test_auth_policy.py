@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import orjson
 import pytest
 
 from vigil.api.meta_routes import openapi_document
@@ -100,3 +101,17 @@ def test_undeclared_methods_get_405_with_allow(admin: GatewayClient) -> None:
 def test_unknown_paths_get_a_json_404(admin: GatewayClient) -> None:
     response = admin.get("/api/nothing-here")
     assert response.status == 404 and json_of(response)["error"]["code"] == "not_found"
+
+
+def test_allow_lists_the_methods_of_the_literal_route_not_of_a_parameterised_one(
+    admin: GatewayClient,
+) -> None:
+    response = admin.request("OPTIONS", "/api/alerts/rules/test")
+    assert response.status == 405
+    assert response.header("allow") == "POST"  # not GET/PUT/DELETE of /api/alerts/rules/{rule_id}
+
+
+def test_a_204_answer_is_documented_without_a_body() -> None:
+    document = orjson.loads(openapi_document())
+    deleted = document["paths"]["/api/dashboards/{dashboard_id}"]["delete"]["responses"]["204"]
+    assert not deleted.get("content")  # no media type: no body promised

@@ -95,9 +95,10 @@ def test_sdk_spans_decode_to_exact_ids_durations_attributes_and_errors(capture: 
     sdk = {format(s.context.span_id, "016x"): s for s in memory.get_finished_spans()}
     merged = ExportTraceServiceRequest()
     for r in requests:
-        req, enc = decode_traces(r.body, r.content_type, r.content_encoding)
+        req, enc, _ = decode_traces(r.body, r.content_type, r.content_encoding)
         assert enc == "protobuf"
-        json_req, _ = decode_traces(to_otlp_json(req), "application/json")
+        json_req, _, unreadable = decode_traces(to_otlp_json(req), "application/json")
+        assert unreadable.count == 0
         assert json_req == req  # hex ids in JSON decode to the very same bytes
         merged.MergeFrom(req)
     result = map_traces(merged, now=time.time())
@@ -142,7 +143,7 @@ def _meter(capture: CaptureServer) -> tuple[MeterProvider, InMemoryMetricReader]
 def _mapped(capture: CaptureServer, state: MemoryCumulativeState, start: int) -> list[Any]:
     points = []
     for r in capture.bodies("/v1/metrics")[start:]:
-        req, _ = decode_metrics(r.body, r.content_type, r.content_encoding)
+        req, _, _ = decode_metrics(r.body, r.content_type, r.content_encoding)
         result = map_metrics(req, now=time.time(), state=state)
         assert result.rejected == 0, result.message()
         for host in list(result.pending):  # as the service does once the points are stored

@@ -1,11 +1,11 @@
 """OTLP/HTTP wire handling: decode export requests and encode export responses.
 
 Bodies are `application/x-protobuf` or `application/json` (OTLP/JSON), optionally
-`Content-Encoding: gzip`, decompressed with a hard output bound so a small gzip bomb cannot take the
-process's memory. OTLP/JSON writes trace and span ids as hex, while protobuf's `json_format` reads
-`bytes` fields as base64 and would silently accept most hex strings as (wrong) base64: ids are
-converted hex → base64 before `ParseDict`. Unknown JSON fields are ignored (the OTLP spec requires it,
-for forward compatibility). Responses are encoded in the request's format.
+`Content-Encoding: gzip`, decompressed with a hard output bound (`adapters.content_encoding.inflate`)
+so a small gzip bomb cannot take the process's memory. OTLP/JSON writes trace and span ids as hex,
+while protobuf's `json_format` reads `bytes` fields as base64 and would silently accept most hex
+strings as (wrong) base64: ids are converted hex → base64 before `ParseDict`. Unknown JSON fields are
+ignored (the OTLP spec requires it, for forward compatibility). Responses are encoded in the request's format.
 
 Imports protobuf and opentelemetry-proto; must not import `vigil.api`, boto3 or sqlite3.
 """
@@ -15,8 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import zlib
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
@@ -31,7 +30,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from vigil.domain.errors import Invalid, TooLarge, UnsupportedMediaType
+from vigil.adapters.content_encoding import inflate
+from vigil.adapters.otlp.lenient import Unreadable, parse_lenient
+from vigil.domain.errors import Invalid, UnsupportedMediaType
 
 Encoding = Literal["protobuf", "json"]
 MAX_DECODED_BYTES = 8 * 1024 * 1024
@@ -39,6 +40,7 @@ PROTOBUF_TYPES = frozenset({"application/x-protobuf", "application/protobuf"})
 JSON_TYPE = "application/json"
 
 M = TypeVar("M", bound=Message)
+_TOP_LISTS = ("resourceMetrics", "resource_metrics", "resourceSpans", "resource_spans")
 
 _ID_BYTES = {"traceId": 16, "trace_id": 16, "spanId": 8, "span_id": 8, "parentSpanId": 8, "parent_span_id": 8}
 
@@ -58,36 +60,6 @@ def body_encoding(content_type: str | None) -> Encoding:
         f"Content-Type must be application/x-protobuf or application/json, got {media or 'none'!r}",
         field="Content-Type",
     )
-
-
-def inflate(body: bytes, content_encoding: str | None, max_bytes: int = MAX_DECODED_BYTES) -> bytes:
-    """The body with its Content-Encoding removed, never more than `max_bytes` of it.
-
-    Raises:
-        TooLarge: the body (or what it inflates to) is over `max_bytes`.
-        Invalid: not valid gzip.
-        UnsupportedMediaType: an encoding other than gzip/identity.
-    """
-    encoding = (content_encoding or "identity").strip().lower()
-    if len(body) > max_bytes:
-        raise TooLarge(f"the body is larger than {max_bytes} bytes", field="body")
-    if encoding in ("identity", ""):
-        return body
-    if encoding != "gzip":
-        raise UnsupportedMediaType(
-            f"Content-Encoding must be gzip or identity, got {encoding!r}", field="Content-Encoding"
-        )
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip header and trailer
-    try:
-        # max_length bounds the output of this call: one byte over the limit proves the bomb.
-        out = inflater.decompress(body, max_bytes + 1)
-        if len(out) > max_bytes:
-            raise TooLarge(f"the gzip body inflates beyond {max_bytes} bytes", field="body")
-        if not inflater.eof:
-            raise Invalid("the gzip body is truncated", field="body")
-    except zlib.error as exc:
-        raise Invalid(f"the body is not valid gzip: {exc}", field="body") from exc
-    return out
 
 
 def _hex_to_b64(value: Any, size: int, path: str) -> Any:
@@ -120,19 +92,37 @@ def _convert_ids(node: Any, path: str = "$") -> None:
             _convert_ids(item, f"{path}[{i}]")
 
 
-def _parse(raw: bytes, encoding: Encoding, message: M) -> M:
+class Decoded(NamedTuple, Generic[M]):
+    """A decoded export: the request, its wire encoding, and the items that could not be read."""
+
+    request: M
+    encoding: Encoding
+    unreadable: Unreadable
+
+
+def _parse(raw: bytes, encoding: Encoding, message: M) -> Decoded[M]:
+    """Protobuf is all or nothing (a broken message cannot be resynchronised: 400). OTLP/JSON is
+    parsed whole, and when that fails, part by part (`lenient`), so only unreadable items are lost."""
     try:
         if encoding == "protobuf":
             message.ParseFromString(raw)
-        else:
-            data = json.loads(raw)
-            if not isinstance(data, dict):
-                raise Invalid("an OTLP/JSON body must be a JSON object", field="body")
-            _convert_ids(data)
-            json_format.ParseDict(data, message, ignore_unknown_fields=True)
-    except (DecodeError, json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
+            return Decoded(message, encoding, Unreadable())
+        data = json.loads(raw)
+    except (DecodeError, ValueError, RecursionError) as exc:
         raise Invalid(f"undecodable OTLP {encoding} body: {str(exc)[:200]}", field="body") from exc
-    return message
+    if not isinstance(data, dict):
+        raise Invalid("an OTLP/JSON body must be a JSON object", field="body")
+    for key in _TOP_LISTS:
+        if key in data and not isinstance(data[key], list):
+            raise Invalid(f"undecodable OTLP json body: {key} must be a list", field="body")
+    try:
+        _convert_ids(data)
+        json_format.ParseDict(data, message, ignore_unknown_fields=True)
+        return Decoded(message, encoding, Unreadable())
+    except (Invalid, json_format.ParseError, ValueError, TypeError, RecursionError):
+        message.Clear()
+    # ids were converted in place up to the failure: read the untouched document again
+    return Decoded(message, encoding, parse_lenient(json.loads(raw), message, _convert_ids))
 
 
 def decode_metrics(
@@ -140,8 +130,8 @@ def decode_metrics(
     content_type: str | None,
     content_encoding: str | None = None,
     max_bytes: int = MAX_DECODED_BYTES,
-) -> tuple[ExportMetricsServiceRequest, Encoding]:
-    """Decode `POST /v1/metrics`.
+) -> Decoded[ExportMetricsServiceRequest]:
+    """Decode `POST /v1/metrics`; unreadable OTLP/JSON data points are left out and reported.
 
     Raises:
         UnsupportedMediaType: wrong Content-Type/Content-Encoding (415).
@@ -150,7 +140,7 @@ def decode_metrics(
     """
     encoding = body_encoding(content_type)
     raw = inflate(body, content_encoding, max_bytes)
-    return _parse(raw, encoding, ExportMetricsServiceRequest()), encoding
+    return _parse(raw, encoding, ExportMetricsServiceRequest())
 
 
 def decode_traces(
@@ -158,11 +148,11 @@ def decode_traces(
     content_type: str | None,
     content_encoding: str | None = None,
     max_bytes: int = MAX_DECODED_BYTES,
-) -> tuple[ExportTraceServiceRequest, Encoding]:
-    """Decode `POST /v1/traces`. Raises as `decode_metrics`."""
+) -> Decoded[ExportTraceServiceRequest]:
+    """Decode `POST /v1/traces`; unreadable spans are left out and reported. Raises as `decode_metrics`."""
     encoding = body_encoding(content_type)
     raw = inflate(body, content_encoding, max_bytes)
-    return _parse(raw, encoding, ExportTraceServiceRequest()), encoding
+    return _parse(raw, encoding, ExportTraceServiceRequest())
 
 
 def _encode(message: Message, encoding: Encoding) -> tuple[bytes, str]:

@@ -31,13 +31,15 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 
 from vigil.adapters.otlp import common
 from vigil.adapters.otlp.expo import Expo, expo_delta, normalize, to_histogram
+from vigil.adapters.otlp.lenient import Unreadable
 from vigil.domain.cumulative import CumulativeEntry, histogram_delta, sum_delta
 from vigil.domain.identity import series_key
-from vigil.domain.models import MAX_FUTURE_SECONDS, METRIC_NAME_RE, Histogram, Point
+from vigil.domain.models import MAX_FUTURE_SECONDS, METRIC_NAME_RE, Histogram, Point, storable_value
 from vigil.ports import CumulativeState
 
 DELTA = AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
 CUMULATIVE = AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+MAX_MESSAGE_REASONS = 20
 NO_RECORDED_VALUE = 1  # DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK: a staleness marker, not data
 
 
@@ -76,10 +78,19 @@ class MappingResult:
         self.rejected += n
         self.reasons[reason] += n
 
+    def reject_unreadable(self, unreadable: Unreadable) -> None:
+        """Count what the decoder could not read (`lenient`) among this export's rejections."""
+        for reason, n in unreadable.reasons.items():
+            self.reject(reason, n)
+
     def message(self) -> str:
-        """The `partial_success.error_message`: rejections by reason, then warnings; "" when clean."""
+        """The `partial_success.error_message`: rejections by reason, then warnings; "" when clean.
+        At most `MAX_MESSAGE_REASONS` reasons are spelled out (each names its item); the rest are
+        summed so one broken export cannot make a megabyte answer."""
         parts = [f"{n} rejected: {why}" for why, n in sorted(self.reasons.items())]
         parts += [f"{n} {what}" for what, n in sorted(self.warnings.items())]
+        if len(parts) > MAX_MESSAGE_REASONS:
+            parts = [*parts[:MAX_MESSAGE_REASONS], f"and {len(parts) - MAX_MESSAGE_REASONS} more reasons"]
         return "; ".join(parts)
 
     def by_host(self) -> dict[str, list[Point]]:
@@ -162,7 +173,8 @@ def _data_points(metric: Metric) -> Iterable[Any]:
 
 def _map_metric(ctx: _Ctx, metric: Metric) -> None:
     kind = metric.WhichOneof("data")
-    if kind is None:
+    if kind is None:  # no data, or a type this receiver does not know (unknown fields): say so
+        ctx.result.reject(f"metric {metric.name[:100]!r} has no gauge, sum, histogram or summary data")
         return
     points = list(_data_points(metric))
     if not METRIC_NAME_RE.match(metric.name):
@@ -194,11 +206,18 @@ def _finite(value: float, what: str) -> float:
     return value
 
 
+def _storable(value: float, what: str) -> float:
+    try:
+        return storable_value(value, what)
+    except ValueError as exc:
+        raise _Reject(str(exc)) from exc
+
+
 def _number(ctx: _Ctx, dp: NumberDataPoint, *, as_delta: bool, temporality: int) -> None:
     which = dp.WhichOneof("value")
     if which is None:
         raise _Reject("number data point without a value")
-    value = _finite(float(dp.as_double if which == "as_double" else dp.as_int), "value")
+    value = _storable(float(dp.as_double if which == "as_double" else dp.as_int), "value")
     ts = ctx.ts(dp.time_unix_nano)
     labels = ctx.labels(common.attributes(dp.attributes))
     if as_delta and temporality == CUMULATIVE:
@@ -226,7 +245,7 @@ def _histogram(ctx: _Ctx, dp: HistogramDataPoint, temporality: int) -> None:
         raise _Reject("histogram bounds are not strictly increasing")
     if sum(counts) != dp.count:
         raise _Reject("histogram count differs from the sum of bucket_counts")
-    total = _finite(dp.sum, "histogram sum") if dp.HasField("sum") else 0.0
+    total = _storable(dp.sum, "histogram sum") if dp.HasField("sum") else 0.0
     hist = Histogram(bounds, counts, total, dp.count, _opt(dp, "min"), _opt(dp, "max"))
     ts = ctx.ts(dp.time_unix_nano)
     labels = ctx.labels(common.attributes(dp.attributes))
@@ -251,7 +270,7 @@ def _exponential(ctx: _Ctx, dp: ExponentialHistogramDataPoint, temporality: int)
         dp.positive.offset,
         tuple(dp.positive.bucket_counts),
         low,
-        _finite(dp.sum, "histogram sum") if dp.HasField("sum") else 0.0,
+        _storable(dp.sum, "histogram sum") if dp.HasField("sum") else 0.0,
         dp.count,
         _opt(dp, "min"),
         _opt(dp, "max"),
@@ -280,5 +299,5 @@ def _summary(ctx: _Ctx, dp: Any) -> None:
     ts = ctx.ts(dp.time_unix_nano)
     attrs = common.attributes(dp.attributes)
     for q in dp.quantile_values:
-        value = _finite(q.value, "quantile value")
+        value = _storable(q.value, "quantile value")
         ctx.emit(ctx.labels(attrs, {"quantile": common.stringify(q.quantile)}), ts, value)

@@ -101,6 +101,20 @@ class MetaItems:
             record.last_used_at,
         )
 
+    def touch_key(self, key_id: str, at: float) -> None:
+        """One UpdateItem on the `KEY` item (what `list_keys` reads); the `KEYHASH` copy that
+        authentication reads is not rewritten: it needs no usage time."""
+        with contextlib.suppress(ConditionFailed):  # gone, or marked later by another container
+            self.io.call(
+                "update_item",
+                TableName=self.meta_table,
+                Key={"pk": s("KEY"), "sk": s(key_id)},
+                UpdateExpression="SET last_used_at = :t",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(last_used_at) OR last_used_at < :t)",
+                ExpressionAttributeValues={":t": n(at)},
+            )
+
     # -- errors ----------------------------------------------------------------------------------
     def record_errors(self, events: Sequence[ErrorEvent]) -> None:
         """One UpdateItem per fingerprint in the call (events are folded first)."""

@@ -17,8 +17,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from vigil.adapters.private_files import private_database
 from vigil.adapters.store.sqlite_meta import MetaTables
 from vigil.adapters.store.sqlite_rollups import RollupTables
+from vigil.adapters.store.sqlite_space import DiskSpace, is_disk_full
 from vigil.domain.batches import IDEMPOTENCY_SECONDS, batch_key
 from vigil.domain.errors import Unavailable
 from vigil.domain.identity import series_key
@@ -63,9 +65,11 @@ class SqliteStore(RollupTables, MetaTables):
         self.path = Path(path)
         self.retention_seconds = retention_seconds
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(self.path)  # 0600, and so the -wal/-shm SQLite creates beside it
         self._local = threading.local()
         self._series_ids: dict[str, int] = {}  # series key → row id; only grows, safe to share
         self._series_lock = threading.Lock()
+        self._space = DiskSpace(self.path.parent)
         self._conn().executescript(_SCHEMA)  # executescript manages its own transaction
         self._migrate()
 
@@ -108,7 +112,7 @@ class SqliteStore(RollupTables, MetaTables):
         return conn
 
     def _write(self) -> _Tx:
-        return _Tx(self._conn())
+        return _Tx(self._conn(), self._space)
 
     # -- samples ---------------------------------------------------------------------------------
     def put_samples(
@@ -292,10 +296,24 @@ class SqliteStore(RollupTables, MetaTables):
 
     # -- health ----------------------------------------------------------------------------------
     def ping(self) -> None:
+        """Raises Unavailable when the file does not answer, StorageFull when a write could not land."""
         try:
             self._conn().execute("SELECT 1").fetchone()
         except sqlite3.Error as exc:
             raise Unavailable(f"SQLite store unavailable: {exc}") from exc
+        self._space.check(self._probe_write)
+
+    def _probe_write(self) -> None:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "INSERT OR REPLACE INTO docs(kind, id, body, version) VALUES ('_health', 'probe', '{}', 0)"
+            )
+            conn.execute("COMMIT")
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
 
     def close(self) -> None:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -305,10 +323,13 @@ class SqliteStore(RollupTables, MetaTables):
 
 
 class _Tx:
-    """`with _Tx(conn):` — BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception (all-or-nothing)."""
+    """`with _Tx(conn, space):` — BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception (all-or-nothing).
+    A statement or COMMIT that finds the disk full raises `StorageFull` (SQLite may already have rolled
+    back by itself, hence the `in_transaction` checks)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, space: DiskSpace) -> None:
         self.conn = conn
+        self.space = space
 
     def __enter__(self) -> sqlite3.Connection:
         try:
@@ -318,7 +339,18 @@ class _Tx:
         return self.conn
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.conn.execute("COMMIT")
-        else:
+        failure = exc if isinstance(exc, BaseException) else None
+        if failure is None:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                failure = err
+            else:
+                self.space.wrote()
+                return
+        if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
+        if is_disk_full(failure):
+            raise self.space.full(failure) from failure
+        if exc is None:
+            raise failure  # COMMIT failed for another reason

@@ -72,6 +72,14 @@ class MetaTables:
             ).fetchone()
         return _key(row)
 
+    def touch_key(self, key_id: str, at: float) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE keys SET last_used_at = ?"
+                " WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                (at, key_id, at),
+            )
+
     # -- errors ----------------------------------------------------------------------------------
     def record_errors(self, events: Sequence[ErrorEvent]) -> None:
         with self._write() as conn:

@@ -18,6 +18,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from vigil.adapters.private_files import private_database
+from vigil.adapters.store.sqlite_space import DiskSpace, is_disk_full
 from vigil.domain.errors import Unavailable
 from vigil.domain.traces import TRACE_TTL_SECONDS, Span, TraceSummary, span_from_json, summarize
 
@@ -42,7 +44,9 @@ class SqliteTraceStore:
         self.path = Path(path)
         self.ttl_seconds = ttl_seconds
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(self.path)  # 0600, and so the -wal/-shm SQLite creates beside it
         self._local = threading.local()
+        self._space = DiskSpace(self.path.parent)
         self._conn().executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
@@ -99,8 +103,11 @@ class SqliteTraceStore:
                     ),
                 )
             conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if conn.in_transaction:  # SQLite may have rolled back by itself on a full disk
+                conn.execute("ROLLBACK")
+            if is_disk_full(exc):
+                raise self._space.full(exc) from exc
             raise
 
     def list_traces(
