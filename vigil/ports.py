@@ -39,8 +39,20 @@ class Store(Protocol):
     """
 
     # -- samples ---------------------------------------------------------------------------------
-    def put_samples(self, host: str, points: Sequence[Point], batch_id: str | None, now: float) -> bool:
+    def put_samples(
+        self,
+        host: str,
+        points: Sequence[Point],
+        batch_id: str | None,
+        now: float,
+        *,
+        push_interval: float | None = None,
+    ) -> bool:
         """Store a validated batch atomically, as far as the backend allows.
+
+        A stored batch is a push received at `now`: the host's record learns its reporting cadence
+        from these (`vigil.domain.cadence`; `push_interval` is what the client declared, if anything)
+        without a write of its own on the steady path, and `list_hosts` returns it.
 
         A batch whose `batch_id` was already stored for this host is not stored again: returns
         False (duplicate) without writing. Returns True when the points were written. A crash halfway
@@ -108,7 +120,9 @@ class Store(Protocol):
         """The newest point of every series of the given metrics seen at or after `since`."""
         ...
 
-    def list_hosts(self) -> list[HostInfo]: ...
+    def list_hosts(self) -> list[HostInfo]:
+        """Every host with its pushes' `cadence` (last receipt, recent gaps, declared interval)."""
+        ...
 
     def list_metrics(self) -> dict[str, list[str]]:
         """Metric names seen → the label keys seen with each."""

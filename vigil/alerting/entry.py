@@ -55,7 +55,13 @@ def subscriptions_for(ctx: AppContext) -> Subscriptions | None:
 def evaluate_now(ctx: AppContext, now: float | None = None) -> EvaluationReport:
     """One evaluator tick: seeds the default rules on first start, then evaluates every rule."""
     ensure_default_rules(ctx.store, ctx.config)
-    return run_evaluation(ctx.store, publisher_for(ctx), None, ctx.clock.now() if now is None else now)
+    return run_evaluation(
+        ctx.store,
+        publisher_for(ctx),
+        None,
+        ctx.clock.now() if now is None else now,
+        evaluation_period=ctx.config.evaluation_period_seconds,
+    )
 
 
 def scheduled_evaluation(event: dict[str, Any]) -> dict[str, Any]:

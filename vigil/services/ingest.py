@@ -109,7 +109,10 @@ def ingest_samples(
     """Validate and store one batch; returns (accepted count, was it a duplicate)."""
     points = points_from_batch(batch, now, config.retention_seconds)
     check_cardinality(store, batch.host, points, config)
-    stored = store.put_samples(batch.host, points, batch.batch_id or idempotency_key, now)
+    declared = float(batch.push_interval) if batch.push_interval is not None else None
+    stored = store.put_samples(
+        batch.host, points, batch.batch_id or idempotency_key, now, push_interval=declared
+    )
     if stored:
         from vigil.services.rollups import note_late_samples
 
