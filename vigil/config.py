@@ -56,6 +56,9 @@ class Thresholds:
     host_missed_intervals: int = 3  # ALERT_HOST_MISSED_INTERVALS: a host's own reporting intervals
 
 
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
+
+
 @dataclass(frozen=True)
 class Config:
     """All settings of one Vigil process.
@@ -98,7 +101,7 @@ class Config:
     channel_secrets_arn: str | None = None
     smtp_url: str | None = None
     allow_private_webhooks: bool = False
-    public_url: str = "http://127.0.0.1:8080"
+    public_url: str | None = None  # None: the local server's own address (`links_url` elsewhere)
     max_series_per_host: int = 1000
     max_label_values: int = 100
     interval_seconds: float = 10.0
@@ -106,6 +109,12 @@ class Config:
     retention_days: int = 7
     thresholds: Thresholds = field(default_factory=Thresholds)
     emit_metrics: bool = False
+
+    @property
+    def links_url(self) -> str:
+        """Where notification links point: `VIGIL_PUBLIC_URL`; unset, the local server fills in the
+        address it actually listens on (`LocalServer.start`), and anything else uses the default port."""
+        return self.public_url or DEFAULT_PUBLIC_URL
 
     @property
     def retention_seconds(self) -> float:
@@ -151,7 +160,7 @@ class Config:
             channel_secrets_arn=env.get("VIGIL_CHANNEL_SECRETS_ARN") or None,
             smtp_url=env.get("VIGIL_SMTP_URL") or None,
             allow_private_webhooks=env.get("VIGIL_ALLOW_PRIVATE_WEBHOOKS", "0") == "1",
-            public_url=env.get("VIGIL_PUBLIC_URL", "http://127.0.0.1:8080"),
+            public_url=env.get("VIGIL_PUBLIC_URL") or None,
             max_series_per_host=_int(env, "VIGIL_MAX_SERIES_PER_HOST", 1000),
             max_label_values=_int(env, "VIGIL_MAX_LABEL_VALUES", 100),
             interval_seconds=interval,

@@ -33,7 +33,7 @@ def _sns_publisher(topic_arn: str, public_url: str) -> Publisher:
 def publisher_for(ctx: AppContext) -> Publisher:
     """SNS when an alerts topic is configured (AWS), else the in-process dispatcher (local mode)."""
     if ctx.config.alerts_topic_arn:
-        return _sns_publisher(ctx.config.alerts_topic_arn, ctx.config.public_url)
+        return _sns_publisher(ctx.config.alerts_topic_arn, ctx.config.links_url)
     return LocalDispatcher(ctx.store, ctx.config)
 
 
