@@ -59,3 +59,40 @@ def test_attaching_a_channel_adds_it_once_to_the_default_rules_only(store: Any) 
     assert len(attach_to_default_rules(store, config, "c-ops")) == 6
     assert attach_to_default_rules(store, config, "c-ops") == []
     assert store.get_doc(RULE_KIND, "r-own")["channels"] == []
+
+
+class Recorder:
+    """A publisher that keeps what the evaluator published."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    def publish(self, message: dict[str, Any], attributes: Any) -> None:
+        self.messages.append(message)
+
+
+def test_the_shipped_host_down_rule_follows_a_60s_agent_under_a_60s_evaluator(store: Any) -> None:
+    from vigil.alerting.service import run_evaluation
+    from vigil.domain.models import Point
+
+    config = Config(evaluation_period_seconds=60.0)
+    ensure_default_rules(store, config)
+    recorder, t0 = Recorder(), 1_764_190_000.0
+    for minute in range(30):  # an agent pushing every 60 s, received 20 s before each tick
+        at = t0 + 60 * minute
+        store.put_samples("web-1", [Point("web-1", "system.cpu.utilization", (), at - 5, 0.2)], None, at - 20)
+        run_evaluation(store, recorder, None, at, evaluation_period=60.0)
+    assert recorder.messages == []  # healthy: no page, however the phases fall
+    last_push = t0 + 60 * 29 - 20
+    fired_at = None
+    for minute in range(30, 40):  # the agent stopped
+        run_evaluation(store, recorder, None, t0 + 60 * minute, evaluation_period=60.0)
+        if recorder.messages and fired_at is None:
+            fired_at = t0 + 60 * minute
+    (page,) = recorder.messages
+    assert (page["rule_id"], page["group"], page["channels"]) == (
+        "default-host-down",
+        {"host": "web-1"},
+        [INBOX_CHANNEL_ID],
+    )
+    assert fired_at is not None and fired_at - last_push <= (3 + 1) * 60 + 60
