@@ -34,3 +34,18 @@ def test_the_first_external_channel_form_offers_to_join_the_default_rules(
         assert tab.console.errors == []
     finally:  # other browser tests share this server: its rules must not try to reach ops.example
         server.api("DELETE", f"/api/channels/{created['id']}")
+
+
+def test_saving_the_host_down_rule_in_the_editor_keeps_it_cadence_aware(tab: Session, server: Server) -> None:
+    seeded = lambda: server.api("GET", "/api/alerts/rules/default-host-down").status_code == 200  # noqa: E731
+    wait_until(seeded, what="the default rules")
+    tab.open("alerts?tab=rules")
+    page = tab.page
+    page.click('#alerts-rules a[href*="rule=default-host-down"]')
+    page.wait_for_function(
+        "document.querySelector('#r-name') && document.querySelector('#r-name').value !== ''"
+    )
+    page.click("#save-rule")
+    page.wait_for_selector("#alerts-rules")
+    assert server.api("GET", "/api/alerts/rules/default-host-down").json()["missed_intervals"] == 3
+    assert tab.console.errors == []
