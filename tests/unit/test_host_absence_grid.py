@@ -68,3 +68,29 @@ def test_the_learned_interval_is_within_the_jitter_of_the_true_one(
     learned = from_receipts(receipts).interval
     assert learned is not None
     assert 0.8 * interval <= learned <= 1.2 * interval
+
+
+def test_missed_intervals_needs_an_absent_rule_grouped_by_host() -> None:
+    from vigil.domain.errors import Invalid
+    from vigil.domain.rules import parse_rule
+
+    base = {"name": "down", "metric": "system.cpu.utilization", "missed_intervals": 3}
+    assert parse_rule({**base, "agg": "absent"}).missed_intervals == 3
+    for wrong in ({"agg": "avg"}, {"agg": "absent", "group_by": []}):
+        with pytest.raises(Invalid, match="missed_intervals"):
+            parse_rule({**base, **wrong})
+
+
+def test_a_down_host_resolves_when_it_pushes_again_or_the_rule_is_disabled() -> None:
+    rule = host_down_rule()
+    cadence = from_receipts([0.0, 60.0, 120.0, 180.0])
+    state, events = evaluate(rule, [], None, 180.0 + 4 * 60, reporting=Reporting({"h": cadence}, 60.0))
+    assert [(e.to_status, e.group) for e in events if isinstance(e, Transition)] == [
+        ("firing", {"host": "h"})
+    ]
+    back = observe_push(cadence, 430.0)
+    _, events = evaluate(rule, [], state, 440.0, reporting=Reporting({"h": back}, 60.0))
+    assert [e.to_status for e in events if isinstance(e, Transition)] == ["resolved"]
+    off = rule.model_copy(update={"enabled": False})
+    _, events = evaluate(off, [], state, 440.0, reporting=Reporting({"h": cadence}, 60.0))
+    assert [e.to_status for e in events if isinstance(e, Transition)] == ["resolved"]
