@@ -236,13 +236,26 @@ def agent_minute(minute: int) -> list[Point]:
 
 
 def test_one_agent_minute_costs_a_single_write_of_at_most_1kb(store: Any, log: CallLog) -> None:
-    assert store.put_samples("web-1", agent_minute(0), "m0", T0 + 60) is True  # registers 20 series
+    # `vigil agent` declares its push interval, so its host item needs no learning writes
+    assert store.put_samples("web-1", agent_minute(0), "m0", T0 + 60, push_interval=60.0) is True
     log.calls.clear()
-    assert store.put_samples("web-1", agent_minute(1), "m1", T0 + 120) is True
+    assert store.put_samples("web-1", agent_minute(1), "m1", T0 + 120, push_interval=60.0) is True
     writes = log.writes()
     assert [name for name, _ in writes] == ["PutItem"]
     assert item_size(writes[0][1]["Item"]) <= 1024
     assert len(list(store.query_points("system.disk.io", T0, T0 + 180, now=T0 + 180))) == 24
+
+
+def test_a_client_that_declares_nothing_costs_host_writes_only_until_its_cadence_is_learned(
+    store: Any, log: CallLog
+) -> None:
+    for minute in range(4):  # four pushes: three gaps establish the cadence
+        store.put_samples("web-1", agent_minute(minute), f"m{minute}", T0 + 60 * (minute + 1))
+    log.calls.clear()
+    store.put_samples("web-1", agent_minute(4), "m4", T0 + 300)
+    assert [name for name, _ in log.writes()] == ["PutItem"]
+    (host,) = store.list_hosts()
+    assert host.cadence.interval == 60.0
 
 
 def test_series_and_host_items_are_written_once_per_instance(store: Any, log: CallLog) -> None:

@@ -100,7 +100,7 @@ class DynamoStore(MetaItems, RollupItems):
         ):
             return False
         # Meta before samples: a retry after a crash here still finds the batch new and registers it.
-        self._register(host, points, seen)
+        self._register(host, points, seen, push_interval)
         self.io.batch_put(self.samples_table, rest)
         try:
             self.io.call(
@@ -246,7 +246,7 @@ class DynamoStore(MetaItems, RollupItems):
             self._series[host] = (loaded_at, keys)
         return keys
 
-    def _register(self, host: str, points: Sequence[Point], seen: float) -> None:
+    def _register(self, host: str, points: Sequence[Point], seen: float, declared: float | None) -> None:
         """Series, metric catalogue and host items for a batch; writes only what this instance has
         not written (or loaded) before, so a steady-state batch writes none of them."""
         known = self._known(host)
@@ -277,7 +277,7 @@ class DynamoStore(MetaItems, RollupItems):
             last = self._host_refreshed.get(host)
             learning = host not in self._cadence_known
         if added or last is None or learning or seen - last > HOST_REFRESH_SECONDS:
-            established = self._refresh_host(host, seen, added)
+            established = self._refresh_host(host, seen, added, declared)
             with self._lock:
                 self._host_refreshed[host] = seen
                 if established:
@@ -307,9 +307,10 @@ class DynamoStore(MetaItems, RollupItems):
             with self._lock:
                 self._metric_keys[metric] = frozenset(keys | (cached or frozenset()))
 
-    def _refresh_host(self, host: str, seen: float, added: int) -> bool:
+    def _refresh_host(self, host: str, seen: float, added: int, declared: float | None) -> bool:
         """Write the host item, with the push gaps learned from the newest chunks' receipt times (this
-        batch's chunks are not written yet: `seen` stands for it). True once a cadence is known."""
+        batch's chunks are not written yet: `seen` stands for it). True once a cadence is known (a
+        declared interval is one: an agent that declares it costs no learning writes)."""
         receipts = [
             float(it["r"]["N"])
             for it in itertools.islice(
@@ -319,7 +320,7 @@ class DynamoStore(MetaItems, RollupItems):
                 CADENCE_CHUNKS,
             )
         ]
-        cadence = from_receipts([*receipts, seen])
+        cadence = from_receipts([*receipts, seen], declared)
         key = {"pk": s("HOST"), "sk": s(host)}
         try:  # last_seen only moves forward (DynamoDB has no max(); a condition does it)
             self.io.call(
