@@ -94,3 +94,12 @@ def test_a_down_host_resolves_when_it_pushes_again_or_the_rule_is_disabled() -> 
     off = rule.model_copy(update={"enabled": False})
     _, events = evaluate(off, [], state, 440.0, reporting=Reporting({"h": cadence}, 60.0))
     assert [e.to_status for e in events if isinstance(e, Transition)] == ["resolved"]
+
+
+def test_only_the_latest_pushs_declaration_counts() -> None:
+    cadence = Cadence()
+    for at in (0.0, 10.0, 20.0):  # an agent declaring 10 s ...
+        cadence = observe_push(cadence, at, declared=10.0)
+    for at in (80.0, 140.0, 200.0):  # ... replaced by an SDK pushing every 60 s, declaring nothing
+        cadence = observe_push(cadence, at)
+    assert cadence.declared is None and cadence.interval == 60.0

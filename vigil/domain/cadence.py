@@ -40,7 +40,7 @@ class Cadence:
 
     last_push: float | None = None
     gaps: tuple[float, ...] = ()
-    declared: float | None = None  # the push interval the agent said it uses
+    declared: float | None = None  # the push interval the latest push declared
 
     @property
     def interval(self) -> float | None:
@@ -61,8 +61,9 @@ class Reporting:
 
 
 def observe_push(cadence: Cadence, at: float, declared: float | None = None) -> Cadence:
-    """The record after a push received at `at` (a declared interval replaces the previous one)."""
-    declared = declared if declared is not None else cadence.declared
+    """The record after a push received at `at` declaring `declared` (None: nothing). Only the latest
+    push's declaration counts, so a client that stops declaring (an agent replaced by an SDK at
+    another interval) is judged by its learned gaps, not by a stale promise."""
     if cadence.last_push is None:
         return Cadence(at, (), declared)
     gap = at - cadence.last_push
