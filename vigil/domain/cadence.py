@@ -73,11 +73,12 @@ def observe_push(cadence: Cadence, at: float, declared: float | None = None) -> 
 
 
 def from_receipts(receipts: Iterable[float], declared: float | None = None) -> Cadence:
-    """The record rebuilt from a set of receipt times (a store that keeps them per batch)."""
-    cadence = Cadence(declared=declared)
+    """The record rebuilt from a set of receipt times (a store that keeps them per batch); `declared`
+    is what the latest of them declared."""
+    cadence = Cadence()
     for at in sorted(set(receipts)):
         cadence = observe_push(cadence, at)
-    return cadence
+    return Cadence(cadence.last_push, cadence.gaps, declared)
 
 
 def silence_limit(interval: float, *, missed: int, evaluation_period: float) -> float:
