@@ -34,6 +34,7 @@ from infra.settings import Settings
 
 SMS_SEVERITIES = ["critical"]
 NOTIFY_RETRY_ATTEMPTS = 2  # Lambda's async retries (with its own backoff) before the DLQ
+EVALUATION_PERIOD_SECONDS = 60  # the evaluator's schedule; "host not reporting" adds it as grace
 DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time to notice, fix the target and redrive
 
 
@@ -107,6 +108,7 @@ class Alerting(Construct):
         return {
             "VIGIL_ALERTS_TOPIC_ARN": self.topic.topic_arn,
             "VIGIL_CHANNEL_SECRETS_ARN": self.channel_secrets.secret_arn,
+            "VIGIL_EVALUATION_PERIOD": str(EVALUATION_PERIOD_SECONDS),
         }
 
     def connect(
@@ -134,7 +136,7 @@ class Alerting(Construct):
             self,
             "EvaluateEveryMinute",
             description="Vigil: evaluate alert rules (the handler dispatches on source aws.events)",
-            schedule=events.Schedule.rate(Duration.minutes(1)),
+            schedule=events.Schedule.rate(Duration.seconds(EVALUATION_PERIOD_SECONDS)),
             targets=[targets.LambdaFunction(evaluator, retry_attempts=0)],
         )
         events.Rule(

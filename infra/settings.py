@@ -44,6 +44,7 @@ class Thresholds:
     api_p95_ms: float = 2000.0
     error_rate_percent: float = 5.0
     db_query_ms: float = 1000.0
+    host_missed_intervals: int = 3  # "host not reporting" after this many of a host's own intervals
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Settings:
             api_p95_ms=_number(get, "apiThreshold", 2000.0),
             error_rate_percent=_number(get, "errorRateThreshold", 5.0),
             db_query_ms=_number(get, "dbQueryThreshold", 1000.0),
+            host_missed_intervals=int(_number(get, "hostMissedIntervals", 3)),
         )
         settings = cls(
             stage=stage,  # type: ignore[arg-type]
@@ -126,6 +128,8 @@ class Settings:
         """
         if self.retention_days < 1:
             raise ValueError("context 'retentionDays' must be at least 1")
+        if not 1 <= self.thresholds.host_missed_intervals <= 100:
+            raise ValueError("context 'hostMissedIntervals' must be between 1 and 100")
         if self.monitoring_interval_seconds <= 0:
             raise ValueError("context 'monitoringInterval' must be positive")
         if bool(self.domain_name) != bool(self.certificate_arn):
@@ -148,6 +152,7 @@ class Settings:
             "ALERT_API_THRESHOLD": _fmt(t.api_p95_ms),
             "ALERT_ERROR_RATE_THRESHOLD": _fmt(t.error_rate_percent),
             "ALERT_DB_QUERY_THRESHOLD": _fmt(t.db_query_ms),
+            "ALERT_HOST_MISSED_INTERVALS": str(t.host_missed_intervals),
         }
 
 

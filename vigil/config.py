@@ -53,6 +53,10 @@ class Thresholds:
     api_p95_ms: float = 2000.0  # ALERT_API_THRESHOLD
     error_rate_percent: float = 5.0  # ALERT_ERROR_RATE_THRESHOLD
     db_query_ms: float = 1000.0  # ALERT_DB_QUERY_THRESHOLD
+    host_missed_intervals: int = 3  # ALERT_HOST_MISSED_INTERVALS: a host's own reporting intervals
+
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
 
 
 @dataclass(frozen=True)
@@ -71,13 +75,16 @@ class Config:
       VIGIL_CHANNEL_SECRETS_ARN  Secrets Manager secret (JSON) with channel webhook URLs/HMAC keys (AWS)
       VIGIL_SMTP_URL         smtp://host:port for local e-mail delivery
       VIGIL_ALLOW_PRIVATE_WEBHOOKS  1 lets webhooks reach private/loopback addresses [0]
-      VIGIL_PUBLIC_URL       dashboard URL used in notification links [http://127.0.0.1:8080]
+      VIGIL_PUBLIC_URL       dashboard URL used in notification links [the local server's own
+                             address; http://127.0.0.1:8080 outside it]
       VIGIL_MAX_SERIES_PER_HOST     cardinality guard: distinct series per host [1000]
       VIGIL_MAX_LABEL_VALUES        cardinality guard: distinct values per label key per host [100]
       MONITORING_INTERVAL    agent/evaluator period in seconds (seed used ms: values >= 1000 are ms) [10]
       MONITORING_RETENTION_DAYS     raw-sample retention in days [7]
       ALERT_CPU_THRESHOLD, ALERT_MEMORY_THRESHOLD, ALERT_API_THRESHOLD (ms),
       ALERT_ERROR_RATE_THRESHOLD, ALERT_DB_QUERY_THRESHOLD (ms)
+      ALERT_HOST_MISSED_INTERVALS   "host not reporting" after this many missed reporting intervals [3]
+      VIGIL_EVALUATION_PERIOD       seconds between evaluator runs [MONITORING_INTERVAL; 60 in AWS]
       VIGIL_EMIT_METRICS     1 emits CloudWatch EMF metrics from the handlers [1 inside Lambda, else 0]
       POWERTOOLS_SERVICE_NAME / LOG_LEVEL are read by Powertools itself.
       VIGIL_INGEST_KEY       `vigil agent` key when --key is not given (read by `agent_key_from_env()`)
@@ -94,13 +101,20 @@ class Config:
     channel_secrets_arn: str | None = None
     smtp_url: str | None = None
     allow_private_webhooks: bool = False
-    public_url: str = "http://127.0.0.1:8080"
+    public_url: str | None = None  # None: the local server's own address (`links_url` elsewhere)
     max_series_per_host: int = 1000
     max_label_values: int = 100
     interval_seconds: float = 10.0
+    evaluation_period_seconds: float = 10.0
     retention_days: int = 7
     thresholds: Thresholds = field(default_factory=Thresholds)
     emit_metrics: bool = False
+
+    @property
+    def links_url(self) -> str:
+        """Where notification links point: `VIGIL_PUBLIC_URL`; unset, the local server fills in the
+        address it actually listens on (`LocalServer.start`), and anything else uses the default port."""
+        return self.public_url or DEFAULT_PUBLIC_URL
 
     @property
     def retention_seconds(self) -> float:
@@ -146,10 +160,11 @@ class Config:
             channel_secrets_arn=env.get("VIGIL_CHANNEL_SECRETS_ARN") or None,
             smtp_url=env.get("VIGIL_SMTP_URL") or None,
             allow_private_webhooks=env.get("VIGIL_ALLOW_PRIVATE_WEBHOOKS", "0") == "1",
-            public_url=env.get("VIGIL_PUBLIC_URL", "http://127.0.0.1:8080"),
+            public_url=env.get("VIGIL_PUBLIC_URL") or None,
             max_series_per_host=_int(env, "VIGIL_MAX_SERIES_PER_HOST", 1000),
             max_label_values=_int(env, "VIGIL_MAX_LABEL_VALUES", 100),
             interval_seconds=interval,
+            evaluation_period_seconds=_float(env, "VIGIL_EVALUATION_PERIOD", interval),
             retention_days=_int(env, "MONITORING_RETENTION_DAYS", 7),
             emit_metrics=env.get("VIGIL_EMIT_METRICS", "1" if env.get("AWS_LAMBDA_FUNCTION_NAME") else "0")
             == "1",
@@ -159,6 +174,7 @@ class Config:
                 api_p95_ms=_float(env, "ALERT_API_THRESHOLD", 2000.0),
                 error_rate_percent=_float(env, "ALERT_ERROR_RATE_THRESHOLD", 5.0),
                 db_query_ms=_float(env, "ALERT_DB_QUERY_THRESHOLD", 1000.0),
+                host_missed_intervals=_int(env, "ALERT_HOST_MISSED_INTERVALS", 3),
             ),
         )
 

@@ -40,7 +40,14 @@ class Store(Protocol):
 
     # -- samples ---------------------------------------------------------------------------------
     def put_samples(
-        self, host: str, points: Sequence[Point], batch_id: str | None, now: float, timestamped: bool = True
+        self,
+        host: str,
+        points: Sequence[Point],
+        batch_id: str | None,
+        now: float,
+        timestamped: bool = True,
+        *,
+        push_interval: float | None = None,
     ) -> bool:
         """Store a validated batch atomically, as far as the backend allows.
 
@@ -50,6 +57,10 @@ class Store(Protocol):
         not stored again: returns False without writing samples. Returns True when the points were
         written. A crash halfway leaves neither the key without the samples nor the samples without
         the key.
+
+        A stored batch is a push received at `now`: the host's record learns its reporting cadence
+        from these (`vigil.domain.cadence`; `push_interval` is what the client declared, if anything)
+        without a write of its own on the steady path, and `list_hosts` returns it.
 
         Raises:
             Unavailable: the backend refused after retries (the caller answers 503, the client retries).
@@ -113,7 +124,9 @@ class Store(Protocol):
         """The newest point of every series of the given metrics seen at or after `since`."""
         ...
 
-    def list_hosts(self) -> list[HostInfo]: ...
+    def list_hosts(self) -> list[HostInfo]:
+        """Every host with its pushes' `cadence` (last receipt, recent gaps, declared interval)."""
+        ...
 
     def list_metrics(self) -> dict[str, list[str]]:
         """Metric names seen → the label keys seen with each."""

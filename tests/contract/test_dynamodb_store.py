@@ -279,9 +279,10 @@ def agent_minute(minute: int) -> list[Point]:
 def test_one_agent_minute_costs_its_batch_claim_and_one_chunk_write_each_at_most_1kb(
     store: Any, log: CallLog
 ) -> None:
-    assert store.put_samples("web-1", agent_minute(0), "m0", T0 + 60) is True  # registers 20 series
+    # `vigil agent` declares its push interval, so its host item needs no learning writes
+    assert store.put_samples("web-1", agent_minute(0), "m0", T0 + 60, push_interval=60.0) is True
     log.calls.clear()
-    assert store.put_samples("web-1", agent_minute(1), "m1", T0 + 120) is True
+    assert store.put_samples("web-1", agent_minute(1), "m1", T0 + 120, push_interval=60.0) is True
     writes = log.writes()
     assert [(name, body["Item"]["pk"]["S"]) for name, body in writes] == [
         ("PutItem", "B#web-1"),  # the claim of the agent's batch_id
@@ -289,6 +290,19 @@ def test_one_agent_minute_costs_its_batch_claim_and_one_chunk_write_each_at_most
     ]
     assert all(item_size(body["Item"]) <= 1024 for _, body in writes)
     assert len(list(store.query_points("system.disk.io", T0, T0 + 180, now=T0 + 180))) == 24
+
+
+def test_a_client_that_declares_nothing_costs_host_writes_only_until_its_cadence_is_learned(
+    store: Any, log: CallLog
+) -> None:
+    # Without a batch_id (timestamped content is its own identity) a push is one chunk write.
+    for minute in range(4):  # four pushes: three gaps establish the cadence
+        store.put_samples("web-1", agent_minute(minute), None, T0 + 60 * (minute + 1))
+    log.calls.clear()
+    store.put_samples("web-1", agent_minute(4), None, T0 + 300)
+    assert [name for name, _ in log.writes()] == ["PutItem"]
+    (host,) = store.list_hosts()
+    assert host.cadence.interval == 60.0
 
 
 def test_series_and_host_items_are_written_once_per_instance(store: Any, log: CallLog) -> None:

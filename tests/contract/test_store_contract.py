@@ -153,6 +153,24 @@ def test_list_hosts_reports_first_and_last_seen_and_series_count(store: Any) -> 
     assert (hosts["db-1"].first_seen, hosts["db-1"].last_seen, hosts["db-1"].series) == (T0 + 10, T0 + 10, 1)
 
 
+def test_list_hosts_learns_each_hosts_push_interval_from_its_pushes(store: Any) -> None:
+    for k in range(6):  # a 60 s agent with a little jitter, and a host that pushed once (a curl)
+        at = T0 + 60 * k + (1.5 if k % 2 else 0.0)
+        store.put_samples("agent-1", [pt("cpu", 0.5, at - 5, host="agent-1")], None, at)
+    store.put_samples("curl-1", [pt("cpu", 0.5, T0, host="curl-1")], None, T0)
+    hosts = {h.host: h for h in store.list_hosts()}
+    assert hosts["agent-1"].cadence.interval == pytest.approx(60.0, abs=1.5)
+    assert hosts["agent-1"].cadence.last_push == T0 + 301.5
+    assert hosts["curl-1"].cadence.interval is None
+    assert hosts["curl-1"].cadence.last_push == T0
+
+
+def test_a_declared_push_interval_is_kept_from_the_first_push(store: Any) -> None:
+    store.put_samples("agent-2", [pt("cpu", 0.5, T0, host="agent-2")], None, T0, push_interval=300.0)
+    (host,) = store.list_hosts()
+    assert host.cadence.interval == 300.0
+
+
 def test_list_metrics_reports_every_label_key_seen(store: Any) -> None:
     store.put_samples(
         "web-1",

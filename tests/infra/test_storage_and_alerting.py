@@ -71,6 +71,8 @@ def test_functions_find_the_tables_and_topic_through_their_environment(synth: Sy
         assert env["MONITORING_INTERVAL"] == "10" and env["MONITORING_RETENTION_DAYS"] == "7"
         assert env["ALERT_CPU_THRESHOLD"] == "80" and env["ALERT_API_THRESHOLD"] == "2000"
         assert "DomainName" in json.dumps(env["VIGIL_PUBLIC_URL"])
+        # "host not reporting" adds one evaluation period of grace: the schedule's (rate(1 minute))
+        assert env["VIGIL_EVALUATION_PERIOD"] == "60" and env["ALERT_HOST_MISSED_INTERVALS"] == "3"
 
 
 def test_functions_run_the_newest_python_on_arm64_with_the_shared_layer(synth: Synth) -> None:

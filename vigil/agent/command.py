@@ -62,7 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", required=True, help="Vigil base URL, e.g. https://vigil.example.com")
     p.add_argument("--key", default=None, help="ingest key (default: $VIGIL_INGEST_KEY)")
     p.add_argument("--interval", type=_positive, default=10.0, help="seconds between samples [10]")
-    p.add_argument("--flush", type=_positive, default=60.0, help="seconds between pushes [60]")
+    p.add_argument(
+        "--flush",
+        type=_positive,
+        default=60.0,
+        help="seconds between pushes, declared to the server as this host's reporting interval [60]",
+    )
     p.add_argument("--host", default=None, help="host name to report [this machine's name]")
     p.add_argument("--batch", type=_count, default=1000, help="push early when a batch reaches N samples")
     p.add_argument(
@@ -144,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_otlp(
                 args.url, key, host, collect=collect, interval=args.interval, stop=stop, once=args.once
             )
-        pusher = Pusher(args.url, key, host, PushSettings(max_batch=args.batch, buffer_limit=args.buffer))
+        settings = PushSettings(max_batch=args.batch, buffer_limit=args.buffer, push_interval=args.flush)
+        pusher = Pusher(args.url, key, host, settings)
         loop = AgentLoop(collect, pusher, interval=args.interval, flush_every=args.flush, stop=stop)
         if args.once:
             return 0 if loop.run_once() and pusher.stats.delivered_samples else 1

@@ -147,6 +147,6 @@ def start_local_agent(
     `host` is made valid for Vigil first (`socket.gethostname()` may contain spaces or other characters
     the API refuses). `collect` and `settings` exist for tests. Raises: ValueError for a bad interval.
     """
-    pusher = Pusher(url, key, safe_host_name(host), settings)
+    pusher = Pusher(url, key, safe_host_name(host), settings or PushSettings(push_interval=interval))
     loop = AgentLoop(collect or HostCollector().collect, pusher, interval=interval, flush_every=interval)
     return start_agent_thread(loop, name="vigil-local-agent")

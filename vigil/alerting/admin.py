@@ -152,13 +152,25 @@ def get_channel(store: Store, channel_id: str) -> Channel:
     return channel
 
 
-def create_channel(store: Store, body: Any, subscriptions: Subscriptions | None = None) -> dict[str, Any]:
+def create_channel(
+    store: Store,
+    body: Any,
+    subscriptions: Subscriptions | None = None,
+    *,
+    attach_to_defaults: Config | None = None,
+) -> dict[str, Any]:
     """With `subscriptions` (AWS), an e-mail or SMS channel is subscribed to the alerts topic first; if
-    SNS refuses, nothing is stored."""
+    SNS refuses, nothing is stored. With `attach_to_defaults` (the deployment's config), the channel
+    is added to every default rule too and the answer lists them in `attached_to`."""
     channel = parse_channel(body, channel_id="c-" + new_rule_id()[2:])
     _sync_subscription(store, channel, subscriptions)
     store.put_doc(repo.CHANNEL_KIND, channel.id, channel.model_dump())
-    return channel.public()
+    if attach_to_defaults is None:
+        return channel.public()
+    return {
+        **channel.public(),
+        "attached_to": repo.attach_to_default_rules(store, attach_to_defaults, channel.id),
+    }
 
 
 def update_channel(

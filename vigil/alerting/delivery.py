@@ -53,7 +53,7 @@ def notify_context(
     deadline = Deadline(remaining) if remaining is not None else Deadline.after(LOCAL_DEADLINE_SECONDS)
     http = overrides.pop("http", None) or HttpClient(policy_for(config), deadline)
     return NotifyContext(
-        public_url=config.public_url,
+        public_url=config.links_url,
         http=http,
         store=store,
         smtp_url=config.smtp_url,

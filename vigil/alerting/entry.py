@@ -33,7 +33,7 @@ def _sns_publisher(topic_arn: str, public_url: str) -> Publisher:
 def publisher_for(ctx: AppContext) -> Publisher:
     """SNS when an alerts topic is configured (AWS), else the in-process dispatcher (local mode)."""
     if ctx.config.alerts_topic_arn:
-        return _sns_publisher(ctx.config.alerts_topic_arn, ctx.config.public_url)
+        return _sns_publisher(ctx.config.alerts_topic_arn, ctx.config.links_url)
     return LocalDispatcher(ctx.store, ctx.config)
 
 
@@ -55,7 +55,13 @@ def subscriptions_for(ctx: AppContext) -> Subscriptions | None:
 def evaluate_now(ctx: AppContext, now: float | None = None) -> EvaluationReport:
     """One evaluator tick: seeds the default rules on first start, then evaluates every rule."""
     ensure_default_rules(ctx.store, ctx.config)
-    return run_evaluation(ctx.store, publisher_for(ctx), None, ctx.clock.now() if now is None else now)
+    return run_evaluation(
+        ctx.store,
+        publisher_for(ctx),
+        None,
+        ctx.clock.now() if now is None else now,
+        evaluation_period=ctx.config.evaluation_period_seconds,
+    )
 
 
 def scheduled_evaluation(event: dict[str, Any]) -> dict[str, Any]:

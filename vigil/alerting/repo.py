@@ -54,18 +54,69 @@ def save_rule(store: Store, rule: Rule) -> dict[str, Any]:
     return store.put_doc(RULE_KIND, rule.id, rule.wire())
 
 
+INBOX_CHANNEL_ID = "c-inbox"
+DEFAULTS_VERSION = 2  # 1: rules only; 2: the inbox channel on every default rule, cadence host-down
+MAX_RULE_CHANNELS = 20  # `Rule.channels` max_length
+
+
+def inbox_channel() -> Channel:
+    """The in-app inbox as a channel, so the default rules notify somebody from the first start."""
+    return Channel(id=INBOX_CHANNEL_ID, type="inbox", name="In-app inbox")
+
+
+def shipped_rules(config: Config) -> list[Rule]:
+    return default_rules(config.thresholds, config.interval_seconds, [INBOX_CHANNEL_ID])
+
+
 def ensure_default_rules(store: Store, config: Config) -> list[Rule]:
-    """First start: store the default rules once. A marker document remembers it was done, so a user
-    who deletes a default rule does not get it back on restart. Returns the rules created."""
-    if store.get_doc(META_KIND, "defaults") is not None:
+    """First start: the inbox channel and the default rules (notifying it), once. A marker document
+    remembers it was done, so a user who deletes a default rule (or the inbox channel) does not get it
+    back on restart. An install seeded before (marker version 1) is migrated once: the inbox channel
+    is created and added to each default rule still there, and "host not reporting" moves to the
+    hosts' own cadence if it still is the window-based rule shipped before. Returns the rules created."""
+    marker = store.get_doc(META_KIND, "defaults")
+    if marker is not None and int(marker.get("version", 1)) >= DEFAULTS_VERSION:
         return []
+    if store.get_doc(CHANNEL_KIND, INBOX_CHANNEL_ID) is None:
+        store.put_doc(CHANNEL_KIND, INBOX_CHANNEL_ID, inbox_channel().model_dump())
     created = []
-    for rule in default_rules(config.thresholds, config.interval_seconds):
-        if store.get_doc(RULE_KIND, rule.id) is None:
-            save_rule(store, rule)
-            created.append(rule)
-    store.put_doc(META_KIND, "defaults", {"seeded": True})
+    if marker is None:
+        for rule in shipped_rules(config):
+            if store.get_doc(RULE_KIND, rule.id) is None:
+                save_rule(store, rule)
+                created.append(rule)
+    else:
+        _migrate_defaults(store, shipped_rules(config))
+    store.put_doc(META_KIND, "defaults", {"seeded": True, "version": DEFAULTS_VERSION})
     return created
+
+
+def _migrate_defaults(store: Store, shipped: list[Rule]) -> None:
+    by_id = {r.id: r for r in shipped}
+    for rule in load_rules(store):
+        new = by_id.get(rule.id)
+        if new is None:
+            continue
+        update: dict[str, Any] = {}
+        if INBOX_CHANNEL_ID not in rule.channels and len(rule.channels) < MAX_RULE_CHANNELS:
+            update["channels"] = [*rule.channels, INBOX_CHANNEL_ID]
+        if rule.agg == "absent" and rule.group_by == ["host"] and rule.missed_intervals is None:
+            update["missed_intervals"] = new.missed_intervals
+        if update:
+            save_rule(store, rule.model_copy(update=update))
+
+
+def attach_to_default_rules(store: Store, config: Config, channel_id: str) -> list[str]:
+    """Add a channel to every default rule still there (the first external channel's offer); returns
+    the ids of the rules it was added to."""
+    ensure_default_rules(store, config)
+    shipped = {r.id for r in shipped_rules(config)}
+    attached = []
+    for rule in load_rules(store):
+        if rule.id in shipped and channel_id not in rule.channels and len(rule.channels) < MAX_RULE_CHANNELS:
+            save_rule(store, rule.model_copy(update={"channels": [*rule.channels, channel_id]}))
+            attached.append(rule.id)
+    return attached
 
 
 def load_silences(store: Store) -> list[Silence]:

@@ -15,7 +15,9 @@ the notification id per channel (`delivery.deliver`). A run that loses the race 
 
 Cost: the samples are read ONCE per tick for all rules (`Store.query_many` over the union of the
 enabled rules' metrics and the longest window; on DynamoDB one Query per host), then each rule takes
-its metric's points; `aggregate` applies the window, host and label filters. If that read fails, no
+its metric's points; `aggregate` applies the window, host and label filters. Rules that watch
+hosts' reporting cadence (`missed_intervals`) read no samples: one `Store.list_hosts` per tick gives
+every host's pushes. If either read fails, no
 rule is evaluated (an empty read would resolve every alert and fire every `absent` rule): each is
 reported failed and the next tick retries. Imports: `vigil.domain`, `vigil.ports`, `vigil.alerting`.
 """
@@ -40,6 +42,7 @@ from vigil.alerting.repo import (
     load_states,
 )
 from vigil.domain.alerts import Notification, RuleState, Transition
+from vigil.domain.cadence import Reporting
 from vigil.domain.errors import Conflict
 from vigil.domain.evaluator import DEFAULT_OPTIONS, EvalOptions, Event, evaluate, needs_saving
 from vigil.domain.models import Point
@@ -83,8 +86,10 @@ def run_evaluation(
     *,
     silences: Sequence[Silence] | None = None,
     options: EvalOptions = DEFAULT_OPTIONS,
+    evaluation_period: float = 60.0,
 ) -> EvaluationReport:
-    """One evaluator tick at `now` (rules and silences are loaded from the store when None).
+    """One evaluator tick at `now` (rules and silences are loaded from the store when None);
+    `evaluation_period` is how often ticks come (the grace of "host not reporting" rules).
 
     Never raises for one rule's failure (it is logged and reported; the next tick retries); an
     exception that is not an `Exception` (process shutdown) propagates, leaving the outbox for the
@@ -96,6 +101,7 @@ def run_evaluation(
     report = EvaluationReport()
     try:
         by_metric = read_window(store, rules, now)
+        reporting = read_reporting(store, rules, evaluation_period)
     except Exception as exc:
         log.exception("reading samples for the evaluation failed; every rule waits for the next tick")
         report.failed = {rule.id: f"{type(exc).__name__}: {exc}" for rule in rules}
@@ -107,7 +113,9 @@ def run_evaluation(
             loaded_state = states.get(rule.id, (None, 0))
             if isinstance(loaded_state, Exception):
                 raise loaded_state
-            _evaluate_rule(store, publisher, rule, points, loaded_state, now, active, options, report)
+            _evaluate_rule(
+                store, publisher, rule, points, loaded_state, now, active, options, report, reporting
+            )
         except Conflict:
             report.conflicts.append(rule.id)
         except Exception as exc:
@@ -180,7 +188,7 @@ def _drain_retired(
 def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[str, list[Point]]:
     """The points every enabled rule needs at `now`, by metric, from one `query_many` call: the union
     of their metrics over the longest window, restricted to hosts only when every rule filters on one."""
-    enabled = [r for r in rules if r.enabled]
+    enabled = [r for r in rules if r.enabled and r.missed_intervals is None]  # those read pushes
     if not enabled:
         return {}
     filtered = [r.filter.host for r in enabled]
@@ -193,6 +201,13 @@ def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[str, li
     return by_metric
 
 
+def read_reporting(store: Store, rules: Sequence[Rule], evaluation_period: float) -> Reporting | None:
+    """Every host's pushes, read once, when an enabled rule watches reporting cadence."""
+    if not any(r.enabled and r.missed_intervals is not None for r in rules):
+        return None
+    return Reporting({h.host: h.cadence for h in store.list_hosts()}, evaluation_period)
+
+
 def _evaluate_rule(
     store: Store,
     publisher: Publisher,
@@ -203,12 +218,15 @@ def _evaluate_rule(
     silences: Sequence[Silence],
     options: EvalOptions,
     report: EvaluationReport,
+    reporting: Reporting | None,
 ) -> None:
     state, version = loaded
     stored = None if state is None else RuleState.from_json(state.to_json())
     if state is not None:  # drop what an earlier run already published
         state.outbox = [m for m in state.outbox if store.get_doc(OUT_KIND, str(m["id"])) is None]
-    new_state, events = evaluate(rule, points, state, now, silences=silences, options=options)
+    new_state, events = evaluate(
+        rule, points, state, now, silences=silences, options=options, reporting=reporting
+    )
     new_state.outbox = [
         *(state.outbox if state else []),
         *(e.to_message() for e in events if isinstance(e, Notification)),

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vigil.alerting import admin, repo
 from vigil.api.app import vigil_context
 from vigil.api.docs import documented
-from vigil.domain.channels import Channel
+from vigil.domain.channels import Channel, ChannelCreate
 from vigil.domain.rules import Rule
 from vigil.domain.silences import Silence
 
@@ -139,10 +139,13 @@ def register(app: APIGatewayHttpResolver) -> None:
         return admin.list_channels(store())
 
     @app.post("/api/channels", tags=["channels"], summary="Create a channel", responses=documented(201))
-    def create_channel(channel: Annotated[Channel, Body()]) -> Response[Any]:
+    def create_channel(channel: Annotated[ChannelCreate, Body()]) -> Response[Any]:
         ctx = vigil_context(app)
-        body = channel.model_dump(exclude={"id"})
-        return _json(201, admin.create_channel(ctx.store, body, _subscriptions(ctx)))
+        body = channel.model_dump(exclude={"id", "attach_to_defaults"})
+        attach = ctx.config if channel.attach_to_defaults else None
+        return _json(
+            201, admin.create_channel(ctx.store, body, _subscriptions(ctx), attach_to_defaults=attach)
+        )
 
     @app.get(
         "/api/channels/<channel_id>",

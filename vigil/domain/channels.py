@@ -85,6 +85,16 @@ class Channel(BaseModel):
         }
 
 
+class ChannelCreate(Channel):
+    """`POST /api/channels` body: a channel, and whether the default rules should notify it too."""
+
+    attach_to_defaults: StrictBool = Field(
+        default=False,
+        description="Also add this channel to every default rule (the dashboard offers it when the first "
+        "external channel is created); the answer lists them in `attached_to`",
+    )
+
+
 def parse_channel(data: Any, *, channel_id: str | None = None) -> Channel:
     """Raises:
     Invalid: naming the offending field."""

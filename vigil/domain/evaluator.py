@@ -34,6 +34,7 @@ from vigil.domain.alerts import (
     group_key,
     notification_id,
 )
+from vigil.domain.cadence import Reporting, host_status
 from vigil.domain.models import Point
 from vigil.domain.rules import Rule, compare
 from vigil.domain.silences import Silence, alert_labels, muting
@@ -67,21 +68,26 @@ def evaluate(
     *,
     silences: Sequence[Silence] = (),
     options: EvalOptions = DEFAULT_OPTIONS,
+    reporting: Reporting | None = None,
 ) -> tuple[RuleState, list[Event]]:
-    """Evaluate `rule` at `now` over the points in `(now - window, now]` found in `data`.
+    """Evaluate `rule` at `now` over the points in `(now - window, now]` found in `data`; a rule with
+    `missed_intervals` looks at the hosts' pushes in `reporting` instead (no reporting: no breach).
 
     Returns the new state (the input is not modified) and the transitions and notifications, in group
     order. A disabled rule sees no breach, so its alerts resolve.
     """
     st = RuleState.from_json(state.to_json()) if state is not None else RuleState(rule.id)
-    values = aggregate(rule, data, now - rule.window, now) if rule.enabled else {}
+    by_cadence = rule.missed_intervals is not None
+    values = aggregate(rule, data, now - rule.window, now) if rule.enabled and not by_cadence else {}
     breaches: dict[str, tuple[dict[str, str], float | None]] = {}
     for key, gv in values.items():
         group = st.groups.setdefault(key, GroupState(labels=gv.labels))
         group.last_seen = now
         if rule.agg != "absent" and gv.value is not None and compare(gv.value, rule.op, rule.threshold):
             breaches[key] = (gv.labels, gv.value)
-    if rule.agg == "absent" and rule.enabled:
+    if by_cadence and rule.enabled and reporting is not None:
+        breaches = _missed_cadence(rule, st, reporting, now)
+    elif rule.agg == "absent" and rule.enabled and not by_cadence:
         if rule.filter.host is not None and rule.group_by == ["host"]:
             host_only = {"host": rule.filter.host}
             st.groups.setdefault(group_key(host_only), GroupState(labels=host_only))
@@ -101,6 +107,27 @@ def evaluate(
             del st.groups[key]
     st.evaluated_at = now
     return st, events
+
+
+def _missed_cadence(
+    rule: Rule, st: RuleState, reporting: Reporting, now: float
+) -> dict[str, tuple[dict[str, str], float | None]]:
+    """Hosts with an established cadence become groups (`last_seen` = their last push); those past
+    their silence limit breach with the seconds they have been silent. A host that never established
+    a cadence is not watched: one push promises nothing."""
+    assert rule.missed_intervals is not None
+    breaches: dict[str, tuple[dict[str, str], float | None]] = {}
+    for host, cadence in reporting.hosts.items():
+        if rule.filter.host not in (None, host) or cadence.last_push is None or cadence.interval is None:
+            continue
+        group = st.groups.setdefault(f"host={host}", GroupState(labels={"host": host}))
+        group.last_seen = cadence.last_push
+        status = host_status(
+            cadence, now, missed=rule.missed_intervals, evaluation_period=reporting.evaluation_period
+        )
+        if status == "down":
+            breaches[f"host={host}"] = (group.labels, now - cadence.last_push)
+    return breaches
 
 
 def needs_saving(
@@ -266,6 +293,13 @@ def default_message(rule: Rule, n: Notification) -> str:
         return (
             f"Changed state {n.changes} times in the last {_span(DEFAULT_OPTIONS.flap_window)}; "
             "notifications are paused until it settles."
+        )
+    if rule.missed_intervals is not None:
+        return (
+            f"Not reporting for {_span(round(n.value or 0.0))} "
+            f"(missed {rule.missed_intervals} of its reporting intervals)."
+            if n.status == "firing"
+            else "Reporting again."
         )
     if rule.agg == "absent":
         return (

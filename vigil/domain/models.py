@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
 
+from vigil.domain.cadence import Cadence
 from vigil.domain.identity import series_key
 
 MAX_BATCH_SAMPLES = 5000
@@ -143,6 +144,13 @@ class SampleBatch(BaseModel):
     host: HostName
     batch_id: str | None = Field(default=None, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")
     samples: list[SampleIn] = Field(min_length=1, max_length=MAX_BATCH_SAMPLES)
+    push_interval: StrictFloat | StrictInt | None = Field(
+        default=None,
+        gt=0,
+        le=86400,
+        description="Seconds between this client's pushes (`vigil agent` sends its --flush); without it "
+        "the interval is learned from the pushes",
+    )
 
 
 class Accepted(BaseModel):
@@ -265,6 +273,7 @@ class HostInfo:
     first_seen: float
     last_seen: float
     series: int
+    cadence: Cadence = field(default_factory=Cadence)  # last receipt, recent gaps, declared interval
 
 
 @dataclass(frozen=True, slots=True)

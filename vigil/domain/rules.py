@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from pydantic import (
@@ -95,6 +95,13 @@ class Rule(BaseModel):
     enabled: StrictBool = True
     unit: str = Field(default="", max_length=16, description="Display unit of value/threshold, e.g. '%'")
     display_scale: StrictFloat | StrictInt = Field(default=1.0, description="Multiply before display")
+    missed_intervals: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="absent rules grouped by host: fire when a host missed this many of its own reporting "
+        "intervals (learned from its pushes) plus one evaluation period; the window is then not used",
+    )
 
     @field_validator("window", "for_", "keep_firing_for", "repeat_interval", mode="before")
     @classmethod
@@ -130,6 +137,8 @@ class Rule(BaseModel):
             raise ValueError("window must be more than 0 and at most 7 days")
         if self.agg in QUANTILES and self.op in ("==", "!="):
             raise ValueError("op == and != make no sense for a percentile; use > or <")
+        if self.missed_intervals is not None and (self.agg != "absent" or self.group_by != ["host"]):
+            raise ValueError("missed_intervals needs agg 'absent' and group_by ['host']")
         return self
 
     def wire(self) -> dict[str, Any]:
@@ -169,15 +178,20 @@ def invalid_from(exc: ValidationError) -> Invalid:
     return Invalid(f"{field}: {message}" if field else message, field=field)
 
 
-def default_rules(thresholds: Thresholds, interval_seconds: float) -> list[Rule]:
+def default_rules(
+    thresholds: Thresholds, interval_seconds: float, channels: Sequence[str] = ()
+) -> list[Rule]:
     """The rules shipped on first start. Stable ids so seeding twice changes nothing.
 
     The agent reports utilisation as a 0..1 ratio (OpenTelemetry convention), so percent thresholds
     are divided by 100 and shown back as % with `display_scale=100`; latencies are OpenTelemetry
     histograms in seconds, so millisecond thresholds are divided by 1000. A 5-minute window with
-    `for: 0` smooths spikes through the average/percentile itself and keeps alert latency low.
+    `for: 0` smooths spikes through the average/percentile itself and keeps alert latency low. "Host
+    not reporting" follows each host's own reporting cadence (`missed_intervals`); its window only
+    says what an older Vigil used. Every rule notifies `channels` (the in-app inbox on first start).
     """
-    pct = {"unit": "%", "display_scale": 100.0}
+    pct: dict[str, Any] = {"unit": "%", "display_scale": 100.0, "channels": list(channels)}
+    common: dict[str, Any] = {"channels": list(channels)}
     return [
         Rule(
             id="default-cpu",
@@ -212,6 +226,7 @@ def default_rules(thresholds: Thresholds, interval_seconds: float) -> list[Rule]
             severity="warning",
             group_by=[],
             unit="s",
+            **common,
         ),
         Rule(
             id="default-error-rate",
@@ -236,6 +251,7 @@ def default_rules(thresholds: Thresholds, interval_seconds: float) -> list[Rule]
             severity="warning",
             group_by=[],
             unit="s",
+            **common,
         ),
         Rule(
             id="default-host-down",
@@ -245,5 +261,7 @@ def default_rules(thresholds: Thresholds, interval_seconds: float) -> list[Rule]
             window=3 * interval_seconds,
             severity="critical",
             group_by=["host"],
+            missed_intervals=thresholds.host_missed_intervals,
+            **common,
         ),
     ]

@@ -136,12 +136,23 @@ class LocalServer:
             channel_timeout=30,
         )
         self.port = int(self._server.effective_port)
+        if self.config.public_url is None:  # notification links point where this server really listens
+            self.config = self.config.with_(public_url=self.links_url())
+            self.ctx.config = self.config
         self._thread = threading.Thread(target=self._serve_until_stopped, name="vigil-http", daemon=True)
         self._thread.start()
         self.scheduler.start()
         if self.agent:
             self._agent_handle = start_agent(self)
         return self
+
+    def links_url(self) -> str:
+        """The address notification links use; for a wildcard bind this machine's name, which other
+        machines can reach (0.0.0.0 is no address to open)."""
+        import socket
+
+        host = socket.gethostname() if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
 
     def _serve_until_stopped(self) -> None:
         try:

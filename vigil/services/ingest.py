@@ -109,7 +109,10 @@ def ingest_samples(
     check_cardinality(store, batch.host, points, config)
     # Identical content counts as a retry only when no sample was stamped with the receipt time.
     timestamped = all(s.ts is not None for s in batch.samples)
-    stored = store.put_samples(batch.host, points, batch.batch_id or idempotency_key, now, timestamped)
+    declared = float(batch.push_interval) if batch.push_interval is not None else None
+    stored = store.put_samples(
+        batch.host, points, batch.batch_id or idempotency_key, now, timestamped, push_interval=declared
+    )
     if stored:
         from vigil.services.rollups import note_late_samples
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from vigil.config import Config
+from vigil.domain.cadence import host_status
 from vigil.domain.errors import Invalid
 from vigil.domain.timeparse import iso, parse_duration, parse_instant
 from vigil.ports import HistogramSummaryStore, Store, SummaryStore
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
     from vigil.domain.models import Point
     from vigil.domain.rollups import Rollup
     from vigil.domain.series import SeriesResult
-
-HOST_DOWN_INTERVALS = 3  # a host is down after missing this many agent intervals (plus one flush)
 
 
 def parse_labels(raw: str | None) -> dict[str, str] | None:
@@ -340,19 +339,25 @@ def catalog(store: Store) -> dict[str, Any]:
 
 
 def hosts(store: Store, config: Config, now: float) -> dict[str, Any]:
-    limit = HOST_DOWN_INTERVALS * config.interval_seconds + 60.0
-    return {
-        "hosts": [
+    """`/api/hosts`: `status` up/down by each host's own reporting cadence (`interval_s`, null until
+    learned), `stale` for a host that never established one; `up` is `status == "up"`."""
+    missed = config.thresholds.host_missed_intervals
+    out = []
+    for h in store.list_hosts():
+        cadence = h.cadence if h.cadence.last_push is not None else replace(h.cadence, last_push=h.last_seen)
+        status = host_status(cadence, now, missed=missed, evaluation_period=config.evaluation_period_seconds)
+        out.append(
             {
                 "host": h.host,
                 "first_seen": iso(h.first_seen),
                 "last_seen": iso(h.last_seen),
-                "up": now - h.last_seen <= limit,
+                "up": status == "up",
+                "status": status,
+                "interval_s": cadence.interval,
                 "series": h.series,
             }
-            for h in store.list_hosts()
-        ]
-    }
+        )
+    return {"hosts": out}
 
 
 def error_groups(store: Store, now: float, *, since: str, limit: int) -> dict[str, Any]:

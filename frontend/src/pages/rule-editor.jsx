@@ -61,6 +61,7 @@ function fromRule(rule) {
     enabled: r.enabled !== false,
     unit: r.unit,
     display_scale: r.display_scale,
+    missed_intervals: r.missed_intervals ?? null, // "host not reporting" by cadence: kept as it is
   };
 }
 
@@ -106,6 +107,8 @@ function toBody(f, unitInfo) {
     display_scale: scale,
   };
   if (f.message.trim()) body.message = f.message;
+  // A cadence rule stays one while it is still an absent-per-host rule (the API refuses it otherwise).
+  if (f.missed_intervals != null && f.agg === "absent" && body.group_by.join(",") === "host") body.missed_intervals = f.missed_intervals;
   return body;
 }
 

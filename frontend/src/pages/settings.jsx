@@ -21,18 +21,25 @@ const CHANNEL_TYPES = [
 function Channels() {
   const q = useApi("/api/channels", {});
   const list = listOf(q.data, "channels");
-  const [f, setF] = useState({ type: "webhook", name: "", target: "", secret: "" });
+  const [f, setF] = useState({ type: "webhook", name: "", target: "", secret: "", attach: true });
   const [error, setError] = useState(null);
+  const [attached, setAttached] = useState(null);
   const [results, setResults] = useState({});
   const placeholder = (CHANNEL_TYPES.find((t) => t[0] === f.type) || [])[2];
+  // The first channel that reaches people outside Vigil: offer to have the default rules notify it
+  // (until then they notify only the in-app inbox).
+  const offerDefaults = q.data != null && f.type !== "inbox" && !list.some((c) => c.type !== "inbox");
   const create = async (e) => {
     e.preventDefault();
     setError(null);
+    setAttached(null);
     const body = { type: f.type, name: f.name.trim() };
     if (f.type !== "inbox") body.target = f.target.trim();
     if (f.secret) body.secret = f.secret;
+    if (offerDefaults && f.attach) body.attach_to_defaults = true;
     try {
-      await post("/api/channels", body);
+      const made = await post("/api/channels", body);
+      if (made && made.attached_to) setAttached({ name: made.name, count: made.attached_to.length });
       setF({ ...f, name: "", target: "", secret: "" });
       q.reload();
     } catch (ex) {
@@ -104,6 +111,12 @@ function Channels() {
             <input id="c-secret" type="password" autocomplete="off" minLength={16} maxLength={256} value={f.secret} onInput={(e) => setF({ ...f, secret: e.currentTarget.value })} />
           </Field>
         )}
+        {offerDefaults && (
+          <label class="check" for="c-attach">
+            <input id="c-attach" type="checkbox" checked={f.attach} onChange={(e) => setF({ ...f, attach: e.currentTarget.checked })} />
+            Also notify this channel from the default alert rules
+          </label>
+        )}
         <div class="field">
           <span class="label-spacer" aria-hidden="true">
             &nbsp;
@@ -115,6 +128,11 @@ function Channels() {
         {error && !error.field && (
           <p class="field-error" role="alert">
             {error.message}
+          </p>
+        )}
+        {attached && (
+          <p class="muted small" role="status" id="c-attached">
+            {attached.name} now gets the alerts of {attached.count} default rules.
           </p>
         )}
       </form>

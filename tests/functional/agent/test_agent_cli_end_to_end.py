@@ -40,6 +40,24 @@ def test_once_samples_twice_and_pushes_one_batch_of_real_samples(receiver):
     assert names <= set(METRICS)
 
 
+def test_the_agent_declares_its_push_interval_with_every_batch(receiver):
+    argv = [
+        "--url",
+        receiver.url,
+        "--key",
+        "k",
+        "--interval",
+        "0.05",
+        "--flush",
+        "300",
+        "--once",
+        "--host",
+        "h",
+    ]
+    assert command.main(argv) == 0
+    assert SampleBatch.model_validate_json(receiver.requests[0].body).push_interval == 300.0
+
+
 def test_once_reads_the_key_from_the_environment_and_exits_1_when_undelivered(receiver, monkeypatch):
     monkeypatch.setenv("VIGIL_INGEST_KEY", "k-env")
     assert command.main(["--url", receiver.url, "--interval", "0.01", "--once"]) == 0

@@ -142,9 +142,10 @@ def dynamo(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DynamoStore, list[
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_tables(client, "samples", "meta")
-        queries: list[str] = []
+        queries: list[str] = []  # "samples" for a window read, "samples:last" for a newest-chunk one
         client.meta.events.register(
-            "provide-client-params.dynamodb.Query", lambda params, **_: queries.append(params["TableName"])
+            "provide-client-params.dynamodb.Query",
+            lambda params, **_: queries.append(params["TableName"] + (":last" if "Limit" in params else "")),
         )
         yield DynamoStore("samples", "meta", 7 * 86400.0, client=client), queries
 
@@ -157,4 +158,6 @@ def test_on_dynamodb_a_tick_sends_one_samples_query_per_host(dynamo: tuple[Dynam
     run_evaluation(store, recorder, None, T0)
     # 8 rules x 3 hosts would be 24 reads (and more pages) with a read per rule; one per host here.
     assert queries.count("samples") == len(HOSTS)
+    # plus, for "host not reporting", each host's last push: one single-item Query per host
+    assert queries.count("samples:last") == len(HOSTS)
     assert fired(recorder) == EXPECTED_FIRING

@@ -60,13 +60,16 @@ class WriteSpy:
 
 
 def push(store: Any, start: float, stop: float, cpu: dict[str, float]) -> None:
-    """Every host reports CPU (its value in `cpu`, else 0.2) and memory every 10 s in [start, stop)."""
-    for host in HOSTS:
-        points = []
-        for ts in (float(t) for t in range(int(start), int(stop), 10)):
-            points.append(Point(host, "system.cpu.utilization", (), ts, cpu.get(host, 0.2)))
-            points.append(Point(host, "system.memory.utilization", (), ts, 0.5))
-        store.put_samples(host, points, None, stop)
+    """Every host reports CPU (its value in `cpu`, else 0.2) and memory every 10 s in [start, stop), in
+    one batch a minute received as it ends (an agent's cadence)."""
+    for batch_start in range(int(start), int(stop), 60):
+        batch_end = min(batch_start + 60.0, stop)
+        for host in HOSTS:
+            points = []
+            for ts in (float(t) for t in range(batch_start, int(batch_end), 10)):
+                points.append(Point(host, "system.cpu.utilization", (), ts, cpu.get(host, 0.2)))
+                points.append(Point(host, "system.memory.utilization", (), ts, 0.5))
+            store.put_samples(host, points, None, batch_end)
 
 
 @pytest.fixture
@@ -78,16 +81,19 @@ def spy(tmp_path: Path) -> Iterator[WriteSpy]:
 
 
 def test_a_steady_quiet_tick_writes_no_document(spy: WriteSpy) -> None:
-    push(spy, T0 - 600, T0 + 600, {})
+    push(spy, T0 - 600, T0, {})
     recorder = Recorder()
     run_evaluation(spy, recorder, None, T0)
     assert spy.state_puts == ["default-host-down"]  # its per-host groups are new; quiet rules keep none
     for minute in range(1, 5):
+        push(spy, T0 + 60 * (minute - 1), T0 + 60 * minute, {})
         spy.reset()
         report = run_evaluation(spy, recorder, None, T0 + 60 * minute)
         assert report.evaluated == 6 and not report.failed
         assert spy.puts == Counter(), f"minute {minute} wrote {dict(spy.puts)}"
-    # `last_seen` is refreshed once it lags by LAST_SEEN_REFRESH (absent rules forget groups by it):
+    # `last_seen` (a host's last push) is refreshed once it lags by LAST_SEEN_REFRESH (groups unseen
+    # for a day are forgotten by it):
+    push(spy, T0 + 240, T0 + LAST_SEEN_REFRESH, {})
     spy.reset()
     run_evaluation(spy, recorder, None, T0 + LAST_SEEN_REFRESH)
     assert spy.state_puts == ["default-host-down"]

@@ -4,7 +4,7 @@ overwrites instead of duplicating), read by `GET /api/notifications`. Imports: `
 
 from __future__ import annotations
 
-from vigil.adapters.notify.base import NotifyContext
+from vigil.adapters.notify.base import NotifyContext, alert_url
 from vigil.domain.alerts import Notification
 from vigil.domain.channels import Channel
 from vigil.domain.errors import DeliveryError, VigilError
@@ -23,6 +23,7 @@ class InboxNotifier:
         doc = {
             **notification.to_message(),
             "title": notification.title(),
+            "url": alert_url(self.ctx.public_url, notification),
             "read": bool(existing and existing.get("read")),
             "received_at": self.ctx.clock(),
         }

@@ -6,13 +6,15 @@ write unit; rollups: one item per host-hour and host-day (`dynamodb_rollups`). M
 metric catalogue, keys, error groups and JSON documents. Reads always drop points older than the
 retention because TTL deletes lag (up to two days; moto never deletes).
 Per-instance caches (known series, metric label keys, when the host item was last refreshed) keep
-steady-state ingest at that single write. Must not import boto3 at module level (cold start) nor
-`vigil.api`/`vigil.local`.
+steady-state ingest at that single write; the host's reporting cadence is learned at the host item's
+refresh from the chunks' receipt times, so it costs no write of its own either. Must not import
+boto3 at module level (cold start) nor `vigil.api`/`vigil.local`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import threading
@@ -34,6 +36,7 @@ from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, cr
 from vigil.adapters.store.dynamodb_meta import MetaItems
 from vigil.adapters.store.dynamodb_rollups import RollupItems
 from vigil.domain.batches import batch_key
+from vigil.domain.cadence import Cadence, from_receipts
 from vigil.domain.errors import Unavailable
 from vigil.domain.identity import parse_series_key, series_key
 from vigil.domain.models import HostInfo, Point
@@ -44,6 +47,10 @@ __all__ = ["DynamoStore", "create_tables"]
 # double the ingest bill. `list_hosts` takes last-seen from the newest chunk, so the host item's copy
 # is only a fallback (hosts whose raw data expired) and may be an hour old.
 HOST_REFRESH_SECONDS = 3600.0
+# The host item's push gaps (`vigil.domain.cadence`) are relearned at that refresh from the receipt
+# times (`r`) of the newest chunks, and on every push until a cadence is established; a 300 s agent
+# writes ~6 one-minute chunks per push, so 64 chunks still hold the 10 pushes the median needs.
+CADENCE_CHUNKS = 64
 SERIES_CACHE_SECONDS = 60.0  # how stale another instance's new series may be for the cardinality guard
 MAX_SK_BYTES = 1024
 
@@ -63,10 +70,18 @@ class DynamoStore(MetaItems, RollupItems):
         self._series: dict[str, tuple[float, set[str]]] = {}  # host → (monotonic load time, keys)
         self._metric_keys: dict[str, frozenset[str]] = {}
         self._host_refreshed: dict[str, float] = {}  # host → the `seen` this instance last wrote
+        self._cadence_known: set[str] = set()  # hosts whose item holds an established cadence
 
     # -- samples ---------------------------------------------------------------------------------
     def put_samples(
-        self, host: str, points: Sequence[Point], batch_id: str | None, now: float, timestamped: bool = True
+        self,
+        host: str,
+        points: Sequence[Point],
+        batch_id: str | None,
+        now: float,
+        timestamped: bool = True,
+        *,
+        push_interval: float | None = None,
     ) -> bool:
         if not points:
             return True
@@ -74,6 +89,9 @@ class DynamoStore(MetaItems, RollupItems):
         seen = max(now, max(p.ts for p in points))
         pk = f"R#{host}"
         items = [self._chunk_item(pk, chunk, seen) for chunk in plan_chunks(points, bkey)]
+        if push_interval is not None:  # rides on the chunks: `list_hosts` reads it from the newest one
+            for item in items:
+                item["i"] = n(push_interval)
         marker, rest = items[0], items[1:]
         # The first chunk is the batch's commit marker and is written LAST, conditionally: a crash
         # before it leaves only chunks a retry overwrites (or, under a claim, deletes), never a batch
@@ -85,7 +103,7 @@ class DynamoStore(MetaItems, RollupItems):
         elif bkey is not None and rest and self.claims.committed(host, sks[0]):
             return False  # several chunks: the marker is checked first so a replay writes nothing
         # Meta before samples: a retry after a crash here still finds the batch new and registers it.
-        self._register(host, points, seen)
+        self._register(host, points, seen, push_interval)
         self.io.batch_put(self.samples_table, rest)
         try:
             self.io.call(
@@ -189,12 +207,18 @@ class DynamoStore(MetaItems, RollupItems):
             host = it["sk"]["S"]
             last = float(it["last_seen"]["N"])
             # The host item is refreshed only every few minutes; the newest chunk knows better.
-            newest = next(
-                self.io.query(self.samples_table, f"R#{host}", forward=False, limit=1, projection="r"), None
-            )
+            chunks = self.io.query(self.samples_table, f"R#{host}", forward=False, limit=1, projection="r, i")
+            newest = next(chunks, None)
+            push, declared = None, None
             if newest is not None:
-                last = max(last, float(newest["r"]["N"]))
-            out.append(HostInfo(host, float(it["first_seen"]["N"]), last, int(num(it.get("series")) or 0)))
+                push = float(newest["r"]["N"])
+                last = max(last, push)
+                declared = num(newest.get("i"))
+            gaps = tuple(json.loads(it["gaps"]["S"])) if "gaps" in it else ()
+            cadence = Cadence(push if push is not None else last, gaps, declared)
+            out.append(
+                HostInfo(host, float(it["first_seen"]["N"]), last, int(num(it.get("series")) or 0), cadence)
+            )
         return sorted(out, key=lambda h: h.host)
 
     def list_metrics(self) -> dict[str, list[str]]:
@@ -229,7 +253,7 @@ class DynamoStore(MetaItems, RollupItems):
             self._series[host] = (loaded_at, keys)
         return keys
 
-    def _register(self, host: str, points: Sequence[Point], seen: float) -> None:
+    def _register(self, host: str, points: Sequence[Point], seen: float, declared: float | None) -> None:
         """Series, metric catalogue and host items for a batch; writes only what this instance has
         not written (or loaded) before, so a steady-state batch writes none of them."""
         known = self._known(host)
@@ -258,10 +282,13 @@ class DynamoStore(MetaItems, RollupItems):
         self._register_metrics(new.values())
         with self._lock:
             last = self._host_refreshed.get(host)
-        if added or last is None or seen - last > HOST_REFRESH_SECONDS:
-            self._refresh_host(host, seen, added)
+            learning = host not in self._cadence_known
+        if added or last is None or learning or seen - last > HOST_REFRESH_SECONDS:
+            established = self._refresh_host(host, seen, added, declared)
             with self._lock:
                 self._host_refreshed[host] = seen
+                if established:
+                    self._cadence_known.add(host)
 
     def _register_metrics(self, points: Any) -> None:
         label_keys: dict[str, set[str]] = {}
@@ -287,17 +314,30 @@ class DynamoStore(MetaItems, RollupItems):
             with self._lock:
                 self._metric_keys[metric] = frozenset(keys | (cached or frozenset()))
 
-    def _refresh_host(self, host: str, seen: float, added: int) -> None:
+    def _refresh_host(self, host: str, seen: float, added: int, declared: float | None) -> bool:
+        """Write the host item, with the push gaps learned from the newest chunks' receipt times (this
+        batch's chunks are not written yet: `seen` stands for it). True once a cadence is known (a
+        declared interval is one: an agent that declares it costs no learning writes)."""
+        receipts = [
+            float(it["r"]["N"])
+            for it in itertools.islice(
+                self.io.query(
+                    self.samples_table, f"R#{host}", forward=False, limit=CADENCE_CHUNKS, projection="r"
+                ),
+                CADENCE_CHUNKS,
+            )
+        ]
+        cadence = from_receipts([*receipts, seen], declared)
         key = {"pk": s("HOST"), "sk": s(host)}
         try:  # last_seen only moves forward (DynamoDB has no max(); a condition does it)
             self.io.call(
                 "update_item",
                 TableName=self.meta_table,
                 Key=key,
-                UpdateExpression="SET first_seen = if_not_exists(first_seen, :t), last_seen = :t"
+                UpdateExpression="SET first_seen = if_not_exists(first_seen, :t), last_seen = :t, gaps = :g"
                 " ADD series :a",
                 ConditionExpression="attribute_not_exists(last_seen) OR last_seen < :t",
-                ExpressionAttributeValues={":t": n(seen), ":a": n(added)},
+                ExpressionAttributeValues={":t": n(seen), ":a": n(added), ":g": s(json.dumps(cadence.gaps))},
             )
         except ConditionFailed:
             if added:
@@ -308,6 +348,7 @@ class DynamoStore(MetaItems, RollupItems):
                     UpdateExpression="ADD series :a",
                     ExpressionAttributeValues={":a": n(added)},
                 )
+        return cadence.interval is not None
 
     # -- health ----------------------------------------------------------------------------------
     def ping(self) -> None:

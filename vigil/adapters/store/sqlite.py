@@ -22,6 +22,7 @@ from vigil.adapters.store.sqlite_meta import MetaTables
 from vigil.adapters.store.sqlite_rollups import RollupTables
 from vigil.adapters.store.sqlite_space import DiskSpace, is_disk_full
 from vigil.domain.batches import IDEMPOTENCY_SECONDS, batch_key
+from vigil.domain.cadence import Cadence, observe_push
 from vigil.domain.errors import Unavailable
 from vigil.domain.identity import series_key
 from vigil.domain.models import Histogram, HostInfo, Point
@@ -43,6 +44,8 @@ CREATE TABLE IF NOT EXISTS rollups (
   PRIMARY KEY (series_id, res, start)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batches (
   host TEXT NOT NULL, bkey TEXT NOT NULL, received_at REAL NOT NULL, PRIMARY KEY (host, bkey));
+CREATE TABLE IF NOT EXISTS host_pushes (
+  host TEXT PRIMARY KEY, last_push REAL NOT NULL, gaps TEXT NOT NULL, declared REAL);
 CREATE TABLE IF NOT EXISTS keys (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE,
   created_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, last_used_at REAL);
@@ -116,7 +119,14 @@ class SqliteStore(RollupTables, MetaTables):
 
     # -- samples ---------------------------------------------------------------------------------
     def put_samples(
-        self, host: str, points: Sequence[Point], batch_id: str | None, now: float, timestamped: bool = True
+        self,
+        host: str,
+        points: Sequence[Point],
+        batch_id: str | None,
+        now: float,
+        timestamped: bool = True,
+        *,
+        push_interval: float | None = None,
     ) -> bool:
         bkey = batch_key(host, points, batch_id, timestamped)
         with self._write() as conn:
@@ -127,6 +137,7 @@ class SqliteStore(RollupTables, MetaTables):
                     )
             except sqlite3.IntegrityError:
                 return False
+            self._observe_push(conn, host, now, push_interval)
             rows = []
             seen: dict[int, tuple[float, float]] = {}
             new_ids: dict[str, int] = {}
@@ -146,6 +157,17 @@ class SqliteStore(RollupTables, MetaTables):
         with self._series_lock:
             self._series_ids.update(new_ids)
         return True
+
+    def _observe_push(self, conn: sqlite3.Connection, host: str, now: float, declared: float | None) -> None:
+        """The host's cadence record, in the batch's own transaction (no commit of its own)."""
+        sql = "SELECT last_push, gaps, declared FROM host_pushes WHERE host = ?"
+        row = conn.execute(sql, (host,)).fetchone()
+        before = Cadence() if row is None else Cadence(row[0], tuple(json.loads(row[1])), row[2])
+        after = observe_push(before, now, declared)
+        conn.execute(
+            "INSERT OR REPLACE INTO host_pushes(host, last_push, gaps, declared) VALUES (?,?,?,?)",
+            (host, after.last_push, json.dumps(after.gaps), after.declared),
+        )
 
     def _series_id(self, conn: sqlite3.Connection, p: Point, now: float, new_ids: dict[str, int]) -> int:
         skey = p.series_key
@@ -253,9 +275,13 @@ class SqliteStore(RollupTables, MetaTables):
 
     def list_hosts(self) -> list[HostInfo]:
         rows = self._conn().execute(
-            "SELECT host, min(first_seen), max(last_seen), count(*) FROM series GROUP BY host ORDER BY host"
+            "SELECT s.host, min(s.first_seen), max(s.last_seen), count(*), p.last_push, p.gaps, p.declared"
+            " FROM series s LEFT JOIN host_pushes p ON p.host = s.host GROUP BY s.host ORDER BY s.host"
         )
-        return [HostInfo(h, f, last, n) for h, f, last, n in rows]
+        return [
+            HostInfo(h, f, last, n, Cadence(push, tuple(json.loads(gaps or "[]")), declared))
+            for h, f, last, n, push, gaps, declared in rows
+        ]
 
     def list_metrics(self) -> dict[str, list[str]]:
         found: dict[str, set[str]] = {}
