@@ -99,26 +99,53 @@ def resolve_target(url: str, policy: WebhookPolicy, resolver: Resolver | None = 
         if problem:
             raise DeliveryError(
                 f"webhook host {hostname} resolves to {problem} address {address}; "
-                "refused (set VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 to allow private targets)",
+                f"refused ({_remedy(problem)})",
                 retryable=False,
             )
-        if scheme == "http" and policy.https_only and not (address.is_loopback and policy.allow_loopback):
-            raise DeliveryError("webhook target must use https", retryable=False)
+        if scheme == "http" and policy.https_only and not (_loopback(address) and policy.allow_loopback):
+            raise DeliveryError(
+                "webhook target must use https (VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 allows http)", retryable=False
+            )
     return PinnedTarget(url, scheme, hostname, port, str(addresses[0]))
 
 
-def _refusal(address: IPAddress, policy: WebhookPolicy) -> str | None:
+# Cloud instance-metadata endpoints (AWS IPv4 and IPv6; the IPv4 one is also GCP's and Azure's):
+# credentials live there, so no setting allows them.
+METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254"))
+
+
+def _unmapped(address: IPAddress) -> IPAddress:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    # Link-local covers cloud metadata (169.254.169.254): never allowed, whatever the flag says.
+        return address.ipv4_mapped
+    return address
+
+
+def _loopback(address: IPAddress) -> bool:
+    return _unmapped(address).is_loopback
+
+
+def _refusal(address: IPAddress, policy: WebhookPolicy) -> str | None:
+    address = _unmapped(address)
+    if address in METADATA_ADDRESSES:
+        return "instance-metadata"
+    # Loopback first: `::1` lies inside the IPv6 block Python also calls "reserved" (::/8), and
+    # loopback is loopback in both families.
+    if address.is_loopback:
+        return None if policy.allow_loopback else "loopback"
+    # Link-local (169.254.0.0/16, fe80::/10) is where metadata services live: never allowed.
     for name in ("unspecified", "link_local", "multicast", "reserved"):
         if getattr(address, f"is_{name}"):
             return name.replace("_", "-")
-    if address.is_loopback:
-        return None if policy.allow_loopback else "loopback"
     if not address.is_global:
         return None if policy.allow_private else "private"
     return None
+
+
+def _remedy(problem: str) -> str:
+    """The setting that would allow `problem`, or that none does."""
+    if problem in ("private", "loopback"):
+        return "set VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 to allow private and loopback targets"
+    return "no setting allows this"
 
 
 class PinnedAdapter(HTTPAdapter):
