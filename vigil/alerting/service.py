@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vigil.alerting import dead_letters
 from vigil.alerting.ports import Attributes, Publisher
 from vigil.alerting.repo import (
     HISTORY_KIND,
@@ -239,11 +240,14 @@ def publish_outbox(
         try:
             publisher.publish(message, notification_attributes(message))
         except Exception as exc:
-            log.warning(
-                "publishing notification %s failed; kept for the next run: %s", nid, type(exc).__name__
-            )
-            report.publish_failures[nid] = type(exc).__name__
-            continue
+            if not _refused_for_good(exc):
+                log.warning(
+                    "publishing notification %s failed; kept for the next run: %s", nid, type(exc).__name__
+                )
+                report.publish_failures[nid] = type(exc).__name__
+                continue
+            # SNS refuses this message whatever we do: a dead letter, not a retry on every tick
+            dead_letters.record(store, message, {"*": f"SNS refused it: {exc}"}, now, source="publish")
         store.put_doc(
             OUT_KIND,
             nid,
@@ -258,6 +262,12 @@ def publish_outbox(
             },
         )
         report.published.append(nid)
+
+
+def _refused_for_good(exc: Exception) -> bool:
+    """botocore's answer to a message SNS will never accept (bad subject, too large, bad attribute)."""
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    return code in ("InvalidParameter", "InvalidParameterValue", "ParameterValueInvalid")
 
 
 def _maybe_prune(store: Store, now: float) -> None:

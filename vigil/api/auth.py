@@ -24,7 +24,7 @@ from vigil.domain.errors import Forbidden, Unauthorized
 from vigil.ports import Store
 
 Role = Literal["public", "ingest", "viewer", "admin"]
-_ADMIN_ONLY_READS = ("/api/keys", "/api/channels")
+_ADMIN_ONLY_READS = ("/api/keys", "/api/channels", "/api/notifications/dead-letters")
 _KEY_CACHE_SECONDS = 60.0  # a revoked key stops working within this long on a warm Lambda
 
 
