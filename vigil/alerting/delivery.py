@@ -28,6 +28,7 @@ from vigil.adapters.notify.inbox import InboxNotifier
 from vigil.adapters.notify.registry import build_notifier
 from vigil.adapters.notify.ssrf import policy_for
 from vigil.alerting import dead_letters
+from vigil.alerting.ports import Publisher
 from vigil.alerting.repo import CHANNEL_KIND, DELIVERY_KIND, clean
 from vigil.config import Config
 from vigil.domain.alerts import Notification
@@ -113,9 +114,17 @@ def deliver_once(
 
 
 def send_test(
-    store: Store, config: Config, channel: Channel, now: float, *, context: NotifyContext | None = None
+    store: Store,
+    config: Config,
+    channel: Channel,
+    now: float,
+    *,
+    context: NotifyContext | None = None,
+    publisher: Publisher | None = None,
 ) -> dict[str, Any]:
-    """`POST /api/channels/{id}/test`: one synthetic notification to this channel only, now."""
+    """`POST /api/channels/{id}/test`: one synthetic notification to this channel only, now. In AWS an
+    e-mail or SMS channel is tested the way it is served: published to the alerts topic (`kind` test,
+    `channels` = this channel), so its own subscription delivers it and nothing else does."""
     n = Notification(
         id=f"test-{channel.id}-{int(now)}",
         kind="test",
@@ -133,12 +142,31 @@ def send_test(
         message="If you can read this, the channel works.",
         created_at=now,
     )
+    if config.alerts_topic_arn and channel.type in NATIVE_SNS_TYPES:
+        return _publish_test(n, channel, publisher)
     ctx = context or notify_context(config, store)
     try:
         build_notifier(channel, ctx).send(n)
     except DeliveryError as exc:
         return {"ok": False, "reason": exc.message, "retryable": exc.retryable}
     return {"ok": True}
+
+
+def _publish_test(n: Notification, channel: Channel, publisher: Publisher | None) -> dict[str, Any]:
+    from vigil.alerting.service import notification_attributes
+
+    if publisher is None:
+        return {"ok": False, "reason": "no publisher for the alerts topic", "retryable": True}
+    message = n.to_message()
+    try:
+        publisher.publish(message, notification_attributes(message))
+    except Exception as exc:  # botocore: the code says why (throttled, not authorised, ...)
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        return {"ok": False, "reason": f"SNS refused the test: {code}", "retryable": True}
+    note = "published to the alerts topic; SNS delivers it to this channel's subscription"
+    if channel.type == "email":
+        note += " (nothing arrives until the address has confirmed the subscription e-mail)"
+    return {"ok": True, "via": "sns", "note": note}
 
 
 def _send(
