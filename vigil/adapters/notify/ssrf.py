@@ -148,12 +148,26 @@ def _remedy(problem: str) -> str:
     return "no setting allows this"
 
 
-class PinnedAdapter(HTTPAdapter):
-    """Connects to `target.ip` whatever the URL's host resolves to now."""
+SocketHook = Callable[[socket.socket], None]
 
-    def __init__(self, target: PinnedTarget) -> None:
+
+class PinnedAdapter(HTTPAdapter):
+    """Connects to `target.ip` whatever the URL's host resolves to now; `on_connect` (optional) gets
+    each new connection's socket (the delivery deadline's watchdog)."""
+
+    def __init__(self, target: PinnedTarget, on_connect: SocketHook | None = None) -> None:
         self.target = target
+        self.on_connect = on_connect  # before super(): it builds the pool manager
         super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        if self.on_connect is not None:
+            manager = self.poolmanager
+            manager.pool_classes_by_scheme = {
+                scheme: _hooked_pool(cls, self.on_connect)
+                for scheme, cls in manager.pool_classes_by_scheme.items()
+            }
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
@@ -170,10 +184,21 @@ class PinnedAdapter(HTTPAdapter):
         return host_params, pool_kwargs
 
 
-def pinned_session(target: PinnedTarget) -> requests.Session:
+def _hooked_pool(pool_cls: Any, on_connect: SocketHook) -> Any:
+    """`pool_cls` whose connections report their socket once connected."""
+
+    class HookedConnection(pool_cls.ConnectionCls):  # type: ignore[misc]
+        def connect(self) -> None:
+            super().connect()
+            on_connect(self.sock)
+
+    return type(pool_cls.__name__, (pool_cls,), {"ConnectionCls": HookedConnection})
+
+
+def pinned_session(target: PinnedTarget, on_connect: SocketHook | None = None) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc from the environment
-    adapter = PinnedAdapter(target)
+    adapter = PinnedAdapter(target, on_connect)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
