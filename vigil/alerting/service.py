@@ -262,6 +262,7 @@ def publish_outbox(
                 continue
             # SNS refuses this message whatever we do: a dead letter, not a retry on every tick
             dead_letters.record(store, message, {"*": f"SNS refused it: {exc}"}, now, source="publish")
+        # published, or dead-lettered for good: either way it leaves the outbox
         store.put_doc(
             OUT_KIND,
             nid,

@@ -322,3 +322,28 @@ def test_in_aws_the_sqs_dead_letter_queue_is_listed_and_replayed(
         assert refused.status == 409
     finally:
         ctx.store.close()
+
+
+class RefusingPublisher:
+    """Answers every publish the way botocore reports an SNS refusal (InvalidParameter)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def publish(self, message: dict[str, Any], attributes: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        self.calls += 1
+        error = {"Error": {"Code": "InvalidParameter", "Message": "Invalid parameter: Subject"}}
+        raise ClientError(error, "Publish")  # type: ignore[arg-type]
+
+
+def test_a_message_sns_refuses_for_good_is_dead_lettered_not_republished_every_tick(store: Any) -> None:
+    from vigil.alerting.service import EvaluationReport, publish_outbox
+
+    publisher = RefusingPublisher()
+    message = sample_notification(id="n-refused").to_message()
+    for tick in range(3):
+        publish_outbox(store, publisher, [message], T + 60 * tick, EvaluationReport())
+    assert publisher.calls == 1
+    assert "InvalidParameter" in store.get_doc(DEAD_LETTER_KIND, "n-refused")["reason"]
