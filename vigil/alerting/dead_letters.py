@@ -194,9 +194,9 @@ def replay(
         failed = {"*": f"{type(exc).__name__}: {exc}"}
         record(store, message, failed, now, source="replay", attempts=attempts, dead_id=dead_id)
         return {"id": dead_id, "delivered": [], "failed": failed, "dead_letter": True}
-    if report.retry:
-        record(store, message, report.retry, now, source="replay", attempts=attempts, dead_id=dead_id)
     failed = {**report.undelivered, **report.retry}
+    if failed:
+        record(store, message, failed, now, source="replay", attempts=attempts, dead_id=dead_id)
     return {
         "id": dead_id,
         "delivered": report.delivered,

@@ -46,7 +46,9 @@ def render_replay(result: dict[str, Any]) -> str:
 def render_list(listing: dict[str, Any]) -> str:
     items = listing.get("items", [])
     lines = [
-        f"{d['id']}  {d.get('rule_name') or '-'}  attempts={d.get('attempts')}  {d['reason']}" for d in items
+        f"{d['id']}  {_one_line(d.get('rule_name') or '-')}  "
+        f"attempts={d.get('attempts')}  {_one_line(d['reason'])}"
+        for d in items
     ]
     return "\n".join(
         [
@@ -54,6 +56,10 @@ def render_list(listing: dict[str, Any]) -> str:
             f"{len(items)} dead letter(s)" + (" (more: use the API)" if listing.get("next_cursor") else ""),
         ]
     )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 def run(action: str, dead_id: str | None, *, data_dir: str, url: str | None, token: str | None) -> int:

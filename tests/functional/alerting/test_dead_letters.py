@@ -217,7 +217,8 @@ def test_a_replay_that_fails_again_keeps_the_dead_letter_with_the_new_reason(
     receiver.answer("/hook", (410, {}))
     result = json_of(admin.request("POST", "/api/notifications/dead-letters/n-dead-0/replay"))
     assert result["dead_letter"] is True and "HTTP 410" in result["failed"]["c-hook"]
-    assert "HTTP 410" in ctx.store.get_doc(DEAD_LETTER_KIND, "n-dead-0")["reason"]
+    kept = ctx.store.get_doc(DEAD_LETTER_KIND, "n-dead-0")
+    assert "HTTP 410" in kept["reason"] and kept["attempts"] == 2
     assert admin.request("DELETE", "/api/notifications/dead-letters/n-dead-0").status == 200
     assert ctx.store.get_doc(DEAD_LETTER_KIND, "n-dead-0") is None
 
