@@ -4,10 +4,13 @@ fail after retries, the channel-secrets secret, and the EventBridge schedules (e
 rollups hourly).
 
 Routing (SPEC §5): the evaluator publishes each state change once with message attributes `severity`
-(info | warning | critical) and `channels`; subscription filter policies route it:
+(info | warning | critical), `kind` and `channels`; subscription filter policies route it:
   - e-mail (alertEmails): every alert;
   - SMS (alertPhoneNumbers): severity = critical only (SMS costs money and wakes people up);
-  - notify function: every alert (it delivers to the rule's Slack/Discord/webhook/inbox channels).
+  - notify function: every alert (it delivers to the rule's Slack/Discord/webhook/inbox channels);
+  - e-mail/SMS channels created through the API: their own subscriptions, filtered on the channel id.
+A channel's "send test" publishes `kind = test` for that channel only, so the three subscriptions
+above exclude `kind = test` (a test reaches exactly the channel being tested).
 
 Must not import anything from `vigil/`.
 """
@@ -33,6 +36,7 @@ from infra.acknowledge import acknowledge
 from infra.settings import Settings
 
 SMS_SEVERITIES = ["critical"]
+NOT_A_TEST = sns.SubscriptionFilter.string_filter(denylist=["test"])  # kind: a channel's "send test"
 NOTIFY_RETRY_ATTEMPTS = 2  # Lambda's async retries (with its own backoff) before the DLQ
 EVALUATION_PERIOD_SECONDS = 60  # the evaluator's schedule; "host not reporting" adds it as grace
 DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time to notice, fix the target and redrive
@@ -93,13 +97,16 @@ class Alerting(Construct):
             "are rotated there and pasted in, so a rotation Lambda has nothing it could rotate.",
         )
         for address in settings.alert_emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(address))
+            self.topic.add_subscription(
+                subscriptions.EmailSubscription(address, filter_policy={"kind": NOT_A_TEST})
+            )
         for number in settings.alert_phone_numbers:
             self.topic.add_subscription(
                 subscriptions.SmsSubscription(
                     number,
                     filter_policy={
-                        "severity": sns.SubscriptionFilter.string_filter(allowlist=SMS_SEVERITIES)
+                        "severity": sns.SubscriptionFilter.string_filter(allowlist=SMS_SEVERITIES),
+                        "kind": NOT_A_TEST,
                     },
                 )
             )
@@ -109,6 +116,7 @@ class Alerting(Construct):
             "VIGIL_ALERTS_TOPIC_ARN": self.topic.topic_arn,
             "VIGIL_CHANNEL_SECRETS_ARN": self.channel_secrets.secret_arn,
             "VIGIL_EVALUATION_PERIOD": str(EVALUATION_PERIOD_SECONDS),
+            "VIGIL_NOTIFY_DLQ_URL": self.dead_letter_queue.queue_url,
         }
 
     def connect(
@@ -127,7 +135,9 @@ class Alerting(Construct):
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
         )
         self.topic.add_subscription(
-            subscriptions.LambdaSubscription(notifier, dead_letter_queue=self.dead_letter_queue)
+            subscriptions.LambdaSubscription(
+                notifier, dead_letter_queue=self.dead_letter_queue, filter_policy={"kind": NOT_A_TEST}
+            )
         )
         # The evaluator is idempotent per tick and runs again a minute later, so a failed run is not
         # retried (a retry could land after the next tick); events older than a tick are dropped.
@@ -165,6 +175,10 @@ class Alerting(Construct):
             "sns:Unsubscribe takes a subscription ARN and IAM defines no resource type for it, so "
             "Resource '*' is the only form IAM accepts; the statement allows only sns:Unsubscribe.",
         )
+
+    def grant_read_dead_letters(self, function: lambda_.Function) -> None:
+        """The dead-letter list and replay (alerts API) import what the DLQ holds: receive and delete."""
+        self.dead_letter_queue.grant_consume_messages(function)
 
     def grant_read_secrets(self, grantee: iam.IGrantable) -> None:
         self.channel_secrets.grant_read(grantee)

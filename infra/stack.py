@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import App, Aws, CfnOutput, Stack, Validations
-from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
@@ -76,9 +75,11 @@ class VigilStack(Stack):
         # Least privilege, one role per function (SPEC §8):
         #   metrics: ingest + queries + hourly rollups -> read/write both tables
         #   health:  GetItem/Query only on both tables
-        #   alerts:  reads samples, keeps rules/state/history in meta, publishes state changes, reads
-        #            channel secrets (for "send test"), subscribes e-mail/SMS channels to the topic
-        #   notify:  inbox + delivery records in meta, channel secrets, SMS (below)
+        #   alerts:  reads samples, keeps rules/state/history in meta, publishes state changes and
+        #            e-mail/SMS channel tests to the topic (only there), reads channel secrets (for
+        #            "send test"), subscribes e-mail/SMS channels, reads and deletes dead letters (DLQ)
+        #   notify:  inbox + delivery records + dead letters in meta, channel secrets; no SNS publish:
+        #            e-mail and SMS are native topic subscriptions, so notify never sends them
         storage.samples.grant_read_write_data(functions.metrics)
         storage.meta.grant_read_write_data(functions.metrics)
         for table in (storage.samples, storage.meta):
@@ -94,9 +95,9 @@ class VigilStack(Stack):
         )
         alerting.grant_read_secrets(functions.alerts)
         alerting.grant_manage_subscriptions(functions.alerts)  # e-mail/SMS channels -> topic subscriptions
+        alerting.grant_read_dead_letters(functions.alerts)
         storage.meta.grant_read_write_data(functions.notify)
         alerting.grant_read_secrets(functions.notify)
-        self._grant_sms(functions.notify)
         alerting.connect(evaluator=functions.alerts, notifier=functions.notify, rollups=functions.metrics)
 
         origins = [site.url, *settings.allowed_origins]
@@ -138,18 +139,6 @@ class VigilStack(Stack):
             ChannelSecretsArn=(alerting.channel_secrets.secret_arn, "Webhook URLs and HMAC secrets"),
             OpsTopicArn=(monitoring.topic.topic_arn, "Vigil's own alarms"),
             OpsDashboardName=(monitoring.dashboard.dashboard_name, "CloudWatch dashboard for Vigil"),
-        )
-
-    def _grant_sms(self, function: iam.IGrantable) -> None:
-        statement = iam.PolicyStatement(actions=["sns:Publish"], resources=["*"])
-        # Conditions cannot pin phone numbers, and a direct SMS publish has no resource ARN; "*" is
-        # the only resource IAM accepts. Topics are still reachable only through their own policies.
-        function.grant_principal.add_to_principal_policy(statement)
-        acknowledge(
-            self.functions.notify.role or self.functions.notify,
-            "AwsSolutions-IAM5[Resource::*]",
-            "sns:Publish to a phone number (SMS channels created at run time) has no resource ARN; "
-            "IAM requires Resource '*' for it. The statement allows only sns:Publish.",
         )
 
     def _outputs(self, **outputs: tuple[str, str]) -> None:

@@ -1,10 +1,11 @@
-"""`vigil serve | agent | keys | rules` — the command line. Each subcommand imports its heavy parts
-lazily so `vigil agent` on a small host never loads the server stack.
+"""`vigil serve | agent | keys | rules | notifications` — the command line. Each subcommand imports
+its heavy parts lazily so `vigil agent` on a small host never loads the server stack.
 
   vigil serve [--host 127.0.0.1] [--port 8080] [--data-dir .vigil] [--no-agent]
   vigil agent --url URL --key KEY [--interval 10] [--host NAME] [--otlp]
   vigil keys create NAME [--role ingest|viewer] [--data-dir .vigil]   (local store, no server needed)
   vigil rules apply -f rules.yaml [--prune] [--dry-run] [--data-dir .vigil | --url URL --token T]
+  vigil notifications dead-letters | replay ID [--data-dir .vigil | --url URL --token T]
 """
 
 from __future__ import annotations
@@ -122,6 +123,18 @@ def _rules(args: argparse.Namespace) -> int:
     )
 
 
+def _notifications(args: argparse.Namespace) -> int:
+    from vigil.alerting.notifications_cli import run
+
+    return run(
+        args.notifications_command,
+        getattr(args, "id", None),
+        data_dir=args.data_dir,
+        url=args.url,
+        token=args.token,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vigil", description="Vigil performance monitor")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +159,15 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--data-dir", default=".vigil", help="local store (default .vigil)")
     apply.add_argument("--url", help="apply to a running Vigil over HTTP instead (e.g. the AWS API URL)")
     apply.add_argument("--token", help="admin token for --url")
+    notifications = sub.add_parser("notifications", help="undeliverable notifications (dead letters)")
+    notifications_sub = notifications.add_subparsers(dest="notifications_command", required=True)
+    listing = notifications_sub.add_parser("dead-letters", help="list dead letters, newest first")
+    replay = notifications_sub.add_parser("replay", help="deliver a dead letter again")
+    replay.add_argument("id", help="the dead letter's id (the notification id)")
+    for command in (listing, replay):
+        command.add_argument("--data-dir", default=".vigil", help="local store (default .vigil)")
+        command.add_argument("--url", help="a running Vigil over HTTP instead (e.g. the AWS API URL)")
+        command.add_argument("--token", help="admin token for --url")
     return parser
 
 
@@ -159,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "rules":
         return _rules(args)
+    if args.command == "notifications":
+        return _notifications(args)
     return _keys(args)
 
 

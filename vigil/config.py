@@ -73,6 +73,9 @@ class Config:
       VIGIL_ADMIN_TOKEN      local admin token; generated into the data dir when unset
       VIGIL_ALERTS_TOPIC_ARN SNS topic the evaluator publishes to (AWS); unset locally
       VIGIL_CHANNEL_SECRETS_ARN  Secrets Manager secret (JSON) with channel webhook URLs/HMAC keys (AWS)
+      VIGIL_NOTIFY_DLQ_URL   SQS dead-letter queue of the notify function (AWS); unset locally
+      VIGIL_NOTIFY_MAX_ATTEMPTS     local delivery attempts of one notification before it is a dead letter [5]
+      VIGIL_DEAD_LETTER_RETENTION_DAYS  days a dead letter is kept for inspection and replay [14]
       VIGIL_SMTP_URL         smtp://host:port for local e-mail delivery
       VIGIL_ALLOW_PRIVATE_WEBHOOKS  1 lets webhooks reach private/loopback addresses [0]
       VIGIL_PUBLIC_URL       dashboard URL used in notification links [the local server's own
@@ -99,6 +102,9 @@ class Config:
     admin_token: str | None = None
     alerts_topic_arn: str | None = None
     channel_secrets_arn: str | None = None
+    notify_dlq_url: str | None = None
+    notify_max_attempts: int = 5
+    dead_letter_retention_days: int = 14
     smtp_url: str | None = None
     allow_private_webhooks: bool = False
     public_url: str | None = None  # None: the local server's own address (`links_url` elsewhere)
@@ -158,6 +164,9 @@ class Config:
             admin_token=env.get("VIGIL_ADMIN_TOKEN") or None,
             alerts_topic_arn=env.get("VIGIL_ALERTS_TOPIC_ARN") or None,
             channel_secrets_arn=env.get("VIGIL_CHANNEL_SECRETS_ARN") or None,
+            notify_dlq_url=env.get("VIGIL_NOTIFY_DLQ_URL") or None,
+            notify_max_attempts=max(1, _int(env, "VIGIL_NOTIFY_MAX_ATTEMPTS", 5)),
+            dead_letter_retention_days=max(1, _int(env, "VIGIL_DEAD_LETTER_RETENTION_DAYS", 14)),
             smtp_url=env.get("VIGIL_SMTP_URL") or None,
             allow_private_webhooks=env.get("VIGIL_ALLOW_PRIVATE_WEBHOOKS", "0") == "1",
             public_url=env.get("VIGIL_PUBLIC_URL") or None,

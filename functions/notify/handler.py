@@ -1,6 +1,10 @@
 """notify function: subscribed to the SNS alerts topic; delivers each notification to Slack, Discord,
-signed webhooks and the in-app inbox. A failure raises so Lambda's async retries and the SQS DLQ keep it."""
+signed webhooks and the in-app inbox, logging through Powertools like the other functions. A retryable
+failure raises so Lambda's async retries and the SQS DLQ keep it; a final one becomes a dead letter."""
 
-from vigil.alerting.entry import notify_handler as handler
+from vigil.alerting.entry import notify_handler
+from vigil.lambda_logging import logged
+
+handler = logged("notify", notify_handler)
 
 __all__ = ["handler"]

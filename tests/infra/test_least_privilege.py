@@ -56,10 +56,10 @@ def test_each_function_has_its_own_role(synth: Synth) -> None:
     assert len({synth.logical_id(r) for r in roles if r is not None}) == 4
 
 
-STAR_ALLOWED = {("notify", "sns:Publish"), ("alerts", "sns:Unsubscribe")}  # no IAM resource type exists
+STAR_ALLOWED = {("alerts", "sns:Unsubscribe")}  # no IAM resource type exists
 
 
-def test_no_statement_uses_a_star_resource_except_sms_publish_and_unsubscribe(synth: Synth) -> None:
+def test_no_statement_uses_a_star_resource_except_unsubscribe(synth: Synth) -> None:
     for name, _fn in synth.stack.functions:
         for st in _statements(synth, name):
             if "*" in _as_list(st["Resource"]):
@@ -92,6 +92,13 @@ def test_alerts_reads_samples_writes_meta_publishes_and_reads_secrets(synth: Syn
     assert _actions_on(synth, "alerts", ids["topic"]) == {"sns:Publish", "sns:Subscribe"}
     unsubscribe = [st for st in _statements(synth, "alerts") if "sns:Unsubscribe" in _as_list(st["Action"])]
     assert [(_as_list(st["Action"]), st["Resource"]) for st in unsubscribe] == [(["sns:Unsubscribe"], "*")]
+    # Channel tests (e-mail/SMS through their subscription) publish to the topic too, never elsewhere:
+    publishes = [st for st in _statements(synth, "alerts") if "sns:Publish" in _as_list(st["Action"])]
+    assert publishes and all(ids["topic"] in json.dumps(st["Resource"]) for st in publishes)
+    # The dead-letter list and replay read and delete what the notify DLQ holds (and nothing else):
+    dlq = synth.logical_id(synth.stack.alerting.dead_letter_queue)
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= _actions_on(synth, "alerts", dlq)
+    assert "sqs:SendMessage" not in _actions_on(synth, "alerts", dlq)
     assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= _actions_on(synth, "alerts", ids["key"])
     assert "secretsmanager:GetSecretValue" in _actions_on(synth, "alerts", ids["secret"])
 
@@ -102,6 +109,10 @@ def test_notify_writes_meta_reads_secrets_and_never_touches_samples(synth: Synth
     assert not _actions_on(synth, "notify", ids["samples"])
     assert "secretsmanager:GetSecretValue" in _actions_on(synth, "notify", ids["secret"])
     assert not _actions_on(synth, "notify", ids["topic"])  # it receives from SNS, never publishes there
+    # e-mail and SMS are native topic subscriptions: notify publishes nothing anywhere (no SMS '*')
+    assert not any(
+        a.startswith("sns:") for st in _statements(synth, "notify") for a in _as_list(st["Action"])
+    )
     dlq = synth.logical_id(synth.stack.alerting.dead_letter_queue)
     assert "sqs:SendMessage" in _actions_on(synth, "notify", dlq)
 

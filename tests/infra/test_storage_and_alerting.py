@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aws_cdk import App, Stack
@@ -111,10 +111,45 @@ def test_email_gets_every_alert_and_sms_only_critical(synth: Synth) -> None:
     topic = {"Ref": synth.logical_id(synth.stack.alerting.topic)}
     emails = [s for s in subs if s["Protocol"] == "email" and s["TopicArn"] == topic]
     assert sorted(s["Endpoint"] for s in emails) == ["lead@example.com", "oncall@example.com"]
-    assert all("FilterPolicy" not in s for s in emails)
+    assert all(s["FilterPolicy"] == NOT_A_TEST for s in emails)  # every alert, no channel tests
     (sms,) = [s for s in subs if s["Protocol"] == "sms"]
     assert sms["Endpoint"] == "+15555550100"
-    assert sms["FilterPolicy"] == {"severity": ["critical"]}
+    assert sms["FilterPolicy"] == {"severity": ["critical"], **NOT_A_TEST}
+
+
+NOT_A_TEST = {"kind": [{"anything-but": ["test"]}]}
+
+
+def test_channel_tests_reach_only_the_channel_tested_not_notify(synth: Synth) -> None:
+    notify_id = synth.logical_id(synth.stack.functions.notify)
+    synth.template.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {"Protocol": "lambda", "Endpoint": {"Fn::GetAtt": [notify_id, "Arn"]}, "FilterPolicy": NOT_A_TEST},
+    )
+
+
+def test_notify_alarms_on_its_dlq_depth_and_oldest_message_age_not_on_errors(synth: Synth) -> None:
+    dlq_name = {"Fn::GetAtt": [synth.logical_id(synth.stack.alerting.dead_letter_queue), "QueueName"]}
+    alarms = [a["Properties"] for a in synth.resources("AWS::CloudWatch::Alarm").values()]
+
+    def on(metric: str, dimension: Any) -> list[dict[str, Any]]:
+        return [a for a in alarms if metric in json.dumps(a) and json.dumps(dimension) in json.dumps(a)]
+
+    depth = on("ApproximateNumberOfMessagesVisible", dlq_name)
+    age = on("ApproximateAgeOfOldestMessage", dlq_name)
+    assert len(depth) == 1 and depth[0]["Threshold"] == 0
+    assert len(age) == 1 and age[0]["Threshold"] == 12 * 3600
+    assert all(a["AlarmActions"] for a in depth + age)
+    notify = {"Ref": synth.logical_id(synth.stack.functions.notify)}
+    assert on("Errors", notify) == []  # transient failures are retried by design
+    alerts = {"Ref": synth.logical_id(synth.stack.functions.alerts)}
+    assert on("Errors", alerts)  # the other functions keep theirs
+
+
+def test_functions_know_the_notify_dlq_url(synth: Synth) -> None:
+    dlq_id = synth.logical_id(synth.stack.alerting.dead_letter_queue)
+    alerts = synth.raw["Resources"][synth.logical_id(synth.stack.functions.alerts)]["Properties"]
+    assert alerts["Environment"]["Variables"]["VIGIL_NOTIFY_DLQ_URL"] == {"Ref": dlq_id}
 
 
 def test_notify_is_subscribed_and_its_failures_end_in_the_dlq(synth: Synth) -> None:

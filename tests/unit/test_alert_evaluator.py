@@ -321,7 +321,8 @@ def test_template_reaching_python_internals_renders_an_explanation_not_an_except
     r = rule(message="{{ rule.__class__.__mro__ }}")
     _, events = evaluate(r, [cpu("web-1", T0 - 1, 0.93)], None, T0)
     (note,) = [e for e in events if isinstance(e, Notification)]
-    assert note.message.startswith("(message template failed")
+    assert note.message.startswith("avg(system.cpu.utilization) over 1m is 0.93")  # the default message
+    assert "(message template failed: SecurityError" in note.message
 
 
 def test_evaluate_does_not_modify_the_state_it_was_given() -> None:

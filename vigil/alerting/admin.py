@@ -228,10 +228,13 @@ def _sync_subscription(
         subscriptions.unsubscribe(str(doc["arn"]))
 
 
-def send_channel_test(store: Store, config: Config, channel_id: str, now: float) -> dict[str, Any]:
+def send_channel_test(
+    store: Store, config: Config, channel_id: str, now: float, publisher: Publisher | None = None
+) -> dict[str, Any]:
+    """A test notification through the channel's real delivery path (SNS for e-mail/SMS in AWS)."""
     from vigil.alerting.delivery import send_test
 
-    return send_test(store, config, get_channel(store, channel_id), now)
+    return send_test(store, config, get_channel(store, channel_id), now, publisher=publisher)
 
 
 # -- inbox -------------------------------------------------------------------------------------------

@@ -1,20 +1,23 @@
 """The notify entry point: `deliver(message, store, config)` sends one published notification to each
 of its channels and to the in-app inbox. The notify Lambda calls it for every SNS record; in local
-mode `LocalDispatcher.publish` calls it in-process, so both modes share the path from "publish" on.
+mode `LocalDispatcher` (`vigil.alerting.local_delivery`) calls `deliver_once` in-process, so both
+modes share the path from "publish" on.
 
 Each (notification, channel) delivery is recorded (`delivery` documents) before `deliver` returns, so
 a redelivered message (SNS/Lambda retry, evaluator re-publish after a crash) skips channels already
-served. Final failures (a 400, a refused address, SMS without AWS) are recorded as `undelivered` with
-their reason; retryable ones are retried inside the deadline and then re-raised as one
-`DeliveryError(retryable=True)` so Lambda's async retry and its on-failure DLQ keep the message.
+served. Final failures (a 400, a refused address, SMS without AWS, a notifier that raises anything
+but `DeliveryError` while building the message) are recorded as `undelivered` and become a dead
+letter with their reason (`vigil.alerting.dead_letters`); retryable ones are retried inside the
+deadline and then re-raised as one `DeliveryError(retryable=True)` so Lambda's async retry and its
+on-failure DLQ keep the message (locally, the dispatcher's own attempts with back-off).
 In AWS (an alerts topic is configured) e-mail and SMS channels are served by native SNS subscriptions
-and skipped here. Imports: `vigil.domain`, `vigil.ports`, `vigil.config`, `vigil.adapters.notify`.
+and skipped here. Imports: `vigil.domain`, `vigil.ports`, `vigil.config`, `vigil.adapters.notify`,
+`vigil.alerting`.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +27,9 @@ from vigil.adapters.notify.http import Deadline, HttpClient
 from vigil.adapters.notify.inbox import InboxNotifier
 from vigil.adapters.notify.registry import build_notifier
 from vigil.adapters.notify.ssrf import policy_for
-from vigil.alerting.ports import Attributes
-from vigil.alerting.repo import CHANNEL_KIND, DEAD_LETTER_KIND, DELIVERY_KIND, clean
+from vigil.alerting import dead_letters
+from vigil.alerting.ports import Publisher
+from vigil.alerting.repo import CHANNEL_KIND, DELIVERY_KIND, clean
 from vigil.config import Config
 from vigil.domain.alerts import Notification
 from vigil.domain.channels import NATIVE_SNS_TYPES, Channel
@@ -71,6 +75,25 @@ def deliver(
         DeliveryError: retryable, when at least one channel failed in a way a later retry can fix;
             channels already delivered are recorded and skipped by that retry.
     """
+    report = deliver_once(message, store, config, context=context)
+    if report.retry:
+        reasons = "; ".join(report.retry.values())
+        raise DeliveryError(
+            f"notification {report.notification_id}: {len(report.retry)} channel(s) to retry: {reasons}",
+            retryable=True,
+        )
+    return report
+
+
+def deliver_once(
+    message: dict[str, Any], store: Store, config: Config, *, context: NotifyContext | None = None
+) -> DeliveryReport:
+    """One delivery attempt: like `deliver`, but retryable failures are left in `report.retry` for the
+    caller's retry policy. Channels that failed for good become a dead letter (`dead_letters.record`).
+
+    Raises:
+        Exception: the message itself is unreadable (a poison message: the caller dead-letters it).
+    """
     n = Notification.from_message(message)
     ctx = context or notify_context(config, store)
     report = DeliveryReport(n.id)
@@ -85,18 +108,23 @@ def deliver(
             report.skipped.append(channel_id)
         elif channel.type != "inbox":
             _send(n, channel_id, channel, build_notifier(channel, ctx), store, ctx, report)
-    if report.retry:
-        reasons = "; ".join(report.retry.values())
-        raise DeliveryError(
-            f"notification {n.id}: {len(report.retry)} channel(s) to retry: {reasons}", retryable=True
-        )
+    if report.undelivered:
+        dead_letters.record(store, message, report.undelivered, ctx.clock(), source="delivery")
     return report
 
 
 def send_test(
-    store: Store, config: Config, channel: Channel, now: float, *, context: NotifyContext | None = None
+    store: Store,
+    config: Config,
+    channel: Channel,
+    now: float,
+    *,
+    context: NotifyContext | None = None,
+    publisher: Publisher | None = None,
 ) -> dict[str, Any]:
-    """`POST /api/channels/{id}/test`: one synthetic notification to this channel only, now."""
+    """`POST /api/channels/{id}/test`: one synthetic notification to this channel only, now. In AWS an
+    e-mail or SMS channel is tested the way it is served: published to the alerts topic (`kind` test,
+    `channels` = this channel), so its own subscription delivers it and nothing else does."""
     n = Notification(
         id=f"test-{channel.id}-{int(now)}",
         kind="test",
@@ -114,12 +142,31 @@ def send_test(
         message="If you can read this, the channel works.",
         created_at=now,
     )
+    if config.alerts_topic_arn and channel.type in NATIVE_SNS_TYPES:
+        return _publish_test(n, channel, publisher)
     ctx = context or notify_context(config, store)
     try:
         build_notifier(channel, ctx).send(n)
     except DeliveryError as exc:
         return {"ok": False, "reason": exc.message, "retryable": exc.retryable}
     return {"ok": True}
+
+
+def _publish_test(n: Notification, channel: Channel, publisher: Publisher | None) -> dict[str, Any]:
+    from vigil.alerting.service import notification_attributes
+
+    if publisher is None:
+        return {"ok": False, "reason": "no publisher for the alerts topic", "retryable": True}
+    message = n.to_message()
+    try:
+        publisher.publish(message, notification_attributes(message))
+    except Exception as exc:  # botocore: the code says why (throttled, not authorised, ...)
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        return {"ok": False, "reason": f"SNS refused the test: {code}", "retryable": True}
+    note = "published to the alerts topic; SNS delivers it to this channel's subscription"
+    if channel.type == "email":
+        note += " (nothing arrives until the address has confirmed the subscription e-mail)"
+    return {"ok": True, "via": "sns", "note": note}
 
 
 def _send(
@@ -136,7 +183,14 @@ def _send(
         report.skipped.append(channel_id)
         return
     try:
-        notifier.send(n)
+        try:
+            notifier.send(n)
+        except DeliveryError:
+            raise
+        except Exception as exc:  # a notifier that cannot even build this message: poison, not retryable
+            raise DeliveryError(
+                f"cannot build the message: {type(exc).__name__}: {exc}", retryable=False
+            ) from exc
     except DeliveryError as exc:
         status = "retrying" if exc.retryable else "undelivered"
         (report.retry if exc.retryable else report.undelivered)[channel_id] = exc.message
@@ -206,33 +260,3 @@ def _lazy_sns_sms(config: Config) -> SmsSender:
         sns_sms_sender(client[0])(number, text)
 
     return send
-
-
-class LocalDispatcher:
-    """Local mode's stand-in for SNS + the notify Lambda: `publish` delivers in-process through
-    `deliver`. A message that still fails after the retries is kept as a `dead_letter` document (what
-    the Lambda's on-failure SQS queue holds in AWS) — never dropped."""
-
-    def __init__(
-        self, store: Store, config: Config, context_factory: Callable[[], NotifyContext] | None = None
-    ) -> None:
-        self.store, self.config = store, config
-        self.context_factory = context_factory or (lambda: notify_context(config, store))
-
-    def publish(self, message: dict[str, Any], attributes: Attributes) -> None:
-        try:
-            deliver(message, self.store, self.config, context=self.context_factory())
-        except DeliveryError as exc:
-            nid = str(message.get("id"))
-            log.error("notification %s went to the dead-letter store: %s", nid, exc.message)
-            self.store.put_doc(
-                DEAD_LETTER_KIND,
-                nid,
-                {
-                    "id": nid,
-                    "message": message,
-                    "attributes": attributes,
-                    "reason": exc.message,
-                    "at": time.time(),
-                },
-            )

@@ -13,7 +13,10 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from vigil.alerting.delivery import LocalDispatcher, deliver, notify_context
+from vigil.alerting import dead_letters
+from vigil.alerting.dead_letters import DeadLetterQueue
+from vigil.alerting.delivery import deliver, notify_context
+from vigil.alerting.local_delivery import LocalDispatcher
 from vigil.alerting.ports import Publisher, Subscriptions
 from vigil.alerting.repo import ensure_default_rules
 from vigil.alerting.service import EvaluationReport, run_evaluation
@@ -53,15 +56,30 @@ def subscriptions_for(ctx: AppContext) -> Subscriptions | None:
 
 
 def evaluate_now(ctx: AppContext, now: float | None = None) -> EvaluationReport:
-    """One evaluator tick: seeds the default rules on first start, then evaluates every rule."""
+    """One evaluator tick: seeds the default rules on first start, then evaluates every rule (and,
+    hourly, forgets dead letters past their retention)."""
+    now = ctx.clock.now() if now is None else now
     ensure_default_rules(ctx.store, ctx.config)
-    return run_evaluation(
-        ctx.store,
-        publisher_for(ctx),
-        None,
-        ctx.clock.now() if now is None else now,
-        evaluation_period=ctx.config.evaluation_period_seconds,
+    report = run_evaluation(
+        ctx.store, publisher_for(ctx), None, now, evaluation_period=ctx.config.evaluation_period_seconds
     )
+    dead_letters.maybe_purge(ctx.store, now, ctx.config.dead_letter_retention_days * 86400.0)
+    return report
+
+
+@lru_cache(maxsize=4)
+def _sqs_dead_letters(queue_url: str) -> DeadLetterQueue:
+    from vigil.adapters.notify.dlq import SqsDeadLetterQueue
+
+    return SqsDeadLetterQueue(queue_url)
+
+
+def dead_letter_queue_for(ctx: AppContext) -> DeadLetterQueue | None:
+    """AWS: the notify function's SQS dead-letter queue, imported into the dead-letter list on read.
+    Local mode: None (the local dispatcher writes dead letters itself)."""
+    if ctx.config.notify_dlq_url:
+        return _sqs_dead_letters(ctx.config.notify_dlq_url)
+    return None
 
 
 def scheduled_evaluation(event: dict[str, Any]) -> dict[str, Any]:
@@ -90,8 +108,8 @@ def notify_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     delivered, errors = 0, []
     for record in event.get("Records", []):
-        message = json.loads(record["Sns"]["Message"])
         try:
+            message = json.loads(record["Sns"]["Message"])
             report = deliver(
                 message,
                 ctx.store,
@@ -101,6 +119,20 @@ def notify_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             delivered += len(report.delivered)
         except DeliveryError as exc:
             errors.append(exc.message)
+        except Exception as exc:  # a poison message: retrying cannot help, so it is a dead letter now
+            body = record.get("Sns", {}).get("Message")
+            message = _parsed(body)
+            why = {"*": f"{type(exc).__name__}: {exc}"}
+            dead_id = None if message else f"sns-{record.get('Sns', {}).get('MessageId', 'unknown')}"
+            dead_letters.record(ctx.store, message, why, ctx.clock.now(), source="notify", dead_id=dead_id)
     if errors:
         raise DeliveryError("; ".join(errors), retryable=True)
     return {"delivered": delivered}
+
+
+def _parsed(body: Any) -> dict[str, Any] | None:
+    try:
+        data = json.loads(body)
+    except (TypeError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("id") else None

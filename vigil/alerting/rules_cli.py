@@ -56,19 +56,19 @@ def apply_remote(text: str, url: str, token: str, *, prune: bool, dry_run: bool)
         RemoteError: the server answered an error (e.g. 401, or a 422 naming a field).
     """
     desired = parse_rules_yaml(text)
-    existing = [Rule.model_validate(r) for r in _call(url, token, "GET", "/api/alerts/rules")]
+    existing = [Rule.model_validate(r) for r in call_api(url, token, "GET", "/api/alerts/rules")]
     result = plan(desired, existing, prune=prune)
     if not dry_run:
         for rule in result.create:
-            _call(url, token, "POST", "/api/alerts/rules", rule.content())
+            call_api(url, token, "POST", "/api/alerts/rules", rule.content())
         for rule in result.update:
-            _call(url, token, "PUT", f"/api/alerts/rules/{rule.id}", rule.content())
+            call_api(url, token, "PUT", f"/api/alerts/rules/{rule.id}", rule.content())
         for rule in result.delete:
-            _call(url, token, "DELETE", f"/api/alerts/rules/{rule.id}")
+            call_api(url, token, "DELETE", f"/api/alerts/rules/{rule.id}")
     return result
 
 
-def _call(url: str, token: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def call_api(url: str, token: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     request = urllib.request.Request(
         url.rstrip("/") + path,
         method=method,

@@ -13,11 +13,12 @@ A crash between a publish and its record re-publishes that notice once; the noti
 the notification id per channel (`delivery.deliver`). A run that loses the race for a rule's state
 (`Conflict`) skips that rule: the other run owns it.
 
-Cost: the samples are read ONCE per tick for all rules (`Store.query_many` over the union of the
-enabled rules' metrics and the longest window; on DynamoDB one Query per host), then each rule takes
-its metric's points; `aggregate` applies the window, host and label filters. Rules that watch
-hosts' reporting cadence (`missed_intervals`) read no samples: one `Store.list_hosts` per tick gives
-every host's pushes. If either read fails, no
+Cost: the samples are read once per tick for all rules with windows up to an hour (`Store.query_many`
+over the union of their metrics and their longest window; on DynamoDB one Query per host), plus one
+read per longer window over only its rules' metrics (`read_window`); each rule takes its metric's
+points; `aggregate` applies the window, host and label filters. Rules that watch hosts' reporting
+cadence (`missed_intervals`) read no samples: one `Store.list_hosts` per tick gives every host's
+pushes. If either read fails, no
 rule is evaluated (an empty read would resolve every alert and fire every `absent` rule): each is
 reported failed and the next tick retries. Imports: `vigil.domain`, `vigil.ports`, `vigil.alerting`.
 """
@@ -29,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vigil.alerting import dead_letters
 from vigil.alerting.ports import Attributes, Publisher
 from vigil.alerting.repo import (
     HISTORY_KIND,
@@ -100,7 +102,7 @@ def run_evaluation(
     active = [s for s in (load_silences(store) if silences is None else silences) if not s.expired(now)]
     report = EvaluationReport()
     try:
-        by_metric = read_window(store, rules, now)
+        points_for = read_window(store, rules, now)
         reporting = read_reporting(store, rules, evaluation_period)
     except Exception as exc:
         log.exception("reading samples for the evaluation failed; every rule waits for the next tick")
@@ -109,7 +111,7 @@ def run_evaluation(
     states = load_states(store)  # one read for every rule's state, not one per rule
     for rule in rules:
         try:
-            points = by_metric.get(rule.metric, []) if rule.enabled else []
+            points = points_for.get((rule.metric, rule.window), []) if rule.enabled else []
             loaded_state = states.get(rule.id, (None, 0))
             if isinstance(loaded_state, Exception):
                 raise loaded_state
@@ -185,20 +187,34 @@ def _drain_retired(
             store.delete_doc(STATE_KIND, rule_id)
 
 
-def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[str, list[Point]]:
-    """The points every enabled rule needs at `now`, by metric, from one `query_many` call: the union
-    of their metrics over the longest window, restricted to hosts only when every rule filters on one."""
-    enabled = [r for r in rules if r.enabled and r.missed_intervals is None]  # those read pushes
-    if not enabled:
-        return {}
-    filtered = [r.filter.host for r in enabled]
-    hosts = None if any(h is None for h in filtered) else sorted({h for h in filtered if h is not None})
-    by_metric: dict[str, list[Point]] = {}
-    for point in store.query_many(
-        sorted({r.metric for r in enabled}), now - max(r.window for r in enabled), now, hosts=hosts, now=now
-    ):
-        by_metric.setdefault(point.metric, []).append(point)
-    return by_metric
+SHARED_WINDOW_SECONDS = 3600.0  # rules with windows up to this share one read; longer ones read alone
+
+
+def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[tuple[str, float], list[Point]]:
+    """The points every enabled rule needs at `now`, keyed by (metric, window). Rules whose window is
+    at most `SHARED_WINDOW_SECONDS` share ONE `query_many` over their metrics and their longest window
+    (one DynamoDB Query per host: items hold all of a host's metrics); each longer window gets its own
+    read of only its rules' metrics, so one 7-day rule does not make every rule's read 7 days long.
+    Hosts are restricted only when every rule of a read filters on one. Rules watching reporting
+    cadence (`missed_intervals`) read pushes instead (`read_reporting`)."""
+    enabled = [r for r in rules if r.enabled and r.missed_intervals is None]
+    groups: dict[float, list[Rule]] = {}
+    for rule in enabled:
+        key = rule.window if rule.window > SHARED_WINDOW_SECONDS else 0.0
+        groups.setdefault(key, []).append(rule)
+    out: dict[tuple[str, float], list[Point]] = {}
+    for group in groups.values():
+        filtered = [r.filter.host for r in group]
+        hosts = None if any(h is None for h in filtered) else sorted({h for h in filtered if h is not None})
+        longest = max(r.window for r in group)
+        by_metric: dict[str, list[Point]] = {}
+        for point in store.query_many(
+            sorted({r.metric for r in group}), now - longest, now, hosts=hosts, now=now
+        ):
+            by_metric.setdefault(point.metric, []).append(point)
+        for rule in group:
+            out[(rule.metric, rule.window)] = by_metric.get(rule.metric, [])
+    return out
 
 
 def read_reporting(store: Store, rules: Sequence[Rule], evaluation_period: float) -> Reporting | None:
@@ -257,11 +273,15 @@ def publish_outbox(
         try:
             publisher.publish(message, notification_attributes(message))
         except Exception as exc:
-            log.warning(
-                "publishing notification %s failed; kept for the next run: %s", nid, type(exc).__name__
-            )
-            report.publish_failures[nid] = type(exc).__name__
-            continue
+            if not _refused_for_good(exc):
+                log.warning(
+                    "publishing notification %s failed; kept for the next run: %s", nid, type(exc).__name__
+                )
+                report.publish_failures[nid] = type(exc).__name__
+                continue
+            # SNS refuses this message whatever we do: a dead letter, not a retry on every tick
+            dead_letters.record(store, message, {"*": f"SNS refused it: {exc}"}, now, source="publish")
+        # published, or dead-lettered for good: either way it leaves the outbox
         store.put_doc(
             OUT_KIND,
             nid,
@@ -276,6 +296,12 @@ def publish_outbox(
             },
         )
         report.published.append(nid)
+
+
+def _refused_for_good(exc: Exception) -> bool:
+    """botocore's answer to a message SNS will never accept (bad subject, too large, bad attribute)."""
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    return code in ("InvalidParameter", "InvalidParameterValue", "ParameterValueInvalid")
 
 
 def _maybe_prune(store: Store, now: float) -> None:

@@ -182,8 +182,10 @@ def register(app: APIGatewayHttpResolver) -> None:
         responses=documented(),
     )
     def test_channel(channel_id: Id) -> dict[str, Any]:
+        from vigil.alerting.entry import publisher_for  # lazy: delivery adapters load only when needed
+
         ctx = vigil_context(app)
-        return admin.send_channel_test(ctx.store, ctx.config, channel_id, ctx.clock.now())
+        return admin.send_channel_test(ctx.store, ctx.config, channel_id, ctx.clock.now(), publisher_for(ctx))
 
     @app.get(
         "/api/notifications",

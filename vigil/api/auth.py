@@ -25,7 +25,7 @@ from vigil.domain.errors import Forbidden, Unauthorized, Unavailable
 from vigil.ports import Clock, Store, SystemClock
 
 Role = Literal["public", "ingest", "viewer", "admin"]
-_ADMIN_ONLY_READS = ("/api/keys", "/api/channels")
+_ADMIN_ONLY_READS = ("/api/keys", "/api/channels", "/api/notifications/dead-letters")
 _KEY_CACHE_SECONDS = 60.0  # a revoked key stops working within this long on a warm Lambda
 # `last_used_at` is written at most this often per key and process, so a push keeps its single write
 # and a busy key costs one extra write a minute, not one per request.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from vigil.api import (
     alert_routes,
     dashboard_routes,
+    dead_letter_routes,
     export_routes,
     health_routes,
     ingest_routes,
@@ -27,5 +28,5 @@ METRICS: tuple[Registrar, ...] = (
     meta_routes.register,
 )
 HEALTH: tuple[Registrar, ...] = (health_routes.register,)
-ALERTS: tuple[Registrar, ...] = (alert_routes.register,)
+ALERTS: tuple[Registrar, ...] = (alert_routes.register, dead_letter_routes.register)
 ALL_REGISTRARS: tuple[Registrar, ...] = METRICS + HEALTH + ALERTS

@@ -15,12 +15,11 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools import Metrics
 
 from vigil.api.app import FunctionEntry, Registrar
 from vigil.api.request_metrics import publish_request_metrics
-from vigil.config import running_in_lambda
+from vigil.lambda_logging import function_logger, with_request_id
 
 # Read-only requests publish no metric; Powertools warns about that on every invocation.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -30,19 +29,13 @@ ScheduledJob = Callable[[dict[str, Any]], dict[str, Any]]
 def lambda_handler(
     name: str, registrars: Sequence[Registrar], scheduled: ScheduledJob | None = None
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    logger = Logger(service=f"vigil-{name}")
-    if running_in_lambda():
-        # In Lambda every `vigil.*` logger writes Powertools' JSON (with the request id). Locally they
-        # keep propagating to the root logger `vigil serve` configures (and tests capture).
-        copy_config_to_registered_loggers(source_logger=logger, include={"vigil"})
+    logger = function_logger(name)
     metrics = Metrics(namespace="Vigil", service=f"vigil-{name}")
     entry = FunctionEntry(name, registrars)
 
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        request_id = getattr(context, "aws_request_id", None)
-        if request_id:
-            logger.append_keys(request_id=request_id)
+        with_request_id(logger, context)
         if event.get("source") == "aws.events" and scheduled is not None:
             return scheduled(event)
         started = time.perf_counter()

@@ -38,7 +38,7 @@ from vigil.domain.cadence import Reporting, host_status
 from vigil.domain.models import Point
 from vigil.domain.rules import Rule, compare
 from vigil.domain.silences import Silence, alert_labels, muting
-from vigil.domain.templates import render
+from vigil.domain.templates import TemplateFailure, render
 from vigil.domain.timeparse import iso
 
 Event = Transition | Notification
@@ -283,8 +283,18 @@ def _build(rule: Rule, key: str, g: GroupState, kind: NotificationKind, now: flo
         flapping=kind == "flapping",
         changes=len(g.changes),
     )
-    text = render(rule.message, _context(rule, n)) if rule.message else default_message(rule, n)
-    return Notification(**{**n.__dict__, "message": text})
+    return Notification(**{**n.__dict__, "message": _message(rule, n)})
+
+
+def _message(rule: Rule, n: Notification) -> str:
+    """The rule's template, or the default message; a template that fails or breaks a limit
+    (`vigil.domain.templates`) gives the default message with a note saying why."""
+    if not rule.message:
+        return default_message(rule, n)
+    try:
+        return render(rule.message, _context(rule, n))
+    except TemplateFailure as exc:
+        return f"{default_message(rule, n)}\n(message template failed: {exc}; default message sent)"
 
 
 def default_message(rule: Rule, n: Notification) -> str:

@@ -29,7 +29,7 @@ from pydantic import (
 from vigil.config import Thresholds
 from vigil.domain.errors import Invalid
 from vigil.domain.models import HOST_RE, LABEL_KEY_RE, METRIC_NAME_RE
-from vigil.domain.templates import validate_template
+from vigil.domain.templates import check_limits, validate_template
 from vigil.domain.timeparse import parse_duration
 
 Agg = Literal["avg", "min", "max", "sum", "rate", "count", "p50", "p95", "p99", "absent"]
@@ -163,9 +163,15 @@ def parse_rule(data: Any, *, rule_id: str | None = None) -> Rule:
     if rule_id is not None:
         data = {**data, "id": rule_id}
     try:
-        return Rule.model_validate(data)
+        rule = Rule.model_validate(data)
     except ValidationError as exc:
         raise invalid_from(exc) from None
+    if rule.message is not None:  # here, not in the model: a stored rule must keep loading
+        try:
+            check_limits(rule.message)
+        except ValueError as exc:
+            raise Invalid(f"message: {exc}", field="message") from None
+    return rule
 
 
 def invalid_from(exc: ValidationError) -> Invalid:

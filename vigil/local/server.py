@@ -190,6 +190,7 @@ def local_jobs(ctx: AppContext) -> list[tuple[str, Callable[[float], object], fl
         ("trace-retention", lambda now: ctx.trace_store.purge_expired(now), 3600),
         ("rollups", lambda now: rollup_job(ctx, now), ROLLUP_EVERY_SECONDS),
         ("alerts", lambda now: alert_job(ctx, now), None),  # every MONITORING_INTERVAL
+        ("notify-retries", lambda now: notify_retry_job(ctx, now), None),  # due delivery retries
     ]
 
 
@@ -200,6 +201,12 @@ def alert_job(ctx: AppContext, now: float) -> object:
     from vigil.alerting.entry import evaluate_now
 
     return evaluate_now(ctx, now)
+
+
+def notify_retry_job(ctx: AppContext, now: float) -> object:
+    from vigil.alerting.local_delivery import retry_due
+
+    return retry_due(ctx.store, ctx.config, now)
 
 
 def rollup_job(ctx: AppContext, now: float) -> object:

@@ -1,8 +1,9 @@
-// Settings: notification channels (create, send test, delete), ingest keys and viewer tokens (the
-// secret is shown once, right after creation; revoke), and this browser's display preferences.
-// Channels and keys are admin-only: viewers see only the preferences.
+// Settings: notification channels (create, send test, delete), deliveries that failed for good (dead
+// letters: reason, Replay, Discard), ingest keys and viewer tokens (the secret is shown once, right
+// after creation; revoke), and this browser's display preferences. Channels, deliveries and keys are
+// admin-only: viewers see only the preferences.
 import { useState } from "preact/hooks";
-import { del, post } from "../api.js";
+import { del, get, post } from "../api.js";
 import { Badge, Empty, Field, Panel, QueryState, Time } from "../components/ui.jsx";
 import { listOf } from "../data.js";
 import { setPaused, setRefreshInterval, useApi, useLive } from "../live.js";
@@ -136,6 +137,84 @@ function Channels() {
           </p>
         )}
       </form>
+    </Panel>
+  );
+}
+
+const DEAD_LETTERS = "/api/notifications/dead-letters";
+
+function Deliveries() {
+  const q = useApi(DEAD_LETTERS, { limit: 20 });
+  const [more, setMore] = useState({ items: [], cursor: undefined });
+  const [notes, setNotes] = useState({});
+  const first = (q.data && q.data.items) || [];
+  const items = [...first, ...more.items.filter((m) => !first.some((d) => d.id === m.id))];
+  const cursor = more.cursor === undefined ? q.data && q.data.next_cursor : more.cursor;
+  const loadMore = async () => {
+    const page = await get(DEAD_LETTERS, { limit: 20, cursor });
+    setMore({ items: [...more.items, ...page.items], cursor: page.next_cursor });
+  };
+  const forget = (id) => setMore((m) => ({ ...m, items: m.items.filter((d) => d.id !== id) }));
+  const replay = async (d) => {
+    setNotes((n) => ({ ...n, [d.id]: { text: "Replaying…" } }));
+    try {
+      const r = await post(`${DEAD_LETTERS}/${encodeURIComponent(d.id)}/replay`);
+      const failed = Object.entries(r.failed || {}).map(([c, why]) => `${c}: ${why}`).join("; ");
+      setNotes((n) => ({ ...n, [d.id]: r.dead_letter ? { ok: false, text: `Still failing — ${failed}` } : { ok: true, text: `Delivered to ${r.delivered.join(", ")}.` } }));
+      if (!r.dead_letter) forget(d.id);
+      q.reload();
+    } catch (ex) {
+      setNotes((n) => ({ ...n, [d.id]: { ok: false, text: ex.message } }));
+    }
+  };
+  const discard = async (d) => {
+    if (!confirm("Discard this undeliverable notification?")) return;
+    await del(`${DEAD_LETTERS}/${encodeURIComponent(d.id)}`);
+    forget(d.id);
+    q.reload();
+  };
+  const done = Object.entries(notes).filter(([id, n]) => n.ok && !items.some((d) => d.id === id));
+  return (
+    <Panel title="Deliveries that failed" id="deliveries">
+      {done.map(([id, n]) => (
+        <p key={id} class="row-note" role="status">
+          {id}: {n.text}
+        </p>
+      ))}
+      {items.length === 0 ? (
+        <QueryState q={q} what="deliveries" empty={<Empty title="Nothing undelivered">Every notification reached its channels.</Empty>} />
+      ) : (
+        <ul class="rows" id="dead-letters">
+          {items.map((d) => (
+            <li key={d.id} class="row" data-id={d.id}>
+              <span class="row-main">
+                <strong>{d.rule_name || d.id}</strong> {d.status && <Badge>{d.status}</Badge>} <span class="muted">{d.attempts} attempt{d.attempts === 1 ? "" : "s"}, last <Time t={d.last_failed_at} /></span>
+                <span class="muted break dead-reason">{d.reason}</span>
+              </span>
+              <span class="row-actions">
+                {d.replayable && (
+                  <button type="button" class="replay" onClick={() => replay(d)}>
+                    Replay
+                  </button>
+                )}
+                <button type="button" class="link danger" onClick={() => discard(d)}>
+                  Discard
+                </button>
+              </span>
+              {notes[d.id] && (
+                <span class={`row-note ${notes[d.id].ok === false ? "bad" : ""}`} role="status">
+                  {notes[d.id].text}
+                </span>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {cursor && (
+        <button type="button" onClick={loadMore} id="dead-letters-more">
+          Load more
+        </button>
+      )}
     </Panel>
   );
 }
@@ -305,6 +384,7 @@ export function Settings() {
       {session.isAdmin ? (
         <>
           <Channels />
+          <Deliveries />
           <Keys />
         </>
       ) : (

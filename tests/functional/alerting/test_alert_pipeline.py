@@ -11,7 +11,7 @@ import pytest
 from vigil.adapters.notify.base import NotifyContext
 from vigil.adapters.notify.webhook import SIGNATURE_HEADER, verify_signature
 from vigil.alerting.backtest import backtest
-from vigil.alerting.delivery import LocalDispatcher
+from vigil.alerting.local_delivery import LocalDispatcher
 from vigil.alerting.ports import Attributes
 from vigil.alerting.repo import (
     CHANNEL_KIND,

@@ -217,3 +217,76 @@ def test_notify_retries_a_failing_receiver_then_raises_and_the_retry_skips_serve
         assert notify_handler(event, LambdaContext(10.0)) == {"delivered": 1}
     assert len(receiver.to("/down")) == 4 and len(receiver.to("/ok")) == 1  # served once each
     assert (store.get_doc(DELIVERY_KIND, "n-aws-1:c-down") or {})["status"] == "delivered"
+
+
+NOTIFY_POLICY = json.dumps({"kind": [{"anything-but": ["test"]}]})  # infra/alerting.py's NOT_A_TEST
+
+
+@pytest.mark.parametrize(("kind", "target"), [("email", "ops@example.com"), ("sms", "+33612345678")])
+def test_send_test_for_an_email_or_sms_channel_goes_through_its_sns_subscription_only(
+    aws: Aws, kind: str, target: str
+) -> None:
+    cid = json_of(
+        aws.admin.request("POST", "/api/channels", json={"type": kind, "name": kind, "target": target})
+    )["id"]
+    other = json_of(
+        aws.admin.request(
+            "POST", "/api/channels", json={"type": "email", "name": "other", "target": "x@example.com"}
+        )
+    )["id"]
+    subs = subscriptions(aws)
+    mine = probe_queue(aws, "mine", subs[target]["FilterPolicy"])
+    theirs = probe_queue(aws, "theirs", subs["x@example.com"]["FilterPolicy"])
+    notify = probe_queue(aws, "notify", NOTIFY_POLICY)
+
+    response = aws.admin.request("POST", f"/api/channels/{cid}/test")
+    assert response.status == 200, response.body
+    assert json_of(response)["ok"] is True and json_of(response)["via"] == "sns"
+    (got,) = aws.sqs.receive_message(QueueUrl=mine)["Messages"]
+    envelope = json.loads(got["Body"])
+    assert envelope["MessageAttributes"]["kind"]["Value"] == "test"
+    assert json.loads(envelope["Message"])["channels"] == [cid]
+    # Nobody else hears the test: not another channel, not the notify function (so no inbox entry).
+    assert aws.sqs.receive_message(QueueUrl=theirs).get("Messages", []) == []
+    assert aws.sqs.receive_message(QueueUrl=notify).get("Messages", []) == []
+    assert other != cid
+
+
+def test_a_poison_sns_record_becomes_a_dead_letter_in_the_notify_function_and_is_logged_as_json(
+    tmp_path: Any,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import json, sys
+sys.path.insert(0, "functions/notify")
+from handler import handler
+class Context:
+    aws_request_id = "req-123"
+    def get_remaining_time_in_millis(self):
+        return 10000
+event = {"Records": [{"Sns": {"MessageId": "m-1", "Message": json.dumps({"id": "n-bad", "kind": "firing"})}}]}
+print(json.dumps(handler(event, Context())))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
+    env.update(
+        AWS_LAMBDA_FUNCTION_NAME="vigil-notify", VIGIL_DATA_DIR=str(tmp_path), POWERTOOLS_LOG_LEVEL="INFO"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    (logged,) = [line for line in lines if "dead letter" in str(line.get("message", ""))]
+    assert logged["service"] == "vigil-notify" and logged["request_id"] == "req-123"
+    assert lines[-1] == {"delivered": 0}
+    from vigil.adapters.store.sqlite import SqliteStore
+    from vigil.alerting.repo import DEAD_LETTER_KIND
+
+    store = SqliteStore(tmp_path / "vigil.sqlite3", 7 * 86400.0)
+    try:
+        assert "TypeError" in (store.get_doc(DEAD_LETTER_KIND, "n-bad") or {})["reason"]
+    finally:
+        store.close()

@@ -19,8 +19,8 @@ from vigil.adapters.notify.base import NotifyContext
 from vigil.adapters.notify.email import EmailNotifier
 from vigil.adapters.notify.sms import SmsNotifier, sns_sms_sender
 from vigil.adapters.notify.sns import SnsPublisher
-from vigil.alerting.delivery import LocalDispatcher, deliver, send_test
-from vigil.alerting.repo import CHANNEL_KIND, DEAD_LETTER_KIND, DELIVERY_KIND, INBOX_KIND
+from vigil.alerting.delivery import deliver, send_test
+from vigil.alerting.repo import CHANNEL_KIND, DELIVERY_KIND, INBOX_KIND
 from vigil.alerting.service import notification_attributes
 from vigil.config import Config
 from vigil.domain.alerts import Notification
@@ -177,24 +177,6 @@ def test_retryable_failure_raises_for_lambda_retry_and_the_retry_skips_served_ch
     assert err.value.retryable and "c-b" not in err.value.message.split(":")[0]
     report = deliver(message, store, alert_config, context=nctx)  # Lambda's async retry
     assert report.delivered == ["c-b"] and len(receiver.to("/a")) == 1 and len(receiver.to("/b")) == 3
-
-
-def test_local_dispatcher_keeps_undeliverable_messages_as_dead_letters(
-    receiver: Receiver, store: Any, alert_config: Config, nctx: NotifyContext
-) -> None:
-    store.put_doc(
-        CHANNEL_KIND,
-        "c-a",
-        Channel(id="c-a", type="webhook", name="a", target=receiver.url("/a")).model_dump(),
-    )
-    nctx.http.retry = type(nctx.http.retry)(max_attempts=1)
-    receiver.answer("/a", (500, {}))
-    message = note(channels=("c-a",)).to_message()
-    LocalDispatcher(store, alert_config, context_factory=lambda: nctx).publish(
-        message, notification_attributes(message)
-    )
-    dead = store.get_doc(DEAD_LETTER_KIND, "n-42")
-    assert dead is not None and "HTTP 500" in dead["reason"]
 
 
 def test_send_test_reports_success_and_failure(

@@ -40,10 +40,12 @@ class SpyStore:
     def __init__(self, inner: Store) -> None:
         self.inner = inner
         self.calls: list[str] = []
+        self.reads: list[tuple[list[str], float]] = []  # (metrics, seconds) of each query_many
         self.fail_reads = 0
 
     def query_many(self, metrics: Sequence[str] | None, *args: Any, **kwargs: Any) -> Iterator[Point]:
         self.calls.append("query_many")
+        self.reads.append((sorted(metrics or []), float(args[1]) - float(args[0])))
         if self.fail_reads:
             self.fail_reads -= 1
             raise ConnectionError("samples table unreachable")
@@ -117,6 +119,24 @@ def test_one_tick_reads_samples_once_for_every_rule_and_host(tmp_path: Any) -> N
     assert report.evaluated == 8 and not report.failed
     # Every rule still sees exactly its metric, window, labels and hosts:
     assert fired(recorder) == EXPECTED_FIRING
+    spy.inner.close()
+
+
+def test_a_seven_day_rule_reads_only_its_own_metric_over_seven_days(tmp_path: Any) -> None:
+    spy = SpyStore(SqliteStore(tmp_path / "vigil.sqlite3", 7 * 86400.0))
+    seed(spy, T0)
+    save_rule(
+        spy,
+        Rule(id="weekly-queue", name="Weekly queue", metric="queue.depth", agg="avg", window="7d", op=">",
+             threshold=1000),
+    )  # fmt: skip
+    recorder = Recorder()
+    run_evaluation(spy, recorder, None, T0)
+    assert len(spy.reads) == 2
+    short, long = sorted(spy.reads, key=lambda r: r[1])
+    assert short[1] == 900  # the other rules' longest window (db-mem, 15 min), not 7 days
+    assert long == (["queue.depth"], 7 * 86400.0)
+    assert fired(recorder) == EXPECTED_FIRING  # the 7-day average (about 250) stays below 1000
     spy.inner.close()
 
 

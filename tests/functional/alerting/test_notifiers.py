@@ -222,7 +222,8 @@ def test_redact_removes_urls_paths_and_secrets() -> None:
     ("address", "policy", "refused"),
     [
         ("10.1.2.3", WebhookPolicy(), "private"),
-        ("169.254.169.254", WebhookPolicy(allow_private=True, allow_loopback=True), "link-local"),
+        ("169.254.169.254", WebhookPolicy(allow_private=True, allow_loopback=True), "instance-metadata"),
+        ("fe80::1", WebhookPolicy(allow_private=True, allow_loopback=True), "link-local"),
         ("127.0.0.1", WebhookPolicy(), "loopback"),
         ("::ffff:192.168.0.1", WebhookPolicy(), "private"),
         ("224.0.0.1", WebhookPolicy(allow_private=True), "multicast"),

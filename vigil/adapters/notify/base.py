@@ -40,6 +40,14 @@ class NotifyContext:
     clock: Callable[[], float] = field(default=time.time)
 
 
+def subject_line(text: str, limit: int) -> str:
+    """`text` as one header-safe line of at most `limit` characters: line breaks, tabs and other
+    control characters (a rule named with a newline) become single spaces, as e-mail headers and SNS
+    subjects refuse them."""
+    line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return line[:limit] or "Vigil notification"
+
+
 def alert_url(public_url: str, n: Notification) -> str:
     return f"{public_url.rstrip('/')}/#/alerts?rule={n.rule_id}"
 

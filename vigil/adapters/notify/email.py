@@ -12,7 +12,7 @@ import smtplib
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from vigil.adapters.notify.base import NotifyContext, alert_url, facts
+from vigil.adapters.notify.base import NotifyContext, alert_url, facts, subject_line
 from vigil.adapters.notify.redact import redact
 from vigil.domain.alerts import Notification
 from vigil.domain.channels import Channel
@@ -21,7 +21,7 @@ from vigil.domain.errors import DeliveryError
 
 def email_message(n: Notification, sender: str, recipient: str, public_url: str) -> EmailMessage:
     msg = EmailMessage()
-    msg["Subject"] = n.title()[:200]
+    msg["Subject"] = subject_line(n.title(), 200)
     msg["From"] = sender
     msg["To"] = recipient
     msg["X-Vigil-Notification-Id"] = n.id

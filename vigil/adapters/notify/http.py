@@ -11,18 +11,25 @@ the message. Every message is redacted. Imports: standard library, requests, `vi
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import requests
+import urllib3
 
 from vigil.adapters.notify.redact import redact, redact_library_logs
 from vigil.adapters.notify.ssrf import Resolver, WebhookPolicy, pinned_session, resolve_target
 from vigil.domain.errors import DeliveryError
 
 redact_library_logs()
+
+
+MAX_BODY_BYTES = 4096  # of a receiver's answer: enough for the error detail, never a flood
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class RetryPolicy:
     max_attempts: int = 6
     base_delay: float = 0.5
     max_delay: float = 30.0
-    timeout: float = 5.0  # per request (connect + read)
+    timeout: float = 5.0  # per request, total: connect + send + the whole answer
 
 
 @dataclass
@@ -65,13 +72,14 @@ class HttpClient:
             DeliveryError: redacted; `retryable` tells the caller whether a later retry can help.
         """
         target = resolve_target(url, self.policy, self.resolver)  # once: every retry reuses the IP
-        session = pinned_session(target)
+        watchdog = Watchdog()
+        session = pinned_session(target, watchdog.attach)
         sent = {**headers, "Host": target.host_header}
         attempt = 0
         try:
             while True:
                 attempt += 1
-                error = self._attempt(session, url, body, sent, what, secrets)
+                error = self._attempt(session, watchdog, url, body, sent, what, secrets)
                 if error is None:
                     return
                 if not error.retryable:
@@ -97,19 +105,72 @@ class HttpClient:
     def _attempt(
         self,
         session: requests.Session,
+        watchdog: Watchdog,
         url: str,
         body: bytes,
         headers: Mapping[str, str],
         what: str,
         secrets: Sequence[str | None],
     ) -> DeliveryError | None:
-        timeout = max(0.1, min(self.retry.timeout, self.deadline.remaining()))
+        """One request within ONE total budget (connect + send + headers + body): requests' timeouts
+        are per socket operation, so a receiver trickling its answer byte by byte would never trip
+        them; the watchdog shuts the socket down when the budget is spent. At most `MAX_BODY_BYTES`
+        of the answer are read (only its first 200 characters are ever shown)."""
+        budget = max(0.1, min(self.retry.timeout, self.deadline.remaining()))
+        watchdog.start(budget)
         try:
-            resp = session.post(url, data=body, headers=dict(headers), timeout=timeout, allow_redirects=False)
-        except requests.RequestException as exc:
+            with session.post(
+                url, data=body, headers=dict(headers), timeout=budget, allow_redirects=False, stream=True
+            ) as resp:
+                text = resp.raw.read(MAX_BODY_BYTES, decode_content=True).decode("utf-8", "replace")
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            if watchdog.fired:
+                return DeliveryError(f"{what}: no complete answer within {budget:.1f} s", retryable=True)
             reason = redact(f"{what}: connection failed: {type(exc).__name__}: {exc}", secrets)
             return DeliveryError(reason, retryable=True)
-        return classify(resp.status_code, resp.headers, resp.text[:200], what=what, secrets=secrets)
+        finally:
+            watchdog.stop()
+        if watchdog.fired:
+            return DeliveryError(f"{what}: no complete answer within {budget:.1f} s", retryable=True)
+        return classify(resp.status_code, resp.headers, text[:200], what=what, secrets=secrets)
+
+
+class Watchdog:
+    """Shuts a connection's socket down when an attempt's budget runs out (unblocking any read)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._timer: threading.Timer | None = None
+        self.fired = False
+
+    def attach(self, sock: socket.socket) -> None:
+        """The adapter calls this for each new connection (a kept-alive one stays attached)."""
+        with self._lock:
+            self._sock = sock
+            if self.fired:
+                _shutdown(sock)
+
+    def start(self, seconds: float) -> None:
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            if self._sock is not None:
+                _shutdown(self._sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def classify(

@@ -16,7 +16,7 @@ import json
 import logging
 from typing import Any
 
-from vigil.adapters.notify.base import alert_url, facts
+from vigil.adapters.notify.base import alert_url, facts, subject_line
 from vigil.adapters.notify.sms import sms_text
 from vigil.domain.alerts import Notification
 
@@ -63,7 +63,8 @@ class SnsPublisher:
             [n.message, "", *(f"{k}: {v}" for k, v in facts(n)), "", alert_url(self.public_url, n)]
         )
         body = {"default": json.dumps(message), "email": text, "sms": sms_text(n)}
-        subject = n.title().encode("ascii", "replace").decode()[:100]  # SNS: ASCII, < 100 chars
+        # SNS: printable ASCII on one line, under 100 characters
+        subject = subject_line(n.title().encode("ascii", "replace").decode(), 99)
         self._sns().publish(
             TopicArn=self.topic_arn,
             Message=json.dumps(body),

@@ -99,34 +99,75 @@ def resolve_target(url: str, policy: WebhookPolicy, resolver: Resolver | None = 
         if problem:
             raise DeliveryError(
                 f"webhook host {hostname} resolves to {problem} address {address}; "
-                "refused (set VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 to allow private targets)",
+                f"refused ({_remedy(problem)})",
                 retryable=False,
             )
-        if scheme == "http" and policy.https_only and not (address.is_loopback and policy.allow_loopback):
-            raise DeliveryError("webhook target must use https", retryable=False)
+        if scheme == "http" and policy.https_only and not (_loopback(address) and policy.allow_loopback):
+            raise DeliveryError(
+                "webhook target must use https (VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 allows http)", retryable=False
+            )
     return PinnedTarget(url, scheme, hostname, port, str(addresses[0]))
 
 
-def _refusal(address: IPAddress, policy: WebhookPolicy) -> str | None:
+# Cloud instance-metadata endpoints (AWS IPv4 and IPv6; the IPv4 one is also GCP's and Azure's):
+# credentials live there, so no setting allows them.
+METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254"))
+
+
+def _unmapped(address: IPAddress) -> IPAddress:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    # Link-local covers cloud metadata (169.254.169.254): never allowed, whatever the flag says.
+        return address.ipv4_mapped
+    return address
+
+
+def _loopback(address: IPAddress) -> bool:
+    return _unmapped(address).is_loopback
+
+
+def _refusal(address: IPAddress, policy: WebhookPolicy) -> str | None:
+    address = _unmapped(address)
+    if address in METADATA_ADDRESSES:
+        return "instance-metadata"
+    # Loopback first: `::1` lies inside the IPv6 block Python also calls "reserved" (::/8), and
+    # loopback is loopback in both families.
+    if address.is_loopback:
+        return None if policy.allow_loopback else "loopback"
+    # Link-local (169.254.0.0/16, fe80::/10) is where metadata services live: never allowed.
     for name in ("unspecified", "link_local", "multicast", "reserved"):
         if getattr(address, f"is_{name}"):
             return name.replace("_", "-")
-    if address.is_loopback:
-        return None if policy.allow_loopback else "loopback"
     if not address.is_global:
         return None if policy.allow_private else "private"
     return None
 
 
-class PinnedAdapter(HTTPAdapter):
-    """Connects to `target.ip` whatever the URL's host resolves to now."""
+def _remedy(problem: str) -> str:
+    """The setting that would allow `problem`, or that none does."""
+    if problem in ("private", "loopback"):
+        return "set VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 to allow private and loopback targets"
+    return "no setting allows this"
 
-    def __init__(self, target: PinnedTarget) -> None:
+
+SocketHook = Callable[[socket.socket], None]
+
+
+class PinnedAdapter(HTTPAdapter):
+    """Connects to `target.ip` whatever the URL's host resolves to now; `on_connect` (optional) gets
+    each new connection's socket (the delivery deadline's watchdog)."""
+
+    def __init__(self, target: PinnedTarget, on_connect: SocketHook | None = None) -> None:
         self.target = target
+        self.on_connect = on_connect  # before super(): it builds the pool manager
         super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        if self.on_connect is not None:
+            manager = self.poolmanager
+            manager.pool_classes_by_scheme = {
+                scheme: _hooked_pool(cls, self.on_connect)
+                for scheme, cls in manager.pool_classes_by_scheme.items()
+            }
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
@@ -143,10 +184,21 @@ class PinnedAdapter(HTTPAdapter):
         return host_params, pool_kwargs
 
 
-def pinned_session(target: PinnedTarget) -> requests.Session:
+def _hooked_pool(pool_cls: Any, on_connect: SocketHook) -> Any:
+    """`pool_cls` whose connections report their socket once connected."""
+
+    class HookedConnection(pool_cls.ConnectionCls):  # type: ignore[misc]
+        def connect(self) -> None:
+            super().connect()
+            on_connect(self.sock)
+
+    return type(pool_cls.__name__, (pool_cls,), {"ConnectionCls": HookedConnection})
+
+
+def pinned_session(target: PinnedTarget, on_connect: SocketHook | None = None) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc from the environment
-    adapter = PinnedAdapter(target)
+    adapter = PinnedAdapter(target, on_connect)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
