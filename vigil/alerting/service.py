@@ -28,16 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.alerting.ports import Attributes, Publisher
-from vigil.alerting.repo import (
-    HISTORY_KIND,
-    META_KIND,
-    OUT_KIND,
-    RULE_KIND,
-    STATE_KIND,
-    load_rules,
-    load_silences,
+from vigil.alerting.repo import HISTORY_KIND, META_KIND, OUT_KIND, RULE_KIND, load_rules, load_silences
+from vigil.alerting.state_shards import (
+    StateRef,
+    collect_orphans,
+    delete_state,
     load_state,
     load_states,
+    save_state,
 )
 from vigil.domain.alerts import Notification, RuleState, Transition
 from vigil.domain.errors import Conflict
@@ -104,7 +102,7 @@ def run_evaluation(
     for rule in rules:
         try:
             points = by_metric.get(rule.metric, []) if rule.enabled else []
-            loaded_state = states.get(rule.id, (None, 0))
+            loaded_state = states.get(rule.id, (None, StateRef()))
             if isinstance(loaded_state, Exception):
                 raise loaded_state
             _evaluate_rule(store, publisher, rule, points, loaded_state, now, active, options, report)
@@ -140,7 +138,8 @@ def retire_rule(
     """
     report = EvaluationReport()
     active = [s for s in (load_silences(store) if silences is None else silences) if not s.expired(now)]
-    state, version = load_state(store, rule.id)
+    state, ref = load_state(store, rule.id)
+    stored = None if state is None else RuleState.from_json(state.to_json())
     if state is not None:
         state.outbox = [m for m in state.outbox if store.get_doc(OUT_KIND, str(m["id"])) is None]
         for group in state.groups.values():
@@ -148,14 +147,14 @@ def retire_rule(
         last = rule.model_copy(update={"enabled": False, "keep_firing_for": 0.0})
         new_state, events = evaluate(last, [], state, now, silences=active)
         new_state.outbox = [*state.outbox, *(e.to_message() for e in events if isinstance(e, Notification))]
-        store.put_doc(STATE_KIND, rule.id, new_state.to_json(), expected_version=version)
+        save_state(store, new_state, ref, stored, now=now)
         _record_history(store, events, report)
         state = new_state
     store.delete_doc(RULE_KIND, rule.id)
     if state is not None and publisher is not None:
         publish_outbox(store, publisher, state.outbox, now, report)
         if not report.publish_failures:
-            store.delete_doc(STATE_KIND, rule.id)
+            delete_state(store, rule.id)
     return report
 
 
@@ -163,7 +162,7 @@ def _drain_retired(
     store: Store,
     publisher: Publisher,
     live: set[str],
-    states: dict[str, tuple[RuleState, int] | Exception],
+    states: dict[str, tuple[RuleState, StateRef] | Exception],
     now: float,
     report: EvaluationReport,
 ) -> None:
@@ -174,7 +173,7 @@ def _drain_retired(
         before = len(report.publish_failures)
         publish_outbox(store, publisher, loaded[0].outbox, now, report)
         if len(report.publish_failures) == before:
-            store.delete_doc(STATE_KIND, rule_id)
+            delete_state(store, rule_id)
 
 
 def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[str, list[Point]]:
@@ -198,13 +197,13 @@ def _evaluate_rule(
     publisher: Publisher,
     rule: Rule,
     points: Sequence[Point],
-    loaded: tuple[RuleState | None, int],
+    loaded: tuple[RuleState | None, StateRef],
     now: float,
     silences: Sequence[Silence],
     options: EvalOptions,
     report: EvaluationReport,
 ) -> None:
-    state, version = loaded
+    state, ref = loaded
     stored = None if state is None else RuleState.from_json(state.to_json())
     if state is not None:  # drop what an earlier run already published
         state.outbox = [m for m in state.outbox if store.get_doc(OUT_KIND, str(m["id"])) is None]
@@ -214,9 +213,9 @@ def _evaluate_rule(
         *(e.to_message() for e in events if isinstance(e, Notification)),
     ]
     # A steady tick writes nothing (the evaluator's write cost, docs/data-model.md); whatever a later
-    # tick or a crash recovery needs is written, with the notices, before anything is published.
-    if needs_saving(rule, stored, new_state):
-        store.put_doc(STATE_KIND, rule.id, new_state.to_json(), expected_version=version)
+    # tick or a crash recovery needs is written, with the notices, before anything is published --
+    # and of a sharded state only the shards whose groups need it (`needs_saving` per shard).
+    save_state(store, new_state, ref, stored, lambda old, new: needs_saving(rule, old, new), now=now)
     report.evaluated += 1
     _record_history(store, events, report)
     publish_outbox(store, publisher, new_state.outbox, now, report)
@@ -269,4 +268,5 @@ def _maybe_prune(store: Store, now: float) -> None:
         for doc in store.list_docs(kind):
             if now - float(doc.get(stamp, now)) > KEEP_RECORDS_SECONDS:
                 store.delete_doc(kind, str(doc["id"]))
+    collect_orphans(store, now)
     store.put_doc(META_KIND, "pruned", {"at": now})
