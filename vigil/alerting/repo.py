@@ -16,6 +16,7 @@ from vigil.config import Config
 from vigil.domain.alerts import RuleState, alert_id
 from vigil.domain.channels import Channel
 from vigil.domain.errors import Conflict, NotFound
+from vigil.domain.paging import paginate
 from vigil.domain.rules import Rule, default_rules
 from vigil.domain.silences import Silence
 from vigil.ports import Store
@@ -39,6 +40,11 @@ META_KIND = "alert_meta"
 def clean(doc: dict[str, Any]) -> dict[str, Any]:
     """A stored document without the store's bookkeeping (`_version`, ...)."""
     return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
+def newest_key(doc: dict[str, Any]) -> list[Any]:
+    """Sort and cursor key of time-stamped records (history, inbox): newest first, ties by id."""
+    return [float(doc.get("at", doc.get("created_at")) or 0), str(doc.get("id", ""))]
 
 
 def load_rules(store: Store) -> list[Rule]:
@@ -119,10 +125,10 @@ def _find_instance(store: Store, instance_id: str) -> tuple[RuleState, str, Stat
     return None
 
 
-def list_alerts(store: Store, history_limit: int = 200) -> dict[str, list[dict[str, Any]]]:
-    """`GET /api/alerts`: current instances by status (resolved = recently resolved) plus history,
-    newest first."""
-    out: dict[str, list[dict[str, Any]]] = {"firing": [], "pending": [], "resolved": [], "history": []}
+def list_alerts(store: Store, history_limit: int = 200, cursor: str | None = None) -> dict[str, Any]:
+    """`GET /api/alerts`: current instances by status (resolved = recently resolved) plus a page of
+    history, newest first, and the cursor of the next history page (`next_cursor`)."""
+    out: dict[str, Any] = {"firing": [], "pending": [], "resolved": [], "history": []}
     for loaded in load_states(store).values():
         if isinstance(loaded, Exception):
             continue
@@ -132,8 +138,10 @@ def list_alerts(store: Store, history_limit: int = 200) -> dict[str, list[dict[s
                 out[g.status].append(
                     {"id": alert_id(state.rule_id, key), "rule_id": state.rule_id, **g.to_json()}
                 )
-    history = [clean(d) for d in store.list_docs(HISTORY_KIND)]
-    out["history"] = sorted(history, key=lambda h: h.get("at", 0), reverse=True)[:history_limit]
+    history = sorted((clean(d) for d in store.list_docs(HISTORY_KIND)), key=newest_key, reverse=True)
+    out["history"], out["next_cursor"] = paginate(
+        history, newest_key, limit=history_limit, cursor=cursor, descending=True
+    )
     for status in ("firing", "pending", "resolved"):
         out[status].sort(key=lambda a: a.get("active_at") or 0, reverse=True)
     return out

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from vigil.config import Config
 from vigil.domain.errors import Invalid
+from vigil.domain.paging import DEFAULT_LIMIT, encode_cursor, name_after, paginate
 from vigil.domain.timeparse import iso, parse_duration, parse_instant
 from vigil.ports import HistogramSummaryStore, Store, SummaryStore
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from vigil.domain.rollups import Rollup
     from vigil.domain.series import SeriesResult
 
+MAX_ERROR_GROUPS = 10_000  # error groups read per page request (fingerprints, bounded by the code)
 HOST_DOWN_INTERVALS = 3  # a host is down after missing this many agent intervals (plus one flush)
 
 
@@ -339,24 +341,41 @@ def catalog(store: Store) -> dict[str, Any]:
     return {"metrics": catalog_entries(store.list_metrics())}
 
 
-def hosts(store: Store, config: Config, now: float) -> dict[str, Any]:
-    limit = HOST_DOWN_INTERVALS * config.interval_seconds + 60.0
+def hosts(
+    store: Store, config: Config, now: float, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> dict[str, Any]:
+    """A page of hosts by name; the store reads only that page (plus one host, to know if more follow)."""
+    down_after = HOST_DOWN_INTERVALS * config.interval_seconds + 60.0
+    found = store.list_hosts(after=name_after(cursor), limit=limit + 1)
+    page = found[:limit]
     return {
         "hosts": [
             {
                 "host": h.host,
                 "first_seen": iso(h.first_seen),
                 "last_seen": iso(h.last_seen),
-                "up": now - h.last_seen <= limit,
+                "up": now - h.last_seen <= down_after,
                 "series": h.series,
             }
-            for h in store.list_hosts()
-        ]
+            for h in page
+        ],
+        "next_cursor": encode_cursor([page[-1].host]) if len(found) > limit else None,
     }
 
 
-def error_groups(store: Store, now: float, *, since: str, limit: int) -> dict[str, Any]:
+def error_groups(
+    store: Store, now: float, *, since: str, limit: int, cursor: str | None = None
+) -> dict[str, Any]:
+    """A page of the error groups seen since `since`, newest first (ties by fingerprint)."""
     t0 = parse_instant(since, now=now, field="since")
+    groups = sorted(
+        store.list_error_groups(t0, MAX_ERROR_GROUPS),
+        key=lambda g: (g.last_seen, g.fingerprint),
+        reverse=True,
+    )
+    page, next_cursor = paginate(
+        groups, lambda g: [g.last_seen, g.fingerprint], limit=limit, cursor=cursor, descending=True
+    )
     return {
         "errors": [
             {
@@ -371,6 +390,7 @@ def error_groups(store: Store, now: float, *, since: str, limit: int) -> dict[st
                 "host": g.last_host,
                 "trace_id": g.last_trace_id,
             }
-            for g in store.list_error_groups(t0, limit)
-        ]
+            for g in page
+        ],
+        "next_cursor": next_cursor,
     }

@@ -13,6 +13,7 @@ steady-state ingest at that single write. Must not import boto3 at module level 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import threading
@@ -179,9 +180,16 @@ class DynamoStore(MetaItems, RollupItems):
     def _host_names(self) -> list[str]:
         return [it["sk"]["S"] for it in self.io.query(self.meta_table, "HOST", projection="sk")]
 
-    def list_hosts(self) -> list[HostInfo]:
+    def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
         out = []
-        for it in self.io.query(self.meta_table, "HOST"):
+        listing = self.io.query(
+            self.meta_table,
+            "HOST",
+            sk_condition="sk > :after" if after else "",
+            values={":after": s(after)} if after else None,
+            limit=limit,  # the page size of each Query; islice stops reading after the first page
+        )
+        for it in itertools.islice(listing, limit):
             host = it["sk"]["S"]
             last = float(it["last_seen"]["N"])
             # The host item is refreshed only every few minutes; the newest chunk knows better.

@@ -215,9 +215,11 @@ class SqliteStore(RollupTables, MetaTables):
                 )
         return out
 
-    def list_hosts(self) -> list[HostInfo]:
+    def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
         rows = self._conn().execute(
-            "SELECT host, min(first_seen), max(last_seen), count(*) FROM series GROUP BY host ORDER BY host"
+            "SELECT host, min(first_seen), max(last_seen), count(*) FROM series WHERE host > ?"
+            " GROUP BY host ORDER BY host LIMIT ?",
+            (after or "", -1 if limit is None else limit),
         )
         return [HostInfo(h, f, last, n) for h, f, last, n in rows]
 
