@@ -47,7 +47,6 @@ from vigil.ports import Store
 
 log = logging.getLogger(__name__)
 
-KEEP_RECORDS_SECONDS = 7 * 86400.0
 PRUNE_EVERY_SECONDS = 3600.0
 
 
@@ -260,13 +259,10 @@ def publish_outbox(
 
 
 def _maybe_prune(store: Store, now: float) -> None:
-    """Hourly: forget history and publish records older than 7 days."""
+    """Hourly: delete alert-state shards a crash left unreferenced. (History and publish records
+    expire by retention: a DynamoDB TTL, the local retention job; `vigil.alerting.retention`.)"""
     marker = store.get_doc(META_KIND, "pruned")
     if marker is not None and now - float(marker.get("at", 0)) < PRUNE_EVERY_SECONDS:
         return
-    for kind, stamp in ((HISTORY_KIND, "at"), (OUT_KIND, "published_at")):
-        for doc in store.list_docs(kind):
-            if now - float(doc.get(stamp, now)) > KEEP_RECORDS_SECONDS:
-                store.delete_doc(kind, str(doc["id"]))
     collect_orphans(store, now)
     store.put_doc(META_KIND, "pruned", {"at": now})

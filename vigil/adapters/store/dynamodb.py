@@ -50,9 +50,17 @@ class DynamoStore(MetaItems, RollupItems):
     """The AWS `Store`. `client` is a low-level boto3 DynamoDB client; built lazily when omitted."""
 
     def __init__(
-        self, samples_table: str, meta_table: str, retention_seconds: float, client: Any | None = None
+        self,
+        samples_table: str,
+        meta_table: str,
+        retention_seconds: float,
+        client: Any | None = None,
+        *,
+        doc_ttl: dict[str, tuple[float, str]] | None = None,
     ) -> None:
+        """`doc_ttl`: document kind → (seconds kept, timestamp field): such documents get a TTL."""
         self.io = DynamoIO(client)
+        self.doc_ttl = dict(doc_ttl or {})
         self.samples_table = samples_table
         self.meta_table = meta_table
         self.retention_seconds = retention_seconds

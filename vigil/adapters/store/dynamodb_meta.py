@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import time
 import uuid
 import zlib
 from collections import OrderedDict
@@ -28,6 +30,7 @@ from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup
 class MetaItems:
     io: DynamoIO
     meta_table: str
+    doc_ttl: dict[str, tuple[float, str]]
 
     # -- keys ------------------------------------------------------------------------------------
     def put_key(self, record: ApiKeyRecord) -> None:
@@ -184,16 +187,17 @@ class MetaItems:
         if len(text.encode()) > MAX_ITEM_BYTES:
             return {**body, "_version": self._put_large_doc(kind, doc_id, text, expected_version)}
         key = {"pk": s(f"DOC#{kind}"), "sk": s(doc_id)}
+        ttl, ttl_values = self._ttl(kind, body)
         try:
             if expected_version is None:
                 got = self.io.call(
                     "update_item",
                     TableName=self.meta_table,
                     Key=key,
-                    UpdateExpression="SET body = :b REMOVE parts, pt ADD #v :one",
+                    UpdateExpression=f"SET body = :b{ttl} REMOVE parts, pt ADD #v :one",
                     ReturnValues="ALL_OLD",
                     ExpressionAttributeNames={"#v": "_version"},
-                    ExpressionAttributeValues={":b": s(text), ":one": n(1)},
+                    ExpressionAttributeValues={":b": s(text), ":one": n(1), **ttl_values},
                 )
                 version = int(num(got.get("Attributes", {}).get("_version")) or 0) + 1
             elif expected_version == 0:
@@ -201,7 +205,7 @@ class MetaItems:
                     "put_item",
                     TableName=self.meta_table,
                     ConditionExpression="attribute_not_exists(pk)",
-                    Item={**key, "body": s(text), "_version": n(1)},
+                    Item={**key, "body": s(text), "_version": n(1), **_ttl_item(ttl_values)},
                 )
                 got, version = {}, 1
             else:
@@ -210,7 +214,7 @@ class MetaItems:
                     "update_item",
                     TableName=self.meta_table,
                     Key=key,
-                    UpdateExpression="SET body = :b, #v = :new REMOVE parts, pt",
+                    UpdateExpression=f"SET body = :b, #v = :new{ttl} REMOVE parts, pt",
                     ConditionExpression="#v = :old",
                     ReturnValues="ALL_OLD",
                     ExpressionAttributeNames={"#v": "_version"},
@@ -218,6 +222,7 @@ class MetaItems:
                         ":b": s(text),
                         ":new": n(version),
                         ":old": n(expected_version),
+                        **ttl_values,
                     },
                 )
         except ConditionFailed as exc:
@@ -266,6 +271,16 @@ class MetaItems:
             self._drop_parts(kind, doc_id, got.get("Attributes"))
             return version
         raise Conflict(f"{kind} {doc_id!r} kept changing while it was being written", field="_version")
+
+    def _ttl(self, kind: str, body: dict[str, Any]) -> tuple[str, Item]:
+        """The `SET` fragment and value stamping a retained kind's TTL (`expires_at`), from the
+        document's own timestamp (write time without one)."""
+        if kind not in self.doc_ttl:
+            return "", {}
+        seconds, field_name = self.doc_ttl[kind]
+        stamp = body.get(field_name)
+        start = float(stamp) if isinstance(stamp, int | float) else time.time()
+        return ", expires_at = :ttl", {":ttl": n(math.ceil(start + seconds))}
 
     def _stored_version(self, kind: str, doc_id: str) -> int:
         got = self.io.call(
@@ -330,6 +345,10 @@ class MetaItems:
         )
         self._drop_parts(kind, doc_id, got.get("Attributes"))
         return "Attributes" in got
+
+
+def _ttl_item(values: Item) -> Item:
+    return {"expires_at": values[":ttl"]} if values else {}
 
 
 def _part_sk(doc_id: str, token: str, part: int) -> str:
