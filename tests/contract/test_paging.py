@@ -109,3 +109,21 @@ def test_a_cursor_this_list_did_not_hand_out_is_invalid_naming_cursor(store: Any
     with pytest.raises(Invalid) as caught:
         queries.error_groups(store, T0 + 10, since="-1h", limit=3, cursor=cursor)
     assert caught.value.field == "cursor"
+
+
+def test_a_page_of_hosts_on_dynamodb_queries_only_its_own_hosts(
+    moto_client: Any, tables: tuple[str, str], make_dynamo_store: Any
+) -> None:
+    from tests.contract.test_dynamodb_store import CallLog
+
+    store = make_dynamo_store(moto_client, tables)
+    for i in range(30):
+        store.put_samples(f"web-{i:02d}", [Point(f"web-{i:02d}", "cpu", (), T0, 0.5)], None, T0)
+    calls = CallLog(moto_client)
+    try:
+        answer = queries.hosts(store, Config(), T0, limit=5)
+    finally:
+        moto_client.meta.events.unregister("before-call.dynamodb", calls._record)
+    assert len(answer["hosts"]) == 5 and answer["next_cursor"]
+    # one Query of the HOST partition, one newest-chunk Query per host listed (the page and one more)
+    assert [name for name, _ in calls.calls] == ["Query"] * (1 + 6)
