@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 STATE_KIND = "alert_state"
 SHARD_KIND = "alert_state_shard"
-GROUPS_PER_SHARD = 64  # ≈ 30 KB of JSON: a changed group rewrites ~30 WRU, not the whole rule
+GROUPS_PER_SHARD = 64  # ≤ ~23 KB of JSON: a changed group rewrites ≤ ~23 WRU, not the whole rule
 ORPHAN_AGE_SECONDS = 3600.0  # an unreferenced shard this old is no write in flight: delete it
 
 Changed = Callable[[RuleState | None, RuleState], bool]
