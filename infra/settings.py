@@ -8,6 +8,8 @@ Keys (default in brackets; docs/deploy.md has the same table):
   tablePrefix         DynamoDB table-name prefix [vigil-<stage>] -> <prefix>-samples, <prefix>-meta
   monitoringInterval  agent/evaluator period, seconds (>= 1000 is read as ms, like the seed) [10]
   retentionDays       raw-sample retention, days [7]
+  alertHistoryDays, inboxDays, deliveryDays   alert history, in-app inbox, delivery/publish records
+                      kept (a DynamoDB TTL), days [30, 30, 7]
   cpuThreshold, memoryThreshold (percent) [80, 90]; apiThreshold (p95 ms) [2000];
   errorRateThreshold (percent) [5]; dbQueryThreshold (ms) [1000]
   alertEmails         comma list of e-mail addresses subscribed to every alert []
@@ -56,6 +58,9 @@ class Settings:
     table_prefix: str = "vigil-dev"
     monitoring_interval_seconds: float = 10.0
     retention_days: int = 7
+    alert_history_days: int = 30
+    inbox_days: int = 30
+    delivery_days: int = 7
     thresholds: Thresholds = field(default_factory=Thresholds)
     alert_emails: tuple[str, ...] = ()
     alert_phone_numbers: tuple[str, ...] = ()
@@ -106,6 +111,9 @@ class Settings:
             table_prefix=_text(get, "tablePrefix") or f"vigil-{stage}",
             monitoring_interval_seconds=interval,
             retention_days=int(_number(get, "retentionDays", 7)),
+            alert_history_days=int(_number(get, "alertHistoryDays", 30)),
+            inbox_days=int(_number(get, "inboxDays", 30)),
+            delivery_days=int(_number(get, "deliveryDays", 7)),
             thresholds=thresholds,
             alert_emails=alert_emails,
             alert_phone_numbers=_list(get, "alertPhoneNumbers"),
@@ -126,8 +134,14 @@ class Settings:
         """Raises:
         ValueError: an inconsistent combination of settings.
         """
-        if self.retention_days < 1:
-            raise ValueError("context 'retentionDays' must be at least 1")
+        for key, days in (
+            ("retentionDays", self.retention_days),
+            ("alertHistoryDays", self.alert_history_days),
+            ("inboxDays", self.inbox_days),
+            ("deliveryDays", self.delivery_days),
+        ):
+            if days < 1:
+                raise ValueError(f"context '{key}' must be at least 1")
         if not 1 <= self.thresholds.host_missed_intervals <= 100:
             raise ValueError("context 'hostMissedIntervals' must be between 1 and 100")
         if self.monitoring_interval_seconds <= 0:
@@ -147,6 +161,9 @@ class Settings:
         return {
             "MONITORING_INTERVAL": _fmt(self.monitoring_interval_seconds),
             "MONITORING_RETENTION_DAYS": str(self.retention_days),
+            "VIGIL_ALERT_HISTORY_DAYS": str(self.alert_history_days),
+            "VIGIL_INBOX_DAYS": str(self.inbox_days),
+            "VIGIL_DELIVERY_DAYS": str(self.delivery_days),
             "ALERT_CPU_THRESHOLD": _fmt(t.cpu_percent),
             "ALERT_MEMORY_THRESHOLD": _fmt(t.memory_percent),
             "ALERT_API_THRESHOLD": _fmt(t.api_p95_ms),

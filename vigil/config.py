@@ -84,6 +84,9 @@ class Config:
       VIGIL_MAX_LABEL_VALUES        cardinality guard: distinct values per label key per host [100]
       MONITORING_INTERVAL    agent/evaluator period in seconds (seed used ms: values >= 1000 are ms) [10]
       MONITORING_RETENTION_DAYS     raw-sample retention in days [7]
+      VIGIL_ALERT_HISTORY_DAYS      alert history (state transitions) kept, days [30]
+      VIGIL_INBOX_DAYS              in-app inbox notifications kept, days [30]
+      VIGIL_DELIVERY_DAYS           delivery and publish records kept, days [7]
       ALERT_CPU_THRESHOLD, ALERT_MEMORY_THRESHOLD, ALERT_API_THRESHOLD (ms),
       ALERT_ERROR_RATE_THRESHOLD, ALERT_DB_QUERY_THRESHOLD (ms)
       ALERT_HOST_MISSED_INTERVALS   "host not reporting" after this many missed reporting intervals [3]
@@ -113,6 +116,9 @@ class Config:
     interval_seconds: float = 10.0
     evaluation_period_seconds: float = 10.0
     retention_days: int = 7
+    alert_history_days: int = 30
+    inbox_days: int = 30
+    delivery_days: int = 7
     thresholds: Thresholds = field(default_factory=Thresholds)
     emit_metrics: bool = False
 
@@ -125,6 +131,19 @@ class Config:
     @property
     def retention_seconds(self) -> float:
         return self.retention_days * 86400.0
+
+    @property
+    def record_retention(self) -> dict[str, tuple[float, str]]:
+        """Document kind → (seconds kept, the timestamp field they count from): alert history, the
+        inbox, delivery and publish records. DynamoDB stamps them with a TTL (`expires_at`); the
+        local retention job purges them (`vigil.alerting.retention`)."""
+        day = 86400.0
+        return {
+            "alert_history": (self.alert_history_days * day, "at"),
+            "inbox": (self.inbox_days * day, "received_at"),
+            "delivery": (self.delivery_days * day, "at"),
+            "notification_out": (self.delivery_days * day, "published_at"),
+        }
 
     @property
     def samples_table_name(self) -> str:
@@ -175,6 +194,9 @@ class Config:
             interval_seconds=interval,
             evaluation_period_seconds=_float(env, "VIGIL_EVALUATION_PERIOD", interval),
             retention_days=_int(env, "MONITORING_RETENTION_DAYS", 7),
+            alert_history_days=_int(env, "VIGIL_ALERT_HISTORY_DAYS", 30),
+            inbox_days=_int(env, "VIGIL_INBOX_DAYS", 30),
+            delivery_days=_int(env, "VIGIL_DELIVERY_DAYS", 7),
             emit_metrics=env.get("VIGIL_EMIT_METRICS", "1" if env.get("AWS_LAMBDA_FUNCTION_NAME") else "0")
             == "1",
             thresholds=Thresholds(

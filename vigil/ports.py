@@ -124,8 +124,10 @@ class Store(Protocol):
         """The newest point of every series of the given metrics seen at or after `since`."""
         ...
 
-    def list_hosts(self) -> list[HostInfo]:
-        """Every host with its pushes' `cadence` (last receipt, recent gaps, declared interval)."""
+    def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
+        """Hosts sorted by name, each with its pushes' `cadence` (last receipt, recent gaps, declared
+        interval); with `after`, only names sorting after it; at most `limit` (a page of
+        `GET /api/hosts`: on DynamoDB each host listed costs a Query, so a page reads only its own)."""
         ...
 
     def list_metrics(self) -> dict[str, list[str]]:

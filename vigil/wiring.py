@@ -81,7 +81,12 @@ def build_store(config: Config) -> Store:
     if config.store == "dynamodb":
         from vigil.adapters.store.dynamodb import DynamoStore
 
-        return DynamoStore(config.samples_table_name, config.meta_table_name, config.retention_seconds)
+        return DynamoStore(
+            config.samples_table_name,
+            config.meta_table_name,
+            config.retention_seconds,
+            doc_ttl=config.record_retention,
+        )
     from vigil.adapters.store.sqlite import SqliteStore
 
     return SqliteStore(config.sqlite_path, config.retention_seconds)

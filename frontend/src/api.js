@@ -114,6 +114,31 @@ export async function getJson(path, params) {
   return { data, changed: true };
 }
 
+const merged = new Map(); // url → the last merged answer of getAllPages
+
+/**
+ * GET every page of a paged list (`?limit=&cursor=` answered with `next_cursor`, null on the last
+ * page) and merge them: the first page's object with `listKey` holding every page's items. Resolves
+ * like `getJson`; when no page changed (all 304), `data` is the very object returned last time.
+ */
+export async function getAllPages(path, params, listKey, maxPages = 100) {
+  const first = await getJson(path, params);
+  let changed = first.changed;
+  let cursor = first.data && first.data.next_cursor;
+  const items = [...((first.data && first.data[listKey]) || [])];
+  for (let page = 1; cursor && page < maxPages; page += 1) {
+    const next = await getJson(path, { ...params, cursor });
+    changed = changed || next.changed;
+    items.push(...(next.data[listKey] || []));
+    cursor = next.data.next_cursor;
+  }
+  const url = buildUrl(path, params);
+  if (!changed && merged.has(url)) return { data: merged.get(url), changed: false };
+  const data = first.data && { ...first.data, [listKey]: items, next_cursor: null };
+  merged.set(url, data);
+  return { data, changed: true };
+}
+
 export async function get(path, params) {
   return (await getJson(path, params)).data;
 }

@@ -2,7 +2,7 @@
 // hidden) that re-runs every mounted `useApi` query with conditional requests. A tick is one refresh
 // cycle; its duration is recorded as the `vigil:refresh` performance measure (the benchmark reads it).
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { getJson } from "./api.js";
+import { getAllPages, getJson } from "./api.js";
 
 const queries = new Set();
 const liveListeners = new Set();
@@ -68,9 +68,10 @@ window.vigil = Object.assign(window.vigil || {}, { refreshNow, lastRefreshMs: ()
 /**
  * Fetch `path` with `params` and keep it fresh on every tick. A 304 keeps the same `data` object, so
  * components do not re-render. On failure the last good data stays (the banner says it is stale).
- * Returns { data, error, loading, reload }. `params === null` disables the query.
+ * Returns { data, error, loading, reload }. `params === null` disables the query. `pages`: the list key
+ * of a paged list (`hosts`, `dashboards`): every page is fetched and merged (`api.getAllPages`).
  */
-export function useApi(path, params = {}, { live = true } = {}) {
+export function useApi(path, params = {}, { live = true, pages = null } = {}) {
   const key = params === null ? null : `${path}?${JSON.stringify(params)}`;
   const [state, setState] = useState({ data: undefined, error: null, loading: key !== null });
   const alive = useRef(true);
@@ -80,7 +81,8 @@ export function useApi(path, params = {}, { live = true } = {}) {
   const run = useCallback(async () => {
     if (key === null) return;
     try {
-      const { data, changed } = await getJson(path, params);
+      // `pages`: the list key of a paged list; every page is fetched and merged (api.getAllPages)
+      const { data, changed } = pages ? await getAllPages(path, params, pages) : await getJson(path, params);
       if (!alive.current || keyRef.current !== key) return;
       setState((s) => (changed || s.error || s.loading ? { data, error: null, loading: false } : s));
     } catch (error) {

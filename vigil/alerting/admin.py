@@ -18,6 +18,7 @@ from vigil.alerting.service import retire_rule
 from vigil.config import Config
 from vigil.domain.channels import NATIVE_SNS_TYPES, Channel, parse_channel
 from vigil.domain.errors import Conflict, Invalid, NotFound
+from vigil.domain.paging import paginate
 from vigil.domain.rules import Rule, invalid_from, new_rule_id, parse_rule
 from vigil.domain.rules_yaml import Plan, parse_rules_yaml, plan
 from vigil.domain.silences import Silence
@@ -28,8 +29,12 @@ MAX_BACKTEST_SECONDS = 7 * 86400.0
 
 
 # -- rules -------------------------------------------------------------------------------------------
-def list_rules(store: Store) -> list[dict[str, Any]]:
-    return [r.wire() for r in repo.load_rules(store)]
+def list_rules(
+    store: Store, *, limit: int, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of rules by id, and the next page's cursor."""
+    page, next_cursor = paginate(repo.load_rules(store), lambda r: [r.id], limit=limit, cursor=cursor)
+    return [r.wire() for r in page], next_cursor
 
 
 def get_rule(store: Store, rule_id: str) -> Rule:
@@ -120,8 +125,12 @@ def run_backtest(store: Store, body: dict[str, Any], now: float) -> dict[str, An
 
 
 # -- silences ----------------------------------------------------------------------------------------
-def list_silences(store: Store, now: float) -> list[dict[str, Any]]:
-    return [{**s.model_dump(), "active": s.active(now)} for s in repo.load_silences(store)]
+def list_silences(
+    store: Store, now: float, *, limit: int, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of silences by id, and the next page's cursor."""
+    page, next_cursor = paginate(repo.load_silences(store), lambda s: [s.id], limit=limit, cursor=cursor)
+    return [{**s.model_dump(), "active": s.active(now)} for s in page], next_cursor
 
 
 def create_silence(store: Store, body: Any, by: str) -> dict[str, Any]:
@@ -141,8 +150,13 @@ def delete_silence(store: Store, silence_id: str) -> None:
 
 
 # -- channels ----------------------------------------------------------------------------------------
-def list_channels(store: Store) -> list[dict[str, Any]]:
-    return [Channel.model_validate(repo.clean(d)).public() for d in store.list_docs(repo.CHANNEL_KIND)]
+def list_channels(
+    store: Store, *, limit: int, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of channels by id (no secrets), and the next page's cursor."""
+    docs = store.list_docs(repo.CHANNEL_KIND)
+    page, next_cursor = paginate(docs, lambda d: [str(d["id"])], limit=limit, cursor=cursor)
+    return [Channel.model_validate(repo.clean(d)).public() for d in page], next_cursor
 
 
 def get_channel(store: Store, channel_id: str) -> Channel:
@@ -238,13 +252,17 @@ def send_channel_test(
 
 
 # -- inbox -------------------------------------------------------------------------------------------
-def list_notifications(store: Store, *, unread_only: bool = False, limit: int = 100) -> dict[str, Any]:
+def list_notifications(
+    store: Store, *, unread_only: bool = False, limit: int = 100, cursor: str | None = None
+) -> dict[str, Any]:
+    """A page of the inbox, newest first; `unread` counts the whole inbox."""
     items = [repo.clean(d) for d in store.list_docs(repo.INBOX_KIND)]
     unread = sum(1 for i in items if not i.get("read"))
     if unread_only:
         items = [i for i in items if not i.get("read")]
-    items.sort(key=lambda i: i.get("created_at", 0), reverse=True)
-    return {"unread": unread, "items": items[:limit]}
+    items.sort(key=repo.newest_key, reverse=True)
+    page, next_cursor = paginate(items, repo.newest_key, limit=limit, cursor=cursor, descending=True)
+    return {"unread": unread, "items": page, "next_cursor": next_cursor}
 
 
 def mark_read(store: Store, notification_id: str | None) -> dict[str, int]:

@@ -1,7 +1,7 @@
 """The documents alerting keeps in the `Store` and the reads/writes the API needs: rules, silences,
-channels (with `channel_subscription` for e-mail/SMS in AWS), alert state (`alert_state`, one per
-rule), history (`alert_history`), published notifications (`notification_out`), deliveries
-(`delivery`), the inbox (`inbox`), dead letters.
+channels (with `channel_subscription` for e-mail/SMS in AWS), alert state (`alert_state` heads and
+`alert_state_shard` documents, see `state_shards`), history (`alert_history`), published
+notifications (`notification_out`), deliveries (`delivery`), the inbox (`inbox`), dead letters.
 
 Imports: `vigil.domain`, `vigil.ports`.
 """
@@ -11,21 +11,24 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from vigil.alerting.state_shards import STATE_KIND, StateRef, load_state, load_states, save_state
 from vigil.config import Config
-from vigil.domain.alerts import GroupState, RuleState, alert_id
+from vigil.domain.alerts import RuleState, alert_id
 from vigil.domain.channels import Channel
 from vigil.domain.errors import Conflict, NotFound
+from vigil.domain.paging import paginate
 from vigil.domain.rules import Rule, default_rules
 from vigil.domain.silences import Silence
 from vigil.ports import Store
 
 log = logging.getLogger(__name__)
 
+__all__ = ["STATE_KIND", "load_state", "load_states"]  # re-exported: callers read state here
+
 RULE_KIND = "rule"
 SILENCE_KIND = "silence"
 CHANNEL_KIND = "channel"
 SUBSCRIPTION_KIND = "channel_subscription"  # AWS: an e-mail/SMS channel's SNS subscription ARN
-STATE_KIND = "alert_state"
 HISTORY_KIND = "alert_history"
 OUT_KIND = "notification_out"
 DELIVERY_KIND = "delivery"
@@ -37,6 +40,11 @@ META_KIND = "alert_meta"
 def clean(doc: dict[str, Any]) -> dict[str, Any]:
     """A stored document without the store's bookkeeping (`_version`, ...)."""
     return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
+def newest_key(doc: dict[str, Any]) -> list[Any]:
+    """Sort and cursor key of time-stamped records (history, inbox): newest first, ties by id."""
+    return [float(doc.get("at", doc.get("created_at")) or 0), str(doc.get("id", ""))]
 
 
 def load_rules(store: Store) -> list[Rule]:
@@ -134,30 +142,9 @@ def load_channel(store: Store, channel_id: str) -> Channel | None:
     return None if doc is None else Channel.model_validate(clean(doc))
 
 
-def load_states(store: Store) -> dict[str, tuple[RuleState, int] | Exception]:
-    """Every rule's state and stored version, from one read (an evaluator tick reads them all). A
-    state that no longer parses maps to its error, so only that rule fails (never starts afresh,
-    which could announce its alerts a second time)."""
-    out: dict[str, tuple[RuleState, int] | Exception] = {}
-    for doc in store.list_docs(STATE_KIND):
-        rule_id = str(doc.get("rule_id", doc.get("id", "")))
-        try:
-            out[rule_id] = (RuleState.from_json(doc), int(doc.get("_version", 0)))
-        except Exception as exc:
-            out[rule_id] = exc
-    return out
-
-
-def load_state(store: Store, rule_id: str) -> tuple[RuleState | None, int]:
-    """The rule's state and its stored version (0 when none: `put_doc(expected_version=0)`)."""
-    doc = store.get_doc(STATE_KIND, rule_id)
-    if doc is None:
-        return None, 0
-    return RuleState.from_json(doc), int(doc.get("_version", 0))
-
-
 def acknowledge(store: Store, instance_id: str, by: str, now: float) -> dict[str, Any]:
-    """Acknowledge a firing or pending alert (stops its repeats until it resolves).
+    """Acknowledge a firing or pending alert (stops its repeats until it resolves). Writes the
+    group's shard and the head only.
 
     Raises:
         NotFound: no current alert has this id.
@@ -167,38 +154,45 @@ def acknowledge(store: Store, instance_id: str, by: str, now: float) -> dict[str
         found = _find_instance(store, instance_id)
         if found is None:
             raise NotFound(f"no pending or firing alert with id {instance_id}")
-        state, group, version = found
-        group.acked_at, group.acked_by = now, by
+        state, key, ref = found
+        stored = RuleState.from_json(state.to_json())
+        state.groups[key].acked_at, state.groups[key].acked_by = now, by
         try:
-            store.put_doc(STATE_KIND, state.rule_id, state.to_json(), expected_version=version)
+            save_state(store, state, ref, stored, now=now)
         except Conflict:
             continue
         return {"id": instance_id, "acked_at": now, "acked_by": by}
     raise Conflict("the alert changed while acknowledging; try again")
 
 
-def _find_instance(store: Store, instance_id: str) -> tuple[RuleState, GroupState, int] | None:
-    for doc in store.list_docs(STATE_KIND):
-        state = RuleState.from_json(doc)
+def _find_instance(store: Store, instance_id: str) -> tuple[RuleState, str, StateRef] | None:
+    for loaded in load_states(store).values():
+        if isinstance(loaded, Exception):
+            continue
+        state, ref = loaded
         for key, group in state.groups.items():
             if alert_id(state.rule_id, key) == instance_id and group.status in ("pending", "firing"):
-                return state, group, int(doc.get("_version", 0))
+                return state, key, ref
     return None
 
 
-def list_alerts(store: Store, history_limit: int = 200) -> dict[str, list[dict[str, Any]]]:
-    """`GET /api/alerts`: current instances by status (resolved = recently resolved) plus history,
-    newest first."""
-    out: dict[str, list[dict[str, Any]]] = {"firing": [], "pending": [], "resolved": [], "history": []}
-    for doc in store.list_docs(STATE_KIND):
-        state = RuleState.from_json(doc)
+def list_alerts(store: Store, history_limit: int = 200, cursor: str | None = None) -> dict[str, Any]:
+    """`GET /api/alerts`: current instances by status (resolved = recently resolved) plus a page of
+    history, newest first, and the cursor of the next history page (`next_cursor`)."""
+    out: dict[str, Any] = {"firing": [], "pending": [], "resolved": [], "history": []}
+    for loaded in load_states(store).values():
+        if isinstance(loaded, Exception):
+            continue
+        state = loaded[0]
         for key, g in state.groups.items():
             if g.status in ("firing", "pending", "resolved"):
                 out[g.status].append(
                     {"id": alert_id(state.rule_id, key), "rule_id": state.rule_id, **g.to_json()}
                 )
-    history = [clean(d) for d in store.list_docs(HISTORY_KIND)]
-    out["history"] = sorted(history, key=lambda h: h.get("at", 0), reverse=True)[:history_limit]
+    history = sorted((clean(d) for d in store.list_docs(HISTORY_KIND)), key=newest_key, reverse=True)
+    out["history"], out["next_cursor"] = paginate(
+        history, newest_key, limit=history_limit, cursor=cursor, descending=True
+    )
     for status in ("firing", "pending", "resolved"):
         out[status].sort(key=lambda a: a.get("active_at") or 0, reverse=True)
     return out

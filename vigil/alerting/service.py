@@ -32,16 +32,14 @@ from typing import Any
 
 from vigil.alerting import dead_letters
 from vigil.alerting.ports import Attributes, Publisher
-from vigil.alerting.repo import (
-    HISTORY_KIND,
-    META_KIND,
-    OUT_KIND,
-    RULE_KIND,
-    STATE_KIND,
-    load_rules,
-    load_silences,
+from vigil.alerting.repo import HISTORY_KIND, META_KIND, OUT_KIND, RULE_KIND, load_rules, load_silences
+from vigil.alerting.state_shards import (
+    StateRef,
+    collect_orphans,
+    delete_state,
     load_state,
     load_states,
+    save_state,
 )
 from vigil.domain.alerts import Notification, RuleState, Transition
 from vigil.domain.cadence import Reporting
@@ -54,7 +52,6 @@ from vigil.ports import Store
 
 log = logging.getLogger(__name__)
 
-KEEP_RECORDS_SECONDS = 7 * 86400.0
 PRUNE_EVERY_SECONDS = 3600.0
 
 
@@ -112,7 +109,7 @@ def run_evaluation(
     for rule in rules:
         try:
             points = points_for.get((rule.metric, rule.window), []) if rule.enabled else []
-            loaded_state = states.get(rule.id, (None, 0))
+            loaded_state = states.get(rule.id, (None, StateRef()))
             if isinstance(loaded_state, Exception):
                 raise loaded_state
             _evaluate_rule(
@@ -150,7 +147,8 @@ def retire_rule(
     """
     report = EvaluationReport()
     active = [s for s in (load_silences(store) if silences is None else silences) if not s.expired(now)]
-    state, version = load_state(store, rule.id)
+    state, ref = load_state(store, rule.id)
+    stored = None if state is None else RuleState.from_json(state.to_json())
     if state is not None:
         state.outbox = [m for m in state.outbox if store.get_doc(OUT_KIND, str(m["id"])) is None]
         for group in state.groups.values():
@@ -158,14 +156,14 @@ def retire_rule(
         last = rule.model_copy(update={"enabled": False, "keep_firing_for": 0.0})
         new_state, events = evaluate(last, [], state, now, silences=active)
         new_state.outbox = [*state.outbox, *(e.to_message() for e in events if isinstance(e, Notification))]
-        store.put_doc(STATE_KIND, rule.id, new_state.to_json(), expected_version=version)
+        save_state(store, new_state, ref, stored, now=now)
         _record_history(store, events, report)
         state = new_state
     store.delete_doc(RULE_KIND, rule.id)
     if state is not None and publisher is not None:
         publish_outbox(store, publisher, state.outbox, now, report)
         if not report.publish_failures:
-            store.delete_doc(STATE_KIND, rule.id)
+            delete_state(store, rule.id)
     return report
 
 
@@ -173,7 +171,7 @@ def _drain_retired(
     store: Store,
     publisher: Publisher,
     live: set[str],
-    states: dict[str, tuple[RuleState, int] | Exception],
+    states: dict[str, tuple[RuleState, StateRef] | Exception],
     now: float,
     report: EvaluationReport,
 ) -> None:
@@ -184,7 +182,7 @@ def _drain_retired(
         before = len(report.publish_failures)
         publish_outbox(store, publisher, loaded[0].outbox, now, report)
         if len(report.publish_failures) == before:
-            store.delete_doc(STATE_KIND, rule_id)
+            delete_state(store, rule_id)
 
 
 SHARED_WINDOW_SECONDS = 3600.0  # rules with windows up to this share one read; longer ones read alone
@@ -229,14 +227,14 @@ def _evaluate_rule(
     publisher: Publisher,
     rule: Rule,
     points: Sequence[Point],
-    loaded: tuple[RuleState | None, int],
+    loaded: tuple[RuleState | None, StateRef],
     now: float,
     silences: Sequence[Silence],
     options: EvalOptions,
     report: EvaluationReport,
     reporting: Reporting | None,
 ) -> None:
-    state, version = loaded
+    state, ref = loaded
     stored = None if state is None else RuleState.from_json(state.to_json())
     if state is not None:  # drop what an earlier run already published
         state.outbox = [m for m in state.outbox if store.get_doc(OUT_KIND, str(m["id"])) is None]
@@ -248,9 +246,9 @@ def _evaluate_rule(
         *(e.to_message() for e in events if isinstance(e, Notification)),
     ]
     # A steady tick writes nothing (the evaluator's write cost, docs/data-model.md); whatever a later
-    # tick or a crash recovery needs is written, with the notices, before anything is published.
-    if needs_saving(rule, stored, new_state):
-        store.put_doc(STATE_KIND, rule.id, new_state.to_json(), expected_version=version)
+    # tick or a crash recovery needs is written, with the notices, before anything is published --
+    # and of a sharded state only the shards whose groups need it (`needs_saving` per shard).
+    save_state(store, new_state, ref, stored, lambda old, new: needs_saving(rule, old, new), now=now)
     report.evaluated += 1
     _record_history(store, events, report)
     publish_outbox(store, publisher, new_state.outbox, now, report)
@@ -305,12 +303,10 @@ def _refused_for_good(exc: Exception) -> bool:
 
 
 def _maybe_prune(store: Store, now: float) -> None:
-    """Hourly: forget history and publish records older than 7 days."""
+    """Hourly: delete alert-state shards a crash left unreferenced. (History and publish records
+    expire by retention: a DynamoDB TTL, the local retention job; `vigil.alerting.retention`.)"""
     marker = store.get_doc(META_KIND, "pruned")
     if marker is not None and now - float(marker.get("at", 0)) < PRUNE_EVERY_SECONDS:
         return
-    for kind, stamp in ((HISTORY_KIND, "at"), (OUT_KIND, "published_at")):
-        for doc in store.list_docs(kind):
-            if now - float(doc.get(stamp, now)) > KEEP_RECORDS_SECONDS:
-                store.delete_doc(kind, str(doc["id"]))
+    collect_orphans(store, now)
     store.put_doc(META_KIND, "pruned", {"at": now})

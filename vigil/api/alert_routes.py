@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vigil.alerting import admin, repo
 from vigil.api.app import vigil_context
 from vigil.api.docs import documented
+from vigil.api.pages import DEFAULT_PAGE, WHOLE_PAGE, CursorParam, LimitParam, array_page
 from vigil.domain.channels import Channel, ChannelCreate
 from vigil.domain.rules import Rule
 from vigil.domain.silences import Silence
@@ -56,8 +57,11 @@ def register(app: APIGatewayHttpResolver) -> None:
         summary="Firing, pending, recently resolved; history",
         responses=documented(),
     )
-    def list_alerts(limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
-        return repo.list_alerts(store(), history_limit=limit)
+    def list_alerts(
+        limit: Annotated[int, Query(ge=1, le=1000, description="History items per page")] = 200,
+        cursor: CursorParam = None,
+    ) -> dict[str, Any]:
+        return repo.list_alerts(store(), history_limit=limit, cursor=cursor)
 
     @app.post(
         "/api/alerts/<alert_id>/ack",
@@ -69,8 +73,8 @@ def register(app: APIGatewayHttpResolver) -> None:
         return repo.acknowledge(store(), alert_id, app.context["principal"].subject, now())
 
     @app.get("/api/alerts/rules", tags=["rules"], summary="List rules", responses=documented())
-    def list_rules() -> list[dict[str, Any]]:
-        return admin.list_rules(store())
+    def list_rules(limit: LimitParam = WHOLE_PAGE, cursor: CursorParam = None) -> Response[Any]:
+        return array_page(*admin.list_rules(store(), limit=limit, cursor=cursor))
 
     @app.post("/api/alerts/rules", tags=["rules"], summary="Create a rule", responses=documented(201))
     def create_rule(rule: Annotated[Rule, Body()]) -> Response[Any]:
@@ -111,8 +115,8 @@ def register(app: APIGatewayHttpResolver) -> None:
         summary="Silences and maintenance windows",
         responses=documented(),
     )
-    def list_silences() -> list[dict[str, Any]]:
-        return admin.list_silences(store(), now())
+    def list_silences(limit: LimitParam = WHOLE_PAGE, cursor: CursorParam = None) -> Response[Any]:
+        return array_page(*admin.list_silences(store(), now(), limit=limit, cursor=cursor))
 
     @app.post(
         "/api/alerts/silences",
@@ -135,8 +139,8 @@ def register(app: APIGatewayHttpResolver) -> None:
         return {"deleted": silence_id}
 
     @app.get("/api/channels", tags=["channels"], summary="List channels (no secrets)", responses=documented())
-    def list_channels() -> list[dict[str, Any]]:
-        return admin.list_channels(store())
+    def list_channels(limit: LimitParam = WHOLE_PAGE, cursor: CursorParam = None) -> Response[Any]:
+        return array_page(*admin.list_channels(store(), limit=limit, cursor=cursor))
 
     @app.post("/api/channels", tags=["channels"], summary="Create a channel", responses=documented(201))
     def create_channel(channel: Annotated[ChannelCreate, Body()]) -> Response[Any]:
@@ -194,9 +198,11 @@ def register(app: APIGatewayHttpResolver) -> None:
         responses=documented(),
     )
     def notifications(
-        unread: Annotated[bool, Query()] = False, limit: Annotated[int, Query(ge=1, le=500)] = 100
+        unread: Annotated[bool, Query()] = False,
+        limit: LimitParam = DEFAULT_PAGE,
+        cursor: CursorParam = None,
     ) -> dict[str, Any]:
-        return admin.list_notifications(store(), unread_only=unread, limit=limit)
+        return admin.list_notifications(store(), unread_only=unread, limit=limit, cursor=cursor)
 
     @app.post(
         "/api/notifications/read",

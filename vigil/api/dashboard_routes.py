@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from vigil.api.app import vigil_context
 from vigil.api.docs import documented
+from vigil.api.pages import DEFAULT_PAGE, CursorParam, LimitParam
 from vigil.domain.dashboards import Dashboard, DashboardIn
 from vigil.services import dashboards
 
@@ -18,9 +19,12 @@ DashboardId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 def register(app: APIGatewayHttpResolver) -> None:
     @app.get("/api/dashboards", tags=["dashboards"], summary="Saved dashboards", responses=documented())
-    def list_dashboards() -> dict[str, Any]:
-        items = dashboards.list_all(vigil_context(app).store)
-        return {"dashboards": [d.model_dump(mode="json", by_alias=True) for d in items]}
+    def list_dashboards(limit: LimitParam = DEFAULT_PAGE, cursor: CursorParam = None) -> dict[str, Any]:
+        items, next_cursor = dashboards.list_page(vigil_context(app).store, limit=limit, cursor=cursor)
+        return {
+            "dashboards": [d.model_dump(mode="json", by_alias=True) for d in items],
+            "next_cursor": next_cursor,
+        }
 
     @app.post(
         "/api/dashboards",

@@ -2,21 +2,23 @@
 
 # Route modules import Powertools at module level: its validation reads the annotations, which
 # must resolve at registration time (no `from __future__ import annotations` here).
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from vigil.api.app import vigil_context
 from vigil.api.docs import documented
+from vigil.api.pages import WHOLE_PAGE, CursorParam, LimitParam, array_page
 from vigil.domain.models import KeyCreate, KeyCreated, KeyOut
 from vigil.services import keys
 
 
 def register(app: APIGatewayHttpResolver) -> None:
     @app.get("/api/keys", tags=["keys"], summary="List keys (never their secrets)", responses=documented())
-    def list_keys() -> list[KeyOut]:
-        return keys.list_keys(vigil_context(app).store)
+    def list_keys(limit: LimitParam = WHOLE_PAGE, cursor: CursorParam = None) -> Response[Any]:
+        page, next_cursor = keys.list_keys(vigil_context(app).store, limit=limit, cursor=cursor)
+        return array_page([k.model_dump(mode="json") for k in page], next_cursor)
 
     @app.post(
         "/api/keys",

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from vigil.api.app import vigil_context
 from vigil.api.docs import documented
+from vigil.api.pages import DEFAULT_PAGE, CursorParam, LimitParam
 from vigil.api.params import (
     FromParam,
     GroupByParam,
@@ -82,9 +83,9 @@ def register(app: APIGatewayHttpResolver) -> None:
     @app.get(
         "/api/hosts", tags=["metrics"], summary="Hosts with last seen and up/down", responses=documented()
     )
-    def hosts() -> dict[str, Any]:
+    def hosts(limit: LimitParam = DEFAULT_PAGE, cursor: CursorParam = None) -> dict[str, Any]:
         ctx = vigil_context(app)
-        return queries.hosts(ctx.store, ctx.config, ctx.clock.now())
+        return queries.hosts(ctx.store, ctx.config, ctx.clock.now(), limit=limit, cursor=cursor)
 
     @app.get(
         "/api/errors",
@@ -96,7 +97,8 @@ def register(app: APIGatewayHttpResolver) -> None:
         since: Annotated[
             str, Query(max_length=64, description="Only groups seen since (default -24h)")
         ] = "-24h",
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        limit: LimitParam = DEFAULT_PAGE,
+        cursor: CursorParam = None,
     ) -> dict[str, Any]:
         ctx = vigil_context(app)
-        return queries.error_groups(ctx.store, ctx.clock.now(), since=since, limit=limit)
+        return queries.error_groups(ctx.store, ctx.clock.now(), since=since, limit=limit, cursor=cursor)

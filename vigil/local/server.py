@@ -108,7 +108,7 @@ class LocalServer:
         self.ctx = AppContext(self.config)
         self.gateway = Gateway(self.ctx)
         self.scheduler = Scheduler(self.ctx.clock, self.config.interval_seconds)
-        self.scheduler.add("retention", self.ctx.store.purge_expired, every=3600)
+        self.scheduler.add("retention", lambda now: retention_job(self.ctx, now), every=3600)
         self.self_metrics = SelfMetrics(self.ctx, gateway_route(self.gateway))
         self.scheduler.add("self-metrics", self.self_metrics.flush)  # every tick
         for name, job, every in local_jobs(self.ctx):
@@ -195,6 +195,14 @@ def local_jobs(ctx: AppContext) -> list[tuple[str, Callable[[float], object], fl
 
 
 ROLLUP_EVERY_SECONDS = 300.0  # AWS runs it hourly; locally the newest hour's rollup stays fresher
+
+
+def retention_job(ctx: AppContext, now: float) -> object:
+    """Raw samples and rollups past their retention, then alerting's records past theirs."""
+    from vigil.alerting.retention import purge_records
+
+    samples = ctx.store.purge_expired(now)
+    return {"samples": samples, "records": purge_records(ctx.store, ctx.config.record_retention, now)}
 
 
 def alert_job(ctx: AppContext, now: float) -> object:

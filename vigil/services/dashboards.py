@@ -7,6 +7,7 @@ from typing import Any
 
 from vigil.domain.dashboards import Dashboard, DashboardIn
 from vigil.domain.errors import NotFound
+from vigil.domain.paging import paginate
 from vigil.domain.timeparse import iso
 from vigil.ports import Store
 
@@ -30,8 +31,10 @@ def create(store: Store, body: DashboardIn, now: float) -> Dashboard:
     return _out(store.put_doc(KIND, dashboard_id, doc, expected_version=0))
 
 
-def list_all(store: Store) -> list[Dashboard]:
-    return sorted((_out(d) for d in store.list_docs(KIND)), key=lambda d: d.name.lower())
+def list_page(store: Store, *, limit: int, cursor: str | None = None) -> tuple[list[Dashboard], str | None]:
+    """A page of dashboards by name (case-insensitive; ties by id), and the next page's cursor."""
+    items = sorted((_out(d) for d in store.list_docs(KIND)), key=lambda d: (d.name.lower(), d.id))
+    return paginate(items, lambda d: [d.name.lower(), d.id], limit=limit, cursor=cursor)
 
 
 def get(store: Store, dashboard_id: str) -> Dashboard:

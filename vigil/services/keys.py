@@ -6,6 +6,7 @@ import secrets
 
 from vigil.api.auth import hash_secret, new_secret
 from vigil.domain.models import ApiKeyRecord, KeyCreate, KeyCreated, KeyOut
+from vigil.domain.paging import paginate
 from vigil.domain.timeparse import iso
 from vigil.ports import Store
 
@@ -36,8 +37,11 @@ def create_key(store: Store, request: KeyCreate, now: float) -> KeyCreated:
     return KeyCreated(**key_out(record).model_dump(), key=secret)
 
 
-def list_keys(store: Store) -> list[KeyOut]:
-    return [key_out(r) for r in store.list_keys()]
+def list_keys(store: Store, *, limit: int, cursor: str | None = None) -> tuple[list[KeyOut], str | None]:
+    """A page of keys, oldest first (ties by id), and the next page's cursor."""
+    records = sorted(store.list_keys(), key=lambda r: (r.created_at, r.id))
+    page, next_cursor = paginate(records, lambda r: [r.created_at, r.id], limit=limit, cursor=cursor)
+    return [key_out(r) for r in page], next_cursor
 
 
 def revoke_key(store: Store, key_id: str) -> KeyOut:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from vigil.config import Config
 from vigil.domain.cadence import host_status
 from vigil.domain.errors import Invalid
+from vigil.domain.paging import DEFAULT_LIMIT, encode_cursor, name_after, paginate
 from vigil.domain.timeparse import iso, parse_duration, parse_instant
 from vigil.ports import HistogramSummaryStore, Store, SummaryStore
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from vigil.domain.models import Point
     from vigil.domain.rollups import Rollup
     from vigil.domain.series import SeriesResult
+
+MAX_ERROR_GROUPS = 10_000  # error groups read per page request (fingerprints, bounded by the code)
 
 
 def parse_labels(raw: str | None) -> dict[str, str] | None:
@@ -338,12 +341,17 @@ def catalog(store: Store) -> dict[str, Any]:
     return {"metrics": catalog_entries(store.list_metrics())}
 
 
-def hosts(store: Store, config: Config, now: float) -> dict[str, Any]:
-    """`/api/hosts`: `status` up/down by each host's own reporting cadence (`interval_s`, null until
-    learned), `stale` for a host that never established one; `up` is `status == "up"`."""
+def hosts(
+    store: Store, config: Config, now: float, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> dict[str, Any]:
+    """A page of `/api/hosts` by name; the store reads only that page (plus one host, to know if more
+    follow). `status` up/down by each host's own reporting cadence (`interval_s`, null until learned),
+    `stale` for a host that never established one; `up` is `status == "up"`."""
     missed = config.thresholds.host_missed_intervals
+    found = store.list_hosts(after=name_after(cursor), limit=limit + 1)
+    page = found[:limit]
     out = []
-    for h in store.list_hosts():
+    for h in page:
         cadence = h.cadence if h.cadence.last_push is not None else replace(h.cadence, last_push=h.last_seen)
         status = host_status(cadence, now, missed=missed, evaluation_period=config.evaluation_period_seconds)
         out.append(
@@ -357,11 +365,22 @@ def hosts(store: Store, config: Config, now: float) -> dict[str, Any]:
                 "series": h.series,
             }
         )
-    return {"hosts": out}
+    return {"hosts": out, "next_cursor": encode_cursor([page[-1].host]) if len(found) > limit else None}
 
 
-def error_groups(store: Store, now: float, *, since: str, limit: int) -> dict[str, Any]:
+def error_groups(
+    store: Store, now: float, *, since: str, limit: int, cursor: str | None = None
+) -> dict[str, Any]:
+    """A page of the error groups seen since `since`, newest first (ties by fingerprint)."""
     t0 = parse_instant(since, now=now, field="since")
+    groups = sorted(
+        store.list_error_groups(t0, MAX_ERROR_GROUPS),
+        key=lambda g: (g.last_seen, g.fingerprint),
+        reverse=True,
+    )
+    page, next_cursor = paginate(
+        groups, lambda g: [g.last_seen, g.fingerprint], limit=limit, cursor=cursor, descending=True
+    )
     return {
         "errors": [
             {
@@ -376,6 +395,7 @@ def error_groups(store: Store, now: float, *, since: str, limit: int) -> dict[st
                 "host": g.last_host,
                 "trace_id": g.last_trace_id,
             }
-            for g in store.list_error_groups(t0, limit)
-        ]
+            for g in page
+        ],
+        "next_cursor": next_cursor,
     }

@@ -5,7 +5,10 @@ from one hour before the watermark (the hour of the previous run) up to the curr
 then the days those hours belong to (`coarsen` of the day's hourly rollups). A bucket is always
 recomputed WHOLE from its raw points and written over the previous record (`Store.put_rollups`
 replaces a host-bucket), so a repeated, overlapping or crashed-and-retried run converges to the same
-records; the watermark (`rollup_state/watermark`) only moves after a successful run.
+records; the watermark (`rollup_state/watermark`) only moves after a run. A host whose recomputation
+fails (a store error, a bug in its data) is reported in the run's `failed` and its hours are marked
+dirty like late samples, so the watermark still moves for every other host and the next run retries
+exactly that host's hours.
 
 Late samples. A sample may arrive up to the raw retention (7 days) late. Hours at or after
 `hour(now) - 1h` are recomputed by the next run anyway (its window starts one hour before the previous
@@ -28,6 +31,7 @@ Imports domain and ports only.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -35,6 +39,8 @@ from typing import Any
 from vigil.domain.models import Point
 from vigil.domain.rollups import coarsen, fine_rollups, rollup_points
 from vigil.ports import Store
+
+log = logging.getLogger(__name__)
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -77,15 +83,37 @@ def run_rollups(store: Store, now: float, *, retention_seconds: float) -> dict[s
             dirty.setdefault(str(doc["host"]), set()).add(h)
 
     hours_done = days_done = 0
+    failed: dict[str, str] = {}
     hosts = [h.host for h in store.list_hosts() if h.last_seen >= first or h.host in dirty]
     for host in hosts:
         wanted = set(window) | dirty.get(host, set())
-        hours_done += _recompute_hours(store, host, sorted(wanted), now)
-        days_done += _recompute_days(store, host, {math.floor(h / DAY) * DAY for h in wanted}, now)
-    cleared = _clear(store, markers)
+        try:
+            hours_done += _recompute_hours(store, host, sorted(wanted), now)
+            days_done += _recompute_days(store, host, {math.floor(h / DAY) * DAY for h in wanted}, now)
+        except Exception as exc:  # one host's failure must not stop every other host's rollups
+            log.exception("rollups of host %s failed; its hours are marked for the next run", host)
+            failed[host] = f"{type(exc).__name__}: {exc}"
+            _mark(store, host, wanted)
+    cleared = _clear(store, [m for m in markers if str(m["host"]) not in failed or float(m["hour"]) < oldest])
     fine_from = oldest if fine_from is None else fine_from
     store.put_doc(STATE_KIND, WATERMARK_ID, {"hour": current, "ran_at": now, "fine_from": fine_from})
-    return {"hosts": len(hosts), "hours": hours_done, "days": days_done, "markers_cleared": cleared}
+    return {
+        "hosts": len(hosts),
+        "hours": hours_done,
+        "days": days_done,
+        "markers_cleared": cleared,
+        "failed": failed,
+    }
+
+
+def _mark(store: Store, host: str, hours: Iterable[float]) -> None:
+    """Dirty markers for the hours a failed host still owes: the watermark moves on for the others,
+    and the next run recomputes exactly these (a marker is cheap; a stuck watermark stops everyone)."""
+    for h in sorted(hours):
+        try:
+            store.put_doc(DIRTY_KIND, f"{host}|{int(h)}", {"host": host, "hour": h})
+        except Exception:
+            log.exception("could not mark hour %s of host %s for the next rollup run", int(h), host)
 
 
 def _recompute_hours(store: Store, host: str, hours: list[float], now: float) -> int:

@@ -1,6 +1,7 @@
 // Alerts: firing/pending now, resolved and the transition history, the rule list (with the editor)
 // and silences/maintenance windows. The tab, the rule being edited and the filter live in the URL.
-import { del, post } from "../api.js";
+import { useState } from "preact/hooks";
+import { del, get, post } from "../api.js";
 import { Badge, Empty, Panel, QueryState, SEVERITY_KIND, Tabs, Time } from "../components/ui.jsx";
 import { alertsOf, listOf } from "../data.js";
 import { useApi } from "../live.js";
@@ -156,7 +157,15 @@ export function Alerts({ params }) {
   const alerts = alertsOf(alertsQ.data);
   const active = alerts.filter((a) => statusOf(a) === "firing" || statusOf(a) === "pending");
   const resolved = alerts.filter((a) => statusOf(a) === "resolved");
-  const history = listOf(alertsQ.data && alertsQ.data.history, "history");
+  const firstHistory = listOf(alertsQ.data && alertsQ.data.history, "history");
+  // Older history pages on request ("Load older"): the live query keeps refreshing the first page.
+  const [older, setOlder] = useState({ items: [], cursor: undefined });
+  const nextCursor = older.cursor === undefined ? alertsQ.data && alertsQ.data.next_cursor : older.cursor;
+  const history = [...firstHistory, ...older.items];
+  const loadOlder = async () => {
+    const page = await get("/api/alerts", { cursor: nextCursor });
+    setOlder((o) => ({ items: [...o.items, ...(page.history || [])], cursor: page.next_cursor || null }));
+  };
 
   if (tab === "rules" && params.rule) {
     return (
@@ -198,6 +207,11 @@ export function Alerts({ params }) {
           </Panel>
           <Panel title="History" id="alerts-history">
             <History items={history} rulesById={rulesById} />
+            {nextCursor && (
+              <button type="button" id="history-older" onClick={loadOlder}>
+                Load older
+              </button>
+            )}
           </Panel>
         </>
       )}

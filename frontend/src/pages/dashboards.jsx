@@ -14,7 +14,7 @@ import { CHART_TYPES } from "./explorer.jsx";
 
 function DashboardList() {
   const session = useSession();
-  const q = useApi("/api/dashboards", {});
+  const q = useApi("/api/dashboards", {}, { pages: "dashboards" });
   const [name, setName] = useState("");
   const [error, setError] = useState("");
   const list = listOf(q.data, "dashboards");

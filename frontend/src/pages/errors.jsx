@@ -7,7 +7,7 @@ import { href, setParams } from "../router.js";
 
 export function Errors({ params }) {
   const range = params.range || "24h";
-  const q = useApi("/api/errors", { since: `-${range}`, limit: 200 });
+  const q = useApi("/api/errors", { since: `-${range}`, limit: 200 }, { pages: "errors" });
   const groups = listOf(q.data, "groups", "errors");
   const total = groups.reduce((n, g) => n + (g.count || 0), 0);
   return (

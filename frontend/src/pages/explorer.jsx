@@ -25,7 +25,7 @@ function toEpoch(v, fallback) {
 }
 
 function AddToDashboard({ panel, title }) {
-  const dashboards = useApi("/api/dashboards", {}, { live: false });
+  const dashboards = useApi("/api/dashboards", {}, { live: false, pages: "dashboards" });
   const [target, setTarget] = useState("");
   const [message, setMessage] = useState("");
   const list = listOf(dashboards.data, "dashboards");
@@ -72,7 +72,7 @@ function AddToDashboard({ panel, title }) {
 
 export function Explorer({ params }) {
   const session = useSession();
-  const hostsQ = useApi("/api/hosts", {}, { live: false });
+  const hostsQ = useApi("/api/hosts", {}, { live: false, pages: "hosts" });
   const hosts = listOf(hostsQ.data, "hosts");
   const [shown, setShown] = useState({ data: null, chart: null });
   const [exportError, setExportError] = useState("");

@@ -12,7 +12,7 @@ import { href } from "../router.js";
 const SPARK_METRIC = "system.cpu.utilization";
 
 export function Hosts() {
-  const q = useApi("/api/hosts", {});
+  const q = useApi("/api/hosts", {}, { pages: "hosts" });
   const cpu = useSeries({ metric: SPARK_METRIC, from: "-1h", to: "now", agg: "avg", group_by: "host" });
   const hosts = listOf(q.data, "hosts");
   const byHost = useMemo(() => {

@@ -76,7 +76,7 @@ def test_a_crash_is_logged_as_json_with_the_request_id_and_answered_without_inte
     stream, handler = lambda_logging
     admin = GatewayClient(Gateway(ctx, {"metrics": handler}), token=ADMIN_TOKEN)
 
-    def boom() -> list[object]:
+    def boom(*args: object, **kwargs: object) -> list[object]:
         raise RuntimeError("database file at /secret/path exploded")
 
     monkeypatch.setattr(ctx.store, "list_hosts", boom)

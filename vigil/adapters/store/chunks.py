@@ -12,11 +12,12 @@ An item's `d` attribute is zlib-compressed JSON: `[1, [[metric, [k, v, ...], [ts
 being a number or, for a histogram, `[bounds, counts, sum, count, min, max]`. Keys are deterministic,
 so a retried batch overwrites itself.
 
-Pure functions: standard library, orjson and `vigil.domain` only (no boto3).
+Pure functions: standard library, orjson, `sizing` and `vigil.domain` only (no boto3).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import secrets
@@ -27,11 +28,12 @@ from typing import Any
 
 import orjson
 
+from vigil.adapters.store.sizing import split_encoded
 from vigil.domain.models import Histogram, Point
 
 FORMAT_VERSION = 1
 MAX_SAMPLES_PER_CHUNK = 1000
-MAX_CHUNK_BYTES = 300_000  # DynamoDB's item limit is 400 KB; keep room for keys and attributes
+MAX_CHUNK_BYTES = 300_000  # below sizing.MAX_ITEM_BYTES: keeps room for keys and attributes
 # An item holds samples from its minute's start to this much later: a 60 s batch (first sample at any
 # second of a minute, last one < 60 s later) always fits, and readers over-read at most two minutes.
 CHUNK_SPAN_SECONDS = 120
@@ -68,7 +70,8 @@ def plan_chunks(points: Sequence[Point], bkey: str | None) -> list[Chunk]:
     chunks: list[Chunk] = []
     for minute, group in _windows(points):
         pieces = [group[i : i + MAX_SAMPLES_PER_CHUNK] for i in range(0, len(group), MAX_SAMPLES_PER_CHUNK)]
-        encoded = [enc for piece in pieces for enc in _encode_within_limit(piece, minute)]
+        encode = functools.partial(encode_points, minute=minute)
+        encoded = [enc for piece in pieces for enc in split_encoded(piece, encode, MAX_CHUNK_BYTES)]
         for no, (data, piece) in enumerate(encoded):
             sk = f"{minute_prefix(minute)}#{bhash}#{no:04d}"
             chunks.append(Chunk(sk, data, max(p.ts for p in piece), len(piece)))
@@ -92,16 +95,6 @@ def _windows(points: Sequence[Point]) -> Iterator[tuple[int, list[Point]]]:
             j += 1
         yield minute, ordered[i:j]
         i = j
-
-
-def _encode_within_limit(points: Sequence[Point], minute: int) -> Iterator[tuple[bytes, Sequence[Point]]]:
-    data = encode_points(points, minute)
-    if len(data) <= MAX_CHUNK_BYTES or len(points) == 1:
-        yield data, points
-        return
-    half = len(points) // 2  # long label values: split until each half fits
-    yield from _encode_within_limit(points[:half], minute)
-    yield from _encode_within_limit(points[half:], minute)
 
 
 def encode_points(points: Sequence[Point], minute: int) -> bytes:

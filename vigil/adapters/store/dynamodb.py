@@ -59,9 +59,17 @@ class DynamoStore(MetaItems, RollupItems):
     """The AWS `Store`. `client` is a low-level boto3 DynamoDB client; built lazily when omitted."""
 
     def __init__(
-        self, samples_table: str, meta_table: str, retention_seconds: float, client: Any | None = None
+        self,
+        samples_table: str,
+        meta_table: str,
+        retention_seconds: float,
+        client: Any | None = None,
+        *,
+        doc_ttl: dict[str, tuple[float, str]] | None = None,
     ) -> None:
+        """`doc_ttl`: document kind → (seconds kept, timestamp field): such documents get a TTL."""
         self.io = DynamoIO(client)
+        self.doc_ttl = dict(doc_ttl or {})
         self.samples_table = samples_table
         self.meta_table = meta_table
         self.retention_seconds = retention_seconds
@@ -201,9 +209,16 @@ class DynamoStore(MetaItems, RollupItems):
     def _host_names(self) -> list[str]:
         return [it["sk"]["S"] for it in self.io.query(self.meta_table, "HOST", projection="sk")]
 
-    def list_hosts(self) -> list[HostInfo]:
+    def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
         out = []
-        for it in self.io.query(self.meta_table, "HOST"):
+        listing = self.io.query(
+            self.meta_table,
+            "HOST",
+            sk_condition="sk > :after" if after else "",
+            values={":after": s(after)} if after else None,
+            limit=limit,  # the page size of each Query; islice stops reading after the first page
+        )
+        for it in itertools.islice(listing, limit):
             host = it["sk"]["S"]
             last = float(it["last_seen"]["N"])
             # The host item is refreshed only every few minutes; the newest chunk knows better.

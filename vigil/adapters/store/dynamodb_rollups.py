@@ -5,7 +5,8 @@ One item per host and bucket packs every series of that host: `H#<host>` / `<hou
 and `D#<host>` / `<day start, 10 digits>` in the samples table, `d` = zlib-compressed JSON
 `[1, [rollup record without host/resolution/start, ...]]`, `expires_at` = bucket end + 400 days. A
 recomputed host-bucket is written whole with one PutItem (BatchWriteItem), so a repeated run rewrites
-identical items. The fine tier (`FINE`, 5-minute rollups of histogram series and plain-series markers)
+identical items; past `sizing.MAX_ITEM_BYTES` encoded it is split into parts (`rollup_items`) that
+readers merge. The fine tier (`FINE`, 5-minute rollups of histogram series and plain-series markers)
 packs a whole host-hour into one `F#<host>` / `<hour start>` item (each record keeps its own `start`),
 expiring with the raw retention: twelve 5-minute items per hour would cost twelve write units, one
 costs one or two. Reads filter `expires_at` (TTL deletes lag). Must not import boto3 at module level.
@@ -13,6 +14,7 @@ costs one or two. Reads filter `expires_at` (TTL deletes lag). Must not import b
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 import zlib
@@ -28,6 +30,7 @@ from vigil.adapters.store.chunks import (
     minute_prefix,
 )
 from vigil.adapters.store.dynamodb_io import DynamoIO, Item, n, s
+from vigil.adapters.store.sizing import MAX_ITEM_BYTES, split_encoded
 from vigil.domain.models import Point
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
 
@@ -41,15 +44,22 @@ def item_span(resolution: str) -> float:
     return HOUR if resolution == FINE else RESOLUTION_SECONDS[resolution]
 
 
-def rollup_item(
+def rollup_items(
     host: str,
     resolution: str,
     start: float,
     rollups: Sequence[Rollup],
     *,
     kept: float = ROLLUP_RETENTION_SECONDS,
-) -> Item:
-    """The item of one host-bucket (fine tier: host-hour); `kept` is how long it lives after it ends."""
+    limit: int = MAX_ITEM_BYTES,
+) -> list[Item]:
+    """The items of one host-bucket (fine tier: host-hour); `kept` is how long they live after it ends.
+
+    Usually one item. When the encoded records pass `limit` (a host at the cardinality limit with long
+    labels), they are split into parts: part 0 keeps the bucket's sort key and says how many parts
+    there are (`np`) and which write they belong to (`g`, a digest of the content, so a repeated run
+    rewrites identical items); part k is `<bucket>#<k, 3 digits>`. Readers take part 0's word
+    (`_PartFilter`), so parts a larger earlier write left behind are never mixed in."""
     dropped = ("host", "resolution") if resolution == FINE else ("host", "resolution", "start")
     body = []
     for r in sorted(rollups, key=lambda r: (r.series_key, r.start)):
@@ -57,21 +67,49 @@ def rollup_item(
         for f in dropped:
             del record[f]
         body.append(record)
-    return {
-        "pk": s(f"{PREFIX[resolution]}{host}"),
-        "sk": s(_bucket_sk(start)),
-        "d": {"B": zlib.compress(orjson.dumps([ROLLUP_FORMAT, body]), 9)},
-        "expires_at": n(math.ceil(start + item_span(resolution) + kept)),
-    }
+    parts = [data for data, _ in split_encoded(body, _encode_records, limit)]
+    key = _bucket_sk(start)
+    expires = n(math.ceil(start + item_span(resolution) + kept))
+    pk = s(f"{PREFIX[resolution]}{host}")
+    if len(parts) == 1:
+        return [{"pk": pk, "sk": s(key), "d": {"B": parts[0]}, "expires_at": expires}]
+    gen = s(hashlib.blake2b(b"".join(parts), digest_size=6).hexdigest())
+    items = [
+        {"pk": pk, "sk": s(f"{key}#{k:03d}" if k else key), "d": {"B": d}, "expires_at": expires, "g": gen}
+        for k, d in enumerate(parts)
+    ]
+    items[0]["np"] = n(len(parts))
+    return items
+
+
+def _encode_records(records: Sequence[dict[str, object]]) -> bytes:
+    return zlib.compress(orjson.dumps([ROLLUP_FORMAT, list(records)]), 9)
 
 
 def decode_rollups(host: str, resolution: str, item: Item) -> Iterator[Rollup]:
     version, body = orjson.loads(zlib.decompress(item["d"]["B"]))
     if version != ROLLUP_FORMAT:
         raise ValueError(f"unknown rollup format version {version}")
-    start = float(item["sk"]["S"])
+    start = float(item["sk"]["S"][:10])
     for record in body:
         yield Rollup.from_json({"start": start, **record, "host": host, "resolution": resolution})
+
+
+class _PartFilter:
+    """Merges split host-buckets while reading in sort-key order: a bucket's part 0 comes first and
+    names its part count and write; later parts count only when they match it."""
+
+    def __init__(self) -> None:
+        self._bucket, self._parts, self._gen = "", 0, ""
+
+    def keep(self, item: Item) -> bool:
+        sk = item["sk"]["S"]
+        bucket, part = sk[:10], int(sk[11:] or 0)
+        gen = item.get("g", {}).get("S", "")
+        if part == 0:
+            self._bucket, self._parts, self._gen = bucket, int(item.get("np", {}).get("N", 1)), gen
+            return True
+        return bucket == self._bucket and part < self._parts and gen == self._gen
 
 
 def _bucket_sk(start: float) -> str:
@@ -92,12 +130,15 @@ class RollupItems:
             unit = math.floor(r.start / item_span(r.resolution)) * item_span(r.resolution)
             groups.setdefault((r.host, r.resolution, unit), []).append(r)
         items = [
-            rollup_item(
+            item
+            for (host, res, start), rs in sorted(groups.items())
+            for item in rollup_items(
                 host, res, start, rs, kept=self.retention_seconds if res == FINE else ROLLUP_RETENTION_SECONDS
             )
-            for (host, res, start), rs in sorted(groups.items())
         ]
-        self.io.batch_put(self.samples_table, items)
+        # Part 0 of a split bucket last: until it lands, readers keep the previous write whole.
+        self.io.batch_put(self.samples_table, [it for it in items if "#" in it["sk"]["S"]])
+        self.io.batch_put(self.samples_table, [it for it in items if "#" not in it["sk"]["S"]])
 
     def query_rollups(
         self,
@@ -117,16 +158,17 @@ class RollupItems:
         span = item_span(resolution)
         wanted = set((labels or {}).items())
         for host in hosts or self._host_names():
+            parts = _PartFilter()
             for item in self.io.query(
                 self.samples_table,
                 f"{PREFIX[resolution]}{host}",
                 sk_condition="sk BETWEEN :lo AND :hi",
                 values={
                     ":lo": s(_bucket_sk(math.floor(lo / span) * span)),
-                    ":hi": s(_bucket_sk(math.floor(end))),
+                    ":hi": s(_bucket_sk(math.floor(end)) + "~"),
                 },
             ):
-                if float(item["expires_at"]["N"]) < now:
+                if float(item["expires_at"]["N"]) < now or not parts.keep(item):
                     continue
                 for r in decode_rollups(host, resolution, item):
                     if (

@@ -273,10 +273,12 @@ class SqliteStore(RollupTables, MetaTables):
                 )
         return out
 
-    def list_hosts(self) -> list[HostInfo]:
+    def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
         rows = self._conn().execute(
             "SELECT s.host, min(s.first_seen), max(s.last_seen), count(*), p.last_push, p.gaps, p.declared"
-            " FROM series s LEFT JOIN host_pushes p ON p.host = s.host GROUP BY s.host ORDER BY s.host"
+            " FROM series s LEFT JOIN host_pushes p ON p.host = s.host WHERE s.host > ?"
+            " GROUP BY s.host ORDER BY s.host LIMIT ?",
+            (after or "", -1 if limit is None else limit),
         )
         return [
             HostInfo(h, f, last, n, Cadence(push, tuple(json.loads(gaps or "[]")), declared))
