@@ -19,6 +19,7 @@ from typing import Any
 
 from vigil.adapters.store.sqlite_meta import MetaTables
 from vigil.adapters.store.sqlite_rollups import RollupTables
+from vigil.domain.aggregate import mean_latest_by_host
 from vigil.domain.batches import batch_key
 from vigil.domain.errors import Unavailable
 from vigil.domain.models import Histogram, HostInfo, Point
@@ -184,6 +185,11 @@ class SqliteStore(RollupTables, MetaTables):
                 yield Point(
                     host, metric, ltuple, ts, value, Histogram.from_json(json.loads(hist)) if hist else None
                 )
+
+    def latest_by_host(
+        self, metric: str, since: float, labels: dict[str, str] | None = None
+    ) -> dict[str, float]:
+        return mean_latest_by_host(self.latest_points([metric], since), labels)
 
     def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
         if not metrics:
