@@ -7,15 +7,23 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { fmtTime, fmtValue } from "../format.js";
+import { JOIN_INTERVALS, reportingInterval } from "../gaps.js";
 import { PALETTE, cssVar, useTheme } from "../theme.js";
 
-/** Bridge gaps of a single missing bucket (jitter between agent pushes and buckets); keep longer ones
- * visible, since a host that stopped reporting must show as a hole, not as a straight line. */
-function bridgeShortGaps(u, _sidx, _i0, _i1, nullGaps) {
+const intervals = new WeakMap(); // values array → its reporting interval (s), computed once per answer
+
+/** Join empty runs shorter than `JOIN_INTERVALS` of the series' own reporting interval (a 30 s series
+ * in 2 s buckets draws as a line); longer runs stay visible gaps (a host that stopped reporting). */
+function joinSparseGaps(u, sidx, _i0, _i1, nullGaps) {
+  if (!nullGaps || nullGaps.length === 0) return nullGaps;
   const xs = u.data[0];
-  if (!nullGaps || xs.length < 2) return nullGaps;
-  const stepPx = Math.abs(u.valToPos(xs[1], "x", true) - u.valToPos(xs[0], "x", true));
-  return nullGaps.filter(([from, to]) => to - from > stepPx * 2.5);
+  const ys = u.data[sidx];
+  if (!intervals.has(ys)) intervals.set(ys, reportingInterval(xs, ys));
+  const interval = intervals.get(ys);
+  if (!interval || xs.length < 2) return nullGaps;
+  const x0 = xs[0];
+  const joinPx = Math.abs(u.valToPos(x0 + interval * JOIN_INTERVALS, "x", true) - u.valToPos(x0, "x", true));
+  return nullGaps.filter(([from, to]) => to - from > joinPx);
 }
 
 function fill(color) {
@@ -73,7 +81,7 @@ function buildOptions({ id, width, height, labels, unit, type, theme, sparkline,
         paths: bars,
         points: sparkline ? { show: false } : { size: 4 },
         show: !hidden.has(label),
-        gaps: bridgeShortGaps,
+        gaps: joinSparseGaps,
       };
     }),
   ];

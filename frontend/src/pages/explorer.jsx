@@ -87,6 +87,7 @@ export function Explorer({ params }) {
     from: params.from,
     to: params.to,
     type: params.type || "line",
+    step: params.step,
   };
   const info = metricInfo(session, metric);
   const labelKeys = info.labels || info.label_keys || [];

@@ -1,0 +1,164 @@
+"""Issue 15 in real Chromium against the seeded `vigil serve`: the status badge tells the truth, sparse
+series draw, the hot host shows beside the fleet average, each host has a page. Chart assertions count
+the pixels drawn on the canvas in the series colour, not DOM nodes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.e2e.conftest import OpenTab, Session
+from tests.e2e.seeding import Server, push
+from tests.waiting import wait_until
+
+SPARSE_METRIC = "app.e2e.queue_depth"
+OVERFLOW_JS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+SERIES_RGB = (29, 111, 216)  # PALETTE.light[0] in frontend/src/theme.js
+
+# Per column of the chart canvas: does any pixel have the series colour? (list of booleans)
+COLUMNS_JS = """([sel, rgb]) => {
+  const c = document.querySelector(sel);
+  const ctx = c.getContext('2d');
+  const {width, height} = c;
+  const data = ctx.getImageData(0, 0, width, height).data;
+  const cols = new Array(width).fill(false);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    const i = (y * width + x) * 4;
+    if (data[i + 3] > 200 && Math.abs(data[i] - rgb[0]) < 40 && Math.abs(data[i + 1] - rgb[1]) < 40
+        && Math.abs(data[i + 2] - rgb[2]) < 40) cols[x] = true;
+  }
+  return cols;
+}"""
+
+
+def drawn_columns(tab: Session, canvas: str, rgb: tuple[int, int, int] = SERIES_RGB) -> list[bool]:
+    tab.page.wait_for_selector(canvas)
+    return list(tab.page.evaluate(COLUMNS_JS, [canvas, list(rgb)]))
+
+
+def longest_false_run(cols: list[bool]) -> int:
+    best = run = 0
+    for c in cols:
+        run = 0 if c else run + 1
+        best = max(best, run)
+    return best
+
+
+@pytest.fixture(scope="module")
+def sparse_series(server: Server, ingest_key: str) -> str:
+    """A 30 s series on host sparse-1 over the last hour with a real 20-minute hole in the middle."""
+    now = time.time()
+    samples = [
+        {"metric": SPARSE_METRIC, "ts": now - age, "value": 40 + (age % 300) / 10}
+        for age in range(0, 3600, 30)
+        if not 1200 <= age < 2400
+    ]
+    push(server, ingest_key, "sparse-1", iter(samples))
+    return "sparse-1"
+
+
+@pytest.fixture(scope="module")
+def critical_alert(server: Server, ingest_key: str) -> str:
+    """A critical rule firing for host crit-1 (a queue far above its threshold)."""
+    rule = {
+        "name": "E2E queue overflow",
+        "metric": "app.e2e.overflow",
+        "agg": "max",
+        "window": 300,
+        "threshold": 100,
+        "severity": "critical",
+        "group_by": ["host"],
+    }
+    created = server.api("POST", "/api/alerts/rules", json=rule)
+    assert created.status_code == 201, created.text
+    rule_id: str = created.json()["id"]
+    now = time.time()
+    push(server, ingest_key, "crit-1", iter([{"metric": "app.e2e.overflow", "ts": now, "value": 500}]))
+
+    def firing() -> bool:
+        return any(a["rule_id"] == rule_id for a in server.api("GET", "/api/alerts").json()["firing"])
+
+    wait_until(firing, timeout=30, what="the critical rule to fire")
+    return rule_id
+
+
+def test_the_status_badge_turns_red_and_says_why_when_a_critical_alert_fires(
+    tab: Session, critical_alert: str
+) -> None:
+    tab.open("overview")
+    badge = tab.page.locator("#status-badge")
+    badge.and_(tab.page.locator("[data-level=bad]")).wait_for()
+    assert "All systems healthy" not in badge.inner_text()
+    badge.click()
+    reasons = tab.page.locator("#status-reasons li")
+    reasons.filter(has_text="critical alert").first.wait_for()
+    link = reasons.filter(has_text="critical alert").locator("a")
+    assert "alerts" in (link.get_attribute("href") or "")
+    assert tab.console.errors == []
+
+
+def test_a_30_s_series_draws_a_visible_line_with_its_real_gap_left_open(
+    tab: Session, sparse_series: str
+) -> None:
+    # 5 s buckets: five of every six are empty; the line must still join the samples
+    tab.open(f"explorer?metric={SPARSE_METRIC}&host={sparse_series}&range=1h&step=5")
+    tab.page.wait_for_function("performance.getEntriesByName('vigil:chart-drawn:explorer').length > 0")
+    cols = drawn_columns(tab, "#explorer-chart canvas")
+    width = len(cols)
+    assert sum(cols) > 0.45 * width, f"only {sum(cols)} of {width} columns drawn"
+    # the 20-minute hole (a third of the hour) stays a gap
+    assert longest_false_run(cols) > 0.2 * width
+    assert tab.console.errors == []
+
+
+def test_without_a_step_the_explorer_asks_for_steps_no_finer_than_the_data(
+    tab: Session, sparse_series: str
+) -> None:
+    tab.open(f"explorer?metric={SPARSE_METRIC}&host={sparse_series}&range=1h")
+    note = tab.page.locator("#explorer-chart .chart-note")
+    note.filter(has_text="step 30 s").wait_for()
+    assert tab.console.errors == []
+
+
+def test_hosts_sparklines_draw_pixels(tab: Session) -> None:
+    tab.open("hosts")
+    tab.page.wait_for_selector("table.hosts tbody tr .spark-row canvas")
+    cols = drawn_columns(tab, "table.hosts tbody tr .spark-row canvas")
+    assert sum(cols) > 0.5 * len(cols)
+    assert tab.console.errors == []
+
+
+def test_the_hot_host_shows_beside_the_fleet_cpu_and_in_the_host_grid(
+    tab: Session, server: Server, ingest_key: str
+) -> None:
+    now = time.time()
+    push(server, ingest_key, "hot-2", iter([{"metric": "system.cpu.utilization", "ts": now, "value": 0.93}]))
+    tab.open("overview")
+    worst = tab.page.locator("[data-worst=cpu] li").first
+    worst.filter(has_text="hot-2").wait_for()
+    assert "93" in worst.inner_text()
+    cell = tab.page.locator("[data-grid=cpu] [data-host=hot-2]")
+    assert "lvl-bad" in (cell.get_attribute("class") or "")
+    cell.click()
+    tab.page.wait_for_url("**/#/hosts?host=hot-2")
+    assert tab.console.errors == []
+
+
+def test_the_overview_defaults_to_one_hour_with_less_than_a_day_of_data(tab: Session) -> None:
+    tab.open("overview")
+    tab.page.locator("#response-times-title", has_text="1 h").wait_for()
+    tab.page.click(".toolbar .seg button:has-text('24h')")
+    tab.page.locator("#response-times-title", has_text="24 h").wait_for()
+    assert "range=24h" in tab.page.url
+    assert tab.console.errors == []
+
+
+def test_phone_width_pages_never_scroll_sideways(open_tab: OpenTab, critical_alert: str) -> None:
+    tab = open_tab(width=390, height=844)
+    for route in ("overview", "hosts", "hosts?host=web-1", "explorer", "alerts", "errors", "traces"):
+        tab.open(route)
+        tab.page.wait_for_load_state("networkidle")
+        overflow = tab.page.evaluate(OVERFLOW_JS)
+        assert overflow <= 0, f"{route} scrolls sideways by {overflow} px"
+    assert tab.console.errors == []
