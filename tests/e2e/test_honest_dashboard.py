@@ -162,3 +162,49 @@ def test_phone_width_pages_never_scroll_sideways(open_tab: OpenTab, critical_ale
         overflow = tab.page.evaluate(OVERFLOW_JS)
         assert overflow <= 0, f"{route} scrolls sideways by {overflow} px"
     assert tab.console.errors == []
+
+
+def test_the_host_page_draws_its_charts_and_lists_its_alerts(
+    tab: Session, server: Server, ingest_key: str, critical_alert: str
+) -> None:
+    now = time.time()
+    samples = [
+        {"metric": "system.cpu.utilization", "ts": now - age, "value": 0.4, "labels": {"cpu": "total"}}
+        for age in range(0, 1800, 30)
+    ] + [
+        {"metric": "system.network.io", "ts": now - age, "value": v, "labels": {"direction": d}}
+        for age in range(0, 1800, 30)
+        for d, v in (("receive", 1.91e6), ("transmit", 0.4e6))
+    ]
+    push(server, ingest_key, "crit-1", iter(samples))
+    tab.open("hosts?host=crit-1")
+    for chart in ("cpu", "network-io"):
+        tab.page.wait_for_function(
+            f"performance.getEntriesByName('vigil:chart-drawn:host-{chart}').length > 0"
+        )
+        assert sum(drawn_columns(tab, f"#host-{chart} canvas")) > 100, chart
+    legend = tab.page.locator("#host-network-io .legend-item").all_inner_texts()
+    assert sorted(t.strip() for t in legend) == ["direction=receive", "direction=transmit"]
+    tab.page.locator("#host-alerts li", has_text="E2E queue overflow").wait_for()
+    tab.page.locator("#host-interval", has_text="every 30 s").wait_for()
+    assert tab.page.locator("#host-latency").count() == 0  # no app data from this host: no empty panel
+    assert tab.console.errors == []
+
+
+def test_the_hosts_list_searches_sorts_and_shows_current_values(
+    tab: Session, server: Server, ingest_key: str
+) -> None:
+    now = time.time()
+    push(server, ingest_key, "zeta-9", iter([{"metric": "system.cpu.utilization", "ts": now, "value": 0.99}]))
+    tab.open("hosts")
+    tab.page.wait_for_selector("table.hosts tbody tr[data-host=zeta-9]")
+    tab.page.click("button.sort[data-sort=cpu]")
+    tab.page.wait_for_function("document.querySelector('table.hosts tbody tr').dataset.host === 'zeta-9'")
+    memory = tab.page.locator("tr[data-host=web-1] [data-col=memory]").inner_text()
+    assert memory.endswith("%")
+    tab.page.fill("#host-search", "web")
+    tab.page.wait_for_function(
+        "[...document.querySelectorAll('table.hosts tbody tr')].every(r => r.dataset.host.includes('web'))"
+    )
+    assert "q=web" in tab.page.url
+    assert tab.console.errors == []

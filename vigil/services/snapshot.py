@@ -35,6 +35,8 @@ def snapshot(store: Store, config: Config, now: float) -> dict[str, Any]:
 HOST_KPIS: dict[str, tuple[str, dict[str, str] | None]] = {
     "cpu": ("system.cpu.utilization", None),
     "memory": ("system.memory.utilization", {"state": "used"}),
+    "disk": ("system.filesystem.utilization", None),
+    "load": ("system.cpu.load_average.1m", None),
 }
 
 

@@ -7,6 +7,7 @@ import { useLiveEffect } from "../live.js";
 import { href } from "../router.js";
 
 const RANK = { ok: 0, warn: 1, bad: 2 };
+export const STATUS_KIND = { up: "ok", stale: "warn", down: "bad" };
 
 /** A host's status: `status` when the API gives one ("up" | "down" | "stale"), else from `up`. */
 export function hostStatus(h) {
