@@ -58,29 +58,28 @@ def sparse_series(server: Server, ingest_key: str) -> str:
     return "sparse-1"
 
 
-@pytest.fixture(scope="module")
-def critical_alert(server: Server, ingest_key: str) -> str:
-    """A critical rule firing for host crit-1 (a queue far above its threshold)."""
-    rule = {
-        "name": "E2E queue overflow",
-        "metric": "app.e2e.overflow",
-        "agg": "max",
-        "window": 300,
-        "threshold": 100,
-        "severity": "critical",
-        "group_by": ["host"],
-    }
+def firing_rule(server: Server, key: str, name: str, host: str, **extra: object) -> str:
+    """Create a critical rule on its own metric, push a value far above it for `host`, wait until it
+    fires; returns the rule id."""
+    metric = "app.e2e." + name.lower().replace(" ", "_")
+    rule = {"name": name, "metric": metric, "agg": "max", "window": 300, "threshold": 100}
+    rule |= {"severity": "critical", "group_by": ["host"], **extra}
     created = server.api("POST", "/api/alerts/rules", json=rule)
     assert created.status_code == 201, created.text
     rule_id: str = created.json()["id"]
-    now = time.time()
-    push(server, ingest_key, "crit-1", iter([{"metric": "app.e2e.overflow", "ts": now, "value": 500}]))
+    push(server, key, host, iter([{"metric": metric, "ts": time.time(), "value": 500}]))
 
     def firing() -> bool:
         return any(a["rule_id"] == rule_id for a in server.api("GET", "/api/alerts").json()["firing"])
 
-    wait_until(firing, timeout=30, what="the critical rule to fire")
+    wait_until(firing, timeout=30, what=f"rule {name} to fire")
     return rule_id
+
+
+@pytest.fixture(scope="module")
+def critical_alert(server: Server, ingest_key: str) -> str:
+    """A critical rule firing for host crit-1 (a queue far above its threshold)."""
+    return firing_rule(server, ingest_key, "E2E queue overflow", "crit-1")
 
 
 def test_the_status_badge_turns_red_and_says_why_when_a_critical_alert_fires(
@@ -207,4 +206,95 @@ def test_the_hosts_list_searches_sorts_and_shows_current_values(
         "[...document.querySelectorAll('table.hosts tbody tr')].every(r => r.dataset.host.includes('web'))"
     )
     assert "q=web" in tab.page.url
+    assert tab.console.errors == []
+
+
+def test_an_alert_is_silenced_from_its_row_with_its_matchers_and_then_marked_silenced(
+    tab: Session, server: Server, ingest_key: str
+) -> None:
+    rule_id = firing_rule(server, ingest_key, "E2E disk full", "mute-1")
+    tab.open("alerts")
+    row = tab.page.locator("#alerts-active tr", has_text="E2E disk full")
+    row.locator("a", has_text="Silence").click()
+    tab.page.locator("#preset-matchers", has_text=f"rule_id={rule_id}").wait_for()
+    assert tab.page.input_value("#s-name") == "host" and tab.page.input_value("#s-value") == "mute-1"
+    tab.page.click("#create-silence")
+    wait_until(lambda: server.api("GET", "/api/alerts/silences").json(), timeout=10, what="the silence")
+    (silence,) = [
+        s
+        for s in server.api("GET", "/api/alerts/silences").json()
+        if any(m["value"] == rule_id for m in s["matchers"])
+    ]
+    assert {(m["name"], m["value"]) for m in silence["matchers"]} == {
+        ("rule_id", rule_id),
+        ("host", "mute-1"),
+    }
+    tab.open("alerts")
+    tab.page.locator("#alerts-active tr[data-silenced]", has_text="E2E disk full").wait_for()
+    assert "silenced" in tab.page.locator("#alerts-active tr", has_text="E2E disk full").inner_text()
+    assert tab.console.errors == []
+
+
+def test_an_alerts_graph_draws_its_threshold(tab: Session, critical_alert: str) -> None:
+    tab.open("alerts")
+    row = tab.page.locator("#alerts-active tr", has_text="E2E queue overflow")
+    row.locator("a", has_text="Graph").click()
+    tab.page.wait_for_url("**threshold=100**")
+    tab.page.wait_for_function("performance.getEntriesByName('vigil:chart-drawn:explorer').length > 0")
+    red = drawn_columns(tab, "#explorer-chart canvas", rgb=(180, 35, 24))  # --bad, the dashed line
+    assert sum(red) > 0.3 * len(red)
+    assert tab.console.errors == []
+
+
+def test_yaml_style_and_editor_rules_show_a_ratio_threshold_the_same_way(
+    tab: Session, server: Server
+) -> None:
+    base = {"metric": "system.memory.utilization", "agg": "avg", "window": 300, "threshold": 0.9}
+    assert server.api("POST", "/api/alerts/rules", json={**base, "name": "E2E yaml-like"}).status_code == 201
+    ui = {**base, "name": "E2E editor-made", "unit": "%", "display_scale": 100}
+    assert server.api("POST", "/api/alerts/rules", json=ui).status_code == 201
+    tab.open("alerts?tab=rules")
+    yaml_row = tab.page.locator("#alerts-rules tr", has_text="E2E yaml-like").locator("code").inner_text()
+    ui_row = tab.page.locator("#alerts-rules tr", has_text="E2E editor-made").locator("code").inner_text()
+    assert yaml_row == ui_row and "> 90 %" in ui_row
+    assert tab.console.errors == []
+
+
+def test_an_absent_rule_shows_how_long_ago_the_data_was_last_seen(
+    tab: Session, server: Server, ingest_key: str
+) -> None:
+    rule = {"name": "E2E heartbeat lost", "metric": "app.e2e.heartbeat", "agg": "absent", "window": 4}
+    created = server.api("POST", "/api/alerts/rules", json={**rule, "severity": "warning"})
+    assert created.status_code == 201, created.text
+    push(server, ingest_key, "beat-1", iter([{"metric": "app.e2e.heartbeat", "ts": time.time(), "value": 1}]))
+
+    def firing() -> bool:
+        alerts = server.api("GET", "/api/alerts").json()["firing"]
+        return any(a["rule_id"] == created.json()["id"] for a in alerts)
+
+    wait_until(firing, timeout=30, what="the absent rule to fire")
+    tab.open("alerts")
+    value = (
+        tab.page.locator("#alerts-active tr", has_text="E2E heartbeat lost").locator(".c-value").inner_text()
+    )
+    assert value.startswith("last seen") and value.endswith("ago"), value
+    assert tab.console.errors == []
+
+
+def test_on_a_390_px_phone_the_alerts_table_shows_value_since_and_acknowledge(
+    open_tab: OpenTab, critical_alert: str
+) -> None:
+    tab = open_tab(width=390, height=844)
+    tab.open("alerts")
+    row = tab.page.locator("#alerts-active tr", has_text="E2E queue overflow")
+    for part in (
+        row.locator(".c-value"),
+        row.locator(".c-since"),
+        row.locator("button", has_text="Acknowledge"),
+    ):
+        part.wait_for()
+        box = part.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    assert tab.page.evaluate(OVERFLOW_JS) <= 0
+    assert tab.page.evaluate("document.querySelector('#alerts-active .table-wrap').scrollWidth") <= 390
     assert tab.console.errors == []

@@ -135,9 +135,12 @@ def _find_instance(store: Store, instance_id: str) -> tuple[RuleState, GroupStat
     return None
 
 
-def list_alerts(store: Store, history_limit: int = 200) -> dict[str, list[dict[str, Any]]]:
+def list_alerts(
+    store: Store, history_limit: int = 200, now: float | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """`GET /api/alerts`: current instances by status (resolved = recently resolved) plus history,
-    newest first."""
+    newest first. With `now`, a firing or pending instance that an active silence matches carries
+    `silenced_by` (the silence's id), so the firing list can say it is muted."""
     out: dict[str, list[dict[str, Any]]] = {"firing": [], "pending": [], "resolved": [], "history": []}
     for doc in store.list_docs(STATE_KIND):
         state = RuleState.from_json(doc)
@@ -150,4 +153,23 @@ def list_alerts(store: Store, history_limit: int = 200) -> dict[str, list[dict[s
     out["history"] = sorted(history, key=lambda h: h.get("at", 0), reverse=True)[:history_limit]
     for status in ("firing", "pending", "resolved"):
         out[status].sort(key=lambda a: a.get("active_at") or 0, reverse=True)
+    if now is not None and (out["firing"] or out["pending"]):
+        _mark_silenced([*out["firing"], *out["pending"]], store, now)
     return out
+
+
+def _mark_silenced(instances: list[dict[str, Any]], store: Store, now: float) -> None:
+    from vigil.domain.silences import alert_labels, muting
+
+    silences = load_silences(store)
+    if not silences:
+        return
+    rules = {r.id: r for r in load_rules(store)}
+    for a in instances:
+        rule = rules.get(a["rule_id"])
+        if rule is None:
+            continue
+        labels = alert_labels(rule.id, rule.name, rule.severity, a.get("labels") or {})
+        silence = muting(silences, labels, now)
+        if silence is not None:
+            a["silenced_by"] = silence.id

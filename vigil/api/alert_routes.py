@@ -57,7 +57,7 @@ def register(app: APIGatewayHttpResolver) -> None:
         responses=documented(),
     )
     def list_alerts(limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
-        return repo.list_alerts(store(), history_limit=limit)
+        return repo.list_alerts(store(), history_limit=limit, now=now())
 
     @app.post(
         "/api/alerts/<alert_id>/ack",

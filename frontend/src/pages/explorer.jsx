@@ -201,6 +201,7 @@ export function Explorer({ params }) {
             height={320}
             onZoom={onZoom}
             onResetZoom={onResetZoom}
+            threshold={Number.isFinite(Number(params.threshold)) && params.threshold !== undefined && params.threshold !== "" ? Number(params.threshold) : undefined}
             onData={(data, chart) => setShown({ data, chart })}
           />
         ) : (

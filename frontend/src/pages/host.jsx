@@ -71,6 +71,7 @@ function interval(h, estimated) {
 }
 
 export function HostPage({ host, params }) {
+  const session = useSession();
   const hostsQ = useApi("/api/hosts", {});
   const alertsQ = useApi("/api/alerts", {});
   const rulesQ = useApi("/api/alerts/rules", {}, { live: false });
@@ -140,7 +141,7 @@ export function HostPage({ host, params }) {
                   <li key={`${a.rule_id}-${JSON.stringify(a.labels)}`}>
                     <Badge kind={SEVERITY_KIND[a.state || a.status]}>{a.state || a.status}</Badge> {severity && <Badge kind={SEVERITY_KIND[severity]}>{severity}</Badge>}{" "}
                     <strong>{a.rule_name || rule.name || a.rule_id}</strong>
-                    {a.value !== undefined && a.value !== null && <span class="muted"> value {ruleValueText(a.unit !== undefined ? a : rule, a.value)}</span>}
+                    {a.value !== undefined && a.value !== null && <span class="muted"> value {ruleValueText(a.unit !== undefined ? a : rule, a.value, metricInfo(session, rule.metric).unit)}</span>}
                   </li>
                 );
               })}

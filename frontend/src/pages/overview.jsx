@@ -206,7 +206,7 @@ export function Overview({ params = {} }) {
                     <Badge kind={SEVERITY_KIND[a.state || a.status]}>{a.state || a.status}</Badge> {severity && <Badge kind={SEVERITY_KIND[severity]}>{severity}</Badge>}{" "}
                     <strong>{a.rule_name || rule.name || a.rule_id}</strong>
                     {Object.keys(group).length > 0 && <span class="muted"> {Object.entries(group).map(([k, v]) => `${k}=${v}`).join(" ")}</span>}
-                    {a.value !== undefined && a.value !== null && <span class="muted"> value {ruleValueText(a.unit !== undefined ? a : rule, a.value)}</span>}
+                    {a.value !== undefined && a.value !== null && <span class="muted"> value {ruleValueText(a.unit !== undefined ? a : rule, a.value, metricInfo(session, rule.metric).unit)}</span>}
                   </li>
                 );
               })}
