@@ -40,7 +40,30 @@ export function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
+// 12 series colours per theme: 11 hues 30-odd degrees apart at one lightness (red left out: it means
+// "threshold" and "bad"), plus grey.
 export const PALETTE = {
-  light: ["#1d6fd8", "#c2410c", "#047857", "#b91c1c", "#7c3aed", "#0f766e", "#be185d", "#4b5563"],
-  dark: ["#60a5fa", "#fb923c", "#34d399", "#f87171", "#a78bfa", "#2dd4bf", "#f472b6", "#9ca3af"],
+  light: ["#1d6fd8", "#ae6113", "#13ae61", "#6113ae", "#13a2ae", "#ae1361", "#61ae13", "#1313ae", "#aea213", "#13ae13", "#ae13ae", "#4b5563"],
+  dark: ["#60a5fa", "#eea863", "#63eea8", "#a863ee", "#63e2ee", "#ee63a8", "#a8ee63", "#6363ee", "#eee263", "#63ee63", "#ee63ee", "#9ca3af"],
 };
+
+function hash(text) {
+  let h = 2166136261; // FNV-1a
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/**
+ * A palette index per label, stable across charts and refreshes: each label's colour comes from a hash
+ * of its name (so "web-1" is the same colour wherever it appears); labels that collide within one
+ * chart take the next free colour, in label order.
+ */
+export function colourSlots(labels, size = PALETTE.light.length) {
+  const taken = new Set();
+  return labels.map((label) => {
+    let slot = hash(label) % size;
+    for (let k = 0; k < size && taken.has(slot); k++) slot = (slot + 1) % size;
+    taken.add(slot);
+    return slot;
+  });
+}

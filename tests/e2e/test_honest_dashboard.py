@@ -14,27 +14,32 @@ from tests.waiting import wait_until
 
 SPARSE_METRIC = "app.e2e.queue_depth"
 OVERFLOW_JS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-SERIES_RGB = (29, 111, 216)  # PALETTE.light[0] in frontend/src/theme.js
-
-# Per column of the chart canvas: does any pixel have the series colour? (list of booleans)
-COLUMNS_JS = """([sel, rgb]) => {
+# Per column of a chart's canvas: does any opaque pixel have one of the colours (any colour when
+# `rgbs` is null)? By default the colours are the chart's own legend swatches (its series colours).
+COLUMNS_JS = """([sel, rgbs]) => {
   const c = document.querySelector(sel);
-  const ctx = c.getContext('2d');
+  if (rgbs === 'legend') {
+    const fig = c.closest('figure');
+    rgbs = [...fig.querySelectorAll('.legend-item .sw')]
+      .map((s) => getComputedStyle(s).backgroundColor.match(/\\d+/g).map(Number));
+  }
   const {width, height} = c;
-  const data = ctx.getImageData(0, 0, width, height).data;
+  const data = c.getContext('2d').getImageData(0, 0, width, height).data;
   const cols = new Array(width).fill(false);
+  const near = (i, rgb) => Math.abs(data[i] - rgb[0]) < 40 && Math.abs(data[i + 1] - rgb[1]) < 40
+    && Math.abs(data[i + 2] - rgb[2]) < 40;
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
     const i = (y * width + x) * 4;
-    if (data[i + 3] > 200 && Math.abs(data[i] - rgb[0]) < 40 && Math.abs(data[i + 1] - rgb[1]) < 40
-        && Math.abs(data[i + 2] - rgb[2]) < 40) cols[x] = true;
+    if (data[i + 3] > 200 && (rgbs === null || rgbs.some((rgb) => near(i, rgb)))) cols[x] = true;
   }
   return cols;
 }"""
 
 
-def drawn_columns(tab: Session, canvas: str, rgb: tuple[int, int, int] = SERIES_RGB) -> list[bool]:
+def drawn_columns(tab: Session, canvas: str, rgb: tuple[int, int, int] | str | None = "legend") -> list[bool]:
     tab.page.wait_for_selector(canvas)
-    return list(tab.page.evaluate(COLUMNS_JS, [canvas, list(rgb)]))
+    colours = rgb if rgb is None or isinstance(rgb, str) else [list(rgb)]
+    return list(tab.page.evaluate(COLUMNS_JS, [canvas, colours]))
 
 
 def longest_false_run(cols: list[bool]) -> int:
@@ -123,7 +128,7 @@ def test_without_a_step_the_explorer_asks_for_steps_no_finer_than_the_data(
 def test_hosts_sparklines_draw_pixels(tab: Session) -> None:
     tab.open("hosts")
     tab.page.wait_for_selector("table.hosts tbody tr .spark-row canvas")
-    cols = drawn_columns(tab, "table.hosts tbody tr .spark-row canvas")
+    cols = drawn_columns(tab, "table.hosts tbody tr .spark-row canvas", rgb=None)  # no axes or grid
     assert sum(cols) > 0.5 * len(cols)
     assert tab.console.errors == []
 
@@ -297,4 +302,55 @@ def test_on_a_390_px_phone_the_alerts_table_shows_value_since_and_acknowledge(
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     assert tab.page.evaluate(OVERFLOW_JS) <= 0
     assert tab.page.evaluate("document.querySelector('#alerts-active .table-wrap').scrollWidth") <= 390
+    assert tab.console.errors == []
+
+
+def test_y_axis_labels_fit_and_read_one_unit(tab: Session, server: Server, ingest_key: str) -> None:
+    now = time.time()
+    samples = [
+        {"metric": "system.network.io", "ts": now - age, "value": 1.91e6, "labels": {"direction": "receive"}}
+        for age in range(0, 1800, 30)
+    ]
+    push(server, ingest_key, "axis-1", iter(samples))
+    tab.open("explorer?metric=system.network.io&host=axis-1&range=1h")
+    tab.page.wait_for_function("performance.getEntriesByName('vigil:chart-drawn:explorer').length > 0")
+    # a label wider than the axis is drawn from a negative x: its pixels reach the canvas' left edge
+    cols = drawn_columns(tab, "#explorer-chart canvas", rgb=None)
+    assert not any(cols[:2]), "a y-axis label is clipped at the left edge"
+    tab.page.hover("#explorer-chart .u-over", position={"x": 600, "y": 50})
+    assert "1.91 MB/s" in tab.page.locator("#explorer-chart .chart-tip").inner_text()
+    assert tab.console.errors == []
+
+
+SWATCH = "(l) => getComputedStyle(l.querySelector('.sw')).backgroundColor"
+
+
+def test_twelve_series_get_twelve_colours_and_a_series_keeps_its_colour_alone(
+    tab: Session, server: Server, ingest_key: str
+) -> None:
+    now = time.time()
+    for i in range(12):
+        push(
+            server, ingest_key, f"c-{i:02d}", iter([{"metric": "app.e2e.twelve", "ts": now - 60, "value": i}])
+        )
+    tab.open("explorer?metric=app.e2e.twelve&range=1h")
+    items = tab.page.locator("#explorer-chart .legend-item")
+    wait_until(lambda: items.count() == 12, timeout=10, what="12 legend entries")
+    colours = items.evaluate_all(f"ls => ls.map({SWATCH})")
+    assert len(set(colours)) == 12
+    first_host = items.first.inner_text().strip()
+    tab.open(f"explorer?metric=app.e2e.twelve&range=1h&host={first_host}")
+    tab.page.wait_for_selector("#explorer-chart .legend-item")
+    assert tab.page.locator("#explorer-chart .legend-item").first.evaluate(SWATCH) == colours[0]
+    assert tab.console.errors == []
+
+
+def test_the_explorer_opens_on_a_metric_with_data_and_filters_the_picker(tab: Session) -> None:
+    tab.open("explorer")
+    tab.page.wait_for_function("performance.getEntriesByName('vigil:chart-drawn:explorer').length > 0")
+    assert tab.page.input_value("#x-metric") == "system.cpu.utilization"
+    tab.page.fill("#x-metric-search", "request.dur")
+    tab.page.wait_for_url("**metric=http.server.request.duration**")
+    options = tab.page.locator("#x-metric option:not([disabled])").all_inner_texts()
+    assert options and all("request" in o.lower() or "duration" in o.lower() for o in options)
     assert tab.console.errors == []

@@ -4,7 +4,7 @@
 // can add the view to a dashboard.
 import { useState } from "preact/hooks";
 import { ApiError, download, get, post, put, saveBlob } from "../api.js";
-import { AggPicker, MetricPicker } from "../components/MetricPicker.jsx";
+import { AggPicker, MetricPicker, defaultMetric } from "../components/MetricPicker.jsx";
 import { SeriesPanel, seriesQuery } from "../components/Panel.jsx";
 import { Field, Panel, RangePicker, Seg } from "../components/ui.jsx";
 import { csvFromChart, listOf } from "../data.js";
@@ -76,7 +76,7 @@ export function Explorer({ params }) {
   const hosts = listOf(hostsQ.data, "hosts");
   const [shown, setShown] = useState({ data: null, chart: null });
   const [exportError, setExportError] = useState("");
-  const metric = params.metric || (session.catalog[0] && session.catalog[0].name) || "";
+  const metric = params.metric || defaultMetric(session.catalog);
   const panel = {
     metric,
     agg: params.agg || "avg",
@@ -124,7 +124,7 @@ export function Explorer({ params }) {
       </div>
       <form class="controls" onSubmit={(e) => e.preventDefault()} aria-label="Query">
         <Field label="Metric" id="x-metric">
-          <MetricPicker id="x-metric" value={metric} onChange={(v) => setParams({ metric: v })} />
+          <MetricPicker id="x-metric" value={metric} onChange={(v) => setParams({ metric: v })} searchable />
         </Field>
         <Field label="Aggregation" id="x-agg">
           <AggPicker id="x-agg" value={panel.agg} onChange={(v) => setParams({ agg: v })} />
