@@ -354,3 +354,36 @@ def test_the_explorer_opens_on_a_metric_with_data_and_filters_the_picker(tab: Se
     options = tab.page.locator("#x-metric option:not([disabled])").all_inner_texts()
     assert options and all("request" in o.lower() or "duration" in o.lower() for o in options)
     assert tab.console.errors == []
+
+
+def test_traces_filter_with_the_api_parameters_and_a_span_shows_its_details(
+    tab: Session, server: Server, ingest_key: str
+) -> None:
+    from tests.e2e.seeding import TRACE_ID, seed_trace
+
+    assert seed_trace(server, ingest_key).status_code in (200, 202)
+    tab.open("traces")
+    with tab.page.expect_request(lambda r: "/api/traces?" in r.url and "status=error" in r.url):
+        tab.page.select_option("#t-status", "error")
+    with tab.page.expect_request(lambda r: "/api/traces?" in r.url and "min_duration_ms=400" in r.url):
+        tab.page.fill("#t-min", "400")
+        tab.page.press("#t-min", "Enter")
+    tab.page.fill("#t-service", "nosuchservice")
+    tab.page.press("#t-service", "Enter")
+    tab.page.locator("#trace-list", has_text="No trace matches").wait_for()
+    tab.open(f"traces?id={TRACE_ID}")
+    tab.page.click(".wf-name button:has-text('POST /pay')")
+    detail = tab.page.locator("#span-detail")
+    detail.wait_for()
+    assert "POST /pay" in detail.inner_text() and "error" in detail.inner_text()
+    assert "http.route" in detail.locator(".attrs").inner_text()
+    assert 'File "cart.py", line 12' in detail.locator("pre.stack").inner_text()
+    assert "span=" in tab.page.url
+    assert tab.console.errors == []
+
+
+def test_the_errors_list_shows_each_groups_service(tab: Session) -> None:
+    tab.open("errors")
+    row = tab.page.locator(".error-groups li", has_text="cart id")
+    assert row.locator(".err-service").inner_text().strip() == "shop"
+    assert tab.console.errors == []
