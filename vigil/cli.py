@@ -38,6 +38,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(
         f"Data: {config.data_dir.resolve()}  (admin token in {config.data_dir / 'admin-token'})", flush=True
     )
+    print(f"For the README's examples:  export VIGIL_URL={server.url}", flush=True)
     if not args.no_agent:
         print(
             f"A local agent is sampling this machine every {config.interval_seconds:g} s. Stop with Ctrl-C.",
@@ -85,7 +86,10 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from importlib.metadata import version
+
     parser = argparse.ArgumentParser(prog="vigil", description="Vigil performance monitor")
+    parser.add_argument("--version", action="version", version=f"vigil {version('vigil')}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run local mode: API, dashboard, scheduler and a local agent")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -387,3 +387,41 @@ def test_the_errors_list_shows_each_groups_service(tab: Session) -> None:
     row = tab.page.locator(".error-groups li", has_text="cart id")
     assert row.locator(".err-service").inner_text().strip() == "shop"
     assert tab.console.errors == []
+
+
+def test_a_new_tab_of_a_signed_in_browser_keeps_the_session(tab: Session) -> None:
+    tab.page.wait_for_selector("text=Performance overview")
+    second = tab.page.context.new_page()
+    second.goto(f"{tab.base}/#/hosts")
+    second.wait_for_selector("table.hosts")
+    assert second.text_content(".role") == "admin"
+    assert second.evaluate("localStorage.getItem('vigil.token')") is None  # nothing persistent
+
+
+def test_a_tab_with_no_session_anywhere_says_how_to_sign_in_again(open_tab: OpenTab) -> None:
+    tab = open_tab(sign_in=False)
+    tab.page.goto(f"{tab.base}/#/hosts")
+    assert "sign in again" in tab.page.locator("#session-hint").inner_text()
+
+
+def test_new_dashboard_from_the_explorer_asks_for_a_name(tab: Session, server: Server) -> None:
+    tab.open("explorer?metric=system.cpu.utilization&range=1h")
+    tab.page.fill("#new-dash-name", "E2E capacity review")
+    tab.page.click("#add-to-dashboard")
+    tab.page.wait_for_selector(".dash-grid canvas")
+    names = [d["name"] for d in server.api("GET", "/api/dashboards").json()["dashboards"]]
+    assert "E2E capacity review" in names
+    assert tab.console.errors == []
+
+
+def test_the_server_prints_its_url_for_the_readme_examples_and_vigil_has_a_version(server: Server) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    port = server.url.rsplit(":", 1)[1]
+    log = (server.data_dir.parent / f"vigil-serve-{port}.log").read_text()
+    assert f"export VIGIL_URL={server.url}" in log
+    vigil = Path(sys.executable).parent / "vigil"
+    out = subprocess.run([str(vigil), "--version"], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("vigil ") and out.strip() != "vigil"

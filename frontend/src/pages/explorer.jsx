@@ -27,6 +27,7 @@ function toEpoch(v, fallback) {
 function AddToDashboard({ panel, title }) {
   const dashboards = useApi("/api/dashboards", {}, { live: false });
   const [target, setTarget] = useState("");
+  const [name, setName] = useState(`${title} board`);
   const [message, setMessage] = useState("");
   const list = listOf(dashboards.data, "dashboards");
   const add = async () => {
@@ -34,7 +35,11 @@ function AddToDashboard({ panel, title }) {
     try {
       let id = target;
       if (!target) {
-        const created = await post("/api/dashboards", { name: `${title} board`, panels: [panel] });
+        if (!name.trim()) {
+          setMessage("Name the new dashboard.");
+          return;
+        }
+        const created = await post("/api/dashboards", { name: name.trim(), panels: [panel] });
         id = created.id;
       } else {
         const current = await get(`/api/dashboards/${encodeURIComponent(target)}`);
@@ -58,6 +63,12 @@ function AddToDashboard({ panel, title }) {
           </option>
         ))}
       </select>
+      {!target && (
+        <>
+          <label for="new-dash-name">Name</label>
+          <input id="new-dash-name" required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </>
+      )}
       <button type="button" onClick={add} id="add-to-dashboard">
         Add to dashboard
       </button>
