@@ -125,7 +125,7 @@ def samples_for(host_index: int, start: float, count: int, step: float) -> Itera
             "metric": "system.memory.utilization",
             "ts": ts,
             "labels": {"state": "used"},
-            "value": round(0.55 + 0.05 * host_index, 4),
+            "value": round(0.55 + 0.05 * (host_index % 8), 4),  # a ratio: stays under 0.95
         }
         yield {"metric": "http.server.request.duration", "ts": ts, "histogram": _histogram(i, host_index)}
 

@@ -160,7 +160,17 @@ def test_the_overview_defaults_to_one_hour_with_less_than_a_day_of_data(tab: Ses
 
 def test_phone_width_pages_never_scroll_sideways(open_tab: OpenTab, critical_alert: str) -> None:
     tab = open_tab(width=390, height=844)
-    for route in ("overview", "hosts", "hosts?host=web-1", "explorer", "alerts", "errors", "traces"):
+    for route in (
+        "overview",
+        "hosts",
+        "hosts?host=web-1",
+        "explorer",
+        "dashboards",
+        "errors",
+        "traces",
+        "alerts",
+        "settings",
+    ):
         tab.open(route)
         tab.page.wait_for_load_state("networkidle")
         overflow = tab.page.evaluate(OVERFLOW_JS)

@@ -3,7 +3,7 @@
 // grid, the response-time and request-rate charts over the picked range (1 h while there is less than a
 // day of data, else 24 h), recent errors and active alerts, then every other current metric in compact form.
 // Sets `performance.mark("vigil:charts-drawn")` once both charts have drawn with their data.
-import { useMemo, useRef } from "preact/hooks";
+import { useEffect, useMemo, useRef } from "preact/hooks";
 import { Chart } from "../components/Chart.jsx";
 import { HostGrid, WorstHosts } from "../components/HostGrid.jsx";
 import { StatusBadge } from "../components/StatusBadge.jsx";
@@ -94,6 +94,7 @@ export function defaultRange(hosts) {
   return Number.isFinite(first) && Date.now() - first >= 86400e3 ? "24h" : "1h";
 }
 
+const RANGE_KEY = "vigil.overview.default-range";
 const RANGE_TEXT = { "1h": "1 h", "24h": "24 h", "7d": "7 days", "30d": "30 days", "365d": "a year" };
 
 export function Overview({ params = {} }) {
@@ -101,7 +102,12 @@ export function Overview({ params = {} }) {
   const snap = useApi("/api/metrics", {});
   const hostsQ = useApi("/api/hosts", {});
   const hosts = listOf(hostsQ.data, "hosts");
-  const range = params.range || (hostsQ.data ? defaultRange(hosts) : null);
+  // the default needs /api/hosts; the last one seen is remembered so the charts' request need not wait
+  const computed = hostsQ.data ? defaultRange(hosts) : localStorage.getItem(RANGE_KEY);
+  useEffect(() => {
+    if (hostsQ.data) localStorage.setItem(RANGE_KEY, computed);
+  }, [computed, hostsQ.data]);
+  const range = params.range || computed;
   // one request for both charts: the API reads and merges the histograms once for all four aggs
   const both = useSeries(range && { metric: RESPONSE_METRIC, from: `-${range}`, to: "now", group_by: "none", agg: "p50,p95,p99,rate" });
   const [p50, p95, p99, rate] = useMemo(
