@@ -40,11 +40,11 @@ export function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
-// 12 series colours per theme: 11 hues 30-odd degrees apart at one lightness (red left out: it means
-// "threshold" and "bad"), plus grey.
+// 12 series colours per theme, no two of one family (one blue, one green, one pink…) and no red: red
+// means "threshold" and "bad".
 export const PALETTE = {
-  light: ["#1d6fd8", "#ae6113", "#13ae61", "#6113ae", "#13a2ae", "#ae1361", "#61ae13", "#1313ae", "#aea213", "#13ae13", "#ae13ae", "#4b5563"],
-  dark: ["#60a5fa", "#eea863", "#63eea8", "#a863ee", "#63e2ee", "#ee63a8", "#a8ee63", "#6363ee", "#eee263", "#63ee63", "#ee63ee", "#9ca3af"],
+  light: ["#1d6fd8", "#c45a00", "#13864a", "#7c3aed", "#0e8fa3", "#c0268f", "#7a8a00", "#1e3a8a", "#8b5a2b", "#0f5e56", "#4b5563", "#b7950b"],
+  dark: ["#60a5fa", "#fb923c", "#4ade80", "#a78bfa", "#22d3ee", "#f472b6", "#bef264", "#818cf8", "#d6a36b", "#2dd4bf", "#9ca3af", "#facc15"],
 };
 
 function hash(text) {
