@@ -20,7 +20,7 @@ const COLUMNS = [
   // key, header, numeric, hidden on phones
   ["host", "Host", false, false],
   ["status", "Status", false, false],
-  ["cpu", "CPU, 1 h", true, false],
+  ["cpu", "CPU, 1 h", false, false],
   ["memory", "Memory", true, false],
   ["disk", "Disk", true, true],
   ["load", "Load", true, true],
