@@ -4,15 +4,15 @@
 // alerts and recent errors. Each chart is one series query filtered to the host.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { Chart } from "../components/Chart.jsx";
+import { AlertList, ErrorGroupList } from "../components/Lists.jsx";
 import { STATUS_KIND, hostStatus } from "../components/StatusBadge.jsx";
-import { Badge, Empty, Panel, QueryState, RangePicker, SEVERITY_KIND, Time } from "../components/ui.jsx";
+import { Badge, Empty, Panel, QueryState, RangePicker, Time } from "../components/ui.jsx";
 import { alertsOf, listOf, rangeParams } from "../data.js";
 import { answerInterval } from "../gaps.js";
 import { useApi } from "../live.js";
 import { useSeries } from "../series.js";
 import { href, setParams } from "../router.js";
 import { metricInfo, useSession } from "../session.js";
-import { ruleValueText } from "./rule-editor.jsx";
 
 const CHARTS = [
   // id, title, metric, query extras, shown only when the host sends it
@@ -71,7 +71,6 @@ function interval(h, estimated) {
 }
 
 export function HostPage({ host, params }) {
-  const session = useSession();
   const hostsQ = useApi("/api/hosts", {});
   const alertsQ = useApi("/api/alerts", {});
   const rulesQ = useApi("/api/alerts/rules", {}, { live: false });
@@ -133,38 +132,14 @@ export function HostPage({ host, params }) {
       <div class="grid2">
         <Panel title="Alerts" id="host-alerts" actions={<a href={href("alerts")}>All alerts</a>}>
           {alerts.length ? (
-            <ul class="list">
-              {alerts.map((a) => {
-                const rule = rulesById.get(a.rule_id) || {};
-                const severity = a.severity || rule.severity;
-                return (
-                  <li key={`${a.rule_id}-${JSON.stringify(a.labels)}`}>
-                    <Badge kind={SEVERITY_KIND[a.state || a.status]}>{a.state || a.status}</Badge> {severity && <Badge kind={SEVERITY_KIND[severity]}>{severity}</Badge>}{" "}
-                    <strong>{a.rule_name || rule.name || a.rule_id}</strong>
-                    {a.value !== undefined && a.value !== null && <span class="muted"> value {ruleValueText(a.unit !== undefined ? a : rule, a.value, metricInfo(session, rule.metric).unit)}</span>}
-                  </li>
-                );
-              })}
-            </ul>
+            <AlertList alerts={alerts} rulesById={rulesById} showGroup={false} />
           ) : (
             <QueryState q={alertsQ} what="alerts" empty={<Empty title="No active alerts">Nothing fires for this host.</Empty>} />
           )}
         </Panel>
         <Panel title="Errors (24 h)" id="host-errors" actions={<a href={href("errors")}>All errors</a>}>
           {errors.length ? (
-            <ul class="list">
-              {errors.map((g) => (
-                <li key={g.fingerprint}>
-                  <a href={href("errors", { fp: g.fingerprint })}>
-                    <strong>{g.type}</strong> {g.message}
-                  </a>
-                  <span class="muted">
-                    {" "}
-                    ×{g.count} · <Time t={g.last_seen} ago />
-                  </span>
-                </li>
-              ))}
-            </ul>
+            <ErrorGroupList groups={errors} />
           ) : (
             <QueryState q={errorsQ} what="errors" empty={<Empty title="No errors in the last 24 h">No error last seen on this host.</Empty>} />
           )}

@@ -6,11 +6,11 @@
 import { useEffect, useMemo, useRef } from "preact/hooks";
 import { Chart } from "../components/Chart.jsx";
 import { HostGrid, WorstHosts } from "../components/HostGrid.jsx";
+import { AlertList, ErrorGroupList } from "../components/Lists.jsx";
 import { StatusBadge } from "../components/StatusBadge.jsx";
-import { Badge, Empty, Panel, QueryState, RangePicker, SEVERITY_KIND, Time } from "../components/ui.jsx";
+import { Empty, Panel, QueryState, RangePicker, Time } from "../components/ui.jsx";
 import { alertsOf, listOf, mergeAnswers, pickAgg, toChart } from "../data.js";
 import { displayNumber, fmtValue } from "../format.js";
-import { ruleValueText } from "./rule-editor.jsx";
 import { useApi } from "../live.js";
 import { useSeries } from "../series.js";
 import { href, setParams } from "../router.js";
@@ -183,40 +183,14 @@ export function Overview({ params = {} }) {
       <div class="grid2">
         <Panel title="Recent errors" id="recent-errors" actions={<a href={href("errors")}>All errors</a>}>
           {errorGroups.length ? (
-            <ul class="list">
-              {errorGroups.slice(0, 5).map((g) => (
-                <li key={g.fingerprint}>
-                  <a href={href("errors", { fp: g.fingerprint })}>
-                    <strong>{g.type}</strong> {g.message}
-                  </a>
-                  <span class="muted">
-                    {" "}
-                    ×{g.count} · <Time t={g.last_seen} ago />
-                  </span>
-                </li>
-              ))}
-            </ul>
+            <ErrorGroupList groups={errorGroups.slice(0, 5)} />
           ) : (
             <QueryState q={errors} what="errors" empty={<Empty title="No errors in the last 24 h">Apps report errors to <code>POST /v1/errors</code> or through OpenTelemetry spans.</Empty>} />
           )}
         </Panel>
         <Panel title="Active alerts" id="active-alerts" actions={<a href={href("alerts")}>Alerts</a>}>
           {active.length ? (
-            <ul class="list">
-              {active.map((a) => {
-                const rule = rulesById.get(a.rule_id) || {};
-                const group = a.group || a.labels || {};
-                const severity = a.severity || rule.severity;
-                return (
-                  <li key={a.id || `${a.rule_id}-${JSON.stringify(group)}`}>
-                    <Badge kind={SEVERITY_KIND[a.state || a.status]}>{a.state || a.status}</Badge> {severity && <Badge kind={SEVERITY_KIND[severity]}>{severity}</Badge>}{" "}
-                    <strong>{a.rule_name || rule.name || a.rule_id}</strong>
-                    {Object.keys(group).length > 0 && <span class="muted"> {Object.entries(group).map(([k, v]) => `${k}=${v}`).join(" ")}</span>}
-                    {a.value !== undefined && a.value !== null && <span class="muted"> value {ruleValueText(a.unit !== undefined ? a : rule, a.value, metricInfo(session, rule.metric).unit)}</span>}
-                  </li>
-                );
-              })}
-            </ul>
+            <AlertList alerts={active} rulesById={rulesById} />
           ) : (
             <QueryState q={alerts} what="alerts" empty={<Empty title="No active alerts">All rules are quiet.</Empty>} />
           )}
