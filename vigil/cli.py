@@ -81,6 +81,7 @@ def serve_banner(url: str, token: str, config: Config, generated: bool, out: Tex
         else f"admin token in {admin_token_path(config)}"
     )
     lines.append(f"Data: {config.data_dir.resolve()}  ({where})")
+    lines.append(f"For the README's examples:  export VIGIL_URL={url}")
     return lines
 
 
@@ -136,7 +137,10 @@ def _notifications(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from importlib.metadata import version
+
     parser = argparse.ArgumentParser(prog="vigil", description="Vigil performance monitor")
+    parser.add_argument("--version", action="version", version=f"vigil {version('vigil')}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run local mode: API, dashboard, scheduler and a local agent")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -124,6 +124,14 @@ class Store(Protocol):
         """The newest point of every series of the given metrics seen at or after `since`."""
         ...
 
+    def latest_by_host(
+        self, metric: str, since: float, labels: dict[str, str] | None = None
+    ) -> dict[str, float]:
+        """Host → its current value of `metric`: the mean of the newest plain value, seen at or after
+        `since`, of each of the host's series whose labels include every given pair (the overview's
+        worst hosts and host grid)."""
+        ...
+
     def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
         """Hosts sorted by name, each with its pushes' `cadence` (last receipt, recent gaps, declared
         interval); with `after`, only names sorting after it; at most `limit` (a page of

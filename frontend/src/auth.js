@@ -2,6 +2,9 @@
 // into sessionStorage (never the query string, never logged) and the fragment is cleaned with
 // history.replaceState. Without a token the app shows a token page. Cognito mode (AWS): hosted UI,
 // OAuth 2 code flow + PKCE via oidc-client-ts, loaded lazily so local mode never downloads it.
+// sessionStorage is per tab, so a new tab asks the open tabs of this origin for their token over a
+// BroadcastChannel (nothing is written to persistent storage); with no signed-in tab open it shows
+// the token page, which says how to sign in again.
 
 const KEY = "vigil.token";
 let token = null;
@@ -18,6 +21,36 @@ function takeFragmentToken() {
   const rest = m[2] ? `#${m[2].startsWith("/") ? m[2] : `/${m[2]}`}` : "#/overview";
   history.replaceState(null, "", `${location.pathname}${location.search}${rest}`);
   return decodeURIComponent(m[1]);
+}
+
+const CHANNEL = "vigil.session";
+const ASK_MS = 250; // how long a new tab waits for another tab's answer
+
+/** Answer other tabs' "who is signed in?" with this tab's local token. */
+function shareWithNewTabs() {
+  if (!("BroadcastChannel" in window)) return;
+  const ch = new BroadcastChannel(CHANNEL);
+  ch.onmessage = (e) => {
+    if (e.data && e.data.type === "ask" && token && !cognito) ch.postMessage({ type: "token", token });
+  };
+}
+
+/** The token of another open tab of this origin, or null after `ASK_MS`. */
+function askOtherTabs() {
+  if (!("BroadcastChannel" in window)) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const ch = new BroadcastChannel(CHANNEL);
+    const done = (value) => {
+      clearTimeout(timer);
+      ch.close();
+      resolve(value);
+    };
+    const timer = setTimeout(() => done(null), ASK_MS);
+    ch.onmessage = (e) => {
+      if (e.data && e.data.type === "token" && typeof e.data.token === "string") done(e.data.token);
+    };
+    ch.postMessage({ type: "ask" });
+  });
 }
 
 export function setLocalToken(value) {
@@ -37,6 +70,11 @@ export async function initAuth(config) {
   const fromFragment = takeFragmentToken();
   if (fromFragment) setLocalToken(fromFragment);
   else token = sessionStorage.getItem(KEY);
+  if (!token) {
+    const shared = await askOtherTabs();
+    if (shared) setLocalToken(shared);
+  }
+  shareWithNewTabs();
   return Boolean(token);
 }
 

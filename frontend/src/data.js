@@ -30,12 +30,25 @@ export function seriesLabel(s) {
   return parts.join(" · ") || "all";
 }
 
+// Aggregations that add up over a bucket: the bucket still filling (it ends after now) holds only part
+// of its samples and would draw as a cliff to zero at the right edge, so it is left out.
+const ADDITIVE = new Set(["sum", "count", "rate"]);
+
+/** The series values without a still-filling last bucket of an additive aggregation. */
+export function withoutPartialBucket(resp, values, now = Date.now() / 1000) {
+  const ts = resp.timestamps || [];
+  if (!ADDITIVE.has(resp.agg) || !resp.step || !ts.length || ts[ts.length - 1] + resp.step <= now) return values;
+  const out = values.slice();
+  out[out.length - 1] = null;
+  return out;
+}
+
 /** `/api/metrics/series` answer → Chart props; memoise on the answer object. */
 export function toChart(resp) {
   if (!resp) return { timestamps: [], series: [] };
   return {
     timestamps: resp.timestamps || [],
-    series: (resp.series || []).map((s) => ({ label: seriesLabel(s), values: s.values })),
+    series: (resp.series || []).map((s) => ({ label: seriesLabel(s), values: withoutPartialBucket(resp, s.values) })),
   };
 }
 

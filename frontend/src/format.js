@@ -38,10 +38,11 @@ export function fmtValue(value, unit, digits = 2) {
       return Math.abs(value) < 1 ? `${trim(value * 1000, 1)} ms` : `${trim(value, digits)} s`;
     case "By":
     case "By/s": {
+      // decimal, as the catalogue's MB and MB/s (1 MB = 10^6 bytes)
       let v = value;
       let i = 0;
-      while (Math.abs(v) >= 1024 && i < BYTE_STEPS.length - 1) {
-        v /= 1024;
+      while (Math.abs(v) >= 1000 && i < BYTE_STEPS.length - 1) {
+        v /= 1000;
         i += 1;
       }
       return `${trim(v, digits)} ${BYTE_STEPS[i]}${unit === "By/s" ? "/s" : ""}`;
@@ -53,6 +54,52 @@ export function fmtValue(value, unit, digits = 2) {
       return label ? `${text} ${label}` : text;
     }
   }
+}
+
+/** `{scale, suffix}` for axis labels whose largest magnitude is `max` — one scale per axis. */
+function axisScale(max, unit) {
+  switch (unit) {
+    case "1":
+    case "ratio":
+      return { scale: 100, suffix: " %" };
+    case "%":
+      return { scale: 1, suffix: " %" };
+    case "s":
+      return max < 1 ? { scale: 1000, suffix: " ms" } : { scale: 1, suffix: " s" };
+    case "ms":
+      return max >= 1000 ? { scale: 1e-3, suffix: " s" } : { scale: 1, suffix: " ms" };
+    case "By":
+    case "By/s": {
+      let i = 0;
+      while (max >= 1000 ** (i + 1) && i < BYTE_STEPS.length - 1) i += 1;
+      return { scale: 1000 ** -i, suffix: ` ${BYTE_STEPS[i]}${unit === "By/s" ? "/s" : ""}` };
+    }
+    default: {
+      const label = unitLabel(unit);
+      const tail = label ? ` ${label}` : "";
+      if (max >= 1e6) return { scale: 1e-6, suffix: `M${tail}` };
+      if (max >= 1e4) return { scale: 1e-3, suffix: `k${tail}` };
+      return { scale: 1, suffix: tail };
+    }
+  }
+}
+
+/**
+ * Axis tick labels: one unit for the whole axis (0, 500 KB/s, 1,000 KB/s… never mixed KB and MB)
+ * and as many decimals as the tick spacing needs ("1.5 MB/s", "1.91 MB/s" — never clipped to "91").
+ */
+export function fmtAxis(splits, unit) {
+  const finite = splits.filter((v) => v !== null && v !== undefined && Number.isFinite(v));
+  if (!finite.length) return splits.map(() => "");
+  const { scale, suffix } = axisScale(Math.max(...finite.map(Math.abs)), unit);
+  const inc = finite.length > 1 ? Math.abs(finite[1] - finite[0]) * scale : Math.abs(finite[0] * scale);
+  let decimals = 0;
+  while (decimals < 4 && inc > 0 && Math.abs(inc * 10 ** decimals - Math.round(inc * 10 ** decimals)) > 1e-6) decimals += 1;
+  return splits.map((v) =>
+    v === null || v === undefined || !Number.isFinite(v)
+      ? ""
+      : `${(v * scale).toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals })}${suffix}`,
+  );
 }
 
 /** The value converted to what `fmtValue` displays (ratios become percent) — for thresholds. */

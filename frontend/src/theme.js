@@ -40,7 +40,30 @@ export function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
+// 12 series colours per theme, no two of one family (one blue, one green, one pink…) and no red: red
+// means "threshold" and "bad".
 export const PALETTE = {
-  light: ["#1d6fd8", "#c2410c", "#047857", "#b91c1c", "#7c3aed", "#0f766e", "#be185d", "#4b5563"],
-  dark: ["#60a5fa", "#fb923c", "#34d399", "#f87171", "#a78bfa", "#2dd4bf", "#f472b6", "#9ca3af"],
+  light: ["#1d6fd8", "#c45a00", "#13864a", "#7c3aed", "#0e8fa3", "#c0268f", "#7a8a00", "#1e3a8a", "#8b5a2b", "#0f5e56", "#4b5563", "#b7950b"],
+  dark: ["#60a5fa", "#fb923c", "#4ade80", "#a78bfa", "#22d3ee", "#f472b6", "#bef264", "#818cf8", "#d6a36b", "#2dd4bf", "#9ca3af", "#facc15"],
 };
+
+function hash(text) {
+  let h = 2166136261; // FNV-1a
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/**
+ * A palette index per label, stable across charts and refreshes: each label's colour comes from a hash
+ * of its name (so "web-1" is the same colour wherever it appears); labels that collide within one
+ * chart take the next free colour, in label order.
+ */
+export function colourSlots(labels, size = PALETTE.light.length) {
+  const taken = new Set();
+  return labels.map((label) => {
+    let slot = hash(label) % size;
+    for (let k = 0; k < size && taken.has(slot); k++) slot = (slot + 1) % size;
+    taken.add(slot);
+    return slot;
+  });
+}

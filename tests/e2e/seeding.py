@@ -125,7 +125,7 @@ def samples_for(host_index: int, start: float, count: int, step: float) -> Itera
             "metric": "system.memory.utilization",
             "ts": ts,
             "labels": {"state": "used"},
-            "value": round(0.55 + 0.05 * host_index, 4),
+            "value": round(0.55 + 0.05 * (host_index % 8), 4),  # a ratio: stays under 0.95
         }
         yield {"metric": "http.server.request.duration", "ts": ts, "histogram": _histogram(i, host_index)}
 
@@ -183,7 +183,8 @@ def seed(
 
 
 def seed_trace(server: Server, key: str) -> requests.Response:
-    """One three-span OTLP/JSON trace (root, a DB child, a failing HTTP child) ending 30 s ago."""
+    """One three-span OTLP/JSON trace (root, a DB child, a failing HTTP child with an exception
+    event) ending 30 s ago."""
     start = int((time.time() - 30) * 1e9)
     trace = {
         "resourceSpans": [
@@ -223,6 +224,21 @@ def seed_trace(server: Server, key: str) -> requests.Response:
                                 "startTimeUnixNano": str(start + 120_000_000),
                                 "endTimeUnixNano": str(start + 400_000_000),
                                 "status": {"code": 2, "message": "declined"},
+                                "attributes": [{"key": "http.route", "value": {"stringValue": "/pay"}}],
+                                "events": [
+                                    {
+                                        "name": "exception",
+                                        "timeUnixNano": str(start + 390_000_000),
+                                        "attributes": [
+                                            {"key": "exception.type", "value": {"stringValue": "ValueError"}},
+                                            {
+                                                "key": "exception.message",
+                                                "value": {"stringValue": "declined"},
+                                            },
+                                            {"key": "exception.stacktrace", "value": {"stringValue": STACK}},
+                                        ],
+                                    }
+                                ],
                             },
                         ]
                     }

@@ -39,6 +39,19 @@ SEMANTIC_RULES = {
     "POST /api/channels": "the target's form depends on `type` (URL, e-mail, E.164 number)",
     "PUT /api/channels/{channel_id}": "the target's form depends on `type` (URL, e-mail, E.164 number)",
 }
+# Paginated lists: `cursor` is opaque, valid only as a list handed it out (a forged one gets 400).
+PAGINATED = (
+    "/api/hosts",
+    "/api/keys",
+    "/api/dashboards",
+    "/api/alerts",
+    "/api/alerts/rules",
+    "/api/alerts/silences",
+    "/api/channels",
+    "/api/notifications",
+    "/api/notifications/dead-letters",
+)
+SEMANTIC_RULES |= {f"GET {path}": "`cursor` must be one this list handed out" for path in PAGINATED}
 
 
 @pytest.fixture(scope="module")

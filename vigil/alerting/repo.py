@@ -176,9 +176,13 @@ def _find_instance(store: Store, instance_id: str) -> tuple[RuleState, str, Stat
     return None
 
 
-def list_alerts(store: Store, history_limit: int = 200, cursor: str | None = None) -> dict[str, Any]:
+def list_alerts(
+    store: Store, history_limit: int = 200, cursor: str | None = None, now: float | None = None
+) -> dict[str, Any]:
     """`GET /api/alerts`: current instances by status (resolved = recently resolved) plus a page of
-    history, newest first, and the cursor of the next history page (`next_cursor`)."""
+    history, newest first, and the cursor of the next history page (`next_cursor`). With `now`, a
+    firing or pending instance that an active silence matches carries `silenced_by` (the silence's
+    id), so the firing list can say it is muted."""
     out: dict[str, Any] = {"firing": [], "pending": [], "resolved": [], "history": []}
     for loaded in load_states(store).values():
         if isinstance(loaded, Exception):
@@ -195,4 +199,23 @@ def list_alerts(store: Store, history_limit: int = 200, cursor: str | None = Non
     )
     for status in ("firing", "pending", "resolved"):
         out[status].sort(key=lambda a: a.get("active_at") or 0, reverse=True)
+    if now is not None and (out["firing"] or out["pending"]):
+        _mark_silenced([*out["firing"], *out["pending"]], store, now)
     return out
+
+
+def _mark_silenced(instances: list[dict[str, Any]], store: Store, now: float) -> None:
+    from vigil.domain.silences import alert_labels, muting
+
+    silences = load_silences(store)
+    if not silences:
+        return
+    rules = {r.id: r for r in load_rules(store)}
+    for a in instances:
+        rule = rules.get(a["rule_id"])
+        if rule is None:
+            continue
+        labels = alert_labels(rule.id, rule.name, rule.severity, a.get("labels") or {})
+        silence = muting(silences, labels, now)
+        if silence is not None:
+            a["silenced_by"] = silence.id

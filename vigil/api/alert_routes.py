@@ -61,7 +61,7 @@ def register(app: APIGatewayHttpResolver) -> None:
         limit: Annotated[int, Query(ge=1, le=1000, description="History items per page")] = 200,
         cursor: CursorParam = None,
     ) -> dict[str, Any]:
-        return repo.list_alerts(store(), history_limit=limit, cursor=cursor)
+        return repo.list_alerts(store(), history_limit=limit, cursor=cursor, now=now())
 
     @app.post(
         "/api/alerts/<alert_id>/ack",

@@ -20,6 +20,7 @@ from vigil.api.params import (
     ToParam,
 )
 from vigil.services import queries
+from vigil.services import snapshot as snapshots
 
 
 def register(app: APIGatewayHttpResolver) -> None:
@@ -31,7 +32,7 @@ def register(app: APIGatewayHttpResolver) -> None:
     @app.get("/api/metrics", tags=["metrics"], summary="Current snapshot with trends", responses=documented())
     def snapshot() -> dict[str, Any]:
         ctx = vigil_context(app)
-        return queries.snapshot(ctx.store, ctx.config, ctx.clock.now())
+        return snapshots.snapshot(ctx.store, ctx.config, ctx.clock.now())
 
     @app.get(
         "/api/metrics/series",

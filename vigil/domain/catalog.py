@@ -153,6 +153,22 @@ def info(name: str) -> MetricInfo:
     return MetricInfo(name, name, "custom", "gauge", "", "", 1.0, "avg", "")
 
 
+# A ratio (unit "1", 0..1) above this is a percentage sent by mistake (85 for 85 %), not rounding
+# noise: refused at ingest instead of making a fleet average read 1,259 %.
+RATIO_MAX = 1.5
+
+
+def unit_range_error(name: str, value: float) -> str | None:
+    """Why `value` cannot be a sample of catalogue metric `name` in its stored unit, or None."""
+    known = CATALOG.get(name)
+    if known is not None and known.unit == "1" and value > RATIO_MAX:
+        return (
+            f'{name} is a ratio (unit "1", 0..1, at most {RATIO_MAX:g}); got {value:g} — '
+            f"send {value / 100:g} for {value:g} %"
+        )
+    return None
+
+
 def catalog_entries(seen: Mapping[str, Sequence[str]] | None = None) -> list[dict[str, Any]]:
     """The `/api/metrics/catalog` body: every catalogue metric plus every metric the store has seen
     (`Store.list_metrics()`), each with `seen` and the label keys seen merged in; sorted by section

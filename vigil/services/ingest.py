@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from vigil.config import Config
+from vigil.domain.catalog import unit_range_error
 from vigil.domain.errors import Invalid, LimitExceeded
 from vigil.domain.errors_grouping import fingerprint
 from vigil.domain.identity import parse_series_key, series_key
@@ -42,10 +43,15 @@ def accepted_time(
 
 def points_from_batch(batch: SampleBatch, now: float, retention_seconds: float) -> list[Point]:
     """Raises:
-    Invalid: a timestamp is unreadable, older than the retention or more than 10 min ahead."""
+    Invalid: a timestamp is unreadable, older than the retention or more than 10 min ahead, or a
+    value is outside its catalogue unit's range (a ratio sent as a percentage)."""
     points: list[Point] = []
     for i, s in enumerate(batch.samples):
         ts = accepted_time(s.ts, now=now, retention_seconds=retention_seconds, field=f"samples[{i}].ts")
+        if s.value is not None:
+            wrong_unit = unit_range_error(s.metric, float(s.value))
+            if wrong_unit:
+                raise Invalid(wrong_unit, field=f"samples[{i}].value")
         hist = None
         if s.histogram is not None:
             h = s.histogram

@@ -1,4 +1,4 @@
-"""Read-side use cases behind `/api/metrics*`, `/api/hosts` and `/api/errors`.
+"""Read-side use cases behind `/api/metrics/series`, `/api/metrics/catalog`, `/api/hosts` and `/api/errors`.
 
 Parses user-facing query parameters (times, filters) into domain calls; aggregation itself lives in
 `vigil.domain.series` so the series API, export and the alert backtest share it. A series query may
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from vigil.domain.series import SeriesResult
 
 MAX_ERROR_GROUPS = 10_000  # error groups read per page request (fingerprints, bounded by the code)
+HOST_DOWN_INTERVALS = 3  # latest values older than this many intervals (plus one flush) are not current
 
 
 def parse_labels(raw: str | None) -> dict[str, str] | None:
@@ -320,25 +321,16 @@ def _group_by(raw: str | None) -> list[str] | None:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def snapshot(store: Store, config: Config, now: float) -> dict[str, Any]:
-    """The `/api/metrics` body: KPIs over the last window with their trend against the window before."""
-    from dataclasses import asdict
-
-    from vigil.domain.catalog import CATALOG
-    from vigil.domain.snapshot import build_snapshot
-
-    window = max(60.0, 3 * config.interval_seconds)
-    latest: list[Point] = []
-    previous: list[Point] = []
-    for p in store.query_many(list(CATALOG), now - 2 * window, now, now=now):  # one read per host
-        (latest if p.ts > now - window else previous).append(p)
-    return build_snapshot(latest, previous, now, window=window, thresholds=asdict(config.thresholds))
-
-
 def catalog(store: Store) -> dict[str, Any]:
     from vigil.domain.catalog import catalog_entries
 
     return {"metrics": catalog_entries(store.list_metrics())}
+
+
+def host_down_limit(config: Config) -> float:
+    """Seconds without a sample after which a host's latest values no longer count as current (the
+    overview's worst hosts); `/api/hosts` status itself follows each host's own cadence."""
+    return HOST_DOWN_INTERVALS * config.interval_seconds + 60.0
 
 
 def hosts(

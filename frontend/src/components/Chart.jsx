@@ -6,16 +6,37 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { fmtTime, fmtValue } from "../format.js";
-import { PALETTE, cssVar, useTheme } from "../theme.js";
+import { fmtAxis, fmtTime, fmtValue } from "../format.js";
+import { JOIN_INTERVALS, reportingInterval } from "../gaps.js";
+import { PALETTE, colourSlots, cssVar, useTheme } from "../theme.js";
 
-/** Bridge gaps of a single missing bucket (jitter between agent pushes and buckets); keep longer ones
- * visible, since a host that stopped reporting must show as a hole, not as a straight line. */
-function bridgeShortGaps(u, _sidx, _i0, _i1, nullGaps) {
+const intervals = new WeakMap(); // values array → its reporting interval (s), computed once per answer
+
+/** Join empty runs shorter than `JOIN_INTERVALS` of the series' own reporting interval (a 30 s series
+ * in 2 s buckets draws as a line); longer runs stay visible gaps (a host that stopped reporting). */
+function joinSparseGaps(u, sidx, _i0, _i1, nullGaps) {
+  if (!nullGaps || nullGaps.length === 0) return nullGaps;
   const xs = u.data[0];
-  if (!nullGaps || xs.length < 2) return nullGaps;
-  const stepPx = Math.abs(u.valToPos(xs[1], "x", true) - u.valToPos(xs[0], "x", true));
-  return nullGaps.filter(([from, to]) => to - from > stepPx * 2.5);
+  const ys = u.data[sidx];
+  if (!intervals.has(ys)) intervals.set(ys, reportingInterval(xs, ys));
+  const interval = intervals.get(ys);
+  if (!interval || xs.length < 2) return nullGaps;
+  const x0 = xs[0];
+  const joinPx = Math.abs(u.valToPos(x0 + interval * JOIN_INTERVALS, "x", true) - u.valToPos(x0, "x", true));
+  return nullGaps.filter(([from, to]) => to - from > joinPx);
+}
+
+/** Y axis width that fits its longest label (uPlot calls this until the size settles). */
+function axisWidth(u, values, axisIdx, cycleNum) {
+  const axis = u.axes[axisIdx];
+  if (cycleNum > 1) return axis._size;
+  let size = axis.ticks.size + axis.gap + 4;
+  const longest = (values || []).reduce((a, v) => (String(v).length > a.length ? String(v) : a), "");
+  if (longest) {
+    u.ctx.font = axis.font[0];
+    size += u.ctx.measureText(longest).width / devicePixelRatio;
+  }
+  return Math.ceil(size);
 }
 
 function fill(color) {
@@ -57,14 +78,15 @@ function tooltipPlugin(unit, labels) {
 }
 
 function buildOptions({ id, width, height, labels, unit, type, theme, sparkline, threshold, hidden, onZoom, onDrawn }) {
-  const colors = PALETTE[theme];
+  const palette = PALETTE[theme];
+  const colors = colourSlots(labels).map((i) => palette[i]);
   const axisColor = cssVar("--fg-muted");
   const grid = cssVar("--grid");
   const bars = type === "bar" ? uPlot.paths.bars({ size: [0.7, 40] }) : undefined;
   const series = [
     {},
     ...labels.map((label, i) => {
-      const c = colors[i % colors.length];
+      const c = colors[i];
       return {
         label,
         stroke: c,
@@ -73,7 +95,7 @@ function buildOptions({ id, width, height, labels, unit, type, theme, sparkline,
         paths: bars,
         points: sparkline ? { show: false } : { size: 4 },
         show: !hidden.has(label),
-        gaps: bridgeShortGaps,
+        gaps: joinSparseGaps,
       };
     }),
   ];
@@ -140,8 +162,8 @@ function buildOptions({ id, width, height, labels, unit, type, theme, sparkline,
             stroke: axisColor,
             grid: { stroke: grid, width: 1 },
             ticks: { stroke: grid },
-            size: 64,
-            values: (u, splits) => splits.map((v) => fmtValue(v, unit, 2)),
+            size: axisWidth,
+            values: (u, splits) => fmtAxis(splits, unit),
           },
         ],
     series,
@@ -216,7 +238,7 @@ export function Chart(props) {
     if (plot.current) plot.current.setSeries(i + 1, { show: !next.has(label) });
   };
 
-  const colors = PALETTE[theme];
+  const colors = colourSlots(labels).map((i) => PALETTE[theme][i]);
   return (
     <figure class={`chart ${sparkline ? "spark" : ""}`} aria-label={ariaLabel || id}>
       <div class="chart-box" ref={box} style={{ height: `${height}px` }} role="img" aria-label={ariaLabel || id} />
@@ -231,7 +253,7 @@ export function Chart(props) {
               title={hidden.has(label) ? `Show ${label}` : `Hide ${label}`}
               onClick={() => toggle(i)}
             >
-              <span class="sw" style={{ background: colors[i % colors.length] }} />
+              <span class="sw" style={{ background: colors[i] }} />
               {label}
             </button>
           ))}

@@ -20,7 +20,7 @@ export function seriesQuery(p) {
   };
 }
 
-export function SeriesPanel({ id, panel, height = 240, onZoom, onResetZoom, onData }) {
+export function SeriesPanel({ id, panel, height = 240, onZoom, onResetZoom, onData, threshold }) {
   const session = useSession();
   const query = seriesQuery(panel);
   const q = useSeries(query);
@@ -50,6 +50,7 @@ export function SeriesPanel({ id, panel, height = 240, onZoom, onResetZoom, onDa
         height={height}
         onZoom={onZoom}
         onResetZoom={onResetZoom}
+        threshold={threshold}
       />
       <p class="muted small chart-note">
         {chart.series.length === 0

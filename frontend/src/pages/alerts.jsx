@@ -6,21 +6,39 @@ import { Badge, Empty, Panel, QueryState, SEVERITY_KIND, Tabs, Time } from "../c
 import { alertsOf, listOf } from "../data.js";
 import { useApi } from "../live.js";
 import { href, setParams } from "../router.js";
-import { useSession } from "../session.js";
+import { metricInfo, useSession } from "../session.js";
 import { RuleEditor, ruleValueText } from "./rule-editor.jsx";
 import { Silences } from "./silences.jsx";
 
 const statusOf = (a) => a.status || a.state;
 const groupText = (g) => Object.entries(g || {}).map(([k, v]) => `${k}=${v}`).join(" ") || "—";
 
+/** Silence matchers for one alert: its rule and every label of its group. */
+export function silenceMatchers(a) {
+  return [["rule_id", a.rule_id], ...Object.entries(a.labels || a.group || {})].map(([k, v]) => `${k}=${v}`).join(",");
+}
+
+/** The Explorer link showing an alert's metric for its group, with the rule's threshold drawn. */
+export function alertGraphHref(a, rule) {
+  const labels = { ...(a.labels || a.group || {}) };
+  const host = labels.host;
+  delete labels.host;
+  const agg = rule.agg && rule.agg !== "absent" ? rule.agg : "avg";
+  const labelText = Object.entries({ ...((rule.filter && rule.filter.labels) || {}), ...labels }).map(([k, v]) => `${k}=${v}`).join(",");
+  const threshold = rule.agg === "absent" ? undefined : rule.threshold;
+  return href("explorer", { metric: rule.metric, agg, host: host || (rule.filter && rule.filter.host), labels: labelText, range: "1h", threshold });
+}
+
 function AlertTable({ alerts, rulesById, canAck, onChanged }) {
+  const session = useSession();
   const ack = async (a) => {
     await post(`/api/alerts/${encodeURIComponent(a.id)}/ack`);
     onChanged();
   };
+  const current = (a) => statusOf(a) !== "resolved";
   return (
     <div class="table-wrap">
-      <table class="table">
+      <table class="table alert-table">
         <thead>
           <tr>
             <th scope="col">State</th>
@@ -28,35 +46,43 @@ function AlertTable({ alerts, rulesById, canAck, onChanged }) {
             <th scope="col">Group</th>
             <th scope="col" class="num">Value</th>
             <th scope="col">Since</th>
-            {canAck && <th scope="col">Actions</th>}
+            <th scope="col">Actions</th>
           </tr>
         </thead>
         <tbody>
           {alerts.map((a, i) => {
             const rule = rulesById.get(a.rule_id) || {};
             const since = statusOf(a) === "resolved" ? a.resolved_at : a.fired_at || a.active_at || a.started_at;
+            const unit = metricInfo(session, rule.metric).unit;
             return (
-              <tr key={`${a.rule_id}-${groupText(a.group || a.labels)}-${i}`}>
-                <td>
+              <tr key={`${a.rule_id}-${groupText(a.group || a.labels)}-${i}`} data-silenced={a.silenced_by ? "true" : undefined}>
+                <td class="c-state">
                   <Badge kind={SEVERITY_KIND[statusOf(a)]}>{statusOf(a)}</Badge> <Badge kind={SEVERITY_KIND[a.severity || rule.severity]}>{a.severity || rule.severity || "—"}</Badge>
+                  {a.silenced_by && (
+                    <>
+                      {" "}
+                      <Badge kind="neutral">silenced</Badge>
+                    </>
+                  )}
                 </td>
-                <th scope="row">{a.rule_name || rule.name || a.rule_id}</th>
-                <td>{groupText(a.group || a.labels)}</td>
-                <td class="num">{ruleValueText(rule, a.value)}</td>
-                <td>
+                <th scope="row" class="c-rule">{a.rule_name || rule.name || a.rule_id}</th>
+                <td class="c-group">{groupText(a.group || a.labels)}</td>
+                <td class="num c-value" data-label="Value">{ruleValueText(rule, a.value, unit)}</td>
+                <td class="c-since" data-label="Since">
                   <Time t={since} ago />
                 </td>
-                {canAck && (
-                  <td>
-                    {a.acked_at ? (
+                <td class="actions c-actions">
+                  {rule.metric && <a href={alertGraphHref(a, rule)}>Graph</a>}
+                  {canAck && current(a) && !a.silenced_by && <a href={href("alerts", { tab: "silences", m: silenceMatchers(a) })}>Silence</a>}
+                  {canAck &&
+                    (a.acked_at ? (
                       <span class="muted small">acknowledged by {a.acked_by || "someone"}</span>
-                    ) : statusOf(a) !== "resolved" && a.id ? (
+                    ) : current(a) && a.id ? (
                       <button type="button" class="link" onClick={() => ack(a)}>
                         Acknowledge
                       </button>
-                    ) : null}
-                  </td>
-                )}
+                    ) : null)}
+                </td>
               </tr>
             );
           })}
@@ -67,6 +93,7 @@ function AlertTable({ alerts, rulesById, canAck, onChanged }) {
 }
 
 function History({ items, rulesById }) {
+  const session = useSession();
   if (!items.length) return <Empty title="No history yet">State changes (pending → firing → resolved) are listed here as rules evaluate.</Empty>;
   return (
     <ol class="timeline">
@@ -76,7 +103,7 @@ function History({ items, rulesById }) {
           <li key={h.id || i}>
             <Time t={h.at_iso || h.at} /> <strong>{h.rule_name || rule.name || h.rule_id}</strong> <span class="muted">{groupText(h.group)}</span>{" "}
             <Badge kind={SEVERITY_KIND[h.from]}>{h.from}</Badge> → <Badge kind={SEVERITY_KIND[h.to]}>{h.to}</Badge>
-            {h.value !== undefined && h.value !== null && <span class="muted"> at {ruleValueText(rule, h.value)}</span>}
+            {h.value !== undefined && h.value !== null && <span class="muted"> at {ruleValueText(rule, h.value, metricInfo(session, rule.metric).unit)}</span>}
             {h.muted && <span class="muted"> (silenced)</span>}
           </li>
         );
@@ -86,6 +113,7 @@ function History({ items, rulesById }) {
 }
 
 function RuleList({ rules, q, isAdmin }) {
+  const session = useSession();
   const remove = async (r) => {
     if (!confirm(`Delete rule “${r.name}”?`)) return;
     await del(`/api/alerts/rules/${encodeURIComponent(r.id)}`);
@@ -122,7 +150,7 @@ function RuleList({ rules, q, isAdmin }) {
                   <td>
                     <code>
                       {r.agg}({r.metric}
-                      {r.filter && r.filter.host ? `{host=${r.filter.host}}` : ""}) {r.agg === "absent" ? "" : `${r.op} ${ruleValueText(r, r.threshold)}`}
+                      {r.filter && r.filter.host ? `{host=${r.filter.host}}` : ""}) {r.agg === "absent" ? "" : `${r.op} ${ruleValueText(r, r.threshold, metricInfo(session, r.metric).unit)}`}
                     </code>
                     <span class="muted small"> over {r.window}s{r.for ? `, for ${r.for}s` : ""}</span>
                   </td>
@@ -220,7 +248,7 @@ export function Alerts({ params }) {
           <RuleList rules={rules} q={rulesQ} isAdmin={session.isAdmin} />
         </Panel>
       )}
-      {tab === "silences" && <Silences />}
+      {tab === "silences" && <Silences preset={params.m} />}
     </div>
   );
 }

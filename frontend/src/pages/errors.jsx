@@ -1,5 +1,5 @@
-// Application errors grouped by fingerprint: type, message, count, first/last seen, last host, and the
-// sample stack on demand. `?fp=` opens one group (shareable); `?range=` picks the window.
+// Application errors grouped by fingerprint: type, message, service, count, first/last seen, last
+// host, and the sample stack on demand. `?fp=` opens one group (shareable); `?range=` picks the window.
 import { Empty, QueryState, RangePicker, Time } from "../components/ui.jsx";
 import { listOf } from "../data.js";
 import { useApi } from "../live.js";
@@ -40,6 +40,9 @@ export function Errors({ params }) {
                     </span>
                     <span class="err-main">
                       <strong>{g.type}</strong> <span class="err-msg">{g.message}</span>
+                    </span>
+                    <span class="err-service" title="service">
+                      {g.service ? <span class="badge badge-info">{g.service}</span> : <span class="muted">no service</span>}
                     </span>
                     <span class="muted err-when">
                       last <Time t={g.last_seen} ago />

@@ -4,7 +4,7 @@
 // can add the view to a dashboard.
 import { useState } from "preact/hooks";
 import { ApiError, download, get, post, put, saveBlob } from "../api.js";
-import { AggPicker, MetricPicker } from "../components/MetricPicker.jsx";
+import { AggPicker, MetricPicker, defaultMetric } from "../components/MetricPicker.jsx";
 import { SeriesPanel, seriesQuery } from "../components/Panel.jsx";
 import { Field, Panel, RangePicker, Seg } from "../components/ui.jsx";
 import { csvFromChart, listOf } from "../data.js";
@@ -27,6 +27,7 @@ function toEpoch(v, fallback) {
 function AddToDashboard({ panel, title }) {
   const dashboards = useApi("/api/dashboards", {}, { live: false, pages: "dashboards" });
   const [target, setTarget] = useState("");
+  const [name, setName] = useState(`${title} board`);
   const [message, setMessage] = useState("");
   const list = listOf(dashboards.data, "dashboards");
   const add = async () => {
@@ -34,7 +35,11 @@ function AddToDashboard({ panel, title }) {
     try {
       let id = target;
       if (!target) {
-        const created = await post("/api/dashboards", { name: `${title} board`, panels: [panel] });
+        if (!name.trim()) {
+          setMessage("Name the new dashboard.");
+          return;
+        }
+        const created = await post("/api/dashboards", { name: name.trim(), panels: [panel] });
         id = created.id;
       } else {
         const current = await get(`/api/dashboards/${encodeURIComponent(target)}`);
@@ -58,6 +63,12 @@ function AddToDashboard({ panel, title }) {
           </option>
         ))}
       </select>
+      {!target && (
+        <>
+          <label for="new-dash-name">Name</label>
+          <input id="new-dash-name" required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </>
+      )}
       <button type="button" onClick={add} id="add-to-dashboard">
         Add to dashboard
       </button>
@@ -76,7 +87,7 @@ export function Explorer({ params }) {
   const hosts = listOf(hostsQ.data, "hosts");
   const [shown, setShown] = useState({ data: null, chart: null });
   const [exportError, setExportError] = useState("");
-  const metric = params.metric || (session.catalog[0] && session.catalog[0].name) || "";
+  const metric = params.metric || defaultMetric(session.catalog);
   const panel = {
     metric,
     agg: params.agg || "avg",
@@ -87,6 +98,7 @@ export function Explorer({ params }) {
     from: params.from,
     to: params.to,
     type: params.type || "line",
+    step: params.step,
   };
   const info = metricInfo(session, metric);
   const labelKeys = info.labels || info.label_keys || [];
@@ -123,7 +135,7 @@ export function Explorer({ params }) {
       </div>
       <form class="controls" onSubmit={(e) => e.preventDefault()} aria-label="Query">
         <Field label="Metric" id="x-metric">
-          <MetricPicker id="x-metric" value={metric} onChange={(v) => setParams({ metric: v })} />
+          <MetricPicker id="x-metric" value={metric} onChange={(v) => setParams({ metric: v })} searchable />
         </Field>
         <Field label="Aggregation" id="x-agg">
           <AggPicker id="x-agg" value={panel.agg} onChange={(v) => setParams({ agg: v })} />
@@ -200,6 +212,7 @@ export function Explorer({ params }) {
             height={320}
             onZoom={onZoom}
             onResetZoom={onResetZoom}
+            threshold={Number.isFinite(Number(params.threshold)) && params.threshold !== undefined && params.threshold !== "" ? Number(params.threshold) : undefined}
             onData={(data, chart) => setShown({ data, chart })}
           />
         ) : (

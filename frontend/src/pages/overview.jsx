@@ -1,26 +1,28 @@
 // Overview in the seed's layout: health indicator, four KPI cards (CPU, memory, API response,
-// errors) with unit, trend arrow and threshold colouring, the 24 h response-time and request-rate
-// charts, recent errors and active alerts, then every other current metric in compact form.
+// errors) with unit, trend arrow and threshold colouring plus the worst hosts, a colour-coded host
+// grid, the response-time and request-rate charts over the picked range (1 h while there is less than a
+// day of data, else 24 h), recent errors and active alerts, then every other current metric in compact form.
 // Sets `performance.mark("vigil:charts-drawn")` once both charts have drawn with their data.
-import { useMemo, useRef, useState } from "preact/hooks";
-import { health } from "../api.js";
+import { useEffect, useMemo, useRef } from "preact/hooks";
 import { Chart } from "../components/Chart.jsx";
-import { Badge, Empty, Panel, QueryState, SEVERITY_KIND, Time } from "../components/ui.jsx";
+import { HostGrid, WorstHosts } from "../components/HostGrid.jsx";
+import { AlertList, ErrorGroupList } from "../components/Lists.jsx";
+import { StatusBadge } from "../components/StatusBadge.jsx";
+import { Empty, Panel, QueryState, RangePicker, Time } from "../components/ui.jsx";
 import { alertsOf, listOf, mergeAnswers, pickAgg, toChart } from "../data.js";
 import { displayNumber, fmtValue } from "../format.js";
-import { ruleValueText } from "./rule-editor.jsx";
-import { useApi, useLiveEffect } from "../live.js";
+import { useApi } from "../live.js";
 import { useSeries } from "../series.js";
-import { href } from "../router.js";
+import { href, setParams } from "../router.js";
 import { metricInfo, useSession } from "../session.js";
 
 export const RESPONSE_METRIC = "http.server.request.duration";
 const CHART_HEIGHT = 240;
 
 // Defaults mirror vigil/config.py Thresholds; the snapshot's own `thresholds` win when present.
-const KPIS = [
-  { id: "cpu", title: "CPU", section: "system", keys: ["cpu"], threshold: ["cpu_percent", 80, "%"], worseWhen: "up" },
-  { id: "memory", title: "Memory", section: "system", keys: ["memory"], threshold: ["memory_percent", 90, "%"], worseWhen: "up" },
+export const KPIS = [
+  { id: "cpu", title: "CPU", section: "system", keys: ["cpu"], threshold: ["cpu_percent", 80, "%"], worseWhen: "up", perHost: "cpu" },
+  { id: "memory", title: "Memory", section: "system", keys: ["memory"], threshold: ["memory_percent", 90, "%"], worseWhen: "up", perHost: "memory" },
   { id: "api", title: "API response (p95)", section: "application", keys: ["response_time_p95", "response_time_p50"], threshold: ["api_p95_ms", 2000, "ms"], worseWhen: "up" },
   { id: "errors", title: "Error rate", section: "application", keys: ["error_rate"], threshold: ["error_rate_percent", 5, "%"], worseWhen: "up" },
 ];
@@ -31,12 +33,19 @@ function comparable(value, unit, thresholdUnit) {
   return displayNumber(value, unit);
 }
 
+/** The KPI's threshold in its display unit: the snapshot's `thresholds` win over the defaults. */
+export function kpiThreshold(kpi, snapshot, m) {
+  const [tKey, tDefault] = kpi.threshold;
+  return (snapshot && snapshot.thresholds && snapshot.thresholds[tKey]) ?? (m && m.threshold) ?? tDefault;
+}
+
 function KpiCard({ kpi, snapshot }) {
   const section = (snapshot && snapshot[kpi.section]) || {};
   const key = kpi.keys.find((k) => section[k]);
   const m = key ? section[key] : null;
-  const [tKey, tDefault, tUnit] = kpi.threshold;
-  const threshold = (snapshot && snapshot.thresholds && snapshot.thresholds[tKey]) ?? (m && m.threshold) ?? tDefault;
+  const tUnit = kpi.threshold[2];
+  const threshold = kpiThreshold(kpi, snapshot, m);
+  const perHost = kpi.perHost && snapshot && snapshot.by_host && snapshot.by_host[kpi.perHost];
   let level = "none";
   if (m && Number.isFinite(m.value)) {
     const v = comparable(m.value, m.unit, tUnit);
@@ -63,24 +72,8 @@ function KpiCard({ kpi, snapshot }) {
       <p class={`kpi-threshold ${level}`}>
         {level === "bad" ? `Above threshold ${thresholdText}` : level === "warn" ? `Near threshold ${thresholdText}` : `Threshold ${thresholdText}`}
       </p>
+      {perHost && perHost.hosts.length > 1 && <WorstHosts kpi={kpi.id} entry={perHost} threshold={threshold} />}
     </article>
-  );
-}
-
-function HealthIndicator() {
-  const [state, setState] = useState({ status: "checking", detail: "" });
-  useLiveEffect(async (alive) => {
-    const h = await health();
-    if (!alive()) return;
-    const status = h.ok ? "healthy" : h.status === 0 ? "unreachable" : "unhealthy";
-    const detail = h.body && typeof h.body === "object" ? Object.entries(h.body.checks || {}).map(([k, v]) => `${k}: ${typeof v === "object" ? v.status : v}`).join(", ") : "";
-    setState((s) => (s.status === status && s.detail === detail ? s : { status, detail }));
-  });
-  const kind = state.status === "healthy" ? "ok" : state.status === "checking" ? "neutral" : "bad";
-  return (
-    <p class={`health health-${kind}`} role="status" title={state.detail}>
-      <span class="dot" aria-hidden="true" /> {state.status === "healthy" ? "All systems healthy" : state.status === "checking" ? "Checking health…" : `API ${state.status}`}
-    </p>
   );
 }
 
@@ -95,11 +88,28 @@ function otherMetrics(snapshot, session) {
   return out;
 }
 
-export function Overview() {
+/** The chart range: the URL's, else 1 h while the oldest host has reported for less than a day. */
+export function defaultRange(hosts) {
+  const first = Math.min(...hosts.map((h) => Date.parse(h.first_seen)).filter(Number.isFinite));
+  return Number.isFinite(first) && Date.now() - first >= 86400e3 ? "24h" : "1h";
+}
+
+const RANGE_KEY = "vigil.overview.default-range";
+const RANGE_TEXT = { "1h": "1 h", "24h": "24 h", "7d": "7 days", "30d": "30 days", "365d": "a year" };
+
+export function Overview({ params = {} }) {
   const session = useSession();
   const snap = useApi("/api/metrics", {});
+  const hostsQ = useApi("/api/hosts", {});
+  const hosts = listOf(hostsQ.data, "hosts");
+  // the default needs /api/hosts; the last one seen is remembered so the charts' request need not wait
+  const computed = hostsQ.data ? defaultRange(hosts) : localStorage.getItem(RANGE_KEY);
+  useEffect(() => {
+    if (hostsQ.data) localStorage.setItem(RANGE_KEY, computed);
+  }, [computed, hostsQ.data]);
+  const range = params.range || computed;
   // one request for both charts: the API reads and merges the histograms once for all four aggs
-  const both = useSeries({ metric: RESPONSE_METRIC, from: "-24h", to: "now", group_by: "none", agg: "p50,p95,p99,rate" });
+  const both = useSeries(range && { metric: RESPONSE_METRIC, from: `-${range}`, to: "now", group_by: "none", agg: "p50,p95,p99,rate" });
   const [p50, p95, p99, rate] = useMemo(
     () => ["p50", "p95", "p99", "rate"].map((agg) => ({ ...both, data: pickAgg(both.data, agg) })),
     [both],
@@ -128,13 +138,15 @@ export function Overview() {
   const rateUnit = (rate.data && rate.data.unit) || "{request}/s";
   const errorGroups = listOf(errors.data, "groups", "errors");
   const active = alertsOf(alerts.data).filter((a) => a.state === "firing" || a.state === "pending" || a.status === "firing" || a.status === "pending");
+  const firing = active.filter((a) => (a.state || a.status) === "firing");
+  const rangeText = RANGE_TEXT[range] || range || "";
   const noHosts = snap.data && ["system", "application"].every((s) => !Object.values(snap.data[s] || {}).some(Boolean));
 
   return (
     <div class="page overview">
       <div class="page-head">
         <h1>Performance overview</h1>
-        <HealthIndicator />
+        <StatusBadge firing={firing} rulesById={rulesById} hosts={hosts} />
       </div>
       {noHosts && (
         <Empty title="No data yet">
@@ -148,17 +160,21 @@ export function Overview() {
         ))}
       </div>
       {snap.error && snap.data === undefined && <QueryState q={snap} what="the current metrics" />}
+      <HostGrid snapshot={snap.data} kpis={KPIS.filter((k) => k.perHost)} thresholdOf={(k) => kpiThreshold(k, snap.data, null)} />
+      <div class="toolbar">
+        <RangePicker value={range} onChange={(r) => setParams({ range: r })} allowCustom={false} />
+      </div>
       <div class="grid2">
-        <Panel title="Response times (24 h)" id="response-times" actions={<a href={href("explorer", { metric: RESPONSE_METRIC, agg: "p95", range: "24h", group_by: "none" })}>Explore</a>}>
+        <Panel title={`Response times (${rangeText})`} id="response-times" actions={<a href={href("explorer", { metric: RESPONSE_METRIC, agg: "p95", range, group_by: "none" })}>Explore</a>}>
           {rtSettled ? (
-            <Chart id="response-times" ariaLabel="Response times p50, p95 and p99 over 24 hours" {...rt} unit={rtUnit} height={CHART_HEIGHT} onDrawn={onDrawn} />
+            <Chart id="response-times" ariaLabel={`Response times p50, p95 and p99 over ${rangeText}`} {...rt} unit={rtUnit} height={CHART_HEIGHT} onDrawn={onDrawn} />
           ) : (
             <div class="chart-placeholder" style={{ height: `${CHART_HEIGHT + 32}px` }} aria-busy="true" />
           )}
         </Panel>
-        <Panel title="Request rate (24 h)" id="request-rate" actions={<a href={href("explorer", { metric: RESPONSE_METRIC, agg: "rate", range: "24h", type: "area", group_by: "none" })}>Explore</a>}>
+        <Panel title={`Request rate (${rangeText})`} id="request-rate" actions={<a href={href("explorer", { metric: RESPONSE_METRIC, agg: "rate", range, type: "area", group_by: "none" })}>Explore</a>}>
           {rrSettled ? (
-            <Chart id="request-rate" ariaLabel="Request rate over 24 hours" timestamps={rr.timestamps} series={rr.series.map((s) => ({ ...s, label: s.label === "all" ? "requests" : s.label }))} unit={rateUnit} type="area" height={CHART_HEIGHT} onDrawn={onDrawn} />
+            <Chart id="request-rate" ariaLabel={`Request rate over ${rangeText}`} timestamps={rr.timestamps} series={rr.series.map((s) => ({ ...s, label: s.label === "all" ? "requests" : s.label }))} unit={rateUnit} type="area" height={CHART_HEIGHT} onDrawn={onDrawn} />
           ) : (
             <div class="chart-placeholder" style={{ height: `${CHART_HEIGHT + 32}px` }} aria-busy="true" />
           )}
@@ -167,40 +183,14 @@ export function Overview() {
       <div class="grid2">
         <Panel title="Recent errors" id="recent-errors" actions={<a href={href("errors")}>All errors</a>}>
           {errorGroups.length ? (
-            <ul class="list">
-              {errorGroups.slice(0, 5).map((g) => (
-                <li key={g.fingerprint}>
-                  <a href={href("errors", { fp: g.fingerprint })}>
-                    <strong>{g.type}</strong> {g.message}
-                  </a>
-                  <span class="muted">
-                    {" "}
-                    ×{g.count} · <Time t={g.last_seen} ago />
-                  </span>
-                </li>
-              ))}
-            </ul>
+            <ErrorGroupList groups={errorGroups.slice(0, 5)} />
           ) : (
             <QueryState q={errors} what="errors" empty={<Empty title="No errors in the last 24 h">Apps report errors to <code>POST /v1/errors</code> or through OpenTelemetry spans.</Empty>} />
           )}
         </Panel>
         <Panel title="Active alerts" id="active-alerts" actions={<a href={href("alerts")}>Alerts</a>}>
           {active.length ? (
-            <ul class="list">
-              {active.map((a) => {
-                const rule = rulesById.get(a.rule_id) || {};
-                const group = a.group || a.labels || {};
-                const severity = a.severity || rule.severity;
-                return (
-                  <li key={a.id || `${a.rule_id}-${JSON.stringify(group)}`}>
-                    <Badge kind={SEVERITY_KIND[a.state || a.status]}>{a.state || a.status}</Badge> {severity && <Badge kind={SEVERITY_KIND[severity]}>{severity}</Badge>}{" "}
-                    <strong>{a.rule_name || rule.name || a.rule_id}</strong>
-                    {Object.keys(group).length > 0 && <span class="muted"> {Object.entries(group).map(([k, v]) => `${k}=${v}`).join(" ")}</span>}
-                    {a.value !== undefined && a.value !== null && <span class="muted"> value {ruleValueText(a.unit !== undefined ? a : rule, a.value)}</span>}
-                  </li>
-                );
-              })}
-            </ul>
+            <AlertList alerts={active} rulesById={rulesById} />
           ) : (
             <QueryState q={alerts} what="alerts" empty={<Empty title="No active alerts">All rules are quiet.</Empty>} />
           )}

@@ -17,12 +17,28 @@ const DURATION = /^\d+(\.\d+)?\s*(s|m|h|d)?$/;
 const HOST = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const METRIC = /^[A-Za-z_][A-Za-z0-9_.\-/]{0,199}$/;
 
-export function ruleValueText(rule, v) {
+/**
+ * An alert value or threshold as the user reads it. Rules saved by the editor carry `unit` and
+ * `display_scale`; rules from YAML usually do not, so the metric's catalogue unit decides (a ratio
+ * shows as percent), and both kinds read the same. `absent` rules' values are seconds of silence.
+ */
+export function ruleValueText(rule, v, metricUnit) {
   if (v === null || v === undefined || !Number.isFinite(v)) return "no data";
-  const shown = v * (rule.display_scale ?? 1);
+  if (rule.agg === "absent") return `last seen ${spanText(v)} ago`;
+  const own = rule.unit || (rule.display_scale ?? 1) !== 1;
+  const { unit, display_scale: scale } = own ? { unit: rule.unit || "", display_scale: rule.display_scale ?? 1 } : displayFor(metricUnit);
+  const shown = v * scale;
   const text = Math.abs(shown) >= 1000 ? Math.round(shown).toLocaleString("en-US") : Number(shown.toPrecision(3)).toString();
-  const unit = rule.unit || "";
-  return unit === "%" || unit === "" ? `${text}${unit}` : `${text} ${unit}`;
+  return unit === "%" || unit === "" ? `${text}${unit === "%" ? " %" : ""}` : `${text} ${unit}`;
+}
+
+/** Seconds as "45 s", "4 min", "2 h", "3 d". */
+export function spanText(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 90) return `${s} s`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} min`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} d`;
 }
 
 function durText(seconds) {

@@ -7,6 +7,7 @@ import { Badge, Empty, Field, Panel, QueryState, Seg, Time } from "../components
 import { listOf } from "../data.js";
 import { fromLocalInput, toLocalInput } from "../format.js";
 import { useApi } from "../live.js";
+import { setParams } from "../router.js";
 import { useSession } from "../session.js";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -18,9 +19,21 @@ function describe(s) {
   return "once";
 }
 
-function SilenceForm({ onCreated }) {
+/** `rule_id=x,host=web-1` (the link an alert's "Silence" action builds) → matchers. */
+export function parsePreset(text) {
+  return (text || "")
+    .split(",")
+    .map((pair) => pair.split("="))
+    .filter(([k, v]) => k && v !== undefined)
+    .map(([k, ...v]) => ({ name: k, op: "=", value: v.join("=") }));
+}
+
+function SilenceForm({ onCreated, preset }) {
   const now = Math.round(Date.now() / 1000);
-  const [f, setF] = useState({ name: "host", op: "=", value: "", kind: "once", starts: toLocalInput(now), ends: toLocalInput(now + 7200), days: ["sat", "sun"], start: "02:00", end: "04:00", cron: "0 2 * * sun", duration: "2h", timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC", comment: "" });
+  const pre = parsePreset(preset);
+  const main = pre.length ? pre[pre.length - 1] : { name: "host", value: "" };
+  const [extra, setExtra] = useState(pre.slice(0, -1));
+  const [f, setF] = useState({ name: main.name, op: "=", value: main.value, kind: "once", starts: toLocalInput(now), ends: toLocalInput(now + 7200), days: ["sat", "sun"], start: "02:00", end: "04:00", cron: "0 2 * * sun", duration: "2h", timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC", comment: "" });
   const [error, setError] = useState("");
   const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.value });
   const problems = [];
@@ -34,7 +47,7 @@ function SilenceForm({ onCreated }) {
       return;
     }
     const body = {
-      matchers: [{ name: f.name.trim(), op: f.op, value: f.value }],
+      matchers: [...extra, { name: f.name.trim(), op: f.op, value: f.value }],
       starts_at: fromLocalInput(f.starts) ?? now,
       ends_at: f.kind === "once" ? fromLocalInput(f.ends) : null,
       comment: f.comment,
@@ -45,6 +58,7 @@ function SilenceForm({ onCreated }) {
       await post("/api/alerts/silences", body);
       setError("");
       setF({ ...f, value: "", comment: "" });
+      setExtra([]);
       onCreated();
     } catch (ex) {
       setError(ex.message);
@@ -52,6 +66,19 @@ function SilenceForm({ onCreated }) {
   };
   return (
     <form onSubmit={submit} aria-label="New silence">
+      {extra.length > 0 && (
+        <p class="matchers" id="preset-matchers">
+          Also matching:{" "}
+          {extra.map((m, i) => (
+            <button type="button" class="chip" key={m.name} title={`Remove ${m.name}=${m.value}`} onClick={() => setExtra(extra.filter((_, j) => j !== i))}>
+              <code>
+                {m.name}={m.value}
+              </code>{" "}
+              <span aria-hidden="true">×</span>
+            </button>
+          ))}
+        </p>
+      )}
       <div class="form-grid">
         <Field label="Label" id="s-name">
           <input id="s-name" value={f.name} onInput={set("name")} placeholder="host, rule_id, severity…" />
@@ -125,7 +152,7 @@ function SilenceForm({ onCreated }) {
   );
 }
 
-export function Silences() {
+export function Silences({ preset }) {
   const session = useSession();
   const q = useApi("/api/alerts/silences", {});
   const list = listOf(q.data, "silences");
@@ -186,8 +213,8 @@ export function Silences() {
         )}
       </Panel>
       {session.isAdmin && (
-        <Panel title="New silence" id="new-silence">
-          <SilenceForm onCreated={q.reload} />
+        <Panel title={preset ? "Silence this alert" : "New silence"} id="new-silence">
+          <SilenceForm key={preset || ""} preset={preset} onCreated={() => { q.reload(); if (preset) setParams({ m: undefined }); }} />
         </Panel>
       )}
     </>

@@ -33,6 +33,10 @@ export function TokenPage({ cognito, message, onToken, onCognito }) {
             Open the link <code>vigil serve</code> printed (it carries the token), or paste the admin token or a
             viewer token here.
           </p>
+          <p class="muted small" id="session-hint">
+            A new tab signs itself in from another open Vigil tab. With none open, sign in again here: the admin
+            token is also in <code>.vigil/admin-token</code> beside the data.
+          </p>
           <label for="token">Access token</label>
           <input id="token" name="token" type="password" autocomplete="off" value={value} onInput={(e) => setValue(e.currentTarget.value)} required />
           <button type="submit" class="primary">

@@ -158,3 +158,29 @@ def test_backtest_of_a_draft_rule_counts_fires_over_stored_history(
     assert status == 200 and result["fired"] == 1 and result["notifications"] == 2
     status, err = request(admin, "POST", "/api/alerts/rules/test", {"rule": {**RULE, "op": "=>"}})
     assert status == 400 and err["error"]["field"] == "rule.op"
+
+
+def test_a_firing_alert_matched_by_an_active_silence_is_marked_silenced(
+    admin: GatewayClient, app_ctx: AppContext
+) -> None:
+    from vigil.domain.models import Point
+
+    rule = request(admin, "POST", "/api/alerts/rules", RULE)[1]
+    now = app_ctx.clock.now()
+    points = [Point(h, "system.cpu.utilization", (), now - 5, 0.97) for h in ("web-1", "web-2")]
+    for p in points:
+        app_ctx.store.put_samples(p.host, [p], None, now)
+    evaluate_now(app_ctx)
+    silence = {
+        "matchers": [{"name": "rule_id", "value": rule["id"]}, {"name": "host", "value": "web-1"}],
+        "starts_at": now - 60,
+        "ends_at": now + 3600,
+    }
+    created = request(admin, "POST", "/api/alerts/silences", silence)[1]
+    firing = {
+        a["labels"]["host"]: a
+        for a in request(admin, "GET", "/api/alerts")[1]["firing"]
+        if a["rule_id"] == rule["id"]
+    }
+    assert firing["web-1"]["silenced_by"] == created["id"]
+    assert "silenced_by" not in firing["web-2"]

@@ -222,3 +222,24 @@ def test_error_reports_with_out_of_window_timestamps_are_refused(
 ) -> None:
     response = ingest.post("/v1/errors", json={"errors": [{"type": "E", "ts": 1e18}]})
     assert response.status == 400 and json_of(response)["error"]["field"] == "errors[0].ts"
+
+
+def test_a_ratio_metric_sent_as_a_percentage_is_refused_naming_the_field_and_the_unit(
+    ingest: GatewayClient, admin: GatewayClient
+) -> None:
+    response = ingest.post("/v1/samples", json=batch(cpu(0.5), cpu(85)))
+    assert response.status == 400
+    error = json_of(response)["error"]
+    assert error["field"] == "samples[1].value"
+    assert 'unit "1"' in error["message"] and "0.85" in error["message"]
+    assert stored(admin) == []
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0, 1.02, 1.5])
+def test_ratios_up_to_the_documented_tolerance_are_accepted(ingest: GatewayClient, value: float) -> None:
+    assert ingest.post("/v1/samples", json=batch(cpu(value))).status == 202
+
+
+def test_metrics_outside_the_catalogue_take_any_value(ingest: GatewayClient) -> None:
+    sample = {"metric": "shop.basket.size", "value": 85}
+    assert ingest.post("/v1/samples", json=batch(sample)).status == 202

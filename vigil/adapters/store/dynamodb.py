@@ -35,6 +35,7 @@ from vigil.adapters.store.dynamodb_batches import BatchClaims
 from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, create_tables, n, num, s
 from vigil.adapters.store.dynamodb_meta import MetaItems
 from vigil.adapters.store.dynamodb_rollups import RollupItems
+from vigil.domain.aggregate import mean_latest_by_host
 from vigil.domain.batches import batch_key
 from vigil.domain.cadence import Cadence, from_receipts
 from vigil.domain.errors import Unavailable
@@ -167,6 +168,11 @@ class DynamoStore(MetaItems, RollupItems):
             sk_condition="sk BETWEEN :lo AND :hi",
             values={":lo": s(lo), ":hi": s(minute_prefix(minute_of(end)) + "~")},
         )
+
+    def latest_by_host(
+        self, metric: str, since: float, labels: dict[str, str] | None = None
+    ) -> dict[str, float]:
+        return mean_latest_by_host(self.latest_points([metric], since), labels)
 
     def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
         wanted = set(metrics)

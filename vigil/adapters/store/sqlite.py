@@ -21,6 +21,7 @@ from vigil.adapters.private_files import private_database
 from vigil.adapters.store.sqlite_meta import MetaTables
 from vigil.adapters.store.sqlite_rollups import RollupTables
 from vigil.adapters.store.sqlite_space import DiskSpace, is_disk_full
+from vigil.domain.aggregate import mean_latest_by_host
 from vigil.domain.batches import IDEMPOTENCY_SECONDS, batch_key
 from vigil.domain.cadence import Cadence, observe_push
 from vigil.domain.errors import Unavailable
@@ -242,6 +243,11 @@ class SqliteStore(RollupTables, MetaTables):
                 yield Point(
                     host, metric, ltuple, ts, value, Histogram.from_json(json.loads(hist)) if hist else None
                 )
+
+    def latest_by_host(
+        self, metric: str, since: float, labels: dict[str, str] | None = None
+    ) -> dict[str, float]:
+        return mean_latest_by_host(self.latest_points([metric], since), labels)
 
     def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
         if not metrics:

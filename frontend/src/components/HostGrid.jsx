@@ -1,0 +1,61 @@
+// Per-host values beside the fleet KPIs, so one hot host is not hidden by the average: the worst few
+// hosts under a KPI card, and a compact colour-coded grid of every host for CPU and memory (one cell
+// per host, linking to its page) — Datadog's host map in miniature. Data: `/api/metrics` `by_host`.
+import { fmtValue } from "../format.js";
+import { href } from "../router.js";
+
+const TOP = 3;
+
+/** ok | warn | bad for a value against a threshold in the same unit (warn from 80 % of it). */
+export function levelOf(value, threshold) {
+  if (!Number.isFinite(value)) return "none";
+  return value > threshold ? "bad" : value > threshold * 0.8 ? "warn" : "ok";
+}
+
+export function WorstHosts({ kpi, entry, threshold }) {
+  const top = entry.hosts.slice(0, TOP);
+  return (
+    <ol class="worst" aria-label={`Highest ${kpi} by host`} data-worst={kpi}>
+      {top.map((h, i) => (
+        <li key={h.host} class={`lvl-${levelOf(h.value, threshold)}`}>
+          <a href={href("hosts", { host: h.host })}>{h.host}</a> <span>{i === 0 ? "max " : ""}{fmtValue(h.value, entry.unit)}</span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export function HostGrid({ snapshot, kpis, thresholdOf }) {
+  const byHost = snapshot && snapshot.by_host;
+  if (!byHost || !kpis.some((k) => byHost[k.perHost] && byHost[k.perHost].hosts.length)) return null;
+  return (
+    <section class="panel host-grid" aria-labelledby="host-grid-title" id="host-grid">
+      <header class="panel-head">
+        <h2 id="host-grid-title">Hosts now</h2>
+        <span class="muted small legend-lvl">
+          <i class="cell lvl-ok" /> ok <i class="cell lvl-warn" /> near <i class="cell lvl-bad" /> above threshold
+        </span>
+      </header>
+      {kpis.map((k) => {
+        const entry = byHost[k.perHost];
+        if (!entry || !entry.hosts.length) return null;
+        const threshold = thresholdOf(k);
+        return (
+          <div class="grid-row" key={k.id}>
+            <span class="grid-label">{k.title}</span>
+            <ul class="cells" data-grid={k.id}>
+              {entry.hosts.map((h) => {
+                const text = `${h.host}: ${k.title} ${fmtValue(h.value, entry.unit)}`;
+                return (
+                  <li key={h.host}>
+                    <a class={`cell lvl-${levelOf(h.value, threshold)}`} href={href("hosts", { host: h.host })} title={text} aria-label={text} data-host={h.host} />
+                  </li>
+                );
+              })}
+            </ul>
+          </div>
+        );
+      })}
+    </section>
+  );
+}

@@ -1,0 +1,58 @@
+"""The `/api/metrics` snapshot: fleet KPIs with their trends (`vigil.domain.snapshot`) and, beside the
+host-level ones, every host's current value worst first (the overview's worst hosts and host grid)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from vigil.config import Config
+from vigil.ports import Store
+from vigil.services.queries import host_down_limit
+
+if TYPE_CHECKING:
+    from vigil.domain.models import Point
+
+
+def snapshot(store: Store, config: Config, now: float) -> dict[str, Any]:
+    """The `/api/metrics` body: KPIs over the last window with their trend against the window before."""
+    from dataclasses import asdict
+
+    from vigil.domain.catalog import CATALOG
+    from vigil.domain.snapshot import build_snapshot
+
+    window = max(60.0, 3 * config.interval_seconds)
+    latest: list[Point] = []
+    previous: list[Point] = []
+    for p in store.query_many(list(CATALOG), now - 2 * window, now, now=now):  # one read per host
+        (latest if p.ts > now - window else previous).append(p)
+    body = build_snapshot(latest, previous, now, window=window, thresholds=asdict(config.thresholds))
+    body["by_host"] = by_host(store, config, now)
+    return body
+
+
+# KPIs shown per host beside the fleet value (the overview's worst hosts and host grid): key → the
+# metric and the label filter picking its series (as the agent writes them).
+HOST_KPIS: dict[str, tuple[str, dict[str, str] | None]] = {
+    "cpu": ("system.cpu.utilization", None),
+    "memory": ("system.memory.utilization", {"state": "used"}),
+    "disk": ("system.filesystem.utilization", None),
+    "load": ("system.cpu.load_average.1m", None),
+}
+
+
+def by_host(store: Store, config: Config, now: float) -> dict[str, Any]:
+    """`{"cpu": {"unit": "%", "hosts": [{"host", "value"}, ...]}, ...}`, worst (highest) first, in
+    display units, for hosts that are up (seen within the host-down limit)."""
+    from vigil.domain.catalog import info
+
+    since = now - host_down_limit(config)
+    out: dict[str, Any] = {}
+    for key, (metric, labels) in HOST_KPIS.items():
+        meta = info(metric)
+        values = store.latest_by_host(metric, since, labels)
+        ranked = sorted(values.items(), key=lambda hv: (-hv[1], hv[0]))
+        out[key] = {
+            "unit": meta.display_unit,
+            "hosts": [{"host": h, "value": round(v * meta.scale, 4)} for h, v in ranked],
+        }
+    return out
