@@ -1,5 +1,5 @@
 """Composes Vigil's constructs into one stack, and holds the least-privilege matrix (which function
-may touch which table, topic and secret) and the stack outputs the deploy guide names.
+may touch which table, topic and key) and the stack outputs the deploy guide names.
 
 `build_app(context)` is the single entry point for `app.py` and the tests, so both synthesize exactly
 the same app, with cdk-nag's AwsSolutions pack as a validation plugin (any unacknowledged error fails
@@ -37,7 +37,7 @@ OUTPUTS = (
     "CognitoDomain",
     "AlertsTopicArn",
     "DlqUrl",
-    "ChannelSecretsArn",
+    "ChannelKeyArn",
     "OpsTopicArn",
     "OpsDashboardName",
 )
@@ -76,9 +76,10 @@ class VigilStack(Stack):
         # Least privilege, one role per function (SPEC §8):
         #   metrics: ingest + queries + hourly rollups -> read/write both tables
         #   health:  GetItem/Query only on both tables
-        #   alerts:  reads samples, keeps rules/state/history in meta, publishes state changes, reads
-        #            channel secrets (for "send test"), subscribes e-mail/SMS channels to the topic
-        #   notify:  inbox + delivery records in meta, channel secrets, SMS (below)
+        #   alerts:  reads samples, keeps rules/state/history in meta, publishes state changes, seals
+        #            and opens channel secrets with the KMS key (writes, "send test"), subscribes
+        #            e-mail/SMS channels to the topic
+        #   notify:  inbox + delivery records in meta, opens channel secrets (kms:Decrypt), SMS (below)
         storage.samples.grant_read_write_data(functions.metrics)
         storage.meta.grant_read_write_data(functions.metrics)
         for table in (storage.samples, storage.meta):
@@ -92,10 +93,10 @@ class VigilStack(Stack):
             "Publishing to the KMS-encrypted topic needs GenerateDataKey and its variants, on the "
             "topic's one key ARN only; CDK's topic grant expresses that family as GenerateDataKey*.",
         )
-        alerting.grant_read_secrets(functions.alerts)
+        alerting.grant_seal_channel_secrets(functions.alerts)
         alerting.grant_manage_subscriptions(functions.alerts)  # e-mail/SMS channels -> topic subscriptions
         storage.meta.grant_read_write_data(functions.notify)
-        alerting.grant_read_secrets(functions.notify)
+        alerting.grant_open_channel_secrets(functions.notify)
         self._grant_sms(functions.notify)
         alerting.connect(evaluator=functions.alerts, notifier=functions.notify, rollups=functions.metrics)
 
@@ -135,7 +136,7 @@ class VigilStack(Stack):
             CognitoDomain=(auth.domain_url, "Hosted sign-in base URL"),
             AlertsTopicArn=(alerting.topic.topic_arn, "SNS topic the evaluator publishes to"),
             DlqUrl=(alerting.dead_letter_queue.queue_url, "Undeliverable notifications land here"),
-            ChannelSecretsArn=(alerting.channel_secrets.secret_arn, "Webhook URLs and HMAC secrets"),
+            ChannelKeyArn=(alerting.key.key_arn, "KMS key sealing channel secrets (and the topics)"),
             OpsTopicArn=(monitoring.topic.topic_arn, "Vigil's own alarms"),
             OpsDashboardName=(monitoring.dashboard.dashboard_name, "CloudWatch dashboard for Vigil"),
         )

@@ -68,7 +68,7 @@ class Config:
       VIGIL_AUTH_MODE        local (admin token / minted tokens) | cognito (JWT claims from API GW) [local]
       VIGIL_ADMIN_TOKEN      local admin token; generated into the data dir when unset
       VIGIL_ALERTS_TOPIC_ARN SNS topic the evaluator publishes to (AWS); unset locally
-      VIGIL_CHANNEL_SECRETS_ARN  Secrets Manager secret (JSON) with channel webhook URLs/HMAC keys (AWS)
+      VIGIL_CHANNEL_KEY_ARN  KMS key that encrypts channel secrets in the meta table (AWS); unset locally
       VIGIL_SMTP_URL         smtp://host:port for local e-mail delivery
       VIGIL_ALLOW_PRIVATE_WEBHOOKS  1 lets webhooks reach private/loopback addresses [0]
       VIGIL_PUBLIC_URL       dashboard URL used in notification links [http://127.0.0.1:8080]
@@ -91,7 +91,7 @@ class Config:
     auth_mode: AuthMode = "local"
     admin_token: str | None = None
     alerts_topic_arn: str | None = None
-    channel_secrets_arn: str | None = None
+    channel_key_arn: str | None = None
     smtp_url: str | None = None
     allow_private_webhooks: bool = False
     public_url: str = "http://127.0.0.1:8080"
@@ -143,7 +143,7 @@ class Config:
             auth_mode=auth,  # type: ignore[arg-type]
             admin_token=env.get("VIGIL_ADMIN_TOKEN") or None,
             alerts_topic_arn=env.get("VIGIL_ALERTS_TOPIC_ARN") or None,
-            channel_secrets_arn=env.get("VIGIL_CHANNEL_SECRETS_ARN") or None,
+            channel_key_arn=env.get("VIGIL_CHANNEL_KEY_ARN") or None,
             smtp_url=env.get("VIGIL_SMTP_URL") or None,
             allow_private_webhooks=env.get("VIGIL_ALLOW_PRIVATE_WEBHOOKS", "0") == "1",
             public_url=env.get("VIGIL_PUBLIC_URL", "http://127.0.0.1:8080"),

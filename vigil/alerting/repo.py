@@ -13,7 +13,7 @@ from typing import Any
 
 from vigil.config import Config
 from vigil.domain.alerts import GroupState, RuleState, alert_id
-from vigil.domain.channels import Channel
+from vigil.domain.channels import CHANNEL_DOC_KIND, SUBSCRIPTION_DOC_KIND, Channel
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.rules import Rule, default_rules
 from vigil.domain.silences import Silence
@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 
 RULE_KIND = "rule"
 SILENCE_KIND = "silence"
-CHANNEL_KIND = "channel"
-SUBSCRIPTION_KIND = "channel_subscription"  # AWS: an e-mail/SMS channel's SNS subscription ARN
+CHANNEL_KIND = CHANNEL_DOC_KIND
+SUBSCRIPTION_KIND = SUBSCRIPTION_DOC_KIND  # AWS: an e-mail/SMS channel's SNS subscription ARN
 STATE_KIND = "alert_state"
 HISTORY_KIND = "alert_history"
 OUT_KIND = "notification_out"

@@ -34,6 +34,7 @@ from vigil.adapters.store.dynamodb_meta import MetaItems
 from vigil.adapters.store.dynamodb_rollups import RollupItems
 from vigil.domain.errors import Unavailable
 from vigil.domain.models import HostInfo, Point
+from vigil.ports import FieldSealer
 
 __all__ = ["DynamoStore", "create_tables"]
 
@@ -49,9 +50,16 @@ class DynamoStore(MetaItems, RollupItems):
     """The AWS `Store`. `client` is a low-level boto3 DynamoDB client; built lazily when omitted."""
 
     def __init__(
-        self, samples_table: str, meta_table: str, retention_seconds: float, client: Any | None = None
+        self,
+        samples_table: str,
+        meta_table: str,
+        retention_seconds: float,
+        client: Any | None = None,
+        *,
+        sealer: FieldSealer | None = None,
     ) -> None:
         self.io = DynamoIO(client)
+        self.sealer = sealer
         self.samples_table = samples_table
         self.meta_table = meta_table
         self.retention_seconds = retention_seconds
