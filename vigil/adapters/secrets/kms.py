@@ -60,6 +60,7 @@ class KmsSealer:
                 self._opened.move_to_end(cache_key)
                 return self._opened[cache_key]
         got = self.client.decrypt(
+            KeyId=self.key_arn,  # only this key: a ciphertext made with another key is refused
             CiphertextBlob=base64.b64decode(sealed[len(PREFIX) :]),
             EncryptionContext={CONTEXT_KEY: context},
         )
