@@ -1,6 +1,7 @@
 """Alert fan-out and schedules: the KMS-encrypted SNS alerts topic with e-mail/SMS subscriptions from
 context, the notify function subscribed to it with an SQS dead-letter queue for deliveries that still
-fail after retries, the channel-secrets secret, and the EventBridge schedules (evaluator every minute,
+fail after retries, the KMS key (topics, and channel secrets sealed in the meta table), and the
+EventBridge schedules (evaluator every minute,
 rollups hourly).
 
 Routing (SPEC §5): the evaluator publishes each state change once with message attributes `severity`
@@ -17,16 +18,13 @@ Must not import anything from `vigil/`.
 
 from __future__ import annotations
 
-import json
-
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration, RemovalPolicy
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
@@ -43,7 +41,7 @@ DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time to notice, fix the ta
 
 
 class Alerting(Construct):
-    """Topic, key, DLQ and secret. Call `connect(...)` once the functions exist."""
+    """Topic, key and DLQ. Call `connect(...)` once the functions exist."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
@@ -54,7 +52,7 @@ class Alerting(Construct):
         self.key = kms.Key(
             self,
             "TopicKey",
-            description="Vigil: encrypts the alerts and ops SNS topics",
+            description="Vigil: encrypts the alerts and ops SNS topics and channel secrets in the meta table",
             enable_key_rotation=True,
             removal_policy=removal,
         )
@@ -74,28 +72,12 @@ class Alerting(Construct):
             "This queue is itself the dead-letter queue: the notify function's on-failure "
             "destination and the SNS subscription's redrive target (cdk-nag only recognises SQS redrive).",
         )
-        # Channel secrets (Slack/Discord webhook URLs, webhook HMAC secrets) never enter the template:
-        # the secret starts with empty values under the key names from context plus a generated
-        # default HMAC signing key; operators fill the values with `aws secretsmanager put-secret-value`.
-        template = {name: "" for name in settings.channel_secret_names}
-        self.channel_secrets = secretsmanager.Secret(
-            self,
-            "ChannelSecrets",
-            description="Vigil channel secrets: webhook URLs and HMAC keys (JSON object)",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template=json.dumps(template, sort_keys=True),
-                generate_string_key="webhookSigningKey",
-                exclude_punctuation=True,
-                password_length=48,
-            ),
-            removal_policy=removal,
-        )
-        acknowledge(
-            self.channel_secrets,
-            "AwsSolutions-SMG4",
-            "Webhook URLs and signing keys are issued by Slack, Discord or the receiving service; they "
-            "are rotated there and pasted in, so a rotation Lambda has nothing it could rotate.",
-        )
+        if settings.channel_secret_names:
+            Annotations.of(self).add_warning_v2(
+                "vigil:channelSecretNames",
+                "context 'channelSecretNames' is no longer used: create Slack/Discord/webhook channels "
+                "in Settings -> Channels; their URLs and keys are stored encrypted with the stack's KMS key.",
+            )
         for address in settings.alert_emails:
             self.topic.add_subscription(
                 subscriptions.EmailSubscription(address, filter_policy={"kind": NOT_A_TEST})
@@ -114,7 +96,7 @@ class Alerting(Construct):
     def environment(self) -> dict[str, str]:
         return {
             "VIGIL_ALERTS_TOPIC_ARN": self.topic.topic_arn,
-            "VIGIL_CHANNEL_SECRETS_ARN": self.channel_secrets.secret_arn,
+            "VIGIL_CHANNEL_KEY_ARN": self.key.key_arn,
             "VIGIL_EVALUATION_PERIOD": str(EVALUATION_PERIOD_SECONDS),
             "VIGIL_NOTIFY_DLQ_URL": self.dead_letter_queue.queue_url,
         }
@@ -177,8 +159,29 @@ class Alerting(Construct):
         )
 
     def grant_read_dead_letters(self, function: lambda_.Function) -> None:
-        """The dead-letter list and replay (alerts API) import what the DLQ holds: receive and delete."""
-        self.dead_letter_queue.grant_consume_messages(function)
+        """The dead-letter list and replay (alerts API) import what the DLQ holds: receive and delete
+        (CDK's grant_consume_messages would add visibility and attribute actions nothing calls)."""
+        self.dead_letter_queue.grant(function, "sqs:ReceiveMessage", "sqs:DeleteMessage")
 
-    def grant_read_secrets(self, grantee: iam.IGrantable) -> None:
-        self.channel_secrets.grant_read(grantee)
+    def grant_seal_channel_secrets(self, grantee: iam.IGrantable) -> None:
+        """kms:Encrypt and kms:Decrypt of channel secrets (the alerts function writes channels and
+        sends their tests), only under an encryption context naming a channel document."""
+        self._grant_channel_key(grantee, "kms:Encrypt", "kms:Decrypt")
+
+    def grant_open_channel_secrets(self, grantee: iam.IGrantable) -> None:
+        """kms:Decrypt of channel secrets only (the notify function delivers)."""
+        self._grant_channel_key(grantee, "kms:Decrypt")
+
+    def _grant_channel_key(self, grantee: iam.IGrantable, *actions: str) -> None:
+        # `vigil:field` is set by vigil.adapters.secrets.kms to "<kind>/<id>/<field>" of a channel doc.
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=list(actions),
+                resources=[self.key.key_arn],
+                conditions={
+                    "StringLike": {
+                        "kms:EncryptionContext:vigil:field": ["channel/*", "channel_subscription/*"]
+                    }
+                },
+            )
+        )

@@ -15,7 +15,8 @@ Keys (default in brackets; docs/deploy.md has the same table):
   alertEmails         comma list of e-mail addresses subscribed to every alert []
   alertPhoneNumbers   comma list of E.164 numbers subscribed to critical alerts by SMS []
   opsEmails           comma list for Vigil's own alarms (self-monitoring) [alertEmails]
-  channelSecretNames  comma list of key names pre-created (empty) in the channel-secrets secret []
+  channelSecretNames  no longer used (synth warns): channel secrets are entered in the dashboard and
+                      stored KMS-encrypted in the meta table []
   domainName          custom dashboard domain (needs certificateArn, a us-east-1 ACM cert) [none]
   certificateArn      ACM certificate for domainName [none]
   allowedOrigins      extra CORS origins / sign-in callback origins, e.g. http://localhost:5173 []

@@ -1,5 +1,5 @@
 """Composes Vigil's constructs into one stack, and holds the least-privilege matrix (which function
-may touch which table, topic and secret) and the stack outputs the deploy guide names.
+may touch which table, topic and key) and the stack outputs the deploy guide names.
 
 `build_app(context)` is the single entry point for `app.py` and the tests, so both synthesize exactly
 the same app, with cdk-nag's AwsSolutions pack as a validation plugin (any unacknowledged error fails
@@ -36,9 +36,27 @@ OUTPUTS = (
     "CognitoDomain",
     "AlertsTopicArn",
     "DlqUrl",
-    "ChannelSecretsArn",
+    "ChannelKeyArn",
     "OpsTopicArn",
     "OpsDashboardName",
+)
+
+
+# What the stores call (vigil/adapters/store/dynamodb*.py). Transactions and batches are authorised per
+# item as PutItem/UpdateItem; the samples table also holds traces, whose index items are replaced.
+SAMPLES_WRITER = (
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+)
+META_WRITER = (
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
 )
 
 
@@ -76,16 +94,20 @@ class VigilStack(Stack):
         #   metrics: ingest + queries + hourly rollups -> read/write both tables
         #   health:  GetItem/Query only on both tables
         #   alerts:  reads samples, keeps rules/state/history in meta, publishes state changes and
-        #            e-mail/SMS channel tests to the topic (only there), reads channel secrets (for
-        #            "send test"), subscribes e-mail/SMS channels, reads and deletes dead letters (DLQ)
-        #   notify:  inbox + delivery records + dead letters in meta, channel secrets; no SNS publish:
-        #            e-mail and SMS are native topic subscriptions, so notify never sends them
-        storage.samples.grant_read_write_data(functions.metrics)
-        storage.meta.grant_read_write_data(functions.metrics)
+        #            e-mail/SMS channel tests to the topic (only there), seals and opens channel secrets
+        #            with the KMS key (writes, "send test"), subscribes e-mail/SMS channels, reads and
+        #            deletes dead letters (DLQ)
+        #   notify:  inbox + delivery records + dead letters in meta, opens channel secrets
+        #            (kms:Decrypt); no SNS publish: e-mail and SMS are native topic subscriptions
+        # Exact DynamoDB actions, not CDK's read/write bundles (no Scan, BatchGetItem, ConditionCheckItem,
+        # DescribeTable or stream reads: nothing calls them). tests/infra/test_deployed_functions.py
+        # runs every function against moto and checks each call against these statements.
+        storage.samples.grant(functions.metrics, *SAMPLES_WRITER)
+        storage.meta.grant(functions.metrics, *META_WRITER)
         for table in (storage.samples, storage.meta):
             table.grant(functions.health, "dynamodb:GetItem", "dynamodb:Query")
-        storage.samples.grant_read_data(functions.alerts)
-        storage.meta.grant_read_write_data(functions.alerts)
+        storage.samples.grant(functions.alerts, "dynamodb:Query")
+        storage.meta.grant(functions.alerts, *META_WRITER)
         alerting.grant_publish(functions.alerts)
         acknowledge(
             functions.alerts.role or functions.alerts,
@@ -93,11 +115,11 @@ class VigilStack(Stack):
             "Publishing to the KMS-encrypted topic needs GenerateDataKey and its variants, on the "
             "topic's one key ARN only; CDK's topic grant expresses that family as GenerateDataKey*.",
         )
-        alerting.grant_read_secrets(functions.alerts)
+        alerting.grant_seal_channel_secrets(functions.alerts)
         alerting.grant_manage_subscriptions(functions.alerts)  # e-mail/SMS channels -> topic subscriptions
         alerting.grant_read_dead_letters(functions.alerts)
-        storage.meta.grant_read_write_data(functions.notify)
-        alerting.grant_read_secrets(functions.notify)
+        storage.meta.grant(functions.notify, "dynamodb:GetItem", "dynamodb:UpdateItem")  # docs: get/put
+        alerting.grant_open_channel_secrets(functions.notify)
         alerting.connect(evaluator=functions.alerts, notifier=functions.notify, rollups=functions.metrics)
 
         origins = [site.url, *settings.allowed_origins]
@@ -136,7 +158,7 @@ class VigilStack(Stack):
             CognitoDomain=(auth.domain_url, "Hosted sign-in base URL"),
             AlertsTopicArn=(alerting.topic.topic_arn, "SNS topic the evaluator publishes to"),
             DlqUrl=(alerting.dead_letter_queue.queue_url, "Undeliverable notifications land here"),
-            ChannelSecretsArn=(alerting.channel_secrets.secret_arn, "Webhook URLs and HMAC secrets"),
+            ChannelKeyArn=(alerting.key.key_arn, "KMS key sealing channel secrets (and the topics)"),
             OpsTopicArn=(monitoring.topic.topic_arn, "Vigil's own alarms"),
             OpsDashboardName=(monitoring.dashboard.dashboard_name, "CloudWatch dashboard for Vigil"),
         )

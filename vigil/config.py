@@ -72,7 +72,7 @@ class Config:
       VIGIL_AUTH_MODE        local (admin token / minted tokens) | cognito (JWT claims from API GW) [local]
       VIGIL_ADMIN_TOKEN      local admin token; generated into the data dir when unset
       VIGIL_ALERTS_TOPIC_ARN SNS topic the evaluator publishes to (AWS); unset locally
-      VIGIL_CHANNEL_SECRETS_ARN  Secrets Manager secret (JSON) with channel webhook URLs/HMAC keys (AWS)
+      VIGIL_CHANNEL_KEY_ARN  KMS key that encrypts channel secrets in the meta table (AWS); unset locally
       VIGIL_NOTIFY_DLQ_URL   SQS dead-letter queue of the notify function (AWS); unset locally
       VIGIL_NOTIFY_MAX_ATTEMPTS     local delivery attempts of one notification before it is a dead letter [5]
       VIGIL_DEAD_LETTER_RETENTION_DAYS  days a dead letter is kept for inspection and replay [14]
@@ -104,7 +104,7 @@ class Config:
     auth_mode: AuthMode = "local"
     admin_token: str | None = None
     alerts_topic_arn: str | None = None
-    channel_secrets_arn: str | None = None
+    channel_key_arn: str | None = None
     notify_dlq_url: str | None = None
     notify_max_attempts: int = 5
     dead_letter_retention_days: int = 14
@@ -182,7 +182,7 @@ class Config:
             auth_mode=auth,  # type: ignore[arg-type]
             admin_token=env.get("VIGIL_ADMIN_TOKEN") or None,
             alerts_topic_arn=env.get("VIGIL_ALERTS_TOPIC_ARN") or None,
-            channel_secrets_arn=env.get("VIGIL_CHANNEL_SECRETS_ARN") or None,
+            channel_key_arn=env.get("VIGIL_CHANNEL_KEY_ARN") or None,
             notify_dlq_url=env.get("VIGIL_NOTIFY_DLQ_URL") or None,
             notify_max_attempts=max(1, _int(env, "VIGIL_NOTIFY_MAX_ATTEMPTS", 5)),
             dead_letter_retention_days=max(1, _int(env, "VIGIL_DEAD_LETTER_RETENTION_DAYS", 14)),

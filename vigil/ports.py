@@ -308,6 +308,18 @@ class TraceStore(Protocol):
         ...
 
 
+class FieldSealer(Protocol):
+    """Encrypts secret document fields at rest (AWS: `adapters.secrets.kms.KmsSealer`). `context`
+    names what the value belongs to; a value sealed for one context must not open for another."""
+
+    def seal(self, plaintext: str, context: str) -> str: ...
+
+    def open(self, sealed: str, context: str) -> str:
+        """Raises:
+        ValueError: `sealed` is not a sealed value."""
+        ...
+
+
 class CumulativeState(Protocol):
     """Where OTLP cumulative-to-delta conversion keeps the last value of each series.
 

@@ -79,13 +79,16 @@ class AppContext:
 
 def build_store(config: Config) -> Store:
     if config.store == "dynamodb":
+        from vigil.adapters.secrets.kms import KmsSealer
         from vigil.adapters.store.dynamodb import DynamoStore
 
+        sealer = KmsSealer(config.channel_key_arn) if config.channel_key_arn else None
         return DynamoStore(
             config.samples_table_name,
             config.meta_table_name,
             config.retention_seconds,
             doc_ttl=config.record_retention,
+            sealer=sealer,
         )
     from vigil.adapters.store.sqlite import SqliteStore
 

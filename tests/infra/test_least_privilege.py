@@ -43,12 +43,13 @@ def _ids(synth: Synth) -> dict[str, str]:
         "samples": synth.logical_id(s.storage.samples),
         "meta": synth.logical_id(s.storage.meta),
         "topic": synth.logical_id(s.alerting.topic),
-        "secret": synth.logical_id(s.alerting.channel_secrets),
         "key": synth.logical_id(s.alerting.key),
     }
 
 
-WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+READS = {"dynamodb:GetItem", "dynamodb:Query"}
+META_WRITES = READS | {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+SAMPLE_WRITES = READS | {"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"}
 
 
 def test_each_function_has_its_own_role(synth: Synth) -> None:
@@ -69,9 +70,9 @@ def test_no_statement_uses_a_star_resource_except_unsubscribe(synth: Synth) -> N
 
 def test_metrics_reads_and_writes_both_tables_and_nothing_else(synth: Synth) -> None:
     ids = _ids(synth)
-    assert _actions_on(synth, "metrics", ids["samples"]) >= WRITES
-    assert _actions_on(synth, "metrics", ids["meta"]) >= WRITES
-    for other in ("topic", "secret", "key"):
+    assert _actions_on(synth, "metrics", ids["samples"]) == SAMPLE_WRITES  # no Scan, streams, ...
+    assert _actions_on(synth, "metrics", ids["meta"]) == META_WRITES
+    for other in ("topic", "key"):
         assert not _actions_on(synth, "metrics", ids[other])
 
 
@@ -83,11 +84,25 @@ def test_health_can_only_get_and_query(synth: Synth) -> None:
     assert all_actions == {"dynamodb:GetItem", "dynamodb:Query", "logs:CreateLogStream", "logs:PutLogEvents"}
 
 
-def test_alerts_reads_samples_writes_meta_publishes_and_reads_secrets(synth: Synth) -> None:
+def _channel_key_statements(synth: Synth, name: str) -> list[dict[str, Any]]:
+    key = _ids(synth)["key"]
+    return [
+        st
+        for st in _statements(synth, name)
+        if "Condition" in st and any(key in json.dumps(r) for r in _as_list(st["Resource"]))
+    ]
+
+
+CHANNEL_CONTEXT = {
+    "StringLike": {"kms:EncryptionContext:vigil:field": ["channel/*", "channel_subscription/*"]}
+}
+
+
+def test_alerts_reads_samples_writes_meta_publishes_and_seals_channel_secrets(synth: Synth) -> None:
     ids = _ids(synth)
     samples = _actions_on(synth, "alerts", ids["samples"])
-    assert "dynamodb:Query" in samples and not samples & WRITES
-    assert _actions_on(synth, "alerts", ids["meta"]) >= WRITES
+    assert samples == {"dynamodb:Query"}
+    assert _actions_on(synth, "alerts", ids["meta"]) == META_WRITES
     # Publish state changes; subscribe e-mail/SMS channels created through the API (nothing else).
     assert _actions_on(synth, "alerts", ids["topic"]) == {"sns:Publish", "sns:Subscribe"}
     unsubscribe = [st for st in _statements(synth, "alerts") if "sns:Unsubscribe" in _as_list(st["Action"])]
@@ -100,14 +115,18 @@ def test_alerts_reads_samples_writes_meta_publishes_and_reads_secrets(synth: Syn
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= _actions_on(synth, "alerts", dlq)
     assert "sqs:SendMessage" not in _actions_on(synth, "alerts", dlq)
     assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= _actions_on(synth, "alerts", ids["key"])
-    assert "secretsmanager:GetSecretValue" in _actions_on(synth, "alerts", ids["secret"])
+    (sealing,) = _channel_key_statements(synth, "alerts")
+    assert sorted(_as_list(sealing["Action"])) == ["kms:Decrypt", "kms:Encrypt"]
+    assert sealing["Condition"] == CHANNEL_CONTEXT
 
 
-def test_notify_writes_meta_reads_secrets_and_never_touches_samples(synth: Synth) -> None:
+def test_notify_writes_meta_opens_channel_secrets_and_never_touches_samples(synth: Synth) -> None:
     ids = _ids(synth)
-    assert _actions_on(synth, "notify", ids["meta"]) >= WRITES
+    assert _actions_on(synth, "notify", ids["meta"]) == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
     assert not _actions_on(synth, "notify", ids["samples"])
-    assert "secretsmanager:GetSecretValue" in _actions_on(synth, "notify", ids["secret"])
+    assert _actions_on(synth, "notify", ids["key"]) == {"kms:Decrypt"}  # opens, never seals
+    (opening,) = _channel_key_statements(synth, "notify")
+    assert opening["Condition"] == CHANNEL_CONTEXT
     assert not _actions_on(synth, "notify", ids["topic"])  # it receives from SNS, never publishes there
     # e-mail and SMS are native topic subscriptions: notify publishes nothing anywhere (no SMS '*')
     assert not any(

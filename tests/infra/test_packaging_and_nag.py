@@ -62,10 +62,10 @@ def test_every_acknowledged_finding_carries_a_written_reason(synth: Synth) -> No
     assert {s["acknowledgedId"].split("::")[-1] for s in suppressed} <= recorded
 
 
-def test_resource_wildcards_are_acknowledged_only_for_sms_publish_and_unsubscribe(synth: Synth) -> None:
+def test_resource_wildcards_are_acknowledged_only_for_unsubscribe(synth: Synth) -> None:
     # cdk-nag 3 leaves per-finding acknowledgments (`Rule[finding]`) out of suppressedViolations, so
-    # read them from the one helper every acknowledgment goes through. notify: sns:Publish to phone
-    # numbers; alerts: sns:Unsubscribe of channel subscriptions (neither has an IAM resource type).
+    # read them from the one helper every acknowledgment goes through. alerts: sns:Unsubscribe of
+    # channel subscriptions (it has no IAM resource type).
     wildcard = [
         a.path for a in ACKNOWLEDGED if a.rule == "AwsSolutions-IAM5[Resource::*]" and "/Functions/" in a.path
     ]

@@ -212,12 +212,12 @@ def test_evaluator_runs_every_minute_without_retries_and_rollups_hourly(synth: S
     )
 
 
-def test_channel_secret_holds_only_key_names_and_a_generated_signing_key(synth: Synth) -> None:
-    (secret,) = synth.resources("AWS::SecretsManager::Secret").values()
-    props = secret["Properties"]
-    assert "SecretString" not in props
-    generated = props["GenerateSecretString"]
-    assert json.loads(generated["SecretStringTemplate"]) == {"discordTeam": "", "slackOps": ""}
-    assert generated["GenerateStringKey"] == "webhookSigningKey"
+def test_channel_secrets_are_sealed_with_the_stack_key_not_kept_in_a_secret(synth: Synth) -> None:
+    assert not synth.resources("AWS::SecretsManager::Secret")  # nothing would read it
+    key = synth.logical_id(synth.stack.alerting.key)
+    for _name, fn in synth.stack.functions:
+        env = synth.raw["Resources"][synth.logical_id(fn)]["Properties"]["Environment"]["Variables"]
+        assert env["VIGIL_CHANNEL_KEY_ARN"] == {"Fn::GetAtt": [key, "Arn"]}
+        assert "VIGIL_CHANNEL_SECRETS_ARN" not in env
     text = json.dumps(synth.raw)
     assert "hooks.slack.com" not in text and "discord.com/api/webhooks" not in text

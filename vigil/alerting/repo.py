@@ -14,7 +14,7 @@ from typing import Any
 from vigil.alerting.state_shards import STATE_KIND, StateRef, load_state, load_states, save_state
 from vigil.config import Config
 from vigil.domain.alerts import RuleState, alert_id
-from vigil.domain.channels import Channel
+from vigil.domain.channels import CHANNEL_DOC_KIND, SUBSCRIPTION_DOC_KIND, Channel
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.paging import paginate
 from vigil.domain.rules import Rule, default_rules
@@ -27,8 +27,8 @@ __all__ = ["STATE_KIND", "load_state", "load_states"]  # re-exported: callers re
 
 RULE_KIND = "rule"
 SILENCE_KIND = "silence"
-CHANNEL_KIND = "channel"
-SUBSCRIPTION_KIND = "channel_subscription"  # AWS: an e-mail/SMS channel's SNS subscription ARN
+CHANNEL_KIND = CHANNEL_DOC_KIND
+SUBSCRIPTION_KIND = SUBSCRIPTION_DOC_KIND  # AWS: an e-mail/SMS channel's SNS subscription ARN
 HISTORY_KIND = "alert_history"
 OUT_KIND = "notification_out"
 DELIVERY_KIND = "delivery"

@@ -41,6 +41,7 @@ from vigil.domain.cadence import Cadence, from_receipts
 from vigil.domain.errors import Unavailable
 from vigil.domain.identity import parse_series_key, series_key
 from vigil.domain.models import HostInfo, Point
+from vigil.ports import FieldSealer
 
 __all__ = ["DynamoStore", "create_tables"]
 
@@ -67,10 +68,12 @@ class DynamoStore(MetaItems, RollupItems):
         client: Any | None = None,
         *,
         doc_ttl: dict[str, tuple[float, str]] | None = None,
+        sealer: FieldSealer | None = None,
     ) -> None:
         """`doc_ttl`: document kind → (seconds kept, timestamp field): such documents get a TTL."""
         self.io = DynamoIO(client)
         self.doc_ttl = dict(doc_ttl or {})
+        self.sealer = sealer
         self.samples_table = samples_table
         self.meta_table = meta_table
         self.retention_seconds = retention_seconds

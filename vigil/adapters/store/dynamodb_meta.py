@@ -22,15 +22,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, n, num, s
+from vigil.adapters.store.sealed_docs import open_fields, seal_fields
 from vigil.adapters.store.sizing import MAX_ITEM_BYTES, split_bytes
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup
+from vigil.ports import FieldSealer
 
 
 class MetaItems:
     io: DynamoIO
     meta_table: str
     doc_ttl: dict[str, tuple[float, str]]
+    sealer: FieldSealer | None  # encrypts channel secrets at rest (sealed_docs); None: stored as given
 
     # -- keys ------------------------------------------------------------------------------------
     def put_key(self, record: ApiKeyRecord) -> None:
@@ -197,7 +200,7 @@ class MetaItems:
         self, kind: str, doc_id: str, doc: dict[str, Any], *, expected_version: int | None = None
     ) -> dict[str, Any]:
         body = {k: v for k, v in doc.items() if k != "_version"}
-        text = json.dumps(body)
+        text = json.dumps(seal_fields(kind, doc_id, body, self.sealer))
         if len(text.encode()) > MAX_ITEM_BYTES:
             return {**body, "_version": self._put_large_doc(kind, doc_id, text, expected_version)}
         key = {"pk": s(f"DOC#{kind}"), "sk": s(doc_id)}
@@ -344,11 +347,23 @@ class MetaItems:
             ConsistentRead=True,
             Key={"pk": s(f"DOC#{kind}"), "sk": s(doc_id)},
         )
-        return self._doc(kind, got["Item"]) if "Item" in got else None
+        return self._opened(kind, got["Item"]) if "Item" in got else None
 
     def list_docs(self, kind: str) -> list[dict[str, Any]]:
         # Query returns sort-key order, i.e. by id, like SqliteStore.
-        return [self._doc(kind, it) for it in self.io.query(self.meta_table, f"DOC#{kind}", consistent=True)]
+        items = self.io.query(self.meta_table, f"DOC#{kind}", consistent=True)
+        return [self._opened(kind, it) for it in items]
+
+    def _opened(self, kind: str, item: Item) -> dict[str, Any]:
+        """The document with its secret fields decrypted. One written before encryption existed is
+        re-written sealed (once; a concurrent writer's newer version wins)."""
+        doc = self._doc(kind, item)
+        opened, clear = open_fields(kind, str(item["sk"]["S"]), doc, self.sealer)
+        if clear and self.sealer is not None:
+            with contextlib.suppress(Conflict):
+                self.put_doc(kind, item["sk"]["S"], opened, expected_version=doc["_version"])
+                opened["_version"] = doc["_version"] + 1
+        return opened
 
     def delete_doc(self, kind: str, doc_id: str) -> bool:
         got = self.io.call(
