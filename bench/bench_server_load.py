@@ -25,10 +25,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
+
+from tests.loopback import silent_receiver, slowloris
 
 TOKEN = "bench-admin"
 PUSHERS = (1, 4, 16, 64)
@@ -249,69 +250,10 @@ def health_p99(port: int, n: int = 100, timeout: float = 5.0) -> tuple[float, in
     return round(pct(times, 0.99) * 1000, 1), failed
 
 
-@contextlib.contextmanager
-def slowloris(port: int, count: int) -> Iterator[list[socket.socket]]:
-    """`count` connections that send a request line and then one header byte a second, never finishing."""
-    socks: list[socket.socket] = []
-    stop = threading.Event()
-    for _ in range(count):
-        try:
-            s = socket.create_connection(("127.0.0.1", port), timeout=5)
-            s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-            socks.append(s)
-        except OSError:
-            break
-
-    def drip() -> None:
-        while not stop.wait(1.0):
-            for s in list(socks):
-                try:
-                    s.sendall(b"X")
-                except OSError:
-                    socks.remove(s)
-
-    thread = threading.Thread(target=drip, daemon=True)
-    thread.start()
-    try:
-        yield socks
-    finally:
-        stop.set()
-        thread.join()
-        for s in socks:
-            s.close()
-
-
-@contextlib.contextmanager
-def silent_receiver() -> Iterator[int]:
-    """A loopback HTTP receiver that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError, OSError):
-                held.append(server.accept()[0])
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield int(server.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join()
-        for s in held:
-            s.close()
-        server.close()
-
-
 def stalled_webhook(port: int) -> dict[str, float]:
     """`/health` p99 while channel tests wait on a receiver that never answers."""
     admin = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
-    with silent_receiver() as rport:
+    with silent_receiver() as (rport, _):
         status, data, _ = request(
             port,
             "POST",
