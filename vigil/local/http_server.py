@@ -28,6 +28,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
 
+from vigil.local.admission import Admission
+
 log = logging.getLogger("vigil.local")
 REQUEST_READ_TIMEOUT = 10.0  # seconds from a request's first byte to its last (headers and body)
 IDLE_TIMEOUT = 30  # seconds a keep-alive connection may sit idle
@@ -144,7 +146,7 @@ def drain(server: Server, timeout: float) -> None:
 class LoadReport:
     """One log line per interval saying how loaded the server was, instead of a line per request."""
 
-    def __init__(self, queue: QueueDepth, admission: Any) -> None:
+    def __init__(self, queue: QueueDepth, admission: Admission) -> None:
         self._queue = queue
         self._admission = admission
         self._refused_before = 0
