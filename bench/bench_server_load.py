@@ -21,7 +21,6 @@ import resource
 import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import orjson
 
-from tests.loopback import silent_receiver, slowloris
+from tests.loopback import serve_command, silent_receiver, slowloris
 
 TOKEN = "bench-admin"
 PUSHERS = (1, 4, 16, 64)
@@ -59,17 +58,7 @@ class Server:
         env = {**os.environ, "VIGIL_ADMIN_TOKEN": TOKEN, "POWERTOOLS_LOG_LEVEL": "WARNING"}
         self.log = (data / "server.log").open("wb")
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "vigil.cli",
-                "serve",
-                "--no-agent",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(data / "store"),
-            ],
+            serve_command(self.port, data / "store"),
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,

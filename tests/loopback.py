@@ -1,12 +1,15 @@
 """Misbehaving peers on loopback, shared by the server-under-load tests and `bench_server_load`:
-a webhook receiver that accepts and never answers, and slowloris clients that never finish a request."""
+a webhook receiver that accepts and never answers, slowloris clients that never finish a request, and
+the command line of a real `vigil serve` process to aim them at."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 
 @contextlib.contextmanager
@@ -65,3 +68,9 @@ def slowloris(port: int, count: int, every: float = 1.0) -> Iterator[list[socket
         thread.join()
         for s in socks:
             s.close()
+
+
+def serve_command(port: int, data_dir: Path) -> list[str]:
+    """argv of `vigil serve` without the local agent, for tests and benches that need a real process."""
+    argv = [sys.executable, "-m", "vigil.cli", "serve", "--no-agent"]
+    return [*argv, "--port", str(port), "--data-dir", str(data_dir)]

@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.loopback import silent_receiver, slowloris
+from tests.loopback import serve_command, silent_receiver, slowloris
 from tests.waiting import wait_until
 from vigil.agent.pusher import Pusher, PushSettings
 from vigil.config import Config
@@ -200,17 +199,7 @@ def test_sigterm_under_load_finishes_in_flight_requests_and_exits_within_10_s(tm
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vigil.cli",
-            "serve",
-            "--no-agent",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp_path),
-        ],
+        serve_command(port, tmp_path),
         cwd=REPO,
         env={**os.environ, "VIGIL_ADMIN_TOKEN": "adm"},
         stdout=subprocess.DEVNULL,
