@@ -76,7 +76,9 @@ def _one_load(server: Server) -> float:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{server.url}/#token={server.admin_token}")
-        page.wait_for_function("performance.getEntriesByName('vigil:charts-drawn').length > 0", timeout=60000)
+        page.wait_for_function(
+            "() => performance.getEntriesByName('vigil:charts-drawn').length > 0", timeout=60000
+        )
         ms = float(page.evaluate("performance.getEntriesByName('vigil:charts-drawn')[0].startTime"))
         browser.close()
     return ms
@@ -172,7 +174,7 @@ def measure(*, hosts: int, days: float, step: int, runs: int, list_hosts: int = 
                 page = ctx.new_page()
                 page.goto(f"{server.url}/#token={server.admin_token}")
                 page.wait_for_function(
-                    "performance.getEntriesByName('vigil:charts-drawn').length > 0", timeout=30000
+                    "() => performance.getEntriesByName('vigil:charts-drawn').length > 0", timeout=30000
                 )
                 load.append(page.evaluate("performance.getEntriesByName('vigil:charts-drawn')[0].startTime"))
                 # where the load time went: before the first API request (our code), waiting for the
@@ -185,7 +187,7 @@ def measure(*, hosts: int, days: float, step: int, runs: int, list_hosts: int = 
                     refresh.append(page.evaluate("window.vigil.refreshNow()"))
                 page.goto(f"{server.url}/#/bench?points=60000&series=2")
                 page.reload()  # a fresh document: the bench page's chart is the only work
-                page.wait_for_function("window.vigilBench !== undefined", timeout=30000)
+                page.wait_for_function("() => window.vigilBench !== undefined", timeout=30000)
                 render.append(page.evaluate("window.vigilBench.renderMs"))
                 ctx.close()
                 one_host, all_hosts = _host_views(browser, server, max(hosts, list_hosts))

@@ -5,7 +5,8 @@ generated `config.json` (API URL, Cognito ids) so one dashboard build serves eve
 `SiteHosting` is created first (its URL feeds CORS, the Cognito callback and notification links);
 `deploy_content` runs last, once the API and user pool exist.
 
-Must not import anything from `vigil/`.
+Imports nothing from `vigil/` but `vigil.security_headers` (standard library only): the one definition
+of the security headers, shared with the local server.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from constructs import Construct
 from infra.acknowledge import acknowledge
 from infra.build_layer import ROOT
 from infra.settings import Settings
+from vigil import security_headers
 
 DIST_DIR = ROOT / "frontend" / "dist"
 PLACEHOLDER_HTML = (
@@ -33,25 +35,26 @@ PLACEHOLDER_HTML = (
 
 
 def content_security_policy() -> str:
-    """Scripts and styles only from the site itself; API calls to API Gateway and Cognito only.
+    """The shared policy (`vigil.security_headers`) with API calls to API Gateway and Cognito.
 
     Wildcard hosts keep CloudFront independent of the API (the API's CORS already names CloudFront,
     so naming the API here would make a dependency cycle)."""
     region = Aws.REGION
-    cognito_hosts = f"https://*.auth.{region}.amazoncognito.com https://cognito-idp.{region}.amazonaws.com"
-    return "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self' 'unsafe-inline'",  # chart libraries set inline style attributes
-            "img-src 'self' data:",
-            f"connect-src 'self' https://*.execute-api.{region}.amazonaws.com {cognito_hosts}",
-            f"form-action 'self' https://*.auth.{region}.amazoncognito.com",
-            "frame-ancestors 'none'",
-            "base-uri 'self'",
-            "object-src 'none'",
-        ]
+    cognito_auth = f"https://*.auth.{region}.amazoncognito.com"
+    return security_headers.content_security_policy(
+        connect_src=[
+            f"https://*.execute-api.{region}.amazonaws.com",
+            cognito_auth,
+            f"https://cognito-idp.{region}.amazonaws.com",
+        ],
+        form_action=[cognito_auth],
     )
+
+
+def _member(header_value: str) -> str:
+    """A shared header value as the CDK enum member's name ("strict-origin-when-cross-origin" →
+    STRICT_ORIGIN_WHEN_CROSS_ORIGIN)."""
+    return header_value.upper().replace("-", "_")
 
 
 class SiteHosting(Construct):
@@ -86,14 +89,19 @@ class SiteHosting(Construct):
                 ),
                 content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
                 frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                    frame_option=cloudfront.HeadersFrameOption[_member(security_headers.FRAME_OPTIONS)],
+                    override=True,
                 ),
                 referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+                    referrer_policy=cloudfront.HeadersReferrerPolicy[
+                        _member(security_headers.REFERRER_POLICY)
+                    ],
                     override=True,
                 ),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-                    access_control_max_age=Duration.days(365), include_subdomains=True, override=True
+                    access_control_max_age=Duration.seconds(security_headers.HSTS_MAX_AGE_SECONDS),
+                    include_subdomains=True,
+                    override=True,
                 ),
                 xss_protection=cloudfront.ResponseHeadersXSSProtection(
                     protection=True, mode_block=True, override=True

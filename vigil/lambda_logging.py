@@ -28,7 +28,7 @@ def function_logger(name: str) -> Logger:
 def with_request_id(logger: Logger, context: Any) -> None:
     request_id = getattr(context, "aws_request_id", None)
     if request_id:
-        logger.append_keys(request_id=request_id)
+        logger.thread_safe_append_keys(request_id=request_id)  # local invocations overlap on threads
 
 
 def logged(name: str, handler: Handler) -> Handler:

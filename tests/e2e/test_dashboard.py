@@ -32,7 +32,11 @@ PAGES = {
 
 
 def charts_drawn(tab: Session) -> float:
-    tab.page.wait_for_function("performance.getEntriesByName('vigil:charts-drawn').length > 0", timeout=15000)
+    # A function, not an expression string: Playwright polls an expression through `eval`, which the
+    # dashboard's CSP (no 'unsafe-eval', as in CloudFront) refuses.
+    tab.page.wait_for_function(
+        "() => performance.getEntriesByName('vigil:charts-drawn').length > 0", timeout=15000
+    )
     return float(tab.page.evaluate("performance.getEntriesByName('vigil:charts-drawn')[0].startTime"))
 
 

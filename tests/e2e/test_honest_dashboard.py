@@ -107,7 +107,7 @@ def test_a_30_s_series_draws_a_visible_line_with_its_real_gap_left_open(
 ) -> None:
     # 5 s buckets: five of every six are empty; the line must still join the samples
     tab.open(f"explorer?metric={SPARSE_METRIC}&host={sparse_series}&range=1h&step=5")
-    tab.page.wait_for_function("performance.getEntriesByName('vigil:chart-drawn:explorer').length > 0")
+    tab.page.wait_for_function("() => performance.getEntriesByName('vigil:chart-drawn:explorer').length > 0")
     cols = drawn_columns(tab, "#explorer-chart canvas")
     width = len(cols)
     assert sum(cols) > 0.45 * width, f"only {sum(cols)} of {width} columns drawn"
@@ -218,7 +218,9 @@ def test_the_hosts_list_searches_sorts_and_shows_current_values(
     tab.open("hosts")
     tab.page.wait_for_selector("table.hosts tbody tr[data-host=zeta-9]")
     tab.page.click("button.sort[data-sort=cpu]")
-    tab.page.wait_for_function("document.querySelector('table.hosts tbody tr').dataset.host === 'zeta-9'")
+    tab.page.wait_for_function(
+        "() => document.querySelector('table.hosts tbody tr').dataset.host === 'zeta-9'"
+    )
     assert tab.page.locator("tr[data-host=zeta-9] [data-col=memory]").inner_text() == "50 %"
     tab.page.fill("#host-search", "web")
     tab.page.wait_for_function(
@@ -259,7 +261,7 @@ def test_an_alerts_graph_draws_its_threshold(tab: Session, critical_alert: str) 
     row = tab.page.locator("#alerts-active tr", has_text="E2E queue overflow")
     row.locator("a", has_text="Graph").click()
     tab.page.wait_for_url("**threshold=100**")
-    tab.page.wait_for_function("performance.getEntriesByName('vigil:chart-drawn:explorer').length > 0")
+    tab.page.wait_for_function("() => performance.getEntriesByName('vigil:chart-drawn:explorer').length > 0")
     red = drawn_columns(tab, "#explorer-chart canvas", rgb=(180, 35, 24))  # --bad, the dashed line
     assert sum(red) > 0.3 * len(red)
     assert tab.console.errors == []
@@ -327,7 +329,7 @@ def test_y_axis_labels_fit_and_read_one_unit(tab: Session, server: Server, inges
     ]
     push(server, ingest_key, "axis-1", iter(samples))
     tab.open("explorer?metric=system.network.io&host=axis-1&range=1h")
-    tab.page.wait_for_function("performance.getEntriesByName('vigil:chart-drawn:explorer').length > 0")
+    tab.page.wait_for_function("() => performance.getEntriesByName('vigil:chart-drawn:explorer').length > 0")
     # a label wider than the axis is drawn from a negative x: its pixels reach the canvas' left edge
     cols = drawn_columns(tab, "#explorer-chart canvas", rgb=None)
     assert not any(cols[:2]), "a y-axis label is clipped at the left edge"
@@ -361,7 +363,7 @@ def test_twelve_series_get_twelve_colours_and_a_series_keeps_its_colour_alone(
 
 def test_the_explorer_opens_on_a_metric_with_data_and_filters_the_picker(tab: Session) -> None:
     tab.open("explorer")
-    tab.page.wait_for_function("performance.getEntriesByName('vigil:chart-drawn:explorer').length > 0")
+    tab.page.wait_for_function("() => performance.getEntriesByName('vigil:chart-drawn:explorer').length > 0")
     assert tab.page.input_value("#x-metric") == "system.cpu.utilization"
     tab.page.fill("#x-metric-search", "request.dur")
     tab.page.wait_for_url("**metric=http.server.request.duration**")

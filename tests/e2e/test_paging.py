@@ -47,7 +47,7 @@ def test_the_hosts_page_follows_the_cursor_and_lists_every_host(browser: Browser
     page.wait_for_selector("main#main")
     started = time.monotonic()
     page.goto(f"{fleet.url}/#/hosts")
-    page.wait_for_function(f"document.querySelectorAll('table.hosts tbody tr').length === {HOSTS}")
+    page.wait_for_function(f"() => document.querySelectorAll('table.hosts tbody tr').length === {HOSTS}")
     rows = page.locator("table.hosts tbody tr")
     assert rows.count() == HOSTS
     assert "node-104" in rows.nth(HOSTS - 1).inner_text()

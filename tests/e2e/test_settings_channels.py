@@ -43,7 +43,7 @@ def test_saving_the_host_down_rule_in_the_editor_keeps_it_cadence_aware(tab: Ses
     page = tab.page
     page.click('#alerts-rules a[href*="rule=default-host-down"]')
     page.wait_for_function(
-        "document.querySelector('#r-name') && document.querySelector('#r-name').value !== ''"
+        "() => document.querySelector('#r-name') && document.querySelector('#r-name').value !== ''"
     )
     page.click("#save-rule")
     page.wait_for_selector("#alerts-rules")

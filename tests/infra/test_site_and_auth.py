@@ -73,6 +73,23 @@ def test_security_headers_deny_framing_and_pin_scripts_to_the_site(synth: Synth)
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "execute-api" in csp
 
 
+def test_cloudfront_sends_the_security_headers_the_local_server_sends(synth: Synth) -> None:
+    from vigil.security_headers import local_headers
+
+    local = dict(local_headers())
+    security = _one(synth, "AWS::CloudFront::ResponseHeadersPolicy")["ResponseHeadersPolicyConfig"][
+        "SecurityHeadersConfig"
+    ]
+    assert security["FrameOptions"]["FrameOption"] == local["X-Frame-Options"]
+    assert security["ReferrerPolicy"]["ReferrerPolicy"] == local["Referrer-Policy"]
+    assert security["ContentTypeOptions"]["Override"] is True  # nosniff
+    cloud = json.dumps(security["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    for directive in local["Content-Security-Policy"].split("; "):
+        # AWS adds API Gateway and Cognito hosts to these two; every other directive is the same text
+        if not directive.startswith(("connect-src", "form-action")):
+            assert directive in cloud, directive
+
+
 def _config_json(synth: Synth) -> tuple[dict[str, Any], dict[str, Any]]:
     """config.json as deployed, with each deploy-time value replaced by the CloudFormation expression."""
     deployment = _one(synth, "Custom::CDKBucketDeployment")

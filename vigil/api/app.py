@@ -7,7 +7,8 @@ Order of work for one API Gateway HTTP API (payload v2.0) event:
    (orjson, nesting limited to `MAX_JSON_DEPTH`): Powertools' validation is handed that parsed value
    instead of parsing again with `json.loads`, whose recursion limit made ~1,000-deep bodies a 500;
 2. authentication by route policy (so anonymous callers get 401, never a schema error);
-3. the resolver, built once (invocations never overlap: see `vigil.local.gateway`);
+3. a resolver lent from the function's pool (`vigil.api.resolver`: Powertools' per-request state lives
+   on the resolver, so overlapping invocations on the local server's threads each get their own);
 4. ETag / If-None-Match → 304 for GETs, so the dashboard's 10 s refresh moves no body when nothing
    changed.
 Route modules expose `register(app)`; a function's resolver is the sum of its modules.
@@ -33,6 +34,8 @@ from vigil.wiring import AppContext, app_context
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+    from vigil.api.resolver import OwnEventResolver, ResolverPool
+
 log = logging.getLogger("vigil.api")
 access_log = logging.getLogger("vigil.api.access")
 Registrar = Callable[["APIGatewayHttpResolver"], None]
@@ -44,12 +47,10 @@ _CONTAINERS = (dict, list)  # what orjson.loads makes of JSON objects and arrays
 _parsed = threading.local()  # (body text, its parsed value) of the invocation running on this thread
 
 
-def new_resolver(registrars: Sequence[Registrar]) -> APIGatewayHttpResolver:
-    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+def new_resolver(registrars: Sequence[Registrar]) -> OwnEventResolver:
+    from vigil.api.resolver import OwnEventResolver
 
-    app = APIGatewayHttpResolver(
-        enable_validation=True, serializer=_dumps, json_body_deserializer=_parsed_body
-    )
+    app = OwnEventResolver(enable_validation=True, serializer=_dumps, json_body_deserializer=_parsed_body)
     register_error_handlers(app)
     for register in registrars:
         register(app)
@@ -72,17 +73,22 @@ class FunctionEntry:
     def __init__(self, name: str, registrars: Sequence[Registrar]) -> None:
         self.name = name
         self._registrars = registrars
-        self._app: APIGatewayHttpResolver | None = None
+        self._pool: ResolverPool | None = None
         self._lock = threading.Lock()
 
-    def resolver(self) -> APIGatewayHttpResolver:
-        """Built on first use (the cold start). Invocations must not overlap: Powertools keeps the
-        current event on a class attribute, so the local gateway serialises them as Lambda does."""
-        if self._app is None:
+    def pool(self) -> ResolverPool:
+        """Built on first use (the cold start); resolvers inside it are built as invocations overlap."""
+        if self._pool is None:
             with self._lock:
-                if self._app is None:
-                    self._app = new_resolver(self._registrars)
-        return self._app
+                if self._pool is None:
+                    from vigil.api.resolver import ResolverPool
+
+                    self._pool = ResolverPool(lambda: new_resolver(self._registrars))
+        return self._pool
+
+    def resolver(self) -> APIGatewayHttpResolver:
+        """A resolver to read route metadata from (route templates, the OpenAPI document)."""
+        return self.pool().any()
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         ctx = app_context()
@@ -101,12 +107,12 @@ class FunctionEntry:
                 "body": body.decode(),
                 "isBase64Encoded": False,
             }
-        app = self.resolver()
-        app.append_context(vigil=ctx, principal=principal)
-        try:
-            response = app.resolve(event, context)
-        finally:
-            _parsed.memo = None  # do not keep a body alive past its request
+        with self.pool().lend() as app:
+            app.append_context(vigil=ctx, principal=principal)
+            try:
+                response = app.resolve(event, context)
+            finally:
+                _parsed.memo = None  # do not keep a body alive past its request
         status = int(response.get("statusCode", 200))
         if status >= 400:  # who asked what and why it failed; never the token itself
             answer = str(response.get("body") or "")[:300]

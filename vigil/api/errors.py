@@ -18,7 +18,6 @@ from vigil.domain.errors import (
     Invalid,
     LimitExceeded,
     NotFound,
-    StorageFull,
     TooLarge,
     Unauthorized,
     Unavailable,
@@ -75,7 +74,7 @@ def error_payload(exc: VigilError) -> tuple[int, bytes, dict[str, str]]:
         headers["WWW-Authenticate"] = 'Bearer realm="vigil"'
     if isinstance(exc, Unavailable):
         # 503 for a full disk too (not 507): OTLP exporters and our agent retry 503 with Retry-After
-        headers["Retry-After"] = str(exc.retry_after) if isinstance(exc, StorageFull) else "5"
+        headers["Retry-After"] = str(exc.retry_after)
     return status_for(exc), orjson.dumps(error_body(exc.code, exc.message, exc.field)), headers
 
 

@@ -63,9 +63,14 @@ class Forbidden(VigilError):
 
 
 class Unavailable(VigilError):
-    """A dependency (the store, a throttled table) is temporarily unavailable; the caller may retry."""
+    """A dependency (the store, a throttled table) is temporarily unavailable, or the server is
+    saturated; the caller may retry after `retry_after` seconds."""
 
     code = "unavailable"
+
+    def __init__(self, message: str, *, field: str | None = None, retry_after: int = 5) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
 
 
 class StorageFull(Unavailable):

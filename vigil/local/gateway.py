@@ -7,6 +7,7 @@ built from. Must not import waitress or any HTTP server.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import threading
 import time
@@ -16,7 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vigil.api.errors import error_payload
 from vigil.api.route_table import match_function
+from vigil.domain.errors import Unavailable
+from vigil.local.admission import Admission
 from vigil.local.events import HttpResponse, from_result, to_event
 from vigil.wiring import AppContext, bind
 
@@ -51,18 +55,13 @@ def load_function_handler(name: str) -> Handler:
     return handler
 
 
-# Powertools keeps the event being resolved on a class attribute (`BaseRouter.current_event`), shared
-# by every resolver in the process: fine in Lambda, where an execution environment serves one request
-# at a time, a race in a threaded server (two requests read each other's query strings). So the local
-# gateway invokes handlers the way Lambda does: one invocation at a time per process. Socket I/O,
-# body reading and static files stay concurrent in the server's threads.
-_INVOCATION_LOCK = threading.Lock()
-
-
 class Gateway:
-    def __init__(self, ctx: AppContext, handlers: dict[str, Handler] | None = None) -> None:
+    def __init__(
+        self, ctx: AppContext, handlers: dict[str, Handler] | None = None, admission: Admission | None = None
+    ) -> None:
         self.ctx = ctx
         self._handlers = handlers or {}
+        self.admission = admission or Admission()
         self._load_lock = threading.Lock()
 
     def handler_for(self, function: str) -> Handler:
@@ -92,6 +91,18 @@ class Gateway:
             )
         event = to_event(method, path, query, headers, body, route_key=f"ANY {binding.path}")
         handler = self.handler_for(binding.function)
-        with _INVOCATION_LOCK, bind(self.ctx):
-            result = handler(event, LocalLambdaContext(f"vigil-{binding.function}"))
+        # Invocations overlap here (unlike in one Lambda environment): each borrows its own resolver
+        # (`vigil.api.resolver`), and the app context is bound per thread (a contextvar).
+        try:
+            with self._admitted(method, binding.auth), bind(self.ctx):
+                result = handler(event, LocalLambdaContext(f"vigil-{binding.function}"))
+        except Unavailable as exc:  # refused before the handler ran: nothing was stored
+            status, body, extra = error_payload(exc)
+            return HttpResponse(status, [("Content-Type", "application/json"), *extra.items()], body)
         return from_result(result)
+
+    def _admitted(self, method: str, auth: str) -> contextlib.AbstractContextManager[None]:
+        """Ingest writes take an admission slot; everything else runs at once."""
+        if auth == "ingest" and method == "POST":
+            return self.admission.slot()
+        return contextlib.nullcontext()

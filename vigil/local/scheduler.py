@@ -49,7 +49,8 @@ class Scheduler:
         self._thread = threading.Thread(target=loop, name="vigil-scheduler", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """No new tick starts; waits up to `timeout` s for the job running now to finish."""
         self._stop.set()
         if self._thread:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=timeout)

@@ -1,9 +1,11 @@
 """SQLite implementation of the `Store` port: local mode and most tests.
 
 One database file in WAL mode, one connection per thread (sqlite3 connections must not be shared
-across threads), writes in `BEGIN IMMEDIATE` transactions so a batch is all-or-nothing and concurrent
-writers queue on the busy timeout instead of failing. Samples live in a WITHOUT ROWID table keyed by
-(series id, ts) so a series' time range is one index range scan.
+across threads; WAL readers never wait for the writer), writes in `BEGIN IMMEDIATE` transactions so a
+batch is all-or-nothing. Writers of one process take turns on one lock before `BEGIN IMMEDIATE`: one
+writer path, handed over at once, instead of threads polling SQLite's lock through its busy handler
+(which sleeps up to 100 ms between tries); the busy timeout still covers other processes. Samples
+live in a WITHOUT ROWID table keyed by (series id, ts) so a series' time range is one index range scan.
 
 Must not import boto3 or anything from `vigil.api`/`vigil.local`.
 """
@@ -74,6 +76,7 @@ class SqliteStore(RollupTables, MetaTables):
         self._series_ids: dict[str, int] = {}  # series key → row id; only grows, safe to share
         self._series_lock = threading.Lock()
         self._space = DiskSpace(self.path.parent)
+        self._write_lock = threading.Lock()  # the one writer path of this process (see the docstring)
         self._conn().executescript(_SCHEMA)  # executescript manages its own transaction
         self._migrate()
 
@@ -116,7 +119,7 @@ class SqliteStore(RollupTables, MetaTables):
         return conn
 
     def _write(self) -> _Tx:
-        return _Tx(self._conn(), self._space)
+        return _Tx(self._conn(), self._space, self._write_lock)
 
     # -- samples ---------------------------------------------------------------------------------
     def put_samples(
@@ -357,22 +360,31 @@ class SqliteStore(RollupTables, MetaTables):
 
 
 class _Tx:
-    """`with _Tx(conn, space):` — BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception (all-or-nothing).
-    A statement or COMMIT that finds the disk full raises `StorageFull` (SQLite may already have rolled
-    back by itself, hence the `in_transaction` checks)."""
+    """`with _Tx(conn, space, lock):` — the process' write lock, BEGIN IMMEDIATE … COMMIT, ROLLBACK on
+    any exception (all-or-nothing). A statement or COMMIT that finds the disk full raises `StorageFull`
+    (SQLite may already have rolled back by itself, hence the `in_transaction` checks)."""
 
-    def __init__(self, conn: sqlite3.Connection, space: DiskSpace) -> None:
+    def __init__(self, conn: sqlite3.Connection, space: DiskSpace, lock: threading.Lock) -> None:
         self.conn = conn
         self.space = space
+        self.lock = lock
 
     def __enter__(self) -> sqlite3.Connection:
+        self.lock.acquire()
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
+            self.lock.release()
             raise Unavailable(f"the SQLite store is busy: {exc}") from exc
         return self.conn
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            self._finish(exc)
+        finally:
+            self.lock.release()
+
+    def _finish(self, exc: object) -> None:
         failure = exc if isinstance(exc, BaseException) else None
         if failure is None:
             try:

@@ -1,0 +1,346 @@
+"""The local server under real traffic, measured from outside: `vigil serve` runs as its own process
+(so the pushers here never share its GIL) and this module drives it over loopback.
+
+Figures: ingest samples/s at 1, 4, 16 and 64 concurrent pushers with batches of 100 and 1,000
+(p50/p99 latency, 503s, client timeouts); read p95 of `/api/metrics`, `/api/hosts` and a 24 h series
+idle and under 16 pushers; `/health` p99 while 500 slowloris connections are open and while a channel
+"send test" waits on a webhook receiver that never answers; and, after the server stopped, whether
+every sample answered 2xx is in the SQLite file exactly once. Prints figures; not a test.
+
+Sizes: `VIGIL_BENCH_LOAD_SECONDS` per ingest step (default 4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import resource
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import orjson
+
+from tests.loopback import serve_command, silent_receiver, slowloris
+
+TOKEN = "bench-admin"
+PUSHERS = (1, 4, 16, 64)
+BATCHES = (100, 1000)
+SLOWLORIS = 500
+REQUEST_TIMEOUT = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _raise_fd_limit(wanted: int = 8192) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+
+
+class Server:
+    """`vigil serve --no-agent` in a subprocess on a free loopback port."""
+
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.port = _free_port()
+        env = {**os.environ, "VIGIL_ADMIN_TOKEN": TOKEN, "POWERTOOLS_LOG_LEVEL": "WARNING"}
+        self.log = (data / "server.log").open("wb")
+        self.proc = subprocess.Popen(
+            serve_command(self.port, data / "store"),
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                if request(self.port, "GET", "/health", timeout=2)[0] == 200:
+                    return
+            time.sleep(0.1)  # waiting for a child process to listen: nothing to wait on but the port
+        self.stop()
+        raise RuntimeError("vigil serve did not come up")
+
+    def stop(self) -> float:
+        """SIGTERM; seconds until the process exited (killed after 30 s)."""
+        started = time.monotonic()
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        return time.monotonic() - started
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = REQUEST_TIMEOUT,
+    conn: http.client.HTTPConnection | None = None,
+) -> tuple[int, bytes, dict[str, str]]:
+    own = conn is None
+    c = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        resp = c.getresponse()
+        data = resp.read()
+        return resp.status, data, {k.lower(): v for k, v in resp.getheaders()}
+    finally:
+        if own:
+            c.close()
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class Ingest:
+    """Concurrent pushers, each on its own keep-alive connection; unique (host, metric, ts) per sample
+    so the read-back count is exact."""
+
+    def __init__(self, port: int, key: str) -> None:
+        self.port = port
+        self.key = key
+        self.t0 = time.time() - 3 * 86400
+        self.accepted = 0
+        self.lock = threading.Lock()
+        self.step = 0
+
+    def body(self, host: str, n: int, batch: int) -> bytes:
+        base = self.t0 + n * batch * 1e-3
+        return orjson.dumps(
+            {
+                "host": host,
+                "batch_id": f"{host}-{n}",
+                "samples": [
+                    {"metric": f"bench.m{j % 20}", "value": float(j), "ts": base + j * 1e-3}
+                    for j in range(batch)
+                ],
+            }
+        )
+
+    def run(
+        self, pushers: int, batch: int, seconds: float, stop: threading.Event | None = None
+    ) -> dict[str, float]:
+        self.step += 1
+        step = self.step
+        latencies: list[float] = []
+        counts = {"ok": 0, "s503": 0, "timeouts": 0, "errors": 0, "samples": 0}
+        headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
+        deadline = time.monotonic() + seconds
+
+        def pusher(i: int) -> None:
+            host = f"s{step}-p{i}"
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
+            n = 0
+            while (stop is None and time.monotonic() < deadline) or (stop is not None and not stop.is_set()):
+                body = self.body(host, n, batch)
+                n += 1
+                started = time.perf_counter()
+                try:
+                    status, data, _ = request(self.port, "POST", "/v1/samples", body, headers, conn=conn)
+                except TimeoutError:
+                    with self.lock:
+                        counts["timeouts"] += 1
+                    conn.close()
+                    continue
+                except (OSError, http.client.HTTPException):
+                    with self.lock:
+                        counts["errors"] += 1
+                    conn.close()
+                    continue
+                elapsed = time.perf_counter() - started
+                with self.lock:
+                    latencies.append(elapsed)
+                    if status == 202:
+                        counts["ok"] += 1
+                        answer = orjson.loads(data)
+                        if not answer.get("duplicate"):
+                            counts["samples"] += int(answer["accepted"])
+                    elif status == 503:
+                        counts["s503"] += 1
+                    else:
+                        counts["errors"] += 1
+            conn.close()
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=pusher, args=(i,)) for i in range(pushers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - started
+        with self.lock:
+            self.accepted += counts["samples"]
+        return {
+            "samples_per_s": round(counts["samples"] / elapsed),
+            "p50_ms": round(pct(latencies, 0.5) * 1000, 1),
+            "p99_ms": round(pct(latencies, 0.99) * 1000, 1),
+            "responses_503": counts["s503"],
+            "timeouts": counts["timeouts"],
+            "other_errors": counts["errors"],
+        }
+
+
+READS = {
+    "metrics": "/api/metrics",
+    "hosts": "/api/hosts",
+    "series_24h": "/api/metrics/series?metric=bench.m0&from=-24h&to=now&agg=avg",
+}
+
+
+def read_p95(port: int, seconds: float) -> dict[str, float]:
+    """p95 (ms) of each read, issued in turn on one keep-alive connection for `seconds`."""
+    times: dict[str, list[float]] = {name: [] for name in READS}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for name, path in READS.items():
+            started = time.perf_counter()
+            status, _, _ = request(port, "GET", path, headers=headers, conn=conn)
+            times[name].append(time.perf_counter() - started)
+            assert status == 200, (path, status)
+    conn.close()
+    return {name: round(pct(values, 0.95) * 1000, 1) for name, values in times.items()}
+
+
+def health_p99(port: int, n: int = 100, timeout: float = 5.0) -> tuple[float, int]:
+    """p99 (ms) of `/health` on fresh connections, and how many failed or timed out (after 10 failures
+    the rest are not tried: each costs `timeout`)."""
+    times: list[float] = []
+    failed = 0
+    for _ in range(n):
+        if failed >= 10:
+            break
+        started = time.perf_counter()
+        try:
+            status, _, _ = request(port, "GET", "/health", timeout=timeout)
+        except (OSError, http.client.HTTPException):
+            status = 0
+        times.append(time.perf_counter() - started)
+        failed += status != 200
+    return round(pct(times, 0.99) * 1000, 1), failed
+
+
+def stalled_webhook(port: int) -> dict[str, float]:
+    """`/health` p99 while channel tests wait on a receiver that never answers."""
+    admin = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    with silent_receiver() as (rport, _):
+        status, data, _ = request(
+            port,
+            "POST",
+            "/api/channels",
+            orjson.dumps({"type": "webhook", "name": "stalled", "target": f"http://127.0.0.1:{rport}/hook"}),
+            admin,
+        )
+        assert status == 201, data
+        channel = orjson.loads(data)["id"]
+        tests = [
+            threading.Thread(
+                target=_quiet, args=(request, port, "POST", f"/api/channels/{channel}/test", b"{}", admin, 60)
+            )
+            for _ in range(4)
+        ]
+        for t in tests:
+            t.start()
+        time.sleep(0.5)  # let the tests reach the receiver; nothing observable to wait on from here
+        p99, failed = health_p99(port, 50)
+        for t in tests:
+            t.join()
+    return {"health_p99_ms_stalled_webhook": p99, "health_failed_stalled_webhook": failed}
+
+
+def _quiet(fn: object, *args: object) -> None:
+    with contextlib.suppress(Exception):
+        fn(*args)  # type: ignore[operator]
+
+
+def stored_samples(data: Path) -> int:
+    conn = sqlite3.connect(data / "store" / "vigil.sqlite3")
+    try:
+        (n,) = conn.execute(
+            "SELECT count(*) FROM samples JOIN series ON series.id = samples.series_id"
+            " WHERE series.metric LIKE 'bench.m%'"
+        ).fetchone()
+        return int(n)
+    finally:
+        conn.close()
+
+
+def run(seconds: float | None = None) -> dict[str, object]:
+    seconds = seconds or float(os.environ.get("VIGIL_BENCH_LOAD_SECONDS", "4"))
+    _raise_fd_limit()
+    data = Path(tempfile.mkdtemp(prefix="vigil-bench-load-"))
+    out: dict[str, object] = {"step_seconds": seconds}
+    server = Server(data)
+    try:
+        _, body, _ = request(
+            server.port,
+            "POST",
+            "/api/keys",
+            b'{"name": "bench"}',
+            {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        )
+        key = orjson.loads(body)["key"]
+        ingest = Ingest(server.port, key)
+        ingest.run(4, 100, 1.0)  # warm-up: cold starts and the series rows of bench.m*
+        for batch in BATCHES:
+            for pushers in PUSHERS:
+                for name, value in ingest.run(pushers, batch, seconds).items():
+                    out[f"ingest_b{batch}_x{pushers}_{name}"] = value
+        idle = read_p95(server.port, 3.0)
+        stop = threading.Event()
+        loader = threading.Thread(
+            target=lambda: out.update(
+                {f"ingest_during_reads_{k}": v for k, v in ingest.run(16, 1000, 0, stop).items()}
+            )
+        )
+        loader.start()
+        time.sleep(1.0)  # let the 16 pushers reach a steady state
+        loaded = read_p95(server.port, 4.0)
+        stop.set()
+        loader.join()
+        for name in READS:
+            out[f"read_{name}_p95_ms_idle"] = idle[name]
+            out[f"read_{name}_p95_ms_16_pushers"] = loaded[name]
+            out[f"read_{name}_ratio"] = round(loaded[name] / idle[name], 2) if idle[name] else None
+        out["health_p99_ms_idle"] = health_p99(server.port)[0]
+        with slowloris(server.port, SLOWLORIS) as socks:
+            out["slowloris_connections_opened"] = len(socks)
+            p99, failed = health_p99(server.port)
+            out["health_p99_ms_500_slowloris"] = p99
+            out["health_failed_500_slowloris"] = failed
+        out.update(stalled_webhook(server.port))
+    finally:
+        out["sigterm_exit_s"] = round(server.stop(), 2)
+    out["accepted_2xx_samples"] = ingest.accepted
+    out["stored_samples"] = stored_samples(data)
+    out["stored_exactly_once"] = out["stored_samples"] == ingest.accepted
+    return out
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=None)
+    args = parser.parse_args()
+    print(json.dumps(run(args.seconds), indent=2))

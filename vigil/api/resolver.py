@@ -1,0 +1,84 @@
+"""Powertools' HTTP API resolver with its per-request state on the instance, and a pool of them, so
+one process can resolve requests on several threads at once (the local server).
+
+Powertools keeps the event being resolved on a class attribute (`BaseRouter.current_event`, and the
+Lambda context beside it): one per process, which Lambda's one-request-per-environment model never
+notices and a threaded server turns into a race (two requests read each other's query strings).
+`OwnEventResolver` reads both from the instance instead (its `resolve` stores them there; Powertools'
+class-level copy is still written but nothing of ours reads it), and the resolver's other per-request
+state (`context`, the route arguments in it) already lives on the instance. `ResolverPool` lends each
+invocation a resolver no other thread is using. In Lambda the pool holds one resolver.
+
+Imports Powertools at module level (`vigil.api.app` imports this module lazily, on the cold start).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, cast
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+
+class OwnEventResolver(APIGatewayHttpResolver):
+    """`APIGatewayHttpResolver` whose `current_event`/`lambda_context` belong to this instance."""
+
+    _own_event: APIGatewayProxyEventV2
+    _own_context: Any
+
+    @property  # type: ignore[override]
+    def current_event(self) -> APIGatewayProxyEventV2:
+        return self._own_event
+
+    @current_event.setter
+    def current_event(self, value: APIGatewayProxyEventV2) -> None:
+        self._own_event = value
+
+    @property
+    def lambda_context(self) -> Any:
+        return self._own_context
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._own_context = value
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        self._own_event = cast(APIGatewayProxyEventV2, self._to_proxy_event(dict(event)))
+        self._own_context = context
+        return super().resolve(event, context)
+
+
+class ResolverPool:
+    """Resolvers built on demand, each lent to one invocation at a time; as many exist as invocations
+    ever overlapped (the server's thread count bounds it)."""
+
+    def __init__(self, build: Callable[[], OwnEventResolver]) -> None:
+        self._build = build
+        self._idle: list[OwnEventResolver] = []
+        self._lock = threading.Lock()
+        self._first: OwnEventResolver | None = None
+
+    def any(self) -> OwnEventResolver:
+        """A resolver for reading route metadata (routes, OpenAPI); never used to resolve."""
+        if self._first is None:
+            with self._lock:
+                if self._first is None:
+                    self._first = self._build()
+                    self._idle.append(self._first)
+        return self._first
+
+    @contextmanager
+    def lend(self) -> Iterator[OwnEventResolver]:
+        self.any()
+        with self._lock:
+            resolver = self._idle.pop() if self._idle else None
+        if resolver is None:
+            resolver = self._build()
+        try:
+            yield resolver
+        finally:
+            with self._lock:
+                self._idle.append(resolver)
