@@ -195,7 +195,7 @@ def test_the_host_page_draws_its_charts_and_lists_its_alerts(
     tab.open("hosts?host=crit-1")
     for chart in ("cpu", "network-io"):
         tab.page.wait_for_function(
-            f"performance.getEntriesByName('vigil:chart-drawn:host-{chart}').length > 0"
+            f"() => performance.getEntriesByName('vigil:chart-drawn:host-{chart}').length > 0"
         )
         assert sum(drawn_columns(tab, f"#host-{chart} canvas")) > 100, chart
     legend = tab.page.locator("#host-network-io .legend-item").all_inner_texts()
@@ -224,7 +224,7 @@ def test_the_hosts_list_searches_sorts_and_shows_current_values(
     assert tab.page.locator("tr[data-host=zeta-9] [data-col=memory]").inner_text() == "50 %"
     tab.page.fill("#host-search", "web")
     tab.page.wait_for_function(
-        "[...document.querySelectorAll('table.hosts tbody tr')].every(r => r.dataset.host.includes('web'))"
+        "() => [...document.querySelectorAll('table.hosts tbody tr')].every(r => r.dataset.host.includes('web'))"
     )
     assert "q=web" in tab.page.url
     assert tab.console.errors == []
