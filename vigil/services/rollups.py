@@ -29,7 +29,7 @@ Imports domain and ports only.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from vigil.domain.models import Point
@@ -48,8 +48,12 @@ def hour_of(ts: float) -> float:
 
 
 def note_late_samples(store: Store, host: str, points: Sequence[Point], now: float) -> int:
-    """After a batch is stored: mark its host-hours that the next run's window will not reach.
-    Returns how many markers were written (0 for any batch of recent samples)."""
+    """After a batch is stored: mark its host-hours that the next run's window will not reach (and its
+    minutes the fleet job may have built, `fleet.note_late_fleet`). Returns how many host-hour markers
+    were written (0 for any batch of recent samples)."""
+    from vigil.services.fleet import note_late_fleet
+
+    note_late_fleet(store, points, now)  # the fleet tier's minutes have their own, shorter horizon
     cutoff = hour_of(now) - HOUR
     hours = {hour_of(p.ts) for p in points if p.ts < cutoff}
     for h in sorted(hours):
@@ -82,7 +86,7 @@ def run_rollups(store: Store, now: float, *, retention_seconds: float) -> dict[s
         wanted = set(window) | dirty.get(host, set())
         hours_done += _recompute_hours(store, host, sorted(wanted), now)
         days_done += _recompute_days(store, host, {math.floor(h / DAY) * DAY for h in wanted}, now)
-    cleared = _clear(store, markers)
+    cleared = clear_markers(store, DIRTY_KIND, markers, lambda d: f"{d['host']}|{int(float(d['hour']))}")
     fine_from = oldest if fine_from is None else fine_from
     store.put_doc(STATE_KIND, WATERMARK_ID, {"hour": current, "ran_at": now, "fine_from": fine_from})
     return {"hosts": len(hosts), "hours": hours_done, "days": days_done, "markers_cleared": cleared}
@@ -123,14 +127,15 @@ def _spans(hours: list[float]) -> list[list[float]]:
     return spans
 
 
-def _clear(store: Store, markers: list[dict[str, Any]]) -> int:
-    """Delete the markers this run honoured, unless a newer late batch re-marked the hour meanwhile
-    (its `_version` moved): that one stays for the next run."""
+def clear_markers(
+    store: Store, kind: str, markers: list[dict[str, Any]], doc_id: Callable[[dict[str, Any]], str]
+) -> int:
+    """Delete the markers a run honoured, unless a newer late batch re-marked them meanwhile (their
+    `_version` moved): those stay for the next run. Returns how many were deleted."""
     cleared = 0
     for doc in markers:
-        doc_id = f"{doc['host']}|{int(float(doc['hour']))}"
-        current = store.get_doc(DIRTY_KIND, doc_id)
+        current = store.get_doc(kind, doc_id(doc))
         if current is not None and current.get("_version") == doc.get("_version"):
-            store.delete_doc(DIRTY_KIND, doc_id)
+            store.delete_doc(kind, doc_id(doc))
             cleared += 1
     return cleared

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vigil.adapters.private_files import private_database
+from vigil.adapters.store.sqlite_fleet import FLEET_SCHEMA, FleetTables
 from vigil.adapters.store.sqlite_meta import MetaTables
 from vigil.adapters.store.sqlite_rollups import RollupTables
 from vigil.adapters.store.sqlite_space import DiskSpace, is_disk_full
@@ -60,9 +61,10 @@ CREATE TABLE IF NOT EXISTS docs (
 """
 
 
-class SqliteStore(RollupTables, MetaTables):
+class SqliteStore(RollupTables, FleetTables, MetaTables):
     """The local `Store`. `retention_seconds` bounds what raw reads return and what purge removes.
-    Rollups and the SQL-side summaries live in `sqlite_rollups.RollupTables`."""
+    Rollups and the SQL-side summaries live in `sqlite_rollups.RollupTables`, fleet rollups in
+    `sqlite_fleet.FleetTables`."""
 
     def __init__(self, path: Path, retention_seconds: float) -> None:
         self.path = Path(path)
@@ -73,7 +75,7 @@ class SqliteStore(RollupTables, MetaTables):
         self._series_ids: dict[str, int] = {}  # series key → row id; only grows, safe to share
         self._series_lock = threading.Lock()
         self._space = DiskSpace(self.path.parent)
-        self._conn().executescript(_SCHEMA)  # executescript manages its own transaction
+        self._conn().executescript(_SCHEMA + FLEET_SCHEMA)  # executescript manages its own transaction
         self._migrate()
 
     def _migrate(self) -> None:
@@ -318,6 +320,7 @@ class SqliteStore(RollupTables, MetaTables):
             if gone:  # inside the transaction: no writer can pick up a cached id of a deleted row
                 with self._series_lock:
                     self._series_ids.clear()
+        self.purge_fleet(now)
         return int(removed)
 
     # -- health ----------------------------------------------------------------------------------
