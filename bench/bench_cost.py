@@ -105,6 +105,8 @@ class Meter:
         self.requests: Counter[str] = Counter()
         self.wru: defaultdict[str, float] = defaultdict(float)
         self.rru: defaultdict[str, float] = defaultdict(float)
+        self.bytes: defaultdict[str, int] = defaultdict(int)  # item bytes written or read
+        self.largest: defaultdict[str, int] = defaultdict(int)  # the largest item written or read
         self.phase = "other"
         self._before: dict[str, Any] = {}
         client.meta.events.register("before-call.dynamodb", self._on_before)
@@ -121,11 +123,16 @@ class Meter:
         if op in ("UpdateItem", "DeleteItem"):  # the item before the write (the larger one is billed)
             self._before["old"] = item_size(self._full(body["TableName"], body["Key"]))
 
+    def _saw(self, key: str, size: int) -> None:
+        self.bytes[key] += size
+        self.largest[key] = max(self.largest[key], size)
+
     def _on_after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
         op, body = model.name, self._before.get("body", {})
         key = f"{self.phase}:{op}"
         self.requests[key] += 1
         if op == "PutItem":
+            self._saw(key, item_size(body["Item"]))
             self.wru[key] += _wru(item_size(body["Item"]))
         elif op == "BatchWriteItem":
             unprocessed = parsed.get("UnprocessedItems") or {}
@@ -133,6 +140,8 @@ class Meter:
                 done = len(requests) - len(unprocessed.get(table, []))
                 for request in requests[:done]:
                     put = request.get("PutRequest")
+                    if put:
+                        self._saw(key, item_size(put["Item"]))
                     self.wru[key] += _wru(item_size(put["Item"])) if put else 1
         elif op in ("UpdateItem", "DeleteItem"):
             new = item_size(self._full(body["TableName"], body["Key"])) if op == "UpdateItem" else 0
@@ -150,6 +159,7 @@ class Meter:
             item = parsed.get("Item")
             if item is not None and "ProjectionExpression" in body:
                 item = self._full(body["TableName"], body["Key"])
+            self._saw(key, item_size(item))
             self.rru[key] += _rru(item_size(item), body.get("ConsistentRead", False))
         elif op in ("Query", "Scan"):
             items = parsed.get("Items", [])
@@ -160,6 +170,8 @@ class Meter:
                     if k not in ("ProjectionExpression", "ExpressionAttributeNames")
                 }
                 items = getattr(self.shadow, "query" if op == "Query" else "scan")(**whole).get("Items", [])
+            for item in items:
+                self._saw(key, item_size(item))
             total = sum(item_size(item) for item in items)
             raw = body.get("ExpressionAttributeValues", {}).get(":pk", {}).get("S", "").startswith("R#")
             self.rru[key + (":R#" if raw else "")] += _rru(total, body.get("ConsistentRead", False))

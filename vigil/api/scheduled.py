@@ -14,12 +14,14 @@ from vigil.wiring import app_context
 
 def rollups(event: dict[str, Any]) -> dict[str, Any]:
     from vigil.services.fleet import run_fleet
+    from vigil.services.queries import snapshot_window
     from vigil.services.rollups import STATE_KIND, WATERMARK_ID, hour_of, run_rollups
 
     ctx = app_context()
     now = ctx.clock.now()
     retention = ctx.config.retention_seconds
-    fleet = run_fleet(ctx.store, now, retention_seconds=retention)
+    window = snapshot_window(ctx.config)
+    fleet = run_fleet(ctx.store, now, retention_seconds=retention, snapshot_window=window)
     state = ctx.store.get_doc(STATE_KIND, WATERMARK_ID) or {}
     if "hour" in state and float(state["hour"]) >= hour_of(now):
         return {"rollups": "already ran this hour", "fleet": fleet}

@@ -219,8 +219,10 @@ def rollup_job(ctx: AppContext, now: float) -> object:
 
 def fleet_job(ctx: AppContext, now: float) -> object:
     from vigil.services.fleet import run_fleet
+    from vigil.services.queries import snapshot_window
 
-    return run_fleet(ctx.store, now, retention_seconds=ctx.config.retention_seconds)
+    window = snapshot_window(ctx.config)
+    return run_fleet(ctx.store, now, retention_seconds=ctx.config.retention_seconds, snapshot_window=window)
 
 
 def start_agent(server: LocalServer) -> Any:

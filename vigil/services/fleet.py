@@ -35,7 +35,7 @@ MINUTE, HOUR = 60.0, 3600.0
 SETTLE_SECONDS = 120.0  # a minute is built this long after it ends (one 60 s agent batch + slack)
 FIRST_RUN_SECONDS = 900.0
 MAX_RUN_SECONDS = 3600.0
-STATE_KIND, WATERMARK_ID = "fleet_state", "watermark"
+STATE_KIND, WATERMARK_ID, SNAPSHOT_ID = "fleet_state", "watermark", "snapshot"
 DIRTY_KIND = "fleet_dirty"
 
 
@@ -54,8 +54,11 @@ def note_late_fleet(store: Store, points: Sequence[Point], now: float) -> int:
     return len(minutes)
 
 
-def run_fleet(store: Store, now: float, *, retention_seconds: float) -> dict[str, Any]:
-    """One run; returns what it built (minutes, hours, markers cleared)."""
+def run_fleet(
+    store: Store, now: float, *, retention_seconds: float, snapshot_window: float = 60.0
+) -> dict[str, Any]:
+    """One run; returns what it built (minutes, hours, markers cleared). `snapshot_window`: the
+    overview snapshot's window (`queries.snapshot`), kept for large fleets (`SNAPSHOT_ID`)."""
     end = settled_until(now)
     oldest = math.ceil((now - retention_seconds) / MINUTE) * MINUTE
     state = store.get_doc(STATE_KIND, WATERMARK_ID) or {}
@@ -67,8 +70,9 @@ def run_fleet(store: Store, now: float, *, retention_seconds: float) -> dict[str
     spans.extend(_spans(late))
     minutes = 0
     hours: set[float] = set()
-    for a, b in spans:
-        minutes += _build_minutes(store, a, b, now)
+    for i, (a, b) in enumerate(spans):
+        snapshot = snapshot_window if i == 0 else None  # the main span, when it is not empty
+        minutes += _build_minutes(store, a, b, now, snapshot)
         first = math.floor(a / HOUR) * HOUR
         # an hour is built once its last minute is; a late minute rebuilds its hour if that was built
         done = end if a >= start else start
@@ -84,13 +88,29 @@ def run_fleet(store: Store, now: float, *, retention_seconds: float) -> dict[str
     return {"minutes": minutes, "hours": len(hours), "markers_cleared": cleared, "until": max(start, end)}
 
 
-def _build_minutes(store: Store, a: float, b: float, now: float) -> int:
-    points = list(store.query_many(None, a, b - 0.001, now=now))
+def _build_minutes(store: Store, a: float, b: float, now: float, window: float | None) -> int:
+    # the snapshot compares two windows: read them both even when the span is shorter
+    lo = a if window is None else min(a, b - 2 * window)
+    points = list(store.query_many(None, lo, b - 0.001, now=now))
+    if window is not None:
+        _save_snapshot(store, points, b, window, now)
+    points = [p for p in points if p.ts >= a]
     records = fleet_rollups(points, FLEET_MINUTE)
     if records:
         store.put_fleet(records, now)
         store.record_latest(points, now)
     return len({r.start for r in records})
+
+
+def _save_snapshot(store: Store, points: list[Point], end: float, window: float, now: float) -> None:
+    """The overview snapshot as of `end` (the newest built minute), for fleets too large to read live."""
+    from vigil.domain.snapshot import build_snapshot
+
+    latest = [p for p in points if end - window <= p.ts < end]
+    previous = [p for p in points if end - 2 * window <= p.ts < end - window]
+    body = build_snapshot(latest, previous, end, window=window)
+    hosts = len({p.host for p in latest})
+    store.put_doc(STATE_KIND, SNAPSHOT_ID, {"snapshot": body, "hosts": hosts, "as_of": end, "ran_at": now})
 
 
 def _range(a: float, b: float, step: float) -> list[float]:

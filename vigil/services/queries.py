@@ -322,14 +322,29 @@ def _group_by(raw: str | None) -> list[str] | None:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+def snapshot_window(config: Config) -> float:
+    """The snapshot's window: three agent intervals, at least a minute."""
+    return max(60.0, 3 * config.interval_seconds)
+
+
+LIVE_SNAPSHOT_HOSTS = 20  # larger fleets get the fleet job's snapshot (one read, minutes old)
+SNAPSHOT_MAX_AGE = 900.0  # an older job snapshot means the job stopped: read live instead
+
+
 def snapshot(store: Store, config: Config, now: float) -> dict[str, Any]:
-    """The `/api/metrics` body: KPIs over the last window with their trend against the window before."""
+    """The `/api/metrics` body: KPIs over the last window with their trend against the window before.
+    Read live (one read per host) for up to LIVE_SNAPSHOT_HOSTS hosts; past that, the one the fleet
+    job saved from its last run (`services.fleet`), as of the newest minute it built."""
     from dataclasses import asdict
 
     from vigil.domain.catalog import CATALOG
-    from vigil.domain.snapshot import build_snapshot
+    from vigil.domain.snapshot import build_snapshot, with_thresholds
+    from vigil.services.fleet import SNAPSHOT_ID, STATE_KIND
 
-    window = max(60.0, 3 * config.interval_seconds)
+    saved = store.get_doc(STATE_KIND, SNAPSHOT_ID)
+    if saved and saved["hosts"] > LIVE_SNAPSHOT_HOSTS and now - float(saved["ran_at"]) <= SNAPSHOT_MAX_AGE:
+        return with_thresholds(saved["snapshot"], asdict(config.thresholds))
+    window = snapshot_window(config)
     latest: list[Point] = []
     previous: list[Point] = []
     for p in store.query_many(list(CATALOG), now - 2 * window, now, now=now):  # one read per host

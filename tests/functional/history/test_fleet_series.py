@@ -107,3 +107,34 @@ def test_a_fleet_chart_on_dynamodb_sends_as_many_requests_for_30_hosts_as_for_3(
             counts.append(len(calls))
         clock.advance(1)
     assert counts[0] == counts[1] <= 4, counts
+
+
+def cpu_kpi(viewer: GatewayClient) -> dict[str, Any]:
+    r = viewer.get("/api/metrics")
+    assert r.status == 200, r.body
+    return dict(json_of(r)["system"]["cpu"])
+
+
+@pytest.mark.parametrize("hosts", [3, 25])
+def test_the_overview_snapshot_of_a_large_fleet_comes_from_the_fleet_job_and_a_small_ones_is_live(
+    ctx: Any, ingest: GatewayClient, viewer: GatewayClient, clock: FrozenClock, hosts: int
+) -> None:
+    start = (clock.now() - 600) // 300 * 300
+    push_fleet(ingest, hosts=hosts, start=start, minutes=5)
+    for until in (start, start + 300):
+        run_fleet(ctx.store, until + SETTLE_SECONDS, retention_seconds=ctx.config.retention_seconds)
+    # the job's snapshot: the newest built minute (m = 4) of every host, against the minute before
+    want = sum(((4 * 7 + h * 3) % 100) / 100 for h in range(hosts)) / hosts
+    clock.t = start + 300 + 65  # then every host reports 100 % in the next minute
+    for h in range(hosts):
+        samples = [
+            {"metric": "system.cpu.utilization", "value": 1.0, "ts": start + 300 + 10 * i} for i in range(6)
+        ]
+        assert ingest.post("/v1/samples", json={"host": f"web-{h}", "samples": samples}).status == 202
+    kpi = cpu_kpi(viewer)
+    assert kpi["hosts"] == hosts
+    assert kpi["threshold"] == ctx.config.thresholds.cpu_percent
+    if hosts > 20:
+        assert kpi["value"] == pytest.approx(100 * want)
+    else:
+        assert kpi["value"] == pytest.approx(100.0)  # live: the newest window
