@@ -5,6 +5,11 @@ A fleet record is a `Rollup` whose `host` is `FLEET_HOST`: count, sum, min, max,
 set in the bucket. Fleet charts, the overview and fleet-wide reads merge these records instead of one
 read per host, so their cost depends on the buckets, not on the hosts (docs/data-model.md).
 
+No sketches. A plain metric's log-bucket sketch merged across 1,000 hosts holds hundreds of buckets
+(about 5 KB per metric and label set per minute): it would make the fleet tier cost more than the
+charts it serves. Fleet records keep histograms (exact percentiles of histogram metrics) but drop the
+sketch, so fleet-wide percentiles of plain values are answered from the hosts' own data instead.
+
 Counter rates. Per-series rates add up across hosts (`sum(rate(...))`), but a rollup stores `increase`
 and `seconds`, and merging two rollups over time adds both. A fleet record therefore stores its rate
 normalised to the bucket: `seconds` = the bucket width and `increase` = width x the sum of the hosts'
@@ -45,7 +50,7 @@ def merge_hosts(rollups: Iterable[Rollup]) -> list[Rollup]:
         key = (r.metric, r.labels, r.start)
         if r.seconds > 0:
             rates[key] = rates.get(key, 0.0) + r.increase / r.seconds
-        stripped.append(replace(r, host=FLEET_HOST, increase=0.0, seconds=0.0))
+        stripped.append(replace(r, host=FLEET_HOST, increase=0.0, seconds=0.0, sketch={}))
     merged = coarsen(stripped, stripped[0].resolution) if stripped else []
     out = []
     for r in merged:

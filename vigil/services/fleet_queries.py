@@ -10,7 +10,8 @@ job's watermark. After the watermark (the last 2 to 7 minutes):
   - DynamoDB leaves the tail empty (null points) rather than read every host: fleet charts there lag
     the newest data by the job's period plus its settling time.
 `None` (answer the old way) when the query is not fleet-wide, asks for `last` (which needs each
-sample's time), its step does not fit the tier, or the tier does not cover its start yet.
+sample's time), its step does not fit the tier, the tier does not cover its start yet, or it asks for
+percentiles of plain values (the tier keeps histograms, not sketches).
 Imports domain and ports only.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from vigil.domain.accumulate import PERCENTILES
 from vigil.domain.fleet import FLEET_HOUR, FLEET_MINUTE, fleet_hours
 from vigil.domain.rollups import rollup_points
 from vigil.ports import Store, SummaryStore
@@ -70,4 +72,6 @@ def fleet_records(store: Store, q: SeriesQuery, now: float, start: float, end: f
     if until <= end and isinstance(store, SummaryStore):
         tail = store.query_points(q.metric, max(until, lo), end, labels=q.labels, now=now)
         records.extend(rollup_points(tail, FLEET_MINUTE))
+    if any(a in PERCENTILES for a in q.agg_list) and any(r.histogram is None and r.count for r in records):
+        return None  # plain values: the tier keeps no sketch (`domain.fleet`), the hosts' data has them
     return records

@@ -48,10 +48,11 @@ QUERIES = [
     {"metric": "system.cpu.utilization", "agg": "avg,min,max,count,sum"},
     {"metric": "app.requests", "agg": "rate"},
     {"metric": "http.server.request.duration", "agg": "p50,p95,p99,rate", "step": "300"},
+    {"metric": "system.cpu.utilization", "agg": "p95"},  # plain percentiles: the tier has no sketch
 ]
 
 
-@pytest.mark.parametrize("query", QUERIES, ids=lambda q: q["metric"])
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q['metric']}-{q['agg']}")
 def test_a_fleet_chart_from_the_fleet_tier_equals_the_one_from_every_hosts_samples(
     ctx: Any, ingest: GatewayClient, viewer: GatewayClient, clock: FrozenClock, query: dict[str, str]
 ) -> None:
