@@ -205,6 +205,10 @@ def _stored(shadow: Any) -> dict[str, list[int]]:
     return out
 
 
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
 def fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
     """Least-squares (intercept, slope)."""
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
@@ -260,13 +264,13 @@ def run(hosts: str | None = None, minutes: int | None = None) -> dict[str, Any]:
         for metric in ("requests", "rru", "wru", "bytes", "largest"):
             ys = [per_size[n][op][metric] for n in sizes]
             a, b = fit([float(n) for n in sizes], ys)
-            for n, y in zip(sizes, ys, strict=True):
-                out[f"{op}_{metric}_{n}"] = round(y, 2)
-            out[f"{op}_{metric}_fit"] = f"{a:.2f} + {b:.4f} x hosts"
             # the largest item is bounded by design (parts of <= 300 KB), not linear: report the measured
             extrapolated = max(ys) if metric == "largest" else max(0.0, a + b * 10_000)
             per_size.setdefault(10_000, {}).setdefault(op, {})[metric] = extrapolated
-            out[f"{op}_{metric}_10000"] = round(extrapolated, 1)
+            shown = " · ".join(f"{n}: {_fmt(y)}" for n, y in zip(sizes, ys, strict=True))
+            if metric != "largest":
+                shown += f" · fit {_fmt(a)} + {b:.4g}·hosts · 10000: {_fmt(extrapolated)}"
+            out[f"{op}_{metric}"] = shown
     for op in ("evaluator_tick", "fleet_run", "rollup_run"):
         a, b = fit([float(n) for n in sizes], [walls[n][op] for n in sizes])
         walls.setdefault(10_000, {})[op] = a + b * 10_000
@@ -274,7 +278,8 @@ def run(hosts: str | None = None, minutes: int | None = None) -> dict[str, Any]:
     for n in targets:
         raw = storage[n] if n in storage else storage["per_host"] * n + storage["fixed"]
         out[f"usd_host_month_{n}"] = round(monthly_cost(n, per_size[n], walls[n], raw), 5)
-    out["pricing"] = {**PRICES, "log_gb": LOG_GB_USD, "region": "us-east-1 on-demand list prices"}
+    out["pricing"] = ", ".join(f"{k} {v:g}" for k, v in {**PRICES, "log_gb": LOG_GB_USD}.items())
+    out["pricing"] += " (US$, us-east-1 on-demand list prices)"
     out["total_wall_s"] = round(time.perf_counter() - t, 1)
     return out
 
