@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from vigil.domain import histograms
 from vigil.domain.fleet import FLEET_HOST, fleet_hours, fleet_rollups
 from vigil.domain.models import Point
@@ -112,3 +114,21 @@ def test_last_ingest_is_the_newest_batchs_receive_time(store: Any) -> None:
     assert store.last_ingest() == T0 + 5
     store.put_samples("b", [pt("b", "cpu", 1.0, T0 + 100)], "2", T0 + 130)
     assert store.last_ingest() == T0 + 130
+
+
+def test_the_fleet_job_folding_points_host_by_host_builds_the_same_minutes(
+    store: Any, monkeypatch: Any
+) -> None:
+    import vigil.services.fleet as fleet_job
+
+    monkeypatch.setattr(fleet_job, "FOLD_POINTS", 5)  # fold at nearly every host boundary
+    points = push_minutes(store, hosts=4, first=T0, minutes=4)
+    now = T0 + 4 * 60 + SETTLE_SECONDS
+    run_fleet(store, now, retention_seconds=RETENTION)
+    for metric in ("cpu", "lat"):
+        want = fleet_rollups([p for p in points if p.metric == metric])
+        got = ordered(store.query_fleet(metric, "1m", T0, T0 + 240, now=now))
+        assert [(r.labels, r.start, r.count, r.min, r.max, r.histogram) for r in got] == [
+            (r.labels, r.start, r.count, r.min, r.max, r.histogram) for r in ordered(want)
+        ]
+        assert [r.sum for r in got] == [pytest.approx(r.sum) for r in ordered(want)]

@@ -26,8 +26,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from vigil.domain.fleet import FLEET_MINUTE, fleet_hours, fleet_rollups
+from vigil.domain.fleet import FLEET_MINUTE, fleet_hours, merge_hosts
 from vigil.domain.models import Point
+from vigil.domain.rollups import Rollup, rollup_points
 from vigil.ports import Store
 from vigil.services.rollups import clear_markers
 
@@ -35,6 +36,7 @@ MINUTE, HOUR = 60.0, 3600.0
 SETTLE_SECONDS = 120.0  # a minute is built this long after it ends (one 60 s agent batch + slack)
 FIRST_RUN_SECONDS = 900.0
 MAX_RUN_SECONDS = 3600.0
+FOLD_POINTS = 200_000  # points held before folding them into the fleet records (~40 MB)
 STATE_KIND, WATERMARK_ID, SNAPSHOT_ID = "fleet_state", "watermark", "snapshot"
 DIRTY_KIND = "fleet_dirty"
 
@@ -89,16 +91,37 @@ def run_fleet(
 
 
 def _build_minutes(store: Store, a: float, b: float, now: float, window: float | None) -> int:
+    """Build the minutes of [a, b) from every host, folding the points into fleet records every
+    FOLD_POINTS points (at a host boundary: both stores yield a host's series whole, so no series is
+    cut), so memory stays bounded by the fleet records, not the fleet's points."""
+    from vigil.domain.snapshot import SNAPSHOT_METRICS
+
     # the snapshot compares two windows: read them both even when the span is shorter
     lo = a if window is None else min(a, b - 2 * window)
-    points = list(store.query_many(None, lo, b - 0.001, now=now))
+    snapshot_from = math.inf if window is None else b - 2 * window
+    wanted = set(SNAPSHOT_METRICS)
+    records: list[Rollup] = []
+    newest: dict[tuple[str, str, tuple[tuple[str, str], ...]], Point] = {}
+    snap: list[Point] = []
+    buffer: list[Point] = []
+    for p in store.query_many(None, lo, b - 0.001, now=now):
+        if len(buffer) >= FOLD_POINTS and p.host != buffer[-1].host:
+            records = merge_hosts(records + rollup_points(buffer, FLEET_MINUTE))
+            buffer.clear()
+        if p.ts >= snapshot_from and p.metric in wanted:
+            snap.append(p)
+        if p.ts < a:
+            continue
+        buffer.append(p)
+        key = (p.host, p.metric, p.labels)
+        if key not in newest or p.ts > newest[key].ts:
+            newest[key] = p
+    records = merge_hosts(records + rollup_points(buffer, FLEET_MINUTE))
     if window is not None:
-        _save_snapshot(store, points, b, window, now)
-    points = [p for p in points if p.ts >= a]
-    records = fleet_rollups(points, FLEET_MINUTE)
+        _save_snapshot(store, snap, b, window, now)
     if records:
         store.put_fleet(records, now)
-        store.record_latest(points, now)
+        store.record_latest(list(newest.values()), now)
     return len({r.start for r in records})
 
 
