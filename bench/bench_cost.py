@@ -222,17 +222,41 @@ def stored_bytes(shadow: Any) -> dict[str, int]:
     return dict(out)
 
 
-def run(hosts: int | None = None, minutes: int | None = None) -> dict[str, float | int | str]:
+def quiet_moto_env() -> None:
+    """Environment for a bench on moto: fake credentials, no EMF metrics, warnings-only logs."""
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(var, "testing")
+
+
+def metered_dynamodb(prefix: str) -> tuple[Any, Any, Meter, Any]:
+    """Inside `mock_aws()`: the store's client (hooked by a `Meter`), an unhooked shadow client on the
+    same backend, fresh tables, the meter and a `Config` for them (what `VIGIL_STORE=dynamodb` builds)."""
     import boto3
+
+    from vigil.adapters.store.dynamodb import create_tables
+    from vigil.config import Config
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    shadow = boto3.client("dynamodb", region_name="us-east-1")
+    create_tables(shadow, SAMPLES, META)
+    config = Config(
+        data_dir=Path(tempfile.mkdtemp(prefix=prefix)),
+        admin_token="bench",
+        store="dynamodb",
+        samples_table=SAMPLES,
+        meta_table=META,
+    )
+    return client, shadow, Meter(client, shadow), config
+
+
+def run(hosts: int | None = None, minutes: int | None = None) -> dict[str, float | int | str]:
+    quiet_moto_env()
     from moto import mock_aws
 
-    from vigil.adapters.store.dynamodb import DynamoStore, create_tables
-    from vigil.config import Config
+    from vigil.adapters.store.dynamodb import DynamoStore
     from vigil.local.client import GatewayClient, json_of
     from vigil.local.gateway import Gateway, LocalLambdaContext
     from vigil.wiring import AppContext, bind
@@ -242,17 +266,7 @@ def run(hosts: int | None = None, minutes: int | None = None) -> dict[str, float
     rng = random.Random(3)
     day0 = math.floor(time.time() / 86400) * 86400 - 86400  # yesterday, UTC
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        shadow = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(shadow, SAMPLES, META)
-        meter = Meter(client, shadow)
-        config = Config(
-            data_dir=Path(tempfile.mkdtemp(prefix="vigil-bench-cost-")),
-            admin_token="bench",
-            store="dynamodb",
-            samples_table=SAMPLES,
-            meta_table=META,
-        )
+        client, shadow, meter, config = metered_dynamodb("vigil-bench-cost-")
         clock = _Clock(day0)
         store = DynamoStore(SAMPLES, META, config.retention_seconds, client=client)
         ctx = AppContext(config, clock=clock, _store=store)

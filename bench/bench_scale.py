@@ -30,12 +30,21 @@ import json
 import math
 import os
 import random
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from bench.bench_cost import MEMORY_GB, META, PRICES, SAMPLES, Meter, _batch, _Clock, item_size
+from bench.bench_cost import (
+    MEMORY_GB,
+    META,
+    PRICES,
+    SAMPLES,
+    Meter,
+    _batch,
+    _Clock,
+    item_size,
+    metered_dynamodb,
+    quiet_moto_env,
+)
 
 OPS = ("ingest_minute", "evaluator_tick", "fleet_run", "rollup_run", "overview", "fleet_chart_24h")
 OPS += ("fleet_chart_7d", "host_list")
@@ -72,11 +81,9 @@ def _totals(meter: Meter, op: str) -> dict[str, float]:
 
 
 def simulate(n_hosts: int, minutes: int) -> dict[str, Any]:
-    import boto3
     from moto import mock_aws
 
-    from vigil.adapters.store.dynamodb import DynamoStore, create_tables
-    from vigil.config import Config
+    from vigil.adapters.store.dynamodb import DynamoStore
     from vigil.domain.fleet import fleet_hours
     from vigil.local.client import GatewayClient, json_of
     from vigil.local.gateway import Gateway, LocalLambdaContext
@@ -87,17 +94,7 @@ def simulate(n_hosts: int, minutes: int) -> dict[str, Any]:
     rng = random.Random(5)
     day0 = math.floor(time.time() / 86400) * 86400 - 86400
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        shadow = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(shadow, SAMPLES, META)
-        meter = Meter(client, shadow)
-        config = Config(
-            data_dir=Path(tempfile.mkdtemp(prefix="vigil-bench-scale-")),
-            admin_token="bench",
-            store="dynamodb",
-            samples_table=SAMPLES,
-            meta_table=META,
-        )
+        client, shadow, meter, config = metered_dynamodb("vigil-bench-scale-")
         clock = _Clock(day0 + 12 * 3600.0)  # noon: the minutes stay inside one hour
         store = DynamoStore(SAMPLES, META, config.retention_seconds, client=client)
         ctx = AppContext(config, clock=clock, _store=store)
@@ -217,39 +214,35 @@ def fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
     return my - slope * mx, slope
 
 
+RUNS_PER_MONTH = {"evaluator_tick": MONTH_MINUTES, "fleet_run": 8640, "rollup_run": 720}
+
+
 def monthly_cost(
-    n: float, op: dict[str, dict[str, float]], wall: dict[str, float], raw_bytes: float
-) -> float:
-    """US$ per host-month at `n` hosts from per-operation counts (see the module for what is assumed)."""
-    runs = {
-        "ingest_minute": MONTH_MINUTES,
-        "evaluator_tick": MONTH_MINUTES,
-        "fleet_run": 8640,
-        "rollup_run": 720,
-    }
-    usd = 0.0
-    for name, per_month in runs.items():
-        usd += per_month * (op[name]["wru"] * PRICES["wru"] + op[name]["rru"] * PRICES["rru"])
+    n: float, op: dict[str, dict[str, float]], wall: dict[str, float], stored: float
+) -> dict[str, float]:
+    """US$ per host-month at `n` hosts by part (see the module for what is assumed)."""
     pushes = n * MONTH_MINUTES
-    usd += pushes * (PRICES["http_request"] + PRICES["lambda_request"])
-    usd += pushes * MEMORY_GB * PUSH_MS / 1000 * PRICES["gb_second"]
-    invocations = pushes + MONTH_MINUTES + 8640 + 720
-    for name in ("evaluator_tick", "fleet_run", "rollup_run"):
-        per_month = {"evaluator_tick": MONTH_MINUTES, "fleet_run": 8640, "rollup_run": 720}[name]
-        usd += per_month * (
-            PRICES["lambda_request"] + MEMORY_GB * max(wall[name], 0.05) * PRICES["gb_second"]
+    out = {
+        "push": pushes * (PRICES["http_request"] + PRICES["lambda_request"])
+        + pushes * MEMORY_GB * PUSH_MS / 1000 * PRICES["gb_second"]
+        + MONTH_MINUTES
+        * (op["ingest_minute"]["wru"] * PRICES["wru"] + op["ingest_minute"]["rru"] * PRICES["rru"])
+    }
+    for name, per_month in RUNS_PER_MONTH.items():
+        seconds = max(wall[name], 0.05)
+        out[name] = per_month * (
+            op[name]["wru"] * PRICES["wru"]
+            + op[name]["rru"] * PRICES["rru"]
+            + PRICES["lambda_request"]
+            + MEMORY_GB * seconds * PRICES["gb_second"]
         )
-    usd += invocations * LOG_BYTES / 1e9 * LOG_GB_USD
-    usd += raw_bytes / 1e9 * PRICES["gb_month"]
-    return usd / n
+    out["logs"] = (pushes + sum(RUNS_PER_MONTH.values())) * LOG_BYTES / 1e9 * LOG_GB_USD
+    out["storage"] = stored / 1e9 * PRICES["gb_month"]
+    return {k: v / n for k, v in out.items()}
 
 
 def run(hosts: str | None = None, minutes: int | None = None) -> dict[str, Any]:
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ.setdefault(var, "testing")
+    quiet_moto_env()
     sizes = [int(x) for x in (hosts or os.environ.get("VIGIL_BENCH_SCALE_HOSTS", "10,100,1000")).split(",")]
     minutes = minutes or int(os.environ.get("VIGIL_BENCH_SCALE_MINUTES", "6"))
     t = time.perf_counter()
@@ -277,7 +270,9 @@ def run(hosts: str | None = None, minutes: int | None = None) -> dict[str, Any]:
     storage = _steady_storage(runs, minutes)
     for n in targets:
         raw = storage[n] if n in storage else storage["per_host"] * n + storage["fixed"]
-        out[f"usd_host_month_{n}"] = round(monthly_cost(n, per_size[n], walls[n], raw), 5)
+        parts = monthly_cost(n, per_size[n], walls[n], raw)
+        out[f"usd_host_month_{n}"] = round(sum(parts.values()), 5)
+        out[f"usd_host_month_{n}_parts"] = " · ".join(f"{k} {v:.4f}" for k, v in parts.items())
     out["pricing"] = ", ".join(f"{k} {v:g}" for k, v in {**PRICES, "log_gb": LOG_GB_USD}.items())
     out["pricing"] += " (US$, us-east-1 on-demand list prices)"
     out["total_wall_s"] = round(time.perf_counter() - t, 1)
