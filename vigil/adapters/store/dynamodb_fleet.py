@@ -7,8 +7,9 @@ Items (docs/data-model.md, "Fleet tier"):
     only the parts of part 0's generation (a rewrite with fewer parts leaves stale ones to the TTL).
   - `LH#<metric>` / `<part:2 digits>` (samples table): per host and label set, the newest (ts, value)
     the fleet job saw; `latest_by_host` is one `Query` whatever the fleet size.
-  - `FRESH` / `FRESH` (meta table): `t`, the newest receive time, written by ingest at most once a
-    minute per instance (conditionally, so it only moves forward); `/health` reads it with one GetItem.
+  - `FRESH` / `FRESH` (meta table): `t`, the newest receive time, written by ingest at most every
+    `FRESHNESS_LAG_SECONDS` per instance (conditionally, so it only moves forward); `/health` reads it
+    with one GetItem.
 Must not import boto3 at module level.
 """
 
@@ -183,7 +184,8 @@ class FleetItems:
 
     # -- freshness (health) ------------------------------------------------------------------------
     def _note_fresh(self, seen: float) -> None:
-        """Move the FRESH item to `seen`, at most once a minute per instance (a write unit each)."""
+        """Move the FRESH item to `seen`, at most every FRESHNESS_LAG_SECONDS per instance (a write unit
+        each)."""
         with self._lock:
             if seen - self._fresh_written < FRESHNESS_LAG_SECONDS:
                 return
