@@ -88,6 +88,8 @@ def simulate(n_hosts: int, minutes: int) -> dict[str, Any]:
     from vigil.local.client import GatewayClient, json_of
     from vigil.local.gateway import Gateway, LocalLambdaContext
     from vigil.services.fleet import SETTLE_SECONDS, STATE_KIND, WATERMARK_ID, run_fleet
+    from vigil.services.rollups import STATE_KIND as ROLLUP_STATE
+    from vigil.services.rollups import WATERMARK_ID as ROLLUP_WATERMARK
     from vigil.services.rollups import run_rollups
     from vigil.wiring import AppContext, bind
 
@@ -106,8 +108,11 @@ def simulate(n_hosts: int, minutes: int) -> dict[str, Any]:
         scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
         wall: dict[str, float] = {}
         start = clock.t
-        meter.phase = "warmup"  # the rollup job's first run backfills the fine tier once: not steady state
-        run_rollups(store, start, retention_seconds=config.retention_seconds)
+        meter.phase = "warmup"  # a steady rollup job: it ran last hour, its fine-tier backfill is done
+        hour = math.floor(start / 3600) * 3600
+        store.put_doc(
+            ROLLUP_STATE, ROLLUP_WATERMARK, {"hour": hour, "ran_at": hour, "fine_from": hour - 6 * 86400}
+        )
         for minute in range(-1, minutes):
             clock.t = start + (minute + 1) * 60.0 + 1.0
             meter.phase = "ingest_minute" if minute >= 0 else "warmup"
