@@ -3,7 +3,8 @@
 
 The report names checks, never hosts, keys or paths: `/health` is public. Anyone can call it, so it
 costs a constant number of store reads whatever the fleet size (a ping and `Store.last_ingest`, one
-item on DynamoDB), and an answer is reused for `CACHE_SECONDS` per store.
+item on DynamoDB). The newest-sample time is reused for `CACHE_SECONDS` per store; the store check runs
+every time (a full disk or a lost table shows at once).
 """
 
 from __future__ import annotations
@@ -22,26 +23,27 @@ from vigil.ports import FRESHNESS_LAG_SECONDS, Store
 FRESH_INTERVALS = 3
 CACHE_SECONDS = 5.0  # an uptime checker polling every second costs one store round trip per 5 s
 
-_cache: weakref.WeakKeyDictionary[Any, tuple[float, dict[str, Any]]] = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[Any, tuple[float, float | None]] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
-def check_health(store: Store, config: Config, now: float) -> dict[str, Any]:
+def _last_ingest(store: Store, now: float) -> float | None:
+    """`store.last_ingest()`, reused for CACHE_SECONDS."""
     with _cache_lock:
         hit = _cache.get(store)
     if hit is not None and 0 <= now - hit[0] < CACHE_SECONDS:
         return hit[1]
-    report = _check(store, config, now)
+    newest = store.last_ingest()
     with _cache_lock:
-        _cache[store] = (now, report)
-    return report
+        _cache[store] = (now, newest)
+    return newest
 
 
-def _check(store: Store, config: Config, now: float) -> dict[str, Any]:
+def check_health(store: Store, config: Config, now: float) -> dict[str, Any]:
     checks: dict[str, str] = {}
     try:
         store.ping()
-        newest = store.last_ingest()
+        newest = _last_ingest(store, now)
         checks["store"] = "ok"
     except StorageFull:  # reads still work, writes do not: degraded, and ingest answers 503
         checks["store"] = "degraded: no space left to write"

@@ -105,11 +105,13 @@ def test_health_on_dynamodb_sends_as_many_requests_for_1000_hosts_as_for_10(
     assert small == large == (2, "fresh")  # the ping and the freshness item
 
 
-def test_health_answers_from_a_brief_cache(
+def test_health_reuses_the_newest_sample_time_for_a_few_seconds(
     anonymous: GatewayClient, ingest: GatewayClient, clock: FrozenClock
 ) -> None:
     assert json_of(anonymous.get("/health"))["checks"]["samples"] == "none yet"
     push(ingest)
-    assert json_of(anonymous.get("/health"))["checks"]["samples"] == "none yet"  # the cached answer
+    assert (
+        json_of(anonymous.get("/health"))["checks"]["samples"] == "none yet"
+    )  # the cached newest-sample time
     clock.advance(5)
     assert json_of(anonymous.get("/health"))["checks"]["samples"] == "fresh"
