@@ -105,6 +105,8 @@ class Meter:
         self.requests: Counter[str] = Counter()
         self.wru: defaultdict[str, float] = defaultdict(float)
         self.rru: defaultdict[str, float] = defaultdict(float)
+        self.bytes: defaultdict[str, int] = defaultdict(int)  # item bytes written or read
+        self.largest: defaultdict[str, int] = defaultdict(int)  # the largest item written or read
         self.phase = "other"
         self._before: dict[str, Any] = {}
         client.meta.events.register("before-call.dynamodb", self._on_before)
@@ -121,11 +123,16 @@ class Meter:
         if op in ("UpdateItem", "DeleteItem"):  # the item before the write (the larger one is billed)
             self._before["old"] = item_size(self._full(body["TableName"], body["Key"]))
 
+    def _saw(self, key: str, size: int) -> None:
+        self.bytes[key] += size
+        self.largest[key] = max(self.largest[key], size)
+
     def _on_after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
         op, body = model.name, self._before.get("body", {})
         key = f"{self.phase}:{op}"
         self.requests[key] += 1
         if op == "PutItem":
+            self._saw(key, item_size(body["Item"]))
             self.wru[key] += _wru(item_size(body["Item"]))
         elif op == "BatchWriteItem":
             unprocessed = parsed.get("UnprocessedItems") or {}
@@ -133,6 +140,8 @@ class Meter:
                 done = len(requests) - len(unprocessed.get(table, []))
                 for request in requests[:done]:
                     put = request.get("PutRequest")
+                    if put:
+                        self._saw(key, item_size(put["Item"]))
                     self.wru[key] += _wru(item_size(put["Item"])) if put else 1
         elif op in ("UpdateItem", "DeleteItem"):
             new = item_size(self._full(body["TableName"], body["Key"])) if op == "UpdateItem" else 0
@@ -150,6 +159,7 @@ class Meter:
             item = parsed.get("Item")
             if item is not None and "ProjectionExpression" in body:
                 item = self._full(body["TableName"], body["Key"])
+            self._saw(key, item_size(item))
             self.rru[key] += _rru(item_size(item), body.get("ConsistentRead", False))
         elif op in ("Query", "Scan"):
             items = parsed.get("Items", [])
@@ -160,6 +170,8 @@ class Meter:
                     if k not in ("ProjectionExpression", "ExpressionAttributeNames")
                 }
                 items = getattr(self.shadow, "query" if op == "Query" else "scan")(**whole).get("Items", [])
+            for item in items:
+                self._saw(key, item_size(item))
             total = sum(item_size(item) for item in items)
             raw = body.get("ExpressionAttributeValues", {}).get(":pk", {}).get("S", "").startswith("R#")
             self.rru[key + (":R#" if raw else "")] += _rru(total, body.get("ConsistentRead", False))
@@ -210,17 +222,41 @@ def stored_bytes(shadow: Any) -> dict[str, int]:
     return dict(out)
 
 
-def run(hosts: int | None = None, minutes: int | None = None) -> dict[str, float | int | str]:
+def quiet_moto_env() -> None:
+    """Environment for a bench on moto: fake credentials, no EMF metrics, warnings-only logs."""
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(var, "testing")
+
+
+def metered_dynamodb(prefix: str) -> tuple[Any, Any, Meter, Any]:
+    """Inside `mock_aws()`: the store's client (hooked by a `Meter`), an unhooked shadow client on the
+    same backend, fresh tables, the meter and a `Config` for them (what `VIGIL_STORE=dynamodb` builds)."""
     import boto3
+
+    from vigil.adapters.store.dynamodb import create_tables
+    from vigil.config import Config
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    shadow = boto3.client("dynamodb", region_name="us-east-1")
+    create_tables(shadow, SAMPLES, META)
+    config = Config(
+        data_dir=Path(tempfile.mkdtemp(prefix=prefix)),
+        admin_token="bench",
+        store="dynamodb",
+        samples_table=SAMPLES,
+        meta_table=META,
+    )
+    return client, shadow, Meter(client, shadow), config
+
+
+def run(hosts: int | None = None, minutes: int | None = None) -> dict[str, float | int | str]:
+    quiet_moto_env()
     from moto import mock_aws
 
-    from vigil.adapters.store.dynamodb import DynamoStore, create_tables
-    from vigil.config import Config
+    from vigil.adapters.store.dynamodb import DynamoStore
     from vigil.local.client import GatewayClient, json_of
     from vigil.local.gateway import Gateway, LocalLambdaContext
     from vigil.wiring import AppContext, bind
@@ -230,17 +266,7 @@ def run(hosts: int | None = None, minutes: int | None = None) -> dict[str, float
     rng = random.Random(3)
     day0 = math.floor(time.time() / 86400) * 86400 - 86400  # yesterday, UTC
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        shadow = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(shadow, SAMPLES, META)
-        meter = Meter(client, shadow)
-        config = Config(
-            data_dir=Path(tempfile.mkdtemp(prefix="vigil-bench-cost-")),
-            admin_token="bench",
-            store="dynamodb",
-            samples_table=SAMPLES,
-            meta_table=META,
-        )
+        client, shadow, meter, config = metered_dynamodb("vigil-bench-cost-")
         clock = _Clock(day0)
         store = DynamoStore(SAMPLES, META, config.retention_seconds, client=client)
         ctx = AppContext(config, clock=clock, _store=store)

@@ -1,8 +1,8 @@
 """Alert fan-out and schedules: the KMS-encrypted SNS alerts topic with e-mail/SMS subscriptions from
 context, the notify function subscribed to it with an SQS dead-letter queue for deliveries that still
 fail after retries, the KMS key (topics, and channel secrets sealed in the meta table), and the
-EventBridge schedules (evaluator every minute,
-rollups hourly).
+EventBridge schedules (evaluator every minute, fleet tier every 5 minutes, rollups on the hour's first
+run).
 
 Routing (SPEC §5): the evaluator publishes each state change once with message attributes `severity`
 (info | warning | critical), `kind` and `channels`; subscription filter policies route it:
@@ -131,11 +131,12 @@ class Alerting(Construct):
             schedule=events.Schedule.rate(Duration.seconds(EVALUATION_PERIOD_SECONDS)),
             targets=[targets.LambdaFunction(evaluator, retry_attempts=0)],
         )
+        # every 5 minutes: the fleet tier's minutes; the hourly/daily rollups run on the hour's first run
         events.Rule(
             self,
             "RollupHourly",
-            description="Vigil: hourly/daily rollups (the handler dispatches on source aws.events)",
-            schedule=events.Schedule.rate(Duration.hours(1)),
+            description="Vigil: fleet tier, hourly/daily rollups (the handler dispatches on aws.events)",
+            schedule=events.Schedule.rate(Duration.minutes(5)),
             targets=[targets.LambdaFunction(rollups, retry_attempts=2)],
         )
 

@@ -15,6 +15,10 @@ from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup, HostInfo, 
 from vigil.domain.rollups import Rollup
 from vigil.domain.traces import Span, TraceSummary
 
+# How far `Store.last_ingest` may lag: DynamoDB moves its item at most every 2 minutes per instance, so a
+# one-host deployment (60 s batches) pays one extra write every other batch, not one per batch.
+FRESHNESS_LAG_SECONDS = 120.0
+
 
 class Clock(Protocol):
     def now(self) -> float:
@@ -124,14 +128,6 @@ class Store(Protocol):
         """The newest point of every series of the given metrics seen at or after `since`."""
         ...
 
-    def latest_by_host(
-        self, metric: str, since: float, labels: dict[str, str] | None = None
-    ) -> dict[str, float]:
-        """Host → its current value of `metric`: the mean of the newest plain value, seen at or after
-        `since`, of each of the host's series whose labels include every given pair (the overview's
-        worst hosts and host grid)."""
-        ...
-
     def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
         """Hosts sorted by name, each with its pushes' `cadence` (last receipt, recent gaps, declared
         interval); with `after`, only names sorting after it; at most `limit` (a page of
@@ -153,6 +149,49 @@ class Store(Protocol):
     def purge_expired(self, now: float) -> int:
         """Delete raw samples older than the retention and rollups older than 400 days; returns how
         many raw samples were removed."""
+        ...
+
+    # -- fleet tier (docs/data-model.md "Fleet tier"; built by `services.fleet.run_fleet`) ---------
+    def put_fleet(self, rollups: Sequence[Rollup], now: float) -> None:
+        """Store fleet records (`domain.fleet`, host `*`, resolution "1m" or "1h"). For every
+        (resolution, bucket start) present, they REPLACE what that bucket held (the job recomputes a
+        bucket whole). Minute buckets are kept for the raw retention, hours 400 days.
+
+        Raises:
+            Unavailable: the backend refused after retries.
+        """
+        ...
+
+    def query_fleet(
+        self,
+        metric: str | None,
+        resolution: str,
+        start: float,
+        end: float,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+    ) -> Iterator[Rollup]:
+        """Fleet records of `metric` (None: every metric) at `resolution` with bucket start in
+        [start, end] whose labels include every given pair; a constant number of reads whatever the
+        host count."""
+        ...
+
+    def record_latest(self, points: Sequence[Point], now: float) -> None:
+        """Note the newest point of each (host, series) in `points` for `latest_by_host` (the fleet job
+        calls it with what it read; a no-op where the backend answers from samples directly)."""
+        ...
+
+    def latest_by_host(
+        self, metric: str, since: float, labels: dict[str, str] | None = None
+    ) -> dict[str, float]:
+        """host → the mean of the newest value of each of its series of `metric` (whose labels include
+        `labels`) with a sample at or after `since` (histograms: their mean observation). "Top N hosts
+        by X" without one read per host; on DynamoDB as fresh as the fleet job's last run."""
+        ...
+
+    def last_ingest(self) -> float | None:
+        """When the newest batch was received (None: never), from one read whatever the fleet size; may
+        lag the newest batch by up to `FRESHNESS_LAG_SECONDS`."""
         ...
 
     # -- keys and tokens -------------------------------------------------------------------------

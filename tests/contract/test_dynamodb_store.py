@@ -300,19 +300,37 @@ def test_a_client_that_declares_nothing_costs_host_writes_only_until_its_cadence
         store.put_samples("web-1", agent_minute(minute), None, T0 + 60 * (minute + 1))
     log.calls.clear()
     store.put_samples("web-1", agent_minute(4), None, T0 + 300)
-    assert [name for name, _ in log.writes()] == ["PutItem"]
+    assert [name for name, body in log.writes() if not is_fresh(body)] == ["PutItem"]
     (host,) = store.list_hosts()
     assert host.cadence.interval == 60.0
+
+
+def is_fresh(body: dict[str, Any]) -> bool:
+    """The freshness item's update (at most every 2 minutes per instance, not per batch)."""
+    return bool(body.get("Key", {}).get("pk", {}).get("S") == "FRESH")
+
+
+def test_the_freshness_item_costs_one_write_per_two_minutes_per_instance_not_per_batch(
+    store: Any, log: CallLog
+) -> None:
+    for minute in range(3):  # five hosts' batches a minute: one FRESH update in minutes 0 and 2
+        for h in range(5):
+            store.put_samples(f"web-{h}", agent_minute(minute), f"m{minute}", T0 + 60 * (minute + 1) + h)
+    fresh = [name for name, body in log.writes() if is_fresh(body)]
+    assert fresh == ["UpdateItem", "UpdateItem"]
+    assert store.last_ingest() == max(p.ts for p in agent_minute(2))  # minute 2's first batch
 
 
 def test_series_and_host_items_are_written_once_per_instance(store: Any, log: CallLog) -> None:
     store.put_samples("web-1", agent_minute(0), "m0", T0 + 60)
     first = [name for name, _ in log.writes()]
     assert first.count("PutItem") == 20 + 2  # 20 series items + the batch claim + the chunk
-    assert first.count("UpdateItem") == 10 + 1  # 10 metric catalogue items + the host item
+    assert first.count("UpdateItem") == 10 + 1 + 1  # 10 metric catalogue items, the host item, FRESH
     log.calls.clear()
     store.put_samples("web-1", agent_minute(61), "m61", T0 + 3720)  # > 1 h later: host item refreshed
-    assert sorted(name for name, _ in log.writes()) == ["PutItem", "PutItem", "UpdateItem"]
+    updates = [body["Key"]["pk"]["S"] for name, body in log.writes() if name == "UpdateItem"]
+    assert sorted(name for name, _ in log.writes()) == ["PutItem", "PutItem", "UpdateItem", "UpdateItem"]
+    assert sorted(updates) == ["FRESH", "HOST"]  # the host item, and the freshness item (2 min on)
 
 
 def test_the_client_is_built_lazily_with_adaptive_retries(moto_client: Any, tables: tuple[str, str]) -> None:

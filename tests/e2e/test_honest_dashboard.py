@@ -224,7 +224,8 @@ def test_the_hosts_list_searches_sorts_and_shows_current_values(
     assert tab.page.locator("tr[data-host=zeta-9] [data-col=memory]").inner_text() == "50 %"
     tab.page.fill("#host-search", "web")
     tab.page.wait_for_function(
-        "() => [...document.querySelectorAll('table.hosts tbody tr')].every(r => r.dataset.host.includes('web'))"
+        "() => [...document.querySelectorAll('table.hosts tbody tr')]"
+        ".every(r => r.dataset.host.includes('web'))"
     )
     assert "q=web" in tab.page.url
     assert tab.console.errors == []

@@ -195,16 +195,18 @@ def test_dlq_is_encrypted_and_https_only(synth: Synth) -> None:
     )
 
 
-def test_evaluator_runs_every_minute_without_retries_and_rollups_hourly(synth: Synth) -> None:
+def test_evaluator_runs_every_minute_without_retries_and_the_fleet_and_rollup_job_every_5_minutes(
+    synth: Synth,
+) -> None:
     rules = {
         r["Properties"]["ScheduleExpression"]: r["Properties"]
         for r in synth.resources("AWS::Events::Rule").values()
     }
-    assert set(rules) == {"rate(1 minute)", "rate(1 hour)"}
+    assert set(rules) == {"rate(1 minute)", "rate(5 minutes)"}
     every_minute = rules["rate(1 minute)"]["Targets"][0]
     assert every_minute["Arn"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.functions.alerts), "Arn"]}
     assert every_minute["RetryPolicy"]["MaximumRetryAttempts"] == 0
-    hourly = rules["rate(1 hour)"]["Targets"][0]
+    hourly = rules["rate(5 minutes)"]["Targets"][0]
     assert hourly["Arn"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.functions.metrics), "Arn"]}
     synth.template.has_resource_properties(
         "AWS::Lambda::EventInvokeConfig",

@@ -1,6 +1,9 @@
 """Scheduled jobs the Lambda functions run when EventBridge invokes them (`lambda_handler(...,
-scheduled=...)`): the metrics function's hourly rollup run. The rule sends EventBridge's default
-scheduled event (`source: aws.events`, `detail-type: Scheduled Event`); nothing else in it is read."""
+scheduled=...)`): the metrics function's run every 5 minutes. The rule sends EventBridge's default
+scheduled event (`source: aws.events`, `detail-type: Scheduled Event`); nothing else in it is read.
+
+Every run builds the fleet tier (`services.fleet`); the hourly/daily rollup job runs on the first run
+of each hour (the rollup watermark is an older hour), so it costs what it cost on an hourly schedule."""
 
 from __future__ import annotations
 
@@ -10,7 +13,16 @@ from vigil.wiring import app_context
 
 
 def rollups(event: dict[str, Any]) -> dict[str, Any]:
-    from vigil.services.rollups import run_rollups
+    from vigil.services.fleet import run_fleet
+    from vigil.services.queries import snapshot_window
+    from vigil.services.rollups import STATE_KIND, WATERMARK_ID, hour_of, run_rollups
 
     ctx = app_context()
-    return run_rollups(ctx.store, ctx.clock.now(), retention_seconds=ctx.config.retention_seconds)
+    now = ctx.clock.now()
+    retention = ctx.config.retention_seconds
+    window = snapshot_window(ctx.config)
+    fleet = run_fleet(ctx.store, now, retention_seconds=retention, snapshot_window=window)
+    state = ctx.store.get_doc(STATE_KIND, WATERMARK_ID) or {}
+    if "hour" in state and float(state["hour"]) >= hour_of(now):
+        return {"rollups": "already ran this hour", "fleet": fleet}
+    return {**run_rollups(ctx.store, now, retention_seconds=retention), "fleet": fleet}

@@ -133,15 +133,3 @@ def _exact_quantile(values: list[float], q: float) -> float | None:
     low = math.floor(pos)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
-def mean_latest_by_host(points: Iterable[Point], labels: dict[str, str] | None = None) -> dict[str, float]:
-    """Host → the mean of the newest plain value of each of its series whose labels include every
-    pair of `labels` (`points` being the newest point per series, `Store.latest_points`). Hosts with
-    only histograms are left out. Shared by the stores' simple `latest_by_host`."""
-    wanted = set((labels or {}).items())
-    values: dict[str, list[float]] = defaultdict(list)
-    for p in points:
-        if p.value is not None and wanted <= set(p.labels):
-            values[p.host].append(p.value)
-    return {host: sum(vs) / len(vs) for host, vs in values.items()}

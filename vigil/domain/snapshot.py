@@ -308,3 +308,15 @@ def build_snapshot(
             }
         out[section] = body
     return out
+
+
+def with_thresholds(snapshot: dict[str, Any], thresholds: Mapping[str, float]) -> dict[str, Any]:
+    """A snapshot built without thresholds (the fleet job's) with each KPI's threshold filled in."""
+    out = dict(snapshot)
+    for section, kpis in SECTIONS.items():
+        body = dict(out.get(section) or {})
+        for kpi in kpis:
+            if kpi.threshold and body.get(kpi.key):
+                body[kpi.key] = {**body[kpi.key], "threshold": thresholds.get(kpi.threshold)}
+        out[section] = body
+    return out

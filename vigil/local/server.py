@@ -198,12 +198,14 @@ def local_jobs(ctx: AppContext) -> list[tuple[str, Callable[[float], object], fl
         # a lambda so the trace store is only built when the job first runs (lazy, like every adapter)
         ("trace-retention", lambda now: ctx.trace_store.purge_expired(now), 3600),
         ("rollups", lambda now: rollup_job(ctx, now), ROLLUP_EVERY_SECONDS),
+        ("fleet", lambda now: fleet_job(ctx, now), FLEET_EVERY_SECONDS),
         ("alerts", lambda now: alert_job(ctx, now), None),  # every MONITORING_INTERVAL
         ("notify-retries", lambda now: notify_retry_job(ctx, now), None),  # due delivery retries
     ]
 
 
 ROLLUP_EVERY_SECONDS = 300.0  # AWS runs it hourly; locally the newest hour's rollup stays fresher
+FLEET_EVERY_SECONDS = 60.0  # AWS runs it every 5 minutes; SQLite reads the tail after it from raw anyway
 
 
 def retention_job(ctx: AppContext, now: float) -> object:
@@ -230,6 +232,14 @@ def rollup_job(ctx: AppContext, now: float) -> object:
     from vigil.services.rollups import run_rollups
 
     return run_rollups(ctx.store, now, retention_seconds=ctx.config.retention_seconds)
+
+
+def fleet_job(ctx: AppContext, now: float) -> object:
+    from vigil.services.fleet import run_fleet
+    from vigil.services.queries import snapshot_window
+
+    window = snapshot_window(ctx.config)
+    return run_fleet(ctx.store, now, retention_seconds=ctx.config.retention_seconds, snapshot_window=window)
 
 
 def start_agent(server: LocalServer) -> Any:

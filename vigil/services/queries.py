@@ -5,11 +5,12 @@ Parses user-facing query parameters (times, filters) into domain calls; aggregat
 ask for several aggregations at once (`agg=p50,p95,p99,rate`): the data is read and decoded once and
 the answer carries one series per (group, agg), each tagged with its `agg`.
 
-What answers a query, cheapest first: SQL-side sums (avg/sum/count/min/max of plain values),
-histograms merged by the store per step bucket (`HistogramSummaryStore`), then decoded points or
-rollups. Percentile charts of a day read the 5-minute fine tier (`rollups.FINE`, histogram series
-only) up to the rollup job's watermark and raw samples after it; a plain value (or a fine-tier plain
-marker) among them sends the query back to raw samples, so answers never depend on the path.
+What answers a query, cheapest first: the fleet tier for fleet-wide queries (`fleet_queries`),
+SQL-side sums (avg/sum/count/min/max of plain values), histograms merged by the store per step bucket
+(`HistogramSummaryStore`), then decoded points or rollups. Percentile charts of a day read the 5-minute
+fine tier (`rollups.FINE`, histogram series only) up to the rollup job's watermark and raw samples
+after it; a plain value (or a fine-tier plain marker) among them sends the query back to raw samples,
+so answers never depend on the path.
 """
 
 from __future__ import annotations
@@ -150,10 +151,14 @@ def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: floa
     """The series of `q` over [start, end] (the whole query, or one time chunk of an export)."""
     from vigil.domain.rollups import FINE
     from vigil.domain.series import build_series, build_series_from_rollups
+    from vigil.services.fleet_queries import fleet_records
 
     aggs = q.agg_list
     kw: dict[str, Any] = {"start": start, "end": end, "step": q.step, "group_by": q.group_by}
     summaries = isinstance(store, SummaryStore) and all(a in SUMMARY_AGGS for a in aggs)
+    fleet = fleet_records(store, q, now, start, end)
+    if fleet is not None:
+        return _answer(q, q.resolution, [build_series_from_rollups(fleet, agg=a, **kw) for a in aggs])
     if q.resolution == FINE:
         fine = _fine_records(store, q, now, start, end)
         if fine is not None:
@@ -319,6 +324,11 @@ def _group_by(raw: str | None) -> list[str] | None:
     if raw == "none":
         return []
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def snapshot_window(config: Config) -> float:
+    """The overview snapshot's window: three agent intervals, at least a minute."""
+    return max(60.0, 3 * config.interval_seconds)
 
 
 def catalog(store: Store) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from vigil.domain.models import Point
@@ -54,8 +54,12 @@ def hour_of(ts: float) -> float:
 
 
 def note_late_samples(store: Store, host: str, points: Sequence[Point], now: float) -> int:
-    """After a batch is stored: mark its host-hours that the next run's window will not reach.
-    Returns how many markers were written (0 for any batch of recent samples)."""
+    """After a batch is stored: mark its host-hours that the next run's window will not reach (and its
+    minutes the fleet job may have built, `fleet.note_late_fleet`). Returns how many host-hour markers
+    were written (0 for any batch of recent samples)."""
+    from vigil.services.fleet import note_late_fleet
+
+    note_late_fleet(store, points, now)  # the fleet tier's minutes have their own, shorter horizon
     cutoff = hour_of(now) - HOUR
     hours = {hour_of(p.ts) for p in points if p.ts < cutoff}
     for h in sorted(hours):
@@ -94,7 +98,8 @@ def run_rollups(store: Store, now: float, *, retention_seconds: float) -> dict[s
             log.exception("rollups of host %s failed; its hours are marked for the next run", host)
             failed[host] = f"{type(exc).__name__}: {exc}"
             _mark(store, host, wanted)
-    cleared = _clear(store, [m for m in markers if str(m["host"]) not in failed or float(m["hour"]) < oldest])
+    done = [m for m in markers if str(m["host"]) not in failed or float(m["hour"]) < oldest]
+    cleared = clear_markers(store, DIRTY_KIND, done, lambda d: f"{d['host']}|{int(float(d['hour']))}")
     fine_from = oldest if fine_from is None else fine_from
     store.put_doc(STATE_KIND, WATERMARK_ID, {"hour": current, "ran_at": now, "fine_from": fine_from})
     return {
@@ -151,14 +156,15 @@ def _spans(hours: list[float]) -> list[list[float]]:
     return spans
 
 
-def _clear(store: Store, markers: list[dict[str, Any]]) -> int:
-    """Delete the markers this run honoured, unless a newer late batch re-marked the hour meanwhile
-    (its `_version` moved): that one stays for the next run."""
+def clear_markers(
+    store: Store, kind: str, markers: list[dict[str, Any]], doc_id: Callable[[dict[str, Any]], str]
+) -> int:
+    """Delete the markers a run honoured, unless a newer late batch re-marked them meanwhile (their
+    `_version` moved): those stay for the next run. Returns how many were deleted."""
     cleared = 0
     for doc in markers:
-        doc_id = f"{doc['host']}|{int(float(doc['hour']))}"
-        current = store.get_doc(DIRTY_KIND, doc_id)
+        current = store.get_doc(kind, doc_id(doc))
         if current is not None and current.get("_version") == doc.get("_version"):
-            store.delete_doc(DIRTY_KIND, doc_id)
+            store.delete_doc(kind, doc_id(doc))
             cleared += 1
     return cleared

@@ -7,25 +7,36 @@ from typing import TYPE_CHECKING, Any
 
 from vigil.config import Config
 from vigil.ports import Store
-from vigil.services.queries import host_down_limit
+from vigil.services.queries import host_down_limit, snapshot_window
 
 if TYPE_CHECKING:
     from vigil.domain.models import Point
 
 
+LIVE_SNAPSHOT_HOSTS = 20  # larger fleets get the fleet job's snapshot (one read, minutes old)
+SNAPSHOT_MAX_AGE = 900.0  # an older job snapshot means the job stopped: read live instead
+
+
 def snapshot(store: Store, config: Config, now: float) -> dict[str, Any]:
-    """The `/api/metrics` body: KPIs over the last window with their trend against the window before."""
+    """The `/api/metrics` body: KPIs over the last window with their trend against the window before,
+    plus `by_host`. Read live (one read per host) for up to LIVE_SNAPSHOT_HOSTS hosts; past that, the
+    one the fleet job saved from its last run (`services.fleet`), as of the newest minute it built."""
     from dataclasses import asdict
 
     from vigil.domain.catalog import CATALOG
-    from vigil.domain.snapshot import build_snapshot
+    from vigil.domain.snapshot import build_snapshot, with_thresholds
+    from vigil.services.fleet import SNAPSHOT_ID, STATE_KIND
 
-    window = max(60.0, 3 * config.interval_seconds)
-    latest: list[Point] = []
-    previous: list[Point] = []
-    for p in store.query_many(list(CATALOG), now - 2 * window, now, now=now):  # one read per host
-        (latest if p.ts > now - window else previous).append(p)
-    body = build_snapshot(latest, previous, now, window=window, thresholds=asdict(config.thresholds))
+    saved = store.get_doc(STATE_KIND, SNAPSHOT_ID)
+    if saved and saved["hosts"] > LIVE_SNAPSHOT_HOSTS and now - float(saved["ran_at"]) <= SNAPSHOT_MAX_AGE:
+        body = with_thresholds(saved["snapshot"], asdict(config.thresholds))
+    else:
+        window = snapshot_window(config)
+        latest: list[Point] = []
+        previous: list[Point] = []
+        for p in store.query_many(list(CATALOG), now - 2 * window, now, now=now):  # one read per host
+            (latest if p.ts > now - window else previous).append(p)
+        body = build_snapshot(latest, previous, now, window=window, thresholds=asdict(config.thresholds))
     body["by_host"] = by_host(store, config, now)
     return body
 

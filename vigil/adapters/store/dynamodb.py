@@ -2,7 +2,8 @@
 
 Two tables, both `pk`/`sk` strings with TTL on `expires_at`. Samples: one compressed chunk item per
 batch and minute (`R#<host>` / `<minute>#<batch hash>#<n>`, see `chunks`), so a 60 s agent batch is one
-write unit; rollups: one item per host-hour and host-day (`dynamodb_rollups`). Meta: hosts, series,
+write unit; rollups: one item per host-hour and host-day (`dynamodb_rollups`); fleet rollups, the
+latest value per host and the freshness item (`dynamodb_fleet`). Meta: hosts, series,
 metric catalogue, keys, error groups and JSON documents. Reads always drop points older than the
 retention because TTL deletes lag (up to two days; moto never deletes).
 Per-instance caches (known series, metric label keys, when the host item was last refreshed) keep
@@ -32,10 +33,10 @@ from vigil.adapters.store.chunks import (
     plan_chunks,
 )
 from vigil.adapters.store.dynamodb_batches import BatchClaims
+from vigil.adapters.store.dynamodb_fleet import FleetItems
 from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, create_tables, n, num, s
 from vigil.adapters.store.dynamodb_meta import MetaItems
 from vigil.adapters.store.dynamodb_rollups import RollupItems
-from vigil.domain.aggregate import mean_latest_by_host
 from vigil.domain.batches import batch_key
 from vigil.domain.cadence import Cadence, from_receipts
 from vigil.domain.errors import Unavailable
@@ -57,7 +58,7 @@ SERIES_CACHE_SECONDS = 60.0  # how stale another instance's new series may be fo
 MAX_SK_BYTES = 1024
 
 
-class DynamoStore(MetaItems, RollupItems):
+class DynamoStore(MetaItems, RollupItems, FleetItems):
     """The AWS `Store`. `client` is a low-level boto3 DynamoDB client; built lazily when omitted."""
 
     def __init__(
@@ -83,6 +84,7 @@ class DynamoStore(MetaItems, RollupItems):
         self._metric_keys: dict[str, frozenset[str]] = {}
         self._host_refreshed: dict[str, float] = {}  # host → the `seen` this instance last wrote
         self._cadence_known: set[str] = set()  # hosts whose item holds an established cadence
+        self._fresh_written = -math.inf  # when this instance last moved the FRESH item (health)
 
     # -- samples ---------------------------------------------------------------------------------
     def put_samples(
@@ -126,6 +128,7 @@ class DynamoStore(MetaItems, RollupItems):
             )
         except ConditionFailed:
             return False
+        self._note_fresh(seen)
         return True
 
     def _chunk_item(self, pk: str, chunk: Chunk, seen: float) -> Item:
@@ -171,11 +174,6 @@ class DynamoStore(MetaItems, RollupItems):
             sk_condition="sk BETWEEN :lo AND :hi",
             values={":lo": s(lo), ":hi": s(minute_prefix(minute_of(end)) + "~")},
         )
-
-    def latest_by_host(
-        self, metric: str, since: float, labels: dict[str, str] | None = None
-    ) -> dict[str, float]:
-        return mean_latest_by_host(self.latest_points([metric], since), labels)
 
     def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
         wanted = set(metrics)

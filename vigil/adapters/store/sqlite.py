@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from vigil.adapters.private_files import private_database
+from vigil.adapters.store.sqlite_fleet import FLEET_SCHEMA, FleetTables
 from vigil.adapters.store.sqlite_meta import MetaTables
 from vigil.adapters.store.sqlite_rollups import RollupTables
 from vigil.adapters.store.sqlite_space import DiskSpace, is_disk_full
-from vigil.domain.aggregate import mean_latest_by_host
 from vigil.domain.batches import IDEMPOTENCY_SECONDS, batch_key
 from vigil.domain.cadence import Cadence, observe_push
 from vigil.domain.errors import Unavailable
@@ -63,9 +63,10 @@ CREATE TABLE IF NOT EXISTS docs (
 """
 
 
-class SqliteStore(RollupTables, MetaTables):
+class SqliteStore(RollupTables, FleetTables, MetaTables):
     """The local `Store`. `retention_seconds` bounds what raw reads return and what purge removes.
-    Rollups and the SQL-side summaries live in `sqlite_rollups.RollupTables`."""
+    Rollups and the SQL-side summaries live in `sqlite_rollups.RollupTables`, fleet rollups in
+    `sqlite_fleet.FleetTables`."""
 
     def __init__(self, path: Path, retention_seconds: float) -> None:
         self.path = Path(path)
@@ -77,7 +78,7 @@ class SqliteStore(RollupTables, MetaTables):
         self._series_lock = threading.Lock()
         self._space = DiskSpace(self.path.parent)
         self._write_lock = threading.Lock()  # the one writer path of this process (see the docstring)
-        self._conn().executescript(_SCHEMA)  # executescript manages its own transaction
+        self._conn().executescript(_SCHEMA + FLEET_SCHEMA)  # executescript manages its own transaction
         self._migrate()
 
     def _migrate(self) -> None:
@@ -247,11 +248,6 @@ class SqliteStore(RollupTables, MetaTables):
                     host, metric, ltuple, ts, value, Histogram.from_json(json.loads(hist)) if hist else None
                 )
 
-    def latest_by_host(
-        self, metric: str, since: float, labels: dict[str, str] | None = None
-    ) -> dict[str, float]:
-        return mean_latest_by_host(self.latest_points([metric], since), labels)
-
     def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
         if not metrics:
             return []
@@ -329,6 +325,7 @@ class SqliteStore(RollupTables, MetaTables):
             if gone:  # inside the transaction: no writer can pick up a cached id of a deleted row
                 with self._series_lock:
                     self._series_ids.clear()
+        self.purge_fleet(now)
         return int(removed)
 
     # -- health ----------------------------------------------------------------------------------

@@ -1,0 +1,312 @@
+"""Scale harness: what each operation costs on DynamoDB as the fleet grows, and the cost per host-month.
+
+For each fleet size (10, 100 and 1,000 hosts by default; `VIGIL_BENCH_SCALE_HOSTS=10,100`), a fresh moto
+DynamoDB backs the real handlers through the local gateway (an `AppContext` whose store is a
+`DynamoStore`, what `VIGIL_STORE=dynamodb` builds). Every host pushes 20 series every 10 s in 60 s batches
+(`bench_cost._batch`) for `VIGIL_BENCH_SCALE_MINUTES` minutes (default 6, after one uncounted warm-up
+minute: first-sight series items), then each operation runs once with the request counter on:
+  ingest minute (every host's push, averaged over the minutes), evaluator tick (default rules, the alerts
+  function's scheduled event), fleet job run (`run_fleet`, what the 5-minute schedule does), rollup run
+  (`run_rollups`, the hour's first run), overview load (the overview page's requests: `/api/metrics`,
+  the 24 h response-time series, errors, alerts, rules, `/health`, plus `latest_by_host` for its worst
+  hosts), 24 h and 7 d fleet charts (`system.cpu.utilization`, `group_by=none`) and the host list.
+The fleet tier's history before the simulated minutes (24 h of minutes, 7 d of hours) is copied from the
+minutes the job built (same items, shifted in time), uncounted, so chart reads see full-size ranges.
+
+Counting reuses `bench_cost.Meter` (requests, RRU/WRU from item sizes, bytes, largest item) and its
+pricing (`bench_cost.PRICES`). Each count is fitted linearly against hosts (least squares) and
+extrapolated to 10,000 hosts; the cost per host-month at 10 / 100 / 1,000 / 10,000 hosts uses the
+measured (or extrapolated) counts: pushes, evaluator ticks every minute, fleet runs every 5 minutes,
+rollup runs hourly, steady-state storage (raw 7 d, rollups 400 d, fleet tier) and CloudWatch Logs.
+Assumed: push Lambda 25 ms (as `bench_cost`); evaluator, fleet and rollup Lambda durations = the local
+wall time measured here; 256 MB; logs 350 bytes per invocation at US$0.50/GB; the rollup run's reads
+scaled from the simulated minutes to the two hours a real run reads. Dashboards are per viewer, not per
+host: not in the monthly cost. Must not be imported by tests (not a timed test).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from typing import Any
+
+from bench.bench_cost import (
+    MEMORY_GB,
+    META,
+    PRICES,
+    SAMPLES,
+    Meter,
+    _batch,
+    _Clock,
+    item_size,
+    metered_dynamodb,
+    quiet_moto_env,
+)
+
+OPS = ("ingest_minute", "evaluator_tick", "fleet_run", "rollup_run", "overview", "fleet_chart_24h")
+OPS += ("fleet_chart_7d", "host_list")
+MONTH_MINUTES = 43_200
+LOG_BYTES, LOG_GB_USD = 350, 0.50
+PUSH_MS = 25.0
+OVERVIEW = [
+    ("/api/metrics", {}),
+    (
+        "/api/metrics/series",
+        {
+            "metric": "http.server.request.duration",
+            "from": "-24h",
+            "group_by": "none",
+            "agg": "p50,p95,p99,rate",
+        },
+    ),
+    ("/api/errors", {"since": "-24h", "limit": "5"}),
+    ("/api/alerts", {}),
+    ("/api/alerts/rules", {}),
+    ("/health", {}),
+]
+
+
+def _totals(meter: Meter, op: str) -> dict[str, float]:
+    keys = [k for k in meter.requests if k.startswith(op + ":")]
+    return {
+        "requests": sum(meter.requests[k] for k in keys),
+        "rru": sum(v for k, v in meter.rru.items() if k.startswith(op + ":")),
+        "wru": sum(meter.wru[k] for k in keys),
+        "bytes": sum(meter.bytes[k] for k in keys),
+        "largest": max((meter.largest[k] for k in keys), default=0),
+    }
+
+
+def simulate(n_hosts: int, minutes: int) -> dict[str, Any]:
+    from moto import mock_aws
+
+    from vigil.adapters.store.dynamodb import DynamoStore
+    from vigil.domain.fleet import fleet_hours
+    from vigil.local.client import GatewayClient, json_of
+    from vigil.local.gateway import Gateway, LocalLambdaContext
+    from vigil.services.fleet import SETTLE_SECONDS, STATE_KIND, WATERMARK_ID, run_fleet
+    from vigil.services.rollups import STATE_KIND as ROLLUP_STATE
+    from vigil.services.rollups import WATERMARK_ID as ROLLUP_WATERMARK
+    from vigil.services.rollups import run_rollups
+    from vigil.wiring import AppContext, bind
+
+    rng = random.Random(5)
+    day0 = math.floor(time.time() / 86400) * 86400 - 86400
+    with mock_aws():
+        client, shadow, meter, config = metered_dynamodb("vigil-bench-scale-")
+        clock = _Clock(day0 + 12 * 3600.0)  # noon: the minutes stay inside one hour
+        store = DynamoStore(SAMPLES, META, config.retention_seconds, client=client)
+        ctx = AppContext(config, clock=clock, _store=store)
+        gateway = Gateway(ctx)
+        meter.phase = "setup"
+        viewer = GatewayClient(gateway, token="bench")
+        key = json_of(viewer.post("/api/keys", json={"name": "agents"}))["key"]
+        agent = GatewayClient(gateway, token=key)
+        scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+        wall: dict[str, float] = {}
+        start = clock.t
+        meter.phase = "warmup"  # a steady rollup job: it ran last hour, its fine-tier backfill is done
+        hour = math.floor(start / 3600) * 3600
+        store.put_doc(
+            ROLLUP_STATE, ROLLUP_WATERMARK, {"hour": hour, "ran_at": hour, "fine_from": hour - 6 * 86400}
+        )
+        for minute in range(-1, minutes):
+            clock.t = start + (minute + 1) * 60.0 + 1.0
+            meter.phase = "ingest_minute" if minute >= 0 else "warmup"
+            for h in range(n_hosts):
+                host = f"host-{h:05d}"
+                body = {
+                    "host": host,
+                    "batch_id": f"{host}-{minute}",
+                    "samples": _batch(host, clock.t - 1, rng),
+                }
+                assert agent.post("/v1/samples", json=body).status == 202
+        counts: dict[str, dict[str, float]] = {}
+
+        def timed(op: str, fn: Any) -> Any:
+            meter.phase = op
+            t = time.perf_counter()
+            result = fn()
+            wall[op] = time.perf_counter() - t
+            counts[op] = _totals(meter, op)
+            return result
+
+        with bind(ctx):  # the evaluator seeds its default rules on the first tick: warm it up
+            meter.phase = "warmup"
+            gateway.handler_for("alerts")(scheduled, LocalLambdaContext("alerts"))
+            timed(
+                "evaluator_tick",
+                lambda: gateway.handler_for("alerts")(scheduled, LocalLambdaContext("alerts")),
+            )
+        meter.phase = "warmup"  # the fleet job's first run only sets its watermark
+        run_fleet(store, start + SETTLE_SECONDS, retention_seconds=config.retention_seconds)
+        now = start + minutes * 60.0 + SETTLE_SECONDS + 1
+        clock.t = now
+        fleet = timed("fleet_run", lambda: run_fleet(store, now, retention_seconds=config.retention_seconds))
+        timed("rollup_run", lambda: run_rollups(store, now, retention_seconds=config.retention_seconds))
+        _fill_history(store, now, fleet_hours, STATE_KIND, WATERMARK_ID)
+        meter.phase = "warmup"
+        store.latest_by_host("system.cpu.utilization", now - 600)  # (nothing cached: reads again below)
+
+        def overview() -> None:
+            for path, params in OVERVIEW:
+                assert viewer.get(path, params=params).status in (200, 503)
+            store.latest_by_host("system.cpu.utilization", now - 600)
+
+        def chart(span: str) -> None:
+            params = {"metric": "system.cpu.utilization", "from": span, "group_by": "none", "agg": "avg"}
+            answer = json_of(viewer.get("/api/metrics/series", params=params))
+            assert any(v is not None for v in answer["series"][0]["values"]), answer["resolution"]
+
+        timed("overview", overview)
+        timed("fleet_chart_24h", lambda: chart("-24h"))
+        timed("fleet_chart_7d", lambda: chart("-7d"))
+        timed("host_list", lambda: viewer.get("/api/hosts"))
+        stored = _stored(shadow)
+    ingest = counts["ingest_minute"] = {k: v / minutes for k, v in _totals(meter, "ingest_minute").items()}
+    ingest["largest"] *= minutes
+    return {
+        "hosts": n_hosts,
+        "ops": counts,
+        "wall_s": wall,
+        "stored": stored,
+        "fleet_minutes": fleet["minutes"],
+    }
+
+
+def _fill_history(store: Any, now: float, fleet_hours: Any, kind: str, doc_id: str) -> None:
+    """24 h of fleet minutes and 7 d of fleet hours copied from the minutes the job built."""
+    from dataclasses import replace
+
+    built = list(store.query_fleet(None, "1m", now - 3600, now, now=now))
+    last = max(r.start for r in built)
+    newest = [r for r in built if r.start == last]
+    minutes = [replace(r, start=last - 60 * i) for i in range(1, 1441) for r in newest]
+    hour0 = math.floor(now / 3600) * 3600
+    hour = fleet_hours([replace(r, start=hour0 - 3600 + 60 * i) for i in range(60) for r in newest])
+    hours = [replace(r, start=hour0 - 3600 * i) for i in range(1, 24 * 8) for r in hour]
+    store.put_fleet(minutes + hours, now)
+    state = store.get_doc(kind, doc_id) or {}
+    store.put_doc(kind, doc_id, {**state, "from": now - 8 * 86400})
+
+
+def _stored(shadow: Any) -> dict[str, list[int]]:
+    """[items, bytes + 100 per item] by kind: the pk's prefix (`R#`, `H#`, `FL#1m`, ...) or the pk."""
+    out: dict[str, list[int]] = {}
+    for table in (SAMPLES, META):
+        for page in shadow.get_paginator("scan").paginate(TableName=table):
+            for item in page["Items"]:
+                pk = item["pk"]["S"]
+                kind = pk if pk.startswith("FL#") or "#" not in pk else pk.split("#")[0] + "#"
+                entry = out.setdefault(kind, [0, 0])
+                entry[0] += 1
+                entry[1] += item_size(item) + 100
+    return out
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least-squares (intercept, slope)."""
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = 0.0 if sxx == 0 else sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    return my - slope * mx, slope
+
+
+RUNS_PER_MONTH = {"evaluator_tick": MONTH_MINUTES, "fleet_run": 8640, "rollup_run": 720}
+
+
+def monthly_cost(
+    n: float, op: dict[str, dict[str, float]], wall: dict[str, float], stored: float
+) -> dict[str, float]:
+    """US$ per host-month at `n` hosts by part (see the module for what is assumed)."""
+    pushes = n * MONTH_MINUTES
+    out = {
+        "push": pushes * (PRICES["http_request"] + PRICES["lambda_request"])
+        + pushes * MEMORY_GB * PUSH_MS / 1000 * PRICES["gb_second"]
+        + MONTH_MINUTES
+        * (op["ingest_minute"]["wru"] * PRICES["wru"] + op["ingest_minute"]["rru"] * PRICES["rru"])
+    }
+    for name, per_month in RUNS_PER_MONTH.items():
+        seconds = max(wall[name], 0.05)
+        out[name] = per_month * (
+            op[name]["wru"] * PRICES["wru"]
+            + op[name]["rru"] * PRICES["rru"]
+            + PRICES["lambda_request"]
+            + MEMORY_GB * seconds * PRICES["gb_second"]
+        )
+    out["logs"] = (pushes + sum(RUNS_PER_MONTH.values())) * LOG_BYTES / 1e9 * LOG_GB_USD
+    out["storage"] = stored / 1e9 * PRICES["gb_month"]
+    return {k: v / n for k, v in out.items()}
+
+
+def run(hosts: str | None = None, minutes: int | None = None) -> dict[str, Any]:
+    quiet_moto_env()
+    sizes = [int(x) for x in (hosts or os.environ.get("VIGIL_BENCH_SCALE_HOSTS", "10,100,1000")).split(",")]
+    minutes = minutes or int(os.environ.get("VIGIL_BENCH_SCALE_MINUTES", "6"))
+    t = time.perf_counter()
+    runs = [simulate(n, minutes) for n in sizes]
+    out: dict[str, Any] = {"hosts": sizes, "simulated_minutes": minutes}
+    targets = [*sizes, 10_000] if 10_000 not in sizes else sizes
+    for r in runs:  # the rollup run read the simulated minutes; a real hourly run reads two hours
+        r["ops"]["rollup_run"]["rru"] *= 120 / (minutes + 1)
+    per_size: dict[int, dict[str, dict[str, float]]] = {r["hosts"]: r["ops"] for r in runs}
+    walls: dict[int, dict[str, float]] = {r["hosts"]: r["wall_s"] for r in runs}
+    for op in OPS:
+        for metric in ("requests", "rru", "wru", "bytes", "largest"):
+            ys = [per_size[n][op][metric] for n in sizes]
+            a, b = fit([float(n) for n in sizes], ys)
+            # the largest item is bounded by design (parts of <= 300 KB), not linear: report the measured
+            extrapolated = max(ys) if metric == "largest" else max(0.0, a + b * 10_000)
+            per_size.setdefault(10_000, {}).setdefault(op, {})[metric] = extrapolated
+            shown = " · ".join(f"{n}: {_fmt(y)}" for n, y in zip(sizes, ys, strict=True))
+            if metric != "largest":
+                shown += f" · fit {_fmt(a)} + {b:.4g}·hosts · 10000: {_fmt(extrapolated)}"
+            out[f"{op}_{metric}"] = shown
+    for op in ("evaluator_tick", "fleet_run", "rollup_run"):
+        a, b = fit([float(n) for n in sizes], [walls[n][op] for n in sizes])
+        walls.setdefault(10_000, {})[op] = a + b * 10_000
+    storage = _steady_storage(runs, minutes)
+    for n in targets:
+        raw = storage[n] if n in storage else storage["per_host"] * n + storage["fixed"]
+        parts = monthly_cost(n, per_size[n], walls[n], raw)
+        out[f"usd_host_month_{n}"] = round(sum(parts.values()), 5)
+        out[f"usd_host_month_{n}_parts"] = " · ".join(f"{k} {v:.4f}" for k, v in parts.items())
+    out["pricing"] = ", ".join(f"{k} {v:g}" for k, v in {**PRICES, "log_gb": LOG_GB_USD}.items())
+    out["pricing"] += " (US$, us-east-1 on-demand list prices)"
+    out["total_wall_s"] = round(time.perf_counter() - t, 1)
+    return out
+
+
+def _steady_storage(runs: list[dict[str, Any]], minutes: int) -> dict[Any, float]:
+    """Bytes a steady state holds: raw chunks 7 days, host rollups (hourly and daily 400 days, fine tier
+    7 days), the fleet tier (minutes 7 days, hours 400 days), latest-by-host and meta items as measured."""
+    out: dict[Any, float] = {}
+    for r in runs:
+        st = r["stored"]
+
+        def total(kind: str, st: dict[str, list[int]] = st) -> float:
+            return float(st.get(kind, [0, 0])[1])
+
+        def avg(kind: str, st: dict[str, list[int]] = st) -> float:
+            items, size = st.get(kind, [0, 0])
+            return size / items if items else 0.0
+
+        raw = total("R#") / (minutes + 1) * 10_080
+        rollups = total("H#") * 9_600 + total("D#") * 400 + total("F#") * 168
+        fleet = avg("FL#1m") * 10_080 + avg("FL#1h") * 9_600
+        rest = total("LH#") + sum(v[1] for k, v in st.items() if "#" not in k)
+        out[r["hosts"]] = raw + rollups + fleet + rest
+    a, b = fit([float(r["hosts"]) for r in runs], [out[r["hosts"]] for r in runs])
+    out["fixed"], out["per_host"] = a, b
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

@@ -1,0 +1,141 @@
+"""Fleet-wide series through the real gateway answered from the fleet tier: the same numbers as from
+every host's samples (SQLite), and on DynamoDB (moto) a request count that does not grow with hosts."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from tests.conftest import FrozenClock
+from vigil.domain import histograms
+from vigil.local.client import GatewayClient, json_of
+from vigil.services.fleet import SETTLE_SECONDS, run_fleet
+
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Vigil")
+HOUR = 3600.0
+
+
+def push_fleet(ingest: GatewayClient, hosts: int, start: float, minutes: int) -> None:
+    """Each host: one 60 s batch per minute of a cpu gauge, a request counter and a latency histogram."""
+    for m in range(minutes):
+        t = start + 60 * m
+        for h in range(hosts):
+            samples: list[dict[str, Any]] = [
+                {"metric": "system.cpu.utilization", "value": ((m * 7 + h * 3) % 100) / 100, "ts": t + 10 * i}
+                for i in range(6)
+            ]
+            samples += [
+                {"metric": "app.requests", "value": 100.0 * h + 12 * m + 2 * i, "ts": t + 10 * i}
+                for i in range(6)
+            ]
+            hist = histograms.from_values([0.01 * (h + 1), 0.05 * (m % 7 + 1), 0.3])
+            samples.append(
+                {"metric": "http.server.request.duration", "histogram": hist.to_json(), "ts": t + 30}
+            )
+            body = {"host": f"web-{h}", "batch_id": f"{h}-{m}", "samples": samples}
+            assert ingest.post("/v1/samples", json=body).status == 202
+
+
+def series(client: GatewayClient, **params: Any) -> dict[str, Any]:
+    r = client.get("/api/metrics/series", params={k: str(v) for k, v in params.items()})
+    assert r.status == 200, r.body
+    return dict(json_of(r))
+
+
+QUERIES = [
+    {"metric": "system.cpu.utilization", "agg": "avg,min,max,count,sum"},
+    {"metric": "app.requests", "agg": "rate"},
+    {"metric": "http.server.request.duration", "agg": "p50,p95,p99,rate", "step": "300"},
+    {"metric": "system.cpu.utilization", "agg": "p95"},  # plain percentiles: the tier has no sketch
+]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q['metric']}-{q['agg']}")
+def test_a_fleet_chart_from_the_fleet_tier_equals_the_one_from_every_hosts_samples(
+    ctx: Any, ingest: GatewayClient, viewer: GatewayClient, clock: FrozenClock, query: dict[str, str]
+) -> None:
+    start = (clock.now() - 3 * HOUR) // 300 * 300
+    push_fleet(ingest, hosts=4, start=start, minutes=30)
+    params = {**query, "from": str(start), "to": str(start + 1800 - 1), "group_by": "none"}
+    before = series(viewer, **params)
+    for until in (start, start + 1800):  # the first run starts the tier, the second builds the half hour
+        run_fleet(ctx.store, until + SETTLE_SECONDS, retention_seconds=ctx.config.retention_seconds)
+    clock.advance(1)  # a new `now`: no cached answer
+    after = series(viewer, **params)
+    assert ctx.store.get_doc("fleet_state", "watermark")["until"] == start + 1800
+    assert after["timestamps"] == before["timestamps"]
+    assert len(after["series"]) == len(before["series"])
+    for got, want in zip(after["series"], before["series"], strict=True):
+        assert got["values"] == pytest.approx(want["values"], rel=1e-9), want.get("agg")
+
+
+def test_a_fleet_chart_on_dynamodb_sends_as_many_requests_for_30_hosts_as_for_3(
+    config: Any, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from vigil.adapters.store.dynamodb import DynamoStore, create_tables
+    from vigil.local.gateway import Gateway
+    from vigil.wiring import AppContext
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    counts = []
+    for hosts in (3, 30):
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            create_tables(client, "samples", "meta")
+            store = DynamoStore("samples", "meta", config.retention_seconds, client=client)
+            gateway = Gateway(AppContext(config, clock=clock, _store=store))
+            key = json_of(
+                GatewayClient(gateway, token=config.admin_token).post("/api/keys", json={"name": "a"})
+            )
+            start = (clock.now() - HOUR) // 300 * 300
+            push_fleet(GatewayClient(gateway, token=key["key"]), hosts=hosts, start=start, minutes=5)
+            for until in (start, start + 300):
+                run_fleet(store, until + SETTLE_SECONDS, retention_seconds=config.retention_seconds)
+            calls: list[str] = []
+            client.meta.events.register(
+                "before-call.dynamodb", lambda model, calls=calls, **_: calls.append(model.name)
+            )
+            viewer = GatewayClient(gateway, token=config.admin_token)
+            window = {"from": str(start), "to": "now", "step": "60"}
+            got = series(viewer, metric="system.cpu.utilization", group_by="none", **window)
+            assert sum(v is not None for v in got["series"][0]["values"]) == 5
+            counts.append(len(calls))
+        clock.advance(1)
+    assert counts[0] == counts[1] <= 4, counts
+
+
+def cpu_kpi(viewer: GatewayClient) -> dict[str, Any]:
+    r = viewer.get("/api/metrics")
+    assert r.status == 200, r.body
+    return dict(json_of(r)["system"]["cpu"])
+
+
+@pytest.mark.parametrize("hosts", [3, 25])
+def test_the_overview_snapshot_of_a_large_fleet_comes_from_the_fleet_job_and_a_small_ones_is_live(
+    ctx: Any, ingest: GatewayClient, viewer: GatewayClient, clock: FrozenClock, hosts: int
+) -> None:
+    start = (clock.now() - 600) // 300 * 300
+    push_fleet(ingest, hosts=hosts, start=start, minutes=5)
+    for until in (start, start + 300):
+        run_fleet(ctx.store, until + SETTLE_SECONDS, retention_seconds=ctx.config.retention_seconds)
+    # the job's snapshot: the newest built minute (m = 4) of every host, against the minute before
+    want = sum(((4 * 7 + h * 3) % 100) / 100 for h in range(hosts)) / hosts
+    clock.t = start + 300 + 65  # then every host reports 100 % in the next minute
+    for h in range(hosts):
+        samples = [
+            {"metric": "system.cpu.utilization", "value": 1.0, "ts": start + 300 + 10 * i} for i in range(6)
+        ]
+        assert ingest.post("/v1/samples", json={"host": f"web-{h}", "samples": samples}).status == 202
+    kpi = cpu_kpi(viewer)
+    assert kpi["hosts"] == hosts
+    assert kpi["threshold"] == ctx.config.thresholds.cpu_percent
+    if hosts > 20:
+        assert kpi["value"] == pytest.approx(100 * want)
+    else:
+        assert kpi["value"] == pytest.approx(100.0)  # live: the newest window

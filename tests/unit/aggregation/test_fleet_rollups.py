@@ -1,0 +1,61 @@
+"""Fleet records (`vigil.domain.fleet`): per (metric, labels, minute) across hosts, the same count, sum,
+min and max as the points themselves, counter rates that add up across hosts, and hours whose rate is
+the mean of their minutes' — property-tested with hypothesis."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vigil.domain.fleet import FLEET_HOST, fleet_hours, fleet_rollups
+from vigil.domain.models import Point
+from vigil.domain.rollups import rollup_points
+
+T0 = 1_764_028_800.0
+
+samples = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c"]),
+        st.sampled_from([(), (("k", "x"),)]),
+        st.integers(min_value=0, max_value=179),
+        st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+    ),
+    min_size=1,
+    max_size=60,
+    unique_by=lambda s: (s[0], s[1], s[2]),
+)
+
+
+@given(samples)
+def test_fleet_records_count_sum_min_and_max_every_hosts_points_per_minute(rows: list) -> None:  # type: ignore[type-arg]
+    points = [Point(h, "m", labels, T0 + sec, v) for h, labels, sec, v in rows]
+    records = fleet_rollups(points)
+    assert {r.host for r in records} == {FLEET_HOST}
+    for r in records:
+        mine = [p.value for p in points if p.labels == r.labels and r.start <= p.ts < r.start + 60]
+        assert r.count == len(mine)
+        assert math.isclose(r.sum, sum(mine), rel_tol=1e-9, abs_tol=1e-6)
+        assert (r.min, r.max) == (min(mine), max(mine))
+        assert r.sketch == {}
+
+
+@given(st.lists(st.floats(min_value=0.5, max_value=50.0), min_size=1, max_size=5))
+def test_fleet_counter_rates_add_up_across_hosts_and_average_over_an_hours_minutes(
+    rates: list[float],
+) -> None:
+    points = [
+        Point(f"h{i}", "requests", (), T0 + 10 * s, rate * 10 * s)
+        for i, rate in enumerate(rates)
+        for s in range(360)
+    ]
+    minutes = fleet_rollups(points)
+    per_host = rollup_points(points, "1m")
+    for r in minutes:
+        want = sum(x.increase / x.seconds for x in per_host if x.start == r.start and x.seconds > 0)
+        assert math.isclose(r.increase / r.seconds, want, rel_tol=1e-9)
+    (hour,) = fleet_hours(minutes)
+    mean = sum(r.increase / r.seconds for r in minutes) / len(minutes)
+    assert hour.seconds == 3600.0 and math.isclose(hour.increase / hour.seconds, mean, rel_tol=1e-9)
+    assert hour.count == len(points)

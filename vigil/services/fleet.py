@@ -1,0 +1,151 @@
+"""The fleet job: per-minute fleet rollups (and their hours) and the latest value per host, built from
+raw samples once per interval, so fleet-wide reads cost O(buckets), not O(hosts).
+
+Each run (every 5 minutes in AWS, with the metrics function's schedule; every minute locally) reads the
+whole minutes between its watermark (`fleet_state/watermark`, the end of the last minute it built) and
+`now - SETTLE_SECONDS`, from every host at once (`query_many`: one read per host of a few minutes of
+chunks), and writes one fleet item per minute (`Store.put_fleet`), the newest value of each host's
+series (`Store.record_latest`), and, for every hour that ends inside the range, the hour's fleet record
+coarsened from its minutes (a read of the fleet tier, not of the hosts). Why here rather than at ingest
+or in a stream consumer: docs/data-model.md ("Fleet tier").
+
+Late samples. A minute is built once its batches have arrived: agents push 60 s batches, so waiting
+`SETTLE_SECONDS` after a minute ends covers a healthy agent. A batch with samples of a minute that may
+already be built (`note_late_fleet`, called with the rollup job's late-sample check) leaves a
+`fleet_dirty` marker per minute; the next run rebuilds those minutes (and their hours) from every host
+and deletes the markers it honoured. A steady agent never leaves one.
+
+A first run (no watermark) starts `FIRST_RUN_SECONDS` back: the tier fills forward, it does not
+backfill the raw retention. A run catches up at most `MAX_RUN_SECONDS` (bounded memory and time).
+Imports domain and ports only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from vigil.domain.fleet import FLEET_MINUTE, fleet_hours, merge_hosts
+from vigil.domain.models import Point
+from vigil.domain.rollups import Rollup, rollup_points
+from vigil.ports import Store
+from vigil.services.rollups import clear_markers
+
+MINUTE, HOUR = 60.0, 3600.0
+SETTLE_SECONDS = 120.0  # a minute is built this long after it ends (one 60 s agent batch + slack)
+FIRST_RUN_SECONDS = 900.0
+MAX_RUN_SECONDS = 3600.0
+FOLD_POINTS = 200_000  # points held before folding them into the fleet records (~40 MB)
+STATE_KIND, WATERMARK_ID, SNAPSHOT_ID = "fleet_state", "watermark", "snapshot"
+DIRTY_KIND = "fleet_dirty"
+
+
+def settled_until(now: float) -> float:
+    """The end of the newest minute a run at `now` builds."""
+    return math.floor((now - SETTLE_SECONDS) / MINUTE) * MINUTE
+
+
+def note_late_fleet(store: Store, points: Sequence[Point], now: float) -> int:
+    """After a batch is stored: mark the minutes of its samples that a run may already have built.
+    Returns how many markers were written (0 for a healthy agent's batch)."""
+    cutoff = settled_until(now)
+    minutes = {math.floor(p.ts / MINUTE) * MINUTE for p in points if p.ts < cutoff}
+    for m in sorted(minutes):
+        store.put_doc(DIRTY_KIND, str(int(m)), {"minute": m})
+    return len(minutes)
+
+
+def run_fleet(
+    store: Store, now: float, *, retention_seconds: float, snapshot_window: float = 60.0
+) -> dict[str, Any]:
+    """One run; returns what it built (minutes, hours, markers cleared). `snapshot_window`: the
+    overview snapshot's window (`queries.snapshot`), kept for large fleets (`SNAPSHOT_ID`)."""
+    end = settled_until(now)
+    oldest = math.ceil((now - retention_seconds) / MINUTE) * MINUTE
+    state = store.get_doc(STATE_KIND, WATERMARK_ID) or {}
+    start = max(float(state.get("until", end - FIRST_RUN_SECONDS)), oldest)
+    end = min(end, start + MAX_RUN_SECONDS)
+    spans = [(start, end)] if start < end else []
+    markers = store.list_docs(DIRTY_KIND)
+    late = sorted({float(d["minute"]) for d in markers if oldest <= float(d["minute"]) < start})
+    spans.extend(_spans(late))
+    minutes = 0
+    hours: set[float] = set()
+    for i, (a, b) in enumerate(spans):
+        snapshot = snapshot_window if i == 0 else None  # the main span, when it is not empty
+        minutes += _build_minutes(store, a, b, now, snapshot)
+        first = math.floor(a / HOUR) * HOUR
+        # an hour is built once its last minute is; a late minute rebuilds its hour if that was built
+        done = end if a >= start else start
+        hours.update(h for h in _range(first, b, HOUR) if h + HOUR <= done and h + HOUR > a)
+    for hour in sorted(hours):
+        found = list(store.query_fleet(None, FLEET_MINUTE, hour, hour + HOUR - 1, now=now))
+        if found:
+            store.put_fleet(fleet_hours(found), now)
+    cleared = clear_markers(store, DIRTY_KIND, markers, lambda d: str(int(float(d["minute"]))))
+    if start < end:
+        first = float(state.get("from", start))  # readers use the tier from here on
+        store.put_doc(STATE_KIND, WATERMARK_ID, {"until": end, "ran_at": now, "from": first})
+    return {"minutes": minutes, "hours": len(hours), "markers_cleared": cleared, "until": max(start, end)}
+
+
+def _build_minutes(store: Store, a: float, b: float, now: float, window: float | None) -> int:
+    """Build the minutes of [a, b) from every host, folding the points into fleet records every
+    FOLD_POINTS points (at a host boundary: both stores yield a host's series whole, so no series is
+    cut), so memory stays bounded by the fleet records, not the fleet's points."""
+    from vigil.domain.snapshot import SNAPSHOT_METRICS
+
+    # the snapshot compares two windows: read them both even when the span is shorter
+    lo = a if window is None else min(a, b - 2 * window)
+    snapshot_from = math.inf if window is None else b - 2 * window
+    wanted = set(SNAPSHOT_METRICS)
+    records: list[Rollup] = []
+    newest: dict[tuple[str, str, tuple[tuple[str, str], ...]], Point] = {}
+    snap: list[Point] = []
+    buffer: list[Point] = []
+    for p in store.query_many(None, lo, b - 0.001, now=now):
+        if len(buffer) >= FOLD_POINTS and p.host != buffer[-1].host:
+            records = merge_hosts(records + rollup_points(buffer, FLEET_MINUTE))
+            buffer.clear()
+        if p.ts >= snapshot_from and p.metric in wanted:
+            snap.append(p)
+        if p.ts < a:
+            continue
+        buffer.append(p)
+        key = (p.host, p.metric, p.labels)
+        if key not in newest or p.ts > newest[key].ts:
+            newest[key] = p
+    records = merge_hosts(records + rollup_points(buffer, FLEET_MINUTE))
+    if window is not None:
+        _save_snapshot(store, snap, b, window, now)
+    if records:
+        store.put_fleet(records, now)
+        store.record_latest(list(newest.values()), now)
+    return len({r.start for r in records})
+
+
+def _save_snapshot(store: Store, points: list[Point], end: float, window: float, now: float) -> None:
+    """The overview snapshot as of `end` (the newest built minute), for fleets too large to read live."""
+    from vigil.domain.snapshot import build_snapshot
+
+    latest = [p for p in points if end - window <= p.ts < end]
+    previous = [p for p in points if end - 2 * window <= p.ts < end - window]
+    body = build_snapshot(latest, previous, end, window=window)
+    hosts = len({p.host for p in latest})
+    store.put_doc(STATE_KIND, SNAPSHOT_ID, {"snapshot": body, "hosts": hosts, "as_of": end, "ran_at": now})
+
+
+def _range(a: float, b: float, step: float) -> list[float]:
+    return [a + i * step for i in range(max(0, math.ceil((b - a) / step)))]
+
+
+def _spans(minutes: list[float]) -> list[tuple[float, float]]:
+    """Consecutive late minutes as [start, end) spans (one read of every host per span)."""
+    out: list[tuple[float, float]] = []
+    for m in minutes:
+        if out and out[-1][1] == m:
+            out[-1] = (out[-1][0], m + MINUTE)
+        else:
+            out.append((m, m + MINUTE))
+    return out

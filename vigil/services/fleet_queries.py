@@ -1,0 +1,77 @@
+"""Fleet-wide series answered from the fleet tier (`services.fleet`), in O(buckets) reads.
+
+A series query is fleet-wide when it names no host and does not group by host (`group_by=none` or
+label dimensions only), e.g. the overview's 24 h response-time chart: without the tier it reads every
+host's samples (one DynamoDB Query per host). With it, it reads the fleet minutes (ranges up to two
+days: steps that are whole minutes) or fleet hours (longer ranges: whole-hour steps) up to the fleet
+job's watermark. After the watermark (the last 2 to 7 minutes):
+  - stores that aggregate raw samples cheaply in place (`SummaryStore`: SQLite) add the raw samples of
+    that tail, so local charts stay live;
+  - DynamoDB leaves the tail empty (null points) rather than read every host: fleet charts there lag
+    the newest data by the job's period plus its settling time.
+`None` (answer the old way) when the query is not fleet-wide, asks for `last` (which needs each
+sample's time), its step does not fit the tier, the tier does not cover its start yet, or it asks for
+percentiles of plain values (the tier keeps histograms, not sketches).
+Imports domain and ports only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from vigil.domain.accumulate import PERCENTILES
+from vigil.domain.fleet import FLEET_HOUR, FLEET_MINUTE, fleet_hours
+from vigil.domain.rollups import rollup_points
+from vigil.ports import Store, SummaryStore
+from vigil.services.fleet import STATE_KIND, WATERMARK_ID
+
+if TYPE_CHECKING:
+    from vigil.domain.rollups import Rollup
+    from vigil.services.queries import SeriesQuery
+
+HOUR = 3600.0
+
+
+def is_fleet_wide(q: SeriesQuery) -> bool:
+    return (
+        q.hosts is None
+        and q.group_by is not None
+        and "host" not in q.group_by
+        and "last" not in q.agg_list
+        and q.resolution in ("raw", "5m", "1h")
+    )
+
+
+def fleet_records(store: Store, q: SeriesQuery, now: float, start: float, end: float) -> list[Rollup] | None:
+    """Fleet records (plus the raw tail where cheap) answering [start, end], or None (see module)."""
+    if not is_fleet_wide(q):
+        return None
+    resolution = FLEET_HOUR if q.resolution == "1h" else FLEET_MINUTE
+    width = HOUR if resolution == FLEET_HOUR else 60.0
+    if q.step % width:
+        return None
+    state = store.get_doc(STATE_KIND, WATERMARK_ID) or {}
+    if "from" not in state:
+        return None
+    until = float(state["until"])
+    lo = math.floor(start / q.step) * q.step
+    if lo < math.ceil(float(state["from"]) / width) * width:
+        return None
+    records: list[Rollup] = []
+    stored_until = min(end, until - 1)
+    if resolution == FLEET_HOUR:
+        hour = math.floor(until / HOUR) * HOUR
+        whole = min(stored_until, hour - 1)
+        records.extend(store.query_fleet(q.metric, FLEET_HOUR, lo, whole, q.labels, now))
+        if hour <= stored_until:  # the watermark's hour: its minutes so far
+            minutes = store.query_fleet(q.metric, FLEET_MINUTE, hour, stored_until, q.labels, now)
+            records.extend(fleet_hours(minutes))
+    else:
+        records.extend(store.query_fleet(q.metric, FLEET_MINUTE, lo, stored_until, q.labels, now))
+    if until <= end and isinstance(store, SummaryStore):
+        tail = store.query_points(q.metric, max(until, lo), end, labels=q.labels, now=now)
+        records.extend(rollup_points(tail, FLEET_MINUTE))
+    if any(a in PERCENTILES for a in q.agg_list) and any(r.histogram is None and r.count for r in records):
+        return None  # plain values: the tier keeps no sketch (`domain.fleet`), the hosts' data has them
+    return records
