@@ -92,7 +92,7 @@ class VigilStack(Stack):
 
         # Least privilege, one role per function (SPEC §8):
         #   metrics: ingest + queries + hourly rollups -> read/write both tables
-        #   health:  GetItem/Query only on both tables
+        #   health:  GetItem on two meta items (PING, FRESH), whatever the fleet size
         #   alerts:  reads samples, keeps rules/state/history in meta, publishes state changes and
         #            e-mail/SMS channel tests to the topic (only there), seals and opens channel secrets
         #            with the KMS key (writes, "send test"), subscribes e-mail/SMS channels, reads and
@@ -104,8 +104,7 @@ class VigilStack(Stack):
         # runs every function against moto and checks each call against these statements.
         storage.samples.grant(functions.metrics, *SAMPLES_WRITER)
         storage.meta.grant(functions.metrics, *META_WRITER)
-        for table in (storage.samples, storage.meta):
-            table.grant(functions.health, "dynamodb:GetItem", "dynamodb:Query")
+        storage.meta.grant(functions.health, "dynamodb:GetItem")  # PING and FRESH: O(1) whatever the fleet
         storage.samples.grant(functions.alerts, "dynamodb:Query")
         storage.meta.grant(functions.alerts, *META_WRITER)
         alerting.grant_publish(functions.alerts)

@@ -141,29 +141,6 @@ def test_latest_points_are_the_newest_of_each_series_since(store: Any) -> None:
     assert store.latest_points([], T0 - 60) == []
 
 
-def test_latest_by_host_is_each_hosts_newest_value_of_the_matching_series(store: Any) -> None:
-    store.put_samples(
-        "web-1",
-        [
-            pt("mem", 0.2, T0, state="used"),
-            pt("mem", 0.4, T0 + 10, state="used"),
-            pt("mem", 0.6, T0 + 10, state="free"),
-            pt("cpu", 0.9, T0 + 10),
-        ],
-        None,
-        NOW,
-    )
-    store.put_samples("web-2", [pt("mem", 0.8, T0 + 20, host="web-2", state="used")], None, NOW)
-    store.put_samples("old-1", [pt("mem", 0.7, T0 - 900, host="old-1", state="used")], None, NOW)
-    assert store.latest_by_host("mem", T0 - 60, {"state": "used"}) == {
-        "web-1": pytest.approx(0.4),
-        "web-2": pytest.approx(0.8),
-    }
-    # without a label filter a host's series are averaged
-    assert store.latest_by_host("mem", T0 - 60)["web-1"] == pytest.approx(0.5)
-    assert store.latest_by_host("nothing", T0 - 60) == {}
-
-
 def test_list_hosts_reports_first_and_last_seen_and_series_count(store: Any) -> None:
     store.put_samples("web-1", [pt("cpu", 1.0, T0 - 30, cpu="0")], None, T0)
     store.put_samples("web-1", [pt("cpu", 1.0, T0 + 30, cpu="0")], None, T0 + 60)  # same series

@@ -76,12 +76,12 @@ def test_metrics_reads_and_writes_both_tables_and_nothing_else(synth: Synth) -> 
         assert not _actions_on(synth, "metrics", ids[other])
 
 
-def test_health_can_only_get_and_query(synth: Synth) -> None:
+def test_health_can_only_get_two_meta_items(synth: Synth) -> None:
     ids = _ids(synth)
-    for table in ("samples", "meta"):
-        assert _actions_on(synth, "health", ids[table]) == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert _actions_on(synth, "health", ids["meta"]) == {"dynamodb:GetItem"}
+    assert not _actions_on(synth, "health", ids["samples"])  # O(1): never a Query per host
     all_actions = {a for st in _statements(synth, "health") for a in _as_list(st["Action"])}
-    assert all_actions == {"dynamodb:GetItem", "dynamodb:Query", "logs:CreateLogStream", "logs:PutLogEvents"}
+    assert all_actions == {"dynamodb:GetItem", "logs:CreateLogStream", "logs:PutLogEvents"}
 
 
 def _channel_key_statements(synth: Synth, name: str) -> list[dict[str, Any]]:

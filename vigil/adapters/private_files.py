@@ -26,12 +26,20 @@ def private_dir(path: Path) -> Path:
 
 def private_database(path: Path) -> None:
     """Create the SQLite file 0600 if missing (before SQLite does, 0644), and make it and its
-    companions 0600 if they exist."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, FILE_MODE)
+    companions 0600 if they exist.
+
+    An existing database is never opened here: closing any descriptor of a file drops every POSIX
+    lock this process holds on it, including SQLite's, and a connection already open in the process
+    (the trace store opens the same file after the sample store) then fails with "disk I/O error"."""
     try:
-        os.fchmod(fd, FILE_MODE)
-    finally:
-        os.close(fd)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, FILE_MODE)
+    except FileExistsError:
+        os.chmod(path, FILE_MODE)
+    else:
+        try:
+            os.fchmod(fd, FILE_MODE)  # the umask may have cleared bits; 0600 exactly
+        finally:
+            os.close(fd)
     for suffix in SQLITE_COMPANIONS:
         with contextlib.suppress(FileNotFoundError):
             os.chmod(f"{path}{suffix}", FILE_MODE)
