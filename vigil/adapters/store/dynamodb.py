@@ -33,6 +33,7 @@ from vigil.adapters.store.chunks import (
     plan_chunks,
 )
 from vigil.adapters.store.dynamodb_batches import BatchClaims
+from vigil.adapters.store.dynamodb_docs import DocItems
 from vigil.adapters.store.dynamodb_fleet import FleetItems
 from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, create_tables, n, num, s
 from vigil.adapters.store.dynamodb_meta import MetaItems
@@ -58,7 +59,7 @@ SERIES_CACHE_SECONDS = 60.0  # how stale another instance's new series may be fo
 MAX_SK_BYTES = 1024
 
 
-class DynamoStore(MetaItems, RollupItems, FleetItems):
+class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
     """The AWS `Store`. `client` is a low-level boto3 DynamoDB client; built lazily when omitted."""
 
     def __init__(
