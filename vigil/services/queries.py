@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from vigil.domain.series import SeriesResult
 
 MAX_ERROR_GROUPS = 10_000  # error groups read per page request (fingerprints, bounded by the code)
-HOST_DOWN_INTERVALS = 3  # latest values older than this many intervals (plus one flush) are not current
 
 
 def parse_labels(raw: str | None) -> dict[str, str] | None:
@@ -335,12 +334,6 @@ def catalog(store: Store) -> dict[str, Any]:
     from vigil.domain.catalog import catalog_entries
 
     return {"metrics": catalog_entries(store.list_metrics())}
-
-
-def host_down_limit(config: Config) -> float:
-    """Seconds without a sample after which a host's latest values no longer count as current (the
-    overview's worst hosts); `/api/hosts` status itself follows each host's own cadence."""
-    return HOST_DOWN_INTERVALS * config.interval_seconds + 60.0
 
 
 def hosts(

@@ -7,10 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 from vigil.config import Config
 from vigil.ports import Store
-from vigil.services.queries import host_down_limit, snapshot_window
+from vigil.services.queries import snapshot_window
 
 if TYPE_CHECKING:
     from vigil.domain.models import Point
+
+
+HOST_DOWN_INTERVALS = 3  # latest values older than this many intervals (plus one flush) are not current
+
+
+def host_down_limit(config: Config) -> float:
+    """Seconds without a sample after which a host's latest values no longer count as current (the
+    overview's worst hosts); `/api/hosts` status itself follows each host's own cadence."""
+    return HOST_DOWN_INTERVALS * config.interval_seconds + 60.0
 
 
 LIVE_SNAPSHOT_HOSTS = 20  # larger fleets get the fleet job's snapshot (one read, minutes old)
