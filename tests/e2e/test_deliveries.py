@@ -63,7 +63,7 @@ def test_a_dead_letter_is_listed_with_its_reason_and_replayed_from_settings(
     assert "E2E dead letter" in row.inner_text()
     row.locator("button.replay").click()
     tab.page.get_by_text(f"Delivered to inbox, {cid}.").wait_for()
-    assert row.count() == 0
+    row.wait_for(state="detached")
     assert [m["id"] for m in got] == ["n-e2e-dead"]
     assert server.api("GET", "/api/notifications/dead-letters").json()["items"] == []
     assert tab.console.errors == []

@@ -147,14 +147,19 @@ function Deliveries() {
   const q = useApi(DEAD_LETTERS, { limit: 20 });
   const [more, setMore] = useState({ items: [], cursor: undefined });
   const [notes, setNotes] = useState({});
+  // Rows replayed or discarded leave at once, not when the list reload answers.
+  const [gone, setGone] = useState(new Set());
   const first = (q.data && q.data.items) || [];
-  const items = [...first, ...more.items.filter((m) => !first.some((d) => d.id === m.id))];
+  const items = [...first, ...more.items.filter((m) => !first.some((d) => d.id === m.id))].filter((d) => !gone.has(d.id));
   const cursor = more.cursor === undefined ? q.data && q.data.next_cursor : more.cursor;
   const loadMore = async () => {
     const page = await get(DEAD_LETTERS, { limit: 20, cursor });
     setMore({ items: [...more.items, ...page.items], cursor: page.next_cursor });
   };
-  const forget = (id) => setMore((m) => ({ ...m, items: m.items.filter((d) => d.id !== id) }));
+  const forget = (id) => {
+    setGone((g) => new Set(g).add(id));
+    setMore((m) => ({ ...m, items: m.items.filter((d) => d.id !== id) }));
+  };
   const replay = async (d) => {
     setNotes((n) => ({ ...n, [d.id]: { text: "Replaying…" } }));
     try {
