@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import Console
 from tests.e2e.seeding import Server, running_server
@@ -30,22 +30,32 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield srv
 
 
-def test_the_hosts_page_follows_the_cursor_and_lists_every_host(browser: Browser, fleet: Server) -> None:
-    first = fleet.api("GET", "/api/hosts").json()
-    assert len(first["hosts"]) == 100 and first["next_cursor"]  # the API really pages
-
+@pytest.fixture
+def fleet_tab(browser: Browser, fleet: Server) -> Iterator[tuple[Page, Console]]:
+    """A signed-in tab on the fleet's server and the console errors it produced."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 860})
     ctx.set_default_timeout(10_000)
     page = ctx.new_page()
     console = Console()
     page.on("console", console.on_message)
     page.on("pageerror", console.on_error)
+    page.goto(f"{fleet.url}/#token={fleet.admin_token}")
+    page.wait_for_selector("main#main")
+    yield page, console
+    ctx.close()
+
+
+def test_the_hosts_page_follows_the_cursor_and_lists_every_host(
+    fleet_tab: tuple[Page, Console], fleet: Server
+) -> None:
+    first = fleet.api("GET", "/api/hosts").json()
+    assert len(first["hosts"]) == 100 and first["next_cursor"]  # the API really pages
+
+    page, console = fleet_tab
     paged: list[str] = []
     page.on(
         "request", lambda r: paged.append(r.url) if "/api/hosts" in r.url and "cursor=" in r.url else None
     )
-    page.goto(f"{fleet.url}/#token={fleet.admin_token}")
-    page.wait_for_selector("main#main")
     started = time.monotonic()
     page.goto(f"{fleet.url}/#/hosts")
     page.wait_for_function(f"() => document.querySelectorAll('table.hosts tbody tr').length === {HOSTS}")
@@ -54,11 +64,10 @@ def test_the_hosts_page_follows_the_cursor_and_lists_every_host(browser: Browser
     assert "node-104" in rows.nth(HOSTS - 1).inner_text()
     assert paged, "the second page was never requested"
     assert console.errors == [] and time.monotonic() - started < 10
-    ctx.close()
 
 
 def test_a_host_past_the_first_page_has_its_page_and_the_status_badge_counts_the_whole_fleet(
-    browser: Browser, fleet: Server
+    fleet_tab: tuple[Page, Console], fleet: Server
 ) -> None:
     # node-104 sorts last (the second page of /api/hosts); declaring a 1 s interval and then staying
     # quiet makes it "down" within seconds
@@ -76,14 +85,7 @@ def test_a_host_past_the_first_page_has_its_page_and_the_status_badge_counts_the
         return [h["status"] for h in rest if h["host"] == "node-104"] == ["down"]
 
     wait_until(node_104_down, timeout=30, what="node-104 to be down")
-    ctx = browser.new_context(viewport={"width": 1280, "height": 860})
-    ctx.set_default_timeout(10_000)
-    page = ctx.new_page()
-    console = Console()
-    page.on("console", console.on_message)
-    page.on("pageerror", console.on_error)
-    page.goto(f"{fleet.url}/#token={fleet.admin_token}")
-    page.wait_for_selector("main#main")
+    page, console = fleet_tab
     page.goto(f"{fleet.url}/#/hosts?host=node-104")
     page.locator(".page-head .badge", has_text="down").wait_for()
     assert page.locator("#host-facts dd").first.inner_text().startswith("20")  # its first-seen date
@@ -92,4 +94,3 @@ def test_a_host_past_the_first_page_has_its_page_and_the_status_badge_counts_the
     page.click("#status-badge")
     page.locator("#status-reasons li", has_text="1 host down: node-104").wait_for()
     assert console.errors == []
-    ctx.close()
