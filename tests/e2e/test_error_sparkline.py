@@ -64,6 +64,8 @@ def scripted_group(server: Server, ingest_key: str) -> str:
 
 def drawn_bars(tab: Session, fingerprint: str) -> list[tuple[float, int]]:
     tab.open("errors")
+    # sparklines are drawn as their rows come into view: bring this one there
+    tab.page.locator(".error-groups li", has_text=MESSAGE).scroll_into_view_if_needed()
     mark = f"vigil:chart-drawn:err-spark-{fingerprint}"
     tab.page.wait_for_function(f"() => performance.getEntriesByName({mark!r}).length > 0")
     canvas = tab.page.locator(".error-groups li", has_text=MESSAGE).locator(".err-spark canvas")
@@ -97,4 +99,32 @@ def test_the_sparkline_draws_the_same_in_dark_mode_on_a_phone_without_sideways_s
     tab = open_tab(width=390, height=844, color_scheme="dark")
     assert_bars_follow_the_counts(drawn_bars(tab, scripted_group))
     assert tab.page.evaluate(OVERFLOW_JS) <= 0
+    assert tab.console.errors == []
+
+
+@pytest.fixture(scope="module")
+def many_groups(server: Server, ingest_key: str) -> int:
+    """60 more error groups, an hour old, so the list is several screens long; returns how many
+    groups the list has."""
+    now = time.time()
+    errors = [{"type": f"BulkError{i:02d}", "message": "bulk", "ts": now - 3600 - i} for i in range(60)]
+    sent = requests.post(
+        f"{server.url}/v1/errors", json={"errors": errors}, headers={"Authorization": f"Bearer {ingest_key}"}
+    )
+    assert sent.status_code == 202, sent.text
+    return len(server.api("GET", "/api/errors", params={"limit": 1000}).json()["errors"])
+
+
+SPARKS_DRAWN_JS = "() => new Set(performance.getEntriesByType('mark').map((m) => m.name)"
+SPARKS_DRAWN_JS += ".filter((n) => n.startsWith('vigil:chart-drawn:err-spark-'))).size"
+
+
+def test_a_long_errors_list_draws_only_the_sparklines_scrolled_to(tab: Session, many_groups: int) -> None:
+    tab.open("errors")
+    tab.page.locator(".error-groups li").nth(many_groups - 1).wait_for(state="attached")
+    tab.page.wait_for_function(f"() => ({SPARKS_DRAWN_JS})() > 0")
+    assert 0 < tab.page.evaluate(f"({SPARKS_DRAWN_JS})()") < many_groups / 2
+    last = tab.page.locator(".error-groups li").nth(many_groups - 1)
+    last.scroll_into_view_if_needed()
+    last.locator(".err-spark canvas").wait_for()
     assert tab.console.errors == []

@@ -4,7 +4,7 @@
 // window.
 import { useMemo } from "preact/hooks";
 import { Chart } from "../components/Chart.jsx";
-import { Empty, QueryState, RangePicker, Time } from "../components/ui.jsx";
+import { Empty, QueryState, RangePicker, Time, WhenVisible } from "../components/ui.jsx";
 import { listOf } from "../data.js";
 import { fmtClock, toDate } from "../format.js";
 import { useApi } from "../live.js";
@@ -20,9 +20,12 @@ function OccurrenceSpark({ fingerprint, occ }) {
   const peak = Math.max(...occ.counts);
   const at = occ.counts.lastIndexOf(peak);
   const label = total === 0 ? "none in the last 24 h" : `${total} in the last 24 h, peak ${peak} at ${fmtClock(timestamps[at])}`;
+  // Only the rows scrolled to draw (a thousand uPlot instances at once took seconds).
   return (
     <span class="err-spark" title={label}>
-      <Chart id={`err-spark-${fingerprint}`} ariaLabel={label} timestamps={timestamps} series={[{ label: "occurrences", values: occ.counts }]} unit="" type="bar" sparkline height={24} />
+      <WhenVisible class="err-spark-box" placeholder={<span role="img" aria-label={label} />}>
+        <Chart id={`err-spark-${fingerprint}`} ariaLabel={label} timestamps={timestamps} series={[{ label: "occurrences", values: occ.counts }]} unit="" type="bar" sparkline height={24} />
+      </WhenVisible>
     </span>
   );
 }
