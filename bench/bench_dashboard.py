@@ -127,7 +127,7 @@ def _host_views(browser: Browser, server: Server, hosts: int) -> tuple[float, fl
     page.goto(f"{server.url}/#/hosts")
     page.reload()  # a fresh document, signed in from sessionStorage
     page.wait_for_function(
-        f"document.querySelectorAll('table.hosts tbody tr .spark-row canvas').length >= {hosts}",
+        f"() => document.querySelectorAll('table.hosts tbody tr .spark-row canvas').length >= {hosts}",
         timeout=30000,
     )
     list_ms = float(page.evaluate("performance.now()"))

@@ -215,10 +215,13 @@ class Store(Protocol):
         ...
 
     # -- application errors ----------------------------------------------------------------------
-    def record_errors(self, events: Sequence[ErrorEvent]) -> None: ...
+    def record_errors(self, events: Sequence[ErrorEvent]) -> None:
+        """Fold the events into their groups: counts, first/last seen, and the occurrences per clock
+        hour, keeping only the 24 hours up to each group's newest (`vigil.domain.occurrences`)."""
+        ...
 
     def list_error_groups(self, since: float, limit: int = 100) -> list[ErrorGroup]:
-        """Groups with `last_seen >= since`, newest first."""
+        """Groups with `last_seen >= since`, newest first, each with its kept hours (`hourly`)."""
         ...
 
     # -- documents -------------------------------------------------------------------------------

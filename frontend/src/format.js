@@ -115,6 +115,12 @@ export function toDate(t) {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
+/** Local hours and minutes, "14:00". */
+export function fmtClock(t) {
+  const d = toDate(t);
+  return d ? d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" }) : "–";
+}
+
 export function fmtTime(t, withDate = true) {
   const d = toDate(t);
   if (!d) return "–";

@@ -16,7 +16,7 @@ from vigil.domain.dashboards import DashboardIn
 from vigil.domain.errors import Invalid
 from vigil.domain.models import ErrorEvent, KeyCreate, Point
 from vigil.domain.paging import encode_cursor
-from vigil.services import dashboards, keys, queries
+from vigil.services import dashboards, error_queries, keys, queries
 
 T0 = 1_764_000_000.0
 
@@ -58,11 +58,11 @@ def test_error_groups_are_paged_newest_first(store: Any) -> None:
     )
 
     def fetch(cursor: str | None) -> tuple[list[Any], str | None]:
-        answer = queries.error_groups(store, T0 + 10, since="-1h", limit=3, cursor=cursor)
+        answer = error_queries.error_groups(store, T0 + 10, since="-1h", limit=3, cursor=cursor)
         return [e["fingerprint"] for e in answer["errors"]], answer["next_cursor"]
 
     everything = flat(walk(fetch))
-    whole = queries.error_groups(store, T0 + 10, since="-1h", limit=100)
+    whole = error_queries.error_groups(store, T0 + 10, since="-1h", limit=100)
     assert everything == [e["fingerprint"] for e in whole["errors"]] and len(set(everything)) == 8
     assert whole["next_cursor"] is None
 
@@ -107,7 +107,7 @@ def test_inbox_and_alert_history_are_paged_newest_first(store: Any) -> None:
 def test_a_cursor_this_list_did_not_hand_out_is_invalid_naming_cursor(store: Any, cursor: str) -> None:
     store.record_errors([ErrorEvent("fp", "E", "m", None, None, None, T0)])
     with pytest.raises(Invalid) as caught:
-        queries.error_groups(store, T0 + 10, since="-1h", limit=3, cursor=cursor)
+        error_queries.error_groups(store, T0 + 10, since="-1h", limit=3, cursor=cursor)
     assert caught.value.field == "cursor"
 
 

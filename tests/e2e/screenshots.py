@@ -1,7 +1,7 @@
 """Regenerate the dashboard screenshots in docs/screenshots/ (desktop, phone, dark) from a freshly
-seeded local server: `.venv/bin/python -m tests.e2e.screenshots [--only issue15] [--suffix -before]`.
-The seed has a hot host, a firing critical alert and a host reporting every 30 s. Not collected by
-pytest."""
+seeded local server: `.venv/bin/python -m tests.e2e.screenshots [--only issue15|errors] [--suffix
+-before]`. The seed has a hot host, a firing critical alert, a host reporting every 30 s and a day of
+one error's occurrences. Not collected by pytest."""
 
 from __future__ import annotations
 
@@ -70,15 +70,19 @@ ISSUE15 = [
     ("alerts-phone", "alerts", 390, 844, "light", True),
     ("alerts-phone-dark", "alerts", 390, 844, "dark", True),
     ("hosts-list-desktop", "hosts", 1280, 700, "light", False),
+    ("errors-desktop", "errors", 1280, 600, "light", False),
+    ("errors-phone", "errors", 390, 844, "light", False),
 ]
 
 
 def main() -> int:
     args = argparse.ArgumentParser(description=__doc__)
-    args.add_argument("--only", choices=["all", "issue15"], default="all")
+    args.add_argument("--only", choices=["all", "issue15", "errors"], default="all")
     args.add_argument("--suffix", default="", help="appended to each file name, e.g. -before")
     opts = args.parse_args()
     shots = ISSUE15 if opts.only == "issue15" else SHOTS + ISSUE15
+    if opts.only == "errors":
+        shots = [s for s in shots if s[0].startswith("errors")]
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "data", interval="2") as server:
         key = seed(server, minutes=24 * 60, step=120)
@@ -107,6 +111,18 @@ def main() -> int:
             for i in range(120)
         ]
         push(server, key, "sparse-1", iter(sparse))
+        # a day of one error's occurrences, busier in the afternoon, for the errors list's sparkline
+        burst = [
+            {
+                "type": "LookupError",
+                "message": "sku 42 not in the catalogue",
+                "service": "inventory",
+                "ts": now - hours * 3600 - k * 60,
+            }
+            for hours in range(24)
+            for k in range(1 + (hours * 7) % 5 + (6 if hours in (5, 6) else 0))
+        ]
+        server.api("POST", "/v1/errors", token=key, json={"errors": burst})
         rule = {
             "name": "Queue overflow",
             "metric": "app.queue.depth",

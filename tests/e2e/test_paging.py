@@ -8,10 +8,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import Console
 from tests.e2e.seeding import Server, running_server
+from tests.waiting import wait_until
 
 HOSTS = 105  # more than one page (100)
 
@@ -29,22 +30,32 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield srv
 
 
-def test_the_hosts_page_follows_the_cursor_and_lists_every_host(browser: Browser, fleet: Server) -> None:
-    first = fleet.api("GET", "/api/hosts").json()
-    assert len(first["hosts"]) == 100 and first["next_cursor"]  # the API really pages
-
+@pytest.fixture
+def fleet_tab(browser: Browser, fleet: Server) -> Iterator[tuple[Page, Console]]:
+    """A signed-in tab on the fleet's server and the console errors it produced."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 860})
     ctx.set_default_timeout(10_000)
     page = ctx.new_page()
     console = Console()
     page.on("console", console.on_message)
     page.on("pageerror", console.on_error)
+    page.goto(f"{fleet.url}/#token={fleet.admin_token}")
+    page.wait_for_selector("main#main")
+    yield page, console
+    ctx.close()
+
+
+def test_the_hosts_page_follows_the_cursor_and_lists_every_host(
+    fleet_tab: tuple[Page, Console], fleet: Server
+) -> None:
+    first = fleet.api("GET", "/api/hosts").json()
+    assert len(first["hosts"]) == 100 and first["next_cursor"]  # the API really pages
+
+    page, console = fleet_tab
     paged: list[str] = []
     page.on(
         "request", lambda r: paged.append(r.url) if "/api/hosts" in r.url and "cursor=" in r.url else None
     )
-    page.goto(f"{fleet.url}/#token={fleet.admin_token}")
-    page.wait_for_selector("main#main")
     started = time.monotonic()
     page.goto(f"{fleet.url}/#/hosts")
     page.wait_for_function(f"() => document.querySelectorAll('table.hosts tbody tr').length === {HOSTS}")
@@ -53,4 +64,33 @@ def test_the_hosts_page_follows_the_cursor_and_lists_every_host(browser: Browser
     assert "node-104" in rows.nth(HOSTS - 1).inner_text()
     assert paged, "the second page was never requested"
     assert console.errors == [] and time.monotonic() - started < 10
-    ctx.close()
+
+
+def test_a_host_past_the_first_page_has_its_page_and_the_status_badge_counts_the_whole_fleet(
+    fleet_tab: tuple[Page, Console], fleet: Server
+) -> None:
+    # node-104 sorts last (the second page of /api/hosts); declaring a 1 s interval and then staying
+    # quiet makes it "down" within seconds
+    key = fleet.api("POST", "/api/keys", json={"name": "fleet-late"}).json()["key"]
+    batch = {
+        "host": "node-104",
+        "push_interval": 1,
+        "samples": [{"metric": "system.cpu.utilization", "value": 0.3}],
+    }
+    assert fleet.api("POST", "/v1/samples", token=key, json=batch).status_code == 202
+
+    def node_104_down() -> bool:
+        after = fleet.api("GET", "/api/hosts").json()["next_cursor"]
+        rest = fleet.api("GET", "/api/hosts", params={"cursor": after}).json()["hosts"]
+        return [h["status"] for h in rest if h["host"] == "node-104"] == ["down"]
+
+    wait_until(node_104_down, timeout=30, what="node-104 to be down")
+    page, console = fleet_tab
+    page.goto(f"{fleet.url}/#/hosts?host=node-104")
+    page.locator(".page-head .badge", has_text="down").wait_for()
+    assert page.locator("#host-facts dd").first.inner_text().startswith("20")  # its first-seen date
+    page.goto(f"{fleet.url}/#/overview")
+    page.locator("#status-badge[data-level=bad]").wait_for()
+    page.click("#status-badge")
+    page.locator("#status-reasons li", has_text="1 host down: node-104").wait_for()
+    assert console.errors == []

@@ -19,7 +19,7 @@ from vigil.api.params import (
     StepParam,
     ToParam,
 )
-from vigil.services import queries
+from vigil.services import error_queries, queries
 from vigil.services import snapshot as snapshots
 
 
@@ -102,4 +102,4 @@ def register(app: APIGatewayHttpResolver) -> None:
         cursor: CursorParam = None,
     ) -> dict[str, Any]:
         ctx = vigil_context(app)
-        return queries.error_groups(ctx.store, ctx.clock.now(), since=since, limit=limit, cursor=cursor)
+        return error_queries.error_groups(ctx.store, ctx.clock.now(), since=since, limit=limit, cursor=cursor)

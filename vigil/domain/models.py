@@ -308,3 +308,6 @@ class ErrorGroup:
     sample_stack: str | None
     last_host: str | None
     last_trace_id: str | None
+    # occurrences per clock hour (hour index -> count), the 24 h up to the newest one
+    # (`vigil.domain.occurrences`); empty for occurrences recorded before hours were kept
+    hourly: dict[int, int] = field(default_factory=dict)

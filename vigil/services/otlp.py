@@ -2,8 +2,9 @@
 
 Decode (`adapters.otlp.decode`), map to points/spans/errors, apply the per-host cardinality guard,
 store, and encode the OTLP response. Unlike `/v1/samples`, OTLP is per point: a host whose points
-would break the cardinality guard has those points rejected and counted in `partial_success`, the
-rest of the export is stored. A retried identical export is not stored twice (the sample store's batch
+would break the cardinality guard has those points rejected and counted in `partial_success`, and so
+is a point outside its catalogue unit's range (a ratio sent as a percentage); the rest of the export
+is stored. A retried identical export is not stored twice (the sample store's batch
 key is a content hash when every point has a time; spans are keyed by id), and cumulative-to-delta
 state advances only once a host's points are stored.
 
@@ -22,10 +23,21 @@ from vigil.adapters.otlp.decode import (
 from vigil.adapters.otlp.metrics import MappingResult, map_metrics
 from vigil.adapters.otlp.traces import map_traces
 from vigil.config import Config
+from vigil.domain.catalog import unit_range_error
 from vigil.domain.errors import LimitExceeded
+from vigil.domain.models import Point
 from vigil.ports import CumulativeState, Store, TraceStore
 from vigil.services.ingest import check_cardinality
 from vigil.services.rollups import note_late_samples
+
+
+def _outside_unit_range(result: MappingResult, point: Point) -> bool:
+    """Reject a point whose value its catalogue unit rules out (a ratio sent as a percentage), alone:
+    `/v1/samples` refuses the whole batch, OTLP answers per point."""
+    why = None if point.value is None else unit_range_error(point.metric, point.value)
+    if why is not None:
+        result.reject(why)
+    return why is not None
 
 
 def _store_points(store: Store, config: Config, result: MappingResult, now: float) -> None:
@@ -34,7 +46,7 @@ def _store_points(store: Store, config: Config, result: MappingResult, now: floa
     its next export) carries the whole delta again."""
     by_host = result.by_host()
     for host in sorted(by_host.keys() | result.pending.keys()):
-        points = by_host.get(host, [])
+        points = [p for p in by_host.get(host, []) if not _outside_unit_range(result, p)]
         if points:
             try:
                 check_cardinality(store, host, points, config)

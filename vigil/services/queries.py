@@ -1,4 +1,5 @@
-"""Read-side use cases behind `/api/metrics/series`, `/api/metrics/catalog`, `/api/hosts` and `/api/errors`.
+"""Read-side use cases behind `/api/metrics/series`, `/api/metrics/catalog` and `/api/hosts`
+(`/api/errors`: `error_queries`).
 
 Parses user-facing query parameters (times, filters) into domain calls; aggregation itself lives in
 `vigil.domain.series` so the series API, export and the alert backtest share it. A series query may
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from vigil.config import Config
 from vigil.domain.cadence import host_status
 from vigil.domain.errors import Invalid
-from vigil.domain.paging import DEFAULT_LIMIT, encode_cursor, name_after, paginate
+from vigil.domain.paging import DEFAULT_LIMIT, encode_cursor, name_after
 from vigil.domain.timeparse import iso, parse_duration, parse_instant
 from vigil.ports import HistogramSummaryStore, Store, SummaryStore
 
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
     from vigil.domain.models import Point
     from vigil.domain.rollups import Rollup
     from vigil.domain.series import SeriesResult
-
-MAX_ERROR_GROUPS = 10_000  # error groups read per page request (fingerprints, bounded by the code)
 
 
 def parse_labels(raw: str | None) -> dict[str, str] | None:
@@ -361,36 +360,3 @@ def hosts(
             }
         )
     return {"hosts": out, "next_cursor": encode_cursor([page[-1].host]) if len(found) > limit else None}
-
-
-def error_groups(
-    store: Store, now: float, *, since: str, limit: int, cursor: str | None = None
-) -> dict[str, Any]:
-    """A page of the error groups seen since `since`, newest first (ties by fingerprint)."""
-    t0 = parse_instant(since, now=now, field="since")
-    groups = sorted(
-        store.list_error_groups(t0, MAX_ERROR_GROUPS),
-        key=lambda g: (g.last_seen, g.fingerprint),
-        reverse=True,
-    )
-    page, next_cursor = paginate(
-        groups, lambda g: [g.last_seen, g.fingerprint], limit=limit, cursor=cursor, descending=True
-    )
-    return {
-        "errors": [
-            {
-                "fingerprint": g.fingerprint,
-                "type": g.type,
-                "message": g.message,
-                "service": g.service,
-                "count": g.count,
-                "first_seen": iso(g.first_seen),
-                "last_seen": iso(g.last_seen),
-                "sample_stack": g.sample_stack,
-                "host": g.last_host,
-                "trace_id": g.last_trace_id,
-            }
-            for g in page
-        ],
-        "next_cursor": next_cursor,
-    }

@@ -39,6 +39,15 @@ function axisWidth(u, values, axisIdx, cycleNum) {
   return Math.ceil(size);
 }
 
+/** Bars are centred on their x: widen the x range by half a step each side so the first and last
+ * bars are drawn whole, not cut in half by the plot's edges. */
+function barXRange(u, min, max) {
+  const xs = u.data[0];
+  if (min === null || max === null || !xs || xs.length < 2) return [min, max];
+  const half = (xs[xs.length - 1] - xs[0]) / (xs.length - 1) / 2;
+  return [min - half, max + half];
+}
+
 function fill(color) {
   return `${color}33`;
 }
@@ -153,7 +162,7 @@ function buildOptions({ id, width, height, labels, unit, type, theme, sparkline,
     legend: { show: false },
     cursor: sparkline ? { show: false } : { drag: { x: true, y: false, setScale: !onZoom }, points: { size: 6 } },
     select: { show: !sparkline },
-    scales: { x: { time: true }, y: { range: yRange } },
+    scales: { x: type === "bar" ? { time: true, range: barXRange } : { time: true }, y: { range: yRange } },
     axes: sparkline
       ? [{ show: false }, { show: false }]
       : [

@@ -1,5 +1,6 @@
 // Small shared pieces: panels, empty/error/loading states, range picker, tabs, badges. Every state
 // a panel can be in has one look, so pages never render a blank box or a raw exception.
+import { useEffect, useRef, useState } from "preact/hooks";
 import { fmtAgo, fmtTime } from "../format.js";
 
 export function Panel({ title, actions, children, class: cls = "", id }) {
@@ -50,6 +51,27 @@ export function Time({ t, ago = false }) {
     <time title={fmtTime(t)} datetime={String(t)}>
       {ago ? fmtAgo(t) : fmtTime(t)}
     </time>
+  );
+}
+
+/**
+ * Renders `children` once the box has come within 200 px of the viewport (and keeps them): a long
+ * list of charts creates only the charts someone scrolls to. Until then the box shows `placeholder`;
+ * `class` should give the box its final size, so nothing moves when the children arrive.
+ */
+export function WhenVisible({ children, placeholder = null, class: cls = "" }) {
+  const box = useRef(null);
+  const [seen, setSeen] = useState(false);
+  useEffect(() => {
+    if (seen) return undefined;
+    const io = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setSeen(true), { rootMargin: "200px" });
+    io.observe(box.current);
+    return () => io.disconnect();
+  }, [seen]);
+  return (
+    <span ref={box} class={cls}>
+      {seen ? children : placeholder}
+    </span>
   );
 }
 

@@ -1,9 +1,34 @@
-// Application errors grouped by fingerprint: type, message, service, count, first/last seen, last
-// host, and the sample stack on demand. `?fp=` opens one group (shareable); `?range=` picks the window.
-import { Empty, QueryState, RangePicker, Time } from "../components/ui.jsx";
+// Application errors grouped by fingerprint: type, message, service, count, a 24 h occurrence
+// sparkline (hourly bars from the answer's `occurrences_24h`: no request per row), first/last seen,
+// last host, and the sample stack on demand. `?fp=` opens one group (shareable); `?range=` picks the
+// window.
+import { useMemo } from "preact/hooks";
+import { Chart } from "../components/Chart.jsx";
+import { Empty, QueryState, RangePicker, Time, WhenVisible } from "../components/ui.jsx";
 import { listOf } from "../data.js";
+import { fmtClock, toDate } from "../format.js";
 import { useApi } from "../live.js";
 import { href, setParams } from "../router.js";
+
+/** The hourly bars of one group's last 24 h, labelled "12 in the last 24 h, peak 5 at 14:00". */
+function OccurrenceSpark({ fingerprint, occ }) {
+  const timestamps = useMemo(() => {
+    const start = toDate(occ.start).getTime() / 1000;
+    return occ.counts.map((_, i) => start + i * occ.step_s);
+  }, [occ.start, occ.step_s, occ.counts.length]);
+  const total = occ.counts.reduce((a, c) => a + c, 0);
+  const peak = Math.max(...occ.counts);
+  const at = occ.counts.lastIndexOf(peak);
+  const label = total === 0 ? "none in the last 24 h" : `${total} in the last 24 h, peak ${peak} at ${fmtClock(timestamps[at])}`;
+  // Only the rows scrolled to draw (a thousand uPlot instances at once took seconds).
+  return (
+    <span class="err-spark" title={label}>
+      <WhenVisible class="err-spark-box" placeholder={<span role="img" aria-label={label} />}>
+        <Chart id={`err-spark-${fingerprint}`} ariaLabel={label} timestamps={timestamps} series={[{ label: "occurrences", values: occ.counts }]} unit="" type="bar" sparkline height={24} />
+      </WhenVisible>
+    </span>
+  );
+}
 
 export function Errors({ params }) {
   const range = params.range || "24h";
@@ -44,6 +69,7 @@ export function Errors({ params }) {
                     <span class="err-service" title="service">
                       {g.service ? <span class="badge badge-info">{g.service}</span> : <span class="muted">no service</span>}
                     </span>
+                    {g.occurrences_24h && <OccurrenceSpark fingerprint={g.fingerprint} occ={g.occurrences_24h} />}
                     <span class="muted err-when">
                       last <Time t={g.last_seen} ago />
                     </span>

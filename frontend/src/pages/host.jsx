@@ -71,7 +71,7 @@ function interval(h, estimated) {
 }
 
 export function HostPage({ host, params }) {
-  const hostsQ = useApi("/api/hosts", {});
+  const hostsQ = useApi("/api/hosts", {}, { pages: "hosts" }); // every page: a fleet may pass one
   const alertsQ = useApi("/api/alerts", {});
   const rulesQ = useApi("/api/alerts/rules", {}, { live: false });
   const errorsQ = useApi("/api/errors", { since: "-24h", limit: 100 });

@@ -100,7 +100,7 @@ const RANGE_TEXT = { "1h": "1 h", "24h": "24 h", "7d": "7 days", "30d": "30 days
 export function Overview({ params = {} }) {
   const session = useSession();
   const snap = useApi("/api/metrics", {});
-  const hostsQ = useApi("/api/hosts", {});
+  const hostsQ = useApi("/api/hosts", {}, { pages: "hosts" }); // every page: a fleet may pass one
   const hosts = listOf(hostsQ.data, "hosts");
   // the default needs /api/hosts; the last one seen is remembered so the charts' request need not wait
   const computed = hostsQ.data ? defaultRange(hosts) : localStorage.getItem(RANGE_KEY);

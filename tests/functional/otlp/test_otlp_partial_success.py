@@ -90,6 +90,17 @@ def test_unreadable_json_data_points_are_rejected_one_by_one_and_named(otlp: Otl
     assert otlp.values("queue.depth") == [4.0]  # the readable point of the same metric is stored
 
 
+def test_a_ratio_sent_as_a_percentage_is_rejected_alone_naming_the_unit(otlp: Otlp) -> None:
+    points = [{"asDouble": v, "timeUnixNano": now_ns()} for v in (0.42, 85.0)]
+    body = metrics_json({"name": "system.cpu.utilization", "unit": "1", "gauge": {"dataPoints": points}})
+    response = otlp.post("/v1/metrics", body, "application/json")
+    assert response.status_code == 200
+    partial = response.json()["partialSuccess"]
+    assert partial["rejectedDataPoints"] == "1"
+    assert 'is a ratio (unit "1"' in partial["errorMessage"] and "send 0.85" in partial["errorMessage"]
+    assert otlp.values("system.cpu.utilization") == [0.42]
+
+
 def test_unreadable_json_spans_are_rejected_one_by_one_and_named(otlp: Otlp) -> None:
     t = now_ns()
 

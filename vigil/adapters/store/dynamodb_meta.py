@@ -2,8 +2,8 @@
 
 Items (pk / sk): `KEY`/`<id>` and `KEYHASH`/`<secret hash>` (the full record in both, written together
 in a transaction, so authenticating a request is one GetItem); `ERRGROUP`/`<fingerprint>` (UpdateItem
-with ADD, so concurrent reporters never lose a count). Same semantics as `SqliteStore` (the contract
-suite checks both). Must not import boto3 at module level.
+with ADD, so concurrent reporters never lose a count, nor an hourly counter `h_<hour>`). Same semantics
+as `SqliteStore` (the contract suite checks both). Must not import boto3 at module level.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, n, num, s
 from vigil.domain.errors import NotFound
 from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup
+from vigil.domain.occurrences import hourly_counts, stale_hours
+
+HOUR_PREFIX = "h_"  # `h_<hour index>`: an error group's occurrences in that clock hour
 
 
 class MetaItems:
@@ -136,10 +139,19 @@ class MetaItems:
         if trace is not None:
             sets.append("last_trace_id = :trace")
             values[":trace"] = s(trace)
+        # One counter attribute per clock hour, added to like `count` (ADD works on top-level
+        # attributes only, not inside a map); `_drop_stale_hours` keeps the newest 24.
+        names = {"#t": "type", "#c": "count"}
+        adds = ["#c :n"]
+        for i, (hour, count) in enumerate(sorted(hourly_counts(e.ts for e in evs).items())):
+            names[f"#h{i}"] = f"{HOUR_PREFIX}{hour}"
+            values[f":h{i}"] = n(count)
+            adds.append(f"#h{i} :h{i}")
+        add = " ADD " + ", ".join(adds)
         common = {
             "TableName": self.meta_table,
             "Key": key,
-            "ExpressionAttributeNames": {"#t": "type", "#c": "count"},
+            "ExpressionAttributeNames": names,
             "ReturnValues": "ALL_NEW",
         }
         newest = ["last_seen = :last", "message = :msg"]
@@ -154,7 +166,7 @@ class MetaItems:
             got = self.io.call(
                 "update_item",
                 **common,
-                UpdateExpression=f"SET {', '.join(sets + newest)}{remove} ADD #c :n",
+                UpdateExpression=f"SET {', '.join(sets + newest)}{remove}{add}",
                 ConditionExpression="attribute_not_exists(last_seen) OR last_seen <= :last",
                 ExpressionAttributeValues={**values, **newest_values},
             )
@@ -162,9 +174,10 @@ class MetaItems:
             got = self.io.call(
                 "update_item",
                 **common,
-                UpdateExpression=f"SET {', '.join(sets)} ADD #c :n",
+                UpdateExpression=f"SET {', '.join(sets)}{add}",
                 ExpressionAttributeValues=values,
             )
+        self._drop_stale_hours(key, got["Attributes"])
         if float(got["Attributes"]["first_seen"]["N"]) > first:  # an older event arrived late
             with contextlib.suppress(ConditionFailed):  # an even older one won meanwhile
                 self.io.call(
@@ -175,6 +188,20 @@ class MetaItems:
                     ConditionExpression="first_seen > :f",
                     ExpressionAttributeValues={":f": n(first)},
                 )
+
+    def _drop_stale_hours(self, key: Item, item: Item) -> None:
+        """REMOVE the hour counters older than the 24 h ending with the item's newest hour: one more
+        UpdateItem, only when an hour has just aged out (at most once an hour per recurring group)
+        or a late event added an old one."""
+        stale = stale_hours(_hours(item))
+        if stale:
+            self.io.call(
+                "update_item",
+                TableName=self.meta_table,
+                Key=key,
+                UpdateExpression="REMOVE " + ", ".join(f"#h{i}" for i in range(len(stale))),
+                ExpressionAttributeNames={f"#h{i}": f"{HOUR_PREFIX}{h}" for i, h in enumerate(stale)},
+            )
 
     def list_error_groups(self, since: float, limit: int = 100) -> list[ErrorGroup]:
         groups = [_group(it) for it in self.io.query(self.meta_table, "ERRGROUP")]
@@ -211,4 +238,11 @@ def _group(it: Item) -> ErrorGroup:
         _str(it, "sample_stack"),
         _str(it, "last_host"),
         _str(it, "last_trace_id"),
+        _hours(it),
     )
+
+
+def _hours(it: Item) -> dict[int, int]:
+    return {
+        int(name[len(HOUR_PREFIX) :]): int(v["N"]) for name, v in it.items() if name.startswith(HOUR_PREFIX)
+    }

@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS error_groups (
   count INTEGER NOT NULL, first_seen REAL NOT NULL, last_seen REAL NOT NULL, sample_stack TEXT,
   last_host TEXT, last_trace_id TEXT);
 CREATE INDEX IF NOT EXISTS error_groups_last ON error_groups(last_seen);
+CREATE TABLE IF NOT EXISTS error_hours (
+  fingerprint TEXT NOT NULL, hour INTEGER NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (fingerprint, hour)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS docs (
   kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, version INTEGER NOT NULL,
   PRIMARY KEY (kind, id));

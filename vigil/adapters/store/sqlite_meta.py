@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup
+from vigil.domain.occurrences import WINDOW_HOURS, hour_of
 
 _KEY_COLUMNS = "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys"
 
@@ -82,6 +85,7 @@ class MetaTables:
 
     # -- errors ----------------------------------------------------------------------------------
     def record_errors(self, events: Sequence[ErrorEvent]) -> None:
+        hours = Counter((e.fingerprint, hour_of(e.ts)) for e in events)
         with self._write() as conn:
             conn.executemany(
                 """INSERT INTO error_groups(fingerprint, type, message, service, count, first_seen, last_seen,
@@ -101,15 +105,30 @@ class MetaTables:
                     for e in events
                 ],
             )
+            conn.executemany(
+                "INSERT INTO error_hours(fingerprint, hour, count) VALUES (?,?,?)"
+                " ON CONFLICT(fingerprint, hour) DO UPDATE SET count = count + excluded.count",
+                [(fp, hour, count) for (fp, hour), count in hours.items()],
+            )
+            # Keep each group's 24 h up to its newest hour (`occurrences`): older hours are never shown.
+            conn.executemany(
+                "DELETE FROM error_hours WHERE fingerprint = ?"
+                " AND hour < (SELECT max(hour) FROM error_hours WHERE fingerprint = ?) - ?",
+                [(fp, fp, WINDOW_HOURS - 1) for fp in {fp for fp, _ in hours}],
+            )
 
     def list_error_groups(self, since: float, limit: int = 100) -> list[ErrorGroup]:
+        # One statement (one snapshot): each group's hours come along as "hour:count,hour:count".
         rows = self._conn().execute(
             """SELECT fingerprint, type, message, service, count, first_seen, last_seen, sample_stack,
-                      last_host, last_trace_id FROM error_groups WHERE last_seen >= ?
+                      last_host, last_trace_id,
+                      (SELECT group_concat(hour || ':' || count) FROM error_hours h
+                        WHERE h.fingerprint = g.fingerprint)
+               FROM error_groups g WHERE last_seen >= ?
                ORDER BY last_seen DESC LIMIT ?""",
             (since, limit),
         )
-        return [ErrorGroup(*r) for r in rows]
+        return [replace(ErrorGroup(*r[:10]), hourly=_hours(r[10])) for r in rows]
 
     # -- documents -------------------------------------------------------------------------------
     def put_doc(
@@ -151,3 +170,11 @@ class MetaTables:
 def _key(row: tuple[Any, ...]) -> ApiKeyRecord:
     kid, name, role, secret_hash, created_at, revoked, last_used_at = row
     return ApiKeyRecord(kid, name, role, secret_hash, created_at, bool(revoked), last_used_at)
+
+
+def _hours(joined: str | None) -> dict[int, int]:
+    """`"hour:count,hour:count"` (SQLite's group_concat) as a dict; {} for a group without hours."""
+    if not joined:
+        return {}
+    pairs = (part.split(":") for part in joined.split(","))
+    return {int(hour): int(count) for hour, count in pairs}
