@@ -82,7 +82,7 @@ class Config:
                              (local mode always allows them: you monitor your own services) [0]
       VIGIL_STATUS_BUCKET    S3 bucket the status page job writes `status.json` and `status.html`
                              to (AWS); unset locally, where the server renders `/status` itself
-      VIGIL_CHECKS_BUDGET    seconds one runner invocation may spend on checks [40]
+      VIGIL_CHECKS_BUDGET    seconds one runner invocation may spend on checks [35]
       VIGIL_PUBLIC_URL       dashboard URL used in notification links [the local server's own
                              address; http://127.0.0.1:8080 outside it]
       VIGIL_MAX_SERIES_PER_HOST     cardinality guard: distinct series per host [1000]
@@ -117,7 +117,7 @@ class Config:
     allow_private_webhooks: bool = False
     allow_private_checks: bool = False
     status_bucket: str | None = None
-    checks_budget_seconds: float = 40.0
+    checks_budget_seconds: float = 35.0
     public_url: str | None = None  # None: the local server's own address (`links_url` elsewhere)
     max_series_per_host: int = 1000
     max_label_values: int = 100
@@ -203,7 +203,7 @@ class Config:
             allow_private_webhooks=env.get("VIGIL_ALLOW_PRIVATE_WEBHOOKS", "0") == "1",
             allow_private_checks=env.get("VIGIL_ALLOW_PRIVATE_CHECKS", "0") == "1",
             status_bucket=env.get("VIGIL_STATUS_BUCKET") or None,
-            checks_budget_seconds=_float(env, "VIGIL_CHECKS_BUDGET", 40.0),
+            checks_budget_seconds=_float(env, "VIGIL_CHECKS_BUDGET", 35.0),
             public_url=env.get("VIGIL_PUBLIC_URL") or None,
             max_series_per_host=_int(env, "VIGIL_MAX_SERIES_PER_HOST", 1000),
             max_label_values=_int(env, "VIGIL_MAX_LABEL_VALUES", 100),

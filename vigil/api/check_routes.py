@@ -14,7 +14,7 @@ from vigil.api.docs import documented
 from vigil.api.pages import WHOLE_PAGE, CursorParam, LimitParam, array_page
 from vigil.domain.checks import Check, CheckIn
 from vigil.domain.paging import paginate
-from vigil.services import check_runner, checks
+from vigil.services import check_results, check_runner, checks
 
 CheckId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
 
@@ -58,9 +58,8 @@ def register(app: APIGatewayHttpResolver) -> None:
         ctx = vigil_context(app)
         now = ctx.clock.now()
         gone = checks.delete(ctx.store, check_id)
-        check_runner.ingest(
-            ctx.store, ctx.config, check_runner.closing_samples(gone["name"], gone["url"], now), now
-        )
+        closing = check_results.closing_samples(gone["name"], gone["url"], now)
+        check_results.ingest(ctx.store, ctx.config, closing, now)
         return Response(204, None, "")
 
     @app.post(

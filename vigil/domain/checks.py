@@ -215,7 +215,11 @@ def record_run(state: dict[str, Any] | None, result: RunResult) -> dict[str, Any
         "last_duration_ms": round(result.phases.get("total", 0.0) * 1000.0, 3),
         "last_error": result.error,
         "status_code": result.status_code,
-        "tls_days_left": result.tls_days_left,
+        # the last certificate read: a run that fails before the handshake keeps what is known
+        "tls_days_left": result.tls_days_left
+        if result.tls_days_left is not None
+        else old.get("tls_days_left"),
+        "emitted_at": result.at,
         "consecutive_failures": 0 if result.up else int(old.get("consecutive_failures", 0)) + 1,
         "hours": hours,
         "days": days,
