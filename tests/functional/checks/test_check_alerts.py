@@ -121,7 +121,9 @@ def test_a_check_running_every_ten_minutes_stays_down_between_its_runs(
     ctx: AppContext, clock: FrozenClock, admin: GatewayClient
 ) -> None:
     with http_target() as target:
-        checks.create(ctx.store, ctx.config, CheckIn(name="Batch", url=target.url(), interval=600, timeout=2), 0)
+        checks.create(
+            ctx.store, ctx.config, CheckIn(name="Batch", url=target.url(), interval=600, timeout=2), 0
+        )
     tick(ctx, clock)
     tick(ctx, clock, seconds=600)
     assert alerts(admin, "firing") == [("default-check-down", {"check": "Batch"})]
@@ -129,3 +131,18 @@ def test_a_check_running_every_ten_minutes_stays_down_between_its_runs(
         tick(ctx, clock, seconds=60)
         assert alerts(admin, "firing") == [("default-check-down", {"check": "Batch"})]
     assert len(inbox_titles(admin)) == 1
+
+
+def test_deleting_the_last_check_does_not_report_the_runners_host_as_down(
+    ctx: AppContext, clock: FrozenClock, admin: GatewayClient
+) -> None:
+    with http_target() as target:
+        made = checks.create(
+            ctx.store, ctx.config, CheckIn(name="Shop", url=target.url(), interval=10, timeout=2), 0
+        )
+        for _ in range(6):
+            tick(ctx, clock)
+        assert admin.delete(f"/api/checks/{made.id}").status == 204
+    for _ in range(12):
+        tick(ctx, clock, seconds=60)
+    assert alerts(admin, "firing") == [] and alerts(admin, "pending") == []
