@@ -82,6 +82,8 @@ def wsgi_app(gateway: Gateway, observe: Observer | None = None) -> Callable[...,
                 )
                 if observe is not None:
                     observe(method, path, response.status, time.perf_counter() - started)
+            elif method in ("GET", "HEAD") and path in STATUS_PATHS:
+                response = status_page(gateway.ctx, path)
             elif method in ("GET", "HEAD"):
                 response = serve_static(path)
             else:
@@ -91,6 +93,21 @@ def wsgi_app(gateway: Gateway, observe: Observer | None = None) -> Callable[...,
         return [b"" if method == "HEAD" else response.body]
 
     return app
+
+
+STATUS_PATHS = ("/status", "/status.json")
+
+
+def status_page(ctx: AppContext, path: str) -> HttpResponse:
+    """The public status page, rendered now (AWS serves the files its scheduled job wrote)."""
+    from vigil.services.status_page import public_status, render_html, status_json
+
+    status = public_status(ctx.store, ctx.clock.now())
+    if path.endswith(".json"):
+        body, ctype = status_json(status), "application/json"
+    else:
+        body, ctype = render_html(status), "text/html; charset=utf-8"
+    return HttpResponse(200, [("Content-Type", ctype), ("Cache-Control", "no-cache")], body)
 
 
 @dataclass

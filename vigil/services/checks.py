@@ -59,7 +59,9 @@ def create(store: Store, config: Config, body: CheckIn, now: float) -> Check:
     _unique_name(store, body.name)
     check_id = f"ck_{secrets.token_hex(5)}"
     doc = {"id": check_id, **body.model_dump(), "created_at": iso(now), "updated_at": iso(now)}
-    return _out(store.put_doc(KIND, check_id, doc, expected_version=0), None, now)
+    out = _out(store.put_doc(KIND, check_id, doc, expected_version=0), None, now)
+    _page_changes(store, doc)
+    return out
 
 
 def list_checks(store: Store, now: float) -> list[Check]:
@@ -100,6 +102,7 @@ def replace(store: Store, config: Config, check_id: str, body: CheckIn, now: flo
     _unique_name(store, body.name, own_id=check_id)
     doc = {"id": check_id, **body.model_dump(), "created_at": current["created_at"], "updated_at": iso(now)}
     stored = store.put_doc(KIND, check_id, doc, expected_version=int(current["_version"]))
+    _page_changes(store, current, doc)
     return _out(stored, store.get_doc(STATE_KIND, check_id), now)
 
 
@@ -112,4 +115,13 @@ def delete(store: Store, check_id: str) -> dict[str, Any]:
     doc = get_doc(store, check_id)
     store.delete_doc(KIND, check_id)
     store.delete_doc(STATE_KIND, check_id)
+    _page_changes(store, doc)
     return doc
+
+
+def _page_changes(store: Store, *docs: dict[str, Any]) -> None:
+    """A public check came, went or changed: the published status page is stale."""
+    if any(d.get("public") is True for d in docs):
+        from vigil.services.status_page import mark_stale
+
+        mark_stale(store)
