@@ -34,9 +34,10 @@ JSON_KEY, HTML_KEY = "status.json", "status"
 def public_status(store: Store, now: float) -> dict[str, Any]:
     """The status page's content at `now`: public checks by name, their results, their incidents."""
     public = sorted((d for d in store.list_docs(check_docs.KIND) if d.get("public") is True), key=_name_key)
-    states = {d["id"]: d for d in store.list_docs(check_docs.STATE_KIND) if "id" in d} if public else {}
+    # One read per public check rather than every check's results: public ones are usually few.
+    states = [store.get_doc(check_docs.STATE_KIND, str(d["id"])) for d in public]
     history = store.list_docs(HISTORY_KIND) if public else []
-    return build_status([(str(d["name"]), states.get(d["id"])) for d in public], history, now)
+    return build_status([(str(d["name"]), st) for d, st in zip(public, states, strict=True)], history, now)
 
 
 def _name_key(doc: dict[str, Any]) -> tuple[str, str]:
