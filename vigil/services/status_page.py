@@ -82,6 +82,7 @@ def render_html(status: dict[str, Any]) -> bytes:
     parts = [
         '<!doctype html><html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        '<link rel="icon" href="data:,">',  # no favicon request: the page stands alone (CSP allows data:)
         f"<title>Status</title><style>{_STYLE}</style></head><body><main>",
         f'<h1>Service status</h1><p class="banner {tone}" role="status">{text}</p>',
         '<section aria-labelledby="components"><h2 id="components">Components</h2>',
