@@ -11,6 +11,7 @@ library, pydantic and `vigil.domain` only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -92,6 +93,15 @@ def parse_target(url: str, *, field: str = "url") -> Target:
     return Target(scheme, parts.hostname, port if port is not None else default)
 
 
+def _as_value_error(check: Callable[[], object], field: str) -> None:
+    """Run a domain parser inside a pydantic validator: its `Invalid` becomes the ValueError pydantic
+    reports under the field (the field's name is not repeated in the message)."""
+    try:
+        check()
+    except Invalid as exc:
+        raise ValueError(exc.message.removeprefix(f"{field}: ")) from exc
+
+
 class CheckIn(BaseModel):
     """Body of `POST /api/checks` and `PUT /api/checks/{id}` (wire names; durations as given)."""
 
@@ -123,19 +133,13 @@ class CheckIn(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, url: str) -> str:
-        try:
-            parse_target(url)
-        except Invalid as exc:
-            raise ValueError(exc.message.removeprefix("url: ")) from exc
+        _as_value_error(lambda: parse_target(url), "url")
         return url
 
     @field_validator("expect_status")
     @classmethod
     def _statuses(cls, spec: str | int | list[str | int]) -> str | int | list[str | int]:
-        try:
-            status_ranges(spec)
-        except Invalid as exc:
-            raise ValueError(exc.message.removeprefix("expect_status: ")) from exc
+        _as_value_error(lambda: status_ranges(spec), "expect_status")
         return spec
 
     @field_validator("headers")
