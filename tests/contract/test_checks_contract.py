@@ -4,7 +4,6 @@ concurrent recorders never lose counts on, and results that reach the samples th
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -83,14 +82,12 @@ def test_concurrent_recorders_of_one_check_lose_no_run(store: Any) -> None:
     assert not errors and sum(total for _, total in state["hours"].values()) == 4
 
 
-def test_a_hundred_checks_record_in_one_call_within_a_second(store: Any) -> None:
+def test_a_hundred_checks_record_in_one_call(store: Any) -> None:
     config = Config()
     runs = []
     for i in range(100):
         check = CheckIn(name=f"check {i:03}", url=f"https://s{i}.example/")
         runs.append((check, result(checks.create(store, config, check, NOW).id, NOW, i % 10 != 0)))
-    started = time.monotonic()
-    record_results(store, config, runs, NOW)
-    assert time.monotonic() - started < 5.0  # shared machine: generous; the bench measures it
+    record_results(store, config, runs, NOW)  # its speed: bench/bench_checks.py
     listed = checks.list_checks(store, NOW)
     assert sum(c.status == "down" for c in listed) == 10 and sum(c.status == "up" for c in listed) == 90

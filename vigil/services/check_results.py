@@ -15,7 +15,8 @@ Imports: `vigil.domain`, `vigil.services`, `vigil.ports`, `vigil.config`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from vigil.config import Config
@@ -39,11 +40,15 @@ def record_results(
     before: dict[str, dict[str, Any]] = {}
     samples: list[SampleIn] = []
     for check, result in results:
-        old, state = _update_state(store, result.check_id, lambda old, r=result: record_run(old, r))
+        old, state = _update_state(store, result.check_id, functools.partial(_recorded, result))
         before[result.check_id] = old or {}
         samples.extend(result_samples(check, result, state))
     ingest(store, config, samples, now)
     return before
+
+
+def _recorded(result: RunResult, old: dict[str, Any] | None) -> dict[str, Any]:
+    return record_run(old, result)
 
 
 def refresh_state(store: Store, config: Config, due: Sequence[tuple[CheckIn, str]], now: float) -> None:
@@ -112,7 +117,10 @@ def ingest(store: Store, config: Config, samples: list[SampleIn], now: float) ->
 
 
 def _update_state(
-    store: Store, check_id: str, change: Any, attempts: int = 3
+    store: Store,
+    check_id: str,
+    change: Callable[[dict[str, Any] | None], dict[str, Any]],
+    attempts: int = 3,
 ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """Read-modify-write of the result document, guarded by its version (a "run now" and the scheduler
     may record the same check at once: neither's counts are lost). Returns (before, after)."""

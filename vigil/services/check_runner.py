@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vigil.config import Config
 from vigil.domain.checks import CheckIn, RunResult, is_due
@@ -23,11 +23,14 @@ from vigil.ports import Store
 from vigil.services import checks as check_docs
 from vigil.services.check_results import SYNTHETIC_HOST, needs_refresh, record_results, refresh_state
 
+if TYPE_CHECKING:
+    from vigil.adapters.probe import ProbeOutcome
+
 log = logging.getLogger(__name__)
 
 __all__ = ["SYNTHETIC_HOST", "RunReport", "default_prober", "run_due"]
 MAX_WORKERS = 32  # probes mostly wait on sockets; 32 threads run 500 loopback checks well inside 60 s
-Prober = Callable[[CheckIn], Any]  # returns an adapters.probe.ProbeOutcome
+Prober = Callable[[CheckIn], "ProbeOutcome"]
 
 
 @dataclass
@@ -73,7 +76,7 @@ def run_due(
     results: list[tuple[CheckIn, RunResult]] = []
     deadline = started + budget
 
-    def bounded(check: CheckIn) -> Any:
+    def bounded(check: CheckIn) -> ProbeOutcome | None:
         # Started only if its whole timeout fits in what is left of the budget: a run ends within its
         # budget without abandoning a probe halfway (an abandoned probe would record nothing).
         if time.monotonic() + check.timeout > deadline:
@@ -128,7 +131,7 @@ def _select(
     return todo, stale
 
 
-def _result(check_id: str, at: float, outcome: Any) -> RunResult:
+def _result(check_id: str, at: float, outcome: ProbeOutcome) -> RunResult:
     """Every result of a run is stamped with the run's `now` (the scheduler's clock, scriptable)."""
     return RunResult(
         check_id,
