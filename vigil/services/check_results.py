@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from vigil.config import Config
@@ -30,6 +31,7 @@ from vigil.services.ingest import ingest_samples
 
 SYNTHETIC_HOST = CHECKS_HOST
 STATE_REFRESH_SECONDS = CHECK_RULE_WINDOW / 2.5  # two refreshes per window: one may be late
+RECORD_WORKERS = 16
 
 
 def record_results(
@@ -39,8 +41,15 @@ def record_results(
     Returns the previous result documents by check id (the caller tells status changes from them)."""
     before: dict[str, dict[str, Any]] = {}
     samples: list[SampleIn] = []
-    for check, result in results:
-        old, state = _update_state(store, result.check_id, functools.partial(_recorded, result))
+
+    def update(result: RunResult) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        return _update_state(store, result.check_id, functools.partial(_recorded, result))
+
+    # Each document is a read and a write: on DynamoDB, one at a time, 500 checks would take seconds
+    # of the alerts function's minute; the stores are thread-safe (SQLite serialises its writes).
+    with ThreadPoolExecutor(max_workers=max(1, min(RECORD_WORKERS, len(results)))) as pool:
+        updated = list(pool.map(update, [result for _, result in results]))
+    for (check, result), (old, state) in zip(results, updated, strict=True):
         before[result.check_id] = old or {}
         samples.extend(result_samples(check, result, state))
     ingest(store, config, samples, now)
