@@ -26,6 +26,12 @@ def tick(ctx: AppContext, clock: FrozenClock, prober: Prober | None = None, seco
     evaluate_now(ctx, clock.now())
 
 
+def add(ctx: AppContext, name: str, url: str, interval: float = 10) -> str:
+    return checks.create(
+        ctx.store, ctx.config, CheckIn(name=name, url=url, interval=interval, timeout=2), 0
+    ).id
+
+
 def alerts(admin: GatewayClient, status: str) -> list[tuple[str, dict[str, str]]]:
     return sorted((a["rule_id"], a["labels"]) for a in json_of(admin.get("/api/alerts"))[status])
 
@@ -38,9 +44,7 @@ def test_check_down_fires_after_two_failed_runs_and_resolves_on_recovery(
     ctx: AppContext, clock: FrozenClock, admin: GatewayClient
 ) -> None:
     with http_target() as target:
-        checks.create(
-            ctx.store, ctx.config, CheckIn(name="Shop", url=target.url(), interval=10, timeout=2), 0
-        )
+        add(ctx, "Shop", target.url(), 10)
         tick(ctx, clock)
         assert alerts(admin, "firing") == []
         target.stop()
@@ -62,9 +66,7 @@ def test_one_failed_run_between_successes_never_fires(
     ctx: AppContext, clock: FrozenClock, admin: GatewayClient
 ) -> None:
     with http_target() as target:
-        checks.create(
-            ctx.store, ctx.config, CheckIn(name="Shop", url=target.url(), interval=10, timeout=2), 0
-        )
+        add(ctx, "Shop", target.url(), 10)
         for _ in range(3):
             tick(ctx, clock)
             target.stop()
@@ -104,14 +106,12 @@ def test_deleting_a_down_check_resolves_its_alert(
     ctx: AppContext, clock: FrozenClock, admin: GatewayClient
 ) -> None:
     with http_target() as target:
-        made = checks.create(
-            ctx.store, ctx.config, CheckIn(name="Old", url=target.url(), interval=10, timeout=2), 0
-        )
+        made = add(ctx, "Old", target.url(), 10)
     tick(ctx, clock)
     tick(ctx, clock)
     assert alerts(admin, "firing") == [("default-check-down", {"check": "Old"})]
     clock.advance(1)
-    assert admin.delete(f"/api/checks/{made.id}").status == 204
+    assert admin.delete(f"/api/checks/{made}").status == 204
     tick(ctx, clock)
     assert alerts(admin, "firing") == []
     assert alerts(admin, "resolved") == [("default-check-down", {"check": "Old"})]
@@ -121,9 +121,7 @@ def test_a_check_running_every_ten_minutes_stays_down_between_its_runs(
     ctx: AppContext, clock: FrozenClock, admin: GatewayClient
 ) -> None:
     with http_target() as target:
-        checks.create(
-            ctx.store, ctx.config, CheckIn(name="Batch", url=target.url(), interval=600, timeout=2), 0
-        )
+        add(ctx, "Batch", target.url(), 600)
     tick(ctx, clock)
     tick(ctx, clock, seconds=600)
     assert alerts(admin, "firing") == [("default-check-down", {"check": "Batch"})]
@@ -137,12 +135,10 @@ def test_deleting_the_last_check_does_not_report_the_runners_host_as_down(
     ctx: AppContext, clock: FrozenClock, admin: GatewayClient
 ) -> None:
     with http_target() as target:
-        made = checks.create(
-            ctx.store, ctx.config, CheckIn(name="Shop", url=target.url(), interval=10, timeout=2), 0
-        )
+        made = add(ctx, "Shop", target.url(), 10)
         for _ in range(6):
             tick(ctx, clock)
-        assert admin.delete(f"/api/checks/{made.id}").status == 204
+        assert admin.delete(f"/api/checks/{made}").status == 204
     for _ in range(12):
         tick(ctx, clock, seconds=60)
     assert alerts(admin, "firing") == [] and alerts(admin, "pending") == []
