@@ -35,7 +35,9 @@ class FunctionSpec:
 SPECS: Mapping[FunctionName, FunctionSpec] = {
     "metrics": FunctionSpec(1024, Duration.seconds(29), "Ingest (JSON, OTLP) and queries"),
     "health": FunctionSpec(256, Duration.seconds(5), "GET/HEAD /health"),
-    "alerts": FunctionSpec(512, Duration.seconds(50), "Alert rules API and the per-minute evaluator"),
+    "alerts": FunctionSpec(
+        512, Duration.seconds(50), "Alert rules and checks APIs, per-minute checks and evaluator"
+    ),
     "notify": FunctionSpec(256, Duration.seconds(30), "SNS fan-out to Slack, Discord, webhooks, inbox"),
 }
 

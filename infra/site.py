@@ -17,6 +17,8 @@ from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
@@ -27,6 +29,9 @@ from infra.settings import Settings
 from vigil import security_headers
 
 DIST_DIR = ROOT / "frontend" / "dist"
+# The public status page's objects (`vigil.services.status_page.HTML_KEY`/`JSON_KEY`; a test keeps the
+# two in step): `/status` and `/status.json` on the dashboard's domain.
+STATUS_PAGE_KEYS = ("status", "status.json")
 PLACEHOLDER_HTML = (
     "<!doctype html><meta charset=utf-8><title>Vigil</title>"
     "<p>The dashboard was not built before this deploy. Run <code>npm ci && npm run build</code> in "
@@ -176,6 +181,16 @@ class SiteHosting(Construct):
                 "whose TLS policy cannot be changed; set domainName + certificateArn for TLS 1.2+.",
             )
 
+    def grant_write_status_page(self, function: lambda_.Function) -> None:
+        """`s3:PutObject` on exactly the public status page's two objects (`status`, `status.json`);
+        CloudFront serves them like the dashboard's files (no API, no DynamoDB behind them)."""
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects(key) for key in STATUS_PAGE_KEYS],
+            )
+        )
+
     def deploy_content(self, config: Mapping[str, object]) -> s3deploy.BucketDeployment:
         """Upload `frontend/dist` and `config.json` (deploy-time values resolved by CloudFormation)
         and invalidate the distribution so the new files are served at once."""
@@ -196,6 +211,7 @@ class SiteHosting(Construct):
             distribution=self.distribution,
             distribution_paths=["/*"],
             memory_limit=256,
+            exclude=list(STATUS_PAGE_KEYS),  # written by the alerts function; a deploy must not prune them
         )
         bucket_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
         _acknowledge_deployment_helper(self, bucket_id)

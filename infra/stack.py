@@ -60,6 +60,11 @@ META_WRITER = (
 )
 
 
+# The alerts function's samples-table actions: the evaluator's Query plus what the ingest path of the
+# synthetic checks' results calls (no DeleteItem: it removes nothing).
+CHECK_SAMPLES_WRITER = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem")
+
+
 def stack_name(settings: Settings) -> str:
     return f"Vigil-{settings.stage}"
 
@@ -88,12 +93,15 @@ class VigilStack(Stack):
                 "VIGIL_PUBLIC_URL": site.url,
             },
         )
+        functions.alerts.add_environment("VIGIL_STATUS_BUCKET", site.bucket.bucket_name)
         self.functions = functions
 
         # Least privilege, one role per function (SPEC §8):
         #   metrics: ingest + queries + hourly rollups -> read/write both tables
         #   health:  GetItem on two meta items (PING, FRESH), whatever the fleet size
-        #   alerts:  reads samples, keeps rules/state/history in meta, publishes state changes and
+        #   alerts:  reads samples and writes synthetic-check results into them (the ingest path),
+        #            writes the public status page's two files to the site bucket (nothing else there),
+        #            keeps rules/state/history in meta, publishes state changes and
         #            e-mail/SMS channel tests to the topic (only there), seals and opens channel secrets
         #            with the KMS key (writes, "send test"), subscribes e-mail/SMS channels, reads and
         #            deletes dead letters (DLQ)
@@ -105,8 +113,9 @@ class VigilStack(Stack):
         storage.samples.grant(functions.metrics, *SAMPLES_WRITER)
         storage.meta.grant(functions.metrics, *META_WRITER)
         storage.meta.grant(functions.health, "dynamodb:GetItem")  # PING and FRESH: O(1) whatever the fleet
-        storage.samples.grant(functions.alerts, "dynamodb:Query")
+        storage.samples.grant(functions.alerts, *CHECK_SAMPLES_WRITER)  # evaluator reads, check results
         storage.meta.grant(functions.alerts, *META_WRITER)
+        site.grant_write_status_page(functions.alerts)
         alerting.grant_publish(functions.alerts)
         acknowledge(
             functions.alerts.role or functions.alerts,

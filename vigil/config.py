@@ -78,6 +78,11 @@ class Config:
       VIGIL_DEAD_LETTER_RETENTION_DAYS  days a dead letter is kept for inspection and replay [14]
       VIGIL_SMTP_URL         smtp://host:port for local e-mail delivery
       VIGIL_ALLOW_PRIVATE_WEBHOOKS  1 lets webhooks reach private/loopback addresses [0]
+      VIGIL_ALLOW_PRIVATE_CHECKS    1 lets synthetic checks reach private/loopback addresses in AWS
+                             (local mode always allows them: you monitor your own services) [0]
+      VIGIL_STATUS_BUCKET    S3 bucket the status page job writes `status.json` and `status.html`
+                             to (AWS); unset locally, where the server renders `/status` itself
+      VIGIL_CHECKS_BUDGET    seconds one runner invocation may spend on checks [35]
       VIGIL_PUBLIC_URL       dashboard URL used in notification links [the local server's own
                              address; http://127.0.0.1:8080 outside it]
       VIGIL_MAX_SERIES_PER_HOST     cardinality guard: distinct series per host [1000]
@@ -110,6 +115,9 @@ class Config:
     dead_letter_retention_days: int = 14
     smtp_url: str | None = None
     allow_private_webhooks: bool = False
+    allow_private_checks: bool = False
+    status_bucket: str | None = None
+    checks_budget_seconds: float = 35.0
     public_url: str | None = None  # None: the local server's own address (`links_url` elsewhere)
     max_series_per_host: int = 1000
     max_label_values: int = 100
@@ -127,6 +135,11 @@ class Config:
         """Where notification links point: `VIGIL_PUBLIC_URL`; unset, the local server fills in the
         address it actually listens on (`LocalServer.start`), and anything else uses the default port."""
         return self.public_url or DEFAULT_PUBLIC_URL
+
+    @property
+    def min_check_interval(self) -> float:
+        """Shortest synthetic-check interval: 10 s locally, 60 s in AWS (a one-minute schedule)."""
+        return 60.0 if self.store == "dynamodb" else 10.0
 
     @property
     def retention_seconds(self) -> float:
@@ -188,6 +201,9 @@ class Config:
             dead_letter_retention_days=max(1, _int(env, "VIGIL_DEAD_LETTER_RETENTION_DAYS", 14)),
             smtp_url=env.get("VIGIL_SMTP_URL") or None,
             allow_private_webhooks=env.get("VIGIL_ALLOW_PRIVATE_WEBHOOKS", "0") == "1",
+            allow_private_checks=env.get("VIGIL_ALLOW_PRIVATE_CHECKS", "0") == "1",
+            status_bucket=env.get("VIGIL_STATUS_BUCKET") or None,
+            checks_budget_seconds=_float(env, "VIGIL_CHECKS_BUDGET", 35.0),
             public_url=env.get("VIGIL_PUBLIC_URL") or None,
             max_series_per_host=_int(env, "VIGIL_MAX_SERIES_PER_HOST", 1000),
             max_label_values=_int(env, "VIGIL_MAX_LABEL_VALUES", 100),

@@ -1,6 +1,7 @@
-"""alerts function: rules, silences, channels, alert state and inbox APIs, and the scheduled evaluator
-(EventBridge, every minute). Thin by design: routes in `vigil.api.alert_routes`, logic in
-`vigil.alerting` and `vigil.domain`."""
+"""alerts function: rules, silences, channels, alert state, inbox and synthetic-check APIs, and the
+scheduled job (EventBridge, every minute: due checks, the evaluator, the status page). Thin by design:
+routes in `vigil.api.alert_routes` and `vigil.api.check_routes`, logic in `vigil.alerting`,
+`vigil.services` and `vigil.domain`."""
 
 from vigil.alerting.entry import scheduled_evaluation
 from vigil.api.functions import ALERTS

@@ -21,7 +21,7 @@ from vigil.domain.rules import default_rules
 
 def test_a_first_start_seeds_the_inbox_channel_and_rules_that_notify_it(store: Any) -> None:
     created = ensure_default_rules(store, Config())
-    assert len(created) == 6
+    assert len(created) == 8
     assert store.get_doc(CHANNEL_KIND, INBOX_CHANNEL_ID)["type"] == "inbox"
     assert all(r.channels == [INBOX_CHANNEL_ID] for r in load_rules(store))
     host_down = next(r for r in load_rules(store) if r.id == "default-host-down")
@@ -51,12 +51,28 @@ def test_an_install_seeded_before_is_migrated_once_keeping_the_users_choices(sto
     assert store.get_doc(CHANNEL_KIND, INBOX_CHANNEL_ID) is None
 
 
+def test_an_install_seeded_before_synthetic_checks_gains_their_two_rules_once(store: Any) -> None:
+    config = Config()
+    for rule in default_rules(config.thresholds, config.interval_seconds, [INBOX_CHANNEL_ID]):
+        if not rule.id.startswith("default-check-"):  # what Vigil seeded before checks existed
+            save_rule(store, rule)
+    store.put_doc(CHANNEL_KIND, INBOX_CHANNEL_ID, {"id": INBOX_CHANNEL_ID, "type": "inbox", "name": "Inbox"})
+    store.put_doc(META_KIND, "defaults", {"seeded": True, "version": 2})
+
+    created = ensure_default_rules(store, config)
+    assert sorted(r.id for r in created) == ["default-check-down", "default-check-tls"]
+    assert all(r.channels == [INBOX_CHANNEL_ID] and r.group_by == ["check"] for r in created)
+    store.delete_doc(RULE_KIND, "default-check-tls")  # the user does not want it: it stays deleted
+    assert ensure_default_rules(store, config) == []
+    assert store.get_doc(RULE_KIND, "default-check-tls") is None
+
+
 def test_attaching_a_channel_adds_it_once_to_the_default_rules_only(store: Any) -> None:
     config = Config()
     ensure_default_rules(store, config)
     own = default_rules(config.thresholds, 10.0)[0].model_copy(update={"id": "r-own"})
     save_rule(store, own)
-    assert len(attach_to_default_rules(store, config, "c-ops")) == 6
+    assert len(attach_to_default_rules(store, config, "c-ops")) == 8
     assert attach_to_default_rules(store, config, "c-ops") == []
     assert store.get_doc(RULE_KIND, "r-own")["channels"] == []
 

@@ -67,6 +67,11 @@ class Deployment:
         for logical, _props in by_type("AWS::SNS::Topic"):
             arn = sns.create_topic(Name=logical)["TopicArn"]
             self.attrs[logical] = {"Ref": arn, "TopicName": logical, "TopicArn": arn}
+        s3 = self.client("s3")
+        for logical, _props in by_type("AWS::S3::Bucket"):
+            name = logical.lower()  # bucket names are lower case
+            s3.create_bucket(Bucket=name)
+            self.attrs[logical] = {"Ref": name, "Arn": f"arn:aws:s3:::{name}"}
         sqs = self.client("sqs")
         for logical, _props in by_type("AWS::SQS::Queue"):
             url = sqs.create_queue(QueueName=logical)["QueueUrl"]
@@ -164,6 +169,8 @@ def _resource(prefix: str, params: dict[str, Any]) -> str:
         return f"{arn}/index/{params['IndexName']}" if "IndexName" in params else arn
     if prefix == "sns":
         return str(params.get("TopicArn") or params.get("TargetArn") or "*")  # SMS, Unsubscribe: no ARN
+    if prefix == "s3" and "Bucket" in params:
+        return f"arn:aws:s3:::{params['Bucket']}" + (f"/{params['Key']}" if "Key" in params else "")
     if prefix == "sqs" and "QueueUrl" in params:
         return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{params['QueueUrl'].rsplit('/', 1)[-1]}"
     if prefix == "kms" and "KeyId" in params:

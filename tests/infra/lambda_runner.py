@@ -32,6 +32,8 @@ RECORDED_PARAMS = (
     "EncryptionContext",
     "QueueUrl",
     "Namespace",
+    "Bucket",
+    "Key",
 )
 
 

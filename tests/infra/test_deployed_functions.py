@@ -8,8 +8,9 @@ with Cognito claims, EventBridge schedules, SNS). Then:
   context condition), and every granted action is exercised by some call or carries a written reason;
 - secrets at rest: a scan of every table item finds no channel secret and no ingest key in clear.
 
-Deviation from the template, stated: VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 so webhooks may reach the test's
-loopback receiver (in AWS they must be public https).
+Deviations from the template, stated: VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 so webhooks may reach the test's
+loopback receiver (in AWS they must be public https), and VIGIL_ALLOW_PRIVATE_CHECKS=1 so a synthetic
+check may probe it (in AWS checks reach public addresses unless that is set).
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ NOT_CALLED_BY_CODE = {
     ("notify", "sqs:GetQueueAttributes"): "Lambda checks the on-failure destination queue",
     ("notify", "sqs:GetQueueUrl"): "Lambda checks the on-failure destination queue",
     ("alerts", "kms:GenerateDataKey*"): "SNS asks KMS for data keys when alerts publishes to the topic",
+    ("alerts", "dynamodb:BatchWriteItem"): "the check runner's results go through put_samples, which writes "
+    "a batch larger than one chunk item (hundreds of checks in one run) with BatchWriteItem; this run's one "
+    "check fits one item",
 }
 
 
@@ -156,6 +160,7 @@ def run_function(deployment: Deployment, function: str, steps: list[dict[str, An
         "AWS_LAMBDA_FUNCTION_NAME": f"vigil-{function}",
         "POWERTOOLS_METRICS_DISABLED": "1",
         "VIGIL_ALLOW_PRIVATE_WEBHOOKS": "1",
+        "VIGIL_ALLOW_PRIVATE_CHECKS": "1",
         "PYTHONPATH": str(ROOT),  # the layer's `vigil` (the venv has its dependencies)
     }
     steps_file, out_file = tmp / f"{function}-steps.json", tmp / f"{function}-out.json"
@@ -230,6 +235,9 @@ def _run_everything(deployment: Deployment, receiver: Receiver, tmp: Path) -> Co
         "severity": "critical",
         "channels": ["{{hook}}"],
     }
+    # The receiver answers POST: an up check, public so the scheduled run writes the status page.
+    probe = f"http://127.0.0.1:{receiver.port}/probe"  # not the webhook's URL, which is a secret
+    check = {"name": "Receiver", "url": probe, "method": "POST", "interval": "60s", "public": True}
     # What Lambda's on-failure destination leaves in the notify DLQ: the alerts API imports it.
     dlq = deployment.environment("alerts")["VIGIL_NOTIFY_DLQ_URL"]
     failed = {"requestContext": {"condition": "RetriesExhausted"}, "requestPayload": {"Records": []}}
@@ -256,7 +264,10 @@ def _run_everything(deployment: Deployment, receiver: Receiver, tmp: Path) -> Co
             step(api("GET", "/api/notifications/dead-letters")),  # imports the notify DLQ first
             step(api("POST", "/api/alerts/rules", rule)),
             step(api("GET", "/api/alerts/rules")),
-            step(SCHEDULED),  # the evaluator: the rule fires and is published to the topic
+            step(api("POST", "/api/checks", check), check="id"),
+            step(api("POST", "/api/checks/{{check}}/run")),
+            step(SCHEDULED),  # checks, then the evaluator (the rule fires, published), then the status page
+            step(api("GET", "/api/checks")),
             step(api("GET", "/api/alerts")),
             step(api("GET", "/api/notifications")),
             step(api("DELETE", "/api/channels/{{mail}}")),
@@ -355,8 +366,27 @@ def _matches(pattern: str, action: str) -> bool:
     return fnmatch.fnmatchcase(action.lower(), pattern.lower())
 
 
+def test_the_alerts_functions_schedule_runs_checks_and_writes_the_status_page(
+    conformance: Conformance,
+) -> None:
+    alerts = conformance.runs["alerts"]
+    checks = next(r["response"] for r in alerts.results if "checks_ran" in r.get("response", {}))
+    assert checks["status_page"] == "published" and checks["checks_down"] == 0
+    bodies = [json.loads(r["response"]["body"]) for r in alerts.results if "body" in r.get("response", {})]
+    listed = next(b for b in bodies if isinstance(b, list) and b and "uptime_24h" in b[0])
+    assert [(c["name"], c["status"], c["uptime_24h"]) for c in listed] == [("Receiver", "up", 100.0)]
+    bucket = conformance.deployment.environment("alerts")["VIGIL_STATUS_BUCKET"]
+    s3 = conformance.deployment.client("s3")
+    page = s3.get_object(Bucket=bucket, Key="status")
+    assert page["ContentType"].startswith("text/html") and b"Receiver" in page["Body"].read()
+    status = json.loads(s3.get_object(Bucket=bucket, Key="status.json")["Body"].read())
+    assert [c["name"] for c in status["components"]] == ["Receiver"]
+    assert "127.0.0.1" not in json.dumps(status)
+
+
 def test_the_notify_function_delivers_with_the_sealed_webhook_secret(conformance: Conformance) -> None:
-    signed = [(h, b) for h, b in conformance.receiver.requests if json.loads(b).get("status") == "firing"]
+    notices = [(h, b) for h, b in conformance.receiver.requests if b]  # the check's probes have no body
+    signed = [(h, b) for h, b in notices if json.loads(b).get("status") == "firing"]
     assert signed, conformance.runs["notify"].results
     headers, body = signed[-1]
     t, v1 = (part.split("=", 1)[1] for part in headers["x-vigil-signature"].split(","))

@@ -101,7 +101,8 @@ CHANNEL_CONTEXT = {
 def test_alerts_reads_samples_writes_meta_publishes_and_seals_channel_secrets(synth: Synth) -> None:
     ids = _ids(synth)
     samples = _actions_on(synth, "alerts", ids["samples"])
-    assert samples == {"dynamodb:Query"}
+    # the evaluator's reads, and the check runner's results through the ingest path (never a delete)
+    assert samples == READS | {"dynamodb:PutItem", "dynamodb:BatchWriteItem"}
     assert _actions_on(synth, "alerts", ids["meta"]) == META_WRITES
     # Publish state changes; subscribe e-mail/SMS channels created through the API (nothing else).
     assert _actions_on(synth, "alerts", ids["topic"]) == {"sns:Publish", "sns:Subscribe"}
@@ -118,6 +119,21 @@ def test_alerts_reads_samples_writes_meta_publishes_and_seals_channel_secrets(sy
     (sealing,) = _channel_key_statements(synth, "alerts")
     assert sorted(_as_list(sealing["Action"])) == ["kms:Decrypt", "kms:Encrypt"]
     assert sealing["Condition"] == CHANNEL_CONTEXT
+
+
+def test_alerts_may_write_only_the_status_pages_two_objects_to_the_site_bucket(synth: Synth) -> None:
+    from infra.site import STATUS_PAGE_KEYS
+    from vigil.services.status_page import HTML_KEY, JSON_KEY
+
+    assert STATUS_PAGE_KEYS == (HTML_KEY, JSON_KEY)
+    bucket = synth.logical_id(synth.stack.site.bucket)
+    s3 = [
+        st for name, _ in synth.stack.functions for st in _statements(synth, name) if bucket in json.dumps(st)
+    ]
+    assert len(s3) == 1 and _as_list(s3[0]["Action"]) == ["s3:PutObject"]
+    objects = json.dumps(s3[0]["Resource"])
+    assert objects.count("/status") == 2 and "/*" not in objects and "status.json" in objects
+    assert s3[0] in _statements(synth, "alerts")
 
 
 def test_notify_writes_meta_opens_channel_secrets_and_never_touches_samples(synth: Synth) -> None:

@@ -83,9 +83,22 @@ def dead_letter_queue_for(ctx: AppContext) -> DeadLetterQueue | None:
 
 
 def scheduled_evaluation(event: dict[str, Any]) -> dict[str, Any]:
-    """The alerts function's EventBridge job."""
-    report = evaluate_now(app_context())
+    """The alerts function's EventBridge job, every minute: the due synthetic checks (within
+    `VIGIL_CHECKS_BUDGET`), then the evaluator over every rule (so a check's result counts in the same
+    minute), then the public status page when something changed or an hour has passed."""
+    from vigil.services.check_runner import run_due
+    from vigil.services.status_page import publish_if_due
+
+    ctx = app_context()
+    now = ctx.clock.now()
+    checks = run_due(ctx.store, ctx.config, now)
+    report = evaluate_now(ctx, now)
+    published = publish_if_due(ctx, now, changed=checks.changed or report.transitions > 0)
     return {
+        "checks_ran": len(checks.ran),
+        "checks_down": checks.down,
+        "checks_skipped": len(checks.skipped),
+        "status_page": published,
         "evaluated": report.evaluated,
         "transitions": report.transitions,
         "published": len(report.published),

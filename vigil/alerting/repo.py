@@ -17,7 +17,7 @@ from vigil.domain.alerts import RuleState, alert_id
 from vigil.domain.channels import CHANNEL_DOC_KIND, SUBSCRIPTION_DOC_KIND, Channel
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.paging import paginate
-from vigil.domain.rules import Rule, default_rules
+from vigil.domain.rules import Rule, check_rules, default_rules
 from vigil.domain.silences import Silence
 from vigil.ports import Store
 
@@ -63,7 +63,8 @@ def save_rule(store: Store, rule: Rule) -> dict[str, Any]:
 
 
 INBOX_CHANNEL_ID = "c-inbox"
-DEFAULTS_VERSION = 2  # 1: rules only; 2: the inbox channel on every default rule, cadence host-down
+DEFAULTS_VERSION = 3  # 1: rules only; 2: the inbox channel on every default rule, cadence host-down;
+# 3: the synthetic checks' rules ("Check down", "TLS certificate expiring")
 MAX_RULE_CHANNELS = 20  # `Rule.channels` max_length
 
 
@@ -95,6 +96,11 @@ def ensure_default_rules(store: Store, config: Config) -> list[Rule]:
                 created.append(rule)
     else:
         _migrate_defaults(store, shipped_rules(config))
+        if int(marker.get("version", 1)) < 3:
+            for rule in check_rules([INBOX_CHANNEL_ID]):
+                if store.get_doc(RULE_KIND, rule.id) is None:
+                    save_rule(store, rule)
+                    created.append(rule)
     store.put_doc(META_KIND, "defaults", {"seeded": True, "version": DEFAULTS_VERSION})
     return created
 

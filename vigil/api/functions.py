@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vigil.api import (
     alert_routes,
+    check_routes,
     dashboard_routes,
     dead_letter_routes,
     export_routes,
@@ -28,5 +29,5 @@ METRICS: tuple[Registrar, ...] = (
     meta_routes.register,
 )
 HEALTH: tuple[Registrar, ...] = (health_routes.register,)
-ALERTS: tuple[Registrar, ...] = (alert_routes.register, dead_letter_routes.register)
+ALERTS: tuple[Registrar, ...] = (alert_routes.register, dead_letter_routes.register, check_routes.register)
 ALL_REGISTRARS: tuple[Registrar, ...] = METRICS + HEALTH + ALERTS

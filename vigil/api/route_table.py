@@ -34,6 +34,8 @@ ROUTE_TABLE: tuple[RouteBinding, ...] = (
     RouteBinding("/api/alerts/{proxy+}", "alerts", "user"),
     RouteBinding("/api/channels", "alerts", "user"),
     RouteBinding("/api/channels/{proxy+}", "alerts", "user"),
+    RouteBinding("/api/checks", "alerts", "user"),
+    RouteBinding("/api/checks/{proxy+}", "alerts", "user"),
     RouteBinding("/api/notifications", "alerts", "user"),
     RouteBinding("/api/notifications/{proxy+}", "alerts", "user"),
     RouteBinding("/api/{proxy+}", "metrics", "user"),

@@ -75,6 +75,9 @@ def _value(rule: Rule, points: list[Point], window: float) -> float | None:
         return _rate(points, window)
     if agg == "count" or agg == "absent":
         return float(len(values) + sum(h.count for h in hists))
+    if agg == "last":  # the newest plain value: a state the sender keeps (a check's failures in a row)
+        plain = [p for p in points if p.value is not None]
+        return max(plain, key=lambda p: p.ts).value if plain else None
     if hists and not values:
         return _hist_stat(agg, hists)
     if not values:

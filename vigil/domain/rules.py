@@ -32,7 +32,7 @@ from vigil.domain.models import HOST_RE, LABEL_KEY_RE, METRIC_NAME_RE
 from vigil.domain.templates import check_limits, validate_template
 from vigil.domain.timeparse import parse_duration
 
-Agg = Literal["avg", "min", "max", "sum", "rate", "count", "p50", "p95", "p99", "absent"]
+Agg = Literal["avg", "min", "max", "sum", "rate", "count", "p50", "p95", "p99", "absent", "last"]
 Op = Literal[">", ">=", "<", "<=", "==", "!="]
 Severity = Literal["info", "warning", "critical"]
 
@@ -259,6 +259,7 @@ def default_rules(
             unit="s",
             **common,
         ),
+        *check_rules(channels),
         Rule(
             id="default-host-down",
             name="Host not reporting",
@@ -268,6 +269,52 @@ def default_rules(
             severity="critical",
             group_by=["host"],
             missed_intervals=thresholds.host_missed_intervals,
+            **common,
+        ),
+    ]
+
+
+# The check runner's host (`services.check_runner.SYNTHETIC_HOST`; the domain may not import services).
+CHECKS_HOST = "vigil-checks"
+# The default rules' 5-minute window, so the check rules share their one read per tick; the runner
+# writes each check's state samples at least twice per window (`services.check_results`).
+CHECK_RULE_WINDOW = 300.0
+
+
+def check_rules(channels: Sequence[str] = ()) -> list[Rule]:
+    """The synthetic checks' default alerts, one alert per check (`group_by: check`). They read the
+    state the runner writes with every result (`last` value), so each check's own interval and its own
+    `tls_expiry_days` decide: "Check down" once a check failed 2 runs in a row, "TLS certificate
+    expiring" once its certificate is inside its warning days. Both resolve with the next result
+    that says otherwise (or when the check is deleted: the runner writes the closing zeros)."""
+    common: dict[str, Any] = {
+        "channels": list(channels),
+        "agg": "last",
+        "window": CHECK_RULE_WINDOW,
+        "group_by": ["check"],
+        "filter": RuleFilter(host=CHECKS_HOST),
+        "op": ">=",
+    }
+    return [
+        Rule(
+            id="default-check-down",
+            name="Check down",
+            metric="synthetic.failures",
+            threshold=2,
+            severity="critical",
+            message="{% if status == 'firing' %}Check {{ group.check }} failed {{ value_display }} runs in a "
+            "row.{% else %}Check {{ group.check }} is up again.{% endif %}",
+            **common,
+        ),
+        Rule(
+            id="default-check-tls",
+            name="TLS certificate expiring",
+            metric="synthetic.tls_expiring",
+            threshold=1,
+            severity="warning",
+            message="{% if status == 'firing' %}The TLS certificate of check {{ group.check }} expires "
+            "within its warning days.{% else %}The TLS certificate of check {{ group.check }} is no longer "
+            "expiring soon.{% endif %}",
             **common,
         ),
     ]

@@ -82,6 +82,8 @@ def wsgi_app(gateway: Gateway, observe: Observer | None = None) -> Callable[...,
                 )
                 if observe is not None:
                     observe(method, path, response.status, time.perf_counter() - started)
+            elif method in ("GET", "HEAD") and path in STATUS_PATHS:
+                response = status_page(gateway.ctx, path)
             elif method in ("GET", "HEAD"):
                 response = serve_static(path)
             else:
@@ -91,6 +93,21 @@ def wsgi_app(gateway: Gateway, observe: Observer | None = None) -> Callable[...,
         return [b"" if method == "HEAD" else response.body]
 
     return app
+
+
+STATUS_PATHS = ("/status", "/status.json")
+
+
+def status_page(ctx: AppContext, path: str) -> HttpResponse:
+    """The public status page, rendered now (AWS serves the files its scheduled job wrote)."""
+    from vigil.services.status_page import public_status, render_html, status_json
+
+    status = public_status(ctx.store, ctx.clock.now())
+    if path.endswith(".json"):
+        body, ctype = status_json(status), "application/json"
+    else:
+        body, ctype = render_html(status), "text/html; charset=utf-8"
+    return HttpResponse(200, [("Content-Type", ctype), ("Cache-Control", "no-cache")], body)
 
 
 @dataclass
@@ -122,6 +139,10 @@ class LocalServer:
         self.scheduler.add("self-metrics", self.self_metrics.flush)  # every tick
         for name, job, every in local_jobs(self.ctx):
             self.scheduler.add(name, job, every)
+        # Checks run from 10 s intervals: their own short tick, so a slow check never delays the
+        # evaluator and a 10 s check does not wait for a 60 s MONITORING_INTERVAL.
+        self.check_scheduler = Scheduler(self.ctx.clock, CHECK_TICK_SECONDS)
+        self.check_scheduler.add("checks", lambda now: check_job(self.ctx, now))
 
     @property
     def url(self) -> str:
@@ -149,6 +170,7 @@ class LocalServer:
         self._thread = threading.Thread(target=self._serve_until_stopped, name="vigil-http", daemon=True)
         self._thread.start()
         self.scheduler.start()
+        self.check_scheduler.start()
         if self.agent:
             self._agent_handle = start_agent(self)
         return self
@@ -175,12 +197,14 @@ class LocalServer:
         if self._agent_handle is not None:  # its final flush gets 2 s of the budget, not its own 30 s
             self._agent_handle.stop(timeout=min(2.0, timeout / 4))
         self.scheduler.stop(timeout=0)  # no new tick; the running job is waited for below
+        self.check_scheduler.stop(timeout=0)
         if self._server is not None:
             self._stopping = True
             # The loop thread finds an empty socket map once everything is closed and returns (or trips
             # over a closed descriptor, which means "stopped").
             http_server.drain(self._server, timeout=min(5.0, timeout / 2))
         self.scheduler.stop(timeout=max(0.0, deadline - time.monotonic() - 0.5))
+        self.check_scheduler.stop(timeout=max(0.0, deadline - time.monotonic() - 0.5))
         if self._thread is not None:
             self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self.ctx.store.close()
@@ -214,6 +238,16 @@ def retention_job(ctx: AppContext, now: float) -> object:
 
     samples = ctx.store.purge_expired(now)
     return {"samples": samples, "records": purge_records(ctx.store, ctx.config.record_retention, now)}
+
+
+CHECK_TICK_SECONDS = 2.0  # how often local mode looks for due checks (their intervals start at 10 s)
+
+
+def check_job(ctx: AppContext, now: float) -> object:
+    """The due synthetic checks (in their own thread: a slow target delays nothing else)."""
+    from vigil.services.check_runner import run_due
+
+    return run_due(ctx.store, ctx.config, now)
 
 
 def alert_job(ctx: AppContext, now: float) -> object:

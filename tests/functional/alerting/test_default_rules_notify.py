@@ -19,6 +19,8 @@ from vigil.wiring import AppContext
 
 DEFAULT_IDS = [
     "default-api-p95",
+    "default-check-down",
+    "default-check-tls",
     "default-cpu",
     "default-db-p95",
     "default-error-rate",

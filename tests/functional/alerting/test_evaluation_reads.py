@@ -68,7 +68,7 @@ class SpyStore:
 
 
 def seed(store: Any, now: float) -> list[Rule]:
-    """Three hosts with CPU (web-1 hot), memory and a labelled queue-depth gauge; the six default rules
+    """Three hosts with CPU (web-1 hot), memory and a labelled queue-depth gauge; the eight default rules
     plus a label-filtered rule and a host-filtered one with a longer window."""
     for host in HOSTS:
         points = []
@@ -108,7 +108,7 @@ EXPECTED_FIRING = [
 def test_one_tick_reads_samples_once_for_every_rule_and_host(tmp_path: Any) -> None:
     spy = SpyStore(SqliteStore(tmp_path / "vigil.sqlite3", 7 * 86400.0))
     rules = seed(spy, T0)
-    assert len(rules) == 8
+    assert len(rules) == 10
     recorder = Recorder()
     run_evaluation(spy, recorder, None, T0)  # the first tick creates the states
     spy.calls.clear()
@@ -116,7 +116,7 @@ def test_one_tick_reads_samples_once_for_every_rule_and_host(tmp_path: Any) -> N
     assert spy.calls.count("query_many") == 1 and "query_points" not in spy.calls
     # every rule's state comes from one listing, never one lookup per rule
     assert spy.calls.count("list_docs:alert_state") == 1 and "get_doc:alert_state" not in spy.calls
-    assert report.evaluated == 8 and not report.failed
+    assert report.evaluated == 10 and not report.failed
     # Every rule still sees exactly its metric, window, labels and hosts:
     assert fired(recorder) == EXPECTED_FIRING
     spy.inner.close()
@@ -146,7 +146,7 @@ def test_a_failed_read_evaluates_nothing_and_the_next_tick_fires_once(tmp_path: 
     recorder = Recorder()
     spy.fail_reads = 1
     failed = run_evaluation(spy, recorder, None, T0)
-    assert len(failed.failed) == 8 and "ConnectionError" in failed.failed["default-cpu"]
+    assert len(failed.failed) == 10 and "ConnectionError" in failed.failed["default-cpu"]
     assert recorder.messages == [] and failed.evaluated == 0  # no false resolve, no false "absent"
     run_evaluation(spy, recorder, None, T0 + 1)
     run_evaluation(spy, recorder, None, T0 + 2)

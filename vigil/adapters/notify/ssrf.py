@@ -32,6 +32,7 @@ class WebhookPolicy:
     https_only: bool = True
     allow_loopback: bool = False
     allow_private: bool = False
+    setting: str = "VIGIL_ALLOW_PRIVATE_WEBHOOKS"  # the setting a refusal message points to
 
 
 def policy_for(config: Config) -> WebhookPolicy:
@@ -43,6 +44,16 @@ def policy_for(config: Config) -> WebhookPolicy:
     if config.store == "sqlite":
         return WebhookPolicy(https_only=False, allow_loopback=True, allow_private=False)
     return WebhookPolicy()
+
+
+def check_policy_for(config: Config) -> WebhookPolicy:
+    """Synthetic checks: local mode reaches loopback and private addresses (you monitor your own
+    services); AWS public addresses only unless `VIGIL_ALLOW_PRIVATE_CHECKS=1`. Instance-metadata and
+    link-local addresses are refused whatever the setting (`_refusal`)."""
+    private = config.store == "sqlite" or config.allow_private_checks
+    return WebhookPolicy(
+        https_only=False, allow_loopback=private, allow_private=private, setting="VIGIL_ALLOW_PRIVATE_CHECKS"
+    )
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -80,8 +91,31 @@ def resolve_target(url: str, policy: WebhookPolicy, resolver: Resolver | None = 
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError:
         raise DeliveryError("webhook target has an invalid port", retryable=False) from None
+    addresses = allowed_addresses(hostname, port, policy, resolver)
+    for address in addresses:
+        if scheme == "http" and policy.https_only and not (_loopback(address) and policy.allow_loopback):
+            raise DeliveryError(
+                "webhook target must use https (VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 allows http)", retryable=False
+            )
+    return PinnedTarget(url, scheme, hostname, port, str(addresses[0]))
+
+
+def allowed_addresses(
+    hostname: str,
+    port: int,
+    policy: WebhookPolicy,
+    resolver: Resolver | None = None,
+    *,
+    what: str = "webhook",
+) -> list[IPAddress]:
+    """Resolve `hostname` once and return its addresses when every one is allowed by `policy` (the OS
+    could connect to any of them). `what` names the caller in messages (webhook, check).
+
+    Raises:
+        DeliveryError: an address is refused (final), or the name does not resolve (retryable).
+    """
     try:
-        addresses = [ipaddress.ip_address(hostname)]
+        addresses: list[IPAddress] = [ipaddress.ip_address(hostname)]
     except ValueError:
         try:
             addresses = [
@@ -90,23 +124,19 @@ def resolve_target(url: str, policy: WebhookPolicy, resolver: Resolver | None = 
             ]
         except (OSError, UnicodeError) as exc:
             raise DeliveryError(
-                f"cannot resolve webhook host {hostname}: {type(exc).__name__}", retryable=True
+                f"cannot resolve {what} host {hostname}: {type(exc).__name__}", retryable=True
             ) from None
     if not addresses:
-        raise DeliveryError(f"webhook host {hostname} resolves to no address", retryable=True)
-    for address in addresses:  # every address must be allowed: the OS could pick any of them
+        raise DeliveryError(f"{what} host {hostname} resolves to no address", retryable=True)
+    for address in addresses:
         problem = _refusal(address, policy)
         if problem:
             raise DeliveryError(
-                f"webhook host {hostname} resolves to {problem} address {address}; "
-                f"refused ({_remedy(problem)})",
+                f"{what} host {hostname} resolves to {problem} address {address}; "
+                f"refused ({_remedy(problem, policy)})",
                 retryable=False,
             )
-        if scheme == "http" and policy.https_only and not (_loopback(address) and policy.allow_loopback):
-            raise DeliveryError(
-                "webhook target must use https (VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 allows http)", retryable=False
-            )
-    return PinnedTarget(url, scheme, hostname, port, str(addresses[0]))
+    return addresses
 
 
 # Cloud instance-metadata endpoints (AWS IPv4 and IPv6; the IPv4 one is also GCP's and Azure's):
@@ -141,10 +171,10 @@ def _refusal(address: IPAddress, policy: WebhookPolicy) -> str | None:
     return None
 
 
-def _remedy(problem: str) -> str:
+def _remedy(problem: str, policy: WebhookPolicy) -> str:
     """The setting that would allow `problem`, or that none does."""
     if problem in ("private", "loopback"):
-        return "set VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 to allow private and loopback targets"
+        return f"set {policy.setting}=1 to allow private and loopback targets"
     return "no setting allows this"
 
 
