@@ -37,7 +37,7 @@ def week_of_samples(host: str) -> list[Point]:
     for i in range(int((NOW - start) // STEP)):
         ts = start + i * STEP + (3 if host == "web-1" else 17)
         out.append(Point(host, "cpu", (), ts, ((i * 7) % 16) / 4))
-        hist = histograms.from_values([0.05 * (1 + i % 5), 0.7], HIST_BOUNDS)
+        hist = histograms.from_values([0.0625 * (1 + i % 5), 0.75], HIST_BOUNDS)
         out.append(Point(host, "latency", (), ts, None, hist))
         out.append(Point(host, "requests", (), ts, float(i * 3 + (i % 5))))  # +4 +4 +4 +4 -1: a reset
     return out
@@ -94,7 +94,8 @@ EXACT = [
 def test_a_seven_day_rule_from_rollups_and_raw_gives_what_raw_alone_gives(store: Any) -> None:
     seed(store)
     first, last = rollup_span(store, NOW - WEEK, NOW)
-    # settled: up to the hour before the watermark; 166 whole hours, raw for 0.5 h + 1.5 h around them
+    # settled: up to the hour before the watermark; 166 whole hours (5 days and 2 x 23 hours), raw
+    # for 0.5 h + 1.5 h around them
     assert (first, last) == (MIDNIGHT - WEEK + HOUR, MIDNIGHT - HOUR)
     data = read_window(store, EXACT, NOW)
     raw = list(store.query_many(["cpu", "latency"], NOW - WEEK, NOW, now=NOW))
@@ -189,15 +190,15 @@ def test_a_seven_day_rule_reads_per_tick_what_does_not_grow_with_a_week_of_sampl
     assert report.evaluated == 1 and not report.failed
     week = sum(1 for p in week_of_samples("web-1") if p.metric == "cpu" and p.ts > NOW - WEEK)
     # web-1 has late samples the rollup job has not recomputed yet: read raw (a week) this tick, its
-    # rollups dropped; web-2 from one rollup per settled hour and ~2 h of raw samples at the edges.
-    assert counter.read["rollups"] == 2 * 166
+    # rollups dropped; web-2 from 5 daily and 46 hourly rollups and ~2 h of raw samples at the edges.
+    assert counter.read["rollups"] == 2 * (5 + 46)
     assert week + 2 < counter.read["points"] <= week + 2 + 2 * 2 * HOUR / STEP + 3
     run_rollups(store, NOW + 120, retention_seconds=WEEK)  # the job folds the late samples in
     counter.read.clear()
     items_read.clear()
     run_evaluation(counter, Recorder(), [rule], NOW + 180)
-    assert counter.read["rollups"] == 2 * 166
+    assert counter.read["rollups"] == 2 * (5 + 46)
     assert counter.read["points"] <= 2 * 2 * HOUR / STEP + 3  # a week is 1,008 per host
     if items_read:  # DynamoDB: rollup items and raw chunk items, not a week of chunks
-        assert items_read["H#"] == 2 * 166
+        assert (items_read["D#"], items_read["H#"]) == (2 * 5, 2 * 46)
         assert items_read["R#"] <= 2 * (2 * HOUR / STEP + 3)

@@ -11,15 +11,15 @@ alert group (`group_by` labels; `host` is the point's host).
   (never an average of percentiles); scalar points give the exact quantile of the values.
 - absent is decided by the evaluator from which groups have points here.
 
-Long windows (`vigil.alerting.windows`) arrive as hourly rollups for their whole hours plus raw points
-for the partial hours at either end. A group with rollups is aggregated from summaries: its raw points
-are summarised per hour the way the rollup job does (`rollup_points`), then every summary is merged
-(`BucketAcc`, per series then across series). avg/min/max/sum/count are what raw points give (up to
-the rounding of each hour's float sum); histogram percentiles and histogram rates too (buckets merge
+Long windows (`vigil.alerting.windows`) arrive as hourly and daily rollups for their whole hours plus
+raw points for the partial hours at either end. A group with rollups is aggregated from summaries: its
+raw points are summarised per hour the way the rollup job does (`rollup_points`), then every summary is
+merged (`BucketAcc`, per series then across series). avg/min/max/sum/count are what raw points give (up
+to the rounding of each hour's float sum); histogram percentiles and histogram rates too (buckets merge
 exactly). Approximations, documented in docs/alerting.md: percentiles of plain values come from the
 rollups' log sketches (within `sketch.RELATIVE_ERROR`, about 1 %, nearest rank instead of
-interpolation); a counter's rate leaves out the one sample gap at each hour boundary (rollups count
-only pairs inside an hour), i.e. it is the rate over the seconds the pairs cover.
+interpolation); a counter's rate leaves out the one sample gap at each hour boundary (rollups count only
+pairs inside an hour), i.e. it is the rate over the seconds the pairs cover.
 Standard library and `vigil.domain` only.
 """
 
@@ -54,8 +54,8 @@ def aggregate(
     rule: Rule, points: Iterable[Point], start: float, end: float, rollups: Iterable[Rollup] = ()
 ) -> dict[str, GroupValue]:
     """One value per group from the points with `start < ts <= end` that pass the rule's filter, and
-    from `rollups`: hourly summaries of whole hours inside the window that `points` do not cover (the
-    caller's promise; a long window's middle)."""
+    from `rollups`: hourly or daily summaries of whole hours inside the window that `points` do not
+    cover (the caller's promise; a long window's middle)."""
     groups: dict[str, list[Point]] = defaultdict(list)
     summaries: dict[str, list[Rollup]] = defaultdict(list)
     labels_of: dict[str, dict[str, str]] = {}
@@ -100,7 +100,7 @@ def _last_ts(r: Rollup) -> float:
 
 
 def _summary_value(rule: Rule, records: list[Rollup], window: float) -> float | None:
-    """`rule.agg` over hourly summaries: merged per series in time, then across series (so a counter's
+    """`rule.agg` over summaries: merged per series in time, then across series (so a counter's
     rate is per series first, like the raw path)."""
     per_series: dict[str, BucketAcc] = {}
     for r in records:
