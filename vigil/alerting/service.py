@@ -15,13 +15,13 @@ the notification id per channel (`delivery.deliver`). A run that loses the race 
 
 Cost: the samples are read once per tick for all rules with windows up to an hour (`Store.query_many`
 over the union of their metrics and their longest window; on DynamoDB one Query per host), plus one
-read per longer window over only its rules' metrics, from hourly rollups for windows over 6 hours
-(`vigil.alerting.windows`); each rule takes its metric's points (and rollups); `aggregate` applies the
-window, host and label filters. Rules that watch hosts' reporting
-cadence (`missed_intervals`) read no samples: one `Store.list_hosts` per tick gives every host's
-pushes. If either read fails, no
-rule is evaluated (an empty read would resolve every alert and fire every `absent` rule): each is
-reported failed and the next tick retries. Imports: `vigil.domain`, `vigil.ports`, `vigil.alerting`.
+read per longer window over only its rules' metrics, mostly from the daily and hourly rollups for
+windows over 6 hours (`vigil.alerting.windows`); each rule takes its metric's points (and rollups);
+`aggregate` applies the window, host and label filters. Rules that watch hosts' reporting cadence
+(`missed_intervals`) read no samples: one `Store.list_hosts` per tick gives every host's pushes. If
+either read fails, no rule is evaluated (an empty read would resolve every alert and fire every
+`absent` rule): each is reported failed and the next tick retries. Imports: `vigil.domain`,
+`vigil.ports`, `vigil.alerting`.
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ def rollup_span(store: Store, start: float, end: float) -> tuple[float, float]:
     return first, min(math.floor(end / HOUR) * HOUR, settled)
 
 
-def _pieces(first: float, last: float) -> list[tuple[str, float, float]]:
+def rollup_pieces(first: float, last: float) -> list[tuple[str, float, float]]:
     """(resolution, first bucket start, last bucket start) covering the whole hours [first, last):
     daily rollups for the whole days inside, hourly ones for the hours before and after them."""
     day_first = math.ceil(first / DAY) * DAY
@@ -113,7 +113,7 @@ def _read_long(
     }
     rollups = [
         r
-        for resolution, a, b in _pieces(first, last)
+        for resolution, a, b in rollup_pieces(first, last)
         for metric in metrics
         for r in store.query_rollups(metric, resolution, a, b, hosts, None, end)
         if r.host not in late
