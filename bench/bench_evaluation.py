@@ -264,7 +264,7 @@ def run(
         "(local gateway, AppContext on the store); per host 9 series: raw for the last 1.5 h and the "
         "7-day window's first partial hour, the daily and hourly rollups a 7-day rule reads (what a "
         "tick reads); moto with partition-only Query scans and direct JSON answers (same answers and "
-        "counts); machine: 2 shared vCPUs at load 8-17 (wall times noisy)",
+        "counts); wall times on a shared machine are noisy (bench/NOTES.md gives the load)",
         "rules": "defaults = the 6 default rules; +7d = avg(system.cpu.utilization) over 7 d; "
         "20rules+7d = defaults + 13 short-window rules + the 7-day rule",
     }
