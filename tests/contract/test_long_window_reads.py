@@ -1,7 +1,7 @@
-"""Store contract for long alert windows (`vigil.alerting.windows`): a 7-day rule reads hourly rollups
-for its settled whole hours and raw samples only at its edges, gives the value the whole week of raw
-samples gives, and reads per tick a number of rows/items that does not grow with the week's samples —
-on SqliteStore and DynamoStore (moto)."""
+"""Store contract for long alert windows (`vigil.alerting.windows`): a 7-day rule reads daily and
+hourly rollups for its settled whole hours and raw samples only at its edges, gives the value the
+whole week of raw samples gives, and reads per tick a number of rows/items that does not grow with the
+week's samples — on SqliteStore and DynamoStore (moto)."""
 
 from __future__ import annotations
 
