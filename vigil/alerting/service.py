@@ -15,12 +15,13 @@ the notification id per channel (`delivery.deliver`). A run that loses the race 
 
 Cost: the samples are read once per tick for all rules with windows up to an hour (`Store.query_many`
 over the union of their metrics and their longest window; on DynamoDB one Query per host), plus one
-read per longer window over only its rules' metrics (`read_window`); each rule takes its metric's
-points; `aggregate` applies the window, host and label filters. Rules that watch hosts' reporting
-cadence (`missed_intervals`) read no samples: one `Store.list_hosts` per tick gives every host's
-pushes. If either read fails, no
-rule is evaluated (an empty read would resolve every alert and fire every `absent` rule): each is
-reported failed and the next tick retries. Imports: `vigil.domain`, `vigil.ports`, `vigil.alerting`.
+read per longer window over only its rules' metrics, mostly from the daily and hourly rollups for
+windows over 6 hours (`vigil.alerting.windows`); each rule takes its metric's points (and rollups);
+`aggregate` applies the window, host and label filters. Rules that watch hosts' reporting cadence
+(`missed_intervals`) read no samples: one `Store.list_hosts` per tick gives every host's pushes. If
+either read fails, no rule is evaluated (an empty read would resolve every alert and fire every
+`absent` rule): each is reported failed and the next tick retries. Imports: `vigil.domain`,
+`vigil.ports`, `vigil.alerting`.
 """
 
 from __future__ import annotations
@@ -41,11 +42,11 @@ from vigil.alerting.state_shards import (
     load_states,
     save_state,
 )
+from vigil.alerting.windows import WindowData, read_window
 from vigil.domain.alerts import Notification, RuleState, Transition
 from vigil.domain.cadence import Reporting
 from vigil.domain.errors import Conflict
 from vigil.domain.evaluator import DEFAULT_OPTIONS, EvalOptions, Event, evaluate, needs_saving
-from vigil.domain.models import Point
 from vigil.domain.rules import Rule
 from vigil.domain.silences import Silence
 from vigil.ports import Store
@@ -108,12 +109,12 @@ def run_evaluation(
     states = load_states(store)  # one read for every rule's state, not one per rule
     for rule in rules:
         try:
-            points = points_for.get((rule.metric, rule.window), []) if rule.enabled else []
+            window = (points_for.get((rule.metric, rule.window)) if rule.enabled else None) or WindowData()
             loaded_state = states.get(rule.id, (None, StateRef()))
             if isinstance(loaded_state, Exception):
                 raise loaded_state
             _evaluate_rule(
-                store, publisher, rule, points, loaded_state, now, active, options, report, reporting
+                store, publisher, rule, window, loaded_state, now, active, options, report, reporting
             )
         except Conflict:
             report.conflicts.append(rule.id)
@@ -185,36 +186,6 @@ def _drain_retired(
             delete_state(store, rule_id)
 
 
-SHARED_WINDOW_SECONDS = 3600.0  # rules with windows up to this share one read; longer ones read alone
-
-
-def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[tuple[str, float], list[Point]]:
-    """The points every enabled rule needs at `now`, keyed by (metric, window). Rules whose window is
-    at most `SHARED_WINDOW_SECONDS` share ONE `query_many` over their metrics and their longest window
-    (one DynamoDB Query per host: items hold all of a host's metrics); each longer window gets its own
-    read of only its rules' metrics, so one 7-day rule does not make every rule's read 7 days long.
-    Hosts are restricted only when every rule of a read filters on one. Rules watching reporting
-    cadence (`missed_intervals`) read pushes instead (`read_reporting`)."""
-    enabled = [r for r in rules if r.enabled and r.missed_intervals is None]
-    groups: dict[float, list[Rule]] = {}
-    for rule in enabled:
-        key = rule.window if rule.window > SHARED_WINDOW_SECONDS else 0.0
-        groups.setdefault(key, []).append(rule)
-    out: dict[tuple[str, float], list[Point]] = {}
-    for group in groups.values():
-        filtered = [r.filter.host for r in group]
-        hosts = None if any(h is None for h in filtered) else sorted({h for h in filtered if h is not None})
-        longest = max(r.window for r in group)
-        by_metric: dict[str, list[Point]] = {}
-        for point in store.query_many(
-            sorted({r.metric for r in group}), now - longest, now, hosts=hosts, now=now
-        ):
-            by_metric.setdefault(point.metric, []).append(point)
-        for rule in group:
-            out[(rule.metric, rule.window)] = by_metric.get(rule.metric, [])
-    return out
-
-
 def read_reporting(store: Store, rules: Sequence[Rule], evaluation_period: float) -> Reporting | None:
     """Every host's pushes, read once, when an enabled rule watches reporting cadence."""
     if not any(r.enabled and r.missed_intervals is not None for r in rules):
@@ -226,7 +197,7 @@ def _evaluate_rule(
     store: Store,
     publisher: Publisher,
     rule: Rule,
-    points: Sequence[Point],
+    window: WindowData,
     loaded: tuple[RuleState | None, StateRef],
     now: float,
     silences: Sequence[Silence],
@@ -239,7 +210,14 @@ def _evaluate_rule(
     if state is not None:  # drop what an earlier run already published
         state.outbox = [m for m in state.outbox if store.get_doc(OUT_KIND, str(m["id"])) is None]
     new_state, events = evaluate(
-        rule, points, state, now, silences=silences, options=options, reporting=reporting
+        rule,
+        window.points,
+        state,
+        now,
+        silences=silences,
+        options=options,
+        reporting=reporting,
+        rollups=window.rollups,
     )
     new_state.outbox = [
         *(state.outbox if state else []),

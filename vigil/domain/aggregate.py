@@ -10,6 +10,16 @@ alert group (`group_by` labels; `host` is the point's host).
 - p50/p95/p99: histogram points are merged bucket by bucket and the quantile read from the merge
   (never an average of percentiles); scalar points give the exact quantile of the values.
 - absent is decided by the evaluator from which groups have points here.
+
+Long windows (`vigil.alerting.windows`) arrive as hourly and daily rollups for their whole hours plus
+raw points for the partial hours at either end. A group with rollups is aggregated from summaries: its
+raw points are summarised per hour the way the rollup job does (`rollup_points`), then every summary is
+merged (`BucketAcc`, per series then across series). avg/min/max/sum/count are what raw points give (up
+to the rounding of each hour's float sum); histogram percentiles and histogram rates too (buckets merge
+exactly). Approximations, documented in docs/alerting.md: percentiles of plain values come from the
+rollups' log sketches (within `sketch.RELATIVE_ERROR`, about 1 %, nearest rank instead of
+interpolation); a counter's rate leaves out the one sample gap at each hour boundary (rollups count only
+pairs inside an hour), i.e. it is the rate over the seconds the pairs cover.
 Standard library and `vigil.domain` only.
 """
 
@@ -21,9 +31,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from vigil.domain.accumulate import BucketAcc
 from vigil.domain.alerts import group_key
 from vigil.domain.histograms import merge_all, quantile
 from vigil.domain.models import Histogram, Point
+from vigil.domain.rollups import Rollup, rollup_points, to_acc
 from vigil.domain.rules import QUANTILES, Rule
 
 
@@ -35,31 +47,74 @@ class GroupValue:
 
 
 def group_labels(point: Point, group_by: list[str]) -> dict[str, str]:
-    labels = dict(point.labels)
-    return {key: point.host if key == "host" else labels.get(key, "") for key in group_by}
+    return _labels_of(point.host, point.labels, group_by)
 
 
-def aggregate(rule: Rule, points: Iterable[Point], start: float, end: float) -> dict[str, GroupValue]:
-    """One value per group from the points with `start < ts <= end` that pass the rule's filter."""
-    wanted = rule.filter.labels.items()
+def aggregate(
+    rule: Rule, points: Iterable[Point], start: float, end: float, rollups: Iterable[Rollup] = ()
+) -> dict[str, GroupValue]:
+    """One value per group from the points with `start < ts <= end` that pass the rule's filter, and
+    from `rollups`: hourly or daily summaries of whole hours inside the window that `points` do not
+    cover (the caller's promise; a long window's middle)."""
     groups: dict[str, list[Point]] = defaultdict(list)
+    summaries: dict[str, list[Rollup]] = defaultdict(list)
     labels_of: dict[str, dict[str, str]] = {}
     for p in points:
-        if not start < p.ts <= end or p.metric != rule.metric:
-            continue
-        if rule.filter.host is not None and p.host != rule.filter.host:
-            continue
-        if wanted and not wanted <= dict(p.labels).items():
-            continue
-        labels = group_labels(p, rule.group_by)
-        key = group_key(labels)
-        groups[key].append(p)
-        labels_of[key] = labels
+        if start < p.ts <= end and _passes(rule, p.metric, p.host, p.labels):
+            labels = group_labels(p, rule.group_by)
+            key = group_key(labels)
+            groups[key].append(p)
+            labels_of[key] = labels
+    for r in rollups:
+        if _passes(rule, r.metric, r.host, r.labels):
+            labels = _labels_of(r.host, r.labels, rule.group_by)
+            key = group_key(labels)
+            summaries[key].append(r)
+            labels_of[key] = labels
     out: dict[str, GroupValue] = {}
-    for key, pts in groups.items():
-        value = _value(rule, pts, end - start)
-        out[key] = GroupValue(labels_of[key], value, max(p.ts for p in pts))
+    for key, labels in labels_of.items():
+        pts = groups.get(key, [])
+        last = max([p.ts for p in pts] + [_last_ts(r) for r in summaries.get(key, [])])
+        if key in summaries:
+            value = _summary_value(rule, [*rollup_points(pts, "1h"), *summaries[key]], end - start)
+        else:
+            value = _value(rule, pts, end - start)
+        out[key] = GroupValue(labels, value, last)
     return out
+
+
+def _passes(rule: Rule, metric: str, host: str, labels: tuple[tuple[str, str], ...]) -> bool:
+    if metric != rule.metric or rule.filter.host not in (None, host):
+        return False
+    wanted = rule.filter.labels.items()
+    return not wanted or wanted <= dict(labels).items()
+
+
+def _labels_of(host: str, labels: tuple[tuple[str, str], ...], group_by: list[str]) -> dict[str, str]:
+    as_dict = dict(labels)
+    return {key: host if key == "host" else as_dict.get(key, "") for key in group_by}
+
+
+def _last_ts(r: Rollup) -> float:
+    return r.last_ts if r.last_ts is not None else r.start
+
+
+def _summary_value(rule: Rule, records: list[Rollup], window: float) -> float | None:
+    """`rule.agg` over summaries: merged per series in time, then across series (so a counter's
+    rate is per series first, like the raw path)."""
+    per_series: dict[str, BucketAcc] = {}
+    for r in records:
+        acc = to_acc(r)
+        if r.series_key in per_series:
+            per_series[r.series_key].merge_time(acc)
+        else:
+            per_series[r.series_key] = acc
+    total = BucketAcc()
+    for acc in per_series.values():
+        total.merge_series(acc)
+    if rule.agg in ("count", "absent"):
+        return float(total.count)
+    return total.result(rule.agg, window)
 
 
 def _value(rule: Rule, points: list[Point], window: float) -> float | None:

@@ -36,6 +36,7 @@ from vigil.domain.alerts import (
 )
 from vigil.domain.cadence import Reporting, host_status
 from vigil.domain.models import Point
+from vigil.domain.rollups import Rollup
 from vigil.domain.rules import CHECKS_HOST, Rule, compare
 from vigil.domain.silences import Silence, alert_labels, muting
 from vigil.domain.templates import TemplateFailure, render
@@ -69,16 +70,19 @@ def evaluate(
     silences: Sequence[Silence] = (),
     options: EvalOptions = DEFAULT_OPTIONS,
     reporting: Reporting | None = None,
+    rollups: Sequence[Rollup] = (),
 ) -> tuple[RuleState, list[Event]]:
-    """Evaluate `rule` at `now` over the points in `(now - window, now]` found in `data`; a rule with
-    `missed_intervals` looks at the hosts' pushes in `reporting` instead (no reporting: no breach).
+    """Evaluate `rule` at `now` over the points in `(now - window, now]` found in `data` (and, for a
+    long window, the hourly `rollups` of its whole hours that `data` leaves out: `aggregate`); a rule
+    with `missed_intervals` looks at the hosts' pushes in `reporting` instead (no reporting: no breach).
 
     Returns the new state (the input is not modified) and the transitions and notifications, in group
     order. A disabled rule sees no breach, so its alerts resolve.
     """
     st = RuleState.from_json(state.to_json()) if state is not None else RuleState(rule.id)
     by_cadence = rule.missed_intervals is not None
-    values = aggregate(rule, data, now - rule.window, now) if rule.enabled and not by_cadence else {}
+    enabled = rule.enabled and not by_cadence
+    values = aggregate(rule, data, now - rule.window, now, rollups) if enabled else {}
     breaches: dict[str, tuple[dict[str, str], float | None]] = {}
     for key, gv in values.items():
         group = st.groups.setdefault(key, GroupState(labels=gv.labels))

@@ -86,13 +86,16 @@ def _encode_records(records: Sequence[dict[str, object]]) -> bytes:
     return zlib.compress(orjson.dumps([ROLLUP_FORMAT, list(records)]), 9)
 
 
-def decode_rollups(host: str, resolution: str, item: Item) -> Iterator[Rollup]:
+def decode_rollups(host: str, resolution: str, item: Item, metric: str | None = None) -> Iterator[Rollup]:
+    """The item's records (only `metric`'s when given: an item holds every series of its host, and a
+    one-metric read, e.g. a 7-day alert rule's, need not build the others)."""
     version, body = orjson.loads(zlib.decompress(item["d"]["B"]))
     if version != ROLLUP_FORMAT:
         raise ValueError(f"unknown rollup format version {version}")
     start = float(item["sk"]["S"][:10])
     for record in body:
-        yield Rollup.from_json({"start": start, **record, "host": host, "resolution": resolution})
+        if metric is None or record["metric"] == metric:
+            yield Rollup.from_json({"start": start, **record, "host": host, "resolution": resolution})
 
 
 class _PartFilter:
@@ -170,12 +173,8 @@ class RollupItems:
             ):
                 if float(item["expires_at"]["N"]) < now or not parts.keep(item):
                     continue
-                for r in decode_rollups(host, resolution, item):
-                    if (
-                        (metric is None or r.metric == metric)
-                        and lo <= r.start <= end
-                        and wanted <= set(r.labels)
-                    ):
+                for r in decode_rollups(host, resolution, item, metric):
+                    if lo <= r.start <= end and wanted <= set(r.labels):
                         yield r
 
     def query_many(

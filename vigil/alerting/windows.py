@@ -1,0 +1,126 @@
+"""What every rule's window holds at one evaluator tick, read once per window length and, for long
+windows, mostly from the rollups.
+
+- Rules with windows up to `SHARED_WINDOW_SECONDS` (1 h) share ONE raw read (`Store.query_many`) over
+  their metrics and their longest window: on DynamoDB one Query per host, items hold all of a host's
+  metrics.
+- Each longer window gets its own read of only its rules' metrics, so one 7-day rule does not make
+  every rule's read 7 days long.
+- A window longer than `ROLLUP_WINDOW_SECONDS` (6 h) reads the stored rollups for its whole hours that
+  the rollup job has settled — daily ones for the whole UTC days among them, hourly ones for the hours
+  before and after those days — and raw samples only for the partial hour at its head and the hours
+  after the settled ones at its tail (`_read_long`): per tick and host about 2 to 3 hours of raw chunks
+  and at most 6 daily + 46 hourly rollup items, whatever the sample density, instead of the whole
+  week's raw samples (10,080 minutes of them).
+
+Settled hours: the rollup job's watermark (`rollup_state/watermark`, the hour its last run reached)
+minus one hour. The hour just before the watermark may still get samples that ingest does not mark
+dirty (the next run recomputes it anyway), so it is read raw. A day's rollup is the job's merge of
+its hours, recomputed whenever one of them is, so a day whose hours are all settled is settled too.
+Every older hour that receives a late sample gets a dirty marker (`services.rollups.note_late_samples`),
+and a host with a marker inside the window is read raw over the rollups' span until the job has
+recomputed it. No watermark (the job never ran): the whole window is read raw, as before.
+
+Hosts are restricted only when every rule of a read filters on one. Rules watching reporting cadence
+(`missed_intervals`) read pushes instead (`service.read_reporting`). Imports: `vigil.domain`,
+`vigil.ports` and the rollup job's document names.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from vigil.domain.models import Point
+from vigil.domain.rollups import Rollup
+from vigil.domain.rules import Rule
+from vigil.ports import Store
+from vigil.services.rollups import DIRTY_KIND, STATE_KIND, WATERMARK_ID
+
+SHARED_WINDOW_SECONDS = 3600.0  # rules with windows up to this share one read; longer ones read alone
+ROLLUP_WINDOW_SECONDS = 6 * 3600.0  # longer windows read hourly rollups for their settled whole hours
+HOUR = 3600.0
+DAY = 86400.0
+
+
+@dataclass
+class WindowData:
+    """One window's raw points and, for a long window, the hourly and daily rollups of the whole hours
+    the points leave out (`aggregate` merges both)."""
+
+    points: list[Point] = field(default_factory=list)
+    rollups: list[Rollup] = field(default_factory=list)
+
+
+def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[tuple[str, float], WindowData]:
+    """The data every enabled rule needs at `now`, keyed by (metric, window); see the module."""
+    enabled = [r for r in rules if r.enabled and r.missed_intervals is None]
+    groups: dict[float, list[Rule]] = {}
+    for rule in enabled:
+        key = rule.window if rule.window > SHARED_WINDOW_SECONDS else 0.0
+        groups.setdefault(key, []).append(rule)
+    out: dict[tuple[str, float], WindowData] = {}
+    for group in groups.values():
+        filtered = [r.filter.host for r in group]
+        hosts = None if any(h is None for h in filtered) else sorted({h for h in filtered if h is not None})
+        longest = max(r.window for r in group)
+        metrics = sorted({r.metric for r in group})
+        if longest > ROLLUP_WINDOW_SECONDS:
+            data = _read_long(store, metrics, now - longest, now, hosts)
+        else:
+            data = WindowData(list(store.query_many(metrics, now - longest, now, hosts=hosts, now=now)))
+        by_metric: dict[str, WindowData] = {}
+        for point in data.points:
+            by_metric.setdefault(point.metric, WindowData()).points.append(point)
+        for rollup in data.rollups:
+            by_metric.setdefault(rollup.metric, WindowData()).rollups.append(rollup)
+        for rule in group:
+            out[(rule.metric, rule.window)] = by_metric.get(rule.metric, WindowData())
+    return out
+
+
+def rollup_span(store: Store, start: float, end: float) -> tuple[float, float]:
+    """[first, last): the whole hours of the window `(start, end]` that settled rollups answer (empty,
+    first >= last, when there are none: no rollup run yet, or a short window)."""
+    state = store.get_doc(STATE_KIND, WATERMARK_ID) or {}
+    settled = float(state.get("hour", -math.inf)) - HOUR
+    first = math.floor(start / HOUR) * HOUR + HOUR  # an hour starting AT `start` holds ts == start: out
+    return first, min(math.floor(end / HOUR) * HOUR, settled)
+
+
+def rollup_pieces(first: float, last: float) -> list[tuple[str, float, float]]:
+    """(resolution, first bucket start, last bucket start) covering the whole hours [first, last):
+    daily rollups for the whole days inside, hourly ones for the hours before and after them."""
+    day_first = math.ceil(first / DAY) * DAY
+    day_last = math.floor(last / DAY) * DAY
+    if day_first >= day_last:
+        return [("1h", first, last - HOUR)]
+    hours = [("1h", first, day_first - HOUR), ("1h", day_last, last - HOUR)]
+    return [("1d", day_first, day_last - DAY), *((res, a, b) for res, a, b in hours if a <= b)]
+
+
+def _read_long(
+    store: Store, metrics: list[str], start: float, end: float, hosts: list[str] | None
+) -> WindowData:
+    first, last = rollup_span(store, start, end)
+    if first >= last:
+        return WindowData(list(store.query_many(metrics, start, end, hosts=hosts, now=end)))
+    late = {
+        str(doc["host"])
+        for doc in store.list_docs(DIRTY_KIND)
+        if first <= float(doc["hour"]) < last and (hosts is None or doc["host"] in hosts)
+    }
+    rollups = [
+        r
+        for resolution, a, b in rollup_pieces(first, last)
+        for metric in metrics
+        for r in store.query_rollups(metric, resolution, a, b, hosts, None, end)
+        if r.host not in late
+    ]
+    head = store.query_many(metrics, start, first, hosts=hosts, now=end)
+    points = [p for p in head if p.ts < first]  # a sample at `first` is in the first rollup
+    points.extend(store.query_many(metrics, last, end, hosts=hosts, now=end))
+    for host in sorted(late):  # late samples the rollup job has not folded in yet: raw for this host
+        points.extend(p for p in store.query_many(metrics, first, last, hosts=[host], now=end) if p.ts < last)
+    return WindowData(points, rollups)
