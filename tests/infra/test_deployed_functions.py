@@ -6,7 +6,8 @@ with Cognito claims, EventBridge schedules, SNS). Then:
 - IAM by calls: every AWS call each function made (recorded through botocore) is allowed by that
   function's role statements in the template (actions, resource ARNs and wildcards, the encryption-
   context condition), and every granted action is exercised by some call or carries a written reason;
-- secrets at rest: a scan of every table item finds no channel secret and no ingest key in clear.
+- secrets at rest: a scan of every table item finds no channel secret and no ingest key in clear;
+- cold starts: each function loads only the route modules it serves and the libraries they use.
 
 Deviation from the template, stated: VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 so webhooks may reach the test's
 loopback receiver (in AWS they must be public https).
@@ -46,6 +47,23 @@ SLACK_URL = "https://hooks.slack.com/services/T0CONF/B0CONF/slacktokenconformanc
 EMAIL = "oncall-conformance@example.com"
 PHONE = "+15555550123"
 SCHEDULED = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+
+# What each function must not load during its runs above (import and every invocation): other
+# functions' route modules and the libraries only they use. metrics loads protobuf for OTLP, rightly.
+NOT_LOADED = {
+    "health": [
+        "yaml", "google.protobuf", "opentelemetry", "jinja2", "vigil.alerting", "vigil.services.otlp",
+        "vigil.api.ingest_routes", "vigil.api.query_routes", "vigil.api.alert_routes",
+    ],
+    "metrics": ["yaml", "jinja2", "vigil.alerting", "vigil.api.health_routes", "vigil.api.alert_routes"],
+    "alerts": [
+        "yaml", "google.protobuf", "opentelemetry", "vigil.services.otlp",
+        "vigil.api.health_routes", "vigil.api.ingest_routes", "vigil.api.otlp_routes",
+    ],
+    "notify": [
+        "yaml", "google.protobuf", "opentelemetry", "vigil.api.health_routes", "vigil.api.alert_routes",
+    ],
+}  # fmt: skip
 
 # Granted but not called by our code, each with the reason it is granted anyway.
 NOT_CALLED_BY_CODE = {
@@ -129,6 +147,7 @@ class Run:
     import_ms: float
     results: list[dict[str, Any]]
     calls: list[dict[str, Any]]
+    modules: list[str]
 
     def statuses(self) -> list[int | str]:
         return [
@@ -171,7 +190,7 @@ def run_function(deployment: Deployment, function: str, steps: list[dict[str, An
     )
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(out_file.read_text())
-    return Run(function, out["import_ms"], out["results"], out["calls"])
+    return Run(function, out["import_ms"], out["results"], out["calls"], out["modules"])
 
 
 @pytest.fixture(scope="module")
@@ -308,6 +327,14 @@ def test_each_function_answers_its_requests_as_in_aws(conformance: Conformance) 
                 run.function,
                 run.statuses(),
             )
+
+
+def test_each_function_loads_only_the_routes_it_serves_and_their_libraries(conformance: Conformance) -> None:
+    for name, run in conformance.runs.items():
+        loaded = set(run.modules)
+        assert "vigil.wiring" in loaded  # the run really ran vigil
+        unwanted = [m for m in NOT_LOADED[name] if m in loaded]
+        assert not unwanted, (name, unwanted)
 
 
 def test_every_aws_call_a_function_makes_is_allowed_by_its_role(conformance: Conformance) -> None:
