@@ -30,9 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from threading import Thread
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,16 +82,7 @@ class Bench:
 
     def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
         env = {
-            "PATH": os.environ.get("PATH", ""),
-            **self.deployment.environment(function),
-            "AWS_ENDPOINT_URL": self.deployment.endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-            "AWS_LAMBDA_FUNCTION_NAME": f"vigil-{function}",
-            "POWERTOOLS_METRICS_DISABLED": "1",
-            "VIGIL_ALLOW_PRIVATE_WEBHOOKS": "1",  # the bench's webhook receiver is on loopback
+            **self.deployment.process_environment(function),
             "PYTHONPATH": f"{self.functions / function}:{self.site}",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
@@ -121,39 +110,14 @@ class Bench:
         return (time.perf_counter() - started) * 1000
 
 
-def _receiver() -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return server
-
-
 def _events(bench: Bench, hook: str) -> dict[str, Any]:
     """One event per function; the setup calls (a key, a channel, a firing rule) run untimed."""
-    from tests.infra.test_deployed_functions import SCHEDULED, api, sns_event
+    from tests.infra.test_deployed_functions import SCHEDULED, api, hot_cpu_rule, sns_event
 
     key = json.loads(bench.invoke("metrics", api("POST", "/api/keys", {"name": "bench"}))["answer"]["body"])
     channel = {"type": "webhook", "name": "hook", "target": hook}
     made = bench.invoke("alerts", api("POST", "/api/channels", channel))["answer"]["body"]
-    rule = {
-        "name": "cpu hot",
-        "metric": "system.cpu.utilization",
-        "agg": "max",
-        "window": "10m",
-        "op": ">",
-        "threshold": 0.9,
-        "for": "0s",
-        "channels": [json.loads(made)["id"]],
-    }
+    rule = hot_cpu_rule(json.loads(made)["id"])
     bench.invoke("alerts", api("POST", "/api/alerts/rules", rule))
     samples = [
         {"metric": "system.cpu.utilization", "value": 0.97, "ts": time.time() - 60 * i} for i in range(5)
@@ -199,11 +163,14 @@ def run(code: Path = ROOT) -> dict[str, Any]:
     template = _template()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    receiver = _receiver()
+    from tests.infra.test_deployed_functions import Receiver, start_receiver
+
+    receiver = Receiver()
+    webhooks = start_receiver(receiver)
     try:
         host, port = server.get_host_and_port()
         bench = Bench(template, f"http://{host}:{port}", code)
-        events = _events(bench, f"http://127.0.0.1:{receiver.server_address[1]}/hook")
+        events = _events(bench, f"http://127.0.0.1:{receiver.port}/hook")
         out: dict[str, Any] = {
             "python": f"Debian CPython {bytecode.PYTHON_VERSION} (x86_64), layer built for "
             f"{BENCH_LAYER.platform} with {bytecode.INVALIDATION_MODE} byte-code",
@@ -224,8 +191,8 @@ def run(code: Path = ROOT) -> dict[str, Any]:
         out["load_average_1m_at_end"] = round(os.getloadavg()[0], 1)
         return out
     finally:
-        receiver.shutdown()
-        receiver.server_close()
+        webhooks.shutdown()
+        webhooks.server_close()
         server.stop()
 
 

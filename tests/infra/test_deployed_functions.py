@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -82,9 +81,9 @@ class Receiver:
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
 
 
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
+def start_receiver(rec: Receiver) -> ThreadingHTTPServer:
+    """A webhook receiver on loopback recording every POST into `rec` (also used by the cold-start
+    bench)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -100,6 +99,13 @@ def receiver() -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     rec.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    rec = Receiver()
+    server = start_receiver(rec)
     yield rec
     server.shutdown()
     server.server_close()
@@ -137,6 +143,21 @@ def otlp_span(start: float, span_id: str, parent: str = "") -> dict[str, Any]:
     return {"resourceSpans": [{"resource": {"attributes": [service]}, "scopeSpans": [{"spans": [span]}]}]}
 
 
+def hot_cpu_rule(channel: str) -> dict[str, Any]:
+    """A rule that fires at once on CPU above 90 % (the samples the runs push are at 97 %)."""
+    return {
+        "name": "cpu hot",
+        "metric": "system.cpu.utilization",
+        "agg": "max",
+        "window": "10m",
+        "op": ">",
+        "threshold": 0.9,
+        "for": "0s",
+        "severity": "critical",
+        "channels": [channel],
+    }
+
+
 def step(event: dict[str, Any], **save: str) -> dict[str, Any]:
     return {"event": event, "save": save}
 
@@ -165,16 +186,7 @@ class Conformance:
 
 def run_function(deployment: Deployment, function: str, steps: list[dict[str, Any]], tmp: Path) -> Run:
     env = {
-        "PATH": os.environ.get("PATH", ""),
-        **deployment.environment(function),
-        "AWS_ENDPOINT_URL": deployment.endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_LAMBDA_FUNCTION_NAME": f"vigil-{function}",
-        "POWERTOOLS_METRICS_DISABLED": "1",
-        "VIGIL_ALLOW_PRIVATE_WEBHOOKS": "1",
+        **deployment.process_environment(function),
         "PYTHONPATH": str(ROOT),  # the layer's `vigil` (the venv has its dependencies)
     }
     steps_file, out_file = tmp / f"{function}-steps.json", tmp / f"{function}-out.json"
@@ -238,17 +250,7 @@ def _run_everything(deployment: Deployment, receiver: Receiver, tmp: Path) -> Co
         tmp,
     )
     runs["health"] = run_function(deployment, "health", [step(api("GET", "/health"))], tmp)
-    rule = {
-        "name": "cpu hot",
-        "metric": "system.cpu.utilization",
-        "agg": "max",
-        "window": "10m",
-        "op": ">",
-        "threshold": 0.9,
-        "for": "0s",
-        "severity": "critical",
-        "channels": ["{{hook}}"],
-    }
+    rule = hot_cpu_rule("{{hook}}")
     # What Lambda's on-failure destination leaves in the notify DLQ: the alerts API imports it.
     dlq = deployment.environment("alerts")["VIGIL_NOTIFY_DLQ_URL"]
     failed = {"requestContext": {"condition": "RetriesExhausted"}, "requestPayload": {"Records": []}}

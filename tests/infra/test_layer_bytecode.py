@@ -8,7 +8,10 @@ the built layer, showing in its verbose log that it loaded each module from its 
 
 from __future__ import annotations
 
+import functools
 import subprocess
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +49,20 @@ for source in site.rglob("*.py"):
 print(count)
 print("\\n".join(bad[:20]), file=sys.stderr)
 sys.exit(1 if bad else 0)
+"""
+
+
+UNSIGNED_INDEX = """-----BEGIN PGP SIGNED MESSAGE-----
+Hash: SHA512
+
+Suite: testing
+SHA256:
+ 0000000000000000000000000000000000000000000000000000000000000000 10 main/binary-amd64/Packages.xz
+-----BEGIN PGP SIGNATURE-----
+
+iQIzBAEBCgAdFiEEAAAAAAAAAAAAAAAAAAAAAAAAAAAFAmcAAAAACgkQAAAAAAAAAAA=
+=AAAA
+-----END PGP SIGNATURE-----
 """
 
 
@@ -106,3 +123,23 @@ def test_the_layer_asset_keeps_the_runtime_bytecode_and_drops_any_other(
     shipped = sorted(p.relative_to(asset) for p in asset.rglob("*.pyc"))
     built = sorted(p.relative_to(layer_dir) for p in layer_dir.rglob(f"*.{RUNTIME_TAG}.pyc"))
     assert shipped == built
+
+
+def test_an_archive_index_not_signed_by_debian_is_refused_and_nothing_is_unpacked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror = tmp_path / "mirror"
+    (mirror / "dists" / bytecode.DEBIAN_SUITE).mkdir(parents=True)
+    (mirror / "dists" / bytecode.DEBIAN_SUITE / "InRelease").write_text(UNSIGNED_INDEX)
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(mirror))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    monkeypatch.setattr(bytecode, "MIRROR", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setattr(bytecode, "INTERPRETER_DIR", tmp_path / "python3.14")
+    try:
+        with pytest.raises(bytecode.BytecodeBuildError, match="bad signature"):
+            bytecode.interpreter()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not (tmp_path / "python3.14").exists()
