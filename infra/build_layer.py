@@ -111,8 +111,10 @@ def _copy_vigil(target: Target, python: list[str]) -> None:
 def _content_hash(target: Target) -> str:
     """Sources only: the pycs are a function of them and of the stamp's Python and invalidation mode."""
     digest = hashlib.sha256(target.stamp.read_bytes())
-    for path in sorted((target.site_dir / "vigil").rglob("*.py")):
-        digest.update(path.relative_to(target.site_dir).as_posix().encode() + b"\0" + path.read_bytes())
+    for path in sorted((target.site_dir / "vigil").rglob("*")):
+        if path.is_file() and path.suffix != ".pyc":
+            name = path.relative_to(target.site_dir).as_posix()
+            digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -4,7 +4,8 @@ Lambda mounts a layer read-only at `/opt`, so a layer without `.pyc` files makes
 compile every module it imports (about a second per function), and CPython only reads byte-code its
 own minor version wrote. Our build machines run Debian 12's CPython 3.11; the runtime is python3.14.
 So the build borrows Debian's own CPython 3.14 (`DEBIAN_SUITE`, whose python3.14 is the 3.14 line for
-good): it fetches the few packages that interpreter needs from Debian's archive, verifies them
+good): it fetches the few packages that interpreter needs from the Debian archive apt uses here
+(`/etc/apt`), verifies them
 (`InRelease` by Debian's archive key with gpgv, `Packages.xz` by the SHA-256 in the verified
 `InRelease`, each `.deb` by the SHA-256 in `Packages`), unpacks them with `dpkg-deb -x` into
 `build/python3.14/` (kept: later builds are offline) and runs that interpreter through the unpacked
@@ -35,7 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON_VERSION = "3.14"
 INTERPRETER_DIR = ROOT / "build" / f"python{PYTHON_VERSION}"
-MIRROR = "http://deb.debian.org/debian"  # plain HTTP is fine: every byte is checked against the signature
+# The Debian archive apt uses on this machine (/etc/apt), unless set; plain HTTP is fine: every byte is
+# checked against the archive's signature.
+MIRROR: str | None = None
+APT_DIR = Path("/etc/apt")
 # forky (Debian 14) carries python3.14 as its only Python and keeps it once released; sid moves on.
 DEBIAN_SUITE = "forky"
 KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
@@ -121,8 +125,27 @@ def _run(cmd: list[str]) -> str:
     return done.stdout
 
 
+def apt_archive(etc: Path = APT_DIR) -> str:
+    """The first Debian archive (a URI ending in `/debian`) in apt's sources, deb822 or one-line.
+
+    Raises:
+        BytecodeBuildError: apt has no Debian archive configured.
+    """
+    for path in sorted(etc.glob("sources.list.d/*.sources")):
+        for uri in re.findall(r"^URIs:\s*(.+)$", path.read_text(), re.M):
+            found = [u.rstrip("/") for u in uri.split() if u.rstrip("/").endswith("/debian")]
+            if found:
+                return found[0]
+    for path in [etc / "sources.list", *sorted(etc.glob("sources.list.d/*.list"))]:
+        text = path.read_text() if path.is_file() else ""
+        for uri in re.findall(r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+)", text, re.M):
+            if uri.rstrip("/").endswith("/debian"):
+                return uri.rstrip("/")
+    raise BytecodeBuildError(f"apt has no Debian archive configured in {etc} (a `.../debian` URI)")
+
+
 def _fetch(path: str) -> bytes:
-    url = f"{MIRROR}/{path}"
+    url = f"{MIRROR or apt_archive()}/{path}"
     try:
         with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as response:
             data: bytes = response.read()

@@ -143,3 +143,22 @@ def test_an_archive_index_not_signed_by_debian_is_refused_and_nothing_is_unpacke
         server.shutdown()
         server.server_close()
     assert not (tmp_path / "python3.14").exists()
+
+
+def test_the_archive_is_the_debian_one_apt_is_configured_with(tmp_path: Path) -> None:
+    deb822 = tmp_path / "a" / "sources.list.d"
+    deb822.mkdir(parents=True)
+    (deb822 / "node.sources").write_text("Types: deb\nURIs: https://deb.example.org/node_20.x\n")
+    (deb822 / "debian.sources").write_text(
+        "Types: deb\nURIs: http://mirror.example/debian/\nSuites: bookworm\n\n"
+        "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n"
+    )
+    assert bytecode.apt_archive(tmp_path / "a") == "http://mirror.example/debian"
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "sources.list").write_text(
+        "# deb http://old.example/debian bookworm main\n"
+        "deb [signed-by=/usr/share/keyrings/debian.gpg] http://one.example/debian bookworm main\n"
+    )
+    assert bytecode.apt_archive(tmp_path / "b") == "http://one.example/debian"
+    with pytest.raises(bytecode.BytecodeBuildError, match="no Debian archive"):
+        bytecode.apt_archive(tmp_path / "c")
