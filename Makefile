@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8080
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test lint typecheck unit setup frontend chromium layer synth bench clean
+.PHONY: run test lint typecheck unit setup frontend chromium runtime-python layer synth bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "Python 3.11+ is needed (python3 not found)"; exit 1; }
@@ -38,6 +38,15 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
 	  || sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'; }
 
+# Debian's CPython 3.14 (the Lambda runtime's Python) compiles the layer's byte-code: fetched once from
+# Debian's archive into build/python3.14, checked with gpgv against Debian's archive keyring.
+runtime-python: $(STAMP)
+	@command -v gpgv >/dev/null && command -v dpkg-deb >/dev/null && test -f /usr/share/keyrings/debian-archive-keyring.gpg \
+	  || { echo "==> installing gpgv and Debian's archive keyring (to verify the runtime Python's packages)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gpgv debian-archive-keyring) >/dev/null \
+	  || sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gpgv debian-archive-keyring'; }
+	$(BIN)/python -m infra.bytecode
+
 ## run: install everything and start local mode (API, dashboard, scheduler, local agent)
 run: $(STAMP) frontend
 	$(BIN)/vigil serve --port $(PORT)
@@ -50,11 +59,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 ## test: install everything and run every test (lint, types, unit, contract, functional, infra, browser)
-test: $(STAMP) frontend chromium node_modules/.installed
+test: $(STAMP) frontend chromium runtime-python node_modules/.installed
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
-layer: $(STAMP)
+layer: runtime-python
 	$(BIN)/python -m infra.build_layer
 
 synth: layer node_modules/.installed frontend
@@ -62,7 +71,7 @@ synth: layer node_modules/.installed frontend
 
 
 ## bench: long measurements; figures go to bench/README.md
-bench: $(STAMP) frontend chromium
+bench: $(STAMP) frontend chromium runtime-python
 	$(BIN)/python -m bench.run_all
 
 clean:

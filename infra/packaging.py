@@ -17,12 +17,15 @@ from constructs import Construct
 
 from infra.build_layer import HASH_FILE, LAYER_DIR, PYTHON_VERSION, ROOT, SITE_DIR
 
+RUNTIME_TAG = "cpython-" + PYTHON_VERSION.replace(".", "")
 # The newest Python runtime aws-cdk-lib 2.275 offers; arm64 (Graviton) is ~20 % cheaper per GB-s.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 FUNCTIONS_DIR = ROOT / "functions"
 # Local byte-code and editor droppings would change the asset hash without changing the code.
 _ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache"]
+# The layer ships the runtime's byte-code (infra/bytecode.py) and nothing another Python wrote into it.
+_LAYER_EXCLUDES = [".deps.json", ".content-hash", "*.pyc", f"!*.{RUNTIME_TAG}.pyc"]
 
 
 class LayerNotBuiltError(RuntimeError):
@@ -67,7 +70,7 @@ class SharedLayer(Construct):
             "Layer",
             code=lambda_.Code.from_asset(
                 str(layer_path()),
-                exclude=[".deps.json", ".content-hash", *_ASSET_EXCLUDES],
+                exclude=_LAYER_EXCLUDES,
                 asset_hash_type=AssetHashType.CUSTOM,
                 asset_hash=HASH_FILE.read_text().strip(),
             ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +114,23 @@ class Deployment:
     def environment(self, function: str) -> dict[str, str]:
         props = self.template["Resources"][self.function_ids()[function]]["Properties"]
         return {k: str(self.resolve(v)) for k, v in props["Environment"]["Variables"].items()}
+
+    def process_environment(self, function: str) -> dict[str, str]:
+        """What the function's process sees, as in Lambda: the template's variables, the region and the
+        function name, plus AWS on moto (endpoint, fake credentials), no EMF output, and
+        VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 (the callers' webhook receivers are on loopback)."""
+        return {
+            "PATH": os.environ.get("PATH", ""),
+            **self.environment(function),
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_LAMBDA_FUNCTION_NAME": f"vigil-{function}",
+            "POWERTOOLS_METRICS_DISABLED": "1",
+            "VIGIL_ALLOW_PRIVATE_WEBHOOKS": "1",
+        }
 
     def statements(self, function: str) -> list[dict[str, Any]]:
         """The role policy statements of `function`, resolved."""

@@ -121,7 +121,9 @@ def main(function_dir: str, steps_path: str, out_path: str) -> None:
             text = base64.b64decode(body).decode() if response.get("isBase64Encoded") else body
             doc = json.loads(text)
             saved.update({name: str(doc[field]) for name, field in step["save"].items()})
-    Path(out_path).write_text(json.dumps({"import_ms": import_ms, "results": results, "calls": calls}))
+    modules = sorted(sys.modules)  # what the handler and its invocations loaded (the recorder: botocore)
+    out = {"import_ms": import_ms, "results": results, "calls": calls, "modules": modules}
+    Path(out_path).write_text(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ with Cognito claims, EventBridge schedules, SNS). Then:
 - IAM by calls: every AWS call each function made (recorded through botocore) is allowed by that
   function's role statements in the template (actions, resource ARNs and wildcards, the encryption-
   context condition), and every granted action is exercised by some call or carries a written reason;
-- secrets at rest: a scan of every table item finds no channel secret and no ingest key in clear.
+- secrets at rest: a scan of every table item finds no channel secret and no ingest key in clear;
+- cold starts: each function loads only the route modules it serves and the libraries they use.
 
 Deviations from the template, stated: VIGIL_ALLOW_PRIVATE_WEBHOOKS=1 so webhooks may reach the test's
 loopback receiver (in AWS they must be public https), and VIGIL_ALLOW_PRIVATE_CHECKS=1 so a synthetic
@@ -18,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -48,6 +48,23 @@ EMAIL = "oncall-conformance@example.com"
 PHONE = "+15555550123"
 SCHEDULED = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
 
+# What each function must not load during its runs above (import and every invocation): other
+# functions' route modules and the libraries only they use. metrics loads protobuf for OTLP, rightly.
+NOT_LOADED = {
+    "health": [
+        "yaml", "google.protobuf", "opentelemetry", "jinja2", "vigil.alerting", "vigil.services.otlp",
+        "vigil.api.ingest_routes", "vigil.api.query_routes", "vigil.api.alert_routes",
+    ],
+    "metrics": ["yaml", "jinja2", "vigil.alerting", "vigil.api.health_routes", "vigil.api.alert_routes"],
+    "alerts": [
+        "yaml", "google.protobuf", "opentelemetry", "vigil.services.otlp",
+        "vigil.api.health_routes", "vigil.api.ingest_routes", "vigil.api.otlp_routes",
+    ],
+    "notify": [
+        "yaml", "google.protobuf", "opentelemetry", "vigil.api.health_routes", "vigil.api.alert_routes",
+    ],
+}  # fmt: skip
+
 # Granted but not called by our code, each with the reason it is granted anyway.
 NOT_CALLED_BY_CODE = {
     ("*", "logs:CreateLogStream"): "the Lambda runtime writes the function's logs with its role",
@@ -68,9 +85,9 @@ class Receiver:
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
 
 
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
+def start_receiver(rec: Receiver) -> ThreadingHTTPServer:
+    """A webhook receiver on loopback recording every POST into `rec` (also used by the cold-start
+    bench)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -86,6 +103,13 @@ def receiver() -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     rec.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    rec = Receiver()
+    server = start_receiver(rec)
     yield rec
     server.shutdown()
     server.server_close()
@@ -123,6 +147,21 @@ def otlp_span(start: float, span_id: str, parent: str = "") -> dict[str, Any]:
     return {"resourceSpans": [{"resource": {"attributes": [service]}, "scopeSpans": [{"spans": [span]}]}]}
 
 
+def hot_cpu_rule(channel: str) -> dict[str, Any]:
+    """A rule that fires at once on CPU above 90 % (the samples the runs push are at 97 %)."""
+    return {
+        "name": "cpu hot",
+        "metric": "system.cpu.utilization",
+        "agg": "max",
+        "window": "10m",
+        "op": ">",
+        "threshold": 0.9,
+        "for": "0s",
+        "severity": "critical",
+        "channels": [channel],
+    }
+
+
 def step(event: dict[str, Any], **save: str) -> dict[str, Any]:
     return {"event": event, "save": save}
 
@@ -133,6 +172,7 @@ class Run:
     import_ms: float
     results: list[dict[str, Any]]
     calls: list[dict[str, Any]]
+    modules: list[str]
 
     def statuses(self) -> list[int | str]:
         return [
@@ -150,16 +190,7 @@ class Conformance:
 
 def run_function(deployment: Deployment, function: str, steps: list[dict[str, Any]], tmp: Path) -> Run:
     env = {
-        "PATH": os.environ.get("PATH", ""),
-        **deployment.environment(function),
-        "AWS_ENDPOINT_URL": deployment.endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_LAMBDA_FUNCTION_NAME": f"vigil-{function}",
-        "POWERTOOLS_METRICS_DISABLED": "1",
-        "VIGIL_ALLOW_PRIVATE_WEBHOOKS": "1",
+        **deployment.process_environment(function),
         "VIGIL_ALLOW_PRIVATE_CHECKS": "1",
         "PYTHONPATH": str(ROOT),  # the layer's `vigil` (the venv has its dependencies)
     }
@@ -176,7 +207,7 @@ def run_function(deployment: Deployment, function: str, steps: list[dict[str, An
     )
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(out_file.read_text())
-    return Run(function, out["import_ms"], out["results"], out["calls"])
+    return Run(function, out["import_ms"], out["results"], out["calls"], out["modules"])
 
 
 @pytest.fixture(scope="module")
@@ -224,17 +255,7 @@ def _run_everything(deployment: Deployment, receiver: Receiver, tmp: Path) -> Co
         tmp,
     )
     runs["health"] = run_function(deployment, "health", [step(api("GET", "/health"))], tmp)
-    rule = {
-        "name": "cpu hot",
-        "metric": "system.cpu.utilization",
-        "agg": "max",
-        "window": "10m",
-        "op": ">",
-        "threshold": 0.9,
-        "for": "0s",
-        "severity": "critical",
-        "channels": ["{{hook}}"],
-    }
+    rule = hot_cpu_rule("{{hook}}")
     # The receiver answers POST: an up check, public so the scheduled run writes the status page.
     probe = f"http://127.0.0.1:{receiver.port}/probe"  # not the webhook's URL, which is a secret
     check = {"name": "Receiver", "url": probe, "method": "POST", "interval": "60s", "public": True}
@@ -319,6 +340,14 @@ def test_each_function_answers_its_requests_as_in_aws(conformance: Conformance) 
                 run.function,
                 run.statuses(),
             )
+
+
+def test_each_function_loads_only_the_routes_it_serves_and_their_libraries(conformance: Conformance) -> None:
+    for name, run in conformance.runs.items():
+        loaded = set(run.modules)
+        assert "vigil.wiring" in loaded  # the run really ran vigil
+        unwanted = [m for m in NOT_LOADED[name] if m in loaded]
+        assert not unwanted, (name, unwanted)
 
 
 def test_every_aws_call_a_function_makes_is_allowed_by_its_role(conformance: Conformance) -> None:

@@ -38,7 +38,9 @@ def test_layer_holds_aarch64_binaries_for_the_chosen_runtime(layer_dir: Path) ->
 def test_layer_ships_vigil_and_runtime_dependencies_but_no_dev_tools(layer_dir: Path) -> None:
     site = layer_dir / "python"
     assert (site / "vigil" / "config.py").read_text() == (Path("vigil") / "config.py").read_text()
-    assert not list(site.rglob("__pycache__"))
+    assert {p.name.split(".")[-2] for p in site.rglob("*.pyc")} == {
+        f"cpython-{PYTHON_VERSION.replace('.', '')}"
+    }
     for dep in runtime_dependencies():
         name = re.split(r"[=<>!~\[]", dep)[0].lower().replace("-", "_")
         assert list(site.glob(f"{name}-*.dist-info")), dep

@@ -7,7 +7,7 @@ Imports: `vigil.domain`, `vigil.ports`, `vigil.config`, `vigil.alerting`.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -20,10 +20,12 @@ from vigil.domain.channels import NATIVE_SNS_TYPES, Channel, parse_channel
 from vigil.domain.errors import Conflict, Invalid, NotFound
 from vigil.domain.paging import paginate
 from vigil.domain.rules import Rule, invalid_from, new_rule_id, parse_rule
-from vigil.domain.rules_yaml import Plan, parse_rules_yaml, plan
 from vigil.domain.silences import Silence
 from vigil.domain.timeparse import parse_duration, parse_instant
 from vigil.ports import Store
+
+if TYPE_CHECKING:
+    from vigil.domain.rules_yaml import Plan
 
 MAX_BACKTEST_SECONDS = 7 * 86400.0
 
@@ -83,6 +85,8 @@ def apply_rules_yaml(
 ) -> Plan:
     """`vigil rules apply -f rules.yaml [--prune]`: idempotent create/update/(delete). Pruned rules
     retire like `delete_rule` (their firing alerts resolve first)."""
+    from vigil.domain.rules_yaml import parse_rules_yaml, plan  # YAML only here: not on the API's cold start
+
     result = plan(parse_rules_yaml(text), repo.load_rules(store), prune=prune)
     if not dry_run:
         for rule in [*result.create, *result.update]:

@@ -1,33 +1,48 @@
-"""Which route modules make up each Lambda function (the route table says which paths go where)."""
+"""Which route modules make up each Lambda function (the route table says which paths go where).
+
+Each function names its route modules; a module is imported only when the function's resolver is
+built (its first invocation), and only by the functions that serve it. That is the cold-start budget:
+`health` never loads the OTLP/protobuf decoder, YAML or the alerting code, `metrics` never loads the
+alerting routes. `tests/infra/test_cold_start.py` checks what each handler really imports.
+"""
 
 from __future__ import annotations
 
-from vigil.api import (
-    alert_routes,
-    check_routes,
-    dashboard_routes,
-    dead_letter_routes,
-    export_routes,
-    health_routes,
-    ingest_routes,
-    key_routes,
-    meta_routes,
-    otlp_routes,
-    query_routes,
-    trace_routes,
-)
-from vigil.api.app import Registrar
+import importlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-METRICS: tuple[Registrar, ...] = (
-    ingest_routes.register,
-    otlp_routes.register,
-    query_routes.register,
-    export_routes.register,
-    trace_routes.register,
-    key_routes.register,
-    dashboard_routes.register,
-    meta_routes.register,
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+
+class RouteModule:
+    """`register(app)` of `vigil.api.<name>`, importing that module on the first call."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, app: APIGatewayHttpResolver) -> None:
+        importlib.import_module(f"vigil.api.{self.name}").register(app)
+
+    def __repr__(self) -> str:
+        return f"RouteModule({self.name!r})"
+
+
+def _modules(*names: str) -> tuple[RouteModule, ...]:
+    return tuple(RouteModule(name) for name in names)
+
+
+METRICS = _modules(
+    "ingest_routes",
+    "otlp_routes",
+    "query_routes",
+    "export_routes",
+    "trace_routes",
+    "key_routes",
+    "dashboard_routes",
+    "meta_routes",
 )
-HEALTH: tuple[Registrar, ...] = (health_routes.register,)
-ALERTS: tuple[Registrar, ...] = (alert_routes.register, dead_letter_routes.register, check_routes.register)
-ALL_REGISTRARS: tuple[Registrar, ...] = METRICS + HEALTH + ALERTS
+HEALTH = _modules("health_routes")
+ALERTS = _modules("alert_routes", "dead_letter_routes", "check_routes")
+ALL_REGISTRARS: Sequence[RouteModule] = METRICS + HEALTH + ALERTS

@@ -1,0 +1,39 @@
+"""Each Lambda function registers only routes the route table sends to it, and its route modules
+are imported only when its resolver is built (cold starts, issue 14): the API Gateway routes built
+from `ROUTE_TABLE` and the handlers' own resolvers agree."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from vigil.api.app import new_resolver
+from vigil.api.functions import ALERTS, ALL_REGISTRARS, HEALTH, METRICS, RouteModule
+from vigil.api.route_table import match_function
+
+FUNCTIONS = {"metrics": METRICS, "health": HEALTH, "alerts": ALERTS}
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_route_a_function_registers_is_routed_to_that_function(function: str) -> None:
+    app = new_resolver(FUNCTIONS[function])
+    paths = {r.path for r in app._static_routes + app._dynamic_routes}
+    assert paths
+    for path in paths:
+        concrete = re.sub(r"<\w+>", "x1", path)  # a value for each path parameter
+        binding = match_function(concrete)
+        assert binding is not None and binding.function == function, (path, binding)
+
+
+def test_every_route_module_belongs_to_exactly_one_function() -> None:
+    names = [m.name for m in ALL_REGISTRARS if isinstance(m, RouteModule)]
+    assert len(names) == len(set(names)) == len(ALL_REGISTRARS)
+
+
+def test_importing_a_function_s_registrars_imports_no_route_module() -> None:
+    code = "import sys, vigil.api.functions\nprint(sorted(m for m in sys.modules if m.endswith('_routes')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
