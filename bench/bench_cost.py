@@ -18,7 +18,9 @@ a Query page ceil(sum of its items' sizes / 4 KB) RRU (x0.5 eventually consisten
 Full item sizes (projections read the whole item) come from a second, unhooked client on the same
 moto backend. Stored bytes = every item's size + 100 bytes of per-item overhead (DynamoDB's storage
 accounting) at the end of the day. Lambda: invocations counted; duration and memory ASSUMED (below).
-Must not be imported by tests (prints figures; it is not a timed test).
+Prices come from `vigil.domain.pricing` (the table `GET /api/cost` uses). Running it prints figures;
+tests/functional/cost imports `Meter` and `metered_dynamodb` to count the same simulated load the
+cost readout measures.
 """
 
 from __future__ import annotations
@@ -34,14 +36,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-PRICES = {  # us-east-1 on-demand list prices (the issue's figures), US$
-    "wru": 0.625e-6,
-    "rru": 0.125e-6,
-    "gb_month": 0.25,
-    "http_request": 1.00e-6,
-    "lambda_request": 0.20e-6,
-    "gb_second": 0.0000133334,  # arm64
-}
+from vigil.domain.pricing import pricing_for
+
+PRICES = pricing_for("us-east-1").as_dict()  # the one pricing table (vigil.domain.pricing), US$
 MEMORY_GB = 0.25  # assumed: 256 MB functions (as in the CDK stack)
 ASSUMED_MS = {"push": 25.0, "evaluate": 100.0, "rollup": 2000.0}  # assumed warm durations per invocation
 MONTH_DAYS = 30

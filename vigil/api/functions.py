@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vigil.api import (
     alert_routes,
+    cost_routes,
     dashboard_routes,
     dead_letter_routes,
     export_routes,
@@ -26,6 +27,7 @@ METRICS: tuple[Registrar, ...] = (
     key_routes.register,
     dashboard_routes.register,
     meta_routes.register,
+    cost_routes.register,
 )
 HEALTH: tuple[Registrar, ...] = (health_routes.register,)
 ALERTS: tuple[Registrar, ...] = (alert_routes.register, dead_letter_routes.register)
