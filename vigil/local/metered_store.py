@@ -1,16 +1,19 @@
 """A `Store` wrapper for local mode that counts, for every store call, the DynamoDB request units the
 DynamoDB adapter would be billed for the same call — ESTIMATED from rows and bytes, not measured:
 
-- `put_samples`: exact for the chunk items — the batch is packed with the DynamoDB adapter's own
-  `plan_chunks`, one write unit per started KB of each item (data + ~100 bytes of keys/attributes).
+- `put_samples`, modelled on `DynamoStore.put_samples`: the chunk items exactly (the batch packed
+  with the adapter's own `plan_chunks`, one unit per started KB of data + ~100 bytes of keys), one
+  unit for the batch claim (when a `batch_id` is given), one per series and per metric seen for the
+  first time, one per host refresh (a host's first pushes while its cadence is learnt, then hourly)
+  and one per freshness-marker move (at most every `FRESHNESS_LAG_SECONDS`).
 - other writes (`put_*`, `record_*`, `touch_key`, `revoke_key`, `delete_doc`): one unit per started
   KB of the written documents' JSON; one unit per call or per row where no size is at hand.
 - raw reads (`query_points`, `query_many`): per host, the returned points packed as chunk items,
   half a unit (eventually consistent) per started 4 KB, at least half a unit per host asked for —
   an under-estimate where DynamoDB reads whole chunks for one metric (chunks hold every metric of a
   batch), exact in size for the evaluator's and rollups' all-metrics reads.
-- other reads: half a unit per started 4 KB of what the call returns (JSON size), at least half a
-  unit per call.
+- other reads: half a unit (a whole one for the adapter's strongly consistent reads: documents,
+  key lookups) per started 4 KB of what the call returns (JSON size), at least one per call.
 - `purge_expired`: nothing (DynamoDB's TTL deletes are free).
 The documents that record an SNS publish (`notification_out`) and a delivery (`delivery`) also count
 as one SNS publish / delivery. Everything else is passed through unchanged.
@@ -24,18 +27,22 @@ import contextlib
 import dataclasses
 import json
 import math
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 from vigil.adapters.store.chunks import plan_chunks
 from vigil.local.usage_meter import UsageMeter
-from vigil.ports import Store
+from vigil.ports import FRESHNESS_LAG_SECONDS, Store
 
 ITEM_OVERHEAD_BYTES = 100  # pk, sk, expiry and counters beside a chunk's data
 _FREE = frozenset({"purge_expired", "ping", "close"})
 _WRITES = frozenset({"put_rollups", "put_fleet", "record_latest", "put_key", "touch_key", "revoke_key"})
 _WRITES |= {"record_errors", "put_doc", "delete_doc"}
 _POINT_READS = frozenset({"query_points", "query_many"})
+_CONSISTENT = frozenset({"get_doc", "list_docs", "find_key", "list_keys"})
+LEARNING_PUSHES = 4  # DynamoStore refreshes a host's item on each push until its cadence is known
+HOST_REFRESH_SECONDS = 3600.0
 
 
 def _bytes(value: Any) -> int:
@@ -53,8 +60,8 @@ def _bytes(value: Any) -> int:
     return len(json.dumps(plain(value), default=str))
 
 
-def read_units(size: int, calls: int = 1) -> float:
-    return 0.5 * max(calls, math.ceil(size / 4096))
+def read_units(size: int, calls: int = 1, consistent: bool = False) -> float:
+    return (1.0 if consistent else 0.5) * max(calls, math.ceil(size / 4096))
 
 
 def write_units(size: int) -> float:
@@ -67,6 +74,11 @@ class MeteredStore:
     def __init__(self, inner: Store, meter: UsageMeter) -> None:
         self._inner = inner
         self._meter = meter
+        self._lock = threading.Lock()
+        self._series: dict[str, set[str]] = {}  # what the adapter would have registered per host
+        self._metrics: set[str] = set()
+        self._pushes: dict[str, tuple[int, float]] = {}  # host -> (pushes, last host refresh)
+        self._fresh = -math.inf
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
@@ -90,9 +102,27 @@ class MeteredStore:
         self, host: str, points: Sequence[Any], batch_id: str | None, now: float, *args: Any, **kwargs: Any
     ) -> bool:
         stored: bool = self._inner.put_samples(host, points, batch_id, now, *args, **kwargs)
-        chunks = plan_chunks(points, None) if points else []
-        self._meter.add(wru=sum(write_units(len(c.data) + ITEM_OVERHEAD_BYTES) for c in chunks))
+        if points:
+            with contextlib.suppress(Exception):  # metering must never fail a store call
+                self._meter.add(wru=self._push_units(host, points, batch_id, now))
         return stored
+
+    def _push_units(self, host: str, points: Sequence[Any], batch_id: str | None, now: float) -> float:
+        units = sum(write_units(len(c.data) + ITEM_OVERHEAD_BYTES) for c in plan_chunks(points, None))
+        units += 1.0 if batch_id else 0.0
+        seen = max(now, max(p.ts for p in points))
+        with self._lock:
+            known = self._series.setdefault(host, set())
+            new = {p.series_key for p in points} - known
+            known |= new
+            metrics = {p.metric for p in points} - self._metrics
+            self._metrics |= metrics
+            pushes, refreshed = self._pushes.get(host, (0, -math.inf))
+            refresh = bool(new) or pushes < LEARNING_PUSHES or seen - refreshed > HOST_REFRESH_SECONDS
+            self._pushes[host] = (pushes + 1, seen if refresh else refreshed)
+            fresh = seen - self._fresh >= FRESHNESS_LAG_SECONDS
+            self._fresh = seen if fresh else self._fresh
+        return units + len(new) + len(metrics) + float(refresh) + float(fresh)
 
     def _count_points(self, points: list[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         by_host: dict[str, list[Any]] = {}
@@ -122,4 +152,4 @@ class MeteredStore:
                     wru=write_units(_bytes(args[2]) if name == "put_doc" and len(args) > 2 else 0)
                 )
             return
-        self._meter.add(rru=read_units(_bytes(result)))
+        self._meter.add(rru=read_units(_bytes(result), consistent=name in _CONSISTENT))
