@@ -5,7 +5,8 @@ counters, so Settings → Cost answers "what would this cost in AWS" without an 
 - Lambda requests and GB-seconds: those requests plus the scheduled jobs AWS would invoke
   (alert evaluation, the metrics function's 5-minute job), each for its measured wall time at the
   function's memory (`FUNCTION_MEMORY_MB`). Local evaluation runs every `MONITORING_INTERVAL`; AWS
-  evaluates every minute, so each local run counts as `interval / 60` of an invocation.
+  evaluates every minute, so each local run counts as `interval / 60` of an invocation — its store
+  reads and writes too.
 - DynamoDB request units: ESTIMATED from rows and bytes by `MeteredStore` (see there), not measured.
 - Storage: the SQLite file's size (with its WAL) per hour — the local layout, not DynamoDB's.
 - SNS: one publish per `notification_out` record (the evaluator's publish), one delivery per
@@ -18,6 +19,7 @@ usage document. Must not import waitress or boto3.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +32,9 @@ from vigil.ports import Store
 from vigil.services.cost import add_usage, hour_of
 
 AWS_EVALUATION_SECONDS = 60.0  # the alerts function's EventBridge schedule
+# While a scheduled job runs (on the scheduler's thread), what it adds counts at its share of an AWS
+# invocation: an evaluation every 10 s reads the store six times as often as AWS's one a minute.
+_scale: contextvars.ContextVar[float] = contextvars.ContextVar("vigil_usage_scale", default=1.0)
 
 
 class UsageMeter:
@@ -42,9 +47,10 @@ class UsageMeter:
         self._last_flush = started
 
     def add(self, **units: float) -> None:
+        scale = _scale.get()
         with self._lock:
             for name, value in units.items():
-                setattr(self._usage, name, getattr(self._usage, name) + value)
+                setattr(self._usage, name, getattr(self._usage, name) + value * scale)
 
     def invocation(
         self, function: FunctionName, seconds: float, *, http: bool, share: float = 1.0, request: bool = True
@@ -65,9 +71,11 @@ class UsageMeter:
 
         def run(now: float) -> object:
             started = time.perf_counter()
+            token = _scale.set(share)
             try:
                 return job(now)
             finally:
+                _scale.reset(token)
                 seconds = time.perf_counter() - started
                 self.invocation(function, seconds, http=False, share=share, request=request)
 

@@ -11,16 +11,27 @@ const WINDOWS = [
   ["30d", "30 d"],
 ];
 
+// Cents and above as usual; smaller amounts (an hour of a small fleet) with two significant digits
+// in plain decimals, so they compare at a glance; below a millionth of a dollar, "< $0.000001".
 export function usd(value) {
   if (value === null || value === undefined) return "–";
   if (value === 0) return "$0";
-  if (Math.abs(value) < 0.0001) return `$${value.toExponential(1)}`;
-  return `$${value < 1 ? value.toPrecision(2) : value.toFixed(2)}`;
+  if (value >= 0.01) return `$${value.toFixed(2)}`;
+  if (value < 0.000001) return "< $0.000001";
+  return `$${value.toFixed(Math.min(6, 1 - Math.floor(Math.log10(value))))}`;
 }
 
 function units(value, unit) {
-  const text = Math.abs(value) >= 1000 || value === 0 ? Math.round(value).toLocaleString() : value.toPrecision(3);
-  return `${text} ${unit}`;
+  const text = value === 0 ? "0" : value < 0.001 ? value.toExponential(1) : Number(value.toPrecision(3)).toLocaleString();
+  return (
+    <>
+      {text} <span class="unit">{unit}</span>
+    </>
+  );
+}
+
+function covered(hours) {
+  return hours < 1 ? `${Math.max(1, Math.round(hours * 60))} min` : `${hours.toFixed(1)} h`;
 }
 
 export function CostPanel() {
@@ -71,7 +82,7 @@ export function CostPanel() {
               <tfoot>
                 <tr>
                   <th scope="row">Total</th>
-                  <td class="num muted">{c.hours.toFixed(1)} h covered</td>
+                  <td class="num muted">{covered(c.hours)} covered</td>
                   <td class="num">
                     <strong>{usd(c.total_usd)}</strong>
                   </td>
@@ -79,6 +90,12 @@ export function CostPanel() {
               </tfoot>
             </table>
           </div>
+          {c.hours < 1 && (
+            <p class="notice small" id="cost-early">
+              Per host-month is extrapolated from {covered(c.hours)} of usage (a burst of backfill counts in full); it settles
+              as the hours fill.
+            </p>
+          )}
           <p class="muted small" id="cost-pricing">
             Prices: AWS list prices for {c.pricing.region}, as of {c.pricing.date}. Per host-month scales the covered hours to a
             30-day month.
