@@ -29,7 +29,7 @@ import json
 import math
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from vigil.adapters.store.chunks import plan_chunks
 from vigil.local.usage_meter import UsageMeter
@@ -153,3 +153,23 @@ class MeteredStore:
                 )
             return
         self._meter.add(rru=read_units(_bytes(result), consistent=name in _CONSISTENT))
+
+
+# Optional ports (`SummaryStore`, `HistogramSummaryStore`) are detected with isinstance(), which on
+# Python 3.12+ looks methods up statically and never reaches `__getattr__`: forward the ones the
+# wrapped store has as real methods.
+_OPTIONAL = ("summarise", "summarise_histograms")
+
+
+def metered(inner: Store, meter: UsageMeter) -> Store:
+    """`inner` wrapped in a `MeteredStore` that also offers whichever optional ports `inner` offers."""
+
+    def forward(name: str) -> Any:
+        def method(self: MeteredStore, *args: Any, **kwargs: Any) -> Any:
+            return self.__getattr__(name)(*args, **kwargs)
+
+        return method
+
+    methods = {name: forward(name) for name in _OPTIONAL if hasattr(inner, name)}
+    cls = type(f"Metered{type(inner).__name__}", (MeteredStore,), methods)
+    return cast(Store, cls(inner, meter))

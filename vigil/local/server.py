@@ -199,11 +199,9 @@ class LocalServer:
 
 def metered_store(config: Config, usage: UsageMeter) -> Store:
     """The local store, counted as DynamoDB request units for the cost readout."""
-    from typing import cast
+    from vigil.local.metered_store import metered
 
-    from vigil.local.metered_store import MeteredStore
-
-    return cast(Store, MeteredStore(build_store(config), usage))
+    return metered(build_store(config), usage)
 
 
 def metered_job(

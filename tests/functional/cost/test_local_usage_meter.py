@@ -80,3 +80,16 @@ def test_flushes_add_up_in_the_current_hours_document(tmp_path: Path) -> None:
     assert usage.api_requests == 5 and usage.seconds == 90
     assert usage.storage_gb_hours > 0  # the SQLite file, for the time covered
     assert usage.rru > 0 and usage.wru > 0  # the flush's own document read and write
+
+
+def test_the_metered_store_keeps_the_sqlite_stores_summary_ports_even_for_static_lookups(
+    tmp_path: Path,
+) -> None:
+    import inspect
+
+    from vigil.ports import HistogramSummaryStore, SummaryStore
+
+    _meter, ctx, _clock = _setup(tmp_path)
+    assert isinstance(ctx.store, SummaryStore) and isinstance(ctx.store, HistogramSummaryStore)
+    # what isinstance() uses on Python 3.12+: a static lookup that never reaches __getattr__
+    assert inspect.getattr_static(ctx.store, "summarise") is not None
