@@ -3,7 +3,7 @@ component and per host-month (`vigil.services.cost`)."""
 
 # Route modules import Powertools at module level: its validation reads the annotations, which
 # must resolve at registration time (no `from __future__ import annotations` here).
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -21,7 +21,7 @@ def register(app: APIGatewayHttpResolver) -> None:
         responses=documented(),
     )
     def get_cost(
-        window: Annotated[str, Query(max_length=8, description="24h | 30d")] = "24h",
+        window: Annotated[Literal["24h", "30d"], Query(description="the last 24 hours or 30 days")] = "24h",
     ) -> dict[str, Any]:
         ctx = vigil_context(app)
         return cost_readout(ctx.store, ctx.config, window, ctx.clock.now())
