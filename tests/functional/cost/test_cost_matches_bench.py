@@ -18,7 +18,6 @@ import math
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from bench.bench_cost import SAMPLES, Meter, counted_usd, metered_dynamodb, quiet_moto_env
+from bench.bench_cost import SAMPLES, Meter, counted_usd, metered_dynamodb
 from tests.conftest import ADMIN_TOKEN, FrozenClock
 from vigil.api.route_table import FUNCTION_MEMORY_MB
 from vigil.config import Config, CostSources
@@ -122,18 +121,6 @@ def bench_figure(meter: Meter, counts: Counts) -> float:
         http_requests=counts.http,
         log_bytes=counts.log_bytes(),
     )
-
-
-@pytest.fixture
-def moto_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    quiet_moto_env()
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    from moto import mock_aws
-
-    with mock_aws():
-        yield
 
 
 def _hour_before_last() -> float:
