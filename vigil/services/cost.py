@@ -23,6 +23,9 @@ from vigil.ports import Store
 USAGE_KIND = "cost_usage"
 WATERMARK_KIND, WATERMARK_ID = "cost_state", "watermark"
 CATCH_UP_HOURS = 48  # a job that failed for a while collects at most this many missed hours
+# AWS publishes some of these metrics minutes late (Logs IncomingBytes, SNS): an hour is read once it
+# ended this long ago, so a run at hh:05 reads the hour before last and hh:10 the last one.
+SETTLE_SECONDS = 600.0
 log = logging.getLogger("vigil.cost")
 
 
@@ -65,15 +68,16 @@ def cost_readout(store: Store, config: Config, window: str, now: float) -> dict[
 
 
 def collect_cloudwatch_usage(store: Store, config: Config, now: float) -> dict[str, Any]:
-    """The hourly job's part in AWS: every complete hour since the last collected one (at most
-    `CATCH_UP_HOURS`) read from CloudWatch and stored as a usage document. Nothing when the function
-    has no `VIGIL_COST_*` settings (local mode, tests of other jobs)."""
+    """The hourly job's part in AWS: every hour that ended `SETTLE_SECONDS` ago or earlier since the
+    last collected one (at most `CATCH_UP_HOURS`) read from CloudWatch and stored as a usage
+    document. Nothing when the function has no `VIGIL_COST_*` settings (local mode, other jobs'
+    tests)."""
     sources = config.cost_sources
     if sources is None:
         return {"cost": "no CloudWatch sources configured"}
     from vigil.adapters.cloudwatch_usage import CloudWatchUsage
 
-    last_complete = hour_of(now) - 3600.0
+    last_complete = hour_of(now - SETTLE_SECONDS) - 3600.0
     state = store.get_doc(WATERMARK_KIND, WATERMARK_ID) or {}
     first = max(
         float(state.get("hour", last_complete - 3600.0)) + 3600.0, last_complete - 3600.0 * CATCH_UP_HOURS

@@ -32,6 +32,7 @@ from vigil.config import Config, CostSources
 from vigil.domain.pricing import LOG_BYTES_PER_INVOCATION
 from vigil.local.client import GatewayClient, json_of
 from vigil.local.gateway import Gateway, LocalLambdaContext
+from vigil.services.cost import SETTLE_SECONDS
 from vigil.wiring import AppContext, bind
 
 HOSTS, MINUTES = 3, 12
@@ -225,7 +226,7 @@ def test_the_aws_readout_from_cloudwatch_matches_bench_costs_counted_figure(moto
     _shadow, meter, ctx, clock, counts, hour = _dynamo_load("vigil-test-cost-aws-", sources)
     expected = bench_figure(meter, counts)
     _publish_as_cloudwatch(meter, counts, hour)
-    clock.t = hour + 3600.0 + 60.0  # the hourly job, just after the loaded hour ended
+    clock.t = hour + 3600.0 + SETTLE_SECONDS  # the first run once the loaded hour's metrics settled
     with bind(ctx):
         job = Gateway(ctx).handler_for("metrics")(SCHEDULED, LocalLambdaContext("metrics"))
     assert job["cost_hours"] == 1, job  # a first run collects the last complete hour
