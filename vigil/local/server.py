@@ -121,12 +121,13 @@ class LocalServer:
         self.ctx = AppContext(self.config, clock=clock, _store=metered_store(self.config, self.usage))
         self.gateway = Gateway(self.ctx, usage=self.usage)
         self.scheduler = Scheduler(self.ctx.clock, self.config.interval_seconds)
-        self.scheduler.add("retention", lambda now: retention_job(self.ctx, now), every=3600)
+        uncounted = self.usage.uncounted  # chores AWS does not bill as store work (see usage_meter)
+        self.scheduler.add("retention", uncounted(lambda now: retention_job(self.ctx, now)), every=3600)
         self.self_metrics = SelfMetrics(self.ctx, gateway_route(self.gateway))
-        self.scheduler.add("self-metrics", self.self_metrics.flush)  # every tick
+        self.scheduler.add("self-metrics", uncounted(self.self_metrics.flush))  # every tick
         for name, job, every in local_jobs(self.ctx):
             self.scheduler.add(name, metered_job(self.usage, self.config, name, job), every)
-        self.scheduler.add("cost-usage", lambda now: self.usage.flush(self.ctx.store, now))  # every tick
+        self.scheduler.add("cost-usage", uncounted(lambda now: self.usage.flush(self.ctx.store, now)))
 
     @property
     def url(self) -> str:

@@ -14,7 +14,9 @@ counters, so Settings → Cost answers "what would this cost in AWS" without an 
 - Logs: `LOG_BYTES_PER_INVOCATION` per invocation (assumed, as bench_scale does).
 
 `flush(now)` (a scheduler job) adds what was counted since the last flush to the current hour's
-usage document. Must not import waitress or boto3.
+usage document. Local chores with no AWS bill of their own run `uncounted` (the retention purge:
+DynamoDB's TTL deletes for free; self-metrics samples: EMF in AWS; the flush itself).
+Must not import waitress or boto3.
 """
 
 from __future__ import annotations
@@ -78,6 +80,20 @@ class UsageMeter:
                 _scale.reset(token)
                 seconds = time.perf_counter() - started
                 self.invocation(function, seconds, http=False, share=share, request=request)
+
+        return run
+
+    def uncounted(self, job: Callable[[float], object]) -> Callable[[float], object]:
+        """`job` wrapped so its store work counts nothing: local chores AWS does for free or
+        elsewhere (TTL instead of the retention purge, EMF instead of self-metrics samples, this
+        meter's own flushes)."""
+
+        def run(now: float) -> object:
+            token = _scale.set(0.0)
+            try:
+                return job(now)
+            finally:
+                _scale.reset(token)
 
         return run
 

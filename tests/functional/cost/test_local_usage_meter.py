@@ -93,3 +93,13 @@ def test_the_metered_store_keeps_the_sqlite_stores_summary_ports_even_for_static
     assert isinstance(ctx.store, SummaryStore) and isinstance(ctx.store, HistogramSummaryStore)
     # what isinstance() uses on Python 3.12+: a static lookup that never reaches __getattr__
     assert inspect.getattr_static(ctx.store, "summarise") is not None
+
+
+def test_local_chores_aws_does_not_bill_as_store_work_count_nothing(tmp_path: Path) -> None:
+    meter, ctx, _clock = _setup(tmp_path)
+    chore = meter.uncounted(
+        lambda now: (ctx.store.get_doc("rule", "x"), ctx.store.put_doc("k", "d", {"a": 1}))
+    )
+    chore(T0)
+    usage = meter.take(T0)
+    assert usage.rru == 0 and usage.wru == 0 and usage.lambda_requests == 0
