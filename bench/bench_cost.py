@@ -18,7 +18,9 @@ a Query page ceil(sum of its items' sizes / 4 KB) RRU (x0.5 eventually consisten
 Full item sizes (projections read the whole item) come from a second, unhooked client on the same
 moto backend. Stored bytes = every item's size + 100 bytes of per-item overhead (DynamoDB's storage
 accounting) at the end of the day. Lambda: invocations counted; duration and memory ASSUMED (below).
-Must not be imported by tests (prints figures; it is not a timed test).
+Prices come from `vigil.domain.pricing` (the table `GET /api/cost` uses). Running it prints figures;
+tests/functional/cost imports `Meter` and `metered_dynamodb` to count the same simulated load the
+cost readout measures.
 """
 
 from __future__ import annotations
@@ -36,14 +38,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-PRICES = {  # us-east-1 on-demand list prices (the issue's figures), US$
-    "wru": 0.625e-6,
-    "rru": 0.125e-6,
-    "gb_month": 0.25,
-    "http_request": 1.00e-6,
-    "lambda_request": 0.20e-6,
-    "gb_second": 0.0000133334,  # arm64
-}
+from vigil.domain.pricing import HOURS_PER_MONTH, pricing_for
+
+PRICES = pricing_for("us-east-1").as_dict()  # the one pricing table (vigil.domain.pricing), US$
 MEMORY_GB = 0.25  # assumed: 256 MB functions (as in the CDK stack)
 ASSUMED_MS = {"push": 25.0, "evaluate": 100.0, "rollup": 2000.0}  # assumed warm durations per invocation
 MONTH_DAYS = 30
@@ -183,6 +180,29 @@ class Meter:
                 self.rru[key] += sum(_rru(item_size(i), consistent) for i in got)
 
 
+def counted_usd(
+    *,
+    wru: float,
+    rru: float,
+    invocations: float,
+    gb_seconds: float,
+    http_requests: float,
+    log_bytes: float = 0.0,
+    stored_gb_hours: float = 0.0,
+) -> float:
+    """US$ of counted work at `PRICES`: request units, Lambda requests and GB-seconds, API requests,
+    log bytes ingested, storage (GB x hours stored, over a 720-hour month)."""
+    return (
+        wru * PRICES["wru"]
+        + rru * PRICES["rru"]
+        + invocations * PRICES["lambda_request"]
+        + gb_seconds * PRICES["gb_second"]
+        + http_requests * PRICES["http_request"]
+        + log_bytes / 1e9 * PRICES["log_gb"]
+        + stored_gb_hours / HOURS_PER_MONTH * PRICES["gb_month"]
+    )
+
+
 def _wru(size: int) -> float:
     return float(max(1, math.ceil(size / 1024)))
 
@@ -204,6 +224,8 @@ def _batch(host: str, minute_end: float, rng: random.Random) -> list[dict[str, A
     out = []
     for j, (metric, labels) in enumerate(SERIES):
         level = 10.0 ** ((j * 7 + len(host)) % 9 - 2)  # 0.01 .. 1e6, like ratios, loads, bytes/s
+        if metric.endswith(("utilization", "ratio")):  # ratios (unit "1") must stay near 0..1
+            level = 0.05 + (j * 7 + len(host)) % 9 / 10
         for i in range(6):
             value = float(f"{level * (1 + rng.uniform(-0.05, 0.05)):.4g}")
             out.append({"metric": metric, "value": value, "ts": minute_end - 50 + 10 * i, "labels": labels})
@@ -396,14 +418,13 @@ def _figures(
         out[f"day_{phase}_rru"] = rru
         out[f"day_{phase}_invocations"] = invocations[phase]
         out[f"local_{phase}_ms_per_invocation"] = round(1000 * wall[phase] / max(1, invocations[phase]), 1)
-        usd = month * (
-            wru * PRICES["wru"]
-            + rru * PRICES["rru"]
-            + invocations[phase] * PRICES["lambda_request"]
-            + invocations[phase] * MEMORY_GB * ASSUMED_MS[phase] / 1000 * PRICES["gb_second"]
+        usd = month * counted_usd(
+            wru=wru,
+            rru=rru,
+            invocations=invocations[phase],
+            gb_seconds=invocations[phase] * MEMORY_GB * ASSUMED_MS[phase] / 1000,
+            http_requests=invocations[phase] if phase == "push" else 0,
         )
-        if phase == "push":
-            usd += month * invocations[phase] * PRICES["http_request"]
         per_host[phase] = usd / n_hosts
         whole[phase] = usd
         out[f"usd_host_month_{phase}"] = round(usd / n_hosts, 5)

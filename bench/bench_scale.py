@@ -20,7 +20,8 @@ extrapolated to 10,000 hosts; the cost per host-month at 10 / 100 / 1,000 / 10,0
 measured (or extrapolated) counts: pushes, evaluator ticks every minute, fleet runs every 5 minutes,
 rollup runs hourly, steady-state storage (raw 7 d, rollups 400 d, fleet tier) and CloudWatch Logs.
 Assumed: push Lambda 25 ms (as `bench_cost`); evaluator, fleet and rollup Lambda durations = the local
-wall time measured here; 256 MB; logs 350 bytes per invocation at US$0.50/GB; the rollup run's reads
+wall time measured here; 256 MB; logs `LOG_BYTES_PER_INVOCATION` (350) bytes per invocation at the
+table's log price; the rollup run's reads
 scaled from the simulated minutes to the two hours a real run reads. Dashboards are per viewer, not per
 host: not in the monthly cost. Must not be imported by tests (not a timed test).
 """
@@ -46,11 +47,12 @@ from bench.bench_cost import (
     metered_dynamodb,
     quiet_moto_env,
 )
+from vigil.domain.pricing import LOG_BYTES_PER_INVOCATION
 
 OPS = ("ingest_minute", "evaluator_tick", "fleet_run", "rollup_run", "overview", "fleet_chart_24h")
 OPS += ("fleet_chart_7d", "host_list")
 MONTH_MINUTES = 43_200
-LOG_BYTES, LOG_GB_USD = 350, 0.50
+LOG_BYTES, LOG_GB_USD = LOG_BYTES_PER_INVOCATION, PRICES["log_gb"]
 PUSH_MS = 25.0
 OVERVIEW = [
     ("/api/metrics", {}),
@@ -279,8 +281,8 @@ def run(hosts: str | None = None, minutes: int | None = None) -> dict[str, Any]:
         parts = monthly_cost(n, per_size[n], walls[n], raw)
         out[f"usd_host_month_{n}"] = round(sum(parts.values()), 5)
         out[f"usd_host_month_{n}_parts"] = " · ".join(f"{k} {v:.4f}" for k, v in parts.items())
-    out["pricing"] = ", ".join(f"{k} {v:g}" for k, v in {**PRICES, "log_gb": LOG_GB_USD}.items())
-    out["pricing"] += " (US$, us-east-1 on-demand list prices)"
+    out["pricing"] = ", ".join(f"{k} {v:g}" for k, v in PRICES.items())
+    out["pricing"] += " (US$, us-east-1 on-demand list prices, vigil.domain.pricing)"
     out["total_wall_s"] = round(time.perf_counter() - t, 1)
     return out
 

@@ -2,7 +2,7 @@
 so every permission is granted to exactly one function (the grants themselves live in `stack.py`,
 where the whole least-privilege matrix can be read at once).
 
-Must not import anything from `vigil/` except the route table's `FunctionName` literal.
+Must not import anything from `vigil/` except the route table's `FunctionName` and memory sizes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from constructs import Construct
 
 from infra.packaging import ARCHITECTURE, RUNTIME, function_code
 from infra.settings import Settings
-from vigil.api.route_table import FunctionName
+from vigil.api.route_table import FUNCTION_MEMORY_MB, FunctionName
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,18 @@ class FunctionSpec:
 # metrics serves API queries and ingest: API Gateway gives up after 30 s, and more memory = more CPU
 # for JSON/protobuf decoding. alerts runs the evaluator every minute: it must finish well within it.
 SPECS: Mapping[FunctionName, FunctionSpec] = {
-    "metrics": FunctionSpec(1024, Duration.seconds(29), "Ingest (JSON, OTLP) and queries"),
-    "health": FunctionSpec(256, Duration.seconds(5), "GET/HEAD /health"),
-    "alerts": FunctionSpec(
-        512, Duration.seconds(50), "Alert rules and checks APIs, per-minute checks and evaluator"
+    "metrics": FunctionSpec(
+        FUNCTION_MEMORY_MB["metrics"], Duration.seconds(29), "Ingest (JSON, OTLP) and queries"
     ),
-    "notify": FunctionSpec(256, Duration.seconds(30), "SNS fan-out to Slack, Discord, webhooks, inbox"),
+    "health": FunctionSpec(FUNCTION_MEMORY_MB["health"], Duration.seconds(5), "GET/HEAD /health"),
+    "alerts": FunctionSpec(
+        FUNCTION_MEMORY_MB["alerts"],
+        Duration.seconds(50),
+        "Alert rules and checks APIs, per-minute checks and evaluator",
+    ),
+    "notify": FunctionSpec(
+        FUNCTION_MEMORY_MB["notify"], Duration.seconds(30), "SNS fan-out to Slack, Discord, webhooks, inbox"
+    ),
 }
 
 

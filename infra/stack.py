@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import App, Aws, CfnOutput, Stack, Validations
+from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
@@ -19,7 +20,7 @@ from infra.acknowledge import acknowledge
 from infra.alerting import Alerting
 from infra.api import HttpApi
 from infra.auth import Auth
-from infra.functions import VigilFunctions
+from infra.functions import SPECS, VigilFunctions
 from infra.packaging import SharedLayer
 from infra.self_monitoring import SelfMonitoring
 from infra.settings import Settings
@@ -97,7 +98,9 @@ class VigilStack(Stack):
         self.functions = functions
 
         # Least privilege, one role per function (SPEC §8):
-        #   metrics: ingest + queries + hourly rollups -> read/write both tables
+        #   metrics: ingest + queries + hourly rollups -> read/write both tables; the hourly cost job
+        #            reads CloudWatch metrics (GetMetricData, Resource * by necessity) and the tables'
+        #            sizes (DescribeTable) — see grant_cost_readout
         #   health:  GetItem on two meta items (PING, FRESH), whatever the fleet size
         #   alerts:  reads samples and writes synthetic-check results into them (the ingest path),
         #            writes the public status page's two files to the site bucket (nothing else there),
@@ -107,8 +110,8 @@ class VigilStack(Stack):
         #            deletes dead letters (DLQ)
         #   notify:  inbox + delivery records + dead letters in meta, opens channel secrets
         #            (kms:Decrypt); no SNS publish: e-mail and SMS are native topic subscriptions
-        # Exact DynamoDB actions, not CDK's read/write bundles (no Scan, BatchGetItem, ConditionCheckItem,
-        # DescribeTable or stream reads: nothing calls them). tests/infra/test_deployed_functions.py
+        # Exact DynamoDB actions, not CDK's read/write bundles (no Scan, BatchGetItem, ConditionCheckItem
+        # or stream reads: nothing calls them). tests/infra/test_deployed_functions.py
         # runs every function against moto and checks each call against these statements.
         storage.samples.grant(functions.metrics, *SAMPLES_WRITER)
         storage.meta.grant(functions.metrics, *META_WRITER)
@@ -146,6 +149,7 @@ class VigilStack(Stack):
             cors_origins=origins,
         )
         self.api = api
+        grant_cost_readout(functions, storage, api)
         site.deploy_content(dashboard_config(api.api.api_endpoint, auth))
         monitoring = SelfMonitoring(
             self,
@@ -175,6 +179,31 @@ class VigilStack(Stack):
         assert tuple(outputs) == OUTPUTS, "keep OUTPUTS (the deploy guide's names) in sync"
         for name, (value, description) in outputs.items():
             CfnOutput(self, name, value=value, description=description)
+
+
+def grant_cost_readout(functions: VigilFunctions, storage: Storage, api: HttpApi) -> None:
+    """The metrics function's hourly job reads this deployment's usage for `GET /api/cost`: the
+    CloudWatch metrics AWS publishes for the functions, the API, the tables, the topic and the log
+    groups (GetMetricData), and the tables' sizes (DescribeTable: no CloudWatch metric carries them)."""
+    metrics = functions.metrics
+    others = [(name, fn) for name, fn in functions if name != "metrics"]  # metrics knows its own name
+    metrics.add_environment(
+        "VIGIL_COST_FUNCTIONS", ",".join(f"{fn.function_name}={SPECS[name].memory_mb}" for name, fn in others)
+    )
+    metrics.add_environment("VIGIL_COST_API_ID", api.api.api_id)
+    metrics.add_environment(
+        "VIGIL_COST_LOG_GROUPS", ",".join(group.log_group_name for group in functions.log_groups.values())
+    )
+    # GetMetricData has no resource type: IAM accepts only "*" for it (it reads metrics, never writes).
+    metrics.add_to_role_policy(iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"]))
+    acknowledge(
+        metrics.role or metrics,
+        "AwsSolutions-IAM5[Resource::*]",
+        "cloudwatch:GetMetricData supports no resource-level permissions, so IAM only accepts Resource *; "
+        "it is read-only and granted to the metrics function alone for the hourly cost readout.",
+    )
+    storage.samples.grant(metrics, "dynamodb:DescribeTable")
+    storage.meta.grant(metrics, "dynamodb:DescribeTable")
 
 
 def dashboard_config(api_url: str, auth: Auth) -> Mapping[str, object]:

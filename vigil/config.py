@@ -60,6 +60,36 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
 
 
 @dataclass(frozen=True)
+class CostSources:
+    """What the hourly cost job reads CloudWatch metrics for (AWS only; `VIGIL_COST_*`): each
+    function's name and memory (MB), the HTTP API's id, the functions' log groups. Tables and topic
+    come from the table and topic settings."""
+
+    functions: tuple[tuple[str, int], ...] = ()
+    api_id: str | None = None
+    log_groups: tuple[str, ...] = ()
+
+
+def _cost_sources(env: Mapping[str, str]) -> CostSources | None:
+    """VIGIL_COST_FUNCTIONS is `name=memory,...` of the other functions; this function's own name
+    and memory come from the variables Lambda sets (a function cannot name itself in CloudFormation)."""
+    if not env.get("VIGIL_COST_FUNCTIONS") and not env.get("VIGIL_COST_API_ID"):
+        return None
+    functions: list[tuple[str, int]] = []
+    for entry in filter(None, env.get("VIGIL_COST_FUNCTIONS", "").split(",")):
+        name, _, memory = entry.partition("=")
+        functions.append((name, int(memory or 128)))
+    own = env.get("AWS_LAMBDA_FUNCTION_NAME")
+    if own and own not in dict(functions):
+        functions.append((own, _int(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 128)))
+    return CostSources(
+        functions=tuple(functions),
+        api_id=env.get("VIGIL_COST_API_ID") or None,
+        log_groups=tuple(filter(None, env.get("VIGIL_COST_LOG_GROUPS", "").split(","))),
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """All settings of one Vigil process.
 
@@ -96,6 +126,12 @@ class Config:
       ALERT_ERROR_RATE_THRESHOLD, ALERT_DB_QUERY_THRESHOLD (ms)
       ALERT_HOST_MISSED_INTERVALS   "host not reporting" after this many missed reporting intervals [3]
       VIGIL_EVALUATION_PERIOD       seconds between evaluator runs [MONITORING_INTERVAL; 60 in AWS]
+      VIGIL_PRICING_REGION   the pricing table `GET /api/cost` uses [AWS_REGION, else us-east-1]
+      VIGIL_COST_FUNCTIONS   AWS: `name=memoryMB,...` of the functions whose Lambda metrics the hourly
+                             cost job reads (this function is added from AWS_LAMBDA_FUNCTION_NAME and
+                             AWS_LAMBDA_FUNCTION_MEMORY_SIZE) [unset: no CloudWatch usage is read]
+      VIGIL_COST_API_ID      AWS: the HTTP API whose request count the cost job reads
+      VIGIL_COST_LOG_GROUPS  AWS: comma-separated log groups whose ingested bytes the cost job reads
       VIGIL_EMIT_METRICS     1 emits CloudWatch EMF metrics from the handlers [1 inside Lambda, else 0]
       POWERTOOLS_SERVICE_NAME / LOG_LEVEL are read by Powertools itself.
       VIGIL_INGEST_KEY       `vigil agent` key when --key is not given (read by `agent_key_from_env()`)
@@ -129,6 +165,8 @@ class Config:
     delivery_days: int = 7
     thresholds: Thresholds = field(default_factory=Thresholds)
     emit_metrics: bool = False
+    pricing_region: str = "us-east-1"
+    cost_sources: CostSources | None = None
 
     @property
     def links_url(self) -> str:
@@ -156,6 +194,7 @@ class Config:
             "inbox": (self.inbox_days * day, "received_at"),
             "delivery": (self.delivery_days * day, "at"),
             "notification_out": (self.delivery_days * day, "published_at"),
+            "cost_usage": (31 * day, "hour"),  # the cost readout's longest window is 30 days
         }
 
     @property
@@ -215,6 +254,8 @@ class Config:
             delivery_days=_int(env, "VIGIL_DELIVERY_DAYS", 7),
             emit_metrics=env.get("VIGIL_EMIT_METRICS", "1" if env.get("AWS_LAMBDA_FUNCTION_NAME") else "0")
             == "1",
+            pricing_region=env.get("VIGIL_PRICING_REGION") or env.get("AWS_REGION") or "us-east-1",
+            cost_sources=_cost_sources(env),
             thresholds=Thresholds(
                 cpu_percent=_float(env, "ALERT_CPU_THRESHOLD", 80.0),
                 memory_percent=_float(env, "ALERT_MEMORY_THRESHOLD", 90.0),

@@ -57,10 +57,11 @@ def test_each_function_has_its_own_role(synth: Synth) -> None:
     assert len({synth.logical_id(r) for r in roles if r is not None}) == 4
 
 
-STAR_ALLOWED = {("alerts", "sns:Unsubscribe")}  # no IAM resource type exists
+# no IAM resource type exists for these actions
+STAR_ALLOWED = {("alerts", "sns:Unsubscribe"), ("metrics", "cloudwatch:GetMetricData")}
 
 
-def test_no_statement_uses_a_star_resource_except_unsubscribe(synth: Synth) -> None:
+def test_no_statement_uses_a_star_resource_except_unsubscribe_and_metric_reads(synth: Synth) -> None:
     for name, _fn in synth.stack.functions:
         for st in _statements(synth, name):
             if "*" in _as_list(st["Resource"]):
@@ -70,8 +71,9 @@ def test_no_statement_uses_a_star_resource_except_unsubscribe(synth: Synth) -> N
 
 def test_metrics_reads_and_writes_both_tables_and_nothing_else(synth: Synth) -> None:
     ids = _ids(synth)
-    assert _actions_on(synth, "metrics", ids["samples"]) == SAMPLE_WRITES  # no Scan, streams, ...
-    assert _actions_on(synth, "metrics", ids["meta"]) == META_WRITES
+    size = {"dynamodb:DescribeTable"}  # the cost readout's storage figure
+    assert _actions_on(synth, "metrics", ids["samples"]) == SAMPLE_WRITES | size  # no Scan, streams, ...
+    assert _actions_on(synth, "metrics", ids["meta"]) == META_WRITES | size
     for other in ("topic", "key"):
         assert not _actions_on(synth, "metrics", ids[other])
 
@@ -168,3 +170,16 @@ def test_functions_have_no_managed_policies(synth: Synth) -> None:
         assert fn.role is not None
         role = synth.raw["Resources"][synth.logical_id(fn.role)]["Properties"]
         assert "ManagedPolicyArns" not in role
+
+
+def test_only_the_metrics_function_may_read_cloudwatch_metrics_and_only_get_metric_data(synth: Synth) -> None:
+    for name, _fn in synth.stack.functions:
+        reads = [
+            st for st in _statements(synth, name) if any("cloudwatch:" in a for a in _as_list(st["Action"]))
+        ]
+        if name == "metrics":
+            assert [(_as_list(st["Action"]), st["Resource"]) for st in reads] == [
+                (["cloudwatch:GetMetricData"], "*")
+            ]
+        else:
+            assert not reads, (name, reads)

@@ -42,6 +42,7 @@ METRICS = _modules(
     "key_routes",
     "dashboard_routes",
     "meta_routes",
+    "cost_routes",
 )
 HEALTH = _modules("health_routes")
 ALERTS = _modules("alert_routes", "dead_letter_routes", "check_routes")

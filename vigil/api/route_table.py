@@ -17,6 +17,9 @@ from typing import Literal
 
 FunctionName = Literal["metrics", "health", "alerts", "notify"]
 RouteAuth = Literal["public", "ingest", "user"]
+# Each function's memory: infra/functions.py sizes the functions with it, and the local cost meter
+# prices local invocations' GB-seconds with it (what the same work would be billed in AWS).
+FUNCTION_MEMORY_MB: dict[FunctionName, int] = {"metrics": 1024, "health": 256, "alerts": 512, "notify": 256}
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,14 @@ scheduled=...)`): the metrics function's run every 5 minutes. The rule sends Eve
 scheduled event (`source: aws.events`, `detail-type: Scheduled Event`); nothing else in it is read.
 
 Every run builds the fleet tier (`services.fleet`); the hourly/daily rollup job runs on the first run
-of each hour (the rollup watermark is an older hour), so it costs what it cost on an hourly schedule."""
+of each hour (the rollup watermark is an older hour), so it costs what it cost on an hourly schedule.
+The cost readout's usage collector (`services.cost.collect_cloudwatch_usage`) keeps its own
+watermark: it reads CloudWatch once per completed hour, and a failure there is logged and retried
+on the next run without holding up the fleet tier or the rollups."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from vigil.wiring import app_context
@@ -22,7 +26,19 @@ def rollups(event: dict[str, Any]) -> dict[str, Any]:
     retention = ctx.config.retention_seconds
     window = snapshot_window(ctx.config)
     fleet = run_fleet(ctx.store, now, retention_seconds=retention, snapshot_window=window)
+    cost = cost_usage(now)
     state = ctx.store.get_doc(STATE_KIND, WATERMARK_ID) or {}
     if "hour" in state and float(state["hour"]) >= hour_of(now):
-        return {"rollups": "already ran this hour", "fleet": fleet}
-    return {**run_rollups(ctx.store, now, retention_seconds=retention), "fleet": fleet}
+        return {"rollups": "already ran this hour", "fleet": fleet, **cost}
+    return {**run_rollups(ctx.store, now, retention_seconds=retention), "fleet": fleet, **cost}
+
+
+def cost_usage(now: float) -> dict[str, Any]:
+    from vigil.services.cost import collect_cloudwatch_usage
+
+    ctx = app_context()
+    try:
+        return collect_cloudwatch_usage(ctx.store, ctx.config, now)
+    except Exception:  # the cost readout must never stop the rollups; the watermark retries the hour
+        logging.getLogger("vigil.cost").exception("collecting CloudWatch usage failed")
+        return {"cost": "failed"}

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vigil.api.errors import error_payload
 from vigil.api.route_table import match_function
@@ -23,6 +23,9 @@ from vigil.domain.errors import Unavailable
 from vigil.local.admission import Admission
 from vigil.local.events import HttpResponse, from_result, to_event
 from vigil.wiring import AppContext, bind
+
+if TYPE_CHECKING:
+    from vigil.local.usage_meter import UsageMeter
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -57,9 +60,14 @@ def load_function_handler(name: str) -> Handler:
 
 class Gateway:
     def __init__(
-        self, ctx: AppContext, handlers: dict[str, Handler] | None = None, admission: Admission | None = None
+        self,
+        ctx: AppContext,
+        handlers: dict[str, Handler] | None = None,
+        admission: Admission | None = None,
+        usage: UsageMeter | None = None,
     ) -> None:
         self.ctx = ctx
+        self.usage = usage  # the local cost meter: every handled request is an API + Lambda request
         self._handlers = handlers or {}
         self.admission = admission or Admission()
         self._load_lock = threading.Lock()
@@ -95,7 +103,10 @@ class Gateway:
         # (`vigil.api.resolver`), and the app context is bound per thread (a contextvar).
         try:
             with self._admitted(method, binding.auth), bind(self.ctx):
+                started = time.perf_counter()
                 result = handler(event, LocalLambdaContext(f"vigil-{binding.function}"))
+                if self.usage is not None:
+                    self.usage.invocation(binding.function, time.perf_counter() - started, http=True)
         except Unavailable as exc:  # refused before the handler ran: nothing was stored
             status, body, extra = error_payload(exc)
             return HttpResponse(status, [("Content-Type", "application/json"), *extra.items()], body)

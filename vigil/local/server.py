@@ -24,8 +24,10 @@ from vigil.local.http_server import THREADS, LoadReport
 from vigil.local.scheduler import Scheduler
 from vigil.local.self_metrics import SelfMetrics, gateway_route
 from vigil.local.static import serve_static
+from vigil.local.usage_meter import AWS_EVALUATION_SECONDS, UsageMeter
+from vigil.ports import Store, SystemClock
 from vigil.security_headers import local_headers
-from vigil.wiring import AppContext, ensure_admin_token
+from vigil.wiring import AppContext, build_store, ensure_admin_token
 
 log = logging.getLogger("vigil.local")
 _REASONS = {
@@ -131,18 +133,22 @@ class LocalServer:
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         private_dir(self.config.data_dir)  # 0700: the database and tokens inside are the owner's only
         self.config = ensure_admin_token(self.config)
-        self.ctx = AppContext(self.config)
-        self.gateway = Gateway(self.ctx)
+        clock = SystemClock()
+        self.usage = UsageMeter(self.config.sqlite_path, started=clock.now())
+        self.ctx = AppContext(self.config, clock=clock, _store=metered_store(self.config, self.usage))
+        self.gateway = Gateway(self.ctx, usage=self.usage)
         self.scheduler = Scheduler(self.ctx.clock, self.config.interval_seconds)
-        self.scheduler.add("retention", lambda now: retention_job(self.ctx, now), every=3600)
+        uncounted = self.usage.uncounted  # chores AWS does not bill as store work (see usage_meter)
+        self.scheduler.add("retention", uncounted(lambda now: retention_job(self.ctx, now)), every=3600)
         self.self_metrics = SelfMetrics(self.ctx, gateway_route(self.gateway))
-        self.scheduler.add("self-metrics", self.self_metrics.flush)  # every tick
+        self.scheduler.add("self-metrics", uncounted(self.self_metrics.flush))  # every tick
         for name, job, every in local_jobs(self.ctx):
-            self.scheduler.add(name, job, every)
+            self.scheduler.add(name, metered_job(self.usage, self.config, name, job), every)
         # Checks run from 10 s intervals: their own short tick, so a slow check never delays the
         # evaluator and a 10 s check does not wait for a 60 s MONITORING_INTERVAL.
         self.check_scheduler = Scheduler(self.ctx.clock, CHECK_TICK_SECONDS)
         self.check_scheduler.add("checks", lambda now: check_job(self.ctx, now))
+        self.scheduler.add("cost-usage", uncounted(lambda now: self.usage.flush(self.ctx.store, now)))
 
     @property
     def url(self) -> str:
@@ -214,6 +220,30 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def metered_store(config: Config, usage: UsageMeter) -> Store:
+    """The local store, counted as DynamoDB request units for the cost readout."""
+    from vigil.local.metered_store import metered
+
+    return metered(build_store(config), usage)
+
+
+def metered_job(
+    usage: UsageMeter, config: Config, name: str, job: Callable[[float], object]
+) -> Callable[[float], object]:
+    """Local jobs AWS runs as Lambda invocations, counted as such: alert evaluation (every minute in
+    AWS, so a local run is `interval / 60` of one) and the metrics function's 5-minute job (rollups;
+    the fleet tier runs inside that invocation in AWS, so its local runs add compute, no request)."""
+    if name == "alerts":
+        return usage.scheduled("alerts", job, share=config.evaluation_period_seconds / AWS_EVALUATION_SECONDS)
+    if name == "rollups":
+        return usage.scheduled("metrics", job)
+    if name == "fleet":
+        return usage.scheduled(
+            "metrics", job, share=FLEET_EVERY_SECONDS / ROLLUP_EVERY_SECONDS, request=False
+        )
+    return job
 
 
 def local_jobs(ctx: AppContext) -> list[tuple[str, Callable[[float], object], float | None]]:

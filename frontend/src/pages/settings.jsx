@@ -1,13 +1,14 @@
 // Settings: notification channels (create, send test, delete), deliveries that failed for good (dead
 // letters: reason, Replay, Discard), ingest keys and viewer tokens (the secret is shown once, right
-// after creation; revoke), and this browser's display preferences. Channels, deliveries and keys are
-// admin-only: viewers see only the preferences.
+// after creation; revoke), the deployment's cost readout (cost-panel.jsx), and this browser's display
+// preferences. Channels, deliveries and keys are admin-only: viewers see the cost and the preferences.
 import { useState } from "preact/hooks";
 import { del, get, post } from "../api.js";
 import { Badge, Empty, Field, Panel, QueryState, Time } from "../components/ui.jsx";
 import { listOf } from "../data.js";
 import { setPaused, setRefreshInterval, useApi, useLive } from "../live.js";
 import { useSession } from "../session.js";
+import { CostPanel } from "./cost-panel.jsx";
 import { toggleTheme, useTheme } from "../theme.js";
 
 const CHANNEL_TYPES = [
@@ -397,6 +398,7 @@ export function Settings() {
           Channels and keys are managed by admins.
         </p>
       )}
+      <CostPanel />
       <Preferences />
     </div>
   );

@@ -1,0 +1,105 @@
+"""The local server's cost meter: requests through the gateway, scheduled jobs at their share of an
+AWS invocation (their store work too), DynamoDB-equivalent units estimated around a real SQLite
+store that still answers exactly as before, flushed into the hour's usage document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import ADMIN_TOKEN, FrozenClock
+from vigil.config import Config
+from vigil.domain.cost import Usage
+from vigil.domain.models import Point
+from vigil.local.client import GatewayClient
+from vigil.local.gateway import Gateway
+from vigil.local.server import metered_job, metered_store
+from vigil.local.usage_meter import UsageMeter
+from vigil.services.cost import USAGE_KIND, hour_of
+from vigil.wiring import AppContext
+
+T0 = 1_764_000_000.0 // 3600 * 3600 + 60.0
+
+
+def _setup(tmp_path: Path, interval: float = 10.0) -> tuple[UsageMeter, AppContext, FrozenClock]:
+    config = Config(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN, evaluation_period_seconds=interval)
+    clock = FrozenClock(T0)
+    meter = UsageMeter(config.sqlite_path, started=T0)
+    return meter, AppContext(config, clock=clock, _store=metered_store(config, meter)), clock
+
+
+def test_each_gateway_request_is_an_api_request_and_a_lambda_invocation(tmp_path: Path) -> None:
+    meter, ctx, clock = _setup(tmp_path)
+    client = GatewayClient(Gateway(ctx, usage=meter), token=ADMIN_TOKEN)
+    for _ in range(3):
+        assert client.get("/api/hosts").status == 200
+    clock.advance(60)
+    usage = meter.take(clock.now())
+    assert usage.api_requests == 3 and usage.lambda_requests == 3
+    assert usage.lambda_gb_seconds > 0 and usage.rru >= 1.5 and usage.seconds == 60
+
+
+def test_an_evaluation_every_ten_seconds_counts_a_sixth_of_an_invocation_and_of_its_reads(
+    tmp_path: Path,
+) -> None:
+    meter, ctx, clock = _setup(tmp_path, interval=10.0)
+    job = metered_job(meter, ctx.config, "alerts", lambda now: ctx.store.get_doc("rule", "none"))
+    job(clock.now())
+    usage = meter.take(clock.now())
+    assert usage.lambda_requests == 1 / 6
+    assert usage.rru == 1 / 6  # one strongly consistent document read, at a sixth
+    assert usage.api_requests == 0
+
+
+def test_the_metered_store_answers_like_the_store_and_counts_a_pushs_write_units(tmp_path: Path) -> None:
+    meter, ctx, _clock = _setup(tmp_path)
+    points = [
+        Point("web-1", "system.cpu.utilization", (("cpu", "total"),), T0 - 10 * i, 0.5) for i in range(6)
+    ]
+    assert ctx.store.put_samples("web-1", points, "b-1", T0)
+    first = meter.take(T0)
+    # chunk item + batch claim + first-seen series + first-seen metric + host refresh + FRESH marker
+    assert first.wru == 6
+    assert sorted(p.ts for p in ctx.store.query_points("system.cpu.utilization", T0 - 100, T0)) == sorted(
+        p.ts for p in points
+    )
+    assert meter.take(T0).rru == 0.5
+    again = [Point("web-1", "system.cpu.utilization", (("cpu", "total"),), T0 + 10, 0.5)]
+    assert ctx.store.put_samples("web-1", again, None, T0 + 10)
+    assert meter.take(T0 + 10).wru == 2  # the chunk, and the host refresh while its cadence is learnt
+
+
+def test_flushes_add_up_in_the_current_hours_document(tmp_path: Path) -> None:
+    meter, ctx, _clock = _setup(tmp_path)
+    meter.add(api_requests=2)
+    meter.flush(ctx.store, T0 + 30)
+    meter.add(api_requests=3)
+    meter.flush(ctx.store, T0 + 90)
+    (doc,) = ctx.store.list_docs(USAGE_KIND)
+    usage = Usage.from_doc(doc)
+    assert doc["hour"] == hour_of(T0)
+    assert usage.api_requests == 5 and usage.seconds == 90
+    assert usage.storage_gb_hours > 0  # the SQLite file, for the time covered
+    assert usage.rru > 0 and usage.wru > 0  # the flush's own document read and write
+
+
+def test_the_metered_store_keeps_the_sqlite_stores_summary_ports_even_for_static_lookups(
+    tmp_path: Path,
+) -> None:
+    import inspect
+
+    from vigil.ports import HistogramSummaryStore, SummaryStore
+
+    _meter, ctx, _clock = _setup(tmp_path)
+    assert isinstance(ctx.store, SummaryStore) and isinstance(ctx.store, HistogramSummaryStore)
+    # what isinstance() uses on Python 3.12+: a static lookup that never reaches __getattr__
+    assert inspect.getattr_static(ctx.store, "summarise") is not None
+
+
+def test_local_chores_aws_does_not_bill_as_store_work_count_nothing(tmp_path: Path) -> None:
+    meter, ctx, _clock = _setup(tmp_path)
+    chore = meter.uncounted(
+        lambda now: (ctx.store.get_doc("rule", "x"), ctx.store.put_doc("k", "d", {"a": 1}))
+    )
+    chore(T0)
+    usage = meter.take(T0)
+    assert usage.rru == 0 and usage.wru == 0 and usage.lambda_requests == 0

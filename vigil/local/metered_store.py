@@ -1,0 +1,175 @@
+"""A `Store` wrapper for local mode that counts, for every store call, the DynamoDB request units the
+DynamoDB adapter would be billed for the same call — ESTIMATED from rows and bytes, not measured:
+
+- `put_samples`, modelled on `DynamoStore.put_samples`: the chunk items exactly (the batch packed
+  with the adapter's own `plan_chunks`, one unit per started KB of data + ~100 bytes of keys), one
+  unit for the batch claim (when a `batch_id` is given), one per series and per metric seen for the
+  first time, one per host refresh (a host's first pushes while its cadence is learnt, then hourly)
+  and one per freshness-marker move (at most every `FRESHNESS_LAG_SECONDS`).
+- other writes (`put_*`, `record_*`, `touch_key`, `revoke_key`, `delete_doc`): one unit per started
+  KB of the written documents' JSON; one unit per call or per row where no size is at hand.
+- raw reads (`query_points`, `query_many`): per host, the returned points packed as chunk items,
+  half a unit (eventually consistent) per started 4 KB, at least half a unit per host asked for —
+  an under-estimate where DynamoDB reads whole chunks for one metric (chunks hold every metric of a
+  batch), exact in size for the evaluator's and rollups' all-metrics reads.
+- other reads: half a unit (a whole one for the adapter's strongly consistent reads: documents,
+  key lookups) per started 4 KB of what the call returns (JSON size), at least one per call.
+- `purge_expired`: nothing (DynamoDB's TTL deletes are free).
+The documents that record an SNS publish (`notification_out`) and a delivery (`delivery`) also count
+as one SNS publish / delivery. Everything else is passed through unchanged.
+
+Must not import boto3 (it never talks to AWS).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import threading
+from collections.abc import Sequence
+from typing import Any, cast
+
+from vigil.adapters.store.chunks import plan_chunks
+from vigil.local.usage_meter import UsageMeter
+from vigil.ports import FRESHNESS_LAG_SECONDS, Store
+
+ITEM_OVERHEAD_BYTES = 100  # pk, sk, expiry and counters beside a chunk's data
+_FREE = frozenset({"purge_expired", "ping", "close"})
+_WRITES = frozenset({"put_rollups", "put_fleet", "record_latest", "put_key", "touch_key", "revoke_key"})
+_WRITES |= {"record_errors", "put_doc", "delete_doc"}
+_POINT_READS = frozenset({"query_points", "query_many"})
+_CONSISTENT = frozenset({"get_doc", "list_docs", "find_key", "list_keys"})
+LEARNING_PUSHES = 4  # DynamoStore refreshes a host's item on each push until its cadence is known
+HOST_REFRESH_SECONDS = 3600.0
+
+
+def _bytes(value: Any) -> int:
+    """JSON size of a result or argument (dataclasses as dicts), the stand-in for DynamoDB item size."""
+
+    def plain(x: Any) -> Any:
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            return {f.name: plain(getattr(x, f.name)) for f in dataclasses.fields(x)}
+        if isinstance(x, dict):
+            return {str(k): plain(v) for k, v in x.items()}
+        if isinstance(x, list | tuple | set | frozenset):
+            return [plain(v) for v in x]
+        return x
+
+    return len(json.dumps(plain(value), default=str))
+
+
+def read_units(size: int, calls: int = 1, consistent: bool = False) -> float:
+    return (1.0 if consistent else 0.5) * max(calls, math.ceil(size / 4096))
+
+
+def write_units(size: int) -> float:
+    return float(max(1, math.ceil(size / 1024)))
+
+
+class MeteredStore:
+    """Delegates every call to `inner` and adds the estimated units to `meter`."""
+
+    def __init__(self, inner: Store, meter: UsageMeter) -> None:
+        self._inner = inner
+        self._meter = meter
+        self._lock = threading.Lock()
+        self._series: dict[str, set[str]] = {}  # what the adapter would have registered per host
+        self._metrics: set[str] = set()
+        self._pushes: dict[str, tuple[int, float]] = {}  # host -> (pushes, last host refresh)
+        self._fresh = -math.inf
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not callable(attr) or name.startswith("_") or name in _FREE:
+            return attr
+
+        def metered(*args: Any, **kwargs: Any) -> Any:
+            result = attr(*args, **kwargs)
+            if name in _POINT_READS:  # iterators: read them once here, hand out a copy
+                result = list(result)
+            with contextlib.suppress(Exception):  # metering must never fail a store call
+                if name in _POINT_READS:
+                    self._count_points(result, args, kwargs)
+                else:
+                    self._count(name, args, kwargs, result)
+            return iter(result) if name in _POINT_READS else result
+
+        return metered
+
+    def put_samples(
+        self, host: str, points: Sequence[Any], batch_id: str | None, now: float, *args: Any, **kwargs: Any
+    ) -> bool:
+        stored: bool = self._inner.put_samples(host, points, batch_id, now, *args, **kwargs)
+        if points:
+            with contextlib.suppress(Exception):  # metering must never fail a store call
+                self._meter.add(wru=self._push_units(host, points, batch_id, now))
+        return stored
+
+    def _push_units(self, host: str, points: Sequence[Any], batch_id: str | None, now: float) -> float:
+        units = sum(write_units(len(c.data) + ITEM_OVERHEAD_BYTES) for c in plan_chunks(points, None))
+        units += 1.0 if batch_id else 0.0
+        seen = max(now, max(p.ts for p in points))
+        with self._lock:
+            known = self._series.setdefault(host, set())
+            new = {p.series_key for p in points} - known
+            known |= new
+            metrics = {p.metric for p in points} - self._metrics
+            self._metrics |= metrics
+            pushes, refreshed = self._pushes.get(host, (0, -math.inf))
+            refresh = bool(new) or pushes < LEARNING_PUSHES or seen - refreshed > HOST_REFRESH_SECONDS
+            self._pushes[host] = (pushes + 1, seen if refresh else refreshed)
+            fresh = seen - self._fresh >= FRESHNESS_LAG_SECONDS
+            self._fresh = seen if fresh else self._fresh
+        return units + len(new) + len(metrics) + float(refresh) + float(fresh)
+
+    def _count_points(self, points: list[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        by_host: dict[str, list[Any]] = {}
+        for p in points:
+            by_host.setdefault(p.host, []).append(p)
+        asked = kwargs.get("hosts", args[3] if len(args) > 3 else None)
+        hosts = set(by_host) | set(asked or ())
+        size = {
+            h: sum(len(c.data) + ITEM_OVERHEAD_BYTES for c in plan_chunks(ps, None))
+            for h, ps in by_host.items()
+        }
+        self._meter.add(rru=sum(read_units(size.get(h, 0)) for h in hosts) or 0.5)
+
+    def _count(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
+        if name in _WRITES:
+            if name == "put_doc":
+                kind = args[0] if args else kwargs.get("kind")
+                self._meter.add(
+                    sns_publishes=1.0 if kind == "notification_out" else 0.0,
+                    sns_deliveries=1.0 if kind == "delivery" else 0.0,
+                )
+            if name in ("put_rollups", "put_fleet", "record_latest", "record_errors"):
+                rows = args[0] if args else []
+                self._meter.add(wru=sum(write_units(_bytes(r)) for r in rows))
+            else:
+                self._meter.add(
+                    wru=write_units(_bytes(args[2]) if name == "put_doc" and len(args) > 2 else 0)
+                )
+            return
+        self._meter.add(rru=read_units(_bytes(result), consistent=name in _CONSISTENT))
+
+
+# Optional ports (`SummaryStore`, `HistogramSummaryStore`) are detected with isinstance(), which on
+# Python 3.12+ looks methods up statically and never reaches `__getattr__`: forward the ones the
+# wrapped store has as real methods.
+_OPTIONAL = ("summarise", "summarise_histograms")
+
+
+def metered(inner: Store, meter: UsageMeter) -> Store:
+    """`inner` wrapped in a `MeteredStore` that also offers whichever optional ports `inner` offers."""
+
+    def forward(name: str) -> Any:
+        def method(self: MeteredStore, *args: Any, **kwargs: Any) -> Any:
+            return self.__getattr__(name)(*args, **kwargs)
+
+        return method
+
+    methods = {name: forward(name) for name in _OPTIONAL if hasattr(inner, name)}
+    cls = type(f"Metered{type(inner).__name__}", (MeteredStore,), methods)
+    return cast(Store, cls(inner, meter))
