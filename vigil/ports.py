@@ -131,7 +131,9 @@ class Store(Protocol):
     def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
         """Hosts sorted by name, each with its pushes' `cadence` (last receipt, recent gaps, declared
         interval); with `after`, only names sorting after it; at most `limit` (a page of
-        `GET /api/hosts`: on DynamoDB each host listed costs a Query, so a page reads only its own)."""
+        `GET /api/hosts`). On DynamoDB the full listing (no `after`, no `limit`) costs a Query per host
+        and leaves a summary of every host's newest push; a page reads that summary (as old as the
+        last full listing, at most 90 s) with one Query, or its own hosts when it is older."""
         ...
 
     def list_metrics(self) -> dict[str, list[str]]:

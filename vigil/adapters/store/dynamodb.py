@@ -3,7 +3,8 @@
 Two tables, both `pk`/`sk` strings with TTL on `expires_at`. Samples: one compressed chunk item per
 batch and minute (`R#<host>` / `<minute>#<batch hash>#<n>`, see `chunks`), so a 60 s agent batch is one
 write unit; rollups: one item per host-hour and host-day (`dynamodb_rollups`); fleet rollups, the
-latest value per host and the freshness item (`dynamodb_fleet`). Meta: hosts, series,
+latest value per host and the freshness item (`dynamodb_fleet`); every host's newest push for host
+pages (`dynamodb_pushes`). Meta: hosts, series,
 metric catalogue, keys, error groups and JSON documents. Reads always drop points older than the
 retention because TTL deletes lag (up to two days; moto never deletes).
 Per-instance caches (known series, metric label keys, when the host item was last refreshed) keep
@@ -37,6 +38,7 @@ from vigil.adapters.store.dynamodb_docs import DocItems
 from vigil.adapters.store.dynamodb_fleet import FleetItems
 from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, create_tables, n, num, s
 from vigil.adapters.store.dynamodb_meta import MetaItems
+from vigil.adapters.store.dynamodb_pushes import PushSummary
 from vigil.adapters.store.dynamodb_rollups import RollupItems
 from vigil.domain.batches import batch_key
 from vigil.domain.cadence import Cadence, from_receipts
@@ -80,6 +82,7 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
         self.meta_table = meta_table
         self.retention_seconds = retention_seconds
         self.claims = BatchClaims(self.io, samples_table)
+        self.pushes = PushSummary(self.io, samples_table)
         self._lock = threading.Lock()
         self._series: dict[str, tuple[float, set[str]]] = {}  # host → (monotonic load time, keys)
         self._metric_keys: dict[str, frozenset[str]] = {}
@@ -218,7 +221,8 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
         return [it["sk"]["S"] for it in self.io.query(self.meta_table, "HOST", projection="sk")]
 
     def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
-        out = []
+        """A page takes each host's newest push from the summary the last full listing left
+        (`dynamodb_pushes`); the full listing reads every host's newest chunk and saves it."""
         listing = self.io.query(
             self.meta_table,
             "HOST",
@@ -226,22 +230,27 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
             values={":after": s(after)} if after else None,
             limit=limit,  # the page size of each Query; islice stops reading after the first page
         )
-        for it in itertools.islice(listing, limit):
+        items = list(itertools.islice(listing, limit))
+        full = after is None and limit is None
+        summary = (None if full else self.pushes.load()) or {}
+        read: dict[str, tuple[float, float | None]] = {}
+        out = []
+        for it in items:
             host = it["sk"]["S"]
             last = float(it["last_seen"]["N"])
             # The host item is refreshed only every few minutes; the newest chunk knows better.
-            chunks = self.io.query(self.samples_table, f"R#{host}", forward=False, limit=1, projection="r, i")
-            newest = next(chunks, None)
-            push, declared = None, None
+            newest = summary.get(host) or self.pushes.newest(host)
             if newest is not None:
-                push = float(newest["r"]["N"])
-                last = max(last, push)
-                declared = num(newest.get("i"))
+                read[host] = newest
+                last = max(last, newest[0])
+            push, declared = newest or (None, None)
             gaps = tuple(json.loads(it["gaps"]["S"])) if "gaps" in it else ()
             cadence = Cadence(push if push is not None else last, gaps, declared)
             out.append(
                 HostInfo(host, float(it["first_seen"]["N"]), last, int(num(it.get("series")) or 0), cadence)
             )
+        if full:
+            self.pushes.save(read)
         return sorted(out, key=lambda h: h.host)
 
     def list_metrics(self) -> dict[str, list[str]]:
