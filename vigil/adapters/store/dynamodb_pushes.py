@@ -17,6 +17,7 @@ Must not import boto3 at module level.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 
@@ -40,14 +41,17 @@ class PushSummary:
     def __init__(self, io: DynamoIO, table: str) -> None:
         self.io = io
         self.table = table
-        self._saved: dict[str, Push] | None = None  # what this instance last wrote
+        self._saved: dict[str, Push] | None = None  # what this instance last wrote, and when
+        self._saved_at = -math.inf
 
     def save(self, pushes: Mapping[str, Push]) -> None:
         """Replace the summary with `pushes` (every host a full listing read), unless this instance
-        last wrote the same: an evaluator tick while no host pushed writes nothing."""
-        if pushes == self._saved:
-            return
+        wrote the same less than half `PUSHES_MAX_AGE_SECONDS` ago: an evaluator tick while no host
+        pushed writes nothing, and a quiet fleet's summary is still renewed before pages stop trusting
+        it."""
         at = time.time()
+        if pushes == self._saved and at - self._saved_at < PUSHES_MAX_AGE_SECONDS / 2:
+            return
         body = sorted([host, r, i] for host, (r, i) in pushes.items())
         blobs = encode_parts(body)
         generation = s(f"{at:.6f}")
@@ -63,7 +67,7 @@ class PushSummary:
             for k, blob in enumerate(blobs)
         ]
         self.io.batch_put(self.table, items)
-        self._saved = dict(pushes)
+        self._saved, self._saved_at = dict(pushes), at
 
     def load(self) -> dict[str, Push] | None:
         """The summary, or None when there is none younger than `PUSHES_MAX_AGE_SECONDS` (one Query)."""
