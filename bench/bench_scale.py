@@ -1,16 +1,20 @@
 """Scale harness: what each operation costs on DynamoDB as the fleet grows, and the cost per host-month.
 
-For each fleet size (10 and 100 hosts by default, ≈ 100 s; `VIGIL_BENCH_SCALE_HOSTS=10,100,1000` for the
-issue's sizes, which took over 45 minutes of moto on this machine and did not finish), a fresh moto
-DynamoDB backs the real handlers through the local gateway (an `AppContext` whose store is a
-`DynamoStore`, what `VIGIL_STORE=dynamodb` builds). Every host pushes 20 series every 10 s in 60 s batches
-(`bench_cost._batch`) for `VIGIL_BENCH_SCALE_MINUTES` minutes (default 6, after one uncounted warm-up
-minute: first-sight series items), then each operation runs once with the request counter on:
+For each fleet size (10 and 100 hosts by default, ≈ 2 minutes; the issue's sizes with
+`VIGIL_BENCH_SCALE_HOSTS=10,100,1000 python -m bench.run_all bench_scale`, see bench/NOTES.md for its
+time here), a fresh moto DynamoDB backs the real handlers through the local gateway (an `AppContext`
+whose store is a `DynamoStore`, what `VIGIL_STORE=dynamodb` builds). moto answers a Query by sorting the
+whole table, which made a 1,000-host run quadratic: `fast_moto_queries` hands it only the queried
+partition (same answer; the application's requests are unchanged). Every host pushes 20 series every
+10 s in 60 s batches (`bench_cost._batch`, declaring `push_interval` as the Vigil agent does) for
+`VIGIL_BENCH_SCALE_MINUTES` minutes (default 6, after one uncounted warm-up minute: first-sight series
+items), then each operation runs once with the request counter on:
   ingest minute (every host's push, averaged over the minutes), evaluator tick (default rules, the alerts
   function's scheduled event), fleet job run (`run_fleet`, what the 5-minute schedule does), rollup run
   (`run_rollups`, the hour's first run), overview load (the overview page's requests: `/api/metrics`,
   the 24 h response-time series, errors, alerts, rules, `/health`, plus `latest_by_host` for its worst
-  hosts), 24 h and 7 d fleet charts (`system.cpu.utilization`, `group_by=none`) and the host list.
+  hosts), 24 h and 7 d fleet charts (`system.cpu.utilization`, `group_by=none`) and the host list's
+  first page (after an uncounted evaluator tick: the schedule that keeps its push summary).
 The fleet tier's history before the simulated minutes (24 h of minutes, 7 d of hours) is copied from the
 minutes the job built (same items, shifted in time), uncounted, so chart reads see full-size ranges.
 
