@@ -221,8 +221,7 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
         return [it["sk"]["S"] for it in self.io.query(self.meta_table, "HOST", projection="sk")]
 
     def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
-        """A page takes each host's newest push from the summary the last full listing left
-        (`dynamodb_pushes`); the full listing reads every host's newest chunk and saves it."""
+        """Pages read newest pushes from the summary full listings save (`dynamodb_pushes`)."""
         listing = self.io.query(
             self.meta_table,
             "HOST",
@@ -239,13 +238,10 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
             host = it["sk"]["S"]
             last = float(it["last_seen"]["N"])
             # The host item is refreshed only every few minutes; the newest chunk knows better.
-            newest = summary.get(host) or self.pushes.newest(host)
-            if newest is not None:
-                read[host] = newest
-                last = max(last, newest[0])
-            push, declared = newest or (None, None)
+            newest = read[host] = summary.get(host) or self.pushes.newest(host) or (last, None)
+            last = max(last, newest[0])
             gaps = tuple(json.loads(it["gaps"]["S"])) if "gaps" in it else ()
-            cadence = Cadence(push if push is not None else last, gaps, declared)
+            cadence = Cadence(newest[0], gaps, newest[1])
             out.append(
                 HostInfo(host, float(it["first_seen"]["N"]), last, int(num(it.get("series")) or 0), cadence)
             )
