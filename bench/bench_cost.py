@@ -200,13 +200,10 @@ class _Clock:
 def _batch(host: str, minute_end: float, rng: random.Random) -> list[dict[str, Any]]:
     """One agent minute: each series wanders ±5 % around its own level, 4 significant digits."""
     out = []
-    from vigil.domain.catalog import CATALOG
-
     for j, (metric, labels) in enumerate(SERIES):
         level = 10.0 ** ((j * 7 + len(host)) % 9 - 2)  # 0.01 .. 1e6, like ratios, loads, bytes/s
-        known = CATALOG.get(metric)
-        if known is not None and known.unit == "1":  # ratios stay in 0..1 (ingest refuses 97050 %)
-            level = 0.1 + 0.08 * ((j * 7 + len(host)) % 9)
+        if metric.endswith(("utilization", "ratio")):  # ratios (unit "1") must stay near 0..1
+            level = 0.05 + (j * 7 + len(host)) % 9 / 10
         for i in range(6):
             value = float(f"{level * (1 + rng.uniform(-0.05, 0.05)):.4g}")
             out.append({"metric": metric, "value": value, "ts": minute_end - 50 + 10 * i, "labels": labels})
