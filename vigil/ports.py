@@ -7,7 +7,7 @@ Must not import adapters, boto3 or sqlite3.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from vigil.domain.cumulative import CumulativeEntry
@@ -144,8 +144,10 @@ class Store(Protocol):
         """Distinct series stored for a host (cardinality guard)."""
         ...
 
-    def known_series(self, host: str) -> set[str]:
-        """Series keys (`models.series_key`) already stored for a host."""
+    def known_series(self, host: str, wanted: Collection[str] = ()) -> set[str]:
+        """Series keys (`models.series_key`) already stored for a host. A cache may answer when it holds
+        every key of `wanted` (the batch's series: stored series are never forgotten, so nothing
+        another writer added can change what the caller decides about them)."""
         ...
 
     def purge_expired(self, now: float) -> int:

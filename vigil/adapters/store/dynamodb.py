@@ -21,7 +21,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from vigil.adapters.store.chunks import (
@@ -213,8 +213,7 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
         return out
 
     def purge_expired(self, now: float) -> int:
-        """Always 0: DynamoDB's TTL deletes expired chunks (within ~2 days), reads filter the lag."""
-        return 0
+        return 0  # DynamoDB's TTL deletes expired chunks (within ~2 days); reads filter the lag
 
     # -- hosts, series, catalogue ----------------------------------------------------------------
     def _host_names(self) -> list[str]:
@@ -229,12 +228,11 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
             values={":after": s(after)} if after else None,
             limit=limit,  # the page size of each Query; islice stops reading after the first page
         )
-        items = list(itertools.islice(listing, limit))
         full = after is None and limit is None
         summary = (None if full else self.pushes.load()) or {}
         read: dict[str, tuple[float, float | None]] = {}
         out = []
-        for it in items:
+        for it in itertools.islice(listing, limit):
             host = it["sk"]["S"]
             last = float(it["last_seen"]["N"])
             # The host item is refreshed only every few minutes; the newest chunk knows better.
@@ -259,14 +257,16 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
     def series_count(self, host: str) -> int:
         return len(self._known(host))
 
-    def known_series(self, host: str) -> set[str]:
+    def known_series(self, host: str, wanted: Collection[str] = ()) -> set[str]:
         """May miss series another instance added in the last `SERIES_CACHE_SECONDS`."""
-        return set(self._known(host))
+        return set(self._known(host, wanted))
 
-    def _known(self, host: str) -> set[str]:
+    def _known(self, host: str, wanted: Collection[str] = ()) -> set[str]:
+        """Cached while young, or at any age holding all of `wanted` (a steady host's batch: no read)."""
         with self._lock:
             cached = self._series.get(host)
-        if cached is not None and time.monotonic() - cached[0] < SERIES_CACHE_SECONDS:
+        fresh = cached is not None and time.monotonic() - cached[0] < SERIES_CACHE_SECONDS
+        if cached is not None and (fresh or (wanted and cached[1].issuperset(wanted))):
             return cached[1]
         loaded_at = time.monotonic()
         # The key is rebuilt from the stored metric and labels rather than read from `k`: items written
@@ -284,7 +284,7 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
     def _register(self, host: str, points: Sequence[Point], seen: float, declared: float | None) -> None:
         """Series, metric catalogue and host items for a batch; writes only what this instance has
         not written (or loaded) before, so a steady-state batch writes none of them."""
-        known = self._known(host)
+        known = self._known(host, {p.series_key for p in points})
         new = {p.series_key: p for p in points if p.series_key not in known}
         added = 0
         for key, p in new.items():
