@@ -7,7 +7,7 @@ Must not import adapters, boto3 or sqlite3.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from vigil.domain.cumulative import CumulativeEntry
@@ -131,7 +131,9 @@ class Store(Protocol):
     def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
         """Hosts sorted by name, each with its pushes' `cadence` (last receipt, recent gaps, declared
         interval); with `after`, only names sorting after it; at most `limit` (a page of
-        `GET /api/hosts`: on DynamoDB each host listed costs a Query, so a page reads only its own)."""
+        `GET /api/hosts`). On DynamoDB the full listing (no `after`, no `limit`) costs a Query per host
+        and leaves a summary of every host's newest push; a page reads that summary (as old as the
+        last full listing, at most 90 s) with one Query, or its own hosts when it is older."""
         ...
 
     def list_metrics(self) -> dict[str, list[str]]:
@@ -142,8 +144,10 @@ class Store(Protocol):
         """Distinct series stored for a host (cardinality guard)."""
         ...
 
-    def known_series(self, host: str) -> set[str]:
-        """Series keys (`models.series_key`) already stored for a host."""
+    def known_series(self, host: str, wanted: Collection[str] = ()) -> set[str]:
+        """Series keys (`models.series_key`) already stored for a host. A cache may answer when it holds
+        every key of `wanted` (the batch's series: stored series are never forgotten, so nothing
+        another writer added can change what the caller decides about them)."""
         ...
 
     def purge_expired(self, now: float) -> int:

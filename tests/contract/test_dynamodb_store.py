@@ -333,6 +333,28 @@ def test_series_and_host_items_are_written_once_per_instance(store: Any, log: Ca
     assert sorted(updates) == ["FRESH", "HOST"]  # the host item, and the freshness item (2 min on)
 
 
+def series_reads(log: CallLog) -> int:
+    return sum(
+        b["ExpressionAttributeValues"][":pk"]["S"] == "SERIES#web-1" for n, b in log.calls if n == "Query"
+    )
+
+
+def test_a_steady_hosts_batch_reads_no_series_items_however_old_the_instances_cache(
+    store: Any, log: CallLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vigil.adapters.store import dynamodb
+
+    store.put_samples("web-1", agent_minute(0), "m0", T0 + 60)
+    monkeypatch.setattr(dynamodb, "SERIES_CACHE_SECONDS", 0.0)  # every cached answer is old now
+    log.calls.clear()
+    assert len(store.known_series("web-1", {p.series_key for p in agent_minute(1)})) == 20
+    store.put_samples("web-1", agent_minute(1), "m1", T0 + 120)
+    assert series_reads(log) == 0
+    new = [Point("web-1", "disk", (), T0 + 150, 1.0)]  # a series this instance never saw: read again
+    assert store.known_series("web-1", {p.series_key for p in new}) >= {p.series_key for p in agent_minute(1)}
+    assert series_reads(log) == 1
+
+
 def test_the_client_is_built_lazily_with_adaptive_retries(moto_client: Any, tables: tuple[str, str]) -> None:
     from vigil.adapters.store.dynamodb import DynamoStore
 

@@ -1,5 +1,6 @@
-"""DynamoDB item bounds of the fleet tier: fleet minutes with thousands of label sets and the latest
-value of 10,000 hosts are cut into parts, each well under the 400 KB item limit, and read back whole."""
+"""DynamoDB item bounds of the fleet tier: fleet minutes with thousands of label sets, the latest
+value of 10,000 hosts and their push summary are cut into parts, each well under the 400 KB item
+limit, and read back whole."""
 
 from __future__ import annotations
 
@@ -62,3 +63,15 @@ def test_the_latest_value_of_10000_hosts_is_split_into_parts_under_350kb(
     sizes = item_sizes(moto_client, tables[0])
     assert len(sizes) > 1 and max(sizes) < BOUND, sizes
     assert len(store.latest_by_host("cpu", since=T0)) == 10000
+
+
+def test_the_push_summary_of_10000_hosts_with_long_names_is_split_into_parts_under_350kb(
+    moto_client: Any, tables: tuple[str, str], make_dynamo_store: Any
+) -> None:
+    store = make_dynamo_store(moto_client, tables)
+    rng = random.Random(3)
+    pushes = {f"host-{noise(rng, 200)}-{i}": (T0 + i, 60.0 if i % 2 else None) for i in range(10000)}
+    store.pushes.save(pushes)
+    sizes = item_sizes(moto_client, tables[0])
+    assert len(sizes) > 1 and max(sizes) < BOUND, sizes
+    assert store.pushes.load() == pushes

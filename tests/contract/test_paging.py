@@ -111,19 +111,65 @@ def test_a_cursor_this_list_did_not_hand_out_is_invalid_naming_cursor(store: Any
     assert caught.value.field == "cursor"
 
 
-def test_a_page_of_hosts_on_dynamodb_queries_only_its_own_hosts(
-    moto_client: Any, tables: tuple[str, str], make_dynamo_store: Any
-) -> None:
+def test_a_page_of_hosts_agrees_with_the_full_listing_taken_before_it(store: Any) -> None:
+    for i in range(8):
+        host = f"web-{i:02d}"
+        store.put_samples(host, [Point(host, "cpu", (), T0 + i, 0.5)], None, T0 + i, push_interval=60.0)
+    everything = store.list_hosts()
+    pages = [store.list_hosts(limit=3), store.list_hosts(after="web-02", limit=3)]
+    assert [h for page in pages for h in page] == everything[:6]
+    assert {h.cadence.declared for h in everything} == {60.0}
+
+
+def _page_requests(moto_client: Any, store: Any, limit: int) -> tuple[dict[str, Any], list[str]]:
     from tests.contract.test_dynamodb_store import CallLog
 
+    calls = CallLog(moto_client)
+    try:
+        answer = queries.hosts(store, Config(), T0, limit=limit)
+    finally:
+        moto_client.meta.events.unregister("before-call.dynamodb", calls._record)
+    return answer, [name for name, _ in calls.calls]
+
+
+def test_a_page_of_hosts_on_dynamodb_without_a_recent_full_listing_queries_only_its_own_hosts(
+    moto_client: Any, tables: tuple[str, str], make_dynamo_store: Any
+) -> None:
     store = make_dynamo_store(moto_client, tables)
     for i in range(30):
         store.put_samples(f"web-{i:02d}", [Point(f"web-{i:02d}", "cpu", (), T0, 0.5)], None, T0)
-    calls = CallLog(moto_client)
-    try:
-        answer = queries.hosts(store, Config(), T0, limit=5)
-    finally:
-        moto_client.meta.events.unregister("before-call.dynamodb", calls._record)
+    answer, calls = _page_requests(moto_client, store, 5)
     assert len(answer["hosts"]) == 5 and answer["next_cursor"]
-    # one Query of the HOST partition, one newest-chunk Query per host listed (the page and one more)
-    assert [name for name, _ in calls.calls] == ["Query"] * (1 + 6)
+    # the HOST page, the (missing) push summary, one newest-chunk Query per host listed (page + 1)
+    assert calls == ["Query"] * (2 + 6)
+
+
+@pytest.mark.parametrize("limit", [5, 50])
+def test_a_page_of_hosts_on_dynamodb_costs_two_queries_whatever_its_size_after_a_full_listing(
+    moto_client: Any, tables: tuple[str, str], make_dynamo_store: Any, limit: int
+) -> None:
+    store = make_dynamo_store(moto_client, tables)
+    for i in range(60):
+        host = f"web-{i:02d}"
+        store.put_samples(host, [Point(host, "cpu", (), T0, 0.5)], None, T0 + i, push_interval=10.0)
+    store.list_hosts()  # what the evaluator does every tick
+    answer, calls = _page_requests(moto_client, store, limit)
+    assert calls == ["Query", "Query"]  # the HOST page and the push summary
+    assert len(answer["hosts"]) == limit and {h["status"] for h in answer["hosts"]} == {"up"}
+    assert answer["hosts"][3]["last_seen"] == queries.iso(T0 + 3) and answer["hosts"][3]["interval_s"] == 10
+
+
+def test_a_page_of_hosts_on_dynamodb_reads_its_hosts_again_once_the_push_summary_is_old(
+    moto_client: Any, tables: tuple[str, str], make_dynamo_store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vigil.adapters.store import dynamodb_pushes
+
+    store = make_dynamo_store(moto_client, tables)
+    for i in range(10):
+        store.put_samples(f"web-{i:02d}", [Point(f"web-{i:02d}", "cpu", (), T0, 0.5)], None, T0)
+    store.list_hosts()
+    store.put_samples("web-03", [Point("web-03", "cpu", (), T0 + 50, 0.5)], None, T0 + 50)
+    monkeypatch.setattr(dynamodb_pushes, "PUSHES_MAX_AGE_SECONDS", -1.0)  # the summary is too old
+    answer, calls = _page_requests(moto_client, store, 5)
+    assert calls == ["Query"] * (2 + 6)
+    assert answer["hosts"][3]["last_seen"] == queries.iso(T0 + 50)

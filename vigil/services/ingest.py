@@ -83,7 +83,7 @@ def check_cardinality(store: Store, host: str, points: Sequence[Point], config: 
         LimitExceeded: naming the limit and its setting.
     """
     batch_series = {series_key(p.host, p.metric, p.labels) for p in points}
-    known = store.known_series(host)
+    known = store.known_series(host, batch_series)
     new = batch_series - known
     if not new:
         return

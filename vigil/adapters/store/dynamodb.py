@@ -3,7 +3,8 @@
 Two tables, both `pk`/`sk` strings with TTL on `expires_at`. Samples: one compressed chunk item per
 batch and minute (`R#<host>` / `<minute>#<batch hash>#<n>`, see `chunks`), so a 60 s agent batch is one
 write unit; rollups: one item per host-hour and host-day (`dynamodb_rollups`); fleet rollups, the
-latest value per host and the freshness item (`dynamodb_fleet`). Meta: hosts, series,
+latest value per host and the freshness item (`dynamodb_fleet`); every host's newest push for host
+pages (`dynamodb_pushes`). Meta: hosts, series,
 metric catalogue, keys, error groups and JSON documents. Reads always drop points older than the
 retention because TTL deletes lag (up to two days; moto never deletes).
 Per-instance caches (known series, metric label keys, when the host item was last refreshed) keep
@@ -20,7 +21,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from vigil.adapters.store.chunks import (
@@ -37,6 +38,7 @@ from vigil.adapters.store.dynamodb_docs import DocItems
 from vigil.adapters.store.dynamodb_fleet import FleetItems
 from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, create_tables, n, num, s
 from vigil.adapters.store.dynamodb_meta import MetaItems
+from vigil.adapters.store.dynamodb_pushes import PushSummary
 from vigil.adapters.store.dynamodb_rollups import RollupItems
 from vigil.domain.batches import batch_key
 from vigil.domain.cadence import Cadence, from_receipts
@@ -80,6 +82,7 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
         self.meta_table = meta_table
         self.retention_seconds = retention_seconds
         self.claims = BatchClaims(self.io, samples_table)
+        self.pushes = PushSummary(self.io, samples_table)
         self._lock = threading.Lock()
         self._series: dict[str, tuple[float, set[str]]] = {}  # host → (monotonic load time, keys)
         self._metric_keys: dict[str, frozenset[str]] = {}
@@ -210,15 +213,14 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
         return out
 
     def purge_expired(self, now: float) -> int:
-        """Always 0: DynamoDB's TTL deletes expired chunks (within ~2 days), reads filter the lag."""
-        return 0
+        return 0  # DynamoDB's TTL deletes expired chunks (within ~2 days); reads filter the lag
 
     # -- hosts, series, catalogue ----------------------------------------------------------------
     def _host_names(self) -> list[str]:
         return [it["sk"]["S"] for it in self.io.query(self.meta_table, "HOST", projection="sk")]
 
     def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
-        out = []
+        """Pages read newest pushes from the summary full listings save (`dynamodb_pushes`)."""
         listing = self.io.query(
             self.meta_table,
             "HOST",
@@ -226,22 +228,23 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
             values={":after": s(after)} if after else None,
             limit=limit,  # the page size of each Query; islice stops reading after the first page
         )
+        full = after is None and limit is None
+        summary = (None if full else self.pushes.load()) or {}
+        read: dict[str, tuple[float, float | None]] = {}
+        out = []
         for it in itertools.islice(listing, limit):
             host = it["sk"]["S"]
             last = float(it["last_seen"]["N"])
             # The host item is refreshed only every few minutes; the newest chunk knows better.
-            chunks = self.io.query(self.samples_table, f"R#{host}", forward=False, limit=1, projection="r, i")
-            newest = next(chunks, None)
-            push, declared = None, None
-            if newest is not None:
-                push = float(newest["r"]["N"])
-                last = max(last, push)
-                declared = num(newest.get("i"))
+            newest = read[host] = summary.get(host) or self.pushes.newest(host) or (last, None)
+            last = max(last, newest[0])
             gaps = tuple(json.loads(it["gaps"]["S"])) if "gaps" in it else ()
-            cadence = Cadence(push if push is not None else last, gaps, declared)
+            cadence = Cadence(newest[0], gaps, newest[1])
             out.append(
                 HostInfo(host, float(it["first_seen"]["N"]), last, int(num(it.get("series")) or 0), cadence)
             )
+        if full:
+            self.pushes.save(read)
         return sorted(out, key=lambda h: h.host)
 
     def list_metrics(self) -> dict[str, list[str]]:
@@ -254,14 +257,16 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
     def series_count(self, host: str) -> int:
         return len(self._known(host))
 
-    def known_series(self, host: str) -> set[str]:
+    def known_series(self, host: str, wanted: Collection[str] = ()) -> set[str]:
         """May miss series another instance added in the last `SERIES_CACHE_SECONDS`."""
-        return set(self._known(host))
+        return set(self._known(host, wanted))
 
-    def _known(self, host: str) -> set[str]:
+    def _known(self, host: str, wanted: Collection[str] = ()) -> set[str]:
+        """Cached while young, or at any age holding all of `wanted` (a steady host's batch: no read)."""
         with self._lock:
             cached = self._series.get(host)
-        if cached is not None and time.monotonic() - cached[0] < SERIES_CACHE_SECONDS:
+        fresh = cached is not None and time.monotonic() - cached[0] < SERIES_CACHE_SECONDS
+        if cached is not None and (fresh or (wanted and cached[1].issuperset(wanted))):
             return cached[1]
         loaded_at = time.monotonic()
         # The key is rebuilt from the stored metric and labels rather than read from `k`: items written
@@ -279,7 +284,7 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
     def _register(self, host: str, points: Sequence[Point], seen: float, declared: float | None) -> None:
         """Series, metric catalogue and host items for a batch; writes only what this instance has
         not written (or loaded) before, so a steady-state batch writes none of them."""
-        known = self._known(host)
+        known = self._known(host, {p.series_key for p in points})
         new = {p.series_key: p for p in points if p.series_key not in known}
         added = 0
         for key, p in new.items():

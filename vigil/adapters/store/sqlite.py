@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -303,7 +303,7 @@ class SqliteStore(RollupTables, FleetTables, MetaTables):
         (n,) = self._conn().execute("SELECT count(*) FROM series WHERE host = ?", (host,)).fetchone()
         return int(n)
 
-    def known_series(self, host: str) -> set[str]:
+    def known_series(self, host: str, wanted: Collection[str] = ()) -> set[str]:
         return {r[0] for r in self._conn().execute("SELECT skey FROM series WHERE host = ?", (host,))}
 
     def purge_expired(self, now: float) -> int:
