@@ -21,8 +21,7 @@ import math
 from typing import TYPE_CHECKING
 
 from vigil.domain.accumulate import PERCENTILES
-from vigil.domain.fleet import FLEET_HOUR, FLEET_MINUTE, fleet_hours
-from vigil.domain.rollups import rollup_points
+from vigil.domain.fleet import FLEET_HOUR, FLEET_MINUTE, fleet_hours, fleet_rollups
 from vigil.ports import Store, SummaryStore
 from vigil.services.fleet import STATE_KIND, WATERMARK_ID
 
@@ -71,7 +70,7 @@ def fleet_records(store: Store, q: SeriesQuery, now: float, start: float, end: f
         records.extend(store.query_fleet(q.metric, FLEET_MINUTE, lo, stored_until, q.labels, now))
     if until <= end and isinstance(store, SummaryStore):
         tail = store.query_points(q.metric, max(until, lo), end, labels=q.labels, now=now)
-        records.extend(rollup_points(tail, FLEET_MINUTE))
+        records.extend(fleet_rollups(tail, FLEET_MINUTE))  # a few fleet records, not one per host minute
     if any(a in PERCENTILES for a in q.agg_list) and any(r.histogram is None and r.count for r in records):
         return None  # plain values: the tier keeps no sketch (`domain.fleet`), the hosts' data has them
     return records
