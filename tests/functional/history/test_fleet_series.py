@@ -139,3 +139,21 @@ def test_the_overview_snapshot_of_a_large_fleet_comes_from_the_fleet_job_and_a_s
         assert kpi["value"] == pytest.approx(100 * want)
     else:
         assert kpi["value"] == pytest.approx(100.0)  # live: the newest window
+
+
+@pytest.mark.parametrize("query", QUERIES[:3], ids=lambda q: f"{q['metric']}-{q['agg']}")
+def test_a_fleet_chart_past_the_jobs_watermark_adds_the_raw_tail_and_still_equals_every_hosts_samples(
+    ctx: Any, ingest: GatewayClient, viewer: GatewayClient, clock: FrozenClock, query: dict[str, str]
+) -> None:
+    start = (clock.now() - 3 * HOUR) // 300 * 300
+    push_fleet(ingest, hosts=4, start=start, minutes=30)
+    params = {**query, "from": str(start), "to": str(start + 1800 - 1), "group_by": "none"}
+    before = series(viewer, **params)
+    for until in (start, start + 1200):  # the tier holds 20 minutes; the last 10 are read raw
+        run_fleet(ctx.store, until + SETTLE_SECONDS, retention_seconds=ctx.config.retention_seconds)
+    clock.advance(1)
+    after = series(viewer, **params)
+    assert ctx.store.get_doc("fleet_state", "watermark")["until"] == start + 1200
+    assert after["timestamps"] == before["timestamps"]
+    for got, want in zip(after["series"], before["series"], strict=True):
+        assert got["values"] == pytest.approx(want["values"], rel=1e-9), want.get("agg")
