@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vigil.domain.fleet import FLEET_HOST, FleetFold, fleet_hours, fleet_rollups, merge_hosts
@@ -41,6 +41,7 @@ def test_fleet_records_count_sum_min_and_max_every_hosts_points_per_minute(rows:
         assert r.sketch == {}
 
 
+@settings(deadline=None)  # 1,800 points per example: over 200 ms when the shared machine is busy
 @given(st.lists(st.floats(min_value=0.5, max_value=50.0), min_size=1, max_size=5))
 def test_fleet_counter_rates_add_up_across_hosts_and_average_over_an_hours_minutes(
     rates: list[float],
@@ -76,6 +77,7 @@ mixed = st.lists(
 )
 
 
+@settings(deadline=None)
 @given(mixed, st.integers(min_value=1, max_value=4))
 def test_fleet_fold_added_host_by_host_equals_merging_every_hosts_rollups(rows: list, parts: int) -> None:  # type: ignore[type-arg]
     """`FleetFold` (what the fleet job runs, fed whole hosts in parts) gives exactly the records of
