@@ -20,12 +20,11 @@ import json
 import math
 import operator
 import sqlite3
-import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from itertools import islice, repeat
 
-from vigil.adapters.store.sqlite_meta import Transaction as _Tx
+from vigil.adapters.store.sqlite_meta import SeriesTables
 from vigil.domain.errors import Invalid
 from vigil.domain.identity import series_key
 from vigil.domain.models import MAX_ABS_VALUE, MAX_FUTURE_SECONDS, BulkLoad, SeriesBlock
@@ -34,17 +33,7 @@ ROWS_PER_TRANSACTION = 500_000
 BULK_CACHE_KIB = 256 * 1024  # page cache while loading (SQLite's default is 2 MiB)
 
 
-class BulkTables:
-    retention_seconds: float
-    _series_ids: dict[str, int]
-    _series_lock: threading.Lock
-
-    def _conn(self) -> sqlite3.Connection:
-        raise NotImplementedError
-
-    def _write(self) -> _Tx:
-        raise NotImplementedError
-
+class BulkTables(SeriesTables):
     def put_series_bulk(
         self, blocks: Iterable[SeriesBlock], now: float, *, rows_per_transaction: int = ROWS_PER_TRANSACTION
     ) -> BulkLoad:
