@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from vigil.domain.cumulative import CumulativeEntry
-from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup, HostInfo, Point
+from vigil.domain.models import ApiKeyRecord, BulkLoad, ErrorEvent, ErrorGroup, HostInfo, Point, SeriesBlock
 from vigil.domain.rollups import Rollup
 from vigil.domain.traces import Span, TraceSummary
 
@@ -282,6 +282,18 @@ class SummaryStore(Protocol):
     ) -> Iterator[Rollup] | None:
         """`fleet`: one record per step bucket across all matching series.
         None: the backend cannot summarise this (histogram samples); take the general path."""
+        ...
+
+
+@runtime_checkable
+class BulkStore(Protocol):
+    """Optional capability (SqliteStore): plain-value samples written in bulk, series by series, for
+    back-fills (`vigil.services.backfill`, which then runs the rollup and fleet jobs over them)."""
+
+    def put_series_bulk(self, blocks: Iterable[SeriesBlock], now: float) -> BulkLoad:
+        """Raises:
+        Invalid: a block with arrays of different lengths, unordered timestamps or a non-finite value.
+        """
         ...
 
 

@@ -103,6 +103,8 @@ def test_latest_by_host_gives_each_hosts_newest_value_after_a_fleet_run(store: A
     # the newest sample of each cpu series (t + 40 is cpu=0, t + 50 is cpu=1), averaged per host
     assert got == {f"web-{h}": (h + 1) * 0.1 + 0.02 for h in range(3)}
     assert store.latest_by_host("cpu", since=T0, labels={"cpu": "1"}) == got
+    assert store.latest_by_host("cpu", since=T0, labels={"cpu": "7"}) == {}
+    assert store.latest_by_host("cpu", since=T0, labels={'c"pu': "1"}) == {}  # no such label can exist
     assert store.latest_by_host("cpu", since=now + 1) == {}
     lat = store.latest_by_host("lat", since=T0)
     assert set(lat) == {"web-0", "web-1", "web-2"} and lat["web-0"] == (0.01 + 2.2) / 2

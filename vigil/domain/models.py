@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -262,6 +263,31 @@ class Point:
     def series_key(self) -> str:
         """`identity.series_key` of the point's series."""
         return series_key(self.host, self.metric, self.labels)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesBlock:
+    """Many plain-value samples of one series, for bulk loading (`ports.BulkStore`): a back-fill
+    writes millions of samples, and a `Point` per sample would cost more than the write itself.
+    `timestamps` and `values` are parallel; `labels` sorted pairs as in `Point`."""
+
+    host: str
+    metric: str
+    labels: tuple[tuple[str, str], ...]
+    timestamps: Sequence[float]
+    values: Sequence[float]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkLoad:
+    """What a bulk load stored: samples written, samples skipped (outside the raw retention or in the
+    future), the time span written and the hosts it touched."""
+
+    rows: int
+    skipped: int
+    first: float | None
+    last: float | None
+    hosts: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)

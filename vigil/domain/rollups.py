@@ -109,7 +109,7 @@ def bucket_start(ts: float, resolution: str) -> float:
     return math.floor(ts / width) * width
 
 
-def _from_acc(
+def from_acc(
     metric: str, host: str, labels: tuple[tuple[str, str], ...], resolution: str, start: float, acc: BucketAcc
 ) -> Rollup:
     sk: dict[int, int] = dict(acc.sketch or {})
@@ -140,11 +140,24 @@ def rollup_points(points: Iterable[Point], resolution: str) -> list[Rollup]:
     Raises:
         KeyError: unknown resolution (callers pass one of RESOLUTION_SECONDS).
     """
-    width = RESOLUTION_SECONDS[resolution]
+    out = [
+        from_acc(metric, host, labels, resolution, start, acc)
+        for metric, host, labels, start, acc in bucket_accs(points, RESOLUTION_SECONDS[resolution], keep=True)
+    ]
+    out.sort(key=lambda r: (r.series_key, r.start))
+    return out
+
+
+SeriesBucket = tuple[str, str, tuple[tuple[str, str], ...], float, BucketAcc]
+
+
+def bucket_accs(points: Iterable[Point], width: float, *, keep: bool) -> list[SeriesBucket]:
+    """(metric, host, labels, bucket start, accumulator) per (series, bucket) present in `points`, series
+    in sorted order; counter increases added. `keep`: keep the raw values (for the sketch)."""
     by_series: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[Point]] = {}
     for p in points:
         by_series.setdefault((p.metric, p.host, p.labels), []).append(p)
-    out: list[Rollup] = []
+    out: list[SeriesBucket] = []
     for (metric, host, labels), pts in sorted(by_series.items()):
         # sorted so that float sums, ties and counter pairs do not depend on arrival order
         pts.sort(
@@ -164,13 +177,14 @@ def rollup_points(points: Iterable[Point], resolution: str) -> list[Rollup]:
             if p.histogram is not None:
                 acc.add_histogram(p.ts, p.histogram)
             elif p.value is not None:
-                acc.add_value(p.ts, p.value, True)
+                acc.add_value(p.ts, p.value, keep)
                 plain.setdefault(start, []).append((p.ts, p.value))
         for start, acc in accs.items():
-            for _ts, increase, seconds in counter_increase(plain.get(start, ())):
-                acc.add_increase(increase, seconds)
-            out.append(_from_acc(metric, host, labels, resolution, start, acc))
-    out.sort(key=lambda r: (r.series_key, r.start))
+            pairs = plain.get(start, ())
+            if len(pairs) > 1:  # an increase needs two samples
+                for _ts, increase, seconds in counter_increase(pairs):
+                    acc.add_increase(increase, seconds)
+            out.append((metric, host, labels, start, acc))
     return out
 
 
@@ -197,7 +211,7 @@ def merge_rollups(a: Rollup, b: Rollup, *, resolution: str | None = None) -> Rol
     acc = to_acc(a)
     acc.merge_time(to_acc(b))
     res = resolution or a.resolution
-    return _from_acc(a.metric, a.host, a.labels, res, bucket_start(min(a.start, b.start), res), acc)
+    return from_acc(a.metric, a.host, a.labels, res, bucket_start(min(a.start, b.start), res), acc)
 
 
 def coarsen(rollups: Iterable[Rollup], resolution: str) -> list[Rollup]:
@@ -212,7 +226,7 @@ def coarsen(rollups: Iterable[Rollup], resolution: str) -> list[Rollup]:
         k = (r.metric, r.host, r.labels, bucket_start(r.start, resolution))
         prev = merged.get(k)
         merged[k] = (
-            _from_acc(r.metric, r.host, r.labels, resolution, k[3], to_acc(r))
+            from_acc(r.metric, r.host, r.labels, resolution, k[3], to_acc(r))
             if prev is None
             else merge_rollups(prev, r, resolution=resolution)
         )

@@ -26,9 +26,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from vigil.domain.fleet import FLEET_MINUTE, fleet_hours, merge_hosts
+from vigil.domain.fleet import FLEET_MINUTE, FleetFold, fleet_hours
 from vigil.domain.models import Point
-from vigil.domain.rollups import Rollup, rollup_points
 from vigil.ports import Store
 from vigil.services.rollups import clear_markers
 
@@ -100,13 +99,13 @@ def _build_minutes(store: Store, a: float, b: float, now: float, window: float |
     lo = a if window is None else min(a, b - 2 * window)
     snapshot_from = math.inf if window is None else b - 2 * window
     wanted = set(SNAPSHOT_METRICS)
-    records: list[Rollup] = []
+    fold = FleetFold(FLEET_MINUTE)
     newest: dict[tuple[str, str, tuple[tuple[str, str], ...]], Point] = {}
     snap: list[Point] = []
     buffer: list[Point] = []
     for p in store.query_many(None, lo, b - 0.001, now=now):
         if len(buffer) >= FOLD_POINTS and p.host != buffer[-1].host:
-            records = merge_hosts(records + rollup_points(buffer, FLEET_MINUTE))
+            fold.add(buffer)
             buffer.clear()
         if p.ts >= snapshot_from and p.metric in wanted:
             snap.append(p)
@@ -116,7 +115,8 @@ def _build_minutes(store: Store, a: float, b: float, now: float, window: float |
         key = (p.host, p.metric, p.labels)
         if key not in newest or p.ts > newest[key].ts:
             newest[key] = p
-    records = merge_hosts(records + rollup_points(buffer, FLEET_MINUTE))
+    fold.add(buffer)
+    records = fold.records()
     if window is not None:
         _save_snapshot(store, snap, b, window, now)
     if records:

@@ -21,8 +21,7 @@ import math
 from typing import TYPE_CHECKING
 
 from vigil.domain.accumulate import PERCENTILES
-from vigil.domain.fleet import FLEET_HOUR, FLEET_MINUTE, fleet_hours
-from vigil.domain.rollups import rollup_points
+from vigil.domain.fleet import FLEET_HOUR, FLEET_MINUTE, fleet_hours, fleet_rollups
 from vigil.ports import Store, SummaryStore
 from vigil.services.fleet import STATE_KIND, WATERMARK_ID
 
@@ -70,8 +69,22 @@ def fleet_records(store: Store, q: SeriesQuery, now: float, start: float, end: f
     else:
         records.extend(store.query_fleet(q.metric, FLEET_MINUTE, lo, stored_until, q.labels, now))
     if until <= end and isinstance(store, SummaryStore):
-        tail = store.query_points(q.metric, max(until, lo), end, labels=q.labels, now=now)
-        records.extend(rollup_points(tail, FLEET_MINUTE))
+        records.extend(_raw_tail(store, q, max(until, lo), end, now))
     if any(a in PERCENTILES for a in q.agg_list) and any(r.histogram is None and r.count for r in records):
         return None  # plain values: the tier keeps no sketch (`domain.fleet`), the hosts' data has them
     return records
+
+
+def _raw_tail(store: Store, q: SeriesQuery, start: float, end: float, now: float) -> list[Rollup]:
+    """The minutes after the watermark from raw samples, as a few records per minute: summed by SQL when
+    the aggregates allow it (count/sum/min/max across every series at once: at 1,000 hosts the tail is
+    thousands of samples, and building a `Point` for each was most of a 24 h chart's time), else folded
+    into fleet records."""
+    from vigil.services.queries import SUMMARY_AGGS
+
+    if q.group_by == [] and set(q.agg_list) <= SUMMARY_AGGS and isinstance(store, SummaryStore):
+        summed = store.summarise(q.metric, "raw", start, end, 60.0, labels=q.labels, now=now, fleet=True)
+        if summed is not None:  # None: histogram samples, which need their buckets merged
+            return list(summed)
+    tail = store.query_points(q.metric, start, end, labels=q.labels, now=now)
+    return fleet_rollups(tail, FLEET_MINUTE)

@@ -52,19 +52,26 @@ QUERIES = [
 ]
 
 
+@pytest.mark.parametrize("built", [30, 20], ids=["tier-only", "with-raw-tail"])
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q['metric']}-{q['agg']}")
 def test_a_fleet_chart_from_the_fleet_tier_equals_the_one_from_every_hosts_samples(
-    ctx: Any, ingest: GatewayClient, viewer: GatewayClient, clock: FrozenClock, query: dict[str, str]
+    ctx: Any,
+    ingest: GatewayClient,
+    viewer: GatewayClient,
+    clock: FrozenClock,
+    query: dict[str, str],
+    built: int,
 ) -> None:
+    """`built`: minutes the tier holds; the rest of the half hour is read raw (after the watermark)."""
     start = (clock.now() - 3 * HOUR) // 300 * 300
     push_fleet(ingest, hosts=4, start=start, minutes=30)
     params = {**query, "from": str(start), "to": str(start + 1800 - 1), "group_by": "none"}
     before = series(viewer, **params)
-    for until in (start, start + 1800):  # the first run starts the tier, the second builds the half hour
+    for until in (start, start + 60 * built):  # the first run starts the tier, the second builds it
         run_fleet(ctx.store, until + SETTLE_SECONDS, retention_seconds=ctx.config.retention_seconds)
     clock.advance(1)  # a new `now`: no cached answer
     after = series(viewer, **params)
-    assert ctx.store.get_doc("fleet_state", "watermark")["until"] == start + 1800
+    assert ctx.store.get_doc("fleet_state", "watermark")["until"] == start + 60 * built
     assert after["timestamps"] == before["timestamps"]
     assert len(after["series"]) == len(before["series"])
     for got, want in zip(after["series"], before["series"], strict=True):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from vigil.adapters.private_files import private_database
+from vigil.adapters.store.sqlite_bulk import BulkTables
 from vigil.adapters.store.sqlite_fleet import FLEET_SCHEMA, FleetTables
 from vigil.adapters.store.sqlite_meta import MetaTables
 from vigil.adapters.store.sqlite_rollups import RollupTables
@@ -66,10 +67,10 @@ CREATE TABLE IF NOT EXISTS docs (
 """
 
 
-class SqliteStore(RollupTables, FleetTables, MetaTables):
+class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
     """The local `Store`. `retention_seconds` bounds what raw reads return and what purge removes.
     Rollups and the SQL-side summaries live in `sqlite_rollups.RollupTables`, fleet rollups in
-    `sqlite_fleet.FleetTables`."""
+    `sqlite_fleet.FleetTables`, bulk loads in `sqlite_bulk.BulkTables`."""
 
     def __init__(self, path: Path, retention_seconds: float) -> None:
         self.path = Path(path)

@@ -19,7 +19,7 @@ import orjson
 
 from vigil.adapters.store.sqlite_meta import Transaction as _Tx
 from vigil.domain.fleet import FLEET_HOST
-from vigil.domain.models import Point
+from vigil.domain.models import LABEL_KEY_RE, Point
 from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
 
 FLEET_SCHEMA = """
@@ -92,19 +92,24 @@ class FleetTables:
     def latest_by_host(
         self, metric: str, since: float, labels: dict[str, str] | None = None
     ) -> dict[str, float]:
-        conn = self._conn()
         per_host: dict[str, list[float]] = {}
-        rows = conn.execute(
-            "SELECT id, host, labels FROM series WHERE metric = ? AND last_seen >= ?", (metric, since)
-        ).fetchall()
-        for sid, host, labels_json in rows:
-            if labels and any(json.loads(labels_json).get(k) != v for k, v in labels.items()):
-                continue
-            row = conn.execute(
-                "SELECT value, hist FROM samples WHERE series_id = ? AND ts >= ? ORDER BY ts DESC LIMIT 1",
-                (sid, since),
-            ).fetchone()
-            value = None if row is None else _value(row[0], row[1])
+        # One statement: each series' newest sample is an index seek SQLite does itself (a statement per
+        # series cost ~15 ms at 1,000 hosts, two thirds of it in 1,000 `execute` calls).
+        # The label filter runs before the seek, so series it excludes cost no sample read.
+        if labels and not all(LABEL_KEY_RE.match(k) for k in labels):
+            return {}  # no stored series has such a label (and it could not be put in a JSON path)
+        wanted = "".join(" AND json_extract(s.labels, ?) = ?" for _ in labels or {})
+        args: list[object] = [since, metric, since]
+        for k, v in (labels or {}).items():
+            args += [f'$."{k}"', v]
+        rows = self._conn().execute(
+            "SELECT s.host, x.value, x.hist FROM series s JOIN samples x ON x.series_id = s.id"
+            " AND x.ts = (SELECT max(ts) FROM samples WHERE series_id = s.id AND ts >= ?)"
+            " WHERE s.metric = ? AND s.last_seen >= ?" + wanted,
+            args,
+        )
+        for host, raw, hist in rows:
+            value = _value(raw, hist)
             if value is not None:
                 per_host.setdefault(host, []).append(value)
         return {h: sum(v) / len(v) for h, v in sorted(per_host.items())}

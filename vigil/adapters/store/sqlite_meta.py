@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,6 +25,20 @@ class Transaction(Protocol):
     def __enter__(self) -> sqlite3.Connection: ...
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None: ...
+
+
+class SeriesTables:
+    """What the samples-side halves of `SqliteStore` (rollups, bulk loads) use from it, declared once."""
+
+    retention_seconds: float
+    _series_ids: dict[str, int]
+    _series_lock: threading.Lock
+
+    def _conn(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
+    def _write(self) -> Transaction:
+        raise NotImplementedError
 
 
 class MetaTables:

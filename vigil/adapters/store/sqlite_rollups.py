@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
 
 from vigil.adapters.store.sqlite_fine import NAN, fine_entries, fine_records, fine_row, unit
-from vigil.adapters.store.sqlite_meta import Transaction as _Tx
+from vigil.adapters.store.sqlite_meta import SeriesTables
 from vigil.domain import histograms
 from vigil.domain.models import Histogram
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
@@ -29,17 +28,7 @@ from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECO
 SeriesRow = tuple[int, str, str, tuple[tuple[str, str], ...]]
 
 
-class RollupTables:
-    retention_seconds: float
-    _series_ids: dict[str, int]
-    _series_lock: threading.Lock
-
-    def _conn(self) -> sqlite3.Connection:
-        raise NotImplementedError
-
-    def _write(self) -> _Tx:
-        raise NotImplementedError
-
+class RollupTables(SeriesTables):
     def _series_rows(
         self, metrics: Sequence[str] | None, hosts: Sequence[str] | None, labels: dict[str, str] | None
     ) -> list[SeriesRow]:
