@@ -1,6 +1,7 @@
 """`make bench`: run every `bench/bench_*.py` exposing `run() -> dict`, keep each raw result in
-`bench/results/<name>.json`, and write `bench/README.md` (date, machine, versions, one table of
-figures generated from those JSON files). A module that fails is reported in the table, not hidden."""
+`bench/results/<name>.json`, and write `bench/README.md` (date, machine, versions, the goals the
+issues set with whether the latest figures meet them (`bench/goals.py`), then one dated table per
+benchmark). A module that fails is reported in its section, not hidden."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import sys
 import traceback
 from importlib import metadata
 from pathlib import Path
+
+from bench.goals import judge
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -68,6 +71,12 @@ def main() -> None:
     write_readme()
 
 
+def shown(value: object) -> str:
+    if isinstance(value, float):  # small figures (US$ per host-month) keep 4 significant digits
+        return f"{value:.4g}" if abs(value) < 1 else f"{value:,.2f}"
+    return str(value).replace("|", "\\|")
+
+
 def write_readme() -> None:
     info = machine()
     lines = [
@@ -80,21 +89,29 @@ def write_readme() -> None:
         f"- written: {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}",
         f"- machine: {info.pop('nproc')} CPUs ({info.pop('cpu')}), {info.pop('ram')} RAM",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in info.items()),
-        "",
-        "| bench | figure | value | measured |",
-        "|---|---|---|---|",
     ]
+    sections: list[str] = []
+    summary = ["## Goals the issues set, against the latest figures", ""]
+    summary += ["| bench | figure | value | goal | met |", "|---|---|---|---|---|"]
     for path in sorted(RESULTS.glob("*.json")):
         data = json.loads(path.read_text())
-        when = data.get("measured_at", "")
+        bench, when = path.stem, data.get("measured_at", "")
+        sections += ["", f"## {bench}", "", f"Measured {when}."]
         if not data.get("ok"):
-            lines.append(f"| {path.stem} | FAILED | {data.get('error', '')} | {when} |")
+            sections += ["", f"**FAILED**: {data.get('error', '')}"]
             continue
-        for key, value in data["figures"].items():
-            shown = str(value)
-            if isinstance(value, float):  # small figures (US$ per host-month) keep 4 significant digits
-                shown = f"{value:.4g}" if abs(value) < 1 else f"{value:,.2f}"
-            lines.append(f"| {path.stem} | {key} | {shown} | {when} |")
+        figures = data["figures"]
+        if isinstance(figures.get("method"), str):  # prose, not a figure
+            sections += ["", f"Method: {figures['method']}"]
+        sections += ["", "| figure | value | goal | met |", "|---|---|---|---|"]
+        for key, value in figures.items():
+            if key == "method" and isinstance(value, str):
+                continue
+            goal, met = judge(bench, key, value, figures)
+            sections.append(f"| {key} | {shown(value)} | {goal} | {met} |")
+            if goal:
+                summary.append(f"| {bench} | {key} | {shown(value)} | {goal} | {met} |")
+    lines += ["", *summary, *sections]
     notes = HERE / "NOTES.md"
     if notes.exists():
         lines += ["", notes.read_text().strip()]
