@@ -39,9 +39,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("vigil.api")
 access_log = logging.getLogger("vigil.api.access")
 Registrar = Callable[["APIGatewayHttpResolver"], None]
-# OTLP bodies may be larger than JSON sample batches (protobuf of many points); gzip is inflated later.
-BODY_LIMITS = {"/v1/metrics": 4 * MAX_BODY_BYTES, "/v1/traces": 4 * MAX_BODY_BYTES}
-_RAW_BODY_PATHS = ("/v1/metrics", "/v1/traces")  # OTLP: protobuf or JSON, decoded by the route
+# OTLP and remote-write bodies may be larger than JSON sample batches (protobuf of many points);
+# gzip/snappy are inflated later, each with its own bound.
+BODY_LIMITS = {path: 4 * MAX_BODY_BYTES for path in ("/v1/metrics", "/v1/traces", "/api/v1/write")}
+# OTLP (protobuf or JSON) and remote-write (snappy protobuf): decoded by their routes
+_RAW_BODY_PATHS = ("/v1/metrics", "/v1/traces", "/api/v1/write")
 MAX_JSON_DEPTH = 32  # our deepest document (a dashboard) nests 6 levels; Python recursion is ~1,000
 _CONTAINERS = (dict, list)  # what orjson.loads makes of JSON objects and arrays, exactly these types
 _parsed = threading.local()  # (body text, its parsed value) of the invocation running on this thread

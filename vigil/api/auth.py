@@ -42,11 +42,14 @@ class Principal:
 PUBLIC = Principal("public", "anonymous")
 
 
+REMOTE_WRITE_PATH = "/api/v1/write"  # Prometheus' path, under /api/ but an ingest route
+
+
 def required_role(method: str, path: str) -> Role:
     method = method.upper()
     if path in ("/health", "/openapi.json") or path.startswith("/docs"):
         return "public"
-    if path.startswith("/v1/"):
+    if path.startswith("/v1/") or path == REMOTE_WRITE_PATH:
         return "ingest"
     if path.startswith("/api/"):
         if method in ("GET", "HEAD", "OPTIONS") and not path.startswith(_ADMIN_ONLY_READS):

@@ -36,6 +36,7 @@ def _modules(*names: str) -> tuple[RouteModule, ...]:
 METRICS = _modules(
     "ingest_routes",
     "otlp_routes",
+    "remote_write_routes",
     "query_routes",
     "export_routes",
     "trace_routes",

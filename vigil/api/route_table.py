@@ -33,6 +33,7 @@ ROUTE_TABLE: tuple[RouteBinding, ...] = (
     RouteBinding("/health", "health", "public"),
     RouteBinding("/openapi.json", "metrics", "public"),
     RouteBinding("/v1/{proxy+}", "metrics", "ingest"),
+    RouteBinding("/api/v1/write", "metrics", "ingest"),  # Prometheus remote-write (ingest key)
     RouteBinding("/api/alerts", "alerts", "user"),
     RouteBinding("/api/alerts/{proxy+}", "alerts", "user"),
     RouteBinding("/api/channels", "alerts", "user"),

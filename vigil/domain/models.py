@@ -30,7 +30,8 @@ MAX_FUTURE_SECONDS = 600.0
 # overflowed aggregate. Real measurements are many orders of magnitude below it.
 MAX_ABS_VALUE = 1e300
 
-METRIC_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]{0,199}$")
+# `:` for Prometheus recording-rule names (`job:http_requests:rate5m`) arriving by remote-write
+METRIC_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:\-/]{0,199}$")
 LABEL_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
 HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
 

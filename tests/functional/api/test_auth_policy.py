@@ -8,6 +8,7 @@ import re
 import orjson
 import pytest
 
+from vigil.api.auth import required_role
 from vigil.api.meta_routes import openapi_document
 from vigil.local.client import GatewayClient, json_of
 
@@ -57,9 +58,15 @@ def test_every_non_public_route_answers_401_without_credentials(
     assert response.header("www-authenticate") == 'Bearer realm="vigil"'
 
 
-# A backtest (`POST /api/alerts/rules/test`) changes nothing, so viewers may run it.
+# A backtest (`POST /api/alerts/rules/test`) changes nothing, so viewers may run it; ingest routes
+# (remote-write's `/api/v1/write`) take ingest keys, not user tokens (`test_remote_write.py`).
 WRITES = [
-    r for r in ROUTES if r[1].startswith("/api/") and r[0] != "GET" and r[1] != "/api/alerts/rules/test"
+    r
+    for r in ROUTES
+    if r[1].startswith("/api/")
+    and r[0] != "GET"
+    and r[1] != "/api/alerts/rules/test"
+    and required_role(*r) != "ingest"
 ]
 
 
