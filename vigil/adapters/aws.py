@@ -1,7 +1,7 @@
 """AWS clients for the adapters: one botocore session per process, each client built when first used.
 
 botocore's own session rather than `boto3.client`: boto3 adds resources and S3 transfer helpers that
-Vigil never uses, and importing it costs every Lambda cold start ~25 ms more (`boto3.compat` imports
+Vigil never uses, and importing it costs every Lambda cold start ~20 ms more (`boto3.compat` imports
 s3transfer, which imports multiprocessing and concurrent.futures). The behaviour is boto3's default
 session's: one session per process (region, `AWS_ENDPOINT_URL` and credentials from the environment,
 credentials resolved once and refreshed by botocore), clients made from it are thread-safe; making
