@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # annotations only: importing the ports must not load pydantic (health's cold start)
     from vigil.domain.cumulative import CumulativeEntry
-    from vigil.domain.models import (
+    from vigil.domain.records import (
         ApiKeyRecord,
         BulkLoad,
         ErrorEvent,
