@@ -2,6 +2,8 @@
 manylinux aarch64 wheels for the Lambda Python version, plus a fresh copy of the `vigil` package, all
 compiled to byte-code for that Python (`infra/bytecode.py`: unchecked-hash pycs written by Debian's
 CPython 3.14, since Lambda's `/opt` is read-only and a layer without pycs compiles on every cold start).
+botocore's data keeps only the models of the AWS services Vigil calls (`infra/aws_models.py`: every
+other model slows the first client of every cold start).
 
 Run as `python -m infra.build_layer` (the Makefile's `layer` target). No Docker: pip picks wheels for
 the target platform with `--platform/--implementation/--python-version --only-binary=:all:`. The pip
@@ -24,7 +26,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra import bytecode
+from infra import aws_models, bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / "build" / "layer"
@@ -77,6 +79,7 @@ def _wanted(deps: list[str], target: Target) -> dict[str, object]:
         "python": PYTHON_VERSION,
         "platform": target.platform,
         "bytecode": bytecode.INVALIDATION_MODE,
+        "aws_services": list(aws_models.SERVICES),
     }
 
 
@@ -92,6 +95,7 @@ def _install_dependencies(deps: list[str], target: Target, python: list[str]) ->
     subprocess.run(cmd, check=True)
     for name in _PRUNE:
         shutil.rmtree(staging / "python" / name, ignore_errors=True)
+    aws_models.prune(staging / "python")  # botocore's models of the services Vigil calls, no other
     bytecode.compile_tree(staging / "python", python, RUNTIME_SITE)
     shutil.rmtree(target.layer_dir, ignore_errors=True)
     staging.rename(target.layer_dir)  # all or nothing: a failed pip run never leaves a half layer behind
@@ -124,6 +128,7 @@ def build(force: bool = False, target: Target = LAMBDA) -> Path:
     Raises:
         subprocess.CalledProcessError: pip could not resolve a wheel for the target platform.
         bytecode.BytecodeBuildError: the runtime's Python could not be fetched or did not compile.
+        aws_models.ModelsMissing: botocore has no model for a service Vigil calls.
     """
     deps = runtime_dependencies()
     wanted = _wanted(deps, target)

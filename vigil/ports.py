@@ -8,12 +8,21 @@ Must not import adapters, boto3 or sqlite3.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from vigil.domain.cumulative import CumulativeEntry
-from vigil.domain.models import ApiKeyRecord, BulkLoad, ErrorEvent, ErrorGroup, HostInfo, Point, SeriesBlock
-from vigil.domain.rollups import Rollup
-from vigil.domain.traces import Span, TraceSummary
+if TYPE_CHECKING:  # annotations only: importing the ports must not load pydantic (health's cold start)
+    from vigil.domain.cumulative import CumulativeEntry
+    from vigil.domain.records import (
+        ApiKeyRecord,
+        BulkLoad,
+        ErrorEvent,
+        ErrorGroup,
+        HostInfo,
+        Point,
+        SeriesBlock,
+    )
+    from vigil.domain.rollups import Rollup
+    from vigil.domain.traces import Span, TraceSummary
 
 # How far `Store.last_ingest` may lag: DynamoDB moves its item at most every 2 minutes per instance, so a
 # one-host deployment (60 s batches) pays one extra write every other batch, not one per batch.

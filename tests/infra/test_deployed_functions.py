@@ -50,18 +50,25 @@ SCHEDULED = {"source": "aws.events", "detail-type": "Scheduled Event", "detail":
 
 # What each function must not load during its runs above (import and every invocation): other
 # functions' route modules and the libraries only they use. metrics loads protobuf for OTLP, rightly.
+# None loads boto3 (botocore's own session makes the clients: `vigil.adapters.aws`); health, whose
+# routes take no input, runs without validation and never loads pydantic nor the wire models.
+NO_BOTO3 = ["boto3", "s3transfer"]
 NOT_LOADED = {
     "health": [
         "yaml", "google.protobuf", "opentelemetry", "jinja2", "vigil.alerting", "vigil.services.otlp",
         "vigil.api.ingest_routes", "vigil.api.query_routes", "vigil.api.alert_routes",
+        "pydantic", "vigil.domain.models", *NO_BOTO3,
     ],
-    "metrics": ["yaml", "jinja2", "vigil.alerting", "vigil.api.health_routes", "vigil.api.alert_routes"],
+    "metrics": [
+        "yaml", "jinja2", "vigil.alerting", "vigil.api.health_routes", "vigil.api.alert_routes", *NO_BOTO3,
+    ],
     "alerts": [
         "yaml", "google.protobuf", "opentelemetry", "vigil.services.otlp",
-        "vigil.api.health_routes", "vigil.api.ingest_routes", "vigil.api.otlp_routes",
+        "vigil.api.health_routes", "vigil.api.ingest_routes", "vigil.api.otlp_routes", *NO_BOTO3,
     ],
     "notify": [
         "yaml", "google.protobuf", "opentelemetry", "vigil.api.health_routes", "vigil.api.alert_routes",
+        *NO_BOTO3,
     ],
 }  # fmt: skip
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
 from vigil.domain.alerts import Notification, RuleState, Transition
 from vigil.domain.evaluator import EvalOptions, evaluate
 from vigil.domain.models import Histogram, Point
-from vigil.domain.rules import Rule
+from vigil.domain.rules import STORED, Rule
 from vigil.domain.silences import Silence
 
 T0 = 1_764_000_000.0  # a Monday 16:00 UTC (2025-11-24)
@@ -323,6 +326,18 @@ def test_template_reaching_python_internals_renders_an_explanation_not_an_except
     (note,) = [e for e in events if isinstance(e, Notification)]
     assert note.message.startswith("avg(system.cpu.utilization) over 1m is 0.93")  # the default message
     assert "(message template failed: SecurityError" in note.message
+
+
+def test_a_stored_rule_whose_template_no_longer_compiles_still_fires_with_the_default_message() -> None:
+    # Loading stored rules skips the template compile (cold starts): the render reports it instead.
+    stored = {**rule().wire(), "message": "ok\n{% if %}"}
+    r = Rule.model_validate(stored, context={STORED: True})
+    _, events = evaluate(r, [cpu("web-1", T0 - 1, 0.93)], None, T0)
+    (note,) = [e for e in events if isinstance(e, Notification)]
+    assert note.message.startswith("avg(system.cpu.utilization) over 1m is 0.93")
+    assert "(message template failed: TemplateSyntaxError" in note.message
+    with pytest.raises(ValidationError, match="line 2"):  # written through the API, it is refused
+        Rule.model_validate(stored)
 
 
 def test_evaluate_does_not_modify_the_state_it_was_given() -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from vigil.api.app import new_resolver
 from vigil.api.functions import ALERTS, ALL_REGISTRARS, HEALTH, METRICS, RouteModule
@@ -37,3 +38,24 @@ def test_importing_a_function_s_registrars_imports_no_route_module() -> None:
     code = "import sys, vigil.api.functions\nprint(sorted(m for m in sys.modules if m.endswith('_routes')))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_resolver_without_validation_refuses_a_route_that_takes_input() -> None:
+    def register(app: APIGatewayHttpResolver) -> None:
+        @app.get("/things/<thing_id>")
+        def thing(thing_id: str) -> dict[str, str]:
+            return {"id": thing_id}
+
+    with pytest.raises(TypeError, match="/things/<thing_id> takes"):
+        new_resolver([register], validation=False)
+    assert new_resolver([register])  # validated, the same route is fine
+
+
+def test_the_health_function_s_resolver_validates_nothing_and_loads_no_pydantic() -> None:
+    code = (
+        "import sys\nfrom vigil.api.app import new_resolver\nfrom vigil.api.functions import HEALTH\n"
+        "app = new_resolver(HEALTH, validation=False)\n"
+        "print(sorted(r.path for r in app._static_routes), 'pydantic' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['/health', '/health'] False"

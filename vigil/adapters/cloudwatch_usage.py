@@ -9,7 +9,8 @@ all `Sum` over 3,600 s periods. Storage is no CloudWatch metric: `DescribeTable`
 One GetMetricData request (paged) per run: ≤ 500 queries, here about 20; CloudWatch bills
 US$0.01 per 1,000 metrics requested, so the hourly job costs ≈ US$0.15 a month.
 
-Imports boto3 lazily (the metrics function's cold start never pays for it unless the job runs).
+Imports botocore lazily, through `vigil.adapters.aws` (the metrics function's cold start never pays for
+it unless the job runs).
 """
 
 from __future__ import annotations
@@ -38,10 +39,9 @@ class CloudWatchUsage:
         self._dynamodb = dynamodb
 
     def _client(self, service: str) -> Any:
-        import boto3
-        from botocore.config import Config
+        from vigil.adapters import aws
 
-        return boto3.client(service, config=Config(retries={"mode": "adaptive", "max_attempts": 5}))
+        return aws.client(service, retry_mode="adaptive", max_attempts=5)
 
     def queries(self) -> list[tuple[dict[str, Any], str, float]]:
         """(GetMetricData query, Usage field, factor to the field's unit) for every source."""

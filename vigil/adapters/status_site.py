@@ -1,6 +1,7 @@
 """Writes the public status page's files to the dashboard's S3 bucket (AWS), behind the same
 CloudFront distribution as the dashboard. `Cache-Control` bounds how long CloudFront (whose cache
-policy honours the origin's max-age) and browsers keep a version. Imports: boto3 (lazily, once)."""
+policy honours the origin's max-age) and browsers keep a version. Imports: `vigil.adapters.aws`
+(botocore, lazily, once)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ class S3StatusSite:
     def client(self) -> Any:
         if self._client is not None:
             return self._client
-        import boto3
+        from vigil.adapters import aws
 
-        return boto3.client("s3")
+        return aws.client("s3")
 
     def put(self, key: str, body: bytes, content_type: str, max_age: int) -> None:
         self.client.put_object(

@@ -254,9 +254,9 @@ def _lazy_sns_sms(config: Config) -> SmsSender:
                     "(configure AWS credentials or deploy to AWS)",
                     retryable=False,
                 )
-            import boto3
+            from vigil.adapters import aws
 
-            client.append(boto3.client("sns"))
+            client.append(aws.client("sns"))
         sns_sms_sender(client[0])(number, text)
 
     return send

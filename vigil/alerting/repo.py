@@ -17,7 +17,7 @@ from vigil.domain.alerts import RuleState, alert_id
 from vigil.domain.channels import CHANNEL_DOC_KIND, SUBSCRIPTION_DOC_KIND, Channel
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.paging import paginate
-from vigil.domain.rules import Rule, check_rules, default_rules
+from vigil.domain.rules import STORED, Rule, check_rules, default_rules
 from vigil.domain.silences import Silence
 from vigil.ports import Store
 
@@ -48,11 +48,12 @@ def newest_key(doc: dict[str, Any]) -> list[Any]:
 
 
 def load_rules(store: Store) -> list[Rule]:
-    """Stored rules, sorted by id; a document that no longer validates is logged and skipped."""
+    """Stored rules, sorted by id; a document that no longer validates is logged and skipped. Message
+    templates were compiled when written and are not compiled again (`rules.STORED`)."""
     rules = []
     for doc in store.list_docs(RULE_KIND):
         try:
-            rules.append(Rule.model_validate(clean(doc)))
+            rules.append(Rule.model_validate(clean(doc), context={STORED: True}))
         except ValueError as exc:
             log.error("skipping invalid stored rule %s: %s", doc.get("id"), exc)
     return sorted(rules, key=lambda r: r.id)

@@ -2,11 +2,15 @@
 
 # Route modules import Powertools at module level: its validation reads the annotations, which
 # must resolve at registration time (no `from __future__ import annotations` here).
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from vigil.api.app import vigil_context
 from vigil.services.health import check_health
+
+if TYPE_CHECKING:  # a local variable's annotation is never evaluated
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 
 def register(app: APIGatewayHttpResolver) -> None:

@@ -27,11 +27,17 @@ ScheduledJob = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def lambda_handler(
-    name: str, registrars: Sequence[Registrar], scheduled: ScheduledJob | None = None
+    name: str,
+    registrars: Sequence[Registrar],
+    scheduled: ScheduledJob | None = None,
+    *,
+    validation: bool = True,
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """`validation=False`: no Powertools validation (nor pydantic) for a function whose routes take no
+    input (`vigil.api.app.new_resolver` checks that)."""
     logger = function_logger(name)
     metrics = Metrics(namespace="Vigil", service=f"vigil-{name}")
-    entry = FunctionEntry(name, registrars)
+    entry = FunctionEntry(name, registrars, validation)
 
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

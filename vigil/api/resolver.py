@@ -8,6 +8,7 @@ notices and a threaded server turns into a race (two requests read each other's 
 class-level copy is still written but nothing of ours reads it), and the resolver's other per-request
 state (`context`, the route arguments in it) already lives on the instance. `ResolverPool` lends each
 invocation a resolver no other thread is using. In Lambda the pool holds one resolver.
+`check_takes_no_input` guards resolvers built without validation (the health function's).
 
 Imports Powertools at module level (`vigil.api.app` imports this module lazily, on the cold start).
 """
@@ -82,3 +83,21 @@ class ResolverPool:
         finally:
             with self._lock:
                 self._idle.append(resolver)
+
+
+def check_takes_no_input(app: APIGatewayHttpResolver) -> None:
+    """A resolver built without validation may serve only routes whose handlers take no parameters:
+    anything a route declares (path, query, header, body) is what validation would have checked.
+
+    Raises:
+        TypeError: naming the first route that declares a parameter.
+    """
+    import inspect
+
+    for route in app._static_routes + app._dynamic_routes:  # a path parameter is a parameter too
+        params = list(inspect.signature(route.func).parameters)
+        if params:
+            raise TypeError(
+                f"{route.method} {route.path} takes {params}: a function without validation must serve "
+                "routes without input"
+            )

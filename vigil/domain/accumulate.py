@@ -19,7 +19,7 @@ import math
 from collections.abc import Sequence
 
 from vigil.domain import histograms, sketch
-from vigil.domain.models import Histogram
+from vigil.domain.records import Histogram
 
 PERCENTILES: dict[str, float] = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 AGGS: tuple[str, ...] = ("avg", "min", "max", "sum", "count", "last", "rate", *PERCENTILES)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from vigil.domain.models import Point
+from vigil.domain.records import Point
 
 IDEMPOTENCY_SECONDS = 24 * 3600.0
 

@@ -26,7 +26,7 @@ from dataclasses import replace
 
 from vigil.domain.accumulate import BucketAcc
 from vigil.domain.identity import series_key
-from vigil.domain.models import Point
+from vigil.domain.records import Point
 from vigil.domain.rollups import RESOLUTION_SECONDS, Rollup, bucket_accs, coarsen, from_acc
 
 FLEET_HOST = "*"  # the host of every fleet record (never a real host name: hosts match [A-Za-z0-9._-])

@@ -20,7 +20,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 
-from vigil.domain.models import Histogram
+from vigil.domain.records import Histogram
 
 # OpenTelemetry semantic conventions' advisory boundaries for `http.server.request.duration` (seconds).
 # Vigil's own histograms (its request latency, the agent's probes) use them too, so Vigil-made and

@@ -1,27 +1,48 @@
-"""Pydantic v2 models of what crosses Vigil's boundaries, and the internal sample record.
+"""Pydantic v2 models of what crosses Vigil's boundaries; re-exports the internal records.
 
 Wire models (`SampleIn`, `SampleBatch`, `ErrorReportIn`, ...) are strict: `false` is not a number,
 NaN/inf are refused, unknown fields are refused where a typo would silently lose data. Internal records
-(`Point`, `Histogram`) are small frozen dataclasses because ingest creates thousands per request.
+(`Point`, `Histogram`, ...) are small frozen dataclasses in `vigil.domain.records`, imported from
+there by code that must not load pydantic.
 
-Imports: standard library, pydantic and `vigil.domain.identity` only.
+Imports: standard library, pydantic and `vigil.domain.records` only.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
 
-from vigil.domain.cadence import Cadence
-from vigil.domain.identity import series_key
+# The internal records moved to `records` (no pydantic); re-exported for the modules using both.
+from vigil.domain.records import (
+    ApiKeyRecord as ApiKeyRecord,
+)
+from vigil.domain.records import (
+    BulkLoad as BulkLoad,
+)
+from vigil.domain.records import (
+    ErrorEvent as ErrorEvent,
+)
+from vigil.domain.records import (
+    ErrorGroup as ErrorGroup,
+)
+from vigil.domain.records import (
+    Histogram as Histogram,
+)
+from vigil.domain.records import (
+    HostInfo as HostInfo,
+)
+from vigil.domain.records import (
+    Point as Point,
+)
+from vigil.domain.records import (
+    SeriesBlock as SeriesBlock,
+)
 
 MAX_BATCH_SAMPLES = 5000
-MAX_BODY_BYTES = 1024 * 1024
 MAX_LABELS = 10
 MAX_LABEL_VALUE_LEN = 256
 MAX_FUTURE_SECONDS = 600.0
@@ -210,131 +231,3 @@ class KeyOut(BaseModel):
 
 class KeyCreated(KeyOut):
     key: str = Field(description="The secret; shown only in this response")
-
-
-# ---------------------------------------------------------------- internal records (hot path)
-
-
-@dataclass(frozen=True, slots=True)
-class Histogram:
-    bounds: tuple[float, ...]
-    counts: tuple[int, ...]
-    sum: float
-    count: int
-    min: float | None = None
-    max: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "bounds": list(self.bounds),
-            "counts": list(self.counts),
-            "sum": self.sum,
-            "count": self.count,
-        }
-        if self.min is not None:
-            out["min"] = self.min
-        if self.max is not None:
-            out["max"] = self.max
-        return out
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Histogram:
-        return cls(
-            tuple(float(b) for b in data["bounds"]),
-            tuple(int(c) for c in data["counts"]),
-            float(data["sum"]),
-            int(data["count"]),
-            data.get("min"),
-            data.get("max"),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    """One stored sample. `labels` is a sorted tuple of pairs so it can key a series."""
-
-    host: str
-    metric: str
-    labels: tuple[tuple[str, str], ...]
-    ts: float
-    value: float | None
-    histogram: Histogram | None = None
-
-    @property
-    def series_key(self) -> str:
-        """`identity.series_key` of the point's series."""
-        return series_key(self.host, self.metric, self.labels)
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesBlock:
-    """Many plain-value samples of one series, for bulk loading (`ports.BulkStore`): a back-fill
-    writes millions of samples, and a `Point` per sample would cost more than the write itself.
-    `timestamps` and `values` are parallel; `labels` sorted pairs as in `Point`."""
-
-    host: str
-    metric: str
-    labels: tuple[tuple[str, str], ...]
-    timestamps: Sequence[float]
-    values: Sequence[float]
-
-
-@dataclass(frozen=True, slots=True)
-class BulkLoad:
-    """What a bulk load stored: samples written, samples skipped (outside the raw retention or in the
-    future), the time span written and the hosts it touched."""
-
-    rows: int
-    skipped: int
-    first: float | None
-    last: float | None
-    hosts: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKeyRecord:
-    id: str
-    name: str
-    role: str  # "ingest" | "viewer"
-    secret_hash: str
-    created_at: float
-    revoked: bool = False
-    last_used_at: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class HostInfo:
-    host: str
-    first_seen: float
-    last_seen: float
-    series: int
-    cadence: Cadence = field(default_factory=Cadence)  # last receipt, recent gaps, declared interval
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorEvent:
-    fingerprint: str
-    type: str
-    message: str
-    stack: str | None
-    service: str | None
-    host: str | None
-    ts: float
-    trace_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorGroup:
-    fingerprint: str
-    type: str
-    message: str
-    service: str | None
-    count: int
-    first_seen: float
-    last_seen: float
-    sample_stack: str | None
-    last_host: str | None
-    last_trace_id: str | None
-    # occurrences per clock hour (hour index -> count), the 24 h up to the newest one
-    # (`vigil.domain.occurrences`); empty for occurrences recorded before hours were kept
-    hourly: dict[int, int] = field(default_factory=dict)

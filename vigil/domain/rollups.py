@@ -27,7 +27,7 @@ from typing import Any
 from vigil.domain import sketch
 from vigil.domain.accumulate import BucketAcc, counter_increase
 from vigil.domain.identity import series_key
-from vigil.domain.models import Histogram, Point
+from vigil.domain.records import Histogram, Point
 
 RESOLUTION_SECONDS: dict[str, float] = {"1m": 60.0, "5m": 300.0, "1h": 3600.0, "1d": 86400.0}
 ROLLUP_RETENTION_SECONDS = 400 * 86400.0

@@ -22,6 +22,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -46,6 +47,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "!=": operator.ne,
 }
 MAX_WINDOW_SECONDS = 7 * 86400.0
+STORED = "stored"  # validation context key: the rule comes from the store, validated when written
 _UNION_TAGS = {"float", "int", "str", "bool", "none", "list", "dict"}
 
 
@@ -126,8 +128,12 @@ class Rule(BaseModel):
 
     @field_validator("message")
     @classmethod
-    def _template(cls, template: str | None) -> str | None:
-        if template is not None:
+    def _template(cls, template: str | None, info: ValidationInfo) -> str | None:
+        # A stored rule's template was compiled when it was written. Loading it again (every
+        # evaluation, `alerting.repo.load_rules` passes STORED) skips the compile, so jinja2 loads only
+        # when a templated rule fires; a stored template that no longer compiles gets the default
+        # message with a note at render time (`evaluator._message`).
+        if template is not None and not (info.context or {}).get(STORED):
             validate_template(template)
         return template
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from vigil.api.app import MAX_JSON_DEPTH, parse_json_body
 from vigil.config import Config
 from vigil.domain.errors import Invalid
-from vigil.domain.models import MAX_BODY_BYTES
+from vigil.domain.limits import MAX_BODY_BYTES
 from vigil.local.server import LocalServer
 
 

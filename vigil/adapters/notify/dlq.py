@@ -2,8 +2,8 @@
 gave up on shows in the dead-letter list and can be replayed. A few ReceiveMessage calls per read
 (10 messages each, no long polling); received messages stay hidden for `VISIBILITY_SECONDS`, so two
 readers at once do not import the same message twice, and are deleted once stored.
-boto3 is imported lazily and the client built on first use (STYLE: no clients at import time).
-Imports: standard library, boto3 (lazily).
+botocore is imported lazily and the client built on first use (STYLE: no clients at import time).
+Imports: standard library, `vigil.adapters.aws` (botocore, lazily).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ class SqsDeadLetterQueue:
 
     def _sqs(self) -> Any:
         if self._client is None:
-            import boto3
+            from vigil.adapters import aws
 
-            self._client = boto3.client("sqs")
+            self._client = aws.client("sqs")
         return self._client
 
     def receive(self) -> list[SqsMessage]:

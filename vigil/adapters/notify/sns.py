@@ -4,10 +4,10 @@ subscription filter policies route on: the notify Lambda takes everything, a nat
 subscription takes `{"channels": ["<its channel id>"]}`.
 
 The message uses `MessageStructure=json`: the notify Lambda gets the JSON notification ("default"),
-e-mail subscribers a readable text, SMS a short line. boto3 is imported lazily and the client built on
+e-mail subscribers a readable text, SMS a short line. botocore is imported lazily and the client built on
 first publish (STYLE: no clients at import time). `SnsSubscriptions` turns e-mail and SMS channels
 into such native subscriptions (`{"channels": ["<channel id>"]}` on the message attributes).
-Imports: standard library, boto3 (lazily), `vigil.domain`, `vigil.adapters.notify`.
+Imports: standard library, `vigil.adapters.aws` (botocore, lazily), `vigil.domain`, `vigil.adapters.notify`.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ log = logging.getLogger(__name__)
 
 
 def _client() -> Any:
-    import boto3
-    from botocore.config import Config as BotoConfig
+    from vigil.adapters import aws
 
-    return boto3.client("sns", config=BotoConfig(retries={"mode": "adaptive", "max_attempts": 5}))
+    return aws.client("sns", retry_mode="adaptive", max_attempts=5)
 
 
 def channel_filter_policy(channel_id: str) -> str:

@@ -4,7 +4,8 @@
 Each value is one `kms:Encrypt` call (plaintexts here are far under KMS's 4 KB limit, so no data key is
 needed) bound to an encryption context naming the document and field it belongs to: a ciphertext
 copied into another item does not decrypt. Decryptions are cached per process (warm Lambdas pay KMS
-once per value and container), bounded. boto3 is imported lazily. Imports: standard library, boto3.
+once per value and container), bounded. botocore is imported lazily. Imports: standard library,
+`vigil.adapters.aws`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def is_sealed(value: object) -> bool:
 
 
 class KmsSealer:
-    """`seal`/`open` strings with one KMS key. `client` is a boto3 KMS client; built lazily."""
+    """`seal`/`open` strings with one KMS key. `client` is a botocore KMS client; built lazily."""
 
     def __init__(self, key_arn: str, client: Any | None = None) -> None:
         self.key_arn = key_arn
@@ -35,10 +36,9 @@ class KmsSealer:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
+            from vigil.adapters import aws
 
-            self._client = boto3.client("kms", config=Config(retries={"mode": "adaptive"}))
+            self._client = aws.client("kms", retry_mode="adaptive")
         return self._client
 
     def seal(self, plaintext: str, context: str) -> str:

@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from vigil.adapters.store.sizing import split_encoded
-from vigil.domain.models import Histogram, Point
+from vigil.domain.records import Histogram, Point
 
 FORMAT_VERSION = 1
 MAX_SAMPLES_PER_CHUNK = 1000

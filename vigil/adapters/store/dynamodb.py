@@ -44,7 +44,7 @@ from vigil.domain.batches import batch_key
 from vigil.domain.cadence import Cadence, from_receipts
 from vigil.domain.errors import Unavailable
 from vigil.domain.identity import parse_series_key, series_key
-from vigil.domain.models import HostInfo, Point
+from vigil.domain.records import HostInfo, Point
 from vigil.ports import FieldSealer
 
 __all__ = ["DynamoStore", "create_tables"]

@@ -28,7 +28,7 @@ import orjson
 
 from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, n, s
 from vigil.domain.fleet import FLEET_HOST
-from vigil.domain.models import Point
+from vigil.domain.records import Point
 from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
 from vigil.ports import FRESHNESS_LAG_SECONDS
 

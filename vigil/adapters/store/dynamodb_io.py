@@ -2,7 +2,7 @@
 
 Kept apart from the store so the store reads as item design only. botocore is imported only when a
 client is built or an error is being classified, never at module import: the Lambda cold start pays
-for boto3 only on the first store call. Must not import `vigil.api` or `vigil.local`.
+for botocore only on the first store call. Must not import `vigil.api` or `vigil.local`.
 """
 
 from __future__ import annotations
@@ -41,11 +41,9 @@ class ConditionFailed(Exception):
 
 
 def build_client() -> BaseClient:
-    import boto3
-    from botocore.config import Config
+    from vigil.adapters import aws
 
-    config = Config(retries={"mode": "adaptive", "max_attempts": 10})
-    return boto3.client("dynamodb", config=config)
+    return aws.client("dynamodb", retry_mode="adaptive", max_attempts=10)
 
 
 def s(value: str) -> dict[str, str]:
@@ -62,7 +60,7 @@ def num(attr: dict[str, str] | None) -> float | None:
 
 
 class DynamoIO:
-    """Calls one client with uniform error mapping. Thread-safe (boto3 clients are)."""
+    """Calls one client with uniform error mapping. Thread-safe (botocore clients are)."""
 
     def __init__(self, client: Any | None) -> None:
         self._client = client

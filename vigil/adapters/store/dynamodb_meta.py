@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, n, num, s
 from vigil.domain.errors import NotFound
-from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup
 from vigil.domain.occurrences import hourly_counts, stale_hours
+from vigil.domain.records import ApiKeyRecord, ErrorEvent, ErrorGroup
 
 HOUR_PREFIX = "h_"  # `h_<hour index>`: an error group's occurrences in that clock hour
 

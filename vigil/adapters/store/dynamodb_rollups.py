@@ -31,7 +31,7 @@ from vigil.adapters.store.chunks import (
 )
 from vigil.adapters.store.dynamodb_io import DynamoIO, Item, n, s
 from vigil.adapters.store.sizing import MAX_ITEM_BYTES, split_encoded
-from vigil.domain.models import Point
+from vigil.domain.records import Point
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
 
 ROLLUP_FORMAT = 1

@@ -10,8 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from vigil.adapters.secrets.kms import is_sealed
-from vigil.domain.channels import SECRET_DOC_FIELDS
 from vigil.ports import FieldSealer
+
+
+def _secret_fields(kind: str) -> tuple[str, ...]:
+    # Imported when a document is first read or written: `domain.channels` loads pydantic, which the
+    # store's other users (the health function's cold start) never need.
+    from vigil.domain.channels import SECRET_DOC_FIELDS
+
+    return SECRET_DOC_FIELDS.get(kind, ())
 
 
 def _context(kind: str, doc_id: str, name: str) -> str:
@@ -20,7 +27,7 @@ def _context(kind: str, doc_id: str, name: str) -> str:
 
 def seal_fields(kind: str, doc_id: str, body: dict[str, Any], sealer: FieldSealer | None) -> dict[str, Any]:
     """`body` with its secret string fields sealed (unchanged without a sealer or secret fields)."""
-    fields = SECRET_DOC_FIELDS.get(kind, ())
+    fields = _secret_fields(kind)
     if sealer is None or not fields:
         return body
     out = dict(body)
@@ -39,7 +46,7 @@ def open_fields(
     Raises:
         ValueError: a field is sealed but this store has no sealer to open it.
     """
-    fields = SECRET_DOC_FIELDS.get(kind, ())
+    fields = _secret_fields(kind)
     out = dict(body)
     clear = False
     for name in fields:

@@ -1,0 +1,95 @@
+"""The layer ships botocore's models of the AWS services Vigil calls and no other (issue 14, cold
+starts; `infra/aws_models.py`): every client the code makes is for a shipped service, every service a
+function's role grants is shipped, and clients made from the pruned data resolve the same endpoints
+as clients made from botocore's full data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import botocore.session
+import pytest
+from botocore.loaders import Loader
+
+from infra import aws_models
+from tests.infra.deployed import Deployment
+
+if TYPE_CHECKING:
+    from tests.infra.conftest import Synth
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
+
+ROOT = Path(__file__).resolve().parents[2]
+# `aws.client("sns")`, `self._client("cloudwatch")`, `boto3.client("s3")`: how Vigil makes clients.
+CLIENT_CALL = re.compile(r"""client\(\s*["']([a-z0-9-]+)["']""")
+RUNTIME_ONLY = {"logs"}  # granted for the Lambda runtime's own log writes, never called by our code
+REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1")
+
+
+def _session(data: Path | None) -> botocore.session.Session:
+    """A botocore session reading only `data` (the layer's models), or botocore's full data."""
+    session = botocore.session.get_session()
+    if data is not None:
+        session.register_component("data_loader", Loader([str(data)], include_default_search_paths=False))
+    return session
+
+
+def test_every_client_the_code_makes_is_for_a_service_the_layer_ships() -> None:
+    made: dict[str, str] = {}
+    for path in (ROOT / "vigil").rglob("*.py"):
+        for service in CLIENT_CALL.findall(path.read_text()):
+            made[service] = str(path.relative_to(ROOT))
+    assert {"dynamodb", "sns", "kms"} <= set(made)  # the scan finds the clients
+    assert {s: p for s, p in made.items() if s not in aws_models.SERVICES} == {}
+
+
+def test_every_service_a_function_s_role_grants_is_shipped(synth: Synth) -> None:
+    deployment = Deployment(synth.raw, "http://unused")
+    granted: set[str] = set()
+    for function in deployment.function_ids():
+        for statement in deployment.statements(function):
+            actions: Any = statement["Action"]
+            granted |= {a.split(":")[0] for a in (actions if isinstance(actions, list) else [actions])}
+    assert granted - RUNTIME_ONLY <= set(aws_models.SERVICES), sorted(granted)
+
+
+def test_the_layer_ships_only_those_models_and_their_endpoints(layer_dir: Path) -> None:
+    data = layer_dir / "python" / "botocore" / "data"
+    assert sorted(p.name for p in data.iterdir() if p.is_dir()) == sorted(aws_models.SERVICES)
+    endpoints = json.loads((data / "endpoints.json").read_text())
+    aws = next(p for p in endpoints["partitions"] if p["partition"] == "aws")
+    assert sorted(aws["services"]) == sorted(["dynamodb", "kms", "monitoring", "s3", "sns", "sqs"])
+    assert (data / "partitions.json").is_file() and (data / "_retry.json").is_file()
+
+
+@pytest.mark.parametrize("service", aws_models.SERVICES)
+def test_a_client_made_from_the_layer_s_models_resolves_as_botocore_s_full_data(
+    layer_dir: Path, service: str
+) -> None:
+    pruned = _session(layer_dir / "python" / "botocore" / "data")
+    full = _session(None)
+    for region in REGIONS:
+        made = pruned.create_client(
+            service, region_name=region, aws_access_key_id="x", aws_secret_access_key="y"
+        )
+        reference = full.create_client(
+            service, region_name=region, aws_access_key_id="x", aws_secret_access_key="y"
+        )
+        assert made.meta.endpoint_url == reference.meta.endpoint_url, (service, region)
+        assert made.meta.service_model.operation_names == reference.meta.service_model.operation_names
+
+
+def test_a_service_botocore_has_no_model_for_stops_the_build(tmp_path: Path) -> None:
+    data = tmp_path / "botocore" / "data"
+    (data / "dynamodb" / "2012-08-10").mkdir(parents=True)
+    (data / "dynamodb" / "2012-08-10" / "service-2.json").write_text(
+        '{"metadata": {"endpointPrefix": "dynamodb"}}'
+    )
+    (data / "endpoints.json").write_text('{"partitions": []}')
+    with pytest.raises(aws_models.ModelsMissing, match="dynamodbx"):
+        aws_models.prune(tmp_path, ("dynamodb", "dynamodbx"))
+    assert (data / "dynamodb").is_dir()  # nothing removed

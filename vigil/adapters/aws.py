@@ -1,0 +1,55 @@
+"""AWS clients for the adapters: one botocore session per process, each client built when first used.
+
+botocore's own session rather than `boto3.client`: boto3 adds resources and S3 transfer helpers that
+Vigil never uses, and importing it costs every Lambda cold start ~20 ms more (`boto3.compat` imports
+s3transfer, which imports multiprocessing and concurrent.futures). The behaviour is boto3's default
+session's: one session per process (region, `AWS_ENDPOINT_URL` and credentials from the environment,
+credentials resolved once and refreshed by botocore), clients made from it are thread-safe; making
+them is not, hence the lock. Imports botocore lazily (only when a client is made).
+Must not import `vigil.api` or `vigil.local`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real imports are lazy: a module importing this one pays nothing for botocore
+    from botocore.client import BaseClient
+    from botocore.session import Session
+
+_session: Session | None = None
+_lock = threading.Lock()
+
+
+def session() -> Session:
+    """The process's botocore session (what `boto3.client` uses under the hood)."""
+    global _session
+    with _lock:
+        if _session is None:
+            import botocore.session
+
+            _session = botocore.session.get_session()
+        return _session
+
+
+def client(service: str, *, retry_mode: str | None = None, max_attempts: int | None = None) -> BaseClient:
+    """A low-level client for `service` (`dynamodb`, `sns`, ...); `retry_mode`/`max_attempts` as in
+    botocore's `Config(retries=...)` (botocore's defaults when omitted)."""
+    from botocore.config import Config
+
+    retries: dict[str, Any] = {}
+    if retry_mode is not None:
+        retries["mode"] = retry_mode
+    if max_attempts is not None:
+        retries["max_attempts"] = max_attempts
+    config = Config(retries=retries) if retries else None
+    shared = session()
+    with _lock:  # botocore sessions are not safe to build clients from on two threads at once
+        made: BaseClient = shared.create_client(service, config=config)
+    return made
+
+
+def credentials_available() -> bool:
+    """Whether the environment gives AWS credentials (local mode may have none)."""
+    return session().get_credentials() is not None
