@@ -17,10 +17,12 @@ from typing import Any
 
 from vigil.adapters.private_files import private_dir
 from vigil.config import Config
+from vigil.domain.errors import Unavailable
 from vigil.local import http_server
 from vigil.local.events import HttpResponse
 from vigil.local.gateway import Gateway
 from vigil.local.http_server import THREADS, LoadReport
+from vigil.local.ingest_worker import IngestWorker
 from vigil.local.scheduler import Scheduler
 from vigil.local.self_metrics import SelfMetrics, gateway_route
 from vigil.local.static import serve_static
@@ -102,6 +104,7 @@ class LocalServer:
     port: int = 8080
     agent: bool = True
     threads: int = THREADS
+    ingest_process: bool = True  # ingest handlers in their own process (`ingest_worker`); False: in-process
     ctx: AppContext = field(init=False)
     scheduler: Scheduler = field(init=False)
     _server: Any = None
@@ -134,8 +137,8 @@ class LocalServer:
 
     def start(self) -> LocalServer:
         # Handlers share one interpreter lock: a 1 ms switch interval (default 5 ms) lets a dashboard
-        # read get the CPU between an ingest handler's slices (read p95 under 16 pushers: ~2x idle
-        # instead of 5-11x; ingest throughput unchanged within noise). Process-wide, set by the server.
+        # read get the CPU between other threads' slices (measured when ingest still ran here: read p95
+        # under 16 pushers ~2x idle instead of 5-11x). Process-wide, set by the server.
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         self._server = http_server.create(
             wsgi_app(self.gateway, self.self_metrics.observe), self.host, self.port, self.threads
@@ -146,9 +149,16 @@ class LocalServer:
         if self.config.public_url is None:  # notification links point where this server really listens
             self.config = self.config.with_(public_url=self.links_url())
             self.ctx.config = self.config
+        if self.ingest_process:  # spawned now, waited for at the end of start(): both start meanwhile
+            self.gateway.ingest = IngestWorker(self.config, self.ctx.started).start()
         self._thread = threading.Thread(target=self._serve_until_stopped, name="vigil-http", daemon=True)
         self._thread.start()
         self.scheduler.start()
+        if self.gateway.ingest is not None:  # "started" means ingest works too
+            try:
+                self.gateway.ingest.wait_ready()
+            except Unavailable as exc:  # ingest answers 503 meanwhile and tries a new worker per request
+                log.error("%s", exc)
         if self.agent:
             self._agent_handle = start_agent(self)
         return self
@@ -180,6 +190,8 @@ class LocalServer:
             # The loop thread finds an empty socket map once everything is closed and returns (or trips
             # over a closed descriptor, which means "stopped").
             http_server.drain(self._server, timeout=min(5.0, timeout / 2))
+        if self.gateway.ingest is not None:  # no ingest request is running any more (drained)
+            self.gateway.ingest.stop(timeout=max(0.1, min(2.0, deadline - time.monotonic() - 1.0)))
         self.scheduler.stop(timeout=max(0.0, deadline - time.monotonic() - 0.5))
         if self._thread is not None:
             self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
