@@ -3,9 +3,15 @@
 
 Figures: ingest samples/s at 1, 4, 16 and 64 concurrent pushers with batches of 100 and 1,000
 (p50/p99 latency, 503s, client timeouts); read p95 of `/api/metrics`, `/api/hosts` and a 24 h series
-idle and under 16 pushers; `/health` p99 while 500 slowloris connections are open and while a channel
-"send test" waits on a webhook receiver that never answers; and, after the server stopped, whether
-every sample answered 2xx is in the SQLite file exactly once. Prints figures; not a test.
+idle and under 16 pushers; `/health` p99 idle and while 500 slowloris connections are open, and while
+a channel "send test" waits on a webhook receiver that never answers; and, after the server stopped,
+whether every sample answered 2xx is in the SQLite file exactly once. Prints figures; not a test.
+
+The machine is shared and its load moves single figures by +-50 %: read and slowloris figures are
+taken in `ROUNDS` interleaved idle/loaded pairs and judged on the median of the per-round ratios, with
+the 1-minute load average printed beside them. Reads and `/health` are asked from a process of their
+own (not the pushers' or the slowloris dripper's interpreter), and the pushers' own CPU share is
+reported, so the client is shown not to be what limits.
 
 Sizes: `VIGIL_BENCH_LOAD_SECONDS` per ingest step (default 4).
 """

@@ -3,7 +3,7 @@
 `Gateway.handle_request(method, path, query, headers, body)` is the one seam both the dev server and
 the tests go through (Chalice-style). Function selection uses the same `ROUTE_TABLE` the CDK API is
 built from. Ingest requests take an admission slot (`admission.py`) and, in `vigil serve`, run in the
-ingest worker process (`ingest_worker.py`). Must not import waitress or any HTTP server.
+ingest worker process (`worker.py`). Must not import waitress or any HTTP server.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from vigil.api.route_table import match_function
 from vigil.domain.errors import Unavailable
 from vigil.local.admission import Admission
 from vigil.local.events import HttpResponse, from_result, to_event
-from vigil.local.ingest_worker import IngestWorker
+from vigil.local.worker import Worker
 from vigil.wiring import AppContext, bind
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -63,7 +63,7 @@ class Gateway:
         ctx: AppContext,
         handlers: dict[str, Handler] | None = None,
         admission: Admission | None = None,
-        ingest: IngestWorker | None = None,
+        ingest: Worker | None = None,
     ) -> None:
         self.ctx = ctx
         self._handlers = handlers or {}

@@ -1,7 +1,7 @@
-"""`vigil serve` runs ingest handlers in a worker process of their own (so parsing and writing batches
-never holds the interpreter lock the dashboard's reads need), over real HTTP on loopback: a 2xx still
-means stored, a dead worker costs a 503 with Retry-After and is replaced, and a retried batch is
-stored once."""
+"""`vigil serve` runs ingest handlers and the storage jobs in worker processes of their own (so parsing
+and writing batches, rollups and the fleet tier never hold the interpreter lock the dashboard's reads
+need), over real HTTP on loopback: a 2xx still means stored, a dead worker costs a 503 with
+Retry-After and is replaced, a retried batch is stored once, and the jobs' results are readable."""
 
 from __future__ import annotations
 
@@ -43,9 +43,10 @@ def _stored(server: LocalServer, host: str) -> int:
     return sum(1 for _ in server.ctx.store.query_points("worker.m", 0, time.time() + 60, hosts=[host]))
 
 
-def _worker(server: LocalServer) -> psutil.Process:
-    assert server.gateway.ingest is not None
-    return psutil.Process(server.gateway.ingest.wait_ready())
+def _worker(server: LocalServer, role: str = "ingest") -> psutil.Process:
+    worker = server.gateway.ingest if role == "ingest" else server.jobs
+    assert worker is not None
+    return psutil.Process(worker.wait_ready())
 
 
 def test_ingest_runs_in_a_child_process_and_answers_202_only_once_the_batch_is_readable(
@@ -87,3 +88,17 @@ def test_stopping_the_server_stops_its_ingest_worker(tmp_path: Path) -> None:
     server.stop()
     worker.wait(timeout=10)  # raises psutil.TimeoutExpired if it outlived the server
     assert not worker.is_running()
+
+
+def test_the_rollup_job_runs_in_the_jobs_worker_and_the_server_reads_its_rollups(server: LocalServer) -> None:
+    jobs = _worker(server, "jobs")
+    assert jobs.pid not in (os.getpid(), _worker(server).pid)
+    headers = _ingest_headers(server)
+    answer = requests.post(f"{server.url}/v1/samples", json=_batch("w3", "r1"), headers=headers, timeout=10)
+    assert answer.status_code == 202
+    server.scheduler.stop()  # joined: only the tick below runs jobs
+    assert server.jobs is not None
+    report = server.jobs.run_job("rollups", time.time())
+    assert isinstance(report, dict) and report["hosts"] >= 1
+    rollups = server.ctx.store.query_rollups("worker.m", "1h", 0, time.time() + 3600, hosts=["w3"])
+    assert sum(r.count for r in rollups) == 50
