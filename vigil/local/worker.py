@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
 import threading
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 from vigil.config import Config
@@ -42,7 +45,9 @@ READY_TIMEOUT = 60.0  # spawning an interpreter and importing the handlers: ~1 s
 RETRY_AFTER_SECONDS = 1
 PRELOAD = {"ingest": ("metrics",)}  # the functions ingest routes bind to: imported before the first request
 JOB_TIMEOUT = 600.0  # seconds a storage job may run (rollups of a large backlog take minutes)
-_SPAWN = multiprocessing.get_context("spawn")  # the server has threads: never fork it
+# A fresh interpreter (`python -m vigil.local.worker <fd>`), not multiprocessing: the server has threads
+# (never fork it), and multiprocessing's "spawn" re-imports the parent's __main__ script in the child,
+# which fails for `python -` and re-runs any script that starts a server without a __main__ guard.
 
 
 def serve(conn: Connection, config: Config, started: float, role: str) -> None:
@@ -77,9 +82,7 @@ def serve(conn: Connection, config: Config, started: float, role: str) -> None:
                             handlers[name] = load_function_handler(name)
                         result = handlers[name](arg, LocalLambdaContext(f"vigil-{name}"))
                 answer: tuple[str, Any] = ("ok", result)
-            except (
-                Exception
-            ) as exc:  # handlers map every domain error; a job's failure is logged by the caller
+            except Exception as exc:  # handlers map every domain error: a bug, or a job that failed
                 log.exception("%s worker: %s failed", role, name)
                 answer = ("raised", f"{type(exc).__name__}: {exc}")
             conn.send(answer)
@@ -98,7 +101,7 @@ class Worker:
         self._stopped = False
         self._lock = threading.Lock()
         self._conn: Connection | None = None
-        self._proc: BaseProcess | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._pid: int | None = None  # set once the worker said it is ready
         self.restarts = 0
 
@@ -133,16 +136,18 @@ class Worker:
         return self._pid
 
     def _spawn(self) -> None:
-        parent, child = _SPAWN.Pipe()
-        proc = _SPAWN.Process(
-            target=serve,
-            args=(child, self.config, self.started, self.role),
-            name=f"vigil-{self.role}",
-            daemon=True,
+        ours, theirs = socket.socketpair()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}  # what we import
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vigil.local.worker", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            env=env,
+            stdin=subprocess.DEVNULL,
         )
-        proc.start()
-        child.close()
-        self._conn, self._proc, self._pid = parent, proc, None
+        theirs.close()
+        conn = Connection(ours.detach())
+        conn.send((self.config, self.started, self.role))
+        self._conn, self._proc, self._pid = conn, proc, None
 
     def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
         """The handler's result for `event`, run in the worker.
@@ -198,6 +203,8 @@ class Worker:
                 self._lock.release()
         elif self._proc is not None:  # ...then the worker is killed: its transaction rolls back
             self._proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(1.0)
 
     def _close(self, timeout: float) -> None:
         conn, proc, self._conn, self._proc = self._conn, self._proc, None, None
@@ -206,7 +213,27 @@ class Worker:
                 conn.send(None)
             conn.close()
         if proc is not None:
-            proc.join(timeout)
-            if proc.is_alive():
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.join(1.0)
+                proc.wait(1.0)
+
+
+def main(argv: list[str]) -> None:
+    """Entry of the worker process: `python -m vigil.local.worker <fd of its end of the socket pair>`;
+    the first message is (config, started, role). Its life is the server's: Ctrl-C and a SIGTERM sent
+    to the whole process group (systemd does) are the server's to act on; it then stops this worker
+    after its running request, and a server that went away closes the socket (EOF: exit)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    conn = Connection(int(argv[0]))
+    try:
+        config, started, role = conn.recv()
+    except (EOFError, OSError, pickle.UnpicklingError):
+        return
+    serve(conn, config, started, role)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
