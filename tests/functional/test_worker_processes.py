@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from vigil.config import Config
+from vigil.domain.cost import Usage
 from vigil.local.server import LocalServer
 
 
@@ -102,3 +103,41 @@ def test_the_rollup_job_runs_in_the_jobs_worker_and_the_server_reads_its_rollups
     assert isinstance(report, dict) and report["hosts"] >= 1
     rollups = server.ctx.store.query_rollups("worker.m", "1h", 0, time.time() + 3600, hosts=["w3"])
     assert sum(r.count for r in rollups) == 50
+
+
+HOUR = time.time() // 3600 * 3600 - 2 * 3600  # a complete hour: the rollup job folds it
+
+
+def _counted_usage(data_dir: Path, ingest_process: bool) -> tuple[Usage, Usage]:
+    """The cost meter's counts for three pushes and a rollup run, then for a retention run alone."""
+    config = Config(data_dir=data_dir, admin_token="adm")
+    with LocalServer(config, port=0, agent=False, ingest_process=ingest_process) as server:
+        server.scheduler.stop()  # its first tick joined: only the calls below run
+        server.check_scheduler.stop()
+        headers = _ingest_headers(server)
+        server.usage.take(time.time())  # start-up and the key are not what is compared
+        for n in range(3):
+            batch = {
+                "host": "m1",
+                "batch_id": f"m{n}",
+                "samples": [{"metric": "worker.m", "value": 1.0, "ts": HOUR + 60 * n + j} for j in range(6)],
+            }
+            answer = requests.post(f"{server.url}/v1/samples", json=batch, headers=headers, timeout=30)
+            assert answer.status_code == 202
+        server.scheduler.job("rollups")(HOUR + 2 * 3600)
+        pushes_and_rollups = server.usage.take(time.time())
+        server.scheduler.job("retention")(HOUR + 2 * 3600)
+        return pushes_and_rollups, server.usage.take(time.time())
+
+
+def test_the_cost_meter_counts_the_workers_store_work_as_it_counts_the_same_work_in_the_server(
+    tmp_path: Path,
+) -> None:
+    in_workers, retention_in_workers = _counted_usage(tmp_path / "workers", ingest_process=True)
+    in_server, retention_in_server = _counted_usage(tmp_path / "server", ingest_process=False)
+    assert in_workers.wru > 6 and in_workers.rru > 0  # three pushes' chunks, claims, ...; the rollups
+    for part in ("wru", "rru", "api_requests", "lambda_requests", "log_bytes", "sns_publishes"):
+        assert getattr(in_workers, part) == getattr(in_server, part), part
+    assert in_workers.lambda_gb_seconds > 0
+    # the retention purge is a chore DynamoDB's TTL does for free, wherever it runs
+    assert retention_in_workers.rru == retention_in_workers.wru == retention_in_server.rru == 0

@@ -23,14 +23,15 @@ from vigil.local.events import HttpResponse
 from vigil.local.gateway import Gateway
 from vigil.local.http_server import THREADS, LoadReport
 from vigil.local.jobs import STORAGE_JOBS, fleet_job, rollup_job, trace_retention_job
+from vigil.local.metered_store import metered_store as metered_store  # tests build it from here
 from vigil.local.scheduler import Scheduler
 from vigil.local.self_metrics import SelfMetrics, gateway_route
 from vigil.local.static import serve_static
 from vigil.local.usage_meter import AWS_EVALUATION_SECONDS, UsageMeter
 from vigil.local.worker import Worker
-from vigil.ports import Store, SystemClock
+from vigil.ports import SystemClock
 from vigil.security_headers import local_headers
-from vigil.wiring import AppContext, build_store, ensure_admin_token
+from vigil.wiring import AppContext, ensure_admin_token
 
 log = logging.getLogger("vigil.local")
 _REASONS = {
@@ -188,8 +189,8 @@ class LocalServer:
             self.config = self.config.with_(public_url=self.links_url())
             self.ctx.config = self.config
         if self.ingest_process:  # spawned now, waited for at the end of start(): all start meanwhile
-            self.gateway.ingest = Worker(self.config, self.ctx.started, "ingest").start()
-            self.jobs = Worker(self.config, self.ctx.started, "jobs").start()
+            self.gateway.ingest = Worker(self.config, self.ctx.started, "ingest", self.usage).start()
+            self.jobs = Worker(self.config, self.ctx.started, "jobs", self.usage).start()
         self._thread = threading.Thread(target=self._serve_until_stopped, name="vigil-http", daemon=True)
         self._thread.start()
         self.scheduler.start()
@@ -247,13 +248,6 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def metered_store(config: Config, usage: UsageMeter) -> Store:
-    """The local store, counted as DynamoDB request units for the cost readout."""
-    from vigil.local.metered_store import metered
-
-    return metered(build_store(config), usage)
 
 
 def metered_job(

@@ -14,6 +14,16 @@ load"):
 The server process keeps everything else (reads, admin API, alert evaluation and delivery,
 self-metrics). All write the same SQLite file; SQLite's lock and busy timeout order their transactions.
 
+The local cost meter (`usage_meter.py`) keeps counting the store work done here: each worker wraps
+its own store in a `MeteredStore` with a meter of its own and hands what it counted during a call
+back with that call's result; the server adds it to its meter on the calling thread. Chosen over
+each process persisting its own counts because the counts then arrive with the call they belong to:
+a scheduled job's share of an AWS invocation (`usage_meter.scheduled`, a context variable on the
+scheduler's thread) and the retention purge's `uncounted` apply to them exactly as when the job ran
+in the server, and the server stays the one writer of the hour's usage document (no per-process
+documents to sum, no counts lost to a flush racing a worker). What a killed worker counted for the
+call it was running is lost with it, like the call.
+
 If a worker dies or does not answer in time, the caller gets `Unavailable` (503 + Retry-After for a
 request; whether it was stored is unknown, as after a crash, and a retried `batch_id` is recognised as
 a duplicate; a job is retried on the next tick) and a new worker is started.
@@ -37,6 +47,7 @@ from typing import Any
 
 from vigil.config import Config
 from vigil.domain.errors import Unavailable
+from vigil.local.usage_meter import UsageMeter
 
 log = logging.getLogger("vigil.local")
 ANSWER_TIMEOUT = 25.0  # seconds; under the clients' usual 30 s, far above a batch's ~50 ms
@@ -51,16 +62,19 @@ JOB_TIMEOUT = 600.0  # seconds a storage job may run (rollups of a large backlog
 
 
 def serve(conn: Connection, config: Config, started: float, role: str) -> None:
-    """A worker process' loop: ("handler", function, event) or ("job", name, now) in, ("ok", result)
-    or ("raised", text) out. `started`: when the server started (OTLP's cumulative state tracks from
-    then, not from this process' later start)."""
+    """A worker process' loop: ("handler", function, event) or ("job", name, now) in, ("ok", result,
+    counts) or ("raised", text, counts) out, `counts` what its store work added to the cost meter.
+    `started`: when the server started (OTLP's cumulative state tracks from then, not from this
+    process' later start)."""
     from vigil.local.gateway import LocalLambdaContext, load_function_handler
     from vigil.local.jobs import STORAGE_JOBS
+    from vigil.local.metered_store import metered_store
     from vigil.wiring import AppContext, bind
 
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s %(name)s[{role}]: %(message)s")
-    ctx = AppContext(config)
+    meter = UsageMeter()
+    ctx = AppContext(config, _store=metered_store(config, meter))
     ctx.started = started
     handlers = {name: load_function_handler(name) for name in PRELOAD.get(role, ())}
     conn.send(("ready", os.getpid()))
@@ -85,19 +99,21 @@ def serve(conn: Connection, config: Config, started: float, role: str) -> None:
             except Exception as exc:  # handlers map every domain error: a bug, or a job that failed
                 log.exception("%s worker: %s failed", role, name)
                 answer = ("raised", f"{type(exc).__name__}: {exc}")
-            conn.send(answer)
+            conn.send((*answer, meter.take_counts()))
     finally:
         ctx.store.close()
 
 
 class Worker:
     """One worker process: `invoke(function, event)` runs a handler there, `run_job(name, now)` a
-    storage job; thread-safe (calls take turns)."""
+    storage job; thread-safe (calls take turns). What the worker's store work counted is added to
+    `usage` (on the calling thread, so a scheduled job's share applies)."""
 
-    def __init__(self, config: Config, started: float, role: str) -> None:
+    def __init__(self, config: Config, started: float, role: str, usage: UsageMeter | None = None) -> None:
         self.config = config
         self.started = started
         self.role = role
+        self.usage = usage
         self._stopped = False
         self._lock = threading.Lock()
         self._conn: Connection | None = None
@@ -174,7 +190,9 @@ class Worker:
             try:
                 self._conn.send(message)
                 if self._conn.poll(timeout):
-                    status, payload = self._conn.recv()
+                    status, payload, counts = self._conn.recv()
+                    if self.usage is not None:
+                        self.usage.add(**counts)
                 else:
                     status, payload = "error", f"no answer within {timeout:.0f} s"
             except (EOFError, OSError) as exc:
