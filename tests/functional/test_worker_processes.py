@@ -18,6 +18,7 @@ import requests
 from vigil.config import Config
 from vigil.domain.cost import Usage
 from vigil.local.server import LocalServer
+from vigil.local.worker import NICENESS
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_the_rollup_job_runs_in_the_jobs_worker_and_the_server_reads_its_rollups
     headers = _ingest_headers(server)
     answer = requests.post(f"{server.url}/v1/samples", json=_batch("w3", "r1"), headers=headers, timeout=10)
     assert answer.status_code == 202
-    server.scheduler.stop()  # joined: only the tick below runs jobs
+    server.storage_scheduler.stop()  # joined: only the call below runs jobs
     assert server.jobs is not None
     report = server.jobs.run_job("rollups", time.time())
     assert isinstance(report, dict) and report["hosts"] >= 1
@@ -112,8 +113,8 @@ def _counted_usage(data_dir: Path, ingest_process: bool) -> tuple[Usage, Usage]:
     """The cost meter's counts for three pushes and a rollup run, then for a retention run alone."""
     config = Config(data_dir=data_dir, admin_token="adm")
     with LocalServer(config, port=0, agent=False, ingest_process=ingest_process) as server:
-        server.scheduler.stop()  # its first tick joined: only the calls below run
-        server.check_scheduler.stop()
+        for scheduler in server.schedulers():  # their first ticks joined: only the calls below run
+            scheduler.stop()
         headers = _ingest_headers(server)
         server.usage.take(time.time())  # start-up and the key are not what is compared
         for n in range(3):
@@ -124,9 +125,9 @@ def _counted_usage(data_dir: Path, ingest_process: bool) -> tuple[Usage, Usage]:
             }
             answer = requests.post(f"{server.url}/v1/samples", json=batch, headers=headers, timeout=30)
             assert answer.status_code == 202
-        server.scheduler.job("rollups")(HOUR + 2 * 3600)
+        server.storage_scheduler.job("rollups")(HOUR + 2 * 3600)
         pushes_and_rollups = server.usage.take(time.time())
-        server.scheduler.job("retention")(HOUR + 2 * 3600)
+        server.storage_scheduler.job("retention")(HOUR + 2 * 3600)
         return pushes_and_rollups, server.usage.take(time.time())
 
 
@@ -141,3 +142,11 @@ def test_the_cost_meter_counts_the_workers_store_work_as_it_counts_the_same_work
     assert in_workers.lambda_gb_seconds > 0
     # the retention purge is a chore DynamoDB's TTL does for free, wherever it runs
     assert retention_in_workers.rru == retention_in_workers.wru == retention_in_server.rru == 0
+
+
+def test_both_workers_run_at_a_lower_cpu_priority_than_the_server_so_reads_get_the_cpu_first(
+    server: LocalServer,
+) -> None:
+    assert psutil.Process().nice() < NICENESS  # the tests run at the default priority
+    for role in ("ingest", "jobs"):
+        assert _worker(server, role).nice() == NICENESS

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigil.api.errors import error_payload
-from vigil.api.route_table import match_function
+from vigil.api.route_table import ROUTE_TABLE, match_function
 from vigil.domain.errors import Unavailable
 from vigil.local.admission import Admission
 from vigil.local.events import HttpResponse, from_result, to_event
@@ -81,6 +81,15 @@ class Gateway:
             if function not in self._handlers:
                 self._handlers[function] = load_function_handler(function)
             return self._handlers[function]
+
+    def warm_up(self) -> None:
+        """Every function's cold start now (its handler file, Powertools, one resolver with all its
+        route modules) instead of inside the first requests: there it held the interpreter lock for
+        100-300 ms that `/health` and reads arriving meanwhile waited for."""
+        for function in dict.fromkeys(binding.function for binding in ROUTE_TABLE):
+            entry = getattr(self.handler_for(function), "entry", None)
+            if entry is not None:
+                entry.pool().any()
 
     def routes(self, path: str) -> bool:
         """True when an API route (not a static file) serves this path."""

@@ -143,14 +143,20 @@ class LocalServer:
         self.ctx = AppContext(self.config, clock=clock, _store=metered_store(self.config, self.usage))
         self.gateway = Gateway(self.ctx, usage=self.usage)
         self.scheduler = Scheduler(self.ctx.clock, self.config.interval_seconds)
+        # The storage jobs run in the jobs worker at a low priority (`worker.py`), so they may take a
+        # while on a busy machine: on a scheduler thread of their own, alert evaluation, self-metrics
+        # and the cost flush never wait behind them.
+        self.storage_scheduler = Scheduler(self.ctx.clock, self.config.interval_seconds)
         self.jobs: Worker | None = None  # runs STORAGE_JOBS once started (`ingest_process`)
         uncounted = self.usage.uncounted  # chores AWS does not bill as store work (see usage_meter)
-        self.scheduler.add("retention", uncounted(self._storage_job("retention")), every=3600)
+        self.storage_scheduler.add("retention", uncounted(self._storage_job("retention")), every=3600)
         self.self_metrics = SelfMetrics(self.ctx, gateway_route(self.gateway))
         self.scheduler.add("self-metrics", uncounted(self.self_metrics.flush))  # every tick
         for name, job, every in local_jobs(self.ctx):
-            job = self._storage_job(name) if name in STORAGE_JOBS else job
-            self.scheduler.add(name, metered_job(self.usage, self.config, name, job), every)
+            storage = name in STORAGE_JOBS
+            scheduler = self.storage_scheduler if storage else self.scheduler
+            job = self._storage_job(name) if storage else job
+            scheduler.add(name, metered_job(self.usage, self.config, name, job), every)
         # Checks run from 10 s intervals: their own short tick, so a slow check never delays the
         # evaluator and a 10 s check does not wait for a 60 s MONITORING_INTERVAL.
         self.check_scheduler = Scheduler(self.ctx.clock, CHECK_TICK_SECONDS)
@@ -164,6 +170,9 @@ class LocalServer:
             return STORAGE_JOBS[name](self.ctx, now)
 
         return run
+
+    def schedulers(self) -> tuple[Scheduler, ...]:
+        return (self.scheduler, self.storage_scheduler, self.check_scheduler)
 
     @property
     def url(self) -> str:
@@ -191,10 +200,14 @@ class LocalServer:
         if self.ingest_process:  # spawned now, waited for at the end of start(): all start meanwhile
             self.gateway.ingest = Worker(self.config, self.ctx.started, "ingest", self.usage).start()
             self.jobs = Worker(self.config, self.ctx.started, "jobs", self.usage).start()
+        # Cold starts before the first request and the first tick, not during them (the workers
+        # import theirs meanwhile, in their own processes).
+        self.gateway.warm_up()
+        warm_up_jobs()
         self._thread = threading.Thread(target=self._serve_until_stopped, name="vigil-http", daemon=True)
         self._thread.start()
-        self.scheduler.start()
-        self.check_scheduler.start()
+        for scheduler in self.schedulers():
+            scheduler.start()
         for worker in (self.gateway.ingest, self.jobs):  # "started" means ingest works too
             try:
                 if worker is not None:
@@ -226,8 +239,8 @@ class LocalServer:
         deadline = time.monotonic() + timeout
         if self._agent_handle is not None:  # its final flush gets 2 s of the budget, not its own 30 s
             self._agent_handle.stop(timeout=min(2.0, timeout / 4))
-        self.scheduler.stop(timeout=0)  # no new tick; the running job is waited for below
-        self.check_scheduler.stop(timeout=0)
+        for scheduler in self.schedulers():  # no new tick; the running jobs are waited for below
+            scheduler.stop(timeout=0)
         if self._server is not None:
             self._stopping = True
             # The loop thread finds an empty socket map once everything is closed and returns (or trips
@@ -235,8 +248,8 @@ class LocalServer:
             http_server.drain(self._server, timeout=min(5.0, timeout / 2))
         if self.gateway.ingest is not None:  # no ingest request is running any more (drained)
             self.gateway.ingest.stop(timeout=max(0.1, min(2.0, deadline - time.monotonic() - 1.0)))
-        self.scheduler.stop(timeout=max(0.0, deadline - time.monotonic() - 1.0))
-        self.check_scheduler.stop(timeout=max(0.0, deadline - time.monotonic() - 1.0))
+        for scheduler in self.schedulers():
+            scheduler.stop(timeout=max(0.0, deadline - time.monotonic() - 1.0))
         if self.jobs is not None:  # a job still running after that is killed: its transaction rolls back
             self.jobs.stop(timeout=max(0.1, deadline - time.monotonic() - 0.5))
         if self._thread is not None:
@@ -291,6 +304,14 @@ def check_job(ctx: AppContext, now: float) -> object:
     from vigil.services.check_runner import run_due
 
     return run_due(ctx.store, ctx.config, now)
+
+
+def warm_up_jobs() -> None:
+    """The imports the server process' scheduled jobs do on their first run (the alerts evaluator
+    alone held the interpreter lock ~300 ms on the first tick, while the first requests waited)."""
+    import vigil.alerting.entry
+    import vigil.alerting.local_delivery
+    import vigil.services.check_runner  # noqa: F401
 
 
 def alert_job(ctx: AppContext, now: float) -> object:
