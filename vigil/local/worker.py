@@ -59,7 +59,8 @@ JOB_TIMEOUT = 600.0  # seconds a storage job may run (rollups of a large backlog
 # Both workers run at a lower CPU priority than the server process (`nice` +10, set once they are
 # ready, so start-up is not slowed): when the CPUs are short, the dashboard's reads and `/health` run
 # first and bulk ingest and storage jobs take what is left; on an idle machine they lose nothing.
-# Measured (docs/architecture.md): read p95 under 16 pushers fell from 2.2-4.6x idle to ~1x.
+# Measured (docs/architecture.md, load average 12-18): read p95 under 16 pushers 1.5-3.1x idle at
+# nice 0, 1.1-1.4x at nice 10 (medians); ingest yields to other busy processes too.
 NICENESS = 10
 # A fresh interpreter (`python -m vigil.local.worker <fd>`), not multiprocessing: the server has threads
 # (never fork it), and multiprocessing's "spawn" re-imports the parent's __main__ script in the child,
