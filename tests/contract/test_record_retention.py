@@ -12,7 +12,7 @@ from vigil.adapters.store.dynamodb import DynamoStore
 from vigil.alerting.repo import DELIVERY_KIND, HISTORY_KIND, INBOX_KIND, OUT_KIND
 from vigil.alerting.retention import purge_records
 from vigil.config import Config
-from vigil.local.server import retention_job
+from vigil.local.jobs import retention_job
 from vigil.wiring import AppContext
 
 DAY = 86400.0

@@ -101,7 +101,12 @@ def test_health_answers_at_once_while_a_channel_test_waits_on_a_silent_webhook(s
     sender.join()
 
 
-def test_health_p99_stays_under_100_ms_with_500_slowloris_connections_open(server: LocalServer) -> None:
+def test_health_p99_stays_under_100_ms_with_500_slowloris_connections_open(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The 500 stay open for the whole measurement: on a loaded machine 300 requests outlast the 10 s
+    # read timeout, which then closed them all mid-test (that cut-off has its own test below).
+    monkeypatch.setattr(http_server, "REQUEST_READ_TIMEOUT", 300.0)
     http_server.raise_fd_limit(4096)
     with slowloris(server.port, 500) as socks:  # one header byte a second each, as in the issue
         assert len(socks) == 500
@@ -208,8 +213,8 @@ def test_sigterm_under_load_finishes_in_flight_requests_and_exits_within_10_s(tm
     url = f"http://127.0.0.1:{port}"
     try:
 
-        def up() -> bool:
-            with contextlib.suppress(requests.ConnectionError):
+        def up() -> bool:  # listening comes first; the first answer may wait for cold starts
+            with contextlib.suppress(requests.ConnectionError, requests.Timeout):
                 return requests.get(f"{url}/health", timeout=2).status_code == 200
             return False
 

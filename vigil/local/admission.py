@@ -3,10 +3,12 @@ once and at most `max_waiting` wait for one (up to `wait` seconds each); any oth
 answered 503 with `Retry-After` at once instead of queueing without bound (clients then back off; the
 agent honours `Retry-After`).
 
-Why a cap at all: handlers share one interpreter lock, so every extra ingest handler running takes
-CPU from the dashboard's reads (measured: two running ingest handlers put read p95 at 5-10x idle,
-one at under 2x, see docs/architecture.md). A refused request has stored nothing (the slot is taken before
-the handler runs), so a client never times out on, or is refused, data that was kept.
+Why a cap at all: when ingest handlers ran in the server process, every extra one running took CPU
+from the dashboard's reads (measured: two running ingest handlers put read p95 at 5-10x idle, one at
+under 2x, see docs/architecture.md); in `vigil serve` they now run in the one ingest worker process
+(`worker.py`), one at a time, and the cap keeps the queue in front of it bounded. A refused request
+has stored nothing (the slot is taken before the handler runs), so a client never times out on, or is
+refused, data that was kept.
 
 Standard library and the domain's errors only (the gateway turns `Unavailable` into the API's 503).
 """

@@ -2,7 +2,8 @@
 
 `Gateway.handle_request(method, path, query, headers, body)` is the one seam both the dev server and
 the tests go through (Chalice-style). Function selection uses the same `ROUTE_TABLE` the CDK API is
-built from. Must not import waitress or any HTTP server.
+built from. Ingest requests take an admission slot (`admission.py`) and, in `vigil serve`, run in the
+ingest worker process (`worker.py`). Must not import waitress or any HTTP server.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigil.api.errors import error_payload
-from vigil.api.route_table import match_function
+from vigil.api.route_table import ROUTE_TABLE, match_function
 from vigil.domain.errors import Unavailable
 from vigil.local.admission import Admission
 from vigil.local.events import HttpResponse, from_result, to_event
+from vigil.local.worker import Worker
 from vigil.wiring import AppContext, bind
 
 if TYPE_CHECKING:
@@ -65,11 +67,13 @@ class Gateway:
         handlers: dict[str, Handler] | None = None,
         admission: Admission | None = None,
         usage: UsageMeter | None = None,
+        ingest: Worker | None = None,
     ) -> None:
         self.ctx = ctx
         self.usage = usage  # the local cost meter: every handled request is an API + Lambda request
         self._handlers = handlers or {}
         self.admission = admission or Admission()
+        self.ingest = ingest  # when set, ingest handlers run in that worker process instead of here
         self._load_lock = threading.Lock()
 
     def handler_for(self, function: str) -> Handler:
@@ -77,6 +81,15 @@ class Gateway:
             if function not in self._handlers:
                 self._handlers[function] = load_function_handler(function)
             return self._handlers[function]
+
+    def warm_up(self) -> None:
+        """Every function's cold start now (its handler file, Powertools, one resolver with all its
+        route modules) instead of inside the first requests: there it held the interpreter lock for
+        100-300 ms that `/health` and reads arriving meanwhile waited for."""
+        for function in dict.fromkeys(binding.function for binding in ROUTE_TABLE):
+            entry = getattr(self.handler_for(function), "entry", None)
+            if entry is not None:
+                entry.pool().any()
 
     def routes(self, path: str) -> bool:
         """True when an API route (not a static file) serves this path."""
@@ -98,22 +111,22 @@ class Gateway:
                 b'{"error":{"code":"not_found","message":"no route","field":null}}',
             )
         event = to_event(method, path, query, headers, body, route_key=f"ANY {binding.path}")
-        handler = self.handler_for(binding.function)
         # Invocations overlap here (unlike in one Lambda environment): each borrows its own resolver
         # (`vigil.api.resolver`), and the app context is bound per thread (a contextvar).
+        ingest = (
+            binding.auth == "ingest" and method == "POST"
+        )  # takes an admission slot; the rest runs at once
         try:
-            with self._admitted(method, binding.auth), bind(self.ctx):
+            with self.admission.slot() if ingest else contextlib.nullcontext(), bind(self.ctx):
                 started = time.perf_counter()
-                result = handler(event, LocalLambdaContext(f"vigil-{binding.function}"))
+                if ingest and self.ingest is not None:  # its store work is added by the worker's meter
+                    result = self.ingest.invoke(binding.function, event)
+                else:
+                    handler = self.handler_for(binding.function)
+                    result = handler(event, LocalLambdaContext(f"vigil-{binding.function}"))
                 if self.usage is not None:
                     self.usage.invocation(binding.function, time.perf_counter() - started, http=True)
-        except Unavailable as exc:  # refused before the handler ran: nothing was stored
+        except Unavailable as exc:  # refused before the handler ran (or its worker died): answered 503
             status, body, extra = error_payload(exc)
             return HttpResponse(status, [("Content-Type", "application/json"), *extra.items()], body)
         return from_result(result)
-
-    def _admitted(self, method: str, auth: str) -> contextlib.AbstractContextManager[None]:
-        """Ingest writes take an admission slot; everything else runs at once."""
-        if auth == "ingest" and method == "POST":
-            return self.admission.slot()
-        return contextlib.nullcontext()

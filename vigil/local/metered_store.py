@@ -32,8 +32,10 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from vigil.adapters.store.chunks import plan_chunks
+from vigil.config import Config
 from vigil.local.usage_meter import UsageMeter
 from vigil.ports import FRESHNESS_LAG_SECONDS, Store
+from vigil.wiring import build_store
 
 ITEM_OVERHEAD_BYTES = 100  # pk, sk, expiry and counters beside a chunk's data
 _FREE = frozenset({"purge_expired", "ping", "close"})
@@ -173,3 +175,9 @@ def metered(inner: Store, meter: UsageMeter) -> Store:
     methods = {name: forward(name) for name in _OPTIONAL if hasattr(inner, name)}
     cls = type(f"Metered{type(inner).__name__}", (MeteredStore,), methods)
     return cast(Store, cls(inner, meter))
+
+
+def metered_store(config: Config, usage: UsageMeter) -> Store:
+    """The local store, counted as DynamoDB request units for the cost readout (the server's and each
+    worker process' own)."""
+    return metered(build_store(config), usage)

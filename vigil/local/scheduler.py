@@ -28,6 +28,10 @@ class Scheduler:
         """Run `job(now)` every `every` seconds (default: each tick)."""
         self._jobs.append((name, job, every or self._interval))
 
+    def job(self, name: str) -> Job:
+        """The job added as `name`, as the scheduler runs it (wrappers included)."""
+        return next(job for added, job, _every in self._jobs if added == name)
+
     def tick(self) -> None:
         now = self._clock.now()
         for name, job, every in self._jobs:

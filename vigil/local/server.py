@@ -17,17 +17,21 @@ from typing import Any
 
 from vigil.adapters.private_files import private_dir
 from vigil.config import Config
+from vigil.domain.errors import Unavailable
 from vigil.local import http_server
 from vigil.local.events import HttpResponse
 from vigil.local.gateway import Gateway
 from vigil.local.http_server import THREADS, LoadReport
+from vigil.local.jobs import STORAGE_JOBS, fleet_job, rollup_job, trace_retention_job
+from vigil.local.metered_store import metered_store as metered_store  # tests build it from here
 from vigil.local.scheduler import Scheduler
 from vigil.local.self_metrics import SelfMetrics, gateway_route
 from vigil.local.static import serve_static
 from vigil.local.usage_meter import AWS_EVALUATION_SECONDS, UsageMeter
-from vigil.ports import Store, SystemClock
+from vigil.local.worker import Worker
+from vigil.ports import SystemClock
 from vigil.security_headers import local_headers
-from vigil.wiring import AppContext, build_store, ensure_admin_token
+from vigil.wiring import AppContext, ensure_admin_token
 
 log = logging.getLogger("vigil.local")
 _REASONS = {
@@ -121,6 +125,7 @@ class LocalServer:
     port: int = 8080
     agent: bool = True
     threads: int = THREADS
+    ingest_process: bool = True  # ingest handlers and storage jobs in worker processes (`worker.py`)
     ctx: AppContext = field(init=False)
     scheduler: Scheduler = field(init=False)
     _server: Any = None
@@ -138,17 +143,36 @@ class LocalServer:
         self.ctx = AppContext(self.config, clock=clock, _store=metered_store(self.config, self.usage))
         self.gateway = Gateway(self.ctx, usage=self.usage)
         self.scheduler = Scheduler(self.ctx.clock, self.config.interval_seconds)
+        # The storage jobs run in the jobs worker at a low priority (`worker.py`), so they may take a
+        # while on a busy machine: on a scheduler thread of their own, alert evaluation, self-metrics
+        # and the cost flush never wait behind them.
+        self.storage_scheduler = Scheduler(self.ctx.clock, self.config.interval_seconds)
+        self.jobs: Worker | None = None  # runs STORAGE_JOBS once started (`ingest_process`)
         uncounted = self.usage.uncounted  # chores AWS does not bill as store work (see usage_meter)
-        self.scheduler.add("retention", uncounted(lambda now: retention_job(self.ctx, now)), every=3600)
+        self.storage_scheduler.add("retention", uncounted(self._storage_job("retention")), every=3600)
         self.self_metrics = SelfMetrics(self.ctx, gateway_route(self.gateway))
         self.scheduler.add("self-metrics", uncounted(self.self_metrics.flush))  # every tick
         for name, job, every in local_jobs(self.ctx):
-            self.scheduler.add(name, metered_job(self.usage, self.config, name, job), every)
+            storage = name in STORAGE_JOBS
+            scheduler = self.storage_scheduler if storage else self.scheduler
+            job = self._storage_job(name) if storage else job
+            scheduler.add(name, metered_job(self.usage, self.config, name, job), every)
         # Checks run from 10 s intervals: their own short tick, so a slow check never delays the
         # evaluator and a 10 s check does not wait for a 60 s MONITORING_INTERVAL.
         self.check_scheduler = Scheduler(self.ctx.clock, CHECK_TICK_SECONDS)
         self.check_scheduler.add("checks", lambda now: check_job(self.ctx, now))
         self.scheduler.add("cost-usage", uncounted(lambda now: self.usage.flush(self.ctx.store, now)))
+
+    def _storage_job(self, name: str) -> Callable[[float], object]:
+        def run(now: float) -> object:
+            if self.jobs is not None:
+                return self.jobs.run_job(name, now)
+            return STORAGE_JOBS[name](self.ctx, now)
+
+        return run
+
+    def schedulers(self) -> tuple[Scheduler, ...]:
+        return (self.scheduler, self.storage_scheduler, self.check_scheduler)
 
     @property
     def url(self) -> str:
@@ -161,8 +185,8 @@ class LocalServer:
 
     def start(self) -> LocalServer:
         # Handlers share one interpreter lock: a 1 ms switch interval (default 5 ms) lets a dashboard
-        # read get the CPU between an ingest handler's slices (read p95 under 16 pushers: ~2x idle
-        # instead of 5-11x; ingest throughput unchanged within noise). Process-wide, set by the server.
+        # read get the CPU between other threads' slices (measured when ingest still ran here: read p95
+        # under 16 pushers ~2x idle instead of 5-11x). Process-wide, set by the server.
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         self._server = http_server.create(
             wsgi_app(self.gateway, self.self_metrics.observe), self.host, self.port, self.threads
@@ -173,10 +197,23 @@ class LocalServer:
         if self.config.public_url is None:  # notification links point where this server really listens
             self.config = self.config.with_(public_url=self.links_url())
             self.ctx.config = self.config
+        if self.ingest_process:  # spawned now, waited for at the end of start(): all start meanwhile
+            self.gateway.ingest = Worker(self.config, self.ctx.started, "ingest", self.usage).start()
+            self.jobs = Worker(self.config, self.ctx.started, "jobs", self.usage).start()
+        # Cold starts before the first request and the first tick, not during them (the workers
+        # import theirs meanwhile, in their own processes).
+        self.gateway.warm_up()
+        warm_up_jobs()
         self._thread = threading.Thread(target=self._serve_until_stopped, name="vigil-http", daemon=True)
         self._thread.start()
-        self.scheduler.start()
-        self.check_scheduler.start()
+        for scheduler in self.schedulers():
+            scheduler.start()
+        for worker in (self.gateway.ingest, self.jobs):  # "started" means ingest works too
+            try:
+                if worker is not None:
+                    worker.wait_ready()
+            except Unavailable as exc:  # ingest answers 503 meanwhile and tries a new worker per request
+                log.error("%s", exc)
         if self.agent:
             self._agent_handle = start_agent(self)
         return self
@@ -202,15 +239,19 @@ class LocalServer:
         deadline = time.monotonic() + timeout
         if self._agent_handle is not None:  # its final flush gets 2 s of the budget, not its own 30 s
             self._agent_handle.stop(timeout=min(2.0, timeout / 4))
-        self.scheduler.stop(timeout=0)  # no new tick; the running job is waited for below
-        self.check_scheduler.stop(timeout=0)
+        for scheduler in self.schedulers():  # no new tick; the running jobs are waited for below
+            scheduler.stop(timeout=0)
         if self._server is not None:
             self._stopping = True
             # The loop thread finds an empty socket map once everything is closed and returns (or trips
             # over a closed descriptor, which means "stopped").
             http_server.drain(self._server, timeout=min(5.0, timeout / 2))
-        self.scheduler.stop(timeout=max(0.0, deadline - time.monotonic() - 0.5))
-        self.check_scheduler.stop(timeout=max(0.0, deadline - time.monotonic() - 0.5))
+        if self.gateway.ingest is not None:  # no ingest request is running any more (drained)
+            self.gateway.ingest.stop(timeout=max(0.1, min(2.0, deadline - time.monotonic() - 1.0)))
+        for scheduler in self.schedulers():
+            scheduler.stop(timeout=max(0.0, deadline - time.monotonic() - 1.0))
+        if self.jobs is not None:  # a job still running after that is killed: its transaction rolls back
+            self.jobs.stop(timeout=max(0.1, deadline - time.monotonic() - 0.5))
         if self._thread is not None:
             self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self.ctx.store.close()
@@ -220,13 +261,6 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def metered_store(config: Config, usage: UsageMeter) -> Store:
-    """The local store, counted as DynamoDB request units for the cost readout."""
-    from vigil.local.metered_store import metered
-
-    return metered(build_store(config), usage)
 
 
 def metered_job(
@@ -249,8 +283,8 @@ def metered_job(
 def local_jobs(ctx: AppContext) -> list[tuple[str, Callable[[float], object], float | None]]:
     """Scheduled jobs other features contribute (rollups, alert evaluation)."""
     return [
-        # a lambda so the trace store is only built when the job first runs (lazy, like every adapter)
-        ("trace-retention", lambda now: ctx.trace_store.purge_expired(now), 3600),
+        # lambdas so the trace store is only built when the job first runs (lazy, like every adapter)
+        ("trace-retention", lambda now: trace_retention_job(ctx, now), 3600),
         ("rollups", lambda now: rollup_job(ctx, now), ROLLUP_EVERY_SECONDS),
         ("fleet", lambda now: fleet_job(ctx, now), FLEET_EVERY_SECONDS),
         ("alerts", lambda now: alert_job(ctx, now), None),  # every MONITORING_INTERVAL
@@ -260,14 +294,6 @@ def local_jobs(ctx: AppContext) -> list[tuple[str, Callable[[float], object], fl
 
 ROLLUP_EVERY_SECONDS = 300.0  # AWS runs it hourly; locally the newest hour's rollup stays fresher
 FLEET_EVERY_SECONDS = 60.0  # AWS runs it every 5 minutes; SQLite reads the tail after it from raw anyway
-
-
-def retention_job(ctx: AppContext, now: float) -> object:
-    """Raw samples and rollups past their retention, then alerting's records past theirs."""
-    from vigil.alerting.retention import purge_records
-
-    samples = ctx.store.purge_expired(now)
-    return {"samples": samples, "records": purge_records(ctx.store, ctx.config.record_retention, now)}
 
 
 CHECK_TICK_SECONDS = 2.0  # how often local mode looks for due checks (their intervals start at 10 s)
@@ -280,6 +306,14 @@ def check_job(ctx: AppContext, now: float) -> object:
     return run_due(ctx.store, ctx.config, now)
 
 
+def warm_up_jobs() -> None:
+    """The imports the server process' scheduled jobs do on their first run (the alerts evaluator
+    alone held the interpreter lock ~300 ms on the first tick, while the first requests waited)."""
+    import vigil.alerting.entry
+    import vigil.alerting.local_delivery
+    import vigil.services.check_runner  # noqa: F401
+
+
 def alert_job(ctx: AppContext, now: float) -> object:
     from vigil.alerting.entry import evaluate_now
 
@@ -290,20 +324,6 @@ def notify_retry_job(ctx: AppContext, now: float) -> object:
     from vigil.alerting.local_delivery import retry_due
 
     return retry_due(ctx.store, ctx.config, now)
-
-
-def rollup_job(ctx: AppContext, now: float) -> object:
-    from vigil.services.rollups import run_rollups
-
-    return run_rollups(ctx.store, now, retention_seconds=ctx.config.retention_seconds)
-
-
-def fleet_job(ctx: AppContext, now: float) -> object:
-    from vigil.services.fleet import run_fleet
-    from vigil.services.queries import snapshot_window
-
-    window = snapshot_window(ctx.config)
-    return run_fleet(ctx.store, now, retention_seconds=ctx.config.retention_seconds, snapshot_window=window)
 
 
 def start_agent(server: LocalServer) -> Any:

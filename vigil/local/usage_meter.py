@@ -25,6 +25,7 @@ import contextvars
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 
 from vigil.api.route_table import FUNCTION_MEMORY_MB, FunctionName
@@ -96,6 +97,13 @@ class UsageMeter:
                 _scale.reset(token)
 
         return run
+
+    def take_counts(self) -> dict[str, float]:
+        """The counters added since the last call, without the time and storage they cover (and forget
+        them): what a worker process (`worker.py`) hands back to the server's meter with each result."""
+        with self._lock:
+            usage, self._usage = self._usage, Usage()
+        return {f.name: value for f in fields(usage) if (value := getattr(usage, f.name))}
 
     def take(self, now: float) -> Usage:
         """What was counted since the last call, covering the time since then (and forget it)."""

@@ -1,7 +1,9 @@
 """A full data disk, for real: the local server's data dir on a small tmpfs this test mounts (as root;
 skipped with the reason printed otherwise). Ingest answers 503 `storage_full` with Retry-After and
 stores nothing of the refused batch, `/health` answers 503 naming the store check as degraded, and both
-recover without a restart once space is freed."""
+recover without a restart once space is freed. The refused write happens in the ingest worker process
+(`vigil serve`'s default): its `StorageFull` reaches the client as the handler's 503, and `/health`,
+asked in the server process, sees the full disk through the file system's free space."""
 
 from __future__ import annotations
 
@@ -87,6 +89,7 @@ def stored(url: str, admin: dict[str, str], tag: str) -> int:
 def test_a_full_disk_answers_503_with_retry_after_and_degraded_health_then_recovers(small_disk: Path) -> None:
     config = Config(data_dir=small_disk / "vigil", admin_token="disk-admin")
     with LocalServer(config, port=0, agent=False) as server:
+        assert server.gateway.ingest is not None  # the refused write happens in the ingest worker process
         admin = {"Authorization": f"Bearer {server.admin_token}"}
         key = requests.post(f"{server.url}/api/keys", json={"name": "w"}, headers=admin, timeout=5).json()[
             "key"

@@ -1,0 +1,152 @@
+"""`vigil serve` runs ingest handlers and the storage jobs in worker processes of their own (so parsing
+and writing batches, rollups and the fleet tier never hold the interpreter lock the dashboard's reads
+need), over real HTTP on loopback: a 2xx still means stored, a dead worker costs a 503 with
+Retry-After and is replaced, a retried batch is stored once, and the jobs' results are readable."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from vigil.config import Config
+from vigil.domain.cost import Usage
+from vigil.local.server import LocalServer
+from vigil.local.worker import NICENESS
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LocalServer]:
+    with LocalServer(Config(data_dir=tmp_path / "d", admin_token="adm"), port=0, agent=False) as s:
+        yield s
+
+
+def _ingest_headers(server: LocalServer) -> dict[str, str]:
+    answer = requests.post(
+        f"{server.url}/api/keys", json={"name": "w"}, headers={"Authorization": "Bearer adm"}, timeout=10
+    )
+    return {"Authorization": f"Bearer {answer.json()['key']}"}
+
+
+def _batch(host: str, batch_id: str, size: int = 50) -> dict[str, object]:
+    base = time.time() - 600
+    samples = [{"metric": "worker.m", "value": float(j), "ts": base + j * 1e-3} for j in range(size)]
+    return {"host": host, "batch_id": batch_id, "samples": samples}
+
+
+def _stored(server: LocalServer, host: str) -> int:
+    """Read by the server process' own store connection, not the worker's."""
+    return sum(1 for _ in server.ctx.store.query_points("worker.m", 0, time.time() + 60, hosts=[host]))
+
+
+def _worker(server: LocalServer, role: str = "ingest") -> psutil.Process:
+    worker = server.gateway.ingest if role == "ingest" else server.jobs
+    assert worker is not None
+    return psutil.Process(worker.wait_ready())
+
+
+def test_ingest_runs_in_a_child_process_and_answers_202_only_once_the_batch_is_readable(
+    server: LocalServer,
+) -> None:
+    worker = _worker(server)
+    assert worker.pid != os.getpid() and worker.ppid() == os.getpid()
+    headers = _ingest_headers(server)
+    for n in range(5):
+        answer = requests.post(
+            f"{server.url}/v1/samples", json=_batch("w1", f"b{n}"), headers=headers, timeout=10
+        )
+        assert answer.status_code == 202 and answer.json() == {"accepted": 50, "duplicate": False}
+        assert _stored(server, "w1") == 50 * (n + 1)  # committed before the answer, visible to readers
+    assert _worker(server).pid == worker.pid  # one worker served them all
+
+
+def test_a_killed_ingest_worker_costs_one_503_with_retry_after_then_a_new_worker_stores_the_retry_once(
+    server: LocalServer,
+) -> None:
+    headers = _ingest_headers(server)
+    old = _worker(server)
+    old.send_signal(signal.SIGKILL)
+    old.wait(timeout=10)
+    refused = requests.post(f"{server.url}/v1/samples", json=_batch("w2", "k1"), headers=headers, timeout=30)
+    assert refused.status_code == 503 and int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["error"]["code"] == "unavailable"
+    retried = requests.post(f"{server.url}/v1/samples", json=_batch("w2", "k1"), headers=headers, timeout=30)
+    assert retried.status_code == 202 and retried.json()["duplicate"] is False
+    assert _worker(server).pid != old.pid
+    again = requests.post(f"{server.url}/v1/samples", json=_batch("w2", "k1"), headers=headers, timeout=30)
+    assert again.json()["duplicate"] is True
+    assert _stored(server, "w2") == 50
+
+
+def test_stopping_the_server_stops_its_ingest_worker(tmp_path: Path) -> None:
+    server = LocalServer(Config(data_dir=tmp_path / "d", admin_token="adm"), port=0, agent=False).start()
+    worker = _worker(server)
+    server.stop()
+    worker.wait(timeout=10)  # raises psutil.TimeoutExpired if it outlived the server
+    assert not worker.is_running()
+
+
+def test_the_rollup_job_runs_in_the_jobs_worker_and_the_server_reads_its_rollups(server: LocalServer) -> None:
+    jobs = _worker(server, "jobs")
+    assert jobs.pid not in (os.getpid(), _worker(server).pid)
+    headers = _ingest_headers(server)
+    answer = requests.post(f"{server.url}/v1/samples", json=_batch("w3", "r1"), headers=headers, timeout=10)
+    assert answer.status_code == 202
+    server.storage_scheduler.stop()  # joined: only the call below runs jobs
+    assert server.jobs is not None
+    report = server.jobs.run_job("rollups", time.time())
+    assert isinstance(report, dict) and report["hosts"] >= 1
+    rollups = server.ctx.store.query_rollups("worker.m", "1h", 0, time.time() + 3600, hosts=["w3"])
+    assert sum(r.count for r in rollups) == 50
+
+
+HOUR = time.time() // 3600 * 3600 - 2 * 3600  # a complete hour: the rollup job folds it
+
+
+def _counted_usage(data_dir: Path, ingest_process: bool) -> tuple[Usage, Usage]:
+    """The cost meter's counts for three pushes and a rollup run, then for a retention run alone."""
+    config = Config(data_dir=data_dir, admin_token="adm")
+    with LocalServer(config, port=0, agent=False, ingest_process=ingest_process) as server:
+        for scheduler in server.schedulers():  # their first ticks joined: only the calls below run
+            scheduler.stop()
+        headers = _ingest_headers(server)
+        server.usage.take(time.time())  # start-up and the key are not what is compared
+        for n in range(3):
+            batch = {
+                "host": "m1",
+                "batch_id": f"m{n}",
+                "samples": [{"metric": "worker.m", "value": 1.0, "ts": HOUR + 60 * n + j} for j in range(6)],
+            }
+            answer = requests.post(f"{server.url}/v1/samples", json=batch, headers=headers, timeout=30)
+            assert answer.status_code == 202
+        server.storage_scheduler.job("rollups")(HOUR + 2 * 3600)
+        pushes_and_rollups = server.usage.take(time.time())
+        server.storage_scheduler.job("retention")(HOUR + 2 * 3600)
+        return pushes_and_rollups, server.usage.take(time.time())
+
+
+def test_the_cost_meter_counts_the_workers_store_work_as_it_counts_the_same_work_in_the_server(
+    tmp_path: Path,
+) -> None:
+    in_workers, retention_in_workers = _counted_usage(tmp_path / "workers", ingest_process=True)
+    in_server, retention_in_server = _counted_usage(tmp_path / "server", ingest_process=False)
+    assert in_workers.wru > 6 and in_workers.rru > 0  # three pushes' chunks, claims, ...; the rollups
+    for part in ("wru", "rru", "api_requests", "lambda_requests", "log_bytes", "sns_publishes"):
+        assert getattr(in_workers, part) == getattr(in_server, part), part
+    assert in_workers.lambda_gb_seconds > 0
+    # the retention purge is a chore DynamoDB's TTL does for free, wherever it runs
+    assert retention_in_workers.rru == retention_in_workers.wru == retention_in_server.rru == 0
+
+
+def test_both_workers_run_at_a_lower_cpu_priority_than_the_server_so_reads_get_the_cpu_first(
+    server: LocalServer,
+) -> None:
+    assert psutil.Process().nice() < NICENESS  # the tests run at the default priority
+    for role in ("ingest", "jobs"):
+        assert _worker(server, role).nice() == NICENESS
