@@ -23,11 +23,19 @@ pricing (`bench_cost.PRICES`). Each count is fitted linearly against hosts (leas
 extrapolated to 10,000 hosts; the cost per host-month at 10 / 100 / 1,000 / 10,000 hosts uses the
 measured (or extrapolated) counts: pushes, evaluator ticks every minute, fleet runs every 5 minutes,
 rollup runs hourly, steady-state storage (raw 7 d, rollups 400 d, fleet tier) and CloudWatch Logs.
-Assumed: push Lambda 25 ms (as `bench_cost`); evaluator, fleet and rollup Lambda durations = the local
-wall time measured here; 256 MB; logs `LOG_BYTES_PER_INVOCATION` (350) bytes per invocation at the
-table's log price; the rollup run's reads
-scaled from the simulated minutes to the two hours a real run reads. Dashboards are per viewer, not per
-host: not in the monthly cost. Must not be imported by tests (not a timed test).
+Pushes are what `vigil agent` sends (no `batch_id`: the content identifies a retry, one write per push)
+to the metrics function's Function URL (no API Gateway request; `usd_host_month_<n>_via_http_api`
+adds the HTTP API's request and access-log line). Each part is billed at its function's memory
+(`FUNCTION_MEMORY_MB`: pushes, fleet and rollup runs the metrics function, the evaluator the alerts
+function). Lambda duration is MODELLED, not moto's wall time (moto answers in-process, far slower or
+faster than DynamoDB): the operation's CPU time here (`time.process_time`, less the CPU spent inside
+its requests: botocore, moto and the meter, `Meter.call_cpu`) times max(1, 1,769 MB / the function's
+memory) (Lambda gives one vCPU at 1,769 MB, proportionally less below; one core here taken as one
+Lambda vCPU) + `REQUEST_MS` (6 ms, assumed) per DynamoDB request, issued one after another. Logs
+`LOG_BYTES_PER_INVOCATION` bytes per invocation (the EMF line; Lambda's platform lines are off). The
+rollup run's reads and CPU are scaled from the simulated minutes to the two hours a real run reads.
+Dashboards are per viewer, not per host: not in the monthly cost. Must not be imported by tests (not
+a timed test).
 """
 
 from __future__ import annotations
