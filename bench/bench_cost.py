@@ -38,10 +38,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from vigil.api.route_table import FUNCTION_MEMORY_MB
 from vigil.domain.pricing import HOURS_PER_MONTH, pricing_for
 
 PRICES = pricing_for("us-east-1").as_dict()  # the one pricing table (vigil.domain.pricing), US$
-MEMORY_GB = 0.25  # assumed: 256 MB functions (as in the CDK stack)
+# Each phase is billed at the memory of the function that runs it (infra/functions.py sizes them).
+MEMORY_GB = {
+    "push": FUNCTION_MEMORY_MB["metrics"] / 1024,
+    "evaluate": FUNCTION_MEMORY_MB["alerts"] / 1024,
+    "rollup": FUNCTION_MEMORY_MB["metrics"] / 1024,
+}
 ASSUMED_MS = {"push": 25.0, "evaluate": 100.0, "rollup": 2000.0}  # assumed warm durations per invocation
 MONTH_DAYS = 30
 SAMPLES, META = "bench-samples", "bench-meta"
@@ -106,6 +112,10 @@ class Meter:
         self.rru: defaultdict[str, float] = defaultdict(float)
         self.bytes: defaultdict[str, int] = defaultdict(int)  # item bytes written or read
         self.largest: defaultdict[str, int] = defaultdict(int)  # the largest item written or read
+        # CPU seconds spent inside requests (botocore's send, moto's answer, parsing) per phase: what a
+        # Lambda duration model subtracts from the process's CPU time and replaces by network latency
+        self.call_cpu: defaultdict[str, float] = defaultdict(float)
+        self._call_started = 0.0
         self.phase = "other"
         self._before: dict[str, Any] = {}
         client.meta.events.register("before-call.dynamodb", self._on_before)
@@ -116,6 +126,7 @@ class Meter:
         return item
 
     def _on_before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        self._call_started = time.process_time()  # the meter's own work counts as the request's
         op = model.name
         body = json.loads(params.get("body") or b"{}")
         self._before = {"op": op, "body": body}
@@ -127,7 +138,13 @@ class Meter:
         self.largest[key] = max(self.largest[key], size)
 
     def _on_after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
-        op, body = model.name, self._before.get("body", {})
+        try:
+            self._count(model.name, parsed)
+        finally:
+            self.call_cpu[self.phase] += time.process_time() - self._call_started
+
+    def _count(self, op: str, parsed: dict[str, Any]) -> None:
+        body = self._before.get("body", {})
         key = f"{self.phase}:{op}"
         self.requests[key] += 1
         if op == "PutItem":
@@ -358,11 +375,8 @@ def run(hosts: int | None = None, minutes: int | None = None) -> dict[str, float
             t = time.perf_counter()
             for h in range(n_hosts):
                 host = f"host-{h:02d}"
-                body = {
-                    "host": host,
-                    "batch_id": f"{host}-{minute}",
-                    "samples": _batch(host, clock.t - 1, rng),
-                }
+                # what `vigil agent` sends: every sample with its ts, no batch_id (content identity)
+                body = {"host": host, "samples": _batch(host, clock.t - 1, rng)}
                 response = agent.post("/v1/samples", json=body)
                 assert response.status == 202, response.body[:300]
                 invocations[meter.phase] += 1
@@ -422,7 +436,7 @@ def _figures(
             wru=wru,
             rru=rru,
             invocations=invocations[phase],
-            gb_seconds=invocations[phase] * MEMORY_GB * ASSUMED_MS[phase] / 1000,
+            gb_seconds=invocations[phase] * MEMORY_GB[phase] * ASSUMED_MS[phase] / 1000,
             http_requests=invocations[phase] if phase == "push" else 0,
         )
         per_host[phase] = usd / n_hosts
@@ -460,7 +474,8 @@ def _figures(
         sum(v for k, v in meter.wru.items() if k.startswith("push:")) * month / n_hosts
     )
     out["assumed"] = (
-        f"{MEMORY_GB * 1024:.0f} MB arm64; ms per invocation push {ASSUMED_MS['push']:.0f}, "
+        f"{MEMORY_GB['push'] * 1024:.0f} MB (metrics), {MEMORY_GB['evaluate'] * 1024:.0f} MB (alerts) "
+        f"arm64; ms per invocation push {ASSUMED_MS['push']:.0f}, "
         f"evaluate {ASSUMED_MS['evaluate']:.0f}, rollup {ASSUMED_MS['rollup']:.0f}; month = {MONTH_DAYS} d "
         f"= {month:.0f} x the {minutes} simulated minutes (after one uncounted warm-up minute)"
     )

@@ -23,11 +23,19 @@ pricing (`bench_cost.PRICES`). Each count is fitted linearly against hosts (leas
 extrapolated to 10,000 hosts; the cost per host-month at 10 / 100 / 1,000 / 10,000 hosts uses the
 measured (or extrapolated) counts: pushes, evaluator ticks every minute, fleet runs every 5 minutes,
 rollup runs hourly, steady-state storage (raw 7 d, rollups 400 d, fleet tier) and CloudWatch Logs.
-Assumed: push Lambda 25 ms (as `bench_cost`); evaluator, fleet and rollup Lambda durations = the local
-wall time measured here; 256 MB; logs `LOG_BYTES_PER_INVOCATION` (350) bytes per invocation at the
-table's log price; the rollup run's reads
-scaled from the simulated minutes to the two hours a real run reads. Dashboards are per viewer, not per
-host: not in the monthly cost. Must not be imported by tests (not a timed test).
+Pushes are what `vigil agent` sends (no `batch_id`: the content identifies a retry, one write per push)
+to the metrics function's Function URL (no API Gateway request; `usd_host_month_<n>_via_http_api`
+adds the HTTP API's request and access-log line). Each part is billed at its function's memory
+(`FUNCTION_MEMORY_MB`: pushes, fleet and rollup runs the metrics function, the evaluator the alerts
+function). Lambda duration is MODELLED, not moto's wall time (moto answers in-process, far slower or
+faster than DynamoDB): the operation's CPU time here (`time.process_time`, less the CPU spent inside
+its requests: botocore, moto and the meter, `Meter.call_cpu`) times max(1, 1,769 MB / the function's
+memory) (Lambda gives one vCPU at 1,769 MB, proportionally less below; one core here taken as one
+Lambda vCPU) + `REQUEST_MS` (6 ms, assumed) per DynamoDB request, issued one after another. Logs
+`LOG_BYTES_PER_INVOCATION` bytes per invocation (the EMF line; Lambda's platform lines are off). The
+rollup run's reads and CPU are scaled from the simulated minutes to the two hours a real run reads.
+Dashboards are per viewer, not per host: not in the monthly cost. Must not be imported by tests (not
+a timed test).
 """
 
 from __future__ import annotations
@@ -40,7 +48,6 @@ import time
 from typing import Any
 
 from bench.bench_cost import (
-    MEMORY_GB,
     META,
     PRICES,
     SAMPLES,
@@ -51,13 +58,26 @@ from bench.bench_cost import (
     metered_dynamodb,
     quiet_moto_env,
 )
+from vigil.api.route_table import FUNCTION_MEMORY_MB, FunctionName
 from vigil.domain.pricing import LOG_BYTES_PER_INVOCATION
 
 OPS = ("ingest_minute", "evaluator_tick", "fleet_run", "rollup_run", "overview", "fleet_chart_24h")
 OPS += ("fleet_chart_7d", "host_list")
 MONTH_MINUTES = 43_200
 LOG_BYTES, LOG_GB_USD = LOG_BYTES_PER_INVOCATION, PRICES["log_gb"]
-PUSH_MS = 25.0
+# Lambda duration model (see the module docstring): CPU measured here, scaled to the function's share of
+# a vCPU (one full vCPU at 1,769 MB, proportionally less below), plus one assumed in-region round trip
+# per DynamoDB request (the code issues them one after another).
+FULL_VCPU_MB = 1769
+REQUEST_MS = 6.0
+# One line of the HTTP API's access log (infra/api.py's format, typical values) + CloudWatch's 26 bytes
+# of per-event overhead: paid per request through the API, not through the Function URL.
+ACCESS_LOG_BYTES = 380
+RUN_FUNCTION: dict[str, FunctionName] = {
+    "evaluator_tick": "alerts",
+    "fleet_run": "metrics",
+    "rollup_run": "metrics",
+}
 OVERVIEW = [
     ("/api/metrics", {}),
     (
@@ -146,26 +166,32 @@ def simulate(n_hosts: int, minutes: int) -> dict[str, Any]:
         store.put_doc(
             ROLLUP_STATE, ROLLUP_WATERMARK, {"hour": hour, "ran_at": hour, "fine_from": hour - 6 * 86400}
         )
+        cpu: dict[str, float] = {"ingest_minute": 0.0}
         for minute in range(-1, minutes):
             clock.t = start + (minute + 1) * 60.0 + 1.0
             meter.phase = "ingest_minute" if minute >= 0 else "warmup"
+            c = time.process_time()
             for h in range(n_hosts):
                 host = f"host-{h:05d}"
-                body = {
+                body = {  # what `vigil agent` sends: no batch_id, every sample with its ts
                     "host": host,
-                    "batch_id": f"{host}-{minute}",
                     "push_interval": 60,  # the Vigil agent declares its flush interval
                     "samples": _batch(host, clock.t - 1, rng),
                 }
                 resp = agent.post("/v1/samples", json=body)
                 assert resp.status == 202, resp.body[:300]
+            if minute >= 0:
+                cpu["ingest_minute"] += time.process_time() - c
+        # the application's own CPU: the process's, less what the requests took (botocore, moto, meter)
+        cpu["ingest_minute"] = (cpu["ingest_minute"] - meter.call_cpu["ingest_minute"]) / minutes
         counts: dict[str, dict[str, float]] = {}
 
         def timed(op: str, fn: Any) -> Any:
             meter.phase = op
-            t = time.perf_counter()
+            t, c, in_calls = time.perf_counter(), time.process_time(), meter.call_cpu[op]
             result = fn()
             wall[op] = time.perf_counter() - t
+            cpu[op] = max(0.0, time.process_time() - c - (meter.call_cpu[op] - in_calls))
             counts[op] = _totals(meter, op)
             return result
 
@@ -210,6 +236,7 @@ def simulate(n_hosts: int, minutes: int) -> dict[str, Any]:
         "hosts": n_hosts,
         "ops": counts,
         "wall_s": wall,
+        "cpu_s": cpu,
         "stored": stored,
         "fleet_minutes": fleet["minutes"],
     }
@@ -260,24 +287,45 @@ def fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
 RUNS_PER_MONTH = {"evaluator_tick": MONTH_MINUTES, "fleet_run": 8640, "rollup_run": 720}
 
 
+def lambda_seconds(cpu_s: float, requests: float, function: FunctionName) -> float:
+    """Modelled Lambda duration: the CPU at the function's share of a vCPU + one round trip per request."""
+    slowdown = max(1.0, FULL_VCPU_MB / FUNCTION_MEMORY_MB[function])
+    return cpu_s * slowdown + requests * REQUEST_MS / 1000
+
+
+def gb(function: FunctionName) -> float:
+    return FUNCTION_MEMORY_MB[function] / 1024
+
+
 def monthly_cost(
-    n: float, op: dict[str, dict[str, float]], wall: dict[str, float], stored: float
+    n: float,
+    op: dict[str, dict[str, float]],
+    cpu: dict[str, float],
+    stored: float,
+    *,
+    via_http_api: bool = False,
 ) -> dict[str, float]:
-    """US$ per host-month at `n` hosts by part (see the module for what is assumed)."""
+    """US$ per host-month at `n` hosts by part (see the module for what is assumed). Pushes reach the
+    metrics function through its Function URL (no API Gateway request, no access-log line), or with
+    `via_http_api` through the HTTP API as before."""
     pushes = n * MONTH_MINUTES
+    per_push_s = lambda_seconds(cpu["ingest_minute"] / n, op["ingest_minute"]["requests"] / n, "metrics")
     out = {
-        "push": pushes * (PRICES["http_request"] + PRICES["lambda_request"])
-        + pushes * MEMORY_GB * PUSH_MS / 1000 * PRICES["gb_second"]
+        "push": pushes * PRICES["lambda_request"]
+        + pushes * gb("metrics") * per_push_s * PRICES["gb_second"]
         + MONTH_MINUTES
         * (op["ingest_minute"]["wru"] * PRICES["wru"] + op["ingest_minute"]["rru"] * PRICES["rru"])
     }
+    if via_http_api:
+        out["push"] += pushes * (PRICES["http_request"] + ACCESS_LOG_BYTES / 1e9 * LOG_GB_USD)
     for name, per_month in RUNS_PER_MONTH.items():
-        seconds = max(wall[name], 0.05)
+        function = RUN_FUNCTION[name]
+        seconds = lambda_seconds(cpu[name], op[name]["requests"], function)
         out[name] = per_month * (
             op[name]["wru"] * PRICES["wru"]
             + op[name]["rru"] * PRICES["rru"]
             + PRICES["lambda_request"]
-            + MEMORY_GB * seconds * PRICES["gb_second"]
+            + gb(function) * seconds * PRICES["gb_second"]
         )
     out["logs"] = (pushes + sum(RUNS_PER_MONTH.values())) * LOG_BYTES / 1e9 * LOG_GB_USD
     out["storage"] = stored / 1e9 * PRICES["gb_month"]
@@ -292,10 +340,11 @@ def run(hosts: str | None = None, minutes: int | None = None) -> dict[str, Any]:
     runs = [simulate(n, minutes) for n in sizes]
     out: dict[str, Any] = {"hosts": sizes, "simulated_minutes": minutes}
     targets = [*sizes, 10_000] if 10_000 not in sizes else sizes
-    for r in runs:  # the rollup run read the simulated minutes; a real hourly run reads two hours
-        r["ops"]["rollup_run"]["rru"] *= 120 / (minutes + 1)
+    for r in runs:  # the rollup run read the simulated minutes; a real hourly run reads (and decodes) two
+        r["ops"]["rollup_run"]["rru"] *= 120 / (minutes + 1)  # hours: its reads and CPU scale with them
+        r["cpu_s"]["rollup_run"] *= 120 / (minutes + 1)
     per_size: dict[int, dict[str, dict[str, float]]] = {r["hosts"]: r["ops"] for r in runs}
-    walls: dict[int, dict[str, float]] = {r["hosts"]: r["wall_s"] for r in runs}
+    cpus: dict[int, dict[str, float]] = {r["hosts"]: r["cpu_s"] for r in runs}
     for op in OPS:
         for metric in ("requests", "rru", "wru", "bytes", "largest"):
             ys = [per_size[n][op][metric] for n in sizes]
@@ -307,17 +356,48 @@ def run(hosts: str | None = None, minutes: int | None = None) -> dict[str, Any]:
             if metric != "largest":
                 shown += f" · fit {_fmt(a)} + {b:.4g}·hosts · 10000: {_fmt(extrapolated)}"
             out[f"{op}_{metric}"] = shown
-    for op in ("evaluator_tick", "fleet_run", "rollup_run"):
-        a, b = fit([float(n) for n in sizes], [walls[n][op] for n in sizes])
-        walls.setdefault(10_000, {})[op] = a + b * 10_000
+    for op in ("ingest_minute", "evaluator_tick", "fleet_run", "rollup_run"):
+        a, b = fit([float(n) for n in sizes], [cpus[n][op] for n in sizes])
+        cpus.setdefault(10_000, {})[op] = max(0.0, a + b * 10_000)
+        shown = " · ".join(f"{n}: {cpus[n][op]:.3f}" for n in sizes)
+        out[f"{op}_cpu_s"] = f"{shown} · 10000 (fit): {cpus[10_000][op]:.3f}"
+        if op != "ingest_minute":
+            walls = " · ".join(f"{r['hosts']}: {r['wall_s'][op]:.2f}" for r in runs)
+            out[f"{op}_cpu_s"] += f" (wall on moto {walls})"
+        if op != "ingest_minute":
+            modelled = [
+                lambda_seconds(cpus[n][op], per_size[n][op]["requests"], RUN_FUNCTION[op]) for n in targets
+            ]
+            out[f"{op}_lambda_s"] = " · ".join(
+                f"{n}: {s:.2f}" for n, s in zip(targets, modelled, strict=True)
+            )
+    push_ms = [1000 * cpus[n]["ingest_minute"] / n for n in sizes]
+    out["push_cpu_ms"] = " · ".join(f"{n}: {ms:.2f}" for n, ms in zip(sizes, push_ms, strict=True))
+    out["push_lambda_ms"] = round(
+        1000
+        * lambda_seconds(
+            sum(push_ms) / len(push_ms) / 1000,
+            per_size[sizes[-1]]["ingest_minute"]["requests"] / sizes[-1],
+            "metrics",
+        ),
+        2,
+    )
     storage = _steady_storage(runs, minutes)
     for n in targets:
         raw = storage[n] if n in storage else storage["per_host"] * n + storage["fixed"]
-        parts = monthly_cost(n, per_size[n], walls[n], raw)
+        parts = monthly_cost(n, per_size[n], cpus[n], raw)
         out[f"usd_host_month_{n}"] = round(sum(parts.values()), 5)
         out[f"usd_host_month_{n}_parts"] = " · ".join(f"{k} {v:.4f}" for k, v in parts.items())
+        via_api = monthly_cost(n, per_size[n], cpus[n], raw, via_http_api=True)
+        out[f"usd_host_month_{n}_via_http_api"] = round(sum(via_api.values()), 5)
     out["pricing"] = ", ".join(f"{k} {v:g}" for k, v in PRICES.items())
     out["pricing"] += " (US$, us-east-1 on-demand list prices, vigil.domain.pricing)"
+    out["memory_mb"] = ", ".join(f"{k} {v}" for k, v in FUNCTION_MEMORY_MB.items())
+    out["lambda_model"] = (
+        f"CPU here x max(1, {FULL_VCPU_MB} MB / memory) + {REQUEST_MS:g} ms per DynamoDB request; "
+        f"logs {LOG_BYTES} B per invocation; pushes through the Function URL "
+        f"(`_via_http_api`: + API request and a {ACCESS_LOG_BYTES} B access-log line each)"
+    )
     out["total_wall_s"] = round(time.perf_counter() - t, 1)
     return out
 

@@ -11,6 +11,14 @@ Every path is bound with method ANY (the function answers 405 itself). Authoriza
     keyed on the raw key) and keys work the moment they are created, without a redeploy.
 CORS preflight (OPTIONS) is answered by API Gateway itself, for the dashboard's origin only.
 
+`IngestFunctionUrl` is a second way in for agents and collectors: the metrics function's Lambda
+Function URL (payload 2.0, the same event shape), which costs no API Gateway request (US$1.00 per
+million: 0.043 of a host's US$0.10 month). Its auth type is NONE, acceptable only because every route
+behind it authenticates in the handler: `vigil.api.app` serves only ingest routes through it (each
+checks the Bearer ingest key) and answers 404 for every other path, so `/api/*` stays behind the
+Cognito authorizer and the stage's throttling. It has no throttle of its own: the function's
+concurrency bounds it (docs/deploy.md, "Ingest endpoint").
+
 Only `vigil.api.route_table` (standard library) is imported from `vigil/`.
 """
 
@@ -19,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, Fn, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -136,6 +144,20 @@ class HttpApi(Construct):
         url = self.stage.url
         assert url is not None
         return url
+
+
+def add_ingest_function_url(function: lambda_.Function) -> lambda_.FunctionUrl:
+    """The metrics function's URL (auth NONE, see the module docstring). CDK grants the public both
+    permissions a URL has needed since October 2025: `lambda:InvokeFunctionUrl` (condition
+    `FunctionUrlAuthType: NONE`) and `lambda:InvokeFunction` only through the URL
+    (`InvokedViaFunctionUrl`); tests/infra/test_api_routes.py checks both."""
+    return function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+
+
+def url_without_slash(url: str) -> str:
+    """`https://<id>.lambda-url.<region>.on.aws/` -> `https://<id>.lambda-url.<region>.on.aws`, the shape
+    of `ApiUrl`: OTLP exporters append `/v1/metrics` to the endpoint as given."""
+    return Fn.join("", ["https://", Fn.select(2, Fn.split("/", url))])
 
 
 @jsii.implements(apigw.IAccessLogSettings)

@@ -18,7 +18,7 @@ from constructs import Construct
 
 from infra.acknowledge import acknowledge
 from infra.alerting import Alerting
-from infra.api import HttpApi
+from infra.api import HttpApi, add_ingest_function_url, url_without_slash
 from infra.auth import Auth
 from infra.functions import SPECS, VigilFunctions
 from infra.packaging import SharedLayer
@@ -31,6 +31,7 @@ from infra.storage import Storage
 OUTPUTS = (
     "ApiUrl",
     "IngestUrl",
+    "IngestFunctionUrl",
     "DashboardUrl",
     "UserPoolId",
     "UserPoolClientId",
@@ -149,6 +150,7 @@ class VigilStack(Stack):
             cors_origins=origins,
         )
         self.api = api
+        self.ingest_url = add_ingest_function_url(functions.metrics)
         grant_cost_readout(functions, storage, api)
         site.deploy_content(dashboard_config(api.api.api_endpoint, auth))
         monitoring = SelfMonitoring(
@@ -163,7 +165,12 @@ class VigilStack(Stack):
         )
         self._outputs(
             ApiUrl=(api.api.api_endpoint, "HTTP API base URL (the dashboard's config.json apiUrl)"),
-            IngestUrl=(api.api.api_endpoint, "Give this to `vigil agent --url` and OTLP exporters"),
+            IngestUrl=(api.api.api_endpoint, "The HTTP API's URL for agents and OTLP exporters"),
+            IngestFunctionUrl=(
+                url_without_slash(self.ingest_url.url),
+                "Recommended for `vigil agent --url` and OTLP exporters: ingest routes only, no API "
+                "Gateway charge",
+            ),
             DashboardUrl=(site.url, "Open this in a browser"),
             UserPoolId=(auth.user_pool.user_pool_id, "Cognito user pool (admin-create-user)"),
             UserPoolClientId=(auth.client.user_pool_client_id, "Dashboard app client id"),

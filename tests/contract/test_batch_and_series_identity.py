@@ -49,6 +49,32 @@ def test_a_retry_that_lost_its_oldest_samples_is_still_the_same_batch(store: Any
     assert store.put_samples("web-1", points[3:], "agent-8", T0 + 2 * HOUR) is False
 
 
+def test_a_batch_id_reused_with_entirely_other_timestamps_is_still_a_duplicate(store: Any) -> None:
+    first = [Point("web-1", "m", (), T0 + i * 10.0, float(i)) for i in range(6)]
+    assert store.put_samples("web-1", first, "agent-9", T0 + 60) is True
+    for later in (MINUTE, HOUR, 20 * HOUR):  # other minutes, other values, explicit ts: same key
+        other = [Point("web-1", "m", (), T0 + later + i * 10.0, 99.0) for i in range(6)]
+        assert store.put_samples("web-1", other, "agent-9", T0 + later + 60) is False
+    assert count(store) == 6
+
+
+def agent_minute(start: float) -> list[Point]:
+    """What `vigil agent` pushes each minute: 20 series x 6 samples, each with its own ts, no batch_id."""
+    return [
+        Point("web-1", f"system.m{j}", (("k", str(j % 3)),), start + 10.0 * i, round(j + i / 7, 4))
+        for i in range(6)
+        for j in range(20)
+    ]
+
+
+def test_an_agent_batch_retried_minutes_hours_and_days_later_is_stored_once(store: Any) -> None:
+    batch = agent_minute(T0 + 5.5)
+    assert store.put_samples("web-1", batch, None, T0 + 66, push_interval=60.0) is True
+    for later in (MINUTE, 5 * MINUTE, HOUR, 6 * HOUR, 30 * HOUR, 3 * 86400):
+        assert store.put_samples("web-1", batch, None, T0 + 66 + later, push_interval=60.0) is False
+    assert len(list(store.query_points("system.m0", T0 - HOUR, T0 + 4 * 86400, now=T0 + 4 * 86400))) == 6
+
+
 def test_a_batch_id_is_per_host(store: Any) -> None:
     other = [Point("web-2", "m", (), T0, 1.0)]
     assert store.put_samples("web-1", stamped(T0), "same-id", T0, timestamped=False) is True

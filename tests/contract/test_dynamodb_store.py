@@ -276,20 +276,35 @@ def agent_minute(minute: int) -> list[Point]:
     ]
 
 
-def test_one_agent_minute_costs_its_batch_claim_and_one_chunk_write_each_at_most_1kb(
+def test_one_agent_minute_costs_one_chunk_write_of_at_most_1kb_and_no_batch_claim(
     store: Any, log: CallLog
 ) -> None:
-    # `vigil agent` declares its push interval, so its host item needs no learning writes
+    # `vigil agent` declares its push interval (no host learning writes) and sends no batch_id: every
+    # sample has its ts, so the chunk's key (minute + content hash) is the batch's identity
+    assert store.put_samples("web-1", agent_minute(0), None, T0 + 60, push_interval=60.0) is True
+    log.calls.clear()
+    assert store.put_samples("web-1", agent_minute(1), None, T0 + 120, push_interval=60.0) is True
+    writes = log.writes()
+    assert [(name, body["Item"]["pk"]["S"]) for name, body in writes] == [("PutItem", "R#web-1")]
+    assert writes[0][1]["ConditionExpression"] == "attribute_not_exists(pk)"
+    assert item_size(writes[0][1]["Item"]) <= 1024
+    assert [name for name, _ in log.calls] == ["PutItem"]  # and no read
+    log.calls.clear()
+    assert store.put_samples("web-1", agent_minute(1), None, T0 + 3600, push_interval=60.0) is False
+    assert [name for name, _ in log.calls] == ["PutItem"]  # the retry: one refused conditional put
+    assert len(list(store.query_points("system.disk.io", T0, T0 + 180, now=T0 + 180))) == 24
+
+
+def test_a_batch_with_a_client_key_costs_its_claim_and_one_chunk_write(store: Any, log: CallLog) -> None:
     assert store.put_samples("web-1", agent_minute(0), "m0", T0 + 60, push_interval=60.0) is True
     log.calls.clear()
     assert store.put_samples("web-1", agent_minute(1), "m1", T0 + 120, push_interval=60.0) is True
     writes = log.writes()
     assert [(name, body["Item"]["pk"]["S"]) for name, body in writes] == [
-        ("PutItem", "B#web-1"),  # the claim of the agent's batch_id
+        ("PutItem", "B#web-1"),  # the claim: the key is remembered 24 h whatever the timestamps
         ("PutItem", "R#web-1"),  # the chunk
     ]
     assert all(item_size(body["Item"]) <= 1024 for _, body in writes)
-    assert len(list(store.query_points("system.disk.io", T0, T0 + 180, now=T0 + 180))) == 24
 
 
 def test_a_client_that_declares_nothing_costs_host_writes_only_until_its_cadence_is_learned(

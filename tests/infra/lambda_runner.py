@@ -8,7 +8,9 @@ IAM decides on) so the caller can check it against the function's role in the sy
     python lambda_runner.py <function dir> <steps.json> <out.json>
 
 A step is `{"event": {...}, "save": {"name": "body field"}}`; strings in later events may use
-`{{name}}` to refer to a saved value (e.g. an ingest key the API minted a step earlier).
+`{{name}}` to refer to a saved value (e.g. an ingest key the API minted a step earlier). What each step
+wrote to standard output (file descriptor 1, where Lambda collects a function's logs) is kept with its
+result as `stdout`.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import os
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +101,23 @@ def _fill(value: Any, saved: dict[str, str]) -> Any:
     return value
 
 
+def _with_stdout(call: Callable[[], Any]) -> tuple[Any, str]:
+    """`call()` with file descriptor 1 sent to a file (the Logger's handler holds `sys.stdout` itself,
+    so only a descriptor-level swap catches every line), and what it wrote."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 1)
+        try:
+            result = call()
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+        tmp.seek(0)
+        return result, tmp.read().decode("utf-8", "replace")
+
+
 def main(function_dir: str, steps_path: str, out_path: str) -> None:
     calls: list[dict[str, Any]] = []
     _install_recorder(calls)
@@ -111,11 +133,11 @@ def main(function_dir: str, steps_path: str, out_path: str) -> None:
     for step in json.loads(Path(steps_path).read_text()):
         event = _fill(step["event"], saved)
         try:
-            response = module.handler(event, LambdaContext())
+            response, stdout = _with_stdout(lambda event=event: module.handler(event, LambdaContext()))
         except Exception as exc:  # the caller asserts on it (notify raises for Lambda's retry)
             results.append({"error": f"{type(exc).__name__}: {exc}"})
             continue
-        results.append({"response": response})
+        results.append({"response": response, "stdout": stdout})
         body = response.get("body") if isinstance(response, dict) else None
         if step.get("save") and body:
             text = base64.b64decode(body).decode() if response.get("isBase64Encoded") else body

@@ -96,3 +96,52 @@ def test_default_stage_throttles_and_writes_json_access_logs(synth: Synth) -> No
             },
         },
     )
+
+
+def test_the_ingest_function_url_targets_the_metrics_function_without_cors(synth: Synth) -> None:
+    (url,) = synth.resources("AWS::Lambda::Url").values()
+    metrics = synth.logical_id(synth.stack.functions.metrics)
+    assert url["Properties"] == {"AuthType": "NONE", "TargetFunctionArn": {"Fn::GetAtt": [metrics, "Arn"]}}
+
+
+def test_the_function_url_is_public_only_for_invocations_through_the_url(synth: Synth) -> None:
+    metrics = synth.logical_id(synth.stack.functions.metrics)
+    public = [
+        p["Properties"]
+        for p in synth.resources("AWS::Lambda::Permission").values()
+        if p["Properties"].get("Principal") == "*"
+    ]
+    assert sorted(public, key=lambda p: p["Action"]) == [
+        {  # Lambda has required this as well for URLs created since October 2025
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Fn::GetAtt": [metrics, "Arn"]},
+            "InvokedViaFunctionUrl": True,
+            "Principal": "*",
+        },
+        {
+            "Action": "lambda:InvokeFunctionUrl",
+            "FunctionName": {"Fn::GetAtt": [metrics, "Arn"]},
+            "FunctionUrlAuthType": "NONE",
+            "Principal": "*",
+        },
+    ]
+
+
+def test_the_ingest_function_url_output_has_no_trailing_slash(synth: Synth) -> None:
+    url_id = next(iter(synth.resources("AWS::Lambda::Url")))
+    assert synth.raw["Outputs"]["IngestFunctionUrl"]["Value"] == {
+        "Fn::Join": [
+            "",
+            ["https://", {"Fn::Select": [2, {"Fn::Split": ["/", {"Fn::GetAtt": [url_id, "FunctionUrl"]}]}]}],
+        ]
+    }
+
+
+def test_every_function_logs_json_without_lambdas_per_invocation_platform_lines(synth: Synth) -> None:
+    for name, fn in synth.stack.functions:
+        config = synth.raw["Resources"][synth.logical_id(fn)]["Properties"]["LoggingConfig"]
+        assert (config["LogFormat"], config["SystemLogLevel"], config["ApplicationLogLevel"]) == (
+            "JSON",
+            "WARN",
+            "INFO",  # EMF metric lines carry no level: Lambda files them under INFO, and they must pass
+        ), name

@@ -140,6 +140,21 @@ def api(
     return event
 
 
+def function_url(method: str, path: str, body: Any = None, *, key: str | None = None) -> dict[str, Any]:
+    """The event Lambda builds for a request to the metrics function's Function URL (auth NONE): payload
+    2.0 like the HTTP API's, with the sentinel `routeKey`/`stage` "$default" and no authorizer."""
+    url_id = "a1b2c3d4e5f6g7h8i9j0klmnopqrstuv"
+    domain = f"{url_id}.lambda-url.us-east-1.on.aws"
+    headers = [("content-type", "application/json"), ("host", domain)]
+    if key is not None:
+        headers.append(("authorization", f"Bearer {key}"))
+    raw = json.dumps(body).encode() if body is not None else b""
+    event = to_event(method, path, "", headers, raw, route_key="$default")
+    context = event["requestContext"]
+    context.update(accountId="anonymous", apiId=url_id, domainName=domain, domainPrefix=url_id)
+    return event
+
+
 def otlp_span(start: float, span_id: str, parent: str = "") -> dict[str, Any]:
     span = {
         "traceId": "c" * 32,
@@ -195,12 +210,17 @@ class Conformance:
     scan: list[dict[str, Any]]
 
 
-def run_function(deployment: Deployment, function: str, steps: list[dict[str, Any]], tmp: Path) -> Run:
+def run_function(
+    deployment: Deployment, function: str, steps: list[dict[str, Any]], tmp: Path, *, emf: bool = False
+) -> Run:
+    """`emf`: Powertools writes its EMF metric lines as in Lambda (the other runs leave them out)."""
     env = {
         **deployment.process_environment(function),
         "VIGIL_ALLOW_PRIVATE_CHECKS": "1",
         "PYTHONPATH": str(ROOT),  # the layer's `vigil` (the venv has its dependencies)
     }
+    if emf:
+        del env["POWERTOOLS_METRICS_DISABLED"]
     steps_file, out_file = tmp / f"{function}-steps.json", tmp / f"{function}-out.json"
     steps_file.write_text(json.dumps(steps))
     folder = ROOT / "functions" / function
@@ -242,6 +262,7 @@ def _run_everything(deployment: Deployment, receiver: Receiver, tmp: Path) -> Co
         [
             step(api("POST", "/api/keys", {"name": "web-1"}), key="key", key_id="id"),
             step(api("POST", "/v1/samples", {"host": "web-1", "samples": cpu}, key="{{key}}")),
+            step(function_url("POST", "/v1/samples", {"host": "web-2", "samples": cpu}, key="{{key}}")),
             step(api("POST", "/v1/errors", {"errors": [{"type": "E", "message": "boom"}]}, key="{{key}}")),
             # A child span, then its root which started earlier: the trace's index item moves.
             step(api("POST", "/v1/traces", otlp_span(now, "b" * 16, parent="a" * 16), key="{{key}}")),
@@ -260,6 +281,7 @@ def _run_everything(deployment: Deployment, receiver: Receiver, tmp: Path) -> Co
             step(SCHEDULED),  # the hourly rollup job
         ],
         tmp,
+        emf=True,  # what each invocation logs is checked below
     )
     runs["health"] = run_function(deployment, "health", [step(api("GET", "/health"))], tmp)
     rule = hot_cpu_rule("{{hook}}")
@@ -347,6 +369,23 @@ def test_each_function_answers_its_requests_as_in_aws(conformance: Conformance) 
                 run.function,
                 run.statuses(),
             )
+
+
+def test_a_push_through_the_function_url_is_stored_and_logs_only_its_metrics_line(
+    conformance: Conformance,
+) -> None:
+    from vigil.domain.pricing import LOG_BYTES_PER_INVOCATION
+
+    run = conformance.runs["metrics"]
+    pushed = run.results[2]
+    assert pushed["response"]["statusCode"] == 202
+    partitions = [i["pk"]["S"] for i in conformance.scan if i.get("pk", {}).get("S", "").endswith("#web-2")]
+    assert "R#web-2" in partitions and "B#web-2" not in partitions  # stored; no batch_id, so no claim
+    # What CloudWatch Logs ingests for a successful push: its one EMF line, no INFO line of ours
+    # (Lambda's START/END/REPORT lines are off in the template: system log level WARN).
+    (line,) = pushed["stdout"].splitlines()
+    assert json.loads(line)["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Vigil"
+    assert len(line.encode()) + 26 <= LOG_BYTES_PER_INVOCATION  # 26: CloudWatch's per-event overhead
 
 
 def test_each_function_loads_only_the_routes_it_serves_and_their_libraries(conformance: Conformance) -> None:

@@ -1,7 +1,10 @@
 """Batches the agent's samples and delivers them to `POST <url>/v1/samples`, surviving a server that is down.
 
-Samples go into an open batch; `seal()` closes it under a fresh `batch_id` (uuid4) that it keeps for
-every retry, so the server stores a retried batch once. Sealed batches are sent oldest first. The
+Samples go into an open batch; `seal()` closes it. Every sample carries its own `ts` (one missing is
+stamped when added), so a batch is identified by its content: the server stores a retried batch once
+without a `batch_id` (`vigil.domain.batches`), which on DynamoDB saves the batch claim's write per push
+(docs/data-model.md). A batch sent once is never changed afterwards — it is delivered or dropped whole —
+so every retry carries the same content. Sealed batches are sent oldest first. The
 answer decides what happens (the same classifier as Alertmanager's notifiers): 2xx delivered; connection
 errors, timeouts, 429 and 5xx keep the batch and retry after exponential backoff with jitter (honouring a
 numeric Retry-After); 401/403 also keep it (the key may be re-issued; the bounded buffer caps the cost)
@@ -115,8 +118,9 @@ def _retry_after(resp: requests.Response) -> float | None:
 
 @dataclass
 class _Batch:
-    batch_id: str
+    ref: str  # names the batch in the agent's logs; never sent (the content identifies a retry)
     samples: list[SampleIn] = field(default_factory=list)
+    attempted: bool = False  # sent at least once: from then on its content must not change
 
 
 class Pusher:
@@ -132,6 +136,7 @@ class Pusher:
         session: requests.Session | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         """Raises: ValueError when `host` is not a valid Vigil host name."""
         if not HOST_RE.match(host):
@@ -148,6 +153,7 @@ class Pusher:
         self._session = session or requests.Session()
         self._monotonic = monotonic
         self._rand = rand
+        self._wall = wall
         self._open = _Batch("")
         self._sealed: deque[_Batch] = deque()
         self._failures = 0
@@ -171,17 +177,20 @@ class Pusher:
         return self._retry_at if self._sealed and self._failures else None
 
     def add(self, samples: Iterable[SampleIn]) -> None:
-        """Buffer samples; seals a batch whenever it reaches `max_batch`; enforces the buffer bound."""
+        """Buffer samples; seals a batch whenever it reaches `max_batch`; enforces the buffer bound.
+        A sample without `ts` is stamped now, so the batch's retries are recognised by their content."""
         for sample in samples:
+            if sample.ts is None:
+                sample = sample.model_copy(update={"ts": self._wall()})
             self._open.samples.append(sample)
             if len(self._open.samples) >= self.settings.max_batch:
                 self.seal()
         self._enforce_bound()
 
     def seal(self) -> None:
-        """Close the open batch (if any) under a new batch_id; it keeps that id through every retry."""
+        """Close the open batch (if any); it is sent as it is now through every retry."""
         if self._open.samples:
-            self._open.batch_id = uuid.uuid4().hex
+            self._open.ref = uuid.uuid4().hex[:12]
             self._sealed.append(self._open)
             self._open = _Batch("")
 
@@ -193,8 +202,8 @@ class Pusher:
         while excess > 0:
             oldest = self._sealed[0] if self._sealed else self._open
             take = min(excess, len(oldest.samples))
-            # A trimmed batch keeps its id: if an earlier attempt was in fact stored, the server
-            # answers "duplicate" and the trimmed samples were being discarded anyway.
+            if oldest.attempted:  # an earlier attempt may have been stored: a trimmed retry would
+                take = len(oldest.samples)  # be new content and store its samples twice; drop it whole
             del oldest.samples[:take]
             if not oldest.samples and oldest is not self._open:
                 self._sealed.popleft()
@@ -229,6 +238,7 @@ class Pusher:
     def _send_sealed(self) -> None:
         while self._sealed:
             batch = self._sealed[0]
+            batch.attempted = True
             outcome, retry_after = self._post(batch)
             if outcome in (Outcome.RETRY, Outcome.AUTH):
                 self._failures += 1
@@ -255,7 +265,6 @@ class Pusher:
     def _post(self, batch: _Batch) -> tuple[Outcome, float | None]:
         body = SampleBatch(
             host=self._host,
-            batch_id=batch.batch_id,
             samples=batch.samples,
             push_interval=self.settings.push_interval,
         )
@@ -280,7 +289,7 @@ class Pusher:
             log.warning(
                 "server busy or failing (HTTP %d) for batch %s: %s",
                 resp.status_code,
-                batch.batch_id,
+                batch.ref,
                 describe_error(resp),
             )
         elif outcome is Outcome.AUTH:
@@ -294,7 +303,7 @@ class Pusher:
         elif outcome is Outcome.REJECTED:
             log.error(
                 "server rejected batch %s (HTTP %d: %s); dropping its %d samples",
-                batch.batch_id,
+                batch.ref,
                 resp.status_code,
                 describe_error(resp),
                 len(batch.samples),

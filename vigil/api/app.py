@@ -6,7 +6,10 @@ Order of work for one API Gateway HTTP API (payload v2.0) event:
    `Content-Encoding` (gzip inflated with a bound, others 415) and the one JSON parse of the body
    (orjson, nesting limited to `MAX_JSON_DEPTH`): Powertools' validation is handed that parsed value
    instead of parsing again with `json.loads`, whose recursion limit made ~1,000-deep bodies a 500;
-2. authentication by route policy (so anonymous callers get 401, never a schema error);
+2. the way in: an event from the metrics function's Lambda Function URL (`routeKey` "$default", which
+   no route of the HTTP API has) is served only on ingest routes, 404 elsewhere, so `/api/*` is
+   reached only through API Gateway's Cognito authorizer and throttling (infra/api.py);
+   then authentication by route policy (so anonymous callers get 401, never a schema error);
 3. a resolver lent from the function's pool (`vigil.api.resolver`: Powertools' per-request state lives
    on the resolver, so overlapping invocations on the local server's threads each get their own);
 4. ETag / If-None-Match → 304 for GETs, so the dashboard's 10 s refresh moves no body when nothing
@@ -26,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from vigil.adapters.content_encoding import inflate
+from vigil.api.auth import required_role
 from vigil.api.errors import error_payload, register_error_handlers
-from vigil.domain.errors import Invalid, TooLarge, UnsupportedMediaType, VigilError
+from vigil.domain.errors import Invalid, NotFound, TooLarge, UnsupportedMediaType, VigilError
 from vigil.domain.limits import MAX_BODY_BYTES
 from vigil.wiring import AppContext, app_context
 
@@ -44,6 +48,8 @@ Registrar = Callable[["APIGatewayHttpResolver"], None]
 BODY_LIMITS = {path: 4 * MAX_BODY_BYTES for path in ("/v1/metrics", "/v1/traces", "/api/v1/write")}
 # OTLP (protobuf or JSON) and remote-write (snappy protobuf): decoded by their routes
 _RAW_BODY_PATHS = ("/v1/metrics", "/v1/traces", "/api/v1/write")
+# Lambda's sentinel route key of a Function URL event; the HTTP API binds every path as `ANY <path>`.
+FUNCTION_URL_ROUTE_KEY = "$default"
 MAX_JSON_DEPTH = 32  # our deepest document (a dashboard) nests 6 levels; Python recursion is ~1,000
 _CONTAINERS = (dict, list)  # what orjson.loads makes of JSON objects and arrays, exactly these types
 _parsed = threading.local()  # (body text, its parsed value) of the invocation running on this thread
@@ -110,6 +116,8 @@ class FunctionEntry:
         path = str(event.get("rawPath") or http.get("path") or "/")
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         try:
+            if event.get("routeKey") == FUNCTION_URL_ROUTE_KEY and required_role(method, path) != "ingest":
+                raise NotFound("this URL serves the ingest routes (/v1/..., /api/v1/write) only; use the API URL")
             _check_body(method, path, headers, event)
             principal = ctx.auth.authenticate(method, path, headers, event)
         except VigilError as exc:

@@ -11,7 +11,9 @@ counters, so Settings → Cost answers "what would this cost in AWS" without an 
 - Storage: the SQLite file's size (with its WAL) per hour — the local layout, not DynamoDB's.
 - SNS: one publish per `notification_out` record (the evaluator's publish), one delivery per
   `delivery` record the fan-out writes.
-- Logs: `LOG_BYTES_PER_INVOCATION` per invocation (assumed, as bench_scale does).
+- Logs: `LOG_BYTES_PER_INVOCATION` per invocation (a request's EMF line, as bench_scale prices it).
+- Every ingest request counts as an API Gateway request: locally there is one URL, so the readout
+  cannot tell which of AWS's two ways in (the HTTP API, or the cheaper Function URL) a client would use.
 
 `flush(now)` (a scheduler job) adds what was counted since the last flush to the current hour's
 usage document. Local chores with no AWS bill of their own run `uncounted` (the retention purge:

@@ -1,7 +1,8 @@
 """A real loopback HTTP receiver that records what the agent sends, plus a poll-with-timeout helper.
 
 The receiver behaves like Vigil's ingest for `POST /v1/samples` by default (validates the body as a
-`SampleBatch`, answers 202, treats a repeated `batch_id` as a duplicate) and records every request;
+`SampleBatch`, answers 202, treats a repeated `batch_id` — or, without one, a repeat of content whose
+every sample has a `ts` — as a duplicate) and records every request;
 tests swap `responder` to script failures. It can be stopped and restarted on the same port to play a
 server that goes down and comes back.
 """
@@ -35,7 +36,7 @@ Response = tuple[int, dict[str, str], bytes]
 @dataclass
 class Receiver:
     requests: list[Recorded] = field(default_factory=list)
-    # batch_id -> the batch, for batches answered 2xx for the first time (what the server "stored")
+    # identity -> the batch, for batches answered 2xx for the first time (what the server "stored")
     stored: dict[str, SampleBatch] = field(default_factory=dict)
     responder: Callable[[Recorded], Response] | None = None
     port: int = 0
@@ -48,11 +49,15 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}"
 
     def ingest(self, req: Recorded) -> Response:
-        """Vigil's contract: 202 {"accepted": N}; a batch_id seen before is acknowledged, not stored."""
+        """Vigil's contract (`vigil.domain.batches`): 202 {"accepted": N}; a batch_id seen before, or
+        without one the same timestamped content, is acknowledged, not stored."""
         batch = SampleBatch.model_validate_json(req.body)
-        if batch.batch_id and batch.batch_id in self.stored:
+        identity = batch.batch_id or f"anon-{len(self.stored)}"
+        if not batch.batch_id and all(s.ts is not None for s in batch.samples):
+            identity = "content:" + json.dumps([s.model_dump(mode="json") for s in batch.samples])
+        if identity in self.stored:
             return 202, {}, json.dumps({"accepted": 0, "duplicate": True}).encode()
-        self.stored[batch.batch_id or f"anon-{len(self.stored)}"] = batch
+        self.stored[identity] = batch
         return 202, {}, json.dumps({"accepted": len(batch.samples)}).encode()
 
     def start(self) -> Receiver:

@@ -34,7 +34,7 @@ def test_once_samples_twice_and_pushes_one_batch_of_real_samples(receiver):
     assert req.headers["authorization"] == "Bearer k-once"
     batch = SampleBatch.model_validate_json(req.body)
     assert batch.host == "cron-1"
-    assert batch.batch_id
+    assert batch.batch_id is None and all(s.ts is not None for s in batch.samples)
     names = {s.metric for s in batch.samples}
     assert "system.cpu.utilization" in names  # the second tick supplies the rates
     assert names <= set(METRICS)

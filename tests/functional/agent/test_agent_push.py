@@ -38,21 +38,20 @@ def start(
     return start_agent_thread(AgentLoop(collect, pusher, interval=0.01, flush_every=flush))
 
 
-def test_batches_are_valid_sample_batches_with_a_batch_id_and_the_bearer_key(receiver, wait_until):
+def test_batches_carry_no_batch_id_but_a_ts_on_every_sample_and_the_bearer_key(receiver, wait_until):
     seq = SeqCollector()
     handle = start(receiver.url, seq)
     receiver.wait_for(lambda r: len(r.requests) >= 3)
     handle.stop()
-    ids = []
     for req in receiver.requests:
         assert req.path == "/v1/samples"
         assert req.headers["authorization"] == "Bearer k-123"
         assert req.headers["content-type"] == "application/json"
         batch = SampleBatch.model_validate_json(req.body)
         assert batch.host == "web-1"
-        assert batch.batch_id
-        ids.append(batch.batch_id)
-    assert len(set(ids)) == len(ids)
+        # the content identifies a retry (one write per push on DynamoDB: no batch claim)
+        assert batch.batch_id is None
+        assert all(s.ts is not None for s in batch.samples)
     assert receiver.stored_values() == [float(i) for i in range(seq.produced)]
 
 
@@ -72,7 +71,7 @@ def test_samples_buffered_while_the_server_is_down_arrive_once_when_it_returns(r
     assert handle.stats.dropped_samples == 0
 
 
-def test_a_batch_retried_after_503_keeps_its_batch_id_and_is_stored_once(receiver):
+def test_a_batch_retried_after_503_is_resent_byte_for_byte_and_stored_once(receiver):
     answers = iter([503, 503, 429])
 
     def flaky(req):
@@ -86,11 +85,11 @@ def test_a_batch_retried_after_503_keeps_its_batch_id_and_is_stored_once(receive
     handle = start(receiver.url, seq)
     receiver.wait_for(lambda r: len(r.stored) >= 3)
     handle.stop()
-    first_id = json.loads(receiver.requests[0].body)["batch_id"]
-    attempts = Counter(json.loads(r.body)["batch_id"] for r in receiver.requests)
-    assert attempts[first_id] == 4  # three failures, then accepted
+    first = receiver.requests[0].body
+    attempts = Counter(r.body for r in receiver.requests)
+    assert attempts[first] == 4  # three failures, then accepted: the same bytes every time
     assert [r.status for r in receiver.requests[:4]] == [503, 503, 429, 202]
-    acked = Counter(json.loads(r.body)["batch_id"] for r in receiver.requests if r.status == 202)
+    acked = Counter(r.body for r in receiver.requests if r.status == 202)
     assert set(acked.values()) == {1}
     assert receiver.stored_values() == [float(i) for i in range(seq.produced)]
 
@@ -110,13 +109,35 @@ def test_a_full_buffer_drops_the_oldest_samples_and_logs_how_many(receiver, capl
     assert receiver.stored_values() == [4.0, 5.0, 6.0, 7.0, 8.0]  # the newest survive, in order
 
 
+def test_a_batch_sent_once_is_dropped_whole_rather_than_trimmed_when_the_buffer_overflows(receiver):
+    receiver.stop()
+    pusher = Pusher(receiver.url, "k", "web-1", PushSettings(max_batch=3, buffer_limit=5, backoff_base=0.01))
+    pusher.add([SampleIn(metric="test.seq", value=float(i)) for i in range(3)])
+    assert not pusher.flush()  # server down: [0, 1, 2] was sent once and may have been stored
+    pusher.add([SampleIn(metric="test.seq", value=float(i)) for i in range(3, 6)])
+    # one sample too many: trimming [0, 1, 2] to [1, 2] would be new content the server stores again
+    assert pusher.stats.dropped_samples == 3
+    assert pusher.buffered == 3
+    receiver.start()
+    assert pusher.flush()
+    assert receiver.stored_values() == [3.0, 4.0, 5.0]
+
+
+def test_samples_added_without_ts_are_stamped_when_added_so_a_retry_has_the_same_content(receiver):
+    pusher = Pusher(receiver.url, "k", "web-1", wall=lambda: 1_764_190_123.5)
+    pusher.add([SampleIn(metric="test.seq", value=1.0)])
+    assert pusher.flush()
+    (batch,) = receiver.stored.values()
+    assert [s.ts for s in batch.samples] == [1_764_190_123.5]
+
+
 def test_a_400_is_logged_with_the_field_and_that_batch_is_dropped(receiver, caplog):
     caplog.set_level(logging.INFO, logger="vigil.agent")
-    rejected: list[str] = []
+    rejected: list[bytes] = []
 
     def picky(req):
         if not rejected:
-            rejected.append(json.loads(req.body)["batch_id"])
+            rejected.append(req.body)
             body = {
                 "error": {"code": "invalid", "message": "value must be finite", "field": "samples[0].value"}
             }
@@ -131,8 +152,8 @@ def test_a_400_is_logged_with_the_field_and_that_batch_is_dropped(receiver, capl
     assert "samples[0].value" in caplog.text
     assert "value must be finite" in caplog.text
     assert "dropping its" in caplog.text
-    sent_ids = [json.loads(r.body)["batch_id"] for r in receiver.requests]
-    assert sent_ids.count(rejected[0]) == 1  # never retried
+    sent = [r.body for r in receiver.requests]
+    assert sent.count(rejected[0]) == 1  # never retried
     assert handle.stats.rejected_samples >= 1
     assert handle.stats.delivered_samples + handle.stats.rejected_samples == seq.produced
 
