@@ -98,6 +98,8 @@ def database(n_hosts: int, days: int) -> tuple[Path, dict[str, Any]]:
         "rollups_s": round(done["rollups_s"], 1),
         "fleet_s": round(done["fleet_s"], 1),
         "build_s": round(build_s, 1),
+        "build_samples_per_s": round(done["rows"] / build_s),
+        "one_pass": int(done["one_pass"]),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     (building / "build.json").write_text(json.dumps(figures, indent=2) + "\n")

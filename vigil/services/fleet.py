@@ -118,14 +118,14 @@ def _build_minutes(store: Store, a: float, b: float, now: float, window: float |
     fold.add(buffer)
     records = fold.records()
     if window is not None:
-        _save_snapshot(store, snap, b, window, now)
+        save_snapshot(store, snap, b, window, now)
     if records:
         store.put_fleet(records, now)
         store.record_latest(list(newest.values()), now)
     return len({r.start for r in records})
 
 
-def _save_snapshot(store: Store, points: list[Point], end: float, window: float, now: float) -> None:
+def save_snapshot(store: Store, points: list[Point], end: float, window: float, now: float) -> None:
     """The overview snapshot as of `end` (the newest built minute), for fleets too large to read live."""
     from vigil.domain.snapshot import build_snapshot
 
