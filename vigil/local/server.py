@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from vigil.adapters.private_files import private_dir
@@ -303,7 +303,13 @@ def fleet_job(ctx: AppContext, now: float) -> object:
     from vigil.services.queries import snapshot_window
 
     window = snapshot_window(ctx.config)
-    return run_fleet(ctx.store, now, retention_seconds=ctx.config.retention_seconds, snapshot_window=window)
+    return run_fleet(
+        ctx.store,
+        now,
+        retention_seconds=ctx.config.retention_seconds,
+        snapshot_window=window,
+        thresholds=asdict(ctx.config.thresholds),
+    )
 
 
 def start_agent(server: LocalServer) -> Any:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import time
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import groupby
 from typing import Any, Protocol
 
@@ -52,9 +52,11 @@ def backfill(
     *,
     retention_seconds: float,
     via_jobs: bool = False,
+    thresholds: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Load `blocks` and build their rollups and fleet tier; returns what was done, which way
-    (`one_pass`) and how long each phase took (seconds).
+    (`one_pass`) and how long each phase took (seconds). `thresholds`: `config.Thresholds` as a dict,
+    for the overview snapshot's host levels (defaults when None).
 
     Raises:
         Invalid: a malformed block (`BulkStore.put_series_bulk`): the blocks before it are stored, but
@@ -62,13 +64,13 @@ def backfill(
     """
     fresh = not via_jobs and not store.list_hosts() and _no_watermarks(store)
     if fresh:
-        one = _OnePass(store, now, retention_seconds)
+        one = _OnePass(store, now, retention_seconds, thresholds)
         for host, group in groupby(blocks, key=lambda b: b.host):
             one.add_host(host, list(group))
         if not one.revisited:
             return one.finish()
         # a host came back after another: its rollups would replace each other; let the jobs rebuild
-        return _run_jobs(store, one.out(), now, retention_seconds, one.first)
+        return _run_jobs(store, one.out(), now, retention_seconds, one.first, thresholds)
     t0 = time.perf_counter()
     loaded = store.put_series_bulk(blocks, now)
     out: dict[str, Any] = {
@@ -80,14 +82,16 @@ def backfill(
         "fleet_s": 0.0,
         "one_pass": False,
     }
-    return _run_jobs(store, out, now, retention_seconds, loaded.first)
+    return _run_jobs(store, out, now, retention_seconds, loaded.first, thresholds)
 
 
 class _OnePass:
     """The one-pass back-fill's state between hosts (see the module)."""
 
-    def __init__(self, store: BackfillStore, now: float, retention_seconds: float) -> None:
-        self.store, self.now = store, now
+    def __init__(
+        self, store: BackfillStore, now: float, retention_seconds: float, thresholds: Mapping[str, Any] | None
+    ) -> None:
+        self.store, self.now, self.thresholds = store, now, thresholds
         self.oldest_hour = rollups.hour_of(now - retention_seconds) + rollups.HOUR  # run_rollups' oldest
         self.current_hour = rollups.hour_of(now)
         self.oldest_minute = math.ceil((now - retention_seconds) / fleet.MINUTE) * fleet.MINUTE
@@ -157,7 +161,7 @@ class _OnePass:
             whole = hour + fleet.HOUR <= self.end  # `run_fleet` builds an hour once its last minute is
             store.put_fleet(found + (fleet_hours(found) if whole else []), now)
             hours += whole
-        fleet.save_snapshot(store, self.snap, self.end, SNAPSHOT_WINDOW, now)
+        fleet.save_snapshot(store, self.snap, self.end, SNAPSHOT_WINDOW, now, self.thresholds)
         if minutes:
             store.record_latest(self.newest, now)
         if self.first is not None:
@@ -185,7 +189,12 @@ def _no_watermarks(store: Store) -> bool:
 
 
 def _run_jobs(
-    store: Store, out: dict[str, Any], now: float, retention_seconds: float, first: float | None
+    store: Store,
+    out: dict[str, Any],
+    now: float,
+    retention_seconds: float,
+    first: float | None,
+    thresholds: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """The jobs over the back-filled range, after moving their watermarks back to it."""
     out = {**out, "one_pass": False}
@@ -200,7 +209,7 @@ def _run_jobs(
     runs = minutes = 0
     until = -math.inf
     while until < fleet.settled_until(now):  # each run moves the watermark at most MAX_RUN_SECONDS
-        run = fleet.run_fleet(store, now, retention_seconds=retention_seconds)
+        run = fleet.run_fleet(store, now, retention_seconds=retention_seconds, thresholds=thresholds)
         runs, minutes = runs + 1, minutes + int(run["minutes"])
         if run["until"] <= until:
             break  # nothing left to build (cannot happen with a watermark behind `now`; a safeguard)
