@@ -14,7 +14,7 @@ Two ways, same records:
   `via_jobs=True`): the bulk load, then the jobs' watermarks moved back (`rollups.STATE_KIND` to the
   first back-filled hour, `fleet.STATE_KIND` and the tier's `from` to the first back-filled minute;
   never forward), `run_rollups` once and `run_fleet` until it has caught up with `now`. It re-reads
-  every sample as a `Point` twice (≈ 12 to 25 µs per sample here, against ≈ 6 µs for the whole pass).
+  every sample as a `Point` twice: 5 times the one pass's time for the same samples (docs/data-model.md).
 
 Run it while no other process runs the jobs on the same store (e.g. with `vigil serve` stopped): a
 concurrent run could move a watermark between the rewind and the run.
