@@ -117,7 +117,9 @@ class FunctionEntry:
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         try:
             if event.get("routeKey") == FUNCTION_URL_ROUTE_KEY and required_role(method, path) != "ingest":
-                raise NotFound("this URL serves the ingest routes (/v1/..., /api/v1/write) only; use the API URL")
+                raise NotFound(
+                    "this URL serves only the ingest routes (/v1/..., /api/v1/write); use the API URL"
+                )
             _check_body(method, path, headers, event)
             principal = ctx.auth.authenticate(method, path, headers, event)
         except VigilError as exc:

@@ -2,7 +2,7 @@
 
 # Route modules import Powertools at module level: its validation reads the annotations, which
 # must resolve at registration time (no `from __future__ import annotations` here).
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -30,9 +30,17 @@ def register(app: APIGatewayHttpResolver) -> None:
         return {"role": principal.role, "subject": principal.subject}
 
     @app.get("/api/metrics", tags=["metrics"], summary="Current snapshot with trends", responses=documented())
-    def snapshot() -> dict[str, Any]:
+    def snapshot(
+        hosts: Annotated[
+            Literal["all"] | None,
+            Query(
+                description="`all`: `by_host` lists every up host (the Hosts page); by default at most"
+                " the 100 worst per KPI, with `count` and `levels` covering every host"
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
         ctx = vigil_context(app)
-        return snapshots.snapshot(ctx.store, ctx.config, ctx.clock.now())
+        return snapshots.snapshot(ctx.store, ctx.config, ctx.clock.now(), all_hosts=hosts == "all")
 
     @app.get(
         "/api/metrics/series",

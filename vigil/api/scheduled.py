@@ -11,6 +11,7 @@ on the next run without holding up the fleet tier or the rollups."""
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from typing import Any
 
 from vigil.wiring import app_context
@@ -25,7 +26,10 @@ def rollups(event: dict[str, Any]) -> dict[str, Any]:
     now = ctx.clock.now()
     retention = ctx.config.retention_seconds
     window = snapshot_window(ctx.config)
-    fleet = run_fleet(ctx.store, now, retention_seconds=retention, snapshot_window=window)
+    thresholds = asdict(ctx.config.thresholds)
+    fleet = run_fleet(
+        ctx.store, now, retention_seconds=retention, snapshot_window=window, thresholds=thresholds
+    )
     cost = cost_usage(now)
     state = ctx.store.get_doc(STATE_KIND, WATERMARK_ID) or {}
     if "hour" in state and float(state["hour"]) >= hour_of(now):

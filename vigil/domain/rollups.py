@@ -251,9 +251,14 @@ def fine_rollups(points: Iterable[Point]) -> list[Rollup]:
         elif p.value is not None:
             plain.add((p.metric, p.host, p.labels, math.floor(p.ts / 3600.0) * 3600.0))
     out = rollup_points(hist, FINE)
-    out.extend(Rollup(m, h, labels, FINE, start, 0, 0.0, None, None) for m, h, labels, start in plain)
+    out.extend(plain_marker(m, h, labels, start) for m, h, labels, start in plain)
     out.sort(key=lambda r: (r.series_key, r.start))
     return out
+
+
+def plain_marker(metric: str, host: str, labels: tuple[tuple[str, str], ...], hour: float) -> Rollup:
+    """The fine tier's marker of a plain series' hour (`fine_rollups`)."""
+    return Rollup(metric, host, labels, FINE, hour, 0, 0.0, None, None)
 
 
 def is_plain_marker(r: Rollup) -> bool:

@@ -10,6 +10,7 @@ Must not import waitress (the worker process imports this module).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 
 from vigil.wiring import AppContext
 
@@ -37,7 +38,13 @@ def fleet_job(ctx: AppContext, now: float) -> object:
     from vigil.services.queries import snapshot_window
 
     window = snapshot_window(ctx.config)
-    return run_fleet(ctx.store, now, retention_seconds=ctx.config.retention_seconds, snapshot_window=window)
+    return run_fleet(
+        ctx.store,
+        now,
+        retention_seconds=ctx.config.retention_seconds,
+        snapshot_window=window,
+        thresholds=asdict(ctx.config.thresholds),
+    )
 
 
 STORAGE_JOBS: dict[str, Callable[[AppContext, float], object]] = {

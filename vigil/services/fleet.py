@@ -23,7 +23,7 @@ Imports domain and ports only.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from vigil.domain.fleet import FLEET_MINUTE, FleetFold, fleet_hours
@@ -56,10 +56,16 @@ def note_late_fleet(store: Store, points: Sequence[Point], now: float) -> int:
 
 
 def run_fleet(
-    store: Store, now: float, *, retention_seconds: float, snapshot_window: float = 60.0
+    store: Store,
+    now: float,
+    *,
+    retention_seconds: float,
+    snapshot_window: float = 60.0,
+    thresholds: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One run; returns what it built (minutes, hours, markers cleared). `snapshot_window`: the
-    overview snapshot's window (`queries.snapshot`), kept for large fleets (`SNAPSHOT_ID`)."""
+    overview snapshot's window (`queries.snapshot`), kept for large fleets (`SNAPSHOT_ID`) with the
+    hosts' levels against `thresholds` (`config.Thresholds` as a dict; defaults when None)."""
     end = settled_until(now)
     oldest = math.ceil((now - retention_seconds) / MINUTE) * MINUTE
     state = store.get_doc(STATE_KIND, WATERMARK_ID) or {}
@@ -73,7 +79,7 @@ def run_fleet(
     hours: set[float] = set()
     for i, (a, b) in enumerate(spans):
         snapshot = snapshot_window if i == 0 else None  # the main span, when it is not empty
-        minutes += _build_minutes(store, a, b, now, snapshot)
+        minutes += _build_minutes(store, a, b, now, snapshot, thresholds)
         first = math.floor(a / HOUR) * HOUR
         # an hour is built once its last minute is; a late minute rebuilds its hour if that was built
         done = end if a >= start else start
@@ -89,7 +95,9 @@ def run_fleet(
     return {"minutes": minutes, "hours": len(hours), "markers_cleared": cleared, "until": max(start, end)}
 
 
-def _build_minutes(store: Store, a: float, b: float, now: float, window: float | None) -> int:
+def _build_minutes(
+    store: Store, a: float, b: float, now: float, window: float | None, thresholds: Mapping[str, Any] | None
+) -> int:
     """Build the minutes of [a, b) from every host, folding the points into fleet records every
     FOLD_POINTS points (at a host boundary: both stores yield a host's series whole, so no series is
     cut), so memory stays bounded by the fleet records, not the fleet's points."""
@@ -118,22 +126,38 @@ def _build_minutes(store: Store, a: float, b: float, now: float, window: float |
     fold.add(buffer)
     records = fold.records()
     if window is not None:
-        _save_snapshot(store, snap, b, window, now)
+        save_snapshot(store, snap, b, window, now, thresholds)
     if records:
         store.put_fleet(records, now)
         store.record_latest(list(newest.values()), now)
     return len({r.start for r in records})
 
 
-def _save_snapshot(store: Store, points: list[Point], end: float, window: float, now: float) -> None:
-    """The overview snapshot as of `end` (the newest built minute), for fleets too large to read live."""
+def save_snapshot(
+    store: Store,
+    points: list[Point],
+    end: float,
+    window: float,
+    now: float,
+    thresholds: Mapping[str, Any] | None = None,
+) -> None:
+    """The overview snapshot as of `end` (the newest built minute), for fleets too large to read live,
+    with its bounded `by_host` (hosts seen in both windows; `thresholds`: the deployment's
+    `config.Thresholds`, defaults when None)."""
+    from dataclasses import asdict
+
+    from vigil.config import Thresholds
     from vigil.domain.snapshot import build_snapshot
+    from vigil.services.snapshot import BY_HOST_LIMIT, by_host_of_points
 
     latest = [p for p in points if end - window <= p.ts < end]
     previous = [p for p in points if end - 2 * window <= p.ts < end - window]
     body = build_snapshot(latest, previous, end, window=window)
     hosts = len({p.host for p in latest})
-    store.put_doc(STATE_KIND, SNAPSHOT_ID, {"snapshot": body, "hosts": hosts, "as_of": end, "ran_at": now})
+    limits = asdict(Thresholds()) if thresholds is None else thresholds
+    ranked = by_host_of_points(previous + latest, limits, BY_HOST_LIMIT)
+    doc = {"snapshot": body, "by_host": ranked, "hosts": hosts, "as_of": end, "ran_at": now}
+    store.put_doc(STATE_KIND, SNAPSHOT_ID, doc)
 
 
 def _range(a: float, b: float, step: float) -> list[float]:

@@ -55,7 +55,10 @@ def fleet_records(store: Store, q: SeriesQuery, now: float, start: float, end: f
         return None
     until = float(state["until"])
     lo = math.floor(start / q.step) * q.step
-    if lo < math.ceil(float(state["from"]) / width) * width:
+    # the tier must cover every step bucket but the first, which may hold the tier's `from`: a
+    # back-filled history is at most the raw retention long, so a 7-day chart's first hour is partial
+    # in the tier (the hosts' rollups skip it: the rollup job only builds hours whole in raw data)
+    if lo + q.step <= float(state["from"]):
         return None
     records: list[Rollup] = []
     stored_until = min(end, until - 1)

@@ -1,6 +1,8 @@
 // Per-host values beside the fleet KPIs, so one hot host is not hidden by the average: the worst few
 // hosts under a KPI card, and a compact colour-coded grid of every host for CPU and memory (one cell
-// per host, linking to its page) — Datadog's host map in miniature. Data: `/api/metrics` `by_host`.
+// per host, linking to its page) — Datadog's host map in miniature. Data: `/api/metrics` `by_host`: at
+// most the 100 worst hosts per KPI, with `count` (every up host) and `levels` (hosts per colour); past
+// the listed ones, the row ends with how many more there are by colour, linking to the Hosts page.
 import { fmtValue } from "../format.js";
 import { href } from "../router.js";
 
@@ -22,6 +24,25 @@ export function WorstHosts({ kpi, entry, threshold }) {
         </li>
       ))}
     </ol>
+  );
+}
+
+/** "+ N more (a near, b above threshold)" for the hosts past the listed ones, from `count` and
+ * `levels`: the listed hosts are the worst, so the rest fill the levels from "ok" up. */
+export function MoreHosts({ entry }) {
+  const more = (entry.count ?? entry.hosts.length) - entry.hosts.length;
+  if (more <= 0) return null;
+  const parts = [];
+  let left = more;
+  for (const lvl of entry.levels ? ["ok", "warn", "bad"] : []) {
+    const n = Math.min(left, entry.levels[lvl] || 0);
+    if (n && lvl !== "ok") parts.push(`${n} ${lvl === "bad" ? "above threshold" : "near"}`);
+    left -= n;
+  }
+  return (
+    <a class="more-hosts muted small" href={href("hosts")} data-more={more}>
+      + {more.toLocaleString("en-US")} more{parts.length ? ` (${parts.join(", ")})` : ""}
+    </a>
   );
 }
 
@@ -53,6 +74,7 @@ export function HostGrid({ snapshot, kpis, thresholdOf }) {
                 );
               })}
             </ul>
+            <MoreHosts entry={entry} />
           </div>
         );
       })}

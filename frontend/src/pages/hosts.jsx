@@ -57,7 +57,7 @@ function HostList({ params }) {
   // Every page (`next_cursor`): search, sorting and the status counts cover the whole fleet.
   const q = useApi("/api/hosts", {}, { pages: "hosts" });
   const hosts = listOf(q.data, "hosts");
-  const snap = useApi("/api/metrics", {});
+  const snap = useApi("/api/metrics", { hosts: "all" }); // every host's values, not the overview's worst 100
   const cpu = useSeries({ metric: SPARK_METRIC, from: "-1h", to: "now", agg: "avg", group_by: "host", step: "60" });
   const byHost = useMemo(() => {
     const m = new Map();
