@@ -130,19 +130,34 @@ def series(
     step: str | None,
     group_by: str | None,
 ) -> dict[str, Any]:
-    q = plan_series(
-        config,
-        now,
-        metric=metric,
-        host=host,
-        labels=labels,
-        start=start,
-        end=end,
-        agg=agg,
-        step=step,
-        group_by=group_by,
+    """The series API's answer. Without a `step`, one never finer than the data (`planning.data_step`):
+    an answer whose buckets are mostly empty is computed again at the data's own step, here, so a
+    client never needs a second request for it."""
+    from vigil.domain.planning import data_step
+
+    def planned(step: str | None) -> SeriesQuery:
+        return plan_series(
+            config,
+            now,
+            metric=metric,
+            host=host,
+            labels=labels,
+            start=start,
+            end=end,
+            agg=agg,
+            step=step,
+            group_by=group_by,
+        )
+
+    q = planned(step)
+    answer = run_series(store, q, now, q.start, q.end)
+    fitted = (
+        None if step else data_step(answer["timestamps"], [s["values"] for s in answer["series"]], q.step)
     )
-    return dict(run_series(store, q, now, q.start, q.end))
+    if fitted is not None:
+        q = planned(str(fitted))
+        answer = run_series(store, q, now, q.start, q.end)
+    return dict(answer)
 
 
 def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: float) -> SeriesResult:
