@@ -4,7 +4,7 @@
 // of 20 hosts thus refreshes with a few buckets' worth of work instead of 1,440. Windows that end at a
 // fixed time (`to` is not "now") are not refreshed at all. Without an explicit `step`, the API answers
 // at a step no finer than the data itself (30 s samples in 30 s buckets, not 2 s ones: one request).
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { getJson } from "./api.js";
 import { registerQuery } from "./live.js";
 
@@ -48,7 +48,8 @@ export function useSeries(params, { live = true } = {}) {
   const [state, setState] = useState({ data: undefined, error: null, loading: key !== null });
   const data = useRef(undefined);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
+    // as `useApi`: request at render, not after the next paint (the overview's charts wait on this)
     let alive = true;
     data.current = undefined;
     if (key === null) {
