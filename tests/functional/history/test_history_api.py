@@ -286,3 +286,7 @@ def test_without_a_step_thirty_second_data_is_answered_at_thirty_seconds_in_one_
     assert sum(v is not None for v in values) >= 0.95 * len(values)
     asked = series(viewer, metric="app.queue.depth", **{"from": "-1h"}, to="now", step=10)
     assert asked["step"] == 10.0  # an explicit step is kept
+    # a series that stopped 30 minutes ago: no recent data to learn from, the whole answer is fitted
+    old = [{"metric": "app.old.depth", "value": 3.0, "ts": now - age} for age in range(1815, 3600, 30)]
+    push(ingest, "sparse-1", old)
+    assert series(viewer, metric="app.old.depth", **{"from": "-1h"}, to="now")["step"] == 30.0
