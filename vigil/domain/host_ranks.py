@@ -60,14 +60,10 @@ def rank_hosts(latest: Iterable[Point], window: float, top: int = TOP_HOSTS) -> 
             if _named_after_service(host, used):
                 services.add(host)
         values.sort(key=lambda hv: (-hv[1], hv[0]))
-        kinds = {"services" if h in services else "hosts" for h, _ in values}
+        kinds = sorted({"services" if h in services else "hosts" for h, _ in values})
         out[key] = {
             "unit": unit,
-            "ranked": "services"
-            if kinds == {"services"}
-            else "hosts and services"
-            if len(kinds) > 1
-            else "hosts",
+            "ranked": " and ".join(kinds) or "hosts",
             "count": len(values),
             "hosts": [{"host": h, "value": round(v, 4)} for h, v in values[:top]],
         }
