@@ -67,7 +67,10 @@ def run_fleet(
     end = min(end, start + MAX_RUN_SECONDS)
     spans = [(start, end)] if start < end else []
     markers = store.list_docs(DIRTY_KIND)
-    late = sorted({float(d["minute"]) for d in markers if oldest <= float(d["minute"]) < start})
+    # minutes before the tier's start were never built and no reader uses them: their markers (a
+    # backfill leaves one per minute) are cleared, not rebuilt — a week of them cost ~15 s of CPU
+    built_from = max(oldest, float(state.get("from", start)))
+    late = sorted({float(d["minute"]) for d in markers if built_from <= float(d["minute"]) < start})
     spans.extend(_spans(late))
     minutes = 0
     hours: set[float] = set()
