@@ -275,7 +275,7 @@ def kpi_value(
     kpi: Kpi, grouped: Mapping[str, list[Point]], window: float
 ) -> tuple[float | None, list[Point]]:
     """The KPI's raw value (stored units) over one window's points grouped by metric, and the points of
-    its metric it was computed from. The fleet card passes every host's points; `host_ranks` one host's."""
+    its metric it was computed from. The fleet card passes every host's points; `request_ranks` one host's."""
     points = _select(kpi, grouped)
     return _compute(kpi, points, grouped, window), points
 

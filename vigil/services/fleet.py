@@ -130,13 +130,13 @@ def _build_minutes(store: Store, a: float, b: float, now: float, window: float |
 
 def _save_snapshot(store: Store, points: list[Point], end: float, window: float, now: float) -> None:
     """The overview snapshot as of `end` (the newest built minute), for fleets too large to read live."""
-    from vigil.domain.host_ranks import rank_hosts
+    from vigil.domain.request_ranks import rank_request_kpis
     from vigil.domain.snapshot import build_snapshot
 
     latest = [p for p in points if end - window <= p.ts < end]
     previous = [p for p in points if end - 2 * window <= p.ts < end - window]
     body = build_snapshot(latest, previous, end, window=window)
-    body["by_host"] = rank_hosts(latest, window)  # the application KPIs' worst hosts, top N only
+    body["by_host"] = rank_request_kpis(latest, window)  # the application KPIs' worst hosts, top N only
     hosts = len({p.host for p in latest})
     store.put_doc(STATE_KIND, SNAPSHOT_ID, {"snapshot": body, "hosts": hosts, "as_of": end, "ran_at": now})
 

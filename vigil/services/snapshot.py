@@ -28,13 +28,13 @@ SNAPSHOT_MAX_AGE = 900.0  # an older job snapshot means the job stopped: read li
 
 def snapshot(store: Store, config: Config, now: float) -> dict[str, Any]:
     """The `/api/metrics` body: KPIs over the last window with their trend against the window before,
-    plus `by_host` (the application KPIs' worst hosts from `domain.host_ranks`, over the card's own
+    plus `by_host` (the application KPIs' worst hosts from `domain.request_ranks`, over the card's own
     window and points). Read live (one read per host) for up to LIVE_SNAPSHOT_HOSTS hosts; past that, the
     one the fleet job saved from its last run (`services.fleet`), as of the newest minute it built."""
     from dataclasses import asdict
 
     from vigil.domain.catalog import CATALOG
-    from vigil.domain.host_ranks import rank_hosts
+    from vigil.domain.request_ranks import rank_request_kpis
     from vigil.domain.snapshot import build_snapshot, with_thresholds
     from vigil.services.fleet import SNAPSHOT_ID, STATE_KIND
 
@@ -48,7 +48,7 @@ def snapshot(store: Store, config: Config, now: float) -> dict[str, Any]:
         for p in store.query_many(list(CATALOG), now - 2 * window, now, now=now):  # one read per host
             (latest if p.ts > now - window else previous).append(p)
         body = build_snapshot(latest, previous, now, window=window, thresholds=asdict(config.thresholds))
-        body["by_host"] = rank_hosts(latest, window)  # the fleet job's snapshot carries its own
+        body["by_host"] = rank_request_kpis(latest, window)  # the fleet job's snapshot carries its own
     body["by_host"] = {**by_host(store, config, now), **body.get("by_host", {})}
     return body
 

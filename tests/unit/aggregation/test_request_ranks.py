@@ -1,4 +1,4 @@
-"""The worst hosts beside the API p95 and error-rate cards (`domain.host_ranks`): each host's value is the
+"""The worst hosts beside the API p95 and error-rate cards (`domain.request_ranks`): each host's value is the
 fleet card's value of a fleet of that host alone, worst first, top N; no requests, no rank; services
 stored under their own name are called services."""
 
@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vigil.domain import histograms
-from vigil.domain.host_ranks import rank_hosts
 from vigil.domain.models import Point
+from vigil.domain.request_ranks import rank_request_kpis
 from vigil.domain.snapshot import build_snapshot
 
 NOW = 1_764_190_000.0
@@ -39,7 +39,7 @@ def test_each_hosts_value_is_the_fleet_card_of_that_host_alone_worst_first_and_b
     fleet: dict[str, list[tuple[str, list[float]]]],
 ) -> None:
     points = [latency(h, values, status) for h, parts in fleet.items() for status, values in parts]
-    ranks = rank_hosts(points, 60.0, top=3)
+    ranks = rank_request_kpis(points, 60.0, top=3)
     for key in ("response_time_p95", "error_rate"):
         alone = {}
         for host in fleet:
@@ -57,7 +57,7 @@ def test_a_host_without_requests_in_the_window_is_not_ranked_as_a_best_zero() ->
         latency("empty-1", [], "200"),  # a histogram with no observations
         Point("cpu-only", "system.cpu.utilization", (), NOW - 5, 0.4),
     ]
-    ranks = rank_hosts(points, 60.0)
+    ranks = rank_request_kpis(points, 60.0)
     assert [h["host"] for h in ranks["error_rate"]["hosts"]] == ["busy-1"]
     assert ranks["error_rate"]["hosts"][0]["value"] == 0.0
     assert ranks["response_time_p95"]["count"] == 1
@@ -70,14 +70,19 @@ def test_span_derived_requests_count_their_errors_per_host() -> None:
         Point("web-1", "http.server.error.count", span_labels, NOW - 5, 4.0),
         Point("web-2", METRIC, span_labels, NOW - 5, None, histograms.from_values([0.1] * 10)),
     ]
-    ranks = rank_hosts(points, 60.0)
+    ranks = rank_request_kpis(points, 60.0)
     assert ranks["error_rate"]["hosts"] == [{"host": "web-1", "value": 40.0}, {"host": "web-2", "value": 0.0}]
 
 
 def test_otlp_services_stored_under_their_name_are_ranked_as_services() -> None:
     services = [latency("shop", [0.3], "200", service="shop"), latency("cart", [0.9], "500", service="cart")]
-    assert rank_hosts(services, 60.0)["response_time_p95"]["ranked"] == "services"
+    assert rank_request_kpis(services, 60.0)["response_time_p95"]["ranked"] == "services"
     mixed = [*services, latency("web-1", [0.2], "200", service="shop")]
-    assert rank_hosts(mixed, 60.0)["error_rate"]["ranked"] == "hosts and services"
-    assert rank_hosts([latency("web-1", [0.2], "200")], 60.0)["error_rate"]["ranked"] == "hosts"
-    assert rank_hosts([], 60.0)["error_rate"] == {"unit": "%", "ranked": "hosts", "count": 0, "hosts": []}
+    assert rank_request_kpis(mixed, 60.0)["error_rate"]["ranked"] == "hosts and services"
+    assert rank_request_kpis([latency("web-1", [0.2], "200")], 60.0)["error_rate"]["ranked"] == "hosts"
+    assert rank_request_kpis([], 60.0)["error_rate"] == {
+        "unit": "%",
+        "ranked": "hosts",
+        "count": 0,
+        "hosts": [],
+    }

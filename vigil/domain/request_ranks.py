@@ -35,7 +35,7 @@ def _named_after_service(host: str, points: Iterable[Point]) -> bool:
     return services == {host}
 
 
-def rank_hosts(latest: Iterable[Point], window: float, top: int = TOP_HOSTS) -> dict[str, Any]:
+def rank_request_kpis(latest: Iterable[Point], window: float, top: int = TOP_HOSTS) -> dict[str, Any]:
     """`{"response_time_p95": {"unit", "ranked", "count", "hosts": [{"host", "value"}, ...]}, ...}`:
     for each KPI the `top` hosts with the highest value (display units, 4 decimals), ties by name;
     `count` hosts had a value; `ranked` is "hosts", "services" (every entry is an OTLP service stored

@@ -1,4 +1,4 @@
-"""The overview's worst hosts beside the API p95 and error-rate cards (`domain.host_ranks`), on SqliteStore
+"""The overview's worst hosts beside the API p95 and error-rate cards (`domain.request_ranks`), on SqliteStore
 and DynamoStore (moto): one hot host ranked first, each value equal to what the series API answers with
 `group_by=host` for the card's window, hosts without requests in it not ranked — read live (a small
 fleet) and from the fleet job's snapshot (more than 20 hosts)."""
