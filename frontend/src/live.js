@@ -1,7 +1,7 @@
 // Live refresh: one ticker for the whole page (default every 10 s, pausable, skipped while the tab is
 // hidden) that re-runs every mounted `useApi` query with conditional requests. A tick is one refresh
 // cycle; its duration is recorded as the `vigil:refresh` performance measure (the benchmark reads it).
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { getAllPages, getJson } from "./api.js";
 
 const queries = new Set();
@@ -92,7 +92,8 @@ export function useApi(path, params = {}, { live = true, pages = null } = {}) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
 
-  useEffect(() => {
+  // a layout effect: the request leaves as soon as the component is rendered, not after the next paint
+  useLayoutEffect(() => {
     alive.current = true;
     if (key === null) {
       setState({ data: undefined, error: null, loading: false });

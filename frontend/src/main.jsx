@@ -12,7 +12,8 @@ const DEFAULT_CONFIG = { apiUrl: "", auth: { mode: "local" } };
 
 async function loadConfig() {
   try {
-    const res = await fetch("./config.json", { cache: "no-store" });
+    // preloaded by index.html while the scripts load (a request of its own would wait for them)
+    const res = await fetch("./config.json");
     if (res.ok) return { ...DEFAULT_CONFIG, ...(await res.json()) };
   } catch {
     /* no config.json: same-origin local mode */

@@ -2,12 +2,10 @@
 // (`from=-24h`); every refresh then asks only for the tail (`from=<last bucket>`, same `step`, so the
 // buckets line up), merges it into the columns and drops as many old buckets as it added. A 24 h chart
 // of 20 hosts thus refreshes with a few buckets' worth of work instead of 1,440. Windows that end at a
-// fixed time (`to` is not "now") are not refreshed at all. Without an explicit `step`, an answer whose
-// buckets are much finer than the data (30 s samples in 2 s buckets) is asked again with a step no
-// finer than the data (`gaps.js`), so charts show one point per sample instead of mostly empty buckets.
-import { useEffect, useRef, useState } from "preact/hooks";
+// fixed time (`to` is not "now") are not refreshed at all. Without an explicit `step`, the API answers
+// at a step no finer than the data itself (30 s samples in 30 s buckets, not 2 s ones: one request).
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { getJson } from "./api.js";
-import { coarserStep } from "./gaps.js";
 import { registerQuery } from "./live.js";
 
 const PATH = "/api/metrics/series";
@@ -50,7 +48,8 @@ export function useSeries(params, { live = true } = {}) {
   const [state, setState] = useState({ data: undefined, error: null, loading: key !== null });
   const data = useRef(undefined);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
+    // as `useApi`: request at render, not after the next paint (the overview's charts wait on this)
     let alive = true;
     data.current = undefined;
     if (key === null) {
@@ -64,12 +63,7 @@ export function useSeries(params, { live = true } = {}) {
       setState((s) => (s.data === next && !s.error && !s.loading ? s : { data: next, error: null, loading: false }));
     };
     const fail = (error) => alive && setState((s) => ({ data: s.data, error, loading: false }));
-    const full = () =>
-      getJson(PATH, params).then(({ data: d }) => {
-        const step = params.step ? null : coarserStep(d);
-        if (!step) return show(d);
-        return getJson(PATH, { ...params, step: String(step) }).then(({ data: fitted }) => show(fitted), fail);
-      }, fail);
+    const full = () => getJson(PATH, params).then(({ data: d }) => show(d), fail);
     const refresh = () => {
       const cur = data.current;
       if (!cur || !cur.timestamps || cur.timestamps.length === 0 || !cur.step) return full();

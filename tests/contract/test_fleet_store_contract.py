@@ -94,6 +94,19 @@ def test_a_late_batch_rebuilds_its_minute_on_the_next_run(store: Any) -> None:
     assert store.list_docs(DIRTY_KIND) == []
 
 
+def test_late_minutes_before_the_tiers_start_are_cleared_without_being_built(store: Any) -> None:
+    push_minutes(store, hosts=2, first=T0 + 3000, minutes=5)
+    now = T0 + 3300 + SETTLE_SECONDS
+    run_fleet(store, now, retention_seconds=RETENTION)  # the tier starts here (`from`)
+    backfill = [pt("web-0", "cpu", 5.0, T0 + 60 * m, cpu="0") for m in range(20)]  # before it
+    store.put_samples("web-0", backfill, "backfill", now + 10)
+    assert note_late_fleet(store, backfill, now + 10) == 20
+    done = run_fleet(store, now + 20, retention_seconds=RETENTION)
+    assert (done["minutes"], done["markers_cleared"]) == (0, 20)
+    assert list(store.query_fleet("cpu", "1m", T0, T0 + 1200, now=now + 20)) == []
+    assert store.list_docs(DIRTY_KIND) == []
+
+
 def test_latest_by_host_gives_each_hosts_newest_value_after_a_fleet_run(store: Any) -> None:
     push_minutes(store, hosts=3, first=T0, minutes=3)
     store.put_samples("old", [pt("old", "cpu", 9.0, T0 - 3600, cpu="0")], None, T0 - 3000)

@@ -14,7 +14,8 @@ Standard library only (plus `vigil.domain`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 from vigil.domain.accumulate import AGGS, PERCENTILES
 from vigil.domain.errors import Invalid
@@ -221,3 +222,40 @@ def plan_step(
         step = math.ceil(step / width) * width
         resolution = choose_resolution(start, end, now, retention, step=step, available=available)
     return step, resolution
+
+
+def _upper_median(xs: Sequence[float]) -> float | None:
+    return sorted(xs)[len(xs) // 2] if xs else None
+
+
+def reporting_interval(
+    timestamps: Sequence[float], columns: Iterable[Sequence[float | None]]
+) -> float | None:
+    """An answer's typical reporting interval: the median over its series of the median spacing of
+    their non-empty buckets (the dashboard's `gaps.js` reads the same to join gaps); None when no
+    series has two values."""
+    intervals = []
+    for values in columns:
+        present = [timestamps[i] for i, v in enumerate(values) if v is not None]
+        spacing = _upper_median([b - a for a, b in pairwise(present)])
+        if spacing is not None:
+            intervals.append(spacing)
+    return _upper_median(intervals)
+
+
+def step_for_interval(interval: float | None, step: float) -> float | None:
+    """A step no finer than data reporting every `interval` s, for an answer at an automatic `step`:
+    the smallest nice step of at least 95 % of `interval` when `interval` is twice `step` or more (half
+    the buckets or more would be empty), else None (keep `step`)."""
+    if interval is None or interval < 2 * step:
+        return None
+    nice = next((float(s) for s in NICE_STEPS if s >= interval * 0.95), math.ceil(interval / 86400) * 86400.0)
+    return nice if nice > step else None
+
+
+def data_step(
+    timestamps: Sequence[float], columns: Iterable[Sequence[float | None]], step: float
+) -> float | None:
+    """`step_for_interval` of an answer's own `reporting_interval`: so a 60 s series over an hour comes
+    as 61 points, not 241 mostly empty ones."""
+    return step_for_interval(reporting_interval(timestamps, columns), step)

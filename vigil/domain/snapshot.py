@@ -263,11 +263,34 @@ def _select(kpi: Kpi, by_metric: Mapping[str, list[Point]]) -> list[Point]:
     return _once_per_app(points) if kpi.metric in SPAN_ERROR_COUNTS else points
 
 
-def _by_metric(points: Iterable[Point]) -> dict[str, list[Point]]:
+def by_metric(points: Iterable[Point]) -> dict[str, list[Point]]:
+    """Points grouped by metric name (what `kpi_value` reads)."""
     out: dict[str, list[Point]] = defaultdict(list)
     for p in points:
         out[p.metric].append(p)
     return out
+
+
+def kpi_value(
+    kpi: Kpi, grouped: Mapping[str, list[Point]], window: float
+) -> tuple[float | None, list[Point]]:
+    """The KPI's raw value (stored units) over one window's points grouped by metric, and the points of
+    its metric it was computed from. The fleet card passes every host's points; `request_ranks` one host's."""
+    points = _select(kpi, grouped)
+    return _compute(kpi, points, grouped, window), points
+
+
+def display_of(kpi: Kpi) -> tuple[str, float]:
+    """(display unit, scale from stored units) of a KPI: its own override, else the catalogue's."""
+    meta = info(kpi.metric)
+    return (kpi.unit if kpi.unit is not None else meta.display_unit), (
+        kpi.scale if kpi.scale is not None else meta.scale
+    )
+
+
+def kpi_of(section: str, key: str) -> Kpi:
+    """The KPI `key` of `section` (`KeyError` when there is none)."""
+    return next(k for k in SECTIONS[section] if k.key == key)
 
 
 def build_snapshot(
@@ -281,26 +304,23 @@ def build_snapshot(
     """The snapshot body. `latest`: points with ts in (now - window, now]; `previous`: the window
     before. `thresholds` maps `config.Thresholds` field names to values (display units), e.g.
     `dataclasses.asdict(config.thresholds)`; KPIs with a threshold key then carry it."""
-    cur, prev = _by_metric(latest), _by_metric(previous)
+    cur, prev = by_metric(latest), by_metric(previous)
     out: dict[str, Any] = {"timestamp": iso(now), "window": window}
     for section, kpis in SECTIONS.items():
         body: dict[str, Any] = {}
         for kpi in kpis:
-            meta = info(kpi.metric)
-            pts = _select(kpi, cur)
-            raw = _compute(kpi, pts, cur, window)
+            raw, pts = kpi_value(kpi, cur, window)
             if raw is None or not math.isfinite(raw):
                 body[kpi.key] = None
                 continue
-            scale = kpi.scale if kpi.scale is not None else meta.scale
-            before_pts = _select(kpi, prev)
-            before = _compute(kpi, before_pts, prev, window)
+            unit, scale = display_of(kpi)
+            before, _ = kpi_value(kpi, prev, window)
             value = raw * scale
             trend, change = _trend(value, None if before is None else before * scale)
             body[kpi.key] = {
-                "title": kpi.title or meta.title,
+                "title": kpi.title or info(kpi.metric).title,
                 "value": value,
-                "unit": kpi.unit if kpi.unit is not None else meta.display_unit,
+                "unit": unit,
                 "trend": trend,
                 "change_pct": change,
                 "hosts": len({p.host for p in pts}),

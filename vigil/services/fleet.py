@@ -73,7 +73,10 @@ def run_fleet(
     end = min(end, start + MAX_RUN_SECONDS)
     spans = [(start, end)] if start < end else []
     markers = store.list_docs(DIRTY_KIND)
-    late = sorted({float(d["minute"]) for d in markers if oldest <= float(d["minute"]) < start})
+    # minutes before the tier's start were never built and no reader uses them: their markers (a
+    # backfill leaves one per minute) are cleared, not rebuilt — a week of them cost ~15 s of CPU
+    built_from = max(oldest, float(state.get("from", start)))
+    late = sorted({float(d["minute"]) for d in markers if built_from <= float(d["minute"]) < start})
     spans.extend(_spans(late))
     minutes = 0
     hours: set[float] = set()
@@ -147,12 +150,14 @@ def save_snapshot(
     from dataclasses import asdict
 
     from vigil.config import Thresholds
+    from vigil.domain.request_ranks import rank_request_kpis
     from vigil.domain.snapshot import build_snapshot
     from vigil.services.snapshot import BY_HOST_LIMIT, by_host_of_points
 
     latest = [p for p in points if end - window <= p.ts < end]
     previous = [p for p in points if end - 2 * window <= p.ts < end - window]
     body = build_snapshot(latest, previous, end, window=window)
+    body["by_host"] = rank_request_kpis(latest, window)  # the application KPIs' worst hosts, top N only
     hosts = len({p.host for p in latest})
     limits = asdict(Thresholds()) if thresholds is None else thresholds
     ranked = by_host_of_points(previous + latest, limits, BY_HOST_LIMIT)

@@ -50,6 +50,7 @@ def parse_labels(raw: str | None) -> dict[str, str] | None:
 RAW_SPAN_LIMIT = 2 * 86400.0  # longer ranges read hourly rollups (a raw 7 d x 100 hosts scan is ~1 s)
 DAILY_SPAN_LIMIT = 62 * 86400.0  # longer ranges read daily rollups unless a finer step is asked for
 SUMMARY_AGGS = frozenset({"avg", "sum", "count", "min", "max"})  # what SQL-side summaries can answer
+PROBE_SECONDS = 600.0  # newest data read to learn a series' reporting interval (10 samples at 60 s)
 
 
 @dataclass(frozen=True)
@@ -130,19 +131,44 @@ def series(
     step: str | None,
     group_by: str | None,
 ) -> dict[str, Any]:
-    q = plan_series(
-        config,
-        now,
-        metric=metric,
-        host=host,
-        labels=labels,
-        start=start,
-        end=end,
-        agg=agg,
-        step=step,
-        group_by=group_by,
-    )
-    return dict(run_series(store, q, now, q.start, q.end))
+    """The series API's answer. Without a `step`, one never finer than the data: the newest
+    `PROBE_SECONDS` (or 20 buckets) are read first at the planned step to learn how often the series
+    report (`planning.reporting_interval`), and the range is answered at a step fitted to that — so the
+    overview's hour of 60 s data costs a short read and one at whole minutes (the fleet tier can answer
+    those), not a full read at 15 s and another at 60 s, and a client never asks twice. A probe that
+    finds no interval (no recent data) leaves the fitting to the whole answer."""
+    from vigil.domain.planning import data_step, reporting_interval, step_for_interval
+
+    def planned(step: str | None) -> SeriesQuery:
+        return plan_series(
+            config,
+            now,
+            metric=metric,
+            host=host,
+            labels=labels,
+            start=start,
+            end=end,
+            agg=agg,
+            step=step,
+            group_by=group_by,
+        )
+
+    def fitted(q: SeriesQuery, step: float | None) -> SeriesQuery:
+        return q if step is None else planned(str(step))
+
+    q = planned(step)
+    if step is not None:
+        return dict(run_series(store, q, now, q.start, q.end))
+    probe_from = q.end - max(PROBE_SECONDS, 20 * q.step)
+    if probe_from > q.start:
+        probe = run_series(store, q, now, probe_from, q.end)
+        interval = reporting_interval(probe["timestamps"], [s["values"] for s in probe["series"]])
+        if interval is not None:
+            q = fitted(q, step_for_interval(interval, q.step))
+            return dict(run_series(store, q, now, q.start, q.end))
+    answer = run_series(store, q, now, q.start, q.end)
+    refit = fitted(q, data_step(answer["timestamps"], [s["values"] for s in answer["series"]], q.step))
+    return dict(answer if refit is q else run_series(store, refit, now, refit.start, refit.end))
 
 
 def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: float) -> SeriesResult:

@@ -37,8 +37,10 @@ def snapshot(store: Store, config: Config, now: float, *, all_hosts: bool = Fals
     """The `/api/metrics` body: KPIs over the last window with their trend against the window before,
     plus `by_host`. Read live (one read per host) for up to LIVE_SNAPSHOT_HOSTS hosts; past that, the
     one the fleet job saved from its last run (`services.fleet`), as of the newest minute it built, with
-    its bounded `by_host` (`all_hosts`: every host's current value, read live)."""
+    its bounded `by_host` (`all_hosts`: every host's current value, read live). The application KPIs'
+    worst hosts (`domain.request_ranks`) come from the card's own window and points: no read of their own."""
     from vigil.domain.catalog import CATALOG
+    from vigil.domain.request_ranks import rank_request_kpis
     from vigil.domain.snapshot import build_snapshot, with_thresholds
     from vigil.services.fleet import SNAPSHOT_ID, STATE_KIND
 
@@ -46,7 +48,7 @@ def snapshot(store: Store, config: Config, now: float, *, all_hosts: bool = Fals
     if saved and saved["hosts"] > LIVE_SNAPSHOT_HOSTS and now - float(saved["ran_at"]) <= SNAPSHOT_MAX_AGE:
         body = with_thresholds(saved["snapshot"], asdict(config.thresholds))
         if not all_hosts and "by_host" in saved:
-            body["by_host"] = saved["by_host"]
+            body["by_host"] = {**saved["by_host"], **body.get("by_host", {})}
             return body
     else:
         window = snapshot_window(config)
@@ -55,7 +57,11 @@ def snapshot(store: Store, config: Config, now: float, *, all_hosts: bool = Fals
         for p in store.query_many(list(CATALOG), now - 2 * window, now, now=now):  # one read per host
             (latest if p.ts > now - window else previous).append(p)
         body = build_snapshot(latest, previous, now, window=window, thresholds=asdict(config.thresholds))
-    body["by_host"] = by_host(store, config, now, limit=None if all_hosts else BY_HOST_LIMIT)
+        body["by_host"] = rank_request_kpis(latest, window)  # the fleet job's snapshot carries its own
+    body["by_host"] = {
+        **by_host(store, config, now, limit=None if all_hosts else BY_HOST_LIMIT),
+        **body.get("by_host", {}),
+    }
     return body
 
 

@@ -3,10 +3,11 @@
 // per host, linking to its page) — Datadog's host map in miniature. Data: `/api/metrics` `by_host`: at
 // most the 100 worst hosts per KPI, with `count` (every up host) and `levels` (hosts per colour); past
 // the listed ones, the row ends with how many more there are by colour, linking to the Hosts page.
+// `ranked` says whether OTLP services stand in for hosts (the application KPIs).
 import { fmtValue } from "../format.js";
 import { href } from "../router.js";
 
-const TOP = 3;
+const TOP = 5;
 
 /** ok | warn | bad for a value against a threshold in the same unit (warn from 80 % of it). */
 export function levelOf(value, threshold) {
@@ -14,16 +15,25 @@ export function levelOf(value, threshold) {
   return value > threshold ? "bad" : value > threshold * 0.8 ? "warn" : "ok";
 }
 
-export function WorstHosts({ kpi, entry, threshold }) {
+/** `toThresholdUnit(value, unit)`: a value in the threshold's unit (the card's own conversion). */
+export function WorstHosts({ kpi, entry, threshold, toThresholdUnit = (v) => v }) {
   const top = entry.hosts.slice(0, TOP);
+  const ranked = entry.ranked || "hosts";
+  const count = entry.count ?? entry.hosts.length;
   return (
-    <ol class="worst" aria-label={`Highest ${kpi} by host`} data-worst={kpi}>
-      {top.map((h, i) => (
-        <li key={h.host} class={`lvl-${levelOf(h.value, threshold)}`}>
-          <a href={href("hosts", { host: h.host })}>{h.host}</a> <span>{i === 0 ? "max " : ""}{fmtValue(h.value, entry.unit)}</span>
-        </li>
-      ))}
-    </ol>
+    <div class="worst-box">
+      <p class="worst-head muted" id={`worst-${kpi}`}>
+        Worst {ranked}
+        {count > top.length ? ` (${top.length} of ${count})` : ""}
+      </p>
+      <ol class="worst" aria-labelledby={`kpi-${kpi} worst-${kpi}`} data-worst={kpi} data-ranked={ranked}>
+        {top.map((h, i) => (
+          <li key={h.host} class={`lvl-${levelOf(toThresholdUnit(h.value, entry.unit), threshold)}`}>
+            <a href={href("hosts", { host: h.host })}>{h.host}</a> <span>{i === 0 ? "max " : ""}{fmtValue(h.value, entry.unit)}</span>
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }
 

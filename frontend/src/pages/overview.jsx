@@ -1,5 +1,5 @@
 // Overview in the seed's layout: health indicator, four KPI cards (CPU, memory, API response,
-// errors) with unit, trend arrow and threshold colouring plus the worst hosts, a colour-coded host
+// errors) with unit, trend arrow and threshold colouring plus each card's worst hosts, a colour-coded host
 // grid, the response-time and request-rate charts over the picked range (1 h while there is less than a
 // day of data, else 24 h), recent errors and active alerts, then every other current metric in compact form.
 // Sets `performance.mark("vigil:charts-drawn")` once both charts have drawn with their data.
@@ -20,11 +20,12 @@ export const RESPONSE_METRIC = "http.server.request.duration";
 const CHART_HEIGHT = 240;
 
 // Defaults mirror vigil/config.py Thresholds; the snapshot's own `thresholds` win when present.
+// `perHost`: the snapshot's `by_host` entry ranked beside the card; `grid`: also a row of the host grid.
 export const KPIS = [
-  { id: "cpu", title: "CPU", section: "system", keys: ["cpu"], threshold: ["cpu_percent", 80, "%"], worseWhen: "up", perHost: "cpu" },
-  { id: "memory", title: "Memory", section: "system", keys: ["memory"], threshold: ["memory_percent", 90, "%"], worseWhen: "up", perHost: "memory" },
-  { id: "api", title: "API response (p95)", section: "application", keys: ["response_time_p95", "response_time_p50"], threshold: ["api_p95_ms", 2000, "ms"], worseWhen: "up" },
-  { id: "errors", title: "Error rate", section: "application", keys: ["error_rate"], threshold: ["error_rate_percent", 5, "%"], worseWhen: "up" },
+  { id: "cpu", title: "CPU", section: "system", keys: ["cpu"], threshold: ["cpu_percent", 80, "%"], worseWhen: "up", perHost: "cpu", grid: true },
+  { id: "memory", title: "Memory", section: "system", keys: ["memory"], threshold: ["memory_percent", 90, "%"], worseWhen: "up", perHost: "memory", grid: true },
+  { id: "api", title: "API response (p95)", section: "application", keys: ["response_time_p95", "response_time_p50"], threshold: ["api_p95_ms", 2000, "ms"], worseWhen: "up", perHost: "response_time_p95" },
+  { id: "errors", title: "Error rate", section: "application", keys: ["error_rate"], threshold: ["error_rate_percent", 5, "%"], worseWhen: "up", perHost: "error_rate" },
 ];
 
 /** A metric value in the threshold's unit (percent for ratios, milliseconds for durations). */
@@ -72,7 +73,7 @@ function KpiCard({ kpi, snapshot }) {
       <p class={`kpi-threshold ${level}`}>
         {level === "bad" ? `Above threshold ${thresholdText}` : level === "warn" ? `Near threshold ${thresholdText}` : `Threshold ${thresholdText}`}
       </p>
-      {perHost && perHost.hosts.length > 1 && <WorstHosts kpi={kpi.id} entry={perHost} threshold={threshold} />}
+      {perHost && (perHost.count ?? perHost.hosts.length) > 1 && <WorstHosts kpi={kpi.id} entry={perHost} threshold={threshold} toThresholdUnit={(v, unit) => comparable(v, unit, tUnit)} />}
     </article>
   );
 }
@@ -160,7 +161,7 @@ export function Overview({ params = {} }) {
         ))}
       </div>
       {snap.error && snap.data === undefined && <QueryState q={snap} what="the current metrics" />}
-      <HostGrid snapshot={snap.data} kpis={KPIS.filter((k) => k.perHost)} thresholdOf={(k) => kpiThreshold(k, snap.data, null)} />
+      <HostGrid snapshot={snap.data} kpis={KPIS.filter((k) => k.grid)} thresholdOf={(k) => kpiThreshold(k, snap.data, null)} />
       <div class="toolbar">
         <RangePicker value={range} onChange={(r) => setParams({ range: r })} allowCustom={false} />
       </div>

@@ -272,3 +272,21 @@ def test_several_aggs_come_back_as_one_tagged_series_each_in_one_answer(ctx, ing
         assert (alone["timestamps"], alone["series"][0]["values"]) == (both["timestamps"], entry["values"])
     r = viewer.get("/api/export", params={**params, "agg": "p50,p95", "format": "csv"})
     assert r.status == 400 and json_of(r)["error"]["field"] == "agg"
+
+
+def test_without_a_step_thirty_second_data_is_answered_at_thirty_seconds_in_one_request(
+    ingest: GatewayClient, viewer: GatewayClient, clock: FrozenClock
+) -> None:
+    now = clock.now()
+    samples = [{"metric": "app.queue.depth", "value": 7.0, "ts": now - age} for age in range(15, 3600, 30)]
+    push(ingest, "sparse-1", samples)
+    auto = series(viewer, metric="app.queue.depth", **{"from": "-1h"}, to="now")
+    assert auto["step"] == 30.0  # the planner alone would pick 10 s buckets, two of three empty
+    values = auto["series"][0]["values"]
+    assert sum(v is not None for v in values) >= 0.95 * len(values)
+    asked = series(viewer, metric="app.queue.depth", **{"from": "-1h"}, to="now", step=10)
+    assert asked["step"] == 10.0  # an explicit step is kept
+    # a series that stopped 30 minutes ago: no recent data to learn from, the whole answer is fitted
+    old = [{"metric": "app.old.depth", "value": 3.0, "ts": now - age} for age in range(1815, 3600, 30)]
+    push(ingest, "sparse-1", old)
+    assert series(viewer, metric="app.old.depth", **{"from": "-1h"}, to="now")["step"] == 30.0

@@ -8,10 +8,12 @@ from hypothesis import strategies as st
 
 from vigil.domain.errors import Invalid
 from vigil.domain.planning import (
+    NICE_STEPS,
     PERCENTILE_POINTS,
     bucket_count,
     choose_resolution,
     choose_step,
+    data_step,
     parse_aggs,
     parse_group_by,
     plan_step,
@@ -116,3 +118,33 @@ def test_several_aggs_parse_in_order_without_duplicates_and_unknown_ones_are_ref
         with pytest.raises(Invalid) as err:
             parse_aggs(bad)
         assert err.value.field == "agg"
+
+
+@given(
+    st.sampled_from([10.0, 15.0, 30.0, 60.0]),
+    st.lists(st.integers(1, 600), min_size=2, max_size=40),
+    st.integers(0, 3),
+)
+def test_an_automatic_step_is_widened_to_the_data_only_when_half_its_buckets_would_be_empty(
+    step: float, gaps: list[int], other_series: int
+) -> None:
+    timestamps = [NOW + i * step for i in range(sum(gaps) + 1)]
+    present = {0}
+    for g in gaps:
+        present.add(max(present) + g)
+    column = [1.0 if i in present else None for i in range(len(timestamps))]
+    fitted = data_step(timestamps, [column] * (1 + other_series), step)
+    spacing = sorted(g * step for g in gaps)[len(gaps) // 2]
+    if spacing < 2 * step:
+        assert fitted is None
+    else:
+        assert fitted is not None and fitted >= 0.95 * spacing and fitted > step
+        assert fitted in NICE_STEPS or fitted % DAY == 0
+
+
+def test_thirty_second_data_in_five_second_buckets_gets_thirty_second_steps_dense_data_its_own() -> None:
+    timestamps = [NOW + 5 * i for i in range(720)]
+    sparse = [1.0 if i % 6 == 0 else None for i in range(720)]
+    assert data_step(timestamps, [sparse, [None] * 720], 5.0) == 30.0
+    assert data_step(timestamps, [[1.0] * 720], 5.0) is None
+    assert data_step(timestamps, [[None] * 719 + [1.0]], 5.0) is None  # one sample: no interval
