@@ -12,7 +12,7 @@ import { useApi } from "../live.js";
 import { href, setParams } from "../router.js";
 import { useSeries } from "../series.js";
 import { useSession } from "../session.js";
-import { CheckStatus, PHASES, RunResult } from "./check-form.jsx";
+import { CheckStatus, PHASES, RunResult, durText } from "./check-form.jsx";
 
 export const CHECKS_HOST = "vigil-checks";
 // one history bar per step: about 50–60 bars whatever the range
@@ -97,8 +97,8 @@ function Settings({ c }) {
   const rows = [
     ["URL", <code>{c.url}</code>],
     ["Method", /^tcp:/i.test(c.url) ? "— (TCP)" : c.method],
-    ["Interval", `${c.interval} s`],
-    ["Timeout", `${c.timeout} s`],
+    ["Interval", `every ${durText(c.interval)}`],
+    ["Timeout", durText(c.timeout)],
     ["Expected status", Array.isArray(c.expect_status) ? c.expect_status.join(", ") : String(c.expect_status)],
     ["Keyword", c.keyword || "—"],
     ["Headers", Object.keys(c.headers || {}).length ? Object.entries(c.headers).map(([k, v]) => `${k}: ${v}`).join("; ") : "—"],
@@ -139,17 +139,19 @@ export function CheckDetail({ id, params }) {
         <h1>
           {c.name} <CheckStatus status={c.status} />
         </h1>
-        <a href={href("checks")}>All checks</a>
-        {session.isAdmin && (
-          <>
-            <a class="button" href={href("checks", { check: id, edit: "1" })} id="edit-check">
-              Edit
-            </a>
-            <button type="button" id="run-check" onClick={testNow} disabled={testing}>
-              {testing ? "Testing…" : "Test now"}
-            </button>
-          </>
-        )}
+        <div class="head-actions">
+          <a href={href("checks")}>All checks</a>
+          {session.isAdmin && (
+            <>
+              <a class="button" href={href("checks", { check: id, edit: "1" })} id="edit-check">
+                Edit
+              </a>
+              <button type="button" id="run-check" onClick={testNow} disabled={testing}>
+                {testing ? "Testing…" : "Test now"}
+              </button>
+            </>
+          )}
+        </div>
       </div>
       <div class="grid2">
         <Panel title="Latest result" id="check-latest">

@@ -33,7 +33,8 @@ function seconds(text) {
   return Number(m[1]) * ({ s: 1, m: 60, h: 3600 }[m[2] || "s"]);
 }
 
-function durText(s) {
+/** Seconds as the form writes them: "30s", "5m", "1h". */
+export function durText(s) {
   if (s === undefined || s === null) return "";
   if (s >= 3600 && s % 3600 === 0) return `${s / 3600}h`;
   if (s >= 60 && s % 60 === 0) return `${s / 60}m`;

@@ -33,15 +33,19 @@ function CheckTable({ checks }) {
                 <a href={href("checks", { check: c.id })}>{c.name}</a>
                 <div class="muted small break">{c.url}</div>
               </th>
-              <td>
+              <td data-label="Status">
                 <CheckStatus status={c.status} />
               </td>
-              <td>
+              <td data-label="Checked">
                 <Time t={c.last_checked_at} ago />
               </td>
-              <td class="num">{fmtDuration(c.last_duration_ms)}</td>
-              <td class="num">{uptimeText(c.uptime_24h)}</td>
-              <td class="ck-error">{c.last_error || <span class="muted">—</span>}</td>
+              <td class="num" data-label="Took">
+                {fmtDuration(c.last_duration_ms)}
+              </td>
+              <td class="num" data-label="Uptime 24 h">
+                {uptimeText(c.uptime_24h)}
+              </td>
+              <td class={c.last_error ? "ck-error" : "ck-error none"}>{c.last_error || <span class="muted">—</span>}</td>
             </tr>
           ))}
         </tbody>
@@ -68,16 +72,18 @@ function CheckList({ params }) {
     <div class="page">
       <div class="page-head">
         <h1>Checks</h1>
-        {checks.length > 0 && (
-          <span class="muted" id="checks-summary">
-            {checks.length} check{checks.length > 1 ? "s" : ""}, {down} down
-          </span>
-        )}
-        {session.isAdmin && (
-          <a class="button primary" href={href("checks", { check: "new" })} id="new-check">
-            New check
-          </a>
-        )}
+        <div class="head-actions">
+          {checks.length > 0 && (
+            <span class="muted" id="checks-summary">
+              {checks.length} check{checks.length > 1 ? "s" : ""}, {down} down
+            </span>
+          )}
+          {session.isAdmin && (
+            <a class="button primary" href={href("checks", { check: "new" })} id="new-check">
+              New check
+            </a>
+          )}
+        </div>
       </div>
       <Panel id="checks-list">
         {checks.length ? (
