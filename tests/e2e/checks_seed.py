@@ -1,5 +1,5 @@
 """Synthetic-check data for the browser tests and the screenshots: an hour of a check's phase
-durations and up/down results pushed through `/v1/samples` exactly as the runner ingests them (host
+durations and up/down results, to push through `/v1/samples` as the runner ingests them (host
 `vigil-checks`, labels `check` and `phase`; docs/metrics.md "Synthetic checks"), and an in-process
 server whose public checks went down and came back (an incident in alert history)."""
 
@@ -16,6 +16,7 @@ import requests
 
 from tests.check_targets import closed_port, http_target
 from tests.conftest import ADMIN_TOKEN
+from tests.e2e.seeding import Server, push
 from vigil.alerting.entry import evaluate_now
 from vigil.config import Config
 from vigil.local.server import LocalServer
@@ -51,16 +52,6 @@ def check_history(
     return out
 
 
-def push_history(url: str, key: str, samples: list[dict[str, Any]]) -> None:
-    answer = requests.post(
-        f"{url}/v1/samples",
-        json={"host": SYNTHETIC_HOST, "samples": samples},
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=60,
-    )
-    assert answer.status_code == 202, answer.text
-
-
 @contextmanager
 def server_with_incident(data_dir: Path, *, history: bool = False) -> Iterator[LocalServer]:
     """Public checks "Web shop" (down twice in a row — "Check down" fired — then up again: one
@@ -85,12 +76,13 @@ def server_with_incident(data_dir: Path, *, history: bool = False) -> Iterator[L
         post("/api/checks", {"name": "Internal batch", "url": target.url("/batch"), "interval": "1h"})
         if history:
             key = post("/api/keys", {"name": "history"})["key"]
+            as_server = Server(server.url, ADMIN_TOKEN, data_dir)
             for name, down in (
                 ("Web shop", range(70, 74)),
                 ("Payments API", range(0)),
                 ("Internal batch", range(0)),
             ):
-                push_history(server.url, key, check_history(name, down=down))
+                push(as_server, key, SYNTHETIC_HOST, iter(check_history(name, down=down)))
             gone = f"tcp://127.0.0.1:{closed_port()}"
             post(
                 "/api/checks", {"name": "Legacy FTP gateway", "url": gone, "interval": "1h", "timeout": "2s"}

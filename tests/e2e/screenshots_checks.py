@@ -14,13 +14,10 @@ from playwright.sync_api import sync_playwright
 from tests.conftest import ADMIN_TOKEN
 from tests.e2e.checks_seed import server_with_incident
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.seeding import REPO
-
-OUT = REPO / "docs" / "screenshots"
+from tests.e2e.screenshots import shoot
 
 
 def main() -> int:
-    OUT.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory() as tmp,
         server_with_incident(Path(tmp) / "data", history=True) as server,
@@ -40,19 +37,8 @@ def main() -> int:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for name, route, width, height, scheme in shots:
-                ctx = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)  # type: ignore[arg-type]
-                page = ctx.new_page()
-                if route is None:
-                    page.goto(f"{server.url}/status")
-                else:
-                    page.goto(f"{server.url}/#token={ADMIN_TOKEN}")
-                    page.wait_for_selector("main#main")
-                    page.goto(f"{server.url}/#/{route}")
-                page.wait_for_load_state("networkidle")
-                page.wait_for_timeout(300)  # let charts finish their first draw after the last response
-                page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
-                ctx.close()
-                print(f"wrote docs/screenshots/{name}.png")
+                url = f"{server.url}/status" if route is None else f"{server.url}/#/{route}"
+                shoot(browser, url, None if route is None else ADMIN_TOKEN, name, width, height, scheme, True)
             browser.close()
     return 0
 

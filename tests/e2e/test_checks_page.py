@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from tests.check_targets import HttpTarget, closed_port, http_target
-from tests.e2e.checks_seed import check_history, push_history
+from tests.e2e.checks_seed import check_history
 from tests.e2e.conftest import OpenTab, Session
-from tests.e2e.seeding import Server
+from tests.e2e.seeding import Server, push
 from tests.e2e.test_honest_dashboard import OVERFLOW_JS, drawn_columns
+from vigil.services.check_results import SYNTHETIC_HOST
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def down_check(server: Server) -> dict[str, Any]:
 def charted_check(server: Server, ingest_key: str, target: HttpTarget) -> dict[str, Any]:
     """A check with an hour of phase samples every 30 s (as the runner writes them)."""
     check = make_check(server, "E2E charted shop", target.url())
-    push_history(server.url, ingest_key, check_history(check["name"]))
+    push(server, ingest_key, SYNTHETIC_HOST, iter(check_history(check["name"])))
     return check
 
 
@@ -131,6 +132,17 @@ def test_the_response_time_chart_stacks_the_phases_and_draws_them(
     assert legend == ["DNS", "Connect", "TLS", "TTFB", "Total"]  # stacked in this order, the total last
     cols = drawn_columns(tab, "#check-chart canvas")
     assert sum(cols) > 0.6 * len(cols), f"only {sum(cols)} of {len(cols)} columns drawn"
+    # drawn stacked, but the tooltip gives each phase its own time: TTFB well under the total
+    tab.page.hover("#check-chart .u-over", position={"x": 300, "y": 100})
+    tip = dict(
+        re.findall(
+            r"(DNS|Connect|TLS|TTFB|Total): ([\d.]+) ms",
+            tab.page.locator("#check-chart .chart-tip").inner_text(),
+        )
+    )
+    assert set(tip) == {"DNS", "Connect", "TLS", "TTFB", "Total"}, tip
+    phases = sum(float(tip[k]) for k in ("DNS", "Connect", "TLS", "TTFB"))
+    assert float(tip["TTFB"]) < 0.8 * float(tip["Total"]) and abs(phases + 8 - float(tip["Total"])) < 2, tip
     bars = tab.page.locator("#check-history .ck-history li").count()
     assert 55 <= bars <= 62 and tab.page.locator("#check-history .lvl-ok").count() >= 55
     assert "Up in all" in tab.page.locator("#check-history-summary").inner_text()

@@ -14,7 +14,7 @@ import requests
 from playwright.sync_api import Browser
 
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e.conftest import Console
+from tests.e2e.conftest import watched_page
 from vigil.alerting.entry import evaluate_now
 from vigil.config import Config
 from vigil.local.server import LocalServer
@@ -60,14 +60,7 @@ def silenced_critical(tmp_path: Path) -> Iterator[LocalServer]:
 def test_a_silenced_critical_alert_is_listed_muted_and_does_not_turn_the_badge_red(
     browser: Browser, silenced_critical: LocalServer
 ) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    console = Console()
-    page.on("console", console.on_message)
-    page.on("pageerror", console.on_error)
-    page.goto(f"{silenced_critical.url}/#token={ADMIN_TOKEN}")
-    page.wait_for_selector("main#main")
+    context, page, console = watched_page(browser, sign_in=(silenced_critical.url, ADMIN_TOKEN))
     page.goto(f"{silenced_critical.url}/#/overview")
     badge = page.locator("#status-badge")
     page.wait_for_function("() => document.querySelector('#status-badge').dataset.level !== 'checking'")

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.e2e.checks_seed import server_with_incident as incident_server
-from tests.e2e.conftest import Console
+from tests.e2e.conftest import watched_page
 from vigil.local.server import LocalServer
 
 SHOTS = Path("/tmp/shots")
@@ -28,11 +28,7 @@ def server_with_incident(tmp_path: Path) -> Iterator[LocalServer]:
 def test_the_status_page_reads_well_on_a_phone_and_a_desktop(
     browser: Browser, server_with_incident: LocalServer, width: int, height: int
 ) -> None:
-    context = browser.new_context(viewport={"width": width, "height": height})  # nobody signed in
-    page = context.new_page()
-    console = Console()
-    page.on("console", console.on_message)
-    page.on("pageerror", console.on_error)
+    context, page, console = watched_page(browser, width, height)  # nobody signed in
     page.goto(f"{server_with_incident.url}/status")
     page.wait_for_selector("h1")
     assert page.locator("[role=status]").inner_text() == "All systems operational"
