@@ -243,7 +243,7 @@ export function CheckForm({ checkId }) {
         </p>
       )}
       <div class="form-grid">
-        {field("name", "Name", <input {...attrs("name")} maxLength={100} required />, "Labels the check's samples")}
+        {field("name", "Name", <input {...attrs("name")} maxLength={100} required />, "Labels its samples: a new name starts new series")}
         {field("url", "URL", <input {...attrs("url")} placeholder="https://example.com/health" inputMode="url" />, "http(s)://… or tcp://host:port")}
         {field(
           "method",
