@@ -213,3 +213,22 @@ def test_the_rule_editor_offers_last_and_shows_the_default_check_rules(tab: Sess
     assert tab.page.locator("#r-threshold").input_value() == "2"
     assert tab.page.locator("#r-group_by").input_value() == "check"
     assert tab.console.errors == []
+
+
+def test_a_check_whose_name_has_a_comma_still_charts_its_own_series(
+    tab: Session, server: Server, target: HttpTarget
+) -> None:
+    # `labels=check=...` cannot carry a comma: the page reads every check's series and picks its own
+    check = make_check(server, "E2E shop, EU", target.url("/eu"))
+    tab.open(f"checks?check={check['id']}&range=1h")
+    tab.page.wait_for_function(
+        "() => performance.getEntriesByName('vigil:chart-drawn:check-phases').length > 0"
+    )
+    assert tab.page.locator("#check-chart .legend-item").all_inner_texts() == [
+        "DNS",
+        "Connect",
+        "TTFB",
+        "Total",
+    ]
+    assert tab.page.locator("#check-history-summary").inner_text() == "Up in the one interval with runs."
+    assert tab.console.errors == []

@@ -57,7 +57,11 @@ function History({ name, range }) {
   return (
     <>
       <p id="check-history-summary">
-        {failed ? `${failed} of ${ran.length} intervals had a failed run.` : `Up in all ${ran.length} intervals with runs.`}
+        {failed
+          ? `${failed} of ${ran.length} interval${ran.length > 1 ? "s" : ""} had a failed run.`
+          : ran.length === 1
+            ? "Up in the one interval with runs."
+            : `Up in all ${ran.length} intervals with runs.`}
       </p>
       <ol class="ck-history" aria-hidden="true">
         {ts.map((t, i) => {
