@@ -98,20 +98,22 @@ async function errorFrom(res) {
 }
 
 /**
- * GET with ETag revalidation. Resolves to `{ data, changed }`: `changed` is false when the server
- * answered 304 and `data` is the very object returned last time.
+ * GET with ETag revalidation. Resolves to `{ data, changed, next }`: `changed` is false when the server
+ * answered 304 and `data` is the very object returned last time; `next` is the `X-Next-Cursor` header
+ * of a bare-array list (null on its last page).
  */
 export async function getJson(path, params) {
   const url = buildUrl(path, params);
   const cached = cache.get(url);
   const res = await send("GET", url, { headers: cached ? { "If-None-Match": cached.etag } : {} });
-  if (res.status === 304 && cached) return { data: cached.data, changed: false };
+  if (res.status === 304 && cached) return { data: cached.data, changed: false, next: cached.next };
   if (!res.ok) throw await errorFrom(res);
   const data = res.status === 204 ? null : await res.json();
   const etag = res.headers.get("ETag");
-  if (etag) cache.set(url, { etag, data });
+  const next = res.headers.get("X-Next-Cursor");
+  if (etag) cache.set(url, { etag, data, next });
   else cache.delete(url);
-  return { data, changed: true };
+  return { data, changed: true, next };
 }
 
 const merged = new Map(); // url → the last merged answer of getAllPages

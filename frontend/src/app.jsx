@@ -13,6 +13,7 @@ import { Session } from "./session.js";
 import { toggleTheme, useTheme } from "./theme.js";
 import { Alerts } from "./pages/alerts.jsx";
 import { Bench } from "./pages/bench.jsx";
+import { Checks } from "./pages/checks.jsx";
 import { Dashboards } from "./pages/dashboards.jsx";
 import { Errors } from "./pages/errors.jsx";
 import { Explorer } from "./pages/explorer.jsx";
@@ -28,6 +29,7 @@ const PAGES = [
   ["dashboards", "Dashboards", Dashboards],
   ["errors", "Errors", Errors],
   ["traces", "Traces", Traces],
+  ["checks", "Checks", Checks],
   ["alerts", "Alerts", Alerts],
   ["settings", "Settings", Settings],
 ];

@@ -68,12 +68,13 @@ window.vigil = Object.assign(window.vigil || {}, { refreshNow, lastRefreshMs: ()
 /**
  * Fetch `path` with `params` and keep it fresh on every tick. A 304 keeps the same `data` object, so
  * components do not re-render. On failure the last good data stays (the banner says it is stale).
- * Returns { data, error, loading, reload }. `params === null` disables the query. `pages`: the list key
+ * Returns { data, error, loading, next, reload } (`next`: the `X-Next-Cursor` of a bare-array list).
+ * `params === null` disables the query. `pages`: the list key
  * of a paged list (`hosts`, `dashboards`): every page is fetched and merged (`api.getAllPages`).
  */
 export function useApi(path, params = {}, { live = true, pages = null } = {}) {
   const key = params === null ? null : `${path}?${JSON.stringify(params)}`;
-  const [state, setState] = useState({ data: undefined, error: null, loading: key !== null });
+  const [state, setState] = useState({ data: undefined, error: null, loading: key !== null, next: null });
   const alive = useRef(true);
   const keyRef = useRef(key);
   keyRef.current = key;
@@ -82,12 +83,12 @@ export function useApi(path, params = {}, { live = true, pages = null } = {}) {
     if (key === null) return;
     try {
       // `pages`: the list key of a paged list; every page is fetched and merged (api.getAllPages)
-      const { data, changed } = pages ? await getAllPages(path, params, pages) : await getJson(path, params);
+      const { data, changed, next = null } = pages ? await getAllPages(path, params, pages) : await getJson(path, params);
       if (!alive.current || keyRef.current !== key) return;
-      setState((s) => (changed || s.error || s.loading ? { data, error: null, loading: false } : s));
+      setState((s) => (changed || s.error || s.loading ? { data, error: null, loading: false, next } : s));
     } catch (error) {
       if (!alive.current || keyRef.current !== key) return;
-      setState((s) => ({ data: s.data, error, loading: false }));
+      setState((s) => ({ ...s, error, loading: false }));
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);

@@ -83,6 +83,31 @@ class Session:
 OpenTab = Callable[..., Session]
 
 
+def watched_page(
+    browser: Browser,
+    width: int = 1280,
+    height: int = 860,
+    sign_in: tuple[str, str] | None = None,
+    color_scheme: str = "light",
+) -> tuple[BrowserContext, Page, Console]:
+    """A new context and page whose console errors are collected; `sign_in`: (server URL, token) to
+    sign in with first. The caller closes the context."""
+    ctx = browser.new_context(
+        viewport={"width": width, "height": height},
+        color_scheme=color_scheme,  # type: ignore[arg-type]
+        accept_downloads=True,
+    )
+    ctx.set_default_timeout(10_000)
+    page = ctx.new_page()
+    console = Console()
+    page.on("console", console.on_message)
+    page.on("pageerror", console.on_error)
+    if sign_in:
+        page.goto(f"{sign_in[0]}/#token={sign_in[1]}")
+        page.wait_for_selector("main#main")
+    return ctx, page, console
+
+
 @pytest.fixture
 def open_tab(browser: Browser, server: Server, ingest_key: str) -> Iterator[OpenTab]:
     contexts: list[BrowserContext] = []
@@ -94,20 +119,9 @@ def open_tab(browser: Browser, server: Server, ingest_key: str) -> Iterator[Open
         color_scheme: str = "light",
         sign_in: bool = True,
     ) -> Session:
-        ctx = browser.new_context(
-            viewport={"width": width, "height": height},
-            color_scheme=color_scheme,  # type: ignore[arg-type]
-            accept_downloads=True,
-        )
-        ctx.set_default_timeout(10_000)  # fail in seconds, not Playwright's default 30 s
+        credentials = (server.url, token or server.admin_token) if sign_in else None
+        ctx, page, console = watched_page(browser, width, height, credentials, color_scheme)
         contexts.append(ctx)
-        page = ctx.new_page()
-        console = Console()
-        page.on("console", console.on_message)
-        page.on("pageerror", console.on_error)
-        if sign_in:
-            page.goto(f"{server.url}/#token={token or server.admin_token}")
-            page.wait_for_selector("main#main")
         return Session(page, console, server.url)
 
     yield make

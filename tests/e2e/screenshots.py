@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.seeding import REPO, TRACE_ID, push, running_server, seed, seed_trace
@@ -142,18 +142,28 @@ def main() -> int:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for name, route, width, height, scheme, full in shots:
-                ctx = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)  # type: ignore[arg-type]
-                page = ctx.new_page()
-                page.goto(f"{server.url}/#token={server.admin_token}")
-                page.wait_for_selector("main#main")
-                page.goto(f"{server.url}/#/{route}")
-                page.wait_for_load_state("networkidle")
-                page.wait_for_timeout(300)  # let charts finish their first draw after the last response
-                page.screenshot(path=str(OUT / f"{name}{opts.suffix}.png"), full_page=full)
-                ctx.close()
-                print(f"wrote docs/screenshots/{name}{opts.suffix}.png")
+                url = f"{server.url}/#/{route}"
+                shoot(browser, url, server.admin_token, f"{name}{opts.suffix}", width, height, scheme, full)
             browser.close()
     return 0
+
+
+def shoot(
+    browser: Browser, url: str, token: str | None, name: str, width: int, height: int, scheme: str, full: bool
+) -> None:
+    """Write docs/screenshots/<name>.png of `url`, signed in with `token` first (None: nobody)."""
+    ctx = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)  # type: ignore[arg-type]
+    page = ctx.new_page()
+    if token:
+        page.goto(f"{url.split('/#/')[0]}/#token={token}")
+        page.wait_for_selector("main#main")
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)  # let charts finish their first draw after the last response
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=full)
+    ctx.close()
+    print(f"wrote docs/screenshots/{name}.png")
 
 
 if __name__ == "__main__":

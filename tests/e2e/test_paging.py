@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import Console
+from tests.e2e.conftest import Console, watched_page
 from tests.e2e.seeding import Server, running_server
 from tests.waiting import wait_until
 
@@ -33,14 +33,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture
 def fleet_tab(browser: Browser, fleet: Server) -> Iterator[tuple[Page, Console]]:
     """A signed-in tab on the fleet's server and the console errors it produced."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 860})
-    ctx.set_default_timeout(10_000)
-    page = ctx.new_page()
-    console = Console()
-    page.on("console", console.on_message)
-    page.on("pageerror", console.on_error)
-    page.goto(f"{fleet.url}/#token={fleet.admin_token}")
-    page.wait_for_selector("main#main")
+    ctx, page, console = watched_page(browser, sign_in=(fleet.url, fleet.admin_token))
     yield page, console
     ctx.close()
 

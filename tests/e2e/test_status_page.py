@@ -9,14 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import Browser
 
-from tests.check_targets import http_target
-from tests.conftest import ADMIN_TOKEN
-from tests.e2e.conftest import Console
-from vigil.alerting.entry import evaluate_now
-from vigil.config import Config
+from tests.e2e.checks_seed import server_with_incident as incident_server
+from tests.e2e.conftest import watched_page
 from vigil.local.server import LocalServer
 
 SHOTS = Path("/tmp/shots")
@@ -24,48 +20,15 @@ SHOTS = Path("/tmp/shots")
 
 @pytest.fixture
 def server_with_incident(tmp_path: Path) -> Iterator[LocalServer]:
-    config = Config(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN, interval_seconds=10.0)
-    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with LocalServer(config, port=0, agent=False) as server, http_target() as target:
-
-        def post(path: str, body: object = None) -> dict[str, object]:
-            answer = requests.post(f"{server.url}{path}", json=body, headers=auth, timeout=30)
-            assert answer.status_code < 300, answer.text
-            return dict(answer.json())
-
-        shop = post(
-            "/api/checks", {"name": "Web shop", "url": target.url(), "interval": "1h", "public": True}
-        )
-        post(
-            "/api/checks",
-            {"name": "Payments API", "url": target.url("/pay"), "interval": "1h", "public": True},
-        )
-        post("/api/checks", {"name": "Internal batch", "url": target.url("/batch"), "interval": "1h"})
-        for check in json_list(server, auth):
-            post(f"/api/checks/{check['id']}/run")
-        target.stop()
-        post(f"/api/checks/{shop['id']}/run")
-        post(f"/api/checks/{shop['id']}/run")
-        evaluate_now(server.ctx)  # "Check down" fires
-        target.start()
-        post(f"/api/checks/{shop['id']}/run")
-        evaluate_now(server.ctx)  # and resolves: one incident with a start and an end
+    with incident_server(tmp_path / "data") as server:
         yield server
-
-
-def json_list(server: LocalServer, auth: dict[str, str]) -> list[dict[str, str]]:
-    return list(requests.get(f"{server.url}/api/checks", headers=auth, timeout=30).json())
 
 
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 800)])
 def test_the_status_page_reads_well_on_a_phone_and_a_desktop(
     browser: Browser, server_with_incident: LocalServer, width: int, height: int
 ) -> None:
-    context = browser.new_context(viewport={"width": width, "height": height})  # nobody signed in
-    page = context.new_page()
-    console = Console()
-    page.on("console", console.on_message)
-    page.on("pageerror", console.on_error)
+    context, page, console = watched_page(browser, width, height)  # nobody signed in
     page.goto(f"{server_with_incident.url}/status")
     page.wait_for_selector("h1")
     assert page.locator("[role=status]").inner_text() == "All systems operational"

@@ -4,10 +4,10 @@
 
 # Route modules import Powertools at module level: its validation reads the annotations, which
 # must resolve at registration time (no `from __future__ import annotations` here).
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from vigil.api.app import vigil_context
 from vigil.api.docs import documented
@@ -17,15 +17,23 @@ from vigil.domain.paging import paginate
 from vigil.services import check_results, check_runner, checks
 
 CheckId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
+StatusParam = Annotated[
+    Literal["up", "down", "pending"] | None,
+    Query(description="Only checks in this state (the overview's badge asks for `down`)"),
+]
 
 
 def register(app: APIGatewayHttpResolver) -> None:
     @app.get(
         "/api/checks", tags=["checks"], summary="Checks with their latest results", responses=documented()
     )
-    def list_checks(limit: LimitParam = WHOLE_PAGE, cursor: CursorParam = None) -> Response[Any]:
+    def list_checks(
+        limit: LimitParam = WHOLE_PAGE, cursor: CursorParam = None, status: StatusParam = None
+    ) -> Response[Any]:
         ctx = vigil_context(app)
         items = checks.list_checks(ctx.store, ctx.clock.now())
+        if status is not None:
+            items = [c for c in items if c.status == status]
         page, next_cursor = paginate(items, lambda c: [c.name.lower(), c.id], limit=limit, cursor=cursor)
         return array_page([c.model_dump(mode="json") for c in page], next_cursor)
 

@@ -186,6 +186,10 @@ class Check(CheckIn):
     uptime_24h: float | None = Field(default=None, description="Percent of runs up over the last 24 h")
     last_error: str | None = None
     tls_days_left: float | None = None
+    last_status_code: int | None = Field(default=None, description="HTTP status of the last run (http(s))")
+    last_phases_ms: dict[str, float] | None = Field(
+        default=None, description="The last run's phases in ms (dns, connect, tls, ttfb, total)"
+    )
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,7 @@ def record_run(state: dict[str, Any] | None, result: RunResult) -> dict[str, Any
         "last_duration_ms": round(result.phases.get("total", 0.0) * 1000.0, 3),
         "last_error": result.error,
         "status_code": result.status_code,
+        "phases_ms": {k: round(v * 1000.0, 3) for k, v in result.phases.items()},
         # the last certificate read: a run that fails before the handshake keeps what is known
         "tls_days_left": result.tls_days_left
         if result.tls_days_left is not None

@@ -41,6 +41,8 @@ def _out(doc: dict[str, Any], state: dict[str, Any] | None, now: float) -> Check
             "uptime_24h": uptime_since(st, now),
             "last_error": st.get("last_error"),
             "tls_days_left": st.get("tls_days_left"),
+            "last_status_code": st.get("status_code"),
+            "last_phases_ms": st.get("phases_ms"),
         }
     )
 

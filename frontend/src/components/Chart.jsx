@@ -1,8 +1,9 @@
 // uPlot wrapper. The uPlot instance is created once per chart *shape* (series names, type, unit,
 // theme) and later data only goes through `setData`, so a refresh never recreates the canvas: no
 // flicker, no layout shift (the container reserves the height before data arrives). Adds a tooltip
-// with exact values and units, an accessible legend (buttons toggling series), drag-to-zoom and a
-// performance mark per render (`vigil:chart-drawn:<id>`).
+// with exact values and units, an accessible legend (buttons toggling series), drag-to-zoom, stacked
+// areas for the first `stack` series (uPlot bands between the running sums; the tooltip shows each
+// series' own value) and a performance mark per render (`vigil:chart-drawn:<id>`).
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
@@ -52,7 +53,21 @@ function fill(color) {
   return `${color}33`;
 }
 
-function tooltipPlugin(unit, labels) {
+/**
+ * The data as drawn when the first `n` series are stacked: each of them becomes the running sum of
+ * itself and the ones before it (a missing value counts as 0 unless all `n` are missing: then it stays
+ * a gap); later series are unchanged.
+ */
+export function stackData(data, n) {
+  if (!n) return data;
+  const [xs, ...ys] = data;
+  const sums = xs.map(() => 0);
+  const any = xs.map((_, i) => ys.slice(0, n).some((v) => v[i] !== null && v[i] !== undefined));
+  const stacked = ys.slice(0, n).map((v) => v.map((y, i) => (any[i] ? (sums[i] += y ?? 0) : null)));
+  return [xs, ...stacked, ...ys.slice(n)];
+}
+
+function tooltipPlugin(unit, labels, raw) {
   let tip;
   return {
     hooks: {
@@ -72,7 +87,7 @@ function tooltipPlugin(unit, labels) {
         const rows = [`<div class="tip-time">${fmtTime(u.data[0][i])}</div>`];
         for (let s = 1; s < u.series.length; s++) {
           if (!u.series[s].show) continue;
-          const v = u.data[s][i];
+          const v = raw.current[s][i];
           const name = labels[s - 1].replace(/[<>&]/g, "");
           rows.push(`<div><span class="sw" style="background:${u.series[s].stroke()}"></span>${name}: <b>${fmtValue(v, unit, 3)}</b></div>`);
         }
@@ -86,7 +101,7 @@ function tooltipPlugin(unit, labels) {
   };
 }
 
-function buildOptions({ id, width, height, labels, unit, type, theme, sparkline, threshold, hidden, onZoom, onDrawn }) {
+function buildOptions({ id, width, height, labels, unit, type, theme, sparkline, threshold, hidden, onZoom, onDrawn, stack = 0, raw }) {
   const palette = PALETTE[theme];
   const colors = colourSlots(labels).map((i) => palette[i]);
   const axisColor = cssVar("--fg-muted");
@@ -100,7 +115,7 @@ function buildOptions({ id, width, height, labels, unit, type, theme, sparkline,
         label,
         stroke: c,
         width: sparkline ? 1.5 : 2,
-        fill: type === "area" || type === "bar" || sparkline ? fill(c) : undefined,
+        fill: type === "area" || type === "bar" || sparkline || i < stack ? fill(c) : undefined,
         paths: bars,
         points: sparkline ? { show: false } : { size: 4 },
         show: !hidden.has(label),
@@ -151,7 +166,7 @@ function buildOptions({ id, width, height, labels, unit, type, theme, sparkline,
       hi = Math.max(hi ?? threshold, threshold);
     }
     if (lo === null || hi === null || lo === undefined) return [0, 1];
-    if (type === "bar" || type === "area" || lo >= 0) lo = Math.min(0, lo);
+    if (type === "bar" || type === "area" || stack || lo >= 0) lo = Math.min(0, lo);
     if (hi === lo) hi = lo + 1;
     return [lo, hi + (hi - lo) * 0.05];
   };
@@ -176,24 +191,30 @@ function buildOptions({ id, width, height, labels, unit, type, theme, sparkline,
           },
         ],
     series,
+    // series i+1 is drawn above series i: fill only the band between their running sums
+    bands: Array.from({ length: Math.max(0, Math.min(stack, labels.length) - 1) }, (_, i) => ({ series: [i + 2, i + 1] })),
     hooks,
-    plugins: sparkline ? [] : [tooltipPlugin(unit, labels)],
+    plugins: sparkline ? [] : [tooltipPlugin(unit, labels, raw)],
   };
 }
 
 /**
  * props: id, timestamps (epoch s), series [{label, values}], unit, type line|area|bar, height,
- * sparkline, threshold, onZoom(min, max), onResetZoom(), onDrawn(id), ariaLabel.
+ * sparkline, threshold, onZoom(min, max), onResetZoom(), onDrawn(id), ariaLabel, stack (how many of the
+ * first series are stacked).
  */
 export function Chart(props) {
-  const { id, timestamps, series, unit, type = "line", height = 240, sparkline = false, threshold, onZoom, onResetZoom, onDrawn, ariaLabel } = props;
+  const { id, timestamps, series, unit, type = "line", height = 240, sparkline = false, threshold, onZoom, onResetZoom, onDrawn, ariaLabel, stack = 0 } = props;
   const theme = useTheme();
   const box = useRef(null);
   const plot = useRef(null);
   const [hidden, setHidden] = useState(() => new Set());
   const labels = series.map((s) => s.label);
-  const shape = `${labels.join("\u0001")}|${unit}|${type}|${theme}|${sparkline}|${threshold}|${Boolean(onZoom)}`;
+  const shape = `${labels.join("\u0001")}|${unit}|${type}|${theme}|${sparkline}|${threshold}|${Boolean(onZoom)}|${stack}`;
   const data = [timestamps || [], ...series.map((s) => s.values)];
+  const raw = useRef(data);
+  raw.current = data; // the tooltip reads each series' own values, not the stacked sums
+  const drawn = stackData(data, stack);
   const latest = useRef({});
   latest.current = { onZoom, onDrawn, onResetZoom };
 
@@ -203,8 +224,10 @@ export function Chart(props) {
       id, width: Math.max(el.clientWidth, 100), height, labels, unit, type, theme, sparkline, threshold, hidden,
       onZoom: onZoom ? (a, b) => latest.current.onZoom(a, b) : undefined,
       onDrawn: (x) => latest.current.onDrawn && latest.current.onDrawn(x),
+      stack,
+      raw,
     });
-    const u = new uPlot(opts, data, el);
+    const u = new uPlot(opts, drawn, el);
     plot.current = u;
     const ro = new ResizeObserver(() => {
       const w = el.clientWidth;
@@ -227,7 +250,7 @@ export function Chart(props) {
       first.current = false;
       return;
     }
-    if (plot.current) plot.current.setData(data);
+    if (plot.current) plot.current.setData(drawn);
     // data identity changes only when the API answered with new content (304 keeps the object)
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [timestamps, ...series.map((s) => s.values)]);

@@ -1,12 +1,15 @@
 // The overview's status badge: one word for "is everything fine?", green only when it is. It sums up
 // the store and sample freshness (`/health` checks), firing alerts by severity, hosts down or stale
-// (`/api/hosts` `status`, falling back to `up`); a click lists every reason with a link to it.
+// (`/api/hosts` `status`, falling back to `up`) and synthetic checks that are down (`/api/checks
+// ?status=down`: one request however many checks exist); a click lists every reason with a link to it.
+// A silenced alert is listed as "silenced" but, as in Alertmanager, does not colour the badge.
 import { useState } from "preact/hooks";
 import { health } from "../api.js";
 import { useLiveEffect } from "../live.js";
 import { href } from "../router.js";
 
-const RANK = { ok: 0, warn: 1, bad: 2 };
+const RANK = { muted: -1, ok: 0, warn: 1, bad: 2 };
+const LISTED_CHECKS = 5; // each by name; the rest as one line linking to the Checks page
 export const STATUS_KIND = { up: "ok", stale: "warn", down: "bad" };
 
 /** A host's status: `status` when the API gives one ("up" | "down" | "stale"), else from `up`. */
@@ -14,11 +17,17 @@ export function hostStatus(h) {
   return h.status || (h.up === false ? "down" : "up");
 }
 
+/** "a, b, c +2" */
+function someNames(names) {
+  return names.slice(0, 3).join(", ") + (names.length > 3 ? ` +${names.length - 3}` : "");
+}
+
 /**
  * `{level: "ok"|"warn"|"bad"|"checking", reasons: [{level, text, href}]}` from the health probe, the
- * firing alerts (with their rules' severities) and the hosts.
+ * firing alerts (with their rules' severities), the hosts and the checks that are down. Reasons of
+ * level "muted" (silenced alerts) are listed but leave the level alone.
  */
-export function summarise({ probe, firing, rulesById, hosts }) {
+export function summarise({ probe, firing, rulesById, hosts, downChecks = [] }) {
   if (!probe) return { level: "checking", reasons: [] };
   const reasons = [];
   const add = (level, text, link) => reasons.push({ level, text, href: link });
@@ -31,7 +40,12 @@ export function summarise({ probe, firing, rulesById, hosts }) {
   }
   if (probe.status !== 0 && !probe.ok && !reasons.length) add("bad", `Health check failed (HTTP ${probe.status})`);
   const bySeverity = {};
+  let silenced = 0;
   for (const a of firing) {
+    if (a.silenced_by) {
+      silenced += 1;
+      continue;
+    }
     const sev = a.severity || (rulesById.get(a.rule_id) || {}).severity || "warning";
     bySeverity[sev] = (bySeverity[sev] || 0) + 1;
   }
@@ -39,9 +53,13 @@ export function summarise({ probe, firing, rulesById, hosts }) {
     const n = bySeverity[sev];
     if (n) add(sev === "critical" ? "bad" : "warn", `${n} ${sev} alert${n > 1 ? "s" : ""} firing`, href("alerts", { tab: "active" }));
   }
+  if (silenced) add("muted", `${silenced} firing alert${silenced > 1 ? "s" : ""} silenced`, href("alerts", { tab: "active" }));
+  for (const c of downChecks.slice(0, LISTED_CHECKS)) add("bad", `Check down: ${c.name}`, href("checks", { check: c.id }));
+  const more = downChecks.length - LISTED_CHECKS;
+  if (more > 0) add("bad", `${more} more check${more > 1 ? "s" : ""} down`, href("checks"));
   const down = hosts.filter((h) => hostStatus(h) === "down");
   const stale = hosts.filter((h) => hostStatus(h) === "stale");
-  const names = (list) => list.slice(0, 3).map((h) => h.host).join(", ") + (list.length > 3 ? ` +${list.length - 3}` : "");
+  const names = (list) => someNames(list.map((h) => h.host));
   if (down.length) add("bad", `${down.length} host${down.length > 1 ? "s" : ""} down: ${names(down)}`, href("hosts", { status: "down" }));
   if (stale.length) add("warn", `${stale.length} host${stale.length > 1 ? "s" : ""} stale: ${names(stale)}`, href("hosts", { status: "stale" }));
   const level = reasons.reduce((worst, r) => (RANK[r.level] > RANK[worst] ? r.level : worst), "ok");
@@ -50,16 +68,17 @@ export function summarise({ probe, firing, rulesById, hosts }) {
 
 const HEADLINE = { ok: "All systems healthy", warn: "Needs attention", bad: "Problems", checking: "Checking health…" };
 
-export function StatusBadge({ firing, rulesById, hosts }) {
+export function StatusBadge({ firing, rulesById, hosts, downChecks }) {
   const [probe, setProbe] = useState(null);
   const [open, setOpen] = useState(false);
   useLiveEffect(async (alive) => {
     const h = await health();
     if (alive()) setProbe((p) => (p && p.status === h.status && JSON.stringify(p.body) === JSON.stringify(h.body) ? p : h));
   });
-  const { level, reasons } = summarise({ probe, firing, rulesById, hosts });
+  const { level, reasons } = summarise({ probe, firing, rulesById, hosts, downChecks });
   const kind = level === "checking" ? "neutral" : level;
-  const headline = level === "ok" || level === "checking" ? HEADLINE[level] : `${HEADLINE[level]}: ${reasons.length} issue${reasons.length > 1 ? "s" : ""}`;
+  const issues = reasons.filter((r) => r.level !== "muted").length;
+  const headline = level === "ok" || level === "checking" ? HEADLINE[level] : `${HEADLINE[level]}: ${issues} issue${issues > 1 ? "s" : ""}`;
   return (
     <div class="status-wrap">
       <button type="button" id="status-badge" class={`health health-${kind}`} data-level={level} aria-expanded={open} aria-controls="status-reasons" onClick={() => setOpen(!open)}>
@@ -76,7 +95,7 @@ export function StatusBadge({ firing, rulesById, hosts }) {
               ))}
             </ul>
           ) : (
-            <p>Store answering, samples fresh, no alert firing, every host up.</p>
+            <p>Store answering, samples fresh, no alert firing, every host up, no check down.</p>
           )}
         </div>
       )}

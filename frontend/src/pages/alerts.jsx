@@ -152,7 +152,7 @@ function RuleList({ rules, q, isAdmin }) {
                       {r.agg}({r.metric}
                       {r.filter && r.filter.host ? `{host=${r.filter.host}}` : ""}) {r.agg === "absent" ? "" : `${r.op} ${ruleValueText(r, r.threshold, metricInfo(session, r.metric).unit)}`}
                     </code>
-                    <span class="muted small"> over {r.window}s{r.for ? `, for ${r.for}s` : ""}</span>
+                    <span class="muted small"> over {r.window}s{r.for ? `, for ${r.for}s` : ""}{r.group_by && r.group_by.length ? `, per ${r.group_by.join(", ")}` : ""}</span>
                   </td>
                   <td>
                     <Badge kind={SEVERITY_KIND[r.severity]}>{r.severity}</Badge>

@@ -118,6 +118,7 @@ export function Overview({ params = {} }) {
   const errors = useApi("/api/errors", { since: "-24h", limit: 5 });
   const alerts = useApi("/api/alerts", {});
   const rulesQ = useApi("/api/alerts/rules", {}, { live: false });
+  const downChecksQ = useApi("/api/checks", { status: "down" }); // the badge's checks: one request
   const rulesById = useMemo(() => new Map(listOf(rulesQ.data, "rules").map((r) => [r.id, r])), [rulesQ.data]);
 
   const rt = useMemo(() => mergeAnswers([p50.data, p95.data, p99.data], ["p50", "p95", "p99"]), [p50.data, p95.data, p99.data]);
@@ -147,7 +148,7 @@ export function Overview({ params = {} }) {
     <div class="page overview">
       <div class="page-head">
         <h1>Performance overview</h1>
-        <StatusBadge firing={firing} rulesById={rulesById} hosts={hosts} />
+        <StatusBadge firing={firing} rulesById={rulesById} hosts={hosts} downChecks={listOf(downChecksQ.data, "checks")} />
       </div>
       {noHosts && (
         <Empty title="No data yet">

@@ -11,7 +11,10 @@ import { useApi } from "../live.js";
 import { metricInfo, useSession } from "../session.js";
 import { Time } from "../components/ui.jsx";
 
-const RULE_AGGS = ["avg", "min", "max", "sum", "rate", "count", "p50", "p95", "p99", "absent"];
+// `last`: the latest value in the window — the default "Check down" and "TLS certificate expiring"
+// rules read the state the check runner writes that way.
+const RULE_AGGS = ["avg", "min", "max", "last", "sum", "rate", "count", "p50", "p95", "p99", "absent"];
+const AGG_TEXT = { absent: "absent (no data)", last: "last (latest value)" };
 const OPS = [">", ">=", "<", "<=", "==", "!="];
 const DURATION = /^\d+(\.\d+)?\s*(s|m|h|d)?$/;
 const HOST = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -247,7 +250,7 @@ export function RuleEditor({ ruleId, rule, loaded, onSaved }) {
           <select {...attrs("agg")} onChange={set("agg")}>
             {RULE_AGGS.map((a) => (
               <option key={a} value={a}>
-                {a === "absent" ? "absent (no data)" : a}
+                {AGG_TEXT[a] || a}
               </option>
             ))}
           </select>,

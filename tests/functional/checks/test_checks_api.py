@@ -43,6 +43,24 @@ def test_running_a_check_now_records_up_duration_and_uptime(admin: GatewayClient
     assert ran["status"] == "up" and ran["last_error"] is None
     assert ran["last_duration_ms"] > 0 and ran["uptime_24h"] == 100.0
     assert target.seen_headers[-1]["X-Probe"] == "yes"
+    assert ran["last_status_code"] == 200
+    phases = ran["last_phases_ms"]
+    assert set(phases) == {"dns", "connect", "ttfb", "total"} and phases["total"] == ran["last_duration_ms"]
+
+
+def test_the_list_filtered_by_status_holds_only_the_down_checks(
+    admin: GatewayClient, target: HttpTarget
+) -> None:
+    up = create(admin, name="Shop", url=target.url())
+    down = create(admin, name="Gone", url=f"tcp://127.0.0.1:{closed_port()}")
+    create(admin, name="Never run", url=target.url("/later"))
+    for made in (up, down):
+        admin.post(f"/api/checks/{made['id']}/run")
+    listed = {s: json_of(admin.get("/api/checks", params={"status": s})) for s in ("down", "pending")}
+    assert [c["name"] for c in listed["down"]] == ["Gone"]
+    assert [c["name"] for c in listed["pending"]] == ["Never run"]
+    refused = admin.get("/api/checks", params={"status": "broken"})
+    assert refused.status in (400, 422) and "status" in str(refused.body), refused.body
 
 
 def test_a_missing_keyword_marks_the_check_down_with_the_reason(
