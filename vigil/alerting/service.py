@@ -218,6 +218,7 @@ def _evaluate_rule(
         options=options,
         reporting=reporting,
         rollups=window.rollups,
+        baseline=window.baseline,
     )
     new_state.outbox = [
         *(state.outbox if state else []),

@@ -21,6 +21,9 @@ Every older hour that receives a late sample gets a dirty marker (`services.roll
 and a host with a marker inside the window is read raw over the rollups' span until the job has
 recomputed it. No watermark (the job never ran): the whole window is read raw, as before.
 
+An `outside_band` rule also reads its baseline: the hourly rollups of the same hour of the week (± 1
+hour) in each of the past 4 weeks (`read_baseline`, 4 rollup reads per rule).
+
 Hosts are restricted only when every rule of a read filters on one. Rules watching reporting cadence
 (`missed_intervals`) read pushes instead (`service.read_reporting`). Imports: `vigil.domain`,
 `vigil.ports` and the rollup job's document names.
@@ -35,6 +38,7 @@ from dataclasses import dataclass, field
 from vigil.domain.models import Point
 from vigil.domain.rollups import Rollup
 from vigil.domain.rules import Rule
+from vigil.domain.seasonal import NEIGHBOURS, baseline_hours, hour_of
 from vigil.ports import Store
 from vigil.services.rollups import DIRTY_KIND, STATE_KIND, WATERMARK_ID
 
@@ -51,6 +55,7 @@ class WindowData:
 
     points: list[Point] = field(default_factory=list)
     rollups: list[Rollup] = field(default_factory=list)
+    baseline: list[Rollup] = field(default_factory=list)  # outside_band rules: past weeks' hours
 
 
 def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[tuple[str, float], WindowData]:
@@ -77,7 +82,26 @@ def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[tuple[s
             by_metric.setdefault(rollup.metric, WindowData()).rollups.append(rollup)
         for rule in group:
             out[(rule.metric, rule.window)] = by_metric.get(rule.metric, WindowData())
+    for rule in enabled:
+        if rule.condition == "outside_band":
+            target = out.setdefault((rule.metric, rule.window), WindowData())
+            if not target.baseline:
+                target.baseline = read_baseline(store, rule, now)
     return out
+
+
+def read_baseline(store: Store, rule: Rule, now: float) -> list[Rollup]:
+    """The hourly rollups an `outside_band` rule's band is made of (`seasonal.baseline_hours`): one
+    3-hour read per past week, whatever the raw sample density."""
+    hosts = None if rule.filter.host is None else [rule.filter.host]
+    labels = rule.filter.labels or None
+    hours = baseline_hours(hour_of(now))
+    spans = [hours[i : i + len(NEIGHBOURS)] for i in range(0, len(hours), len(NEIGHBOURS))]
+    return [
+        r
+        for span in spans
+        for r in store.query_rollups(rule.metric, "1h", span[0], span[-1], hosts, labels, now)
+    ]
 
 
 def rollup_span(store: Store, start: float, end: float) -> tuple[float, float]:

@@ -129,7 +129,14 @@ def series(
     agg: str,
     step: str | None,
     group_by: str | None,
+    forecast: str | None = None,
+    band: str | None = None,
+    offset: str | None = None,
 ) -> dict[str, Any]:
+    """One series query, with the chart overlays asked for (`overlays`)."""
+    from vigil.services import overlays
+
+    horizon, with_band, shift = overlays.parse_overlays(forecast, band, offset)
     q = plan_series(
         config,
         now,
@@ -142,7 +149,18 @@ def series(
         step=step,
         group_by=group_by,
     )
-    return dict(run_series(store, q, now, q.start, q.end))
+    result = run_series(store, q, now, q.start, q.end)
+    if horizon is not None:
+        overlays.add_forecast(result, q.end, horizon)
+    if with_band:
+        overlays.add_band(store, q, result, now, run_series)
+    if shift is not None:
+        earlier = plan_series(
+            config, now, metric=metric, host=host, labels=labels, start=str(q.start - shift),
+            end=str(q.end - shift), agg=agg, step=str(q.step), group_by=group_by,
+        )  # fmt: skip
+        overlays.add_offset(result, run_series(store, earlier, now, earlier.start, earlier.end), shift)
+    return dict(result)
 
 
 def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: float) -> SeriesResult:
