@@ -117,7 +117,7 @@ def test_the_analytics_page_fits_390_px_and_dark_mode(open_history) -> None:  # 
 
 def test_the_band_toggle_shades_the_usual_range_of_the_visible_series(open_history) -> None:  # type: ignore[no-untyped-def]
     tab = open_history()
-    tab.open("explorer?metric=system.cpu.utilization&host=web-1&range=24h")
+    tab.open("explorer?metric=system.cpu.utilization&host=web-3&range=24h")
     tab.page.wait_for_selector(".legend-item")
     without, _ = pixels(tab)
     tab.page.click("#toggle-band")
@@ -169,3 +169,23 @@ def _shot(name: str) -> Path:
     if os.environ.get("VIGIL_SCREENSHOTS") == "1":
         return REPO / "docs" / "screenshots" / f"{name}.png"
     return Path(tempfile.gettempdir()) / f"vigil-e2e-{name}.png"
+
+
+def test_the_rule_editor_keeps_the_shipped_forecast_when_the_threshold_is_edited(  # type: ignore[no-untyped-def]
+    open_history, history: Server
+) -> None:
+    tab = open_history()
+    tab.open("alerts?tab=rules&rule=default-disk-forecast")
+    page = tab.page
+    page.wait_for_selector("#r-forecast")
+    assert page.input_value("#r-forecast") == "7d"
+    page.fill("#r-threshold", "95")
+    page.click("#save-rule")
+    page.wait_for_selector("#alerts-rules")
+    rule = history.api("GET", "/api/alerts/rules/default-disk-forecast").json()
+    assert rule["forecast"] == 7 * 86400 and rule["threshold"] == pytest.approx(0.95)
+    # db-1's disk (90 %, +2 % a day) fires the rule; the active alert shows the predicted value
+    tab.open("alerts?tab=active")
+    page.wait_for_selector("td.c-value:has-text('predicted')")
+    assert "in 7 d" in page.locator("td.c-value:has-text('predicted')").first.inner_text()
+    assert tab.console.errors == []
