@@ -83,32 +83,41 @@ class Session:
 OpenTab = Callable[..., Session]
 
 
+def open_session(
+    browser: Browser,
+    server: Server,
+    contexts: list[BrowserContext],
+    *,
+    token: str | None = None,
+    width: int = 1280,
+    height: int = 860,
+    color_scheme: str = "light",
+    sign_in: bool = True,
+) -> Session:
+    """A fresh browser context on `server` (kept in `contexts` for closing), signed in by default."""
+    ctx = browser.new_context(
+        viewport={"width": width, "height": height},
+        color_scheme=color_scheme,  # type: ignore[arg-type]
+        accept_downloads=True,
+    )
+    ctx.set_default_timeout(10_000)  # fail in seconds, not Playwright's default 30 s
+    contexts.append(ctx)
+    page = ctx.new_page()
+    console = Console()
+    page.on("console", console.on_message)
+    page.on("pageerror", console.on_error)
+    if sign_in:
+        page.goto(f"{server.url}/#token={token or server.admin_token}")
+        page.wait_for_selector("main#main")
+    return Session(page, console, server.url)
+
+
 @pytest.fixture
 def open_tab(browser: Browser, server: Server, ingest_key: str) -> Iterator[OpenTab]:
     contexts: list[BrowserContext] = []
 
-    def make(
-        token: str | None = None,
-        width: int = 1280,
-        height: int = 860,
-        color_scheme: str = "light",
-        sign_in: bool = True,
-    ) -> Session:
-        ctx = browser.new_context(
-            viewport={"width": width, "height": height},
-            color_scheme=color_scheme,  # type: ignore[arg-type]
-            accept_downloads=True,
-        )
-        ctx.set_default_timeout(10_000)  # fail in seconds, not Playwright's default 30 s
-        contexts.append(ctx)
-        page = ctx.new_page()
-        console = Console()
-        page.on("console", console.on_message)
-        page.on("pageerror", console.on_error)
-        if sign_in:
-            page.goto(f"{server.url}/#token={token or server.admin_token}")
-            page.wait_for_selector("main#main")
-        return Session(page, console, server.url)
+    def make(**kw: Any) -> Session:
+        return open_session(browser, server, contexts, **kw)
 
     yield make
     for ctx in contexts:

@@ -10,11 +10,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, BrowserContext
 
-from tests.e2e.conftest import Console, Session
+from tests.e2e.conftest import OpenTab, Session, open_session
 from tests.e2e.history_seed import history_server
 from tests.e2e.seeding import REPO, Server
 from tests.waiting import wait_until
@@ -51,20 +52,11 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture
-def open_history(browser: Browser, history: Server) -> Iterator[object]:
-    contexts = []
+def open_history(browser: Browser, history: Server) -> Iterator[OpenTab]:
+    contexts: list[BrowserContext] = []
 
-    def make(width: int = 1280, height: int = 900, color_scheme: str = "light") -> Session:
-        ctx = browser.new_context(viewport={"width": width, "height": height}, color_scheme=color_scheme)  # type: ignore[arg-type]
-        ctx.set_default_timeout(15_000)
-        contexts.append(ctx)
-        page = ctx.new_page()
-        console = Console()
-        page.on("console", console.on_message)
-        page.on("pageerror", console.on_error)
-        page.goto(f"{history.url}/#token={history.admin_token}")
-        page.wait_for_selector("main#main")
-        return Session(page, console, history.url)
+    def make(**kw: Any) -> Session:
+        return open_session(browser, history, contexts, **kw)
 
     yield make
     for ctx in contexts:
@@ -77,7 +69,9 @@ def pixels(tab: Session, x0: float = 0.0) -> tuple[int, int]:
     return int(translucent), int(runs)
 
 
-def test_the_analytics_page_shows_trends_movers_and_the_forecast_linking_to_its_host(open_history) -> None:  # type: ignore[no-untyped-def]
+def test_the_analytics_page_shows_trends_movers_and_the_forecast_linking_to_its_host(
+    open_history: OpenTab,
+) -> None:
     tab = open_history()
     tab.open("analytics")
     page = tab.page
@@ -104,7 +98,7 @@ def test_the_analytics_page_shows_trends_movers_and_the_forecast_linking_to_its_
     assert tab.console.errors == []
 
 
-def test_the_analytics_page_fits_390_px_and_dark_mode(open_history) -> None:  # type: ignore[no-untyped-def]
+def test_the_analytics_page_fits_390_px_and_dark_mode(open_history: OpenTab) -> None:
     tab = open_history(width=390, height=844, color_scheme="dark")
     tab.open("analytics")
     tab.page.wait_for_selector("#kpi-trend-cpu canvas")
@@ -115,7 +109,7 @@ def test_the_analytics_page_fits_390_px_and_dark_mode(open_history) -> None:  # 
     assert tab.console.errors == []
 
 
-def test_the_band_toggle_shades_the_usual_range_of_the_visible_series(open_history) -> None:  # type: ignore[no-untyped-def]
+def test_the_band_toggle_shades_the_usual_range_of_the_visible_series(open_history: OpenTab) -> None:
     tab = open_history()
     tab.open("explorer?metric=system.cpu.utilization&host=web-3&range=24h")
     tab.page.wait_for_selector(".legend-item")
@@ -132,7 +126,7 @@ def test_the_band_toggle_shades_the_usual_range_of_the_visible_series(open_histo
     assert tab.console.errors == []
 
 
-def test_three_days_of_history_say_the_band_needs_a_week(open_history) -> None:  # type: ignore[no-untyped-def]
+def test_three_days_of_history_say_the_band_needs_a_week(open_history: OpenTab) -> None:
     tab = open_history()
     tab.open("explorer?metric=system.cpu.utilization&host=new-1&range=24h&band=1")
     note = tab.page.locator("#explorer-band-note")
@@ -141,7 +135,7 @@ def test_three_days_of_history_say_the_band_needs_a_week(open_history) -> None: 
     assert tab.console.errors == []
 
 
-def test_the_forecast_toggle_draws_a_dashed_line_beyond_the_data(open_history) -> None:  # type: ignore[no-untyped-def]
+def test_the_forecast_toggle_draws_a_dashed_line_beyond_the_data(open_history: OpenTab) -> None:
     tab = open_history()
     tab.open("explorer?metric=system.filesystem.utilization&host=db-1&range=7d")
     tab.page.wait_for_selector(".legend-item")
@@ -171,8 +165,8 @@ def _shot(name: str) -> Path:
     return Path(tempfile.gettempdir()) / f"vigil-e2e-{name}.png"
 
 
-def test_the_rule_editor_keeps_the_shipped_forecast_when_the_threshold_is_edited(  # type: ignore[no-untyped-def]
-    open_history, history: Server
+def test_the_rule_editor_keeps_the_shipped_forecast_when_the_threshold_is_edited(
+    open_history: OpenTab, history: Server
 ) -> None:
     tab = open_history()
     tab.open("alerts?tab=rules&rule=default-disk-forecast")
