@@ -11,6 +11,7 @@ from typing import Any
 
 from vigil.alerting.repo import load_state
 from vigil.alerting.service import run_evaluation
+from vigil.alerting.windows import read_window, window_key
 from vigil.config import Thresholds
 from vigil.domain.models import Point
 from vigil.domain.rollups import rollup_points
@@ -48,6 +49,9 @@ def test_the_shipped_disk_forecast_fires_from_rollups_at_the_predicted_minute(st
     ]
     store.put_samples("db-1", points, "ramp", crossing)
     run_rollups(store, crossing - 5 * MIN, retention_seconds=WEEK)
+    read = read_window(store, [rule], crossing)[window_key(rule)]
+    # the settled whole hours only (11 h to 2 h ago: the job ran in the last hour), no raw edges
+    assert read.points == [] and len(read.rollups) == 9
     recorder = Recorder()
     for now in (crossing - 2 * MIN, crossing - MIN):
         run_evaluation(store, recorder, [rule], now)
