@@ -12,6 +12,7 @@ import { href, useRoute } from "./router.js";
 import { Session } from "./session.js";
 import { toggleTheme, useTheme } from "./theme.js";
 import { Alerts } from "./pages/alerts.jsx";
+import { Analytics } from "./pages/analytics.jsx";
 import { Bench } from "./pages/bench.jsx";
 import { Checks } from "./pages/checks.jsx";
 import { Dashboards } from "./pages/dashboards.jsx";
@@ -26,6 +27,7 @@ const PAGES = [
   ["overview", "Overview", Overview],
   ["hosts", "Hosts", Hosts],
   ["explorer", "Explorer", Explorer],
+  ["analytics", "Analytics", Analytics],
   ["dashboards", "Dashboards", Dashboards],
   ["errors", "Errors", Errors],
   ["traces", "Traces", Traces],

@@ -52,6 +52,21 @@ export function toChart(resp) {
   };
 }
 
+/**
+ * An answer with overlays (`forecast`, `band=week`, `offset`) → Chart props: the series, each one's
+ * "last week" values as an extra dashed series, and per series its band and forecast line.
+ */
+export function toOverlayChart(resp) {
+  const base = toChart(resp);
+  if (!resp || !resp.series) return base;
+  const rows = resp.series;
+  const lastWeek = rows
+    .filter((s) => Array.isArray(s.offset_values))
+    .map((s) => ({ label: `${seriesLabel(s)} · last week`, values: s.offset_values, dashed: true }));
+  const overlays = rows.map((s) => (s.band || s.forecast ? { band: s.band || null, forecast: s.forecast || null } : null));
+  return { ...base, series: [...base.series, ...lastWeek], overlays: overlays.some(Boolean) ? overlays : undefined };
+}
+
 /** The answer of one `agg` out of a several-agg answer (`agg=p50,p95`: each series carries its `agg`). */
 export function pickAgg(resp, agg) {
   if (!resp || !resp.series) return resp;

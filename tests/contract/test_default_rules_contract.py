@@ -21,7 +21,7 @@ from vigil.domain.rules import default_rules
 
 def test_a_first_start_seeds_the_inbox_channel_and_rules_that_notify_it(store: Any) -> None:
     created = ensure_default_rules(store, Config())
-    assert len(created) == 8
+    assert len(created) == 9
     assert store.get_doc(CHANNEL_KIND, INBOX_CHANNEL_ID)["type"] == "inbox"
     assert all(r.channels == [INBOX_CHANNEL_ID] for r in load_rules(store))
     host_down = next(r for r in load_rules(store) if r.id == "default-host-down")
@@ -67,12 +67,29 @@ def test_an_install_seeded_before_synthetic_checks_gains_their_two_rules_once(st
     assert store.get_doc(RULE_KIND, "default-check-tls") is None
 
 
+def test_an_install_seeded_before_forecasts_gains_the_filesystem_forecast_rule_once(store: Any) -> None:
+    config = Config()
+    for rule in default_rules(config.thresholds, config.interval_seconds, [INBOX_CHANNEL_ID]):
+        if rule.id != "default-disk-forecast":  # what Vigil seeded before forecasts existed
+            save_rule(store, rule)
+    store.put_doc(CHANNEL_KIND, INBOX_CHANNEL_ID, {"id": INBOX_CHANNEL_ID, "type": "inbox", "name": "Inbox"})
+    store.put_doc(META_KIND, "defaults", {"seeded": True, "version": 3})
+
+    created = ensure_default_rules(store, config)
+    assert [(r.id, r.forecast, r.window, r.threshold) for r in created] == [
+        ("default-disk-forecast", 7 * 86400.0, 12 * 3600.0, 1.0)
+    ]
+    store.delete_doc(RULE_KIND, "default-disk-forecast")
+    assert ensure_default_rules(store, config) == []
+    assert store.get_doc(RULE_KIND, "default-disk-forecast") is None
+
+
 def test_attaching_a_channel_adds_it_once_to_the_default_rules_only(store: Any) -> None:
     config = Config()
     ensure_default_rules(store, config)
     own = default_rules(config.thresholds, 10.0)[0].model_copy(update={"id": "r-own"})
     save_rule(store, own)
-    assert len(attach_to_default_rules(store, config, "c-ops")) == 8
+    assert len(attach_to_default_rules(store, config, "c-ops")) == 9
     assert attach_to_default_rules(store, config, "c-ops") == []
     assert store.get_doc(RULE_KIND, "r-own")["channels"] == []
 

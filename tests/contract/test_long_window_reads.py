@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from vigil.alerting.service import run_evaluation
-from vigil.alerting.windows import read_window, rollup_span
+from vigil.alerting.windows import read_window, rollup_span, window_key
 from vigil.domain import histograms
 from vigil.domain.aggregate import aggregate
 from vigil.domain.models import Point
@@ -100,13 +100,13 @@ def test_a_seven_day_rule_from_rollups_and_raw_gives_what_raw_alone_gives(store:
     data = read_window(store, EXACT, NOW)
     raw = list(store.query_many(["cpu", "latency"], NOW - WEEK, NOW, now=NOW))
     for rule in EXACT:
-        window = data[(rule.metric, rule.window)]
+        window = data[window_key(rule)]
         assert window.rollups, "the long window must be answered from rollups"
         from_raw = aggregate(rule, raw, NOW - WEEK, NOW)
         got = aggregate(rule, window.points, NOW - WEEK, NOW, window.rollups)
         assert {k: v.value for k, v in got.items()} == {k: v.value for k, v in from_raw.items()}, rule.id
     # web-1's late samples are not in its rollups yet: that host is read raw, the other from rollups
-    cpu = data[("cpu", 7 * 86400.0)]
+    cpu = data[("cpu", 7 * 86400.0, False)]
     assert {r.host for r in cpu.rollups} == {"web-2"}
 
 
@@ -118,7 +118,7 @@ def test_approximated_aggregations_stay_close_to_raw(store: Any) -> None:
     data = read_window(store, rules, NOW)
     raw = list(store.query_many(["cpu", "requests"], NOW - WEEK, NOW, now=NOW))
     for rule in rules:
-        window = data[(rule.metric, rule.window)]
+        window = data[window_key(rule)]
         from_raw = aggregate(rule, raw, NOW - WEEK, NOW)
         got = aggregate(rule, window.points, NOW - WEEK, NOW, window.rollups)
         assert got.keys() == from_raw.keys()

@@ -108,21 +108,30 @@ def watched_page(
     return ctx, page, console
 
 
+def open_session(
+    browser: Browser,
+    server: Server,
+    contexts: list[BrowserContext],
+    *,
+    token: str | None = None,
+    width: int = 1280,
+    height: int = 860,
+    color_scheme: str = "light",
+    sign_in: bool = True,
+) -> Session:
+    """A fresh browser context on `server` (kept in `contexts` for closing), signed in by default."""
+    credentials = (server.url, token or server.admin_token) if sign_in else None
+    ctx, page, console = watched_page(browser, width, height, credentials, color_scheme)
+    contexts.append(ctx)
+    return Session(page, console, server.url)
+
+
 @pytest.fixture
 def open_tab(browser: Browser, server: Server, ingest_key: str) -> Iterator[OpenTab]:
     contexts: list[BrowserContext] = []
 
-    def make(
-        token: str | None = None,
-        width: int = 1280,
-        height: int = 860,
-        color_scheme: str = "light",
-        sign_in: bool = True,
-    ) -> Session:
-        credentials = (server.url, token or server.admin_token) if sign_in else None
-        ctx, page, console = watched_page(browser, width, height, credentials, color_scheme)
-        contexts.append(ctx)
-        return Session(page, console, server.url)
+    def make(**kw: Any) -> Session:
+        return open_session(browser, server, contexts, **kw)
 
     yield make
     for ctx in contexts:

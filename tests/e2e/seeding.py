@@ -63,11 +63,14 @@ def ensure_dashboard_built() -> None:
 
 
 @contextmanager
-def running_server(data_dir: Path, *, interval: str = "10") -> Iterator[Server]:
+def running_server(
+    data_dir: Path, *, interval: str = "10", env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`env`: extra settings for the server (e.g. a longer raw retention)."""
     ensure_dashboard_built()
     port = free_port()
     vigil = Path(sys.executable).parent / "vigil"
-    env = {**os.environ, "VIGIL_ADMIN_TOKEN": ADMIN_TOKEN, "MONITORING_INTERVAL": interval}
+    env = {**os.environ, "VIGIL_ADMIN_TOKEN": ADMIN_TOKEN, "MONITORING_INTERVAL": interval, **(env or {})}
     log = open(data_dir.parent / f"vigil-serve-{port}.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [str(vigil), "serve", "--no-agent", "--port", str(port), "--data-dir", str(data_dir)],

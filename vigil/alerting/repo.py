@@ -17,7 +17,7 @@ from vigil.domain.alerts import RuleState, alert_id
 from vigil.domain.channels import CHANNEL_DOC_KIND, SUBSCRIPTION_DOC_KIND, Channel
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.paging import paginate
-from vigil.domain.rules import STORED, Rule, check_rules, default_rules
+from vigil.domain.rules import STORED, Rule, default_rules
 from vigil.domain.silences import Silence
 from vigil.ports import Store
 
@@ -64,8 +64,13 @@ def save_rule(store: Store, rule: Rule) -> dict[str, Any]:
 
 
 INBOX_CHANNEL_ID = "c-inbox"
-DEFAULTS_VERSION = 3  # 1: rules only; 2: the inbox channel on every default rule, cadence host-down;
-# 3: the synthetic checks' rules ("Check down", "TLS certificate expiring")
+DEFAULTS_VERSION = 4  # 1: rules only; 2: the inbox channel on every default rule, cadence host-down;
+# 3: the synthetic checks' rules ("Check down", "TLS certificate expiring"); 4: "Filesystem full within
+# 7 days" (a forecast rule)
+ADDED_IN: dict[int, tuple[str, ...]] = {
+    3: ("default-check-down", "default-check-tls"),
+    4: ("default-disk-forecast",),
+}
 MAX_RULE_CHANNELS = 20  # `Rule.channels` max_length
 
 
@@ -96,12 +101,15 @@ def ensure_default_rules(store: Store, config: Config) -> list[Rule]:
                 save_rule(store, rule)
                 created.append(rule)
     else:
-        _migrate_defaults(store, shipped_rules(config))
-        if int(marker.get("version", 1)) < 3:
-            for rule in check_rules([INBOX_CHANNEL_ID]):
-                if store.get_doc(RULE_KIND, rule.id) is None:
-                    save_rule(store, rule)
-                    created.append(rule)
+        shipped = shipped_rules(config)
+        _migrate_defaults(store, shipped)
+        added = {
+            i for version, ids in ADDED_IN.items() if int(marker.get("version", 1)) < version for i in ids
+        }
+        for rule in shipped:
+            if rule.id in added and store.get_doc(RULE_KIND, rule.id) is None:
+                save_rule(store, rule)
+                created.append(rule)
     store.put_doc(META_KIND, "defaults", {"seeded": True, "version": DEFAULTS_VERSION})
     return created
 

@@ -42,7 +42,7 @@ from vigil.alerting.state_shards import (
     load_states,
     save_state,
 )
-from vigil.alerting.windows import WindowData, read_window
+from vigil.alerting.windows import WindowData, read_window, window_key
 from vigil.domain.alerts import Notification, RuleState, Transition
 from vigil.domain.cadence import Reporting
 from vigil.domain.errors import Conflict
@@ -109,7 +109,7 @@ def run_evaluation(
     states = load_states(store)  # one read for every rule's state, not one per rule
     for rule in rules:
         try:
-            window = (points_for.get((rule.metric, rule.window)) if rule.enabled else None) or WindowData()
+            window = (points_for.get(window_key(rule)) if rule.enabled else None) or WindowData()
             loaded_state = states.get(rule.id, (None, StateRef()))
             if isinstance(loaded_state, Exception):
                 raise loaded_state
@@ -218,6 +218,7 @@ def _evaluate_rule(
         options=options,
         reporting=reporting,
         rollups=window.rollups,
+        baseline=window.baseline,
     )
     new_state.outbox = [
         *(state.outbox if state else []),

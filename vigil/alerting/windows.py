@@ -21,6 +21,11 @@ Every older hour that receives a late sample gets a dirty marker (`services.roll
 and a host with a marker inside the window is read raw over the rollups' span until the job has
 recomputed it. No watermark (the job never ran): the whole window is read raw, as before.
 
+A forecast rule over such a window reads only the settled rollups (`settled_only`: no raw head or
+tail), in a read of its own. An `outside_band` rule also reads its baseline: the hourly rollups of
+the same hour of the week (± 1 hour) in each of the past 4 weeks (`read_baseline`, 4 rollup reads
+per rule).
+
 Hosts are restricted only when every rule of a read filters on one. Rules watching reporting cadence
 (`missed_intervals`) read pushes instead (`service.read_reporting`). Imports: `vigil.domain`,
 `vigil.ports` and the rollup job's document names.
@@ -35,6 +40,7 @@ from dataclasses import dataclass, field
 from vigil.domain.models import Point
 from vigil.domain.rollups import Rollup
 from vigil.domain.rules import Rule
+from vigil.domain.seasonal import NEIGHBOURS, baseline_hours, hour_of
 from vigil.ports import Store
 from vigil.services.rollups import DIRTY_KIND, STATE_KIND, WATERMARK_ID
 
@@ -51,23 +57,38 @@ class WindowData:
 
     points: list[Point] = field(default_factory=list)
     rollups: list[Rollup] = field(default_factory=list)
+    baseline: list[Rollup] = field(default_factory=list)  # outside_band rules: past weeks' hours
 
 
-def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[tuple[str, float], WindowData]:
-    """The data every enabled rule needs at `now`, keyed by (metric, window); see the module."""
+WindowKey = tuple[str, float, bool]
+
+
+def settled_only(rule: Rule) -> bool:
+    """A forecast over a long window reads only the settled rollups, no raw edges: a prediction days
+    ahead does not need the last hour or two, and it saves a raw read of every host per tick."""
+    return rule.forecast is not None and rule.window > ROLLUP_WINDOW_SECONDS
+
+
+def window_key(rule: Rule) -> WindowKey:
+    """Which of `read_window`'s answers a rule reads."""
+    return rule.metric, rule.window, settled_only(rule)
+
+
+def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[WindowKey, WindowData]:
+    """The data every enabled rule needs at `now`, keyed by `window_key`; see the module."""
     enabled = [r for r in rules if r.enabled and r.missed_intervals is None]
-    groups: dict[float, list[Rule]] = {}
+    groups: dict[tuple[float, bool], list[Rule]] = {}
     for rule in enabled:
         key = rule.window if rule.window > SHARED_WINDOW_SECONDS else 0.0
-        groups.setdefault(key, []).append(rule)
-    out: dict[tuple[str, float], WindowData] = {}
-    for group in groups.values():
+        groups.setdefault((key, settled_only(rule)), []).append(rule)
+    out: dict[WindowKey, WindowData] = {}
+    for (_, settled), group in groups.items():
         filtered = [r.filter.host for r in group]
         hosts = None if any(h is None for h in filtered) else sorted({h for h in filtered if h is not None})
         longest = max(r.window for r in group)
         metrics = sorted({r.metric for r in group})
         if longest > ROLLUP_WINDOW_SECONDS:
-            data = _read_long(store, metrics, now - longest, now, hosts)
+            data = _read_long(store, metrics, now - longest, now, hosts, edges=not settled)
         else:
             data = WindowData(list(store.query_many(metrics, now - longest, now, hosts=hosts, now=now)))
         by_metric: dict[str, WindowData] = {}
@@ -76,8 +97,27 @@ def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[tuple[s
         for rollup in data.rollups:
             by_metric.setdefault(rollup.metric, WindowData()).rollups.append(rollup)
         for rule in group:
-            out[(rule.metric, rule.window)] = by_metric.get(rule.metric, WindowData())
+            out[window_key(rule)] = by_metric.get(rule.metric, WindowData())
+    for rule in enabled:
+        if rule.condition == "outside_band":
+            target = out.setdefault(window_key(rule), WindowData())
+            if not target.baseline:
+                target.baseline = read_baseline(store, rule, now)
     return out
+
+
+def read_baseline(store: Store, rule: Rule, now: float) -> list[Rollup]:
+    """The hourly rollups an `outside_band` rule's band is made of (`seasonal.baseline_hours`): one
+    3-hour read per past week, whatever the raw sample density."""
+    hosts = None if rule.filter.host is None else [rule.filter.host]
+    labels = rule.filter.labels or None
+    hours = baseline_hours(hour_of(now))
+    spans = [hours[i : i + len(NEIGHBOURS)] for i in range(0, len(hours), len(NEIGHBOURS))]
+    return [
+        r
+        for span in spans
+        for r in store.query_rollups(rule.metric, "1h", span[0], span[-1], hosts, labels, now)
+    ]
 
 
 def rollup_span(store: Store, start: float, end: float) -> tuple[float, float]:
@@ -101,8 +141,10 @@ def rollup_pieces(first: float, last: float) -> list[tuple[str, float, float]]:
 
 
 def _read_long(
-    store: Store, metrics: list[str], start: float, end: float, hosts: list[str] | None
+    store: Store, metrics: list[str], start: float, end: float, hosts: list[str] | None, *, edges: bool = True
 ) -> WindowData:
+    """`edges=False`: the settled rollups only (and raw for hosts with late samples), not the raw
+    partial hours at either end (`settled_only`)."""
     first, last = rollup_span(store, start, end)
     if first >= last:
         return WindowData(list(store.query_many(metrics, start, end, hosts=hosts, now=end)))
@@ -118,9 +160,11 @@ def _read_long(
         for r in store.query_rollups(metric, resolution, a, b, hosts, None, end)
         if r.host not in late
     ]
-    head = store.query_many(metrics, start, first, hosts=hosts, now=end)
-    points = [p for p in head if p.ts < first]  # a sample at `first` is in the first rollup
-    points.extend(store.query_many(metrics, last, end, hosts=hosts, now=end))
+    points: list[Point] = []
+    if edges:
+        head = store.query_many(metrics, start, first, hosts=hosts, now=end)
+        points.extend(p for p in head if p.ts < first)  # a sample at `first` is in the first rollup
+        points.extend(store.query_many(metrics, last, end, hosts=hosts, now=end))
     for host in sorted(late):  # late samples the rollup job has not folded in yet: raw for this host
         points.extend(p for p in store.query_many(metrics, first, last, hosts=[host], now=end) if p.ts < last)
     return WindowData(points, rollups)

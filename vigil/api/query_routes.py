@@ -64,6 +64,30 @@ def register(app: APIGatewayHttpResolver) -> None:
         ] = "avg",
         step: StepParam = None,
         group_by: GroupByParam = None,
+        forecast: Annotated[
+            str | None,
+            Query(
+                max_length=16,
+                description="e.g. 7d: each series gains `forecast` {timestamps, values, slope_per_day}, the "
+                "least-squares line through its steps extended to `to` + forecast",
+            ),
+        ] = None,
+        band: Annotated[
+            str | None,
+            Query(
+                max_length=8,
+                description="week: each series gains `band` {mean, lower, upper} per step, its hour-of-week "
+                "baseline over up to 4 past weeks (hourly rollups; null with less than a week of history)",
+            ),
+        ] = None,
+        offset: Annotated[
+            str | None,
+            Query(
+                max_length=16,
+                description="e.g. 7d: each series gains `offset_values`, the same query that much earlier, "
+                "aligned to `timestamps`",
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         ctx = vigil_context(app)
         return queries.series(
@@ -78,6 +102,9 @@ def register(app: APIGatewayHttpResolver) -> None:
             agg=agg,
             step=step,
             group_by=group_by,
+            forecast=forecast,
+            band=band,
+            offset=offset,
         )
 
     @app.get(

@@ -60,13 +60,13 @@ def aggregate(
     summaries: dict[str, list[Rollup]] = defaultdict(list)
     labels_of: dict[str, dict[str, str]] = {}
     for p in points:
-        if start < p.ts <= end and _passes(rule, p.metric, p.host, p.labels):
+        if start < p.ts <= end and passes(rule, p.metric, p.host, p.labels):
             labels = group_labels(p, rule.group_by)
             key = group_key(labels)
             groups[key].append(p)
             labels_of[key] = labels
     for r in rollups:
-        if _passes(rule, r.metric, r.host, r.labels):
+        if passes(rule, r.metric, r.host, r.labels):
             labels = _labels_of(r.host, r.labels, rule.group_by)
             key = group_key(labels)
             summaries[key].append(r)
@@ -83,7 +83,8 @@ def aggregate(
     return out
 
 
-def _passes(rule: Rule, metric: str, host: str, labels: tuple[tuple[str, str], ...]) -> bool:
+def passes(rule: Rule, metric: str, host: str, labels: tuple[tuple[str, str], ...]) -> bool:
+    """Whether a point or rollup of this series is one the rule looks at (metric and filter)."""
     if metric != rule.metric or rule.filter.host not in (None, host):
         return False
     wanted = rule.filter.labels.items()

@@ -35,9 +35,11 @@ from vigil.domain.alerts import (
     notification_id,
 )
 from vigil.domain.cadence import Reporting, host_status
+from vigil.domain.forecast import forecast_groups
 from vigil.domain.models import Point
 from vigil.domain.rollups import Rollup
 from vigil.domain.rules import CHECKS_HOST, Rule, compare
+from vigil.domain.seasonal import Band, group_bands
 from vigil.domain.silences import Silence, alert_labels, muting
 from vigil.domain.templates import TemplateFailure, render
 from vigil.domain.timeparse import iso
@@ -71,10 +73,14 @@ def evaluate(
     options: EvalOptions = DEFAULT_OPTIONS,
     reporting: Reporting | None = None,
     rollups: Sequence[Rollup] = (),
+    baseline: Sequence[Rollup] = (),
 ) -> tuple[RuleState, list[Event]]:
     """Evaluate `rule` at `now` over the points in `(now - window, now]` found in `data` (and, for a
     long window, the hourly `rollups` of its whole hours that `data` leaves out: `aggregate`); a rule
     with `missed_intervals` looks at the hosts' pushes in `reporting` instead (no reporting: no breach).
+    A `forecast` rule compares each group's linear prediction (`forecast_groups`); an `outside_band`
+    rule compares its value with the group's hour-of-week band from the hourly `baseline` rollups
+    (`seasonal`; no band, no breach).
 
     Returns the new state (the input is not modified) and the transitions and notifications, in group
     order. A disabled rule sees no breach, so its alerts resolve.
@@ -82,12 +88,14 @@ def evaluate(
     st = RuleState.from_json(state.to_json()) if state is not None else RuleState(rule.id)
     by_cadence = rule.missed_intervals is not None
     enabled = rule.enabled and not by_cadence
-    values = aggregate(rule, data, now - rule.window, now, rollups) if enabled else {}
+    reduce = forecast_groups if rule.forecast is not None else aggregate
+    values = reduce(rule, data, now - rule.window, now, rollups) if enabled else {}
+    bands = group_bands(rule, baseline, now) if enabled and rule.condition == "outside_band" else {}
     breaches: dict[str, tuple[dict[str, str], float | None]] = {}
     for key, gv in values.items():
         group = st.groups.setdefault(key, GroupState(labels=gv.labels))
         group.last_seen = now
-        if rule.agg != "absent" and gv.value is not None and compare(gv.value, rule.op, rule.threshold):
+        if rule.agg != "absent" and gv.value is not None and _breached(rule, gv.value, bands.get(key)):
             breaches[key] = (gv.labels, gv.value)
     if by_cadence and rule.enabled and reporting is not None:
         breaches = _missed_cadence(rule, st, reporting, now)
@@ -111,6 +119,12 @@ def evaluate(
             del st.groups[key]
     st.evaluated_at = now
     return st, events
+
+
+def _breached(rule: Rule, value: float, band: Band | None) -> bool:
+    if rule.condition == "outside_band":
+        return band is not None and not band.contains(value)
+    return compare(value, rule.op, rule.threshold)
 
 
 def _missed_cadence(
@@ -324,13 +338,27 @@ def default_message(rule: Rule, n: Notification) -> str:
             else f"{rule.metric} is reporting again."
         )
     verb = "is" if n.status == "firing" else "is back to"
+    if rule.forecast is not None:
+        verb = "predicted" if n.status == "firing" else "now predicted"
+        return (
+            f"{rule.agg}({rule.metric}) over {_span(rule.window)} {verb} {n.display(n.value)} "
+            f"in {_span(rule.forecast, days=True)} (alert when {rule.op} {n.display(n.threshold)})."
+        )
+    if rule.condition == "outside_band":
+        where = "outside" if n.status == "firing" else "back inside"
+        return (
+            f"{rule.agg}({rule.metric}) over {_span(rule.window)} {verb} {n.display(n.value)}, "
+            f"{where} its usual range for this hour of the week."
+        )
     return (
         f"{rule.agg}({rule.metric}) over {_span(rule.window)} {verb} {n.display(n.value)} "
         f"(alert when {rule.op} {n.display(n.threshold)})."
     )
 
 
-def _span(seconds: float) -> str:
+def _span(seconds: float, *, days: bool = False) -> str:
+    if days and seconds >= 86400 and seconds % 86400 == 0:
+        return f"{seconds / 86400:.0f} d"
     for unit, size in (("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:.0f}{unit}"

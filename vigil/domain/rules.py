@@ -48,6 +48,11 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 MAX_WINDOW_SECONDS = 7 * 86400.0
 STORED = "stored"  # validation context key: the rule comes from the store, validated when written
+# Forecasts and bands need a value that moves with the series (not a count, rate or absence).
+VALUE_AGGS = frozenset({"avg", "min", "max", "sum", "last", "p50", "p95", "p99"})
+# A line fitted over a window is trusted at most this many windows ahead (7 d ahead needs 5.6 h).
+MAX_FORECAST_WINDOWS = 30
+Condition = Literal["threshold", "outside_band"]
 _UNION_TAGS = {"float", "int", "str", "bool", "none", "list", "dict"}
 
 
@@ -104,6 +109,16 @@ class Rule(BaseModel):
         description="absent rules grouped by host: fire when a host missed this many of its own reporting "
         "intervals (learned from its pushes) plus one evaluation period; the window is then not used",
     )
+    forecast: float | None = Field(
+        default=None,
+        description="Seconds ahead ('7d'): compare the least-squares linear prediction that far ahead "
+        "over the window with the threshold; needs a value agg and window >= forecast / 30",
+    )
+    condition: Condition = Field(
+        default="threshold",
+        description="'outside_band': breach when the value leaves its hour-of-week band (docs/alerting.md); "
+        "op and threshold are then not used",
+    )
 
     @field_validator("window", "for_", "keep_firing_for", "repeat_interval", mode="before")
     @classmethod
@@ -115,6 +130,45 @@ class Rule(BaseModel):
             return parse_duration(value, field=name)
         except Invalid as exc:
             raise ValueError(exc.message) from exc
+
+    @field_validator("forecast", mode="before")
+    @classmethod
+    def _forecast_duration(cls, value: Any) -> float | None:
+        if value is None:
+            return None
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ValueError("forecast must be a duration like '7d' or seconds")
+        try:
+            return parse_duration(value, field="forecast")
+        except Invalid as exc:
+            raise ValueError(exc.message) from exc
+
+    @field_validator("forecast")
+    @classmethod
+    def _forecast(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None:
+            return None
+        agg, window = info.data.get("agg"), info.data.get("window")
+        if value <= 0:
+            raise ValueError("forecast must be more than 0")
+        if agg not in VALUE_AGGS:
+            raise ValueError(f"forecast needs a value agg ({', '.join(sorted(VALUE_AGGS))}), not {agg!r}")
+        if window is not None and value > MAX_FORECAST_WINDOWS * window:
+            raise ValueError(
+                f"forecast may look at most {MAX_FORECAST_WINDOWS} windows ahead: "
+                f"a {value:g} s forecast needs a window of at least {value / MAX_FORECAST_WINDOWS:g} s"
+            )
+        return value
+
+    @field_validator("condition")
+    @classmethod
+    def _condition(cls, value: str, info: ValidationInfo) -> str:
+        if value == "outside_band":
+            if info.data.get("agg") not in VALUE_AGGS:
+                raise ValueError(f"outside_band needs a value agg ({', '.join(sorted(VALUE_AGGS))})")
+            if info.data.get("forecast") is not None:
+                raise ValueError("outside_band and forecast cannot be combined")
+        return value
 
     @field_validator("group_by")
     @classmethod
@@ -200,7 +254,10 @@ def default_rules(
     histograms in seconds, so millisecond thresholds are divided by 1000. A 5-minute window with
     `for: 0` smooths spikes through the average/percentile itself and keeps alert latency low. "Host
     not reporting" follows each host's own reporting cadence (`missed_intervals`); its window only
-    says what an older Vigil used. Every rule notifies `channels` (the in-app inbox on first start).
+    says what an older Vigil used. "Filesystem full within 7 days" extrapolates a line fitted over 12
+    hours (long enough that a log rotation or a temporary file does not make a trend; read from the
+    hourly rollups) 7 days ahead, per mount point. Every rule notifies `channels` (the in-app inbox on
+    first start).
     """
     pct: dict[str, Any] = {"unit": "%", "display_scale": 100.0, "channels": list(channels)}
     common: dict[str, Any] = {"channels": list(channels)}
@@ -264,6 +321,19 @@ def default_rules(
             group_by=[],
             unit="s",
             **common,
+        ),
+        Rule(
+            id="default-disk-forecast",
+            name="Filesystem full within 7 days",
+            metric="system.filesystem.utilization",
+            agg="avg",
+            window=12 * 3600,
+            forecast=7 * 86400,
+            op=">=",
+            threshold=1.0,
+            severity="warning",
+            group_by=["host", "mountpoint"],
+            **pct,
         ),
         *check_rules(channels),
         Rule(

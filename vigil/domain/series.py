@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from vigil.domain.accumulate import PERCENTILES, BucketAcc, counter_increase, summarise_values
 from vigil.domain.errors import TooLarge
@@ -66,6 +66,10 @@ class SeriesEntry(TypedDict):
     labels: dict[str, str]
     values: list[float | None]
     agg: NotRequired[str]  # only in answers to several aggregations (`agg=p50,p95`)
+    # chart overlays, only when asked (`services.overlays`)
+    forecast: NotRequired[dict[str, Any] | None]
+    band: NotRequired[dict[str, list[float | None]]]
+    offset_values: NotRequired[list[float | None]]
 
 
 class SeriesResult(TypedDict):
@@ -75,6 +79,9 @@ class SeriesResult(TypedDict):
     resolution: str
     timestamps: list[float]
     series: list[SeriesEntry]
+    forecast: NotRequired[float]
+    band: NotRequired[dict[str, Any]]
+    offset: NotRequired[float]
 
 
 # ---------------------------------------------------------------------------------------- grouping

@@ -130,24 +130,31 @@ def series(
     agg: str,
     step: str | None,
     group_by: str | None,
+    forecast: str | None = None,
+    band: str | None = None,
+    offset: str | None = None,
 ) -> dict[str, Any]:
-    """The series API's answer. Without a `step`, one never finer than the data: the newest
-    `PROBE_SECONDS` (or 20 buckets) are read first at the planned step to learn how often the series
-    report (`planning.reporting_interval`), and the range is answered at a step fitted to that — so the
-    overview's hour of 60 s data costs a short read and one at whole minutes (the fleet tier can answer
-    those), not a full read at 15 s and another at 60 s, and a client never asks twice. A probe that
-    finds no interval (no recent data) leaves the fitting to the whole answer."""
+    """The series API's answer, with the chart overlays asked for (`services.overlays`). Without a
+    `step`, one never finer than the data: the newest `PROBE_SECONDS` (or 20 buckets) are read first at
+    the planned step to learn how often the series report (`planning.reporting_interval`), and the range
+    is answered at a step fitted to that — so the overview's hour of 60 s data costs a short read and one
+    at whole minutes (the fleet tier can answer those), not a full read at 15 s and another at 60 s, and
+    a client never asks twice. A probe that finds no interval (no recent data) leaves the fitting to the
+    whole answer."""
     from vigil.domain.planning import data_step, reporting_interval, step_for_interval
+    from vigil.services import overlays
 
-    def planned(step: str | None) -> SeriesQuery:
+    horizon, with_band, shift = overlays.parse_overlays(forecast, band, offset)
+
+    def planned(step: str | None, shift: float = 0.0) -> SeriesQuery:
         return plan_series(
             config,
             now,
             metric=metric,
             host=host,
             labels=labels,
-            start=start,
-            end=end,
+            start=start if not shift else str(q.start - shift),
+            end=end if not shift else str(q.end - shift),
             agg=agg,
             step=step,
             group_by=group_by,
@@ -157,18 +164,33 @@ def series(
         return q if step is None else planned(str(step))
 
     q = planned(step)
-    if step is not None:
-        return dict(run_series(store, q, now, q.start, q.end))
-    probe_from = q.end - max(PROBE_SECONDS, 20 * q.step)
-    if probe_from > q.start:
-        probe = run_series(store, q, now, probe_from, q.end)
-        interval = reporting_interval(probe["timestamps"], [s["values"] for s in probe["series"]])
-        if interval is not None:
-            q = fitted(q, step_for_interval(interval, q.step))
-            return dict(run_series(store, q, now, q.start, q.end))
-    answer = run_series(store, q, now, q.start, q.end)
-    refit = fitted(q, data_step(answer["timestamps"], [s["values"] for s in answer["series"]], q.step))
-    return dict(answer if refit is q else run_series(store, refit, now, refit.start, refit.end))
+    result: SeriesResult | None = None
+    if step is None:
+        probe_from = q.end - max(PROBE_SECONDS, 20 * q.step)
+        if probe_from > q.start:
+            probe = run_series(store, q, now, probe_from, q.end)
+            interval = reporting_interval(probe["timestamps"], [s["values"] for s in probe["series"]])
+            if interval is not None:
+                q = fitted(q, step_for_interval(interval, q.step))
+                result = run_series(store, q, now, q.start, q.end)
+        if result is None:
+            answer = run_series(store, q, now, q.start, q.end)
+            refit = fitted(
+                q, data_step(answer["timestamps"], [s["values"] for s in answer["series"]], q.step)
+            )
+            q, result = (
+                (q, answer) if refit is q else (refit, run_series(store, refit, now, refit.start, refit.end))
+            )
+    else:
+        result = run_series(store, q, now, q.start, q.end)
+    if horizon is not None:
+        overlays.add_forecast(result, q.end, horizon)
+    if with_band:
+        overlays.add_band(store, q, result, now, run_series)
+    if shift is not None:
+        earlier = planned(str(q.step), shift)
+        overlays.add_offset(result, run_series(store, earlier, now, earlier.start, earlier.end), shift)
+    return dict(result)
 
 
 def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: float) -> SeriesResult:

@@ -101,7 +101,75 @@ function tooltipPlugin(unit, labels, raw) {
   };
 }
 
-function buildOptions({ id, width, height, labels, unit, type, theme, sparkline, threshold, hidden, onZoom, onDrawn, stack = 0, raw }) {
+/** Shaded bands and dashed forecast lines of each series (`overlays[i]` belongs to series i), drawn
+ * under the series in the series' own colour. */
+function drawOverlays(u, overlays, colors) {
+  const { ctx } = u;
+  const xs = u.data[0];
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+  ctx.clip();
+  overlays.forEach((o, i) => {
+    if (!o || !u.series[i + 1] || !u.series[i + 1].show) return;
+    const x = (t) => u.valToPos(t, "x", true);
+    const y = (v) => u.valToPos(v, "y", true);
+    if (o.band) {
+      ctx.fillStyle = `${colors[i]}40`;
+      let run = [];
+      const flush = () => {
+        if (run.length > 1) {
+          ctx.beginPath();
+          run.forEach(([t, lo], k) => (k ? ctx.lineTo(x(t), y(lo)) : ctx.moveTo(x(t), y(lo))));
+          [...run].reverse().forEach(([t, , hi]) => ctx.lineTo(x(t), y(hi)));
+          ctx.closePath();
+          ctx.fill();
+        }
+        run = [];
+      };
+      xs.forEach((t, k) => (o.band.lower[k] == null ? flush() : run.push([t, o.band.lower[k], o.band.upper[k]])));
+      flush();
+    }
+    if (o.forecast) {
+      const [t0, t1] = o.forecast.timestamps;
+      const [v0, v1] = o.forecast.values;
+      ctx.strokeStyle = colors[i];
+      ctx.setLineDash([8 * devicePixelRatio, 5 * devicePixelRatio]);
+      ctx.lineWidth = 2 * devicePixelRatio;
+      ctx.beginPath();
+      ctx.moveTo(x(t0), y(v0));
+      ctx.lineTo(x(t1), y(v1));
+      ctx.stroke();
+    }
+  });
+  ctx.restore();
+}
+
+/** [min, max] over the overlays' values and times (so the scales include them). */
+function overlayExtent(overlays, which) {
+  let lo = null;
+  let hi = null;
+  const see = (v) => {
+    if (v == null || !Number.isFinite(v)) return;
+    lo = lo === null ? v : Math.min(lo, v);
+    hi = hi === null ? v : Math.max(hi, v);
+  };
+  for (const o of overlays || []) {
+    if (!o) continue;
+    if (which === "x" && o.forecast) o.forecast.timestamps.forEach(see);
+    if (which === "y" && o.forecast) o.forecast.values.forEach(see);
+    if (which === "y" && o.band) [...o.band.lower, ...o.band.upper].forEach(see);
+  }
+  return [lo, hi];
+}
+
+/** The x range widened to the end of a forecast line, so the prediction is visible. */
+function forecastXRange(overlays, min, max) {
+  const end = overlayExtent(overlays, "x")[1];
+  return [min, end !== null && max !== null ? Math.max(max, end) : max];
+}
+
+function buildOptions({ id, width, height, labels, dashed, unit, type, theme, sparkline, threshold, hidden, onZoom, onDrawn, getOverlays, stack = 0, raw }) {
   const palette = PALETTE[theme];
   const colors = colourSlots(labels).map((i) => palette[i]);
   const axisColor = cssVar("--fg-muted");
@@ -114,7 +182,8 @@ function buildOptions({ id, width, height, labels, unit, type, theme, sparkline,
       return {
         label,
         stroke: c,
-        width: sparkline ? 1.5 : 2,
+        width: sparkline || dashed[i] ? 1.5 : 2,
+        dash: dashed[i] ? [5, 4] : undefined,
         fill: type === "area" || type === "bar" || sparkline || i < stack ? fill(c) : undefined,
         paths: bars,
         points: sparkline ? { show: false } : { size: 4 },
@@ -131,6 +200,7 @@ function buildOptions({ id, width, height, labels, unit, type, theme, sparkline,
       },
     ],
   };
+  hooks.drawAxes = [(u) => drawOverlays(u, getOverlays() || [], colors)];
   if (threshold !== undefined && threshold !== null) {
     hooks.draw.unshift((u) => {
       const y = u.valToPos(threshold, "y", true);
@@ -159,8 +229,9 @@ function buildOptions({ id, width, height, labels, unit, type, theme, sparkline,
     ];
   }
   const yRange = (u, dmin, dmax) => {
-    let lo = dmin;
-    let hi = dmax;
+    const [olo, ohi] = overlayExtent(getOverlays(), "y");
+    let lo = olo === null || dmin === null ? dmin ?? olo : Math.min(dmin, olo);
+    let hi = ohi === null || dmax === null ? dmax ?? ohi : Math.max(dmax, ohi);
     if (threshold !== undefined && threshold !== null) {
       lo = Math.min(lo ?? threshold, threshold);
       hi = Math.max(hi ?? threshold, threshold);
@@ -177,7 +248,7 @@ function buildOptions({ id, width, height, labels, unit, type, theme, sparkline,
     legend: { show: false },
     cursor: sparkline ? { show: false } : { drag: { x: true, y: false, setScale: !onZoom }, points: { size: 6 } },
     select: { show: !sparkline },
-    scales: { x: type === "bar" ? { time: true, range: barXRange } : { time: true }, y: { range: yRange } },
+    scales: { x: type === "bar" ? { time: true, range: barXRange } : { time: true, range: (u, min, max) => forecastXRange(getOverlays(), min, max) }, y: { range: yRange } },
     axes: sparkline
       ? [{ show: false }, { show: false }]
       : [
@@ -199,29 +270,32 @@ function buildOptions({ id, width, height, labels, unit, type, theme, sparkline,
 }
 
 /**
- * props: id, timestamps (epoch s), series [{label, values}], unit, type line|area|bar, height,
- * sparkline, threshold, onZoom(min, max), onResetZoom(), onDrawn(id), ariaLabel, stack (how many of the
- * first series are stacked).
+ * props: id, timestamps (epoch s), series [{label, values, dashed?}], unit, type line|area|bar, height,
+ * sparkline, threshold, overlays [{band?: {lower, upper}, forecast?: {timestamps, values}}] (one per
+ * series: a shaded band, a dashed forecast line), onZoom(min, max), onResetZoom(), onDrawn(id), ariaLabel,
+ * stack (how many of the first series are stacked).
  */
 export function Chart(props) {
-  const { id, timestamps, series, unit, type = "line", height = 240, sparkline = false, threshold, onZoom, onResetZoom, onDrawn, ariaLabel, stack = 0 } = props;
+  const { id, timestamps, series, unit, type = "line", height = 240, sparkline = false, threshold, overlays, onZoom, onResetZoom, onDrawn, ariaLabel, stack = 0 } = props;
   const theme = useTheme();
   const box = useRef(null);
   const plot = useRef(null);
   const [hidden, setHidden] = useState(() => new Set());
   const labels = series.map((s) => s.label);
-  const shape = `${labels.join("\u0001")}|${unit}|${type}|${theme}|${sparkline}|${threshold}|${Boolean(onZoom)}|${stack}`;
+  const dashed = series.map((s) => Boolean(s.dashed));
+  const shape = `${labels.join("\u0001")}|${dashed}|${unit}|${type}|${theme}|${sparkline}|${threshold}|${Boolean(onZoom)}|${stack}`;
   const data = [timestamps || [], ...series.map((s) => s.values)];
   const raw = useRef(data);
   raw.current = data; // the tooltip reads each series' own values, not the stacked sums
   const drawn = stackData(data, stack);
   const latest = useRef({});
-  latest.current = { onZoom, onDrawn, onResetZoom };
+  latest.current = { onZoom, onDrawn, onResetZoom, overlays };
 
   useLayoutEffect(() => {
     const el = box.current;
     const opts = buildOptions({
-      id, width: Math.max(el.clientWidth, 100), height, labels, unit, type, theme, sparkline, threshold, hidden,
+      id, width: Math.max(el.clientWidth, 100), height, labels, dashed, unit, type, theme, sparkline, threshold, hidden,
+      getOverlays: () => latest.current.overlays,
       onZoom: onZoom ? (a, b) => latest.current.onZoom(a, b) : undefined,
       onDrawn: (x) => latest.current.onDrawn && latest.current.onDrawn(x),
       stack,
@@ -253,7 +327,7 @@ export function Chart(props) {
     if (plot.current) plot.current.setData(drawn);
     // data identity changes only when the API answered with new content (304 keeps the object)
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [timestamps, ...series.map((s) => s.values)]);
+  }, [timestamps, overlays, ...series.map((s) => s.values)]);
 
   useEffect(() => {
     // drop toggles for series that no longer exist

@@ -202,7 +202,8 @@ export function Alerts({ params }) {
           <h1>{params.rule === "new" ? "New alert rule" : "Edit alert rule"}</h1>
           <a href={href("alerts", { tab: "rules" })}>Back to rules</a>
         </div>
-        <RuleEditor key={params.rule} ruleId={params.rule} rule={rulesById.get(params.rule)} loaded={rulesQ.data !== undefined} onSaved={() => { rulesQ.reload(); setParams({ rule: undefined }); }} />
+        {/* remounted once the rules have loaded: the form starts from the rule (a deep link opened it empty) */}
+        <RuleEditor key={`${params.rule}|${rulesQ.data !== undefined}`} ruleId={params.rule} rule={rulesById.get(params.rule)} loaded={rulesQ.data !== undefined} onSaved={() => { rulesQ.reload(); setParams({ rule: undefined }); }} />
       </div>
     );
   }

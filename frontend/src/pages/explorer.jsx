@@ -81,6 +81,32 @@ function AddToDashboard({ panel, title }) {
   );
 }
 
+const OVERLAYS = [
+  ["forecast", "Forecast", "The least-squares trend of each series, extended as far ahead as the range shown (dashed)"],
+  ["band", "Usual band", "What each series usually does at this hour of the week (mean ± 3 σ of up to 4 past weeks)"],
+  ["lastweek", "Last week", "The same range 7 days earlier (dashed)"],
+];
+
+/** Toggles for the chart overlays; their state is in the URL (`forecast=1&band=1&lastweek=1`). */
+function OverlayToggles({ params }) {
+  return (
+    <div class="seg" role="group" aria-label="Overlays">
+      {OVERLAYS.map(([key, text, title]) => (
+        <button key={key} type="button" id={`toggle-${key}`} title={title} aria-pressed={params[key] === "1"} onClick={() => setParams({ [key]: params[key] === "1" ? undefined : "1" })}>
+          {text}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** What the toggles ask of the series API; the forecast looks as far ahead as the range shown. */
+function overlaysOf(params, panel) {
+  const span = panel.range === "custom" ? Math.max(60, Number(panel.to) - Number(panel.from)) : panel.range;
+  const forecast = params.forecast === "1" ? (typeof span === "number" ? `${Math.min(span, 365 * 86400)}s` : span) : undefined;
+  return { forecast, band: params.band === "1", lastWeek: params.lastweek === "1" };
+}
+
 export function Explorer({ params }) {
   const session = useSession();
   const hostsQ = useApi("/api/hosts", {}, { live: false, pages: "hosts" });
@@ -183,6 +209,7 @@ export function Explorer({ params }) {
           </span>
         )}
         <Seg label="Chart type" value={panel.type} options={CHART_TYPES} onChange={(v) => setParams({ type: v })} />
+        <OverlayToggles params={params} />
       </div>
       <Panel
         title={`${info.title || metric || "No metric"}${metric ? ` · ${panel.agg}` : ""}`}
@@ -213,6 +240,7 @@ export function Explorer({ params }) {
             onZoom={onZoom}
             onResetZoom={onResetZoom}
             threshold={Number.isFinite(Number(params.threshold)) && params.threshold !== undefined && params.threshold !== "" ? Number(params.threshold) : undefined}
+            extra={overlaysOf(params, panel)}
             onData={(data, chart) => setShown({ data, chart })}
           />
         ) : (

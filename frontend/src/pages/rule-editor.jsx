@@ -32,7 +32,8 @@ export function ruleValueText(rule, v, metricUnit) {
   const { unit, display_scale: scale } = own ? { unit: rule.unit || "", display_scale: rule.display_scale ?? 1 } : displayFor(metricUnit);
   const shown = v * scale;
   const text = Math.abs(shown) >= 1000 ? Math.round(shown).toLocaleString("en-US") : Number(shown.toPrecision(3)).toString();
-  return unit === "%" || unit === "" ? `${text}${unit === "%" ? " %" : ""}` : `${text} ${unit}`;
+  const value = unit === "%" || unit === "" ? `${text}${unit === "%" ? " %" : ""}` : `${text} ${unit}`;
+  return rule.forecast ? `predicted ${value} in ${spanText(rule.forecast)}` : value;
 }
 
 /** Seconds as "45 s", "4 min", "2 h", "3 d". */
@@ -81,6 +82,8 @@ function fromRule(rule) {
     unit: r.unit,
     display_scale: r.display_scale,
     missed_intervals: r.missed_intervals ?? null, // "host not reporting" by cadence: kept as it is
+    forecast: r.forecast ? (r.forecast % 86400 === 0 ? `${r.forecast / 86400}d` : durText(r.forecast)) : "",
+    condition: r.condition || "threshold",
   };
 }
 
@@ -92,11 +95,11 @@ export function validateRule(f) {
   else if (!METRIC.test(f.metric)) e.metric = "Not a valid metric name.";
   if (f.host && !HOST.test(f.host)) e.host = "Letters, digits, . _ : - only.";
   if (f.labels && !f.labels.split(",").every((p) => /^[A-Za-z_][A-Za-z0-9_.-]*=.*$/.test(p.trim()))) e.labels = "Use key=value,key2=value2.";
-  for (const k of ["window", "for", "keep_firing_for", "repeat_interval"]) {
+  for (const k of ["window", "for", "keep_firing_for", "repeat_interval", "forecast"]) {
     if (f[k] !== "" && !DURATION.test(f[k].trim())) e[k] = "A duration like 30s, 5m, 1h or seconds.";
   }
   if (!e.window && (f.window === "" || parseFloat(f.window) === 0)) e.window = "The window must be longer than 0.";
-  if (f.agg !== "absent") {
+  if (f.agg !== "absent" && f.condition !== "outside_band") {
     if (f.threshold.trim() === "" || !Number.isFinite(Number(f.threshold))) e.threshold = "A number is needed.";
   }
   if (["p50", "p95", "p99"].includes(f.agg) && ["==", "!="].includes(f.op)) e.op = "Use > or < with a percentile.";
@@ -126,6 +129,8 @@ function toBody(f, unitInfo) {
     display_scale: scale,
   };
   if (f.message.trim()) body.message = f.message;
+  if (f.forecast.trim()) body.forecast = f.forecast.trim();
+  if (f.condition === "outside_band") body.condition = "outside_band";
   // A cadence rule stays one while it is still an absent-per-host rule (the API refuses it otherwise).
   if (f.missed_intervals != null && f.agg === "absent" && body.group_by.join(",") === "host") body.missed_intervals = f.missed_intervals;
   return body;
@@ -258,6 +263,17 @@ export function RuleEditor({ ruleId, rule, loaded, onSaved }) {
         {field("window", "Window", <input {...attrs("window")} placeholder="5m" />, "Aggregated over this long")}
         {form.agg !== "absent" &&
           field(
+            "condition",
+            "Compare with",
+            <select {...attrs("condition")} onChange={set("condition")}>
+              <option value="threshold">a threshold</option>
+              <option value="outside_band">its usual band for the hour of the week</option>
+            </select>,
+            form.condition === "outside_band" ? "Fires when the value leaves mean ± 3 σ of the same hour in up to 4 past weeks; needs 1 week of history" : undefined,
+          )}
+        {form.agg !== "absent" && form.condition !== "outside_band" && field("forecast", "Forecast", <input {...attrs("forecast")} placeholder="off, e.g. 7d" />, "Compare the value a line through the window predicts this far ahead")}
+        {form.agg !== "absent" && form.condition !== "outside_band" &&
+          field(
             "op",
             "Condition",
             <select {...attrs("op")} onChange={set("op")}>
@@ -268,7 +284,7 @@ export function RuleEditor({ ruleId, rule, loaded, onSaved }) {
               ))}
             </select>,
           )}
-        {form.agg !== "absent" && field("threshold", `Threshold${dispUnit ? ` (${dispUnit})` : ""}`, <input {...attrs("threshold")} inputMode="decimal" />, dispScale !== 1 ? `stored as ${rawThreshold ?? "…"} (${info.unit})` : undefined)}
+        {form.agg !== "absent" && form.condition !== "outside_band" && field("threshold", `Threshold${dispUnit ? ` (${dispUnit})` : ""}`, <input {...attrs("threshold")} inputMode="decimal" />, dispScale !== 1 ? `stored as ${rawThreshold ?? "…"} (${info.unit})` : undefined)}
         {field("for", "For", <input {...attrs("for")} placeholder="0s" />, "Pending this long before firing")}
         {field("keep_firing_for", "Keep firing for", <input {...attrs("keep_firing_for")} placeholder="0s" />)}
         {field("group_by", "Group by", <input {...attrs("group_by")} placeholder="host" />, "One alert per distinct value")}

@@ -62,6 +62,17 @@ def test_rules_crud_validates_and_names_the_field(admin: GatewayClient) -> None:
     assert request(admin, "GET", f"/api/alerts/rules/{rid}")[0] == 404
 
 
+def test_a_forecast_rule_is_refused_naming_forecast_unless_its_agg_and_window_allow_it(
+    admin: GatewayClient,
+) -> None:
+    for bad in ({"agg": "count", "window": "12h"}, {"agg": "avg", "window": "1h"}):
+        status, err = request(admin, "POST", "/api/alerts/rules", {**RULE, **bad, "forecast": "7d"})
+        assert status == 400 and err["error"]["field"] == "forecast"
+    assert request(admin, "GET", "/api/alerts/rules")[1] == []  # nothing half-written
+    status, created = request(admin, "POST", "/api/alerts/rules", {**RULE, "window": "6h", "forecast": "7d"})
+    assert status == 201 and created["forecast"] == 7 * 86400.0 and created["condition"] == "threshold"
+
+
 def test_channels_never_echo_secrets(admin: GatewayClient) -> None:
     secret = "whsec-api-0123456789"
     status, created = request(

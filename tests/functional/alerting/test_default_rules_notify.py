@@ -23,6 +23,7 @@ DEFAULT_IDS = [
     "default-check-tls",
     "default-cpu",
     "default-db-p95",
+    "default-disk-forecast",
     "default-error-rate",
     "default-host-down",
     "default-memory",

@@ -68,7 +68,7 @@ class SpyStore:
 
 
 def seed(store: Any, now: float) -> list[Rule]:
-    """Three hosts with CPU (web-1 hot), memory and a labelled queue-depth gauge; the eight default rules
+    """Three hosts with CPU (web-1 hot), memory and a labelled queue-depth gauge; the nine default rules
     plus a label-filtered rule and a host-filtered one with a longer window."""
     for host in HOSTS:
         points = []
@@ -108,15 +108,18 @@ EXPECTED_FIRING = [
 def test_one_tick_reads_samples_once_for_every_rule_and_host(tmp_path: Any) -> None:
     spy = SpyStore(SqliteStore(tmp_path / "vigil.sqlite3", 7 * 86400.0))
     rules = seed(spy, T0)
-    assert len(rules) == 10
+    assert len(rules) == 11
     recorder = Recorder()
     run_evaluation(spy, recorder, None, T0)  # the first tick creates the states
     spy.calls.clear()
+    spy.reads.clear()
     report = run_evaluation(spy, recorder, None, T0 + 10)
-    assert spy.calls.count("query_many") == 1 and "query_points" not in spy.calls
+    # one read shared by every short rule, and the 12-hour disk forecast's own read of its one metric
+    assert spy.calls.count("query_many") == 2 and "query_points" not in spy.calls
+    assert sorted(spy.reads, key=lambda r: r[1])[1] == (["system.filesystem.utilization"], 12 * 3600.0)
     # every rule's state comes from one listing, never one lookup per rule
     assert spy.calls.count("list_docs:alert_state") == 1 and "get_doc:alert_state" not in spy.calls
-    assert report.evaluated == 10 and not report.failed
+    assert report.evaluated == 11 and not report.failed
     # Every rule still sees exactly its metric, window, labels and hosts:
     assert fired(recorder) == EXPECTED_FIRING
     spy.inner.close()
@@ -132,8 +135,8 @@ def test_a_seven_day_rule_reads_only_its_own_metric_over_seven_days(tmp_path: An
     )  # fmt: skip
     recorder = Recorder()
     run_evaluation(spy, recorder, None, T0)
-    assert len(spy.reads) == 2
-    short, long = sorted(spy.reads, key=lambda r: r[1])
+    assert len(spy.reads) == 3  # the short rules, the 12-hour disk forecast, the 7-day rule
+    short, _, long = sorted(spy.reads, key=lambda r: r[1])
     assert short[1] == 900  # the other rules' longest window (db-mem, 15 min), not 7 days
     assert long == (["queue.depth"], 7 * 86400.0)
     assert fired(recorder) == EXPECTED_FIRING  # the 7-day average (about 250) stays below 1000
@@ -146,7 +149,7 @@ def test_a_failed_read_evaluates_nothing_and_the_next_tick_fires_once(tmp_path: 
     recorder = Recorder()
     spy.fail_reads = 1
     failed = run_evaluation(spy, recorder, None, T0)
-    assert len(failed.failed) == 10 and "ConnectionError" in failed.failed["default-cpu"]
+    assert len(failed.failed) == 11 and "ConnectionError" in failed.failed["default-cpu"]
     assert recorder.messages == [] and failed.evaluated == 0  # no false resolve, no false "absent"
     run_evaluation(spy, recorder, None, T0 + 1)
     run_evaluation(spy, recorder, None, T0 + 2)
@@ -176,8 +179,9 @@ def test_on_dynamodb_a_tick_sends_one_samples_query_per_host(dynamo: tuple[Dynam
     recorder = Recorder()
     queries.clear()
     run_evaluation(store, recorder, None, T0)
-    # 8 rules x 3 hosts would be 24 reads (and more pages) with a read per rule; one per host here.
-    assert queries.count("samples") == len(HOSTS)
+    # 9 rules x 3 hosts would be 27 reads (and more pages) with a read per rule; one per host here for
+    # the short rules, and one per host for the 12-hour disk forecast's window.
+    assert queries.count("samples") == 2 * len(HOSTS)
     # plus, for "host not reporting", each host's last push: one single-item Query per host
     assert queries.count("samples:last") == len(HOSTS)
     assert fired(recorder) == EXPECTED_FIRING

@@ -96,7 +96,7 @@ def test_a_steady_quiet_tick_writes_no_document(spy: WriteSpy) -> None:
         push(spy, T0 + 60 * (minute - 1), T0 + 60 * minute, {})
         spy.reset()
         report = run_evaluation(spy, recorder, None, T0 + 60 * minute)
-        assert report.evaluated == 8 and not report.failed
+        assert report.evaluated == 9 and not report.failed
         assert spy.puts == Counter(), f"minute {minute} wrote {dict(spy.puts)}"
     # `last_seen` (a host's last push) is refreshed once it lags by LAST_SEEN_REFRESH (groups unseen
     # for a day are forgotten by it):
