@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from vigil.adapters.private_files import private_dir, read_private, write_private
 from vigil.config import Config
-from vigil.ports import Clock, CumulativeState, Store, SystemClock, TraceStore
+from vigil.ports import ChangeFeed, Clock, CumulativeState, NoChanges, Store, SystemClock, TraceStore
 
 if TYPE_CHECKING:
     from vigil.api.auth import Authenticator
@@ -32,6 +32,7 @@ class AppContext:
     _store: Store | None = None
     _trace_store: TraceStore | None = None
     _otlp_state: CumulativeState | None = None
+    changes: ChangeFeed = field(default_factory=NoChanges)  # what pushed dashboard updates are told
     _lock: threading.Lock = field(default_factory=threading.Lock)
     started: float = field(init=False, default=0.0)
 

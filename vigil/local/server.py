@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.adapters.private_files import private_dir
+from vigil.api.live_tickets import TicketVerifier, ticket_key
 from vigil.config import Config
 from vigil.local import http_server
 from vigil.local.events import HttpResponse
 from vigil.local.gateway import Gateway
 from vigil.local.http_server import THREADS, LoadReport
+from vigil.local.live import LiveHub
 from vigil.local.scheduler import Scheduler
 from vigil.local.self_metrics import SelfMetrics, gateway_route
 from vigil.local.static import serve_static
@@ -137,6 +139,8 @@ class LocalServer:
         self.usage = UsageMeter(self.config.sqlite_path, started=clock.now())
         self.ctx = AppContext(self.config, clock=clock, _store=metered_store(self.config, self.usage))
         self.gateway = Gateway(self.ctx, usage=self.usage)
+        self.live = live_hub(self.config, self.ctx)
+        self.ctx.changes = self.live  # ingest and the evaluator tell open dashboards what changed
         self.scheduler = Scheduler(self.ctx.clock, self.config.interval_seconds)
         uncounted = self.usage.uncounted  # chores AWS does not bill as store work (see usage_meter)
         self.scheduler.add("retention", uncounted(lambda now: retention_job(self.ctx, now)), every=3600)
@@ -165,7 +169,11 @@ class LocalServer:
         # instead of 5-11x; ingest throughput unchanged within noise). Process-wide, set by the server.
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         self._server = http_server.create(
-            wsgi_app(self.gateway, self.self_metrics.observe), self.host, self.port, self.threads
+            wsgi_app(self.gateway, self.self_metrics.observe),
+            self.host,
+            self.port,
+            self.threads,
+            stream_opener=self.live.start(),
         )
         self.load_report = LoadReport(self._server.task_dispatcher.queue_logger, self.gateway.admission)
         self.scheduler.add("load-report", self.load_report.log, every=LOAD_REPORT_EVERY_SECONDS)
@@ -204,6 +212,7 @@ class LocalServer:
             self._agent_handle.stop(timeout=min(2.0, timeout / 4))
         self.scheduler.stop(timeout=0)  # no new tick; the running job is waited for below
         self.check_scheduler.stop(timeout=0)
+        self.live.stop()  # no more pushes; drain() closes the streams' connections
         if self._server is not None:
             self._stopping = True
             # The loop thread finds an empty socket map once everything is closed and returns (or trips
@@ -220,6 +229,12 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def live_hub(config: Config, ctx: AppContext) -> LiveHub:
+    """The pushed-updates hub; its tickets are signed with a key derived from the admin token."""
+    assert config.admin_token
+    return LiveHub(TicketVerifier(ticket_key(config.admin_token)), ctx.clock, _SECURITY_HEADERS)
 
 
 def metered_store(config: Config, usage: UsageMeter) -> Store:

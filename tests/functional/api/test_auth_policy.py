@@ -57,10 +57,10 @@ def test_every_non_public_route_answers_401_without_credentials(
     assert response.header("www-authenticate") == 'Bearer realm="vigil"'
 
 
-# A backtest (`POST /api/alerts/rules/test`) changes nothing, so viewers may run it.
-WRITES = [
-    r for r in ROUTES if r[1].startswith("/api/") and r[0] != "GET" and r[1] != "/api/alerts/rules/test"
-]
+# A backtest (`POST /api/alerts/rules/test`) changes nothing, so viewers may run it; a live-stream
+# ticket (`POST /api/live/ticket`) lets a viewer watch what it may read anyway.
+VIEWER_POSTS = ("/api/alerts/rules/test", "/api/live/ticket")
+WRITES = [r for r in ROUTES if r[1].startswith("/api/") and r[0] != "GET" and r[1] not in VIEWER_POSTS]
 
 
 @pytest.mark.parametrize(("method", "path"), WRITES, ids=" ".join)
