@@ -1,0 +1,65 @@
+// Pushed updates: the server says what changed (`{hosts, metrics, alerts}`, never samples, at most
+// once a second) and the page re-runs only the mounted queries that change touches (`live.touches`).
+// Local mode: Server-Sent Events at `GET /api/live?ticket=` — EventSource cannot send headers, so the
+// page trades its token for a 60 s single-use ticket (`POST /api/live/ticket`) and never puts the token
+// in a URL. In AWS mode (no stream yet: a Lambda cannot hold one) the page only polls.
+// The 10 s poll keeps running either way: when the stream drops, nothing is shown, the poll carries on
+// and the page reconnects with a fresh ticket after a growing pause.
+import { buildUrl, post } from "./api.js";
+import { refreshNow, refreshTouched } from "./live.js";
+
+const RETRY_MS = [2000, 5000, 15000, 60000];
+let failures = 0;
+let current = null;
+let started = false;
+let dropped = false; // a stream was lost: catch up on what it missed once the next one opens
+
+function onChange(text) {
+  let change;
+  try {
+    change = JSON.parse(text);
+  } catch {
+    return;
+  }
+  failures = 0;
+  performance.mark("vigil:push-start");
+  refreshTouched(change).then(() => performance.measure("vigil:push", "vigil:push-start"));
+}
+
+function retry(config) {
+  current = null;
+  dropped = true;
+  setTimeout(() => connect(config), RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]);
+}
+
+async function connect(config) {
+  if (!(config.auth && config.auth.mode === "local")) return;
+  let ticket;
+  try {
+    ticket = await post("/api/live/ticket");
+  } catch {
+    retry(config);
+    return;
+  }
+  const es = new EventSource(`${buildUrl(ticket.url)}?ticket=${encodeURIComponent(ticket.ticket)}`);
+  es.addEventListener("change", (e) => onChange(e.data));
+  es.onopen = () => {
+    if (dropped) refreshNow();
+    dropped = false;
+  };
+  es.onerror = () => {
+    es.close(); // its own reconnect would reuse the spent ticket
+    retry(config);
+  };
+  current = es;
+}
+
+/** Start listening once signed in; `window.vigil.pushState()` says "open" | "connecting" | "off". */
+export function startPush(config) {
+  if (started || typeof EventSource === "undefined") return;
+  started = true;
+  connect(config);
+  window.vigil = Object.assign(window.vigil || {}, {
+    pushState: () => (!current ? "off" : current.readyState === 1 ? "open" : "connecting"),
+  });
+}
