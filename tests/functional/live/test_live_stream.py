@@ -162,3 +162,14 @@ def test_streams_are_capped_and_hold_no_handler_thread_so_health_stays_fast(serv
     for stream in streams:
         stream.close()
     wait_until(lambda: server.live.open_streams == 0 or None, timeout=5, what="closed streams forgotten")
+
+
+def test_a_stream_that_falls_behind_is_closed_and_forgotten(server: LocalServer) -> None:
+    key = _ingest_key(server)
+    events = Events(server, _ticket(server))
+    server.live.max_unsent_bytes = -1  # any unsent byte counts as "behind": the next message cuts it
+    _push(server, key, "web-1")
+    wait_until(lambda: server.live.dropped_slow == 1 or None, timeout=5, what="the slow stream dropped")
+    wait_until(lambda: server.live.open_streams == 0 or None, timeout=5, what="the stream forgotten")
+    assert events.changes == []  # nothing was queued for it
+    events.close()
