@@ -94,6 +94,16 @@ class TimedChannel(HTTPChannel):  # type: ignore[misc]
             self.request_started = time.monotonic()
         return result
 
+    def handle_write(self) -> None:
+        """waitress flushes a channel without its lock while no request is running, because then no
+        other thread writes to it; a stream's sender thread does, so a stream's flush takes the lock
+        (re-entrant) like every `write_soon` does."""
+        if not self.streaming:
+            super().handle_write()
+            return
+        with self.outbuf_lock:
+            super().handle_write()
+
     def service(self) -> None:
         request = self.requests[0]
         opener: StreamOpener | None = getattr(self.server, "stream_opener", None)

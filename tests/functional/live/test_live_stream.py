@@ -173,3 +173,23 @@ def test_a_stream_that_falls_behind_is_closed_and_forgotten(server: LocalServer)
     wait_until(lambda: server.live.open_streams == 0 or None, timeout=5, what="the stream forgotten")
     assert events.changes == []  # nothing was queued for it
     events.close()
+
+
+def test_many_streams_under_continuous_ingest_all_stay_open_and_coalesced(
+    server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = _ingest_key(server)
+    streams = [Events(server, _ticket(server)) for _ in range(64)]
+    started = time.monotonic()
+    pushes = 0
+    while time.monotonic() - started < 3.0:  # ingest as fast as one client can, for 3 s
+        _push(server, key, f"host-{pushes % 10}")
+        pushes += 1
+    wait_until(lambda: all(len(s.changes) >= 3 for s in streams), timeout=5, what="messages on every stream")
+    elapsed = time.monotonic() - started
+    assert all(len(s.changes) <= 2 + elapsed for s in streams)  # coalesced: ~1 a second, not 1 a push
+    assert pushes > 3 * 5
+    assert server.live.open_streams == 64  # no stream was lost to a write racing the event loop's flush
+    assert not [r for r in caplog.records if r.name.startswith("waitress") and r.levelname == "ERROR"]
+    for stream in streams:
+        stream.close()
