@@ -5,6 +5,7 @@ fast with the maximum number of streams open."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import socket
@@ -75,7 +76,8 @@ class Events:
                 data = self.sock.recv(4096)
             except OSError:
                 return
-            if not data:
+            if not data:  # the server closed it (an error answer, a dropped stream)
+                self.sock.close()
                 return
             self._buffer += data
             while b"\n\n" in self._buffer:
@@ -85,7 +87,8 @@ class Events:
                     self.changes.append((time.monotonic(), json.loads(lines[b"data"])))
 
     def close(self) -> None:
-        self.sock.shutdown(socket.SHUT_RDWR)  # wakes the reader thread; close() alone would not send FIN
+        with contextlib.suppress(OSError):  # already closed by the reader on the server's EOF
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the reader; close() alone would not send FIN
         self.sock.close()
 
 
