@@ -196,3 +196,18 @@ def test_many_streams_under_continuous_ingest_all_stay_open_and_coalesced(
     assert not [r for r in caplog.records if r.name.startswith("waitress") and r.levelname == "ERROR"]
     for stream in streams:
         stream.close()
+
+
+def test_an_alert_changing_state_reaches_open_streams_as_alerts_true(server: LocalServer) -> None:
+    from vigil.alerting.entry import evaluate_now
+
+    rule = {"name": "Hot", "metric": "system.cpu.utilization", "window": "5m", "op": ">", "threshold": 0.1}
+    created = requests.post(
+        f"{server.url}/api/alerts/rules", json={**rule, "for": "0s"}, headers=ADMIN, timeout=10
+    )
+    assert created.status_code == 201, created.text
+    _push(server, _ingest_key(server), "web-1")  # 0.5 > 0.1
+    events = Events(server, _ticket(server))
+    evaluate_now(server.ctx)  # the evaluator's tick, run now rather than waiting for the scheduler
+    wait_until(lambda: any(c["alerts"] for _, c in events.changes), timeout=5, what="an alerts message")
+    events.close()
