@@ -40,6 +40,9 @@ def test_the_manifest_names_the_app_its_start_and_icons_that_load(tab: Session, 
         assert _png_size(image.content) == (size, size)
     schemes = tab.page.locator("meta[name=theme-color]").evaluate_all("els => els.map(e => e.media)")
     assert sorted(schemes) == ["(prefers-color-scheme: dark)", "(prefers-color-scheme: light)"]
+    tab.page.click("#theme-toggle")  # light → dark: the installed app's title bar follows
+    colours = tab.page.locator("meta[name=theme-color]").evaluate_all("els => els.map(e => e.content)")
+    assert colours == ["#181c23", "#181c23"]
     assert tab.console.errors == []
 
 
