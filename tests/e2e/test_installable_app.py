@@ -103,3 +103,13 @@ def test_signing_out_forgets_the_kept_answers(tab: Session) -> None:
     tab.page.click("button[title='Sign out']")
     tab.page.wait_for_selector("#token")
     assert tab.page.evaluate(kept) == 0
+
+
+def test_visiting_the_status_page_never_replaces_the_cached_shell(tab: Session, server: Server) -> None:
+    tab.page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=15000)
+    tab.page.goto(f"{server.url}/status")  # a page of the same origin, not the app
+    shell = tab.page.evaluate(
+        "async () => { const c = await caches.open((await caches.keys())[0]);"
+        " return (await (await c.match('/index.html')).text()); }"
+    )
+    assert 'id="app"' in shell and "manifest.webmanifest" in shell
