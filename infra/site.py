@@ -41,7 +41,8 @@ PLACEHOLDER_HTML = (
 
 
 def content_security_policy() -> str:
-    """The shared policy (`vigil.security_headers`) with API calls to API Gateway and Cognito.
+    """The shared policy (`vigil.security_headers`) with API calls to API Gateway and Cognito, and the
+    pushed updates' WebSocket to AppSync Events (`infra/live.py`).
 
     Wildcard hosts keep CloudFront independent of the API (the API's CORS already names CloudFront,
     so naming the API here would make a dependency cycle)."""
@@ -52,6 +53,7 @@ def content_security_policy() -> str:
             f"https://*.execute-api.{region}.amazonaws.com",
             cognito_auth,
             f"https://cognito-idp.{region}.amazonaws.com",
+            f"wss://*.appsync-realtime-api.{region}.amazonaws.com",
         ],
         form_action=[cognito_auth],
     )

@@ -78,6 +78,16 @@ class AppContext:
         return self._otlp_state
 
 
+def build_change_feed(config: Config) -> ChangeFeed:
+    """AWS: AppSync Events when the stack names its endpoint; else nobody listens (local mode's
+    server installs its own stream hub on its context)."""
+    if config.live_events_url:
+        from vigil.adapters.live_events import AppSyncEventsFeed
+
+        return AppSyncEventsFeed(config.live_events_url)
+    return NoChanges()
+
+
 def build_store(config: Config) -> Store:
     if config.store == "dynamodb":
         from vigil.adapters.secrets.kms import KmsSealer
@@ -141,7 +151,8 @@ def app_context() -> AppContext:
     if _process_context is None:
         with _process_lock:
             if _process_context is None:
-                _process_context = AppContext(Config.from_env())
+                config = Config.from_env()
+                _process_context = AppContext(config, changes=build_change_feed(config))
     return _process_context
 
 

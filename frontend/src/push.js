@@ -2,10 +2,12 @@
 // once a second) and the page re-runs only the mounted queries that change touches (`live.touches`).
 // Local mode: Server-Sent Events at `GET /api/live?ticket=` — EventSource cannot send headers, so the
 // page trades its token for a 60 s single-use ticket (`POST /api/live/ticket`) and never puts the token
-// in a URL. In AWS mode (no stream yet: a Lambda cannot hold one) the page only polls.
+// in a URL. AWS (`config.live`: AppSync Events): a WebSocket subscribed to `/live/changes` with the
+// Cognito token, which travels in the subprotocol header (`header-<base64url>`), not in the URL.
 // The 10 s poll keeps running either way: when the stream drops, nothing is shown, the poll carries on
 // and the page reconnects with a fresh ticket after a growing pause.
 import { buildUrl, post } from "./api.js";
+import { getToken } from "./auth.js";
 import { refreshNow, refreshTouched } from "./live.js";
 
 const RETRY_MS = [2000, 5000, 15000, 60000];
@@ -32,7 +34,30 @@ function retry(config) {
   setTimeout(() => connect(config), RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]);
 }
 
+const b64url = (text) => btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+function connectAppSync(config, live) {
+  const authorization = { host: live.host, Authorization: getToken() };
+  const ws = new WebSocket(live.events, ["aws-appsync-event-ws", `header-${b64url(JSON.stringify(authorization))}`]);
+  ws.onopen = () => ws.send(JSON.stringify({ type: "connection_init" }));
+  ws.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    if (m.type === "connection_ack") {
+      ws.send(JSON.stringify({ type: "subscribe", id: crypto.randomUUID(), channel: live.channel, authorization }));
+    } else if (m.type === "subscribe_success" && dropped) {
+      dropped = false;
+      refreshNow();
+    } else if (m.type === "data") onChange(m.event);
+  };
+  ws.onclose = () => retry(config);
+  current = ws;
+}
+
 async function connect(config) {
+  if (config.live && config.live.events) {
+    connectAppSync(config, config.live);
+    return;
+  }
   if (!(config.auth && config.auth.mode === "local")) return;
   let ticket;
   try {

@@ -117,7 +117,7 @@ def _config_json(synth: Synth) -> tuple[dict[str, Any], dict[str, Any]]:
 def test_config_json_points_the_dashboard_at_this_stacks_api_and_user_pool(synth: Synth) -> None:
     config, values = _config_json(synth)
     assert config["auth"]["mode"] == "cognito"
-    assert set(config) == {"apiUrl", "auth"}
+    assert set(config) == {"apiUrl", "auth", "live"}
     assert set(config["auth"]) == {
         "mode",
         "region",
