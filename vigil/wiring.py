@@ -78,13 +78,15 @@ class AppContext:
         return self._otlp_state
 
 
-def build_change_feed(config: Config) -> ChangeFeed:
-    """AWS: AppSync Events when the stack names its endpoint; else nobody listens (local mode's
-    server installs its own stream hub on its context)."""
-    if config.live_events_url:
+def build_change_feed(ctx: AppContext) -> ChangeFeed:
+    """AWS: AppSync Events when the stack names its endpoint, publishing while a dashboard watches;
+    else nobody listens (local mode's server installs its own stream hub on its context)."""
+    if ctx.config.live_events_url:
         from vigil.adapters.live_events import AppSyncEventsFeed
+        from vigil.services.live_presence import Presence
 
-        return AppSyncEventsFeed(config.live_events_url)
+        presence = Presence(lambda: ctx.store, ctx.clock.now)
+        return AppSyncEventsFeed(ctx.config.live_events_url, watched=presence.watched)
     return NoChanges()
 
 
@@ -151,8 +153,8 @@ def app_context() -> AppContext:
     if _process_context is None:
         with _process_lock:
             if _process_context is None:
-                config = Config.from_env()
-                _process_context = AppContext(config, changes=build_change_feed(config))
+                _process_context = AppContext(Config.from_env())
+                _process_context.changes = build_change_feed(_process_context)
     return _process_context
 
 

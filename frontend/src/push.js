@@ -11,6 +11,7 @@ import { getToken } from "./auth.js";
 import { refreshNow, refreshTouched } from "./live.js";
 
 const RETRY_MS = [2000, 5000, 15000, 60000];
+const WATCH_MS = 60000; // AWS: "a dashboard is watching", so ingest publishes (services/live_presence.py)
 let failures = 0;
 let current = null;
 let started = false;
@@ -44,12 +45,18 @@ function connectAppSync(config, live) {
     const m = JSON.parse(e.data);
     if (m.type === "connection_ack") {
       ws.send(JSON.stringify({ type: "subscribe", id: crypto.randomUUID(), channel: live.channel, authorization }));
-    } else if (m.type === "subscribe_success" && dropped) {
+    } else if (m.type === "subscribe_success") {
+      const watch = () => post("/api/live/watch").catch(() => {});
+      watch();
+      ws.watch = setInterval(watch, WATCH_MS);
+      if (dropped) refreshNow();
       dropped = false;
-      refreshNow();
     } else if (m.type === "data") onChange(m.event);
   };
-  ws.onclose = () => retry(config);
+  ws.onclose = () => {
+    clearInterval(ws.watch);
+    retry(config);
+  };
   current = ws;
 }
 

@@ -3,7 +3,8 @@
 Ingest runs in many short-lived Lambda invocations, so coalescing is per warm container: changes
 fold into one `domain.changes.Pending`, and a batch stored at least `MIN_GAP_SECONDS` after this
 container's last publish sends everything pending (a timestamp in the process: no extra request,
-no extra cost). Changes still pending when the container goes quiet are not sent — the dashboards'
+no extra cost), and only while a dashboard says it is watching (`services.live_presence`). Changes
+still pending when the container goes quiet are not sent — the dashboards'
 10 s poll shows them. With N warm metrics containers a channel gets at most N messages a second.
 The publish is one SigV4-signed HTTPS POST (`appsync:EventPublish`, IAM auth) with a short timeout;
 a failure is logged and never fails the ingest request. Imports botocore only when publishing.
@@ -35,8 +36,15 @@ def _urlopen(request: urllib.request.Request) -> object:
 
 
 class AppSyncEventsFeed:
-    def __init__(self, url: str, send: Send = _urlopen, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        url: str,
+        send: Send = _urlopen,
+        clock: Callable[[], float] = time.monotonic,
+        watched: Callable[[], bool] = lambda: True,
+    ) -> None:
         self._url = url
+        self._watched = watched  # publish only while a dashboard is subscribed (services.live_presence)
         host = urlparse(url).hostname or ""
         # <id>.appsync-api.<region>.amazonaws.com
         self._region = host.split(".")[2] if host.count(".") >= 4 else "us-east-1"
@@ -63,6 +71,11 @@ class AppSyncEventsFeed:
             if not self._pending or now - self._last < MIN_GAP_SECONDS:
                 return
             message, self._pending, self._last = self._pending.message(), Pending(), now
+        try:
+            if not self._watched():  # nobody subscribed: the change is dropped, not billed
+                return
+        except Exception:
+            log.warning("could not tell whether a dashboard is watching; publishing", exc_info=True)
         body = json.dumps({"channel": CHANNEL, "events": [message.decode()]}).encode()
         try:
             self._send(self._signed(body))

@@ -1,4 +1,5 @@
-"""`POST /api/live/ticket` (viewer): a ticket for the live-update stream (`vigil.api.live_tickets`).
+"""`POST /api/live/ticket` (viewer): a ticket for the live-update stream (`vigil.api.live_tickets`);
+`POST /api/live/watch` (viewer): an open dashboard is subscribed (`vigil.services.live_presence`).
 
 The stream itself, `GET /api/live?ticket=`, is served beside the gateway by the local server
 (`vigil.local.live`): a Lambda behind API Gateway cannot hold a connection open, so in AWS the
@@ -13,6 +14,7 @@ from vigil.api.app import vigil_context
 from vigil.api.docs import documented
 from vigil.api.live_tickets import LIVE_PATH, TICKET_SECONDS, issue, ticket_key
 from vigil.domain.errors import NotFound
+from vigil.services.live_presence import note_watching
 
 
 class LiveTicket(BaseModel):
@@ -37,3 +39,14 @@ def register(app: APIGatewayHttpResolver) -> None:
         return Response(
             201, "application/json", LiveTicket(ticket=ticket, expires_in=TICKET_SECONDS, url=LIVE_PATH)
         )
+
+    @app.post(
+        "/api/live/watch",
+        tags=["meta"],
+        summary="This dashboard is subscribed to pushed updates (AWS: ingest publishes only while one is)",
+        responses=documented(204),
+    )
+    def post_live_watch() -> Response[str]:
+        ctx = vigil_context(app)
+        note_watching(ctx.store, ctx.clock.now())
+        return Response(204, None, "")

@@ -58,8 +58,9 @@ def test_every_non_public_route_answers_401_without_credentials(
 
 
 # A backtest (`POST /api/alerts/rules/test`) changes nothing, so viewers may run it; a live-stream
-# ticket (`POST /api/live/ticket`) lets a viewer watch what it may read anyway.
-VIEWER_POSTS = ("/api/alerts/rules/test", "/api/live/ticket")
+# ticket (`POST /api/live/ticket`) and "I am watching" (`POST /api/live/watch`) concern what a viewer
+# may read anyway.
+VIEWER_POSTS = ("/api/alerts/rules/test", "/api/live/ticket", "/api/live/watch")
 WRITES = [r for r in ROUTES if r[1].startswith("/api/") and r[0] != "GET" and r[1] not in VIEWER_POSTS]
 
 

@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from vigil.adapters.live_events import CHANNEL, AppSyncEventsFeed
+from vigil.adapters.store.sqlite import SqliteStore
 from vigil.config import Config
-from vigil.wiring import build_change_feed
+from vigil.local.server import LocalServer
+from vigil.services.live_presence import CHECK_EVERY_SECONDS, WATCH_SECONDS, Presence, note_watching
+from vigil.wiring import AppContext, build_change_feed
 
 
 class Clock:
@@ -97,9 +103,38 @@ def test_a_failed_publish_is_logged_and_never_raises(caplog: pytest.LogCaptureFi
     assert "could not publish a live update" in caplog.text
 
 
-def test_the_lambda_context_publishes_only_when_the_stack_names_an_endpoint() -> None:
-    assert isinstance(
-        build_change_feed(Config(live_events_url="https://x.appsync-api.eu-west-1.amazonaws.com/event")),
-        AppSyncEventsFeed,
-    )
-    assert not isinstance(build_change_feed(Config()), AppSyncEventsFeed)
+def test_the_lambda_context_publishes_only_when_the_stack_names_an_endpoint(tmp_path: Path) -> None:
+    url = "https://x.appsync-api.eu-west-1.amazonaws.com/event"
+    assert isinstance(build_change_feed(AppContext(Config(live_events_url=url))), AppSyncEventsFeed)
+    assert not isinstance(build_change_feed(AppContext(Config(data_dir=tmp_path))), AppSyncEventsFeed)
+
+
+def test_nothing_is_published_while_no_dashboard_watches_and_publishing_resumes_when_one_does(
+    receiver: tuple[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    url, received = receiver
+    clock = Clock()
+    store = SqliteStore(tmp_path / "v.db", retention_seconds=7 * 86400)
+    presence = Presence(lambda: store, clock)
+    feed = AppSyncEventsFeed(url, clock=clock, watched=presence.watched)
+    feed.samples_stored("web-1", {"m"})
+    assert received == []  # no dashboard: not published, not billed
+    note_watching(store, clock.now)  # POST /api/live/watch from an open dashboard
+    clock.now += CHECK_EVERY_SECONDS  # ingest looks again at most every 10 s
+    feed.samples_stored("web-2", {"m"})
+    assert len(received) == 1
+    clock.now += WATCH_SECONDS  # the dashboard closed: no heartbeat since
+    feed.samples_stored("web-3", {"m"})
+    assert len(received) == 1
+    store.close()
+
+
+def test_an_open_dashboard_says_it_is_watching(tmp_path: Path) -> None:
+    with LocalServer(Config(data_dir=tmp_path / "d", admin_token="adm"), port=0, agent=False) as server:
+        answer = requests.post(
+            f"{server.url}/api/live/watch", headers={"Authorization": "Bearer adm"}, timeout=10
+        )
+        assert answer.status_code == 204
+        assert requests.post(f"{server.url}/api/live/watch", timeout=10).status_code == 401
+        doc = server.ctx.store.get_doc("live", "watched")
+        assert doc is not None and doc["until"] > time.time() + WATCH_SECONDS - 30
