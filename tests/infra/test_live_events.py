@@ -10,16 +10,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.infra.test_least_privilege import _statements
+from tests.infra.test_site_and_auth import _config_json, _one
 
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
-
-
-def _one(synth: Synth, type_: str) -> dict[str, Any]:
-    (resource,) = synth.resources(type_).values()
-    return resource["Properties"]
 
 
 def test_browsers_connect_and_subscribe_with_cognito_and_only_iam_may_publish(synth: Synth) -> None:
@@ -53,8 +49,6 @@ def test_only_the_metrics_function_may_publish_and_only_to_the_live_namespace(sy
 
 
 def test_config_json_names_the_realtime_endpoint_and_the_csp_allows_it(synth: Synth) -> None:
-    from tests.infra.test_site_and_auth import _config_json
-
     config, values = _config_json(synth)
     assert values[config["live"]["events"]][0].endswith("wss://")  # after the JSON string's quote
     assert config["live"]["channel"] == "/live/changes"
