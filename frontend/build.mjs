@@ -1,8 +1,11 @@
 // Builds the static dashboard into dist/: one ES-module entry (app-[hash].js) with code splitting so
 // the Cognito client (oidc-client-ts) is only fetched in AWS mode, one CSS file (ours + uPlot's), and
 // an index.html that names them. Prints the raw and gzipped sizes; fails over the 100 KB gz budget.
-import { build, context } from "esbuild";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+// Then the installable-app parts: public/ (manifest, icons) copied as is, each frontend/sw/*.js module
+// copied with a content hash, and sw.js with its version and the list of shell files to precache.
+import { build, context, transform } from "esbuild";
+import { createHash } from "node:crypto";
+import { cp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import path from "node:path";
 
@@ -43,6 +46,31 @@ async function writeIndex(metafile) {
   return outputs.map(([p]) => p);
 }
 
+const hash = (data) => createHash("sha256").update(data).digest("hex").slice(0, 12);
+
+/** public/ into dist/, the service-worker modules, then sw.js naming the shell; returns the new files. */
+async function writeServiceWorker(outputs) {
+  await cp(path.join(here, "public"), dist, { recursive: true });
+  const rel = (p) => path.relative(dist, path.resolve(p)).split(path.sep).join("/");
+  const modules = [];
+  for (const name of (await readdir(path.join(here, "sw"))).filter((n) => n.endsWith(".js")).sort()) {
+    const body = await readFile(path.join(here, "sw", name));
+    const file = `sw-${name.replace(/\.js$/, "")}-${hash(body)}.js`;
+    await writeFile(path.join(dist, file), body);
+    modules.push(file);
+  }
+  const icons = (await readdir(path.join(dist, "icons"))).map((n) => `icons/${n}`);
+  const shell = ["./", "index.html", "config.json", "manifest.webmanifest", ...icons, ...outputs.filter((p) => /\.(js|css)$/.test(p)).map(rel)];
+  const contents = await Promise.all(shell.filter((p) => !["./", "config.json"].includes(p)).concat(modules).map((p) => readFile(path.join(dist, p))));
+  const template = await readFile(path.join(here, "sw.js"), "utf8");
+  const sw = template
+    .replace("%VERSION%", hash(Buffer.concat(contents)))
+    .replace("%SHELL%", JSON.stringify(shell))
+    .replace("%MODULES%", JSON.stringify(modules.map((m) => `./${m}`)));
+  await writeFile(path.join(dist, "sw.js"), watch ? sw : (await transform(sw, { minify: true, target: "es2020" })).code);
+  return [path.join(dist, "sw.js"), ...modules.map((m) => path.join(dist, m))];
+}
+
 async function report(files) {
   let raw = 0;
   let gz = 0;
@@ -73,12 +101,13 @@ await mkdir(dist, { recursive: true });
 if (watch) {
   const ctx = await context({
     ...options,
-    plugins: [{ name: "index", setup(b) { b.onEnd(async (r) => { if (r.metafile) await writeIndex(r.metafile); console.log("rebuilt"); }); } }],
+    plugins: [{ name: "index", setup(b) { b.onEnd(async (r) => { if (r.metafile) await writeServiceWorker(await writeIndex(r.metafile)); console.log("rebuilt"); }); } }],
   });
   await ctx.watch();
 } else {
   const result = await build(options);
   const files = await writeIndex(result.metafile);
-  await report(files);
+  const worker = await writeServiceWorker(files);
+  await report([...files, ...worker]);
   console.log(`  built in ${Date.now() - started} ms`);
 }

@@ -32,6 +32,7 @@ DIST_DIR = ROOT / "frontend" / "dist"
 # The public status page's objects (`vigil.services.status_page.HTML_KEY`/`JSON_KEY`; a test keeps the
 # two in step): `/status` and `/status.json` on the dashboard's domain.
 STATUS_PAGE_KEYS = ("status", "status.json")
+SERVICE_WORKER = "sw.js"  # the dashboard's service worker (frontend/sw.js)
 PLACEHOLDER_HTML = (
     "<!doctype html><meta charset=utf-8><title>Vigil</title>"
     "<p>The dashboard was not built before this deploy. Run <code>npm ci && npm run build</code> in "
@@ -40,7 +41,8 @@ PLACEHOLDER_HTML = (
 
 
 def content_security_policy() -> str:
-    """The shared policy (`vigil.security_headers`) with API calls to API Gateway and Cognito.
+    """The shared policy (`vigil.security_headers`) with API calls to API Gateway and Cognito, and the
+    pushed updates' WebSocket to AppSync Events (`infra/live.py`).
 
     Wildcard hosts keep CloudFront independent of the API (the API's CORS already names CloudFront,
     so naming the API here would make a dependency cycle)."""
@@ -51,6 +53,7 @@ def content_security_policy() -> str:
             f"https://*.execute-api.{region}.amazonaws.com",
             cognito_auth,
             f"https://cognito-idp.{region}.amazonaws.com",
+            f"wss://*.appsync-realtime-api.{region}.amazonaws.com",
         ],
         form_action=[cognito_auth],
     )
@@ -211,8 +214,24 @@ class SiteHosting(Construct):
             distribution=self.distribution,
             distribution_paths=["/*"],
             memory_limit=256,
-            exclude=list(STATUS_PAGE_KEYS),  # written by the alerts function; a deploy must not prune them
+            # the status page is written by the alerts function (a deploy must not prune it); sw.js
+            # is deployed below with its own Cache-Control
+            exclude=[*STATUS_PAGE_KEYS, SERVICE_WORKER],
         )
+        if (DIST_DIR / SERVICE_WORKER).is_file():
+            # Always revalidated (CloudFront's cache policy honours the object's Cache-Control): a stale
+            # service worker would keep serving an old shell after a deploy.
+            s3deploy.BucketDeployment(
+                self,
+                "ServiceWorker",
+                destination_bucket=self.bucket,
+                sources=[site],
+                include=[SERVICE_WORKER],
+                exclude=["*"],
+                prune=False,
+                cache_control=[s3deploy.CacheControl.no_cache()],
+                memory_limit=256,
+            )
         bucket_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
         _acknowledge_deployment_helper(self, bucket_id)
         return deployment

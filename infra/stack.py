@@ -21,6 +21,7 @@ from infra.alerting import Alerting
 from infra.api import HttpApi, add_ingest_function_url, url_without_slash
 from infra.auth import Auth
 from infra.functions import SPECS, VigilFunctions
+from infra.live import CHANNEL, LiveEvents
 from infra.packaging import SharedLayer
 from infra.self_monitoring import SelfMonitoring
 from infra.settings import Settings
@@ -152,7 +153,10 @@ class VigilStack(Stack):
         self.api = api
         self.ingest_url = add_ingest_function_url(functions.metrics)
         grant_cost_readout(functions, storage, api)
-        site.deploy_content(dashboard_config(api.api.api_endpoint, auth))
+        live = LiveEvents(self, "Live", user_pool=auth.user_pool)
+        live.grant_publish(functions.metrics)  # ingest publishes what changed
+        self.live = live
+        site.deploy_content(dashboard_config(api.api.api_endpoint, auth, live))
         monitoring = SelfMonitoring(
             self,
             "SelfMonitoring",
@@ -213,10 +217,11 @@ def grant_cost_readout(functions: VigilFunctions, storage: Storage, api: HttpApi
     storage.meta.grant(metrics, "dynamodb:DescribeTable")
 
 
-def dashboard_config(api_url: str, auth: Auth) -> Mapping[str, object]:
+def dashboard_config(api_url: str, auth: Auth, live: LiveEvents) -> Mapping[str, object]:
     """`config.json` for the static dashboard: everything that differs between stacks."""
     return {
         "apiUrl": api_url,
+        "live": {"events": live.realtime_url, "host": live.api.http_dns, "channel": CHANNEL},
         "auth": {
             "mode": "cognito",
             "region": Aws.REGION,

@@ -402,3 +402,23 @@ class CumulativeState(Protocol):
     def get(self, key: str) -> CumulativeEntry | None: ...
 
     def put(self, key: str, entry: CumulativeEntry) -> None: ...
+
+
+class ChangeFeed(Protocol):
+    """Where "what changed" goes after a successful write, for pushed dashboard updates: local mode's
+    stream hub (`vigil.local.live.LiveHub`); nothing elsewhere (`NoChanges`). Never raises into the
+    write path: a lost notice only delays a dashboard until its next poll."""
+
+    def samples_stored(self, host: str, metrics: Collection[str]) -> None: ...
+
+    def alerts_changed(self) -> None: ...
+
+
+class NoChanges:
+    """The feed nobody listens to."""
+
+    def samples_stored(self, host: str, metrics: Collection[str]) -> None:
+        return None
+
+    def alerts_changed(self) -> None:
+        return None

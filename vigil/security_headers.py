@@ -25,6 +25,8 @@ def content_security_policy(connect_src: Sequence[str] = (), form_action: Sequen
             "script-src 'self'",
             "style-src 'self' 'unsafe-inline'",  # chart libraries set inline style attributes
             "img-src 'self' data:",
+            "worker-src 'self'",  # the dashboard's service worker (sw.js), same origin only
+            "manifest-src 'self'",  # the installable app's manifest
             " ".join(["connect-src 'self'", *connect_src]),
             " ".join(["form-action 'self'", *form_action]),
             "frame-ancestors 'none'",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from vigil.adapters.private_files import private_dir, read_private, write_private
 from vigil.config import Config
-from vigil.ports import Clock, CumulativeState, Store, SystemClock, TraceStore
+from vigil.ports import ChangeFeed, Clock, CumulativeState, NoChanges, Store, SystemClock, TraceStore
 
 if TYPE_CHECKING:
     from vigil.api.auth import Authenticator
@@ -32,6 +32,7 @@ class AppContext:
     _store: Store | None = None
     _trace_store: TraceStore | None = None
     _otlp_state: CumulativeState | None = None
+    changes: ChangeFeed = field(default_factory=NoChanges)  # what pushed dashboard updates are told
     _lock: threading.Lock = field(default_factory=threading.Lock)
     started: float = field(init=False, default=0.0)
 
@@ -75,6 +76,18 @@ class AppContext:
 
                     self._otlp_state = MemoryCumulativeState(tracking_since=self.started)
         return self._otlp_state
+
+
+def build_change_feed(ctx: AppContext) -> ChangeFeed:
+    """AWS: AppSync Events when the stack names its endpoint, publishing while a dashboard watches;
+    else nobody listens (local mode's server installs its own stream hub on its context)."""
+    if ctx.config.live_events_url:
+        from vigil.adapters.live_events import AppSyncEventsFeed
+        from vigil.services.live_presence import Presence
+
+        presence = Presence(lambda: ctx.store, ctx.clock.now)
+        return AppSyncEventsFeed(ctx.config.live_events_url, watched=presence.watched)
+    return NoChanges()
 
 
 def build_store(config: Config) -> Store:
@@ -141,6 +154,7 @@ def app_context() -> AppContext:
         with _process_lock:
             if _process_context is None:
                 _process_context = AppContext(Config.from_env())
+                _process_context.changes = build_change_feed(_process_context)
     return _process_context
 
 

@@ -2,6 +2,8 @@
 // the cached body, so callers see the same object and skip re-rendering), typed errors from the
 // `{"error": {"code","message","field"}}` envelope, and a connection status the stale-data banner
 // watches (unreachable on network errors and 502/503/504; reachable again on the next answer).
+// The last answer of each GET (up to KEEP_MAX_CHARS) is kept in sessionStorage — the tab's own storage,
+// where its token already lives, cleared on sign-out — so a reload while offline shows the last data.
 
 let baseUrl = "";
 let tokenProvider = () => null;
@@ -38,8 +40,33 @@ export function onStatus(fn) {
   return () => statusListeners.delete(fn);
 }
 
+const KEEP = "vigil.last:";
+const KEEP_MAX_CHARS = 200000;
+
+function keep(url, text) {
+  try {
+    if (text.length <= KEEP_MAX_CHARS) sessionStorage.setItem(KEEP + url, JSON.stringify({ at: Date.now(), text }));
+  } catch {
+    /* storage full: this answer is simply not kept */
+  }
+}
+
+function kept(url) {
+  try {
+    const k = JSON.parse(sessionStorage.getItem(KEEP + url));
+    return k && { at: k.at, data: JSON.parse(k.text) };
+  } catch {
+    return null;
+  }
+}
+
+/** Forget every kept answer (sign-out, refused token). */
+export function forgetKept() {
+  for (const key of Object.keys(sessionStorage)) if (key.startsWith(KEEP)) sessionStorage.removeItem(key);
+}
+
 function setStatus(next) {
-  if (next.reachable === status.reachable && next.reachable) {
+  if (next.reachable === status.reachable && next.reachable && status.loaded) {
     status = { ...status, lastOk: next.lastOk };
     return;
   }
@@ -75,7 +102,7 @@ async function send(method, url, { body, headers = {}, raw = false } = {}) {
   if (res.status === 502 || res.status === 503 || res.status === 504) {
     setStatus({ reachable: false, lastError: `HTTP ${res.status}` });
   } else {
-    setStatus({ reachable: true, lastOk: Date.now(), lastError: null });
+    setStatus({ reachable: true, lastOk: Date.now(), lastError: null, savedAt: null, loaded: true });
   }
   return res;
 }
@@ -105,10 +132,20 @@ async function errorFrom(res) {
 export async function getJson(path, params) {
   const url = buildUrl(path, params);
   const cached = cache.get(url);
-  const res = await send("GET", url, { headers: cached ? { "If-None-Match": cached.etag } : {} });
+  let res;
+  try {
+    res = await send("GET", url, { headers: cached ? { "If-None-Match": cached.etag } : {} });
+  } catch (err) {
+    const saved = !cached && kept(url); // a reload while offline: the last answer this tab had
+    if (!saved) throw err;
+    setStatus({ reachable: false, loaded: true, savedAt: Math.min(saved.at, status.savedAt || Infinity) });
+    return { data: saved.data, changed: true };
+  }
   if (res.status === 304 && cached) return { data: cached.data, changed: false, next: cached.next };
   if (!res.ok) throw await errorFrom(res);
-  const data = res.status === 204 ? null : await res.json();
+  const text = res.status === 204 ? "null" : await res.text();
+  const data = JSON.parse(text);
+  keep(url, text);
   const etag = res.headers.get("ETag");
   const next = res.headers.get("X-Next-Cursor");
   if (etag) cache.set(url, { etag, data, next });

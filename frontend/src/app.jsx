@@ -38,8 +38,27 @@ const PAGES = [
 
 function StaleBanner() {
   const [status, setStatus] = useState(apiStatus());
+  const [online, setOnline] = useState(navigator.onLine);
   useEffect(() => onStatus(setStatus), []);
-  if (status.reachable) return null;
+  useEffect(() => {
+    const update = () => setOnline(navigator.onLine);
+    addEventListener("online", update);
+    addEventListener("offline", update);
+    return () => {
+      removeEventListener("online", update);
+      removeEventListener("offline", update);
+    };
+  }, []);
+  if (status.reachable && online) return null;
+  if (!online || status.savedAt) {
+    return (
+      <div class="banner offline" role="status">
+        {status.loaded
+          ? `Offline — showing the last data this tab had, from ${fmtTime(status.savedAt || status.lastOk, false)}.`
+          : "Offline — showing the app; data unavailable."}
+      </div>
+    );
+  }
   return (
     <div class="banner" role="alert">
       The API cannot be reached — showing data from {fmtTime(status.lastOk, false)}. Retrying on the next refresh.

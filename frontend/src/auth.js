@@ -6,6 +6,8 @@
 // BroadcastChannel (nothing is written to persistent storage); with no signed-in tab open it shows
 // the token page, which says how to sign in again.
 
+import { forgetKept } from "./api.js";
+
 const KEY = "vigil.token";
 let token = null;
 let cognito = null; // the lazily imported module, AWS mode only
@@ -83,6 +85,7 @@ export async function signIn() {
 }
 
 export async function signOut() {
+  forgetKept();
   sessionStorage.removeItem(KEY);
   token = null;
   if (cognito) {
@@ -95,6 +98,7 @@ export async function signOut() {
 
 /** The token was refused by the API (401): forget it so the token page shows again. */
 export function forgetToken() {
+  forgetKept();
   sessionStorage.removeItem(KEY);
   token = null;
 }

@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { getAllPages, getJson } from "./api.js";
 
-const queries = new Set();
+const queries = new Map(); // refresh function → its scope {path, params} (null: ticks only)
 const liveListeners = new Set();
 let intervalMs = Number(localStorage.getItem("vigil.refreshMs")) || 10000;
 let paused = localStorage.getItem("vigil.paused") === "1";
@@ -19,7 +19,7 @@ function notify() {
 export async function refreshNow() {
   const started = performance.now();
   performance.mark("vigil:refresh-start");
-  await Promise.allSettled([...queries].map((q) => q()));
+  await Promise.allSettled([...queries.keys()].map((q) => q()));
   lastCycleMs = performance.now() - started;
   performance.measure("vigil:refresh", "vigil:refresh-start");
   notify();
@@ -65,6 +65,25 @@ document.addEventListener("visibilitychange", () => {
 });
 window.vigil = Object.assign(window.vigil || {}, { refreshNow, lastRefreshMs: () => lastCycleMs });
 
+const names = (list, value) => list === null || String(value).split(",").some((v) => list.includes(v));
+
+/** Would a pushed change (`{hosts, metrics, alerts}`; null lists mean "any") alter this query's answer? */
+export function touches(scope, change) {
+  if (!scope) return false;
+  const { path, params } = scope;
+  if (/^\/api\/(alerts|notifications)/.test(path)) return change.alerts;
+  if (!/^\/api\/(metrics|hosts)/.test(path) || (change.hosts && !change.hosts.length)) return false;
+  return (!params.host || names(change.hosts, params.host)) && (!params.metric || names(change.metrics, params.metric));
+}
+
+/** A pushed change: re-run only the mounted queries it touches (not while paused or hidden). */
+export async function refreshTouched(change) {
+  if (paused || document.hidden) return 0;
+  const due = [...queries].filter(([, scope]) => touches(scope, change)).map(([q]) => q());
+  await Promise.allSettled(due);
+  return due.length;
+}
+
 /**
  * Fetch `path` with `params` and keep it fresh on every tick. A 304 keeps the same `data` object, so
  * components do not re-render. On failure the last good data stays (the banner says it is stale).
@@ -102,7 +121,7 @@ export function useApi(path, params = {}, { live = true, pages = null } = {}) {
     }
     setState((s) => ({ data: s.data, error: null, loading: true }));
     run();
-    if (live) queries.add(run);
+    if (live) queries.set(run, { path, params: params || {} });
     return () => {
       queries.delete(run);
     };
@@ -115,9 +134,9 @@ export function useApi(path, params = {}, { live = true, pages = null } = {}) {
   return { ...state, reload: run };
 }
 
-/** Add a refresh function to the ticker; returns the function that removes it. */
-export function registerQuery(fn) {
-  queries.add(fn);
+/** Add a refresh function to the ticker (and to pushes that touch `scope`); returns its remover. */
+export function registerQuery(fn, scope = null) {
+  queries.set(fn, scope);
   return () => queries.delete(fn);
 }
 
@@ -129,7 +148,7 @@ export function useLiveEffect(fn, deps = []) {
       if (alive) await fn(() => alive);
     };
     run();
-    queries.add(run);
+    queries.set(run, null);
     return () => {
       alive = false;
       queries.delete(run);

@@ -5,6 +5,7 @@ import { ApiError, configureApi, get } from "./api.js";
 import { forgetToken, getToken, initAuth, signIn } from "./auth.js";
 import { App } from "./app.jsx";
 import { TokenPage } from "./pages/token.jsx";
+import { startPush } from "./push.js";
 import { reparse } from "./router.js";
 import "./theme.js";
 
@@ -64,6 +65,9 @@ async function start(message) {
   });
   reparse();
   render(<App config={config} role={me.role} />, root);
+  startPush(config);
 }
 
+// The installable app's service worker: the shell (not the data) works offline (sw.js).
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("./sw.js").catch(() => {});
 start();

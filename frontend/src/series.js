@@ -73,7 +73,7 @@ export function useSeries(params, { live = true } = {}) {
     };
     full();
     const endsNow = !params.to || params.to === "now";
-    const unregister = live && endsNow ? registerQuery(refresh) : () => {};
+    const unregister = live && endsNow ? registerQuery(refresh, { path: PATH, params }) : () => {};
     return () => {
       alive = false;
       unregister();

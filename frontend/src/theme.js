@@ -15,6 +15,8 @@ export function effectiveTheme() {
 function apply() {
   const theme = effectiveTheme();
   document.documentElement.dataset.theme = theme;
+  // the installed app's title bar follows the toggle too (index.html's per-scheme defaults: the header)
+  for (const meta of document.querySelectorAll("meta[name=theme-color]")) meta.content = theme === "dark" ? "#181c23" : "#ffffff";
   for (const fn of listeners) fn(theme);
 }
 

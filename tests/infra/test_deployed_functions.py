@@ -83,6 +83,10 @@ NOT_CALLED_BY_CODE = {
     ("alerts", "dynamodb:BatchWriteItem"): "the check runner's results go through put_samples, which writes "
     "a batch larger than one chunk item (hundreds of checks in one run) with BatchWriteItem; this run's one "
     "check fits one item",
+    ("metrics", "appsync:EventPublish"): "ingest publishes what changed with a SigV4-signed HTTPS POST to "
+    "the AppSync Events endpoint (vigil/adapters/live_events.py), not a botocore client call, so the "
+    "recorder never sees it; moto has no AppSync Events: tests/functional/live/test_appsync_events.py "
+    "checks the signed request against a loopback receiver",
 }
 
 

@@ -90,9 +90,18 @@ def test_cloudfront_sends_the_security_headers_the_local_server_sends(synth: Syn
             assert directive in cloud, directive
 
 
+def _deployments(synth: Synth) -> dict[str, dict[str, Any]]:
+    """The dashboard's BucketDeployments by construct id ("Content", "ServiceWorker")."""
+    found = {}
+    for logical_id, resource in synth.resources("Custom::CDKBucketDeployment").items():
+        name = "ServiceWorker" if logical_id.startswith("SiteServiceWorker") else "Content"
+        found[name] = resource["Properties"]
+    return found
+
+
 def _config_json(synth: Synth) -> tuple[dict[str, Any], dict[str, Any]]:
     """config.json as deployed, with each deploy-time value replaced by the CloudFormation expression."""
-    deployment = _one(synth, "Custom::CDKBucketDeployment")
+    deployment = _deployments(synth)["Content"]
     (text,) = [p.read_text() for p in synth.outdir.glob("asset.*/config.json")]
     markers: dict[str, Any] = {}
     for source_markers in deployment["SourceMarkers"]:
@@ -108,7 +117,7 @@ def _config_json(synth: Synth) -> tuple[dict[str, Any], dict[str, Any]]:
 def test_config_json_points_the_dashboard_at_this_stacks_api_and_user_pool(synth: Synth) -> None:
     config, values = _config_json(synth)
     assert config["auth"]["mode"] == "cognito"
-    assert set(config) == {"apiUrl", "auth"}
+    assert set(config) == {"apiUrl", "auth", "live"}
     assert set(config["auth"]) == {
         "mode",
         "region",
@@ -127,9 +136,24 @@ def test_config_json_points_the_dashboard_at_this_stacks_api_and_user_pool(synth
 
 
 def test_dashboard_deployment_invalidates_cloudfront(synth: Synth) -> None:
-    deployment = _one(synth, "Custom::CDKBucketDeployment")
+    deployment = _deployments(synth)["Content"]
     assert deployment["DistributionId"] == {"Ref": synth.logical_id(synth.stack.site.distribution)}
     assert deployment["DistributionPaths"] == ["/*"]
+
+
+def test_the_service_worker_is_deployed_alone_with_no_cache_and_never_pruned(synth: Synth) -> None:
+    deployments = _deployments(synth)
+    assert "sw.js" in deployments["Content"]["Exclude"]  # so the content deployment leaves it alone
+    worker = deployments["ServiceWorker"]
+    assert worker["Include"] == ["sw.js"] and worker["Exclude"] == ["*"]
+    assert worker["Prune"] is False
+    assert worker["SystemMetadata"]["cache-control"] == "no-cache"
+
+
+def test_the_csp_lets_the_dashboard_run_its_service_worker_and_manifest(synth: Synth) -> None:
+    headers = _one(synth, "AWS::CloudFront::ResponseHeadersPolicy")["ResponseHeadersPolicyConfig"]
+    csp = json.dumps(headers["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    assert "worker-src 'self'" in csp and "manifest-src 'self'" in csp
 
 
 def test_user_pool_has_strong_passwords_optional_mfa_and_no_self_sign_up(synth: Synth) -> None:

@@ -63,6 +63,8 @@ def evaluate_now(ctx: AppContext, now: float | None = None) -> EvaluationReport:
     report = run_evaluation(
         ctx.store, publisher_for(ctx), None, now, evaluation_period=ctx.config.evaluation_period_seconds
     )
+    if report.transitions:  # open dashboards re-read their alerts now, not at their next poll
+        ctx.changes.alerts_changed()
     dead_letters.maybe_purge(ctx.store, now, ctx.config.dead_letter_retention_days * 86400.0)
     return report
 

@@ -44,6 +44,7 @@ METRICS = _modules(
     "dashboard_routes",
     "meta_routes",
     "cost_routes",
+    "live_routes",
 )
 HEALTH = _modules("health_routes")
 ALERTS = _modules("alert_routes", "dead_letter_routes", "check_routes")

@@ -25,7 +25,9 @@ def register(app: APIGatewayHttpResolver) -> None:
     def post_samples(batch: Annotated[SampleBatch, Body()]) -> Response[Accepted]:
         ctx = vigil_context(app)
         idem = app.current_event.headers.get("idempotency-key")
-        accepted, duplicate = ingest_samples(ctx.store, ctx.config, batch, ctx.clock.now(), idem)
+        accepted, duplicate = ingest_samples(
+            ctx.store, ctx.config, batch, ctx.clock.now(), idem, changes=ctx.changes
+        )
         # Powertools Metrics share one buffer per process; the handler's log_metrics flushes it (EMF).
         # Only in AWS: with metrics disabled Powertools never clears the buffer and prints every 100.
         if ctx.config.emit_metrics:

@@ -170,6 +170,7 @@ def register(app: APIGatewayHttpResolver) -> None:
             content_type,
             content_encoding,
             ctx.clock.now(),
+            ctx.changes,
         )
         return _answer(body, answer_type)
 

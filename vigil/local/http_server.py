@@ -21,7 +21,7 @@ import resource
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
@@ -65,12 +65,28 @@ class Dispatcher(ThreadedTaskDispatcher):  # type: ignore[misc]
         self.queue_logger = QueueDepth()
 
 
+class StreamOpener(Protocol):
+    """Serves one path as a long-lived stream from the event loop (`vigil.local.live.LiveHub`)."""
+
+    path: str
+
+    def open(self, channel: Any, query: str) -> bool:
+        """Write the answer's head on `channel`; True when the channel now belongs to the stream."""
+        ...
+
+
 class TimedChannel(HTTPChannel):  # type: ignore[misc]
-    """Remembers when the request being received started (None between requests)."""
+    """Remembers when the request being received started (None between requests), and hands
+    `GET <stream path>` to the server's `StreamOpener` instead of a WSGI task: the connection then
+    stays open without holding a handler thread."""
 
     request_started: float | None = None
+    streaming = False
+    requests: list[Any]
 
     def received(self, data: bytes) -> bool:
+        if self.streaming:  # a stream takes no further requests on its connection
+            return False
         result: bool = super().received(data)
         if self.request is None:
             self.request_started = None
@@ -78,9 +94,35 @@ class TimedChannel(HTTPChannel):  # type: ignore[misc]
             self.request_started = time.monotonic()
         return result
 
+    def handle_write(self) -> None:
+        """waitress flushes a channel without its lock while no request is running, because then no
+        other thread writes to it; a stream's sender thread does, so a stream's flush takes the lock
+        (re-entrant) like every `write_soon` does."""
+        if not self.streaming:
+            super().handle_write()
+            return
+        with self.outbuf_lock:
+            super().handle_write()
+
+    def service(self) -> None:
+        request = self.requests[0]
+        opener: StreamOpener | None = getattr(self.server, "stream_opener", None)
+        if opener is None or request.error or request.command != "GET" or request.path != opener.path:
+            super().service()
+            return
+        self.streaming = opener.open(self, request.query)
+        with self.requests_lock:
+            for queued in self.requests:
+                queued.close()
+            self.requests = []  # the loop flushes what the stream writes from now on
+            self.close_when_flushed = not self.streaming
+        self.last_activity = time.time()
+        self.server.pull_trigger()
+
 
 class Server(TcpWSGIServer):  # type: ignore[misc]
     channel_class = TimedChannel
+    stream_opener: StreamOpener | None = None
 
     def handle_accept(self) -> None:
         """Accept every waiting connection, not one per loop pass: each pass walks every open
@@ -117,7 +159,13 @@ def raise_fd_limit(wanted: int = CONNECTION_LIMIT + 256) -> int:
     return soft
 
 
-def create(app: Callable[..., Any], host: str, port: int, threads: int = THREADS) -> Server:
+def create(
+    app: Callable[..., Any],
+    host: str,
+    port: int,
+    threads: int = THREADS,
+    stream_opener: StreamOpener | None = None,
+) -> Server:
     limit = raise_fd_limit()
     adj = Adjustments(
         host=host,
@@ -133,7 +181,9 @@ def create(app: Callable[..., Any], host: str, port: int, threads: int = THREADS
     )
     dispatcher = Dispatcher()
     dispatcher.set_thread_count(adj.threads)
-    return Server(app, {}, True, None, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
+    server = Server(app, {}, True, None, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
+    server.stream_opener = stream_opener
+    return server
 
 
 def drain(server: Server, timeout: float) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.adapters.private_files import private_dir
+from vigil.api.live_tickets import TicketVerifier, ticket_key
 from vigil.config import Config
 from vigil.domain.errors import Unavailable
 from vigil.local import http_server
@@ -23,6 +24,7 @@ from vigil.local.events import HttpResponse
 from vigil.local.gateway import Gateway
 from vigil.local.http_server import THREADS, LoadReport
 from vigil.local.jobs import STORAGE_JOBS, fleet_job, rollup_job, trace_retention_job
+from vigil.local.live import LiveHub
 from vigil.local.metered_store import metered_store as metered_store  # tests build it from here
 from vigil.local.scheduler import Scheduler
 from vigil.local.self_metrics import SelfMetrics, gateway_route
@@ -142,6 +144,8 @@ class LocalServer:
         self.usage = UsageMeter(self.config.sqlite_path, started=clock.now())
         self.ctx = AppContext(self.config, clock=clock, _store=metered_store(self.config, self.usage))
         self.gateway = Gateway(self.ctx, usage=self.usage)
+        self.live = live_hub(self.config, self.ctx)
+        self.ctx.changes = self.live  # ingest and the evaluator tell open dashboards what changed
         self.scheduler = Scheduler(self.ctx.clock, self.config.interval_seconds)
         # The storage jobs run in the jobs worker at a low priority (`worker.py`), so they may take a
         # while on a busy machine: on a scheduler thread of their own, alert evaluation, self-metrics
@@ -189,7 +193,11 @@ class LocalServer:
         # under 16 pushers ~2x idle instead of 5-11x). Process-wide, set by the server.
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         self._server = http_server.create(
-            wsgi_app(self.gateway, self.self_metrics.observe), self.host, self.port, self.threads
+            wsgi_app(self.gateway, self.self_metrics.observe),
+            self.host,
+            self.port,
+            self.threads,
+            stream_opener=self.live.start(),
         )
         self.load_report = LoadReport(self._server.task_dispatcher.queue_logger, self.gateway.admission)
         self.scheduler.add("load-report", self.load_report.log, every=LOAD_REPORT_EVERY_SECONDS)
@@ -198,8 +206,9 @@ class LocalServer:
             self.config = self.config.with_(public_url=self.links_url())
             self.ctx.config = self.config
         if self.ingest_process:  # spawned now, waited for at the end of start(): all start meanwhile
-            self.gateway.ingest = Worker(self.config, self.ctx.started, "ingest", self.usage).start()
-            self.jobs = Worker(self.config, self.ctx.started, "jobs", self.usage).start()
+            started, usage, live = self.ctx.started, self.usage, self.live
+            self.gateway.ingest = Worker(self.config, started, "ingest", usage, live).start()
+            self.jobs = Worker(self.config, started, "jobs", usage, live).start()
         # Cold starts before the first request and the first tick, not during them (the workers
         # import theirs meanwhile, in their own processes).
         self.gateway.warm_up()
@@ -241,6 +250,7 @@ class LocalServer:
             self._agent_handle.stop(timeout=min(2.0, timeout / 4))
         for scheduler in self.schedulers():  # no new tick; the running jobs are waited for below
             scheduler.stop(timeout=0)
+        self.live.stop()  # no more pushes; drain() closes the streams' connections
         if self._server is not None:
             self._stopping = True
             # The loop thread finds an empty socket map once everything is closed and returns (or trips
@@ -261,6 +271,12 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def live_hub(config: Config, ctx: AppContext) -> LiveHub:
+    """The pushed-updates hub; its tickets are signed with a key derived from the admin token."""
+    assert config.admin_token
+    return LiveHub(TicketVerifier(ticket_key(config.admin_token)), ctx.clock, _SECURITY_HEADERS)
 
 
 def metered_job(

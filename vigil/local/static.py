@@ -12,6 +12,10 @@ import orjson
 from vigil.local.events import HttpResponse
 
 DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+# Always revalidated: the page itself, and the service worker (a stale one would keep an old shell).
+NO_CACHE = frozenset({"index.html", "sw.js"})
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+_TEXT_TYPES = ("application/javascript", "application/json", "application/manifest+json")
 _FALLBACK = b"""<!doctype html><html lang="en"><meta charset="utf-8"><title>Vigil</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <body style="font-family:system-ui;max-width:40rem;margin:3rem auto;padding:0 1rem">
@@ -41,10 +45,10 @@ def serve_static(path: str, root: Path = DIST) -> HttpResponse:
         else:
             return _not_found()
     ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-    if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
+    if ctype.startswith("text/") or ctype in _TEXT_TYPES:
         ctype += "; charset=utf-8"
-    # index.html must be revalidated so a new build is picked up; hashed assets may be cached.
-    cache = "no-cache" if target.name == "index.html" else "public, max-age=300"
+    # index.html and sw.js must be revalidated so a new build is picked up; hashed assets may be cached.
+    cache = "no-cache" if target.name in NO_CACHE else "public, max-age=300"
     return HttpResponse(
         200,
         [("Content-Type", ctype), ("Cache-Control", cache), ("X-Content-Type-Options", "nosniff")],

@@ -8,6 +8,8 @@ load"):
   a 2xx still means "stored". One request at a time (the gateway's admission slot already runs one
   ingest handler at a time), so the OTLP cumulative-to-delta state and the ingest-key cache live in
   one process, as they would in one Lambda environment.
+  What a stored batch changed (hosts, metrics: `ports.ChangeFeed`) comes back with the result and is
+  told to the server's live hub, so pushed dashboard updates see batches stored here.
 - **jobs**: the scheduler's storage jobs (`jobs.STORAGE_JOBS`: rollups, fleet tier, retention), each
   seconds of Python after a burst of ingest. The scheduler stays in the server and waits for each.
 
@@ -42,12 +44,14 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Collection
 from multiprocessing.connection import Connection
 from typing import Any
 
 from vigil.config import Config
 from vigil.domain.errors import Unavailable
 from vigil.local.usage_meter import UsageMeter
+from vigil.ports import ChangeFeed
 
 log = logging.getLogger("vigil.local")
 ANSWER_TIMEOUT = 25.0  # seconds; under the clients' usual 30 s, far above a batch's ~50 ms
@@ -69,7 +73,8 @@ NICENESS = 10
 
 def serve(conn: Connection, config: Config, started: float, role: str) -> None:
     """A worker process' loop: ("handler", function, event) or ("job", name, now) in, ("ok", result,
-    counts) or ("raised", text, counts) out, `counts` what its store work added to the cost meter.
+    counts, changes) or ("raised", text, counts, changes) out, `counts` what its store work added to the
+    cost meter, `changes` what the call told its change feed (`RecordedChanges.take`).
     `started`: when the server started (OTLP's cumulative state tracks from then, not from this
     process' later start)."""
     from vigil.local.gateway import LocalLambdaContext, load_function_handler
@@ -82,6 +87,8 @@ def serve(conn: Connection, config: Config, started: float, role: str) -> None:
     meter = UsageMeter()
     ctx = AppContext(config, _store=metered_store(config, meter))
     ctx.started = started
+    changes = RecordedChanges()
+    ctx.changes = changes
     handlers = {name: load_function_handler(name) for name in PRELOAD.get(role, ())}
     with contextlib.suppress(OSError):  # a platform that refuses leaves the worker at the server's
         os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), NICENESS))
@@ -107,9 +114,37 @@ def serve(conn: Connection, config: Config, started: float, role: str) -> None:
             except Exception as exc:  # handlers map every domain error: a bug, or a job that failed
                 log.exception("%s worker: %s failed", role, name)
                 answer = ("raised", f"{type(exc).__name__}: {exc}")
-            conn.send((*answer, meter.take_counts()))
+            conn.send((*answer, meter.take_counts(), changes.take()))
     finally:
         ctx.store.close()
+
+
+class RecordedChanges:
+    """The worker's change feed: what its calls told it, taken after each call and replayed by the
+    server into the feed dashboards listen to (picklable plain tuples)."""
+
+    def __init__(self) -> None:
+        self._samples: list[tuple[str, tuple[str, ...]]] = []
+        self._alerts = False
+
+    def samples_stored(self, host: str, metrics: Collection[str]) -> None:
+        self._samples.append((host, tuple(metrics)))
+
+    def alerts_changed(self) -> None:
+        self._alerts = True
+
+    def take(self) -> tuple[list[tuple[str, tuple[str, ...]]], bool]:
+        taken = (self._samples, self._alerts)
+        self._samples, self._alerts = [], False
+        return taken
+
+    @staticmethod
+    def replay(taken: tuple[list[tuple[str, tuple[str, ...]]], bool], feed: ChangeFeed) -> None:
+        samples, alerts = taken
+        for host, metrics in samples:
+            feed.samples_stored(host, metrics)
+        if alerts:
+            feed.alerts_changed()
 
 
 class Worker:
@@ -117,11 +152,19 @@ class Worker:
     storage job; thread-safe (calls take turns). What the worker's store work counted is added to
     `usage` (on the calling thread, so a scheduled job's share applies)."""
 
-    def __init__(self, config: Config, started: float, role: str, usage: UsageMeter | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        started: float,
+        role: str,
+        usage: UsageMeter | None = None,
+        changes: ChangeFeed | None = None,
+    ) -> None:
         self.config = config
         self.started = started
         self.role = role
         self.usage = usage
+        self.changes = changes  # told what the worker's calls changed (the server's live hub)
         self._stopped = False
         self._lock = threading.Lock()
         self._conn: Connection | None = None
@@ -198,9 +241,11 @@ class Worker:
             try:
                 self._conn.send(message)
                 if self._conn.poll(timeout):
-                    status, payload, counts = self._conn.recv()
+                    status, payload, counts, changed = self._conn.recv()
                     if self.usage is not None:
                         self.usage.add(**counts)
+                    if self.changes is not None:
+                        RecordedChanges.replay(changed, self.changes)
                 else:
                     status, payload = "error", f"no answer within {timeout:.0f} s"
             except (EOFError, OSError) as exc:

@@ -22,7 +22,7 @@ from vigil.domain.models import (
     SampleBatch,
 )
 from vigil.domain.timeparse import parse_instant
-from vigil.ports import Store
+from vigil.ports import ChangeFeed, Store
 
 
 def accepted_time(
@@ -115,9 +115,11 @@ def ingest_samples(
     idempotency_key: str | None = None,
     *,
     guard: bool = True,
+    changes: ChangeFeed | None = None,
 ) -> tuple[int, bool]:
     """Validate and store one batch; returns (accepted count, was it a duplicate). `guard=False` skips
-    the per-host cardinality guard: only for Vigil's own series (the check runner's)."""
+    the per-host cardinality guard: only for Vigil's own series (the check runner's). `changes` hears
+    which host and metrics a stored (not duplicate) batch touched."""
     points = points_from_batch(batch, now, config.retention_seconds)
     if guard:
         check_cardinality(store, batch.host, points, config)
@@ -131,6 +133,8 @@ def ingest_samples(
         from vigil.services.rollups import note_late_samples
 
         note_late_samples(store, batch.host, points, now)  # late samples re-trigger their rollup hour
+        if changes is not None:
+            changes.samples_stored(batch.host, {p.metric for p in points})
     return len(points), not stored
 
 

@@ -26,7 +26,7 @@ from vigil.config import Config
 from vigil.domain.catalog import unit_range_error
 from vigil.domain.errors import LimitExceeded
 from vigil.domain.models import Point
-from vigil.ports import CumulativeState, Store, TraceStore
+from vigil.ports import ChangeFeed, CumulativeState, Store, TraceStore
 from vigil.services.ingest import check_cardinality
 from vigil.services.rollups import note_late_samples
 
@@ -40,7 +40,9 @@ def _outside_unit_range(result: MappingResult, point: Point) -> bool:
     return why is not None
 
 
-def _store_points(store: Store, config: Config, result: MappingResult, now: float) -> None:
+def _store_points(
+    store: Store, config: Config, result: MappingResult, now: float, changes: ChangeFeed | None = None
+) -> None:
     """Store each host's points, then advance its cumulative state: a host whose write raises
     (`Unavailable` → 503) or whose points are refused keeps its state, so the exporter's retry (or
     its next export) carries the whole delta again."""
@@ -56,6 +58,8 @@ def _store_points(store: Store, config: Config, result: MappingResult, now: floa
             # Content identifies a retried export only when every point carried its own time.
             if store.put_samples(host, points, None, now, timestamped=not result.untimed):
                 note_late_samples(store, host, points, now)  # late samples re-trigger their rollup hour
+                if changes is not None:
+                    changes.samples_stored(host, {p.metric for p in points})
         result.commit(host)
 
 
@@ -67,12 +71,13 @@ def ingest_otlp_metrics(
     content_type: str | None,
     content_encoding: str | None,
     now: float,
+    changes: ChangeFeed | None = None,
 ) -> tuple[bytes, str]:
     """Handle one `POST /v1/metrics`; returns the 200 response (body, Content-Type)."""
     request, encoding, unreadable = decode_metrics(body, content_type, content_encoding)
     result = map_metrics(request, now, state, config.retention_seconds)
     result.reject_unreadable(unreadable)
-    _store_points(store, config, result, now)
+    _store_points(store, config, result, now, changes)
     return encode_metrics_response(result.rejected, result.message(), encoding)
 
 

@@ -58,14 +58,17 @@ def test_every_non_public_route_answers_401_without_credentials(
     assert response.header("www-authenticate") == 'Bearer realm="vigil"'
 
 
-# A backtest (`POST /api/alerts/rules/test`) changes nothing, so viewers may run it; ingest routes
-# (remote-write's `/api/v1/write`) take ingest keys, not user tokens (`test_remote_write.py`).
+# A backtest (`POST /api/alerts/rules/test`) changes nothing, so viewers may run it; a live-stream
+# ticket (`POST /api/live/ticket`) and "I am watching" (`POST /api/live/watch`) concern what a viewer
+# may read anyway; ingest routes (remote-write's `/api/v1/write`) take ingest keys, not user tokens
+# (`test_remote_write.py`).
+VIEWER_POSTS = ("/api/alerts/rules/test", "/api/live/ticket", "/api/live/watch")
 WRITES = [
     r
     for r in ROUTES
     if r[1].startswith("/api/")
     and r[0] != "GET"
-    and r[1] != "/api/alerts/rules/test"
+    and r[1] not in VIEWER_POSTS
     and required_role(*r) != "ingest"
 ]
 
