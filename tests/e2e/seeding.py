@@ -44,6 +44,9 @@ class Server:
         return requests.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kw)  # type: ignore[arg-type]
 
 
+SEEDED_HOSTS = ("web-1", "web-2", "db-1")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -153,9 +156,7 @@ def push(server: Server, key: str, host: str, samples: Iterator[dict[str, object
     return total
 
 
-def seed(
-    server: Server, *, hosts: tuple[str, ...] = ("web-1", "web-2", "db-1"), minutes: int = 120, step: int = 60
-) -> str:
+def seed(server: Server, *, hosts: tuple[str, ...] = SEEDED_HOSTS, minutes: int = 120, step: int = 60) -> str:
     """Push `minutes` of samples per host, every `step` s, ending now; errors too. Returns the ingest key."""
     created = server.api("POST", "/api/keys", json={"name": "e2e-seed"})
     assert created.status_code == 201, created.text
@@ -183,6 +184,13 @@ def seed(
     )
     assert sent.status_code in (200, 202), sent.text
     return key
+
+
+def top_up(server: Server, key: str, hosts: tuple[str, ...] = SEEDED_HOSTS) -> None:
+    """One more sample per seeded host, now: the overview's KPIs cover only the last few agent intervals,
+    so a test reading them late in a long session needs data that recent."""
+    for h, host in enumerate(hosts):
+        push(server, key, host, samples_for(h, time.time(), 1, 60))
 
 
 def seed_trace(server: Server, key: str) -> requests.Response:
