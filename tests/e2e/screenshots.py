@@ -73,14 +73,19 @@ ISSUE15 = [
     ("errors-desktop", "errors", 1280, 600, "light", False),
     ("errors-phone", "errors", 390, 844, "light", False),
 ]
+# issue 14: Settings → Cost (the cost panel is the page's last section: full page)
+COST = [
+    ("settings-cost-desktop", "settings", 1280, 900, "light", True),
+    ("settings-cost-phone-dark", "settings", 390, 844, "dark", True),
+]
 
 
 def main() -> int:
     args = argparse.ArgumentParser(description=__doc__)
-    args.add_argument("--only", choices=["all", "issue15", "errors"], default="all")
+    args.add_argument("--only", choices=["all", "issue15", "errors", "cost"], default="all")
     args.add_argument("--suffix", default="", help="appended to each file name, e.g. -before")
     opts = args.parse_args()
-    shots = ISSUE15 if opts.only == "issue15" else SHOTS + ISSUE15
+    shots = {"issue15": ISSUE15, "cost": COST}.get(opts.only, SHOTS + ISSUE15 + COST)
     if opts.only == "errors":
         shots = [s for s in shots if s[0].startswith("errors")]
     OUT.mkdir(parents=True, exist_ok=True)
@@ -139,6 +144,7 @@ def main() -> int:
             timeout=60,
             what="alerts to fire",
         )
+        wait_until(lambda: server.api("GET", "/api/cost").json()["hours"] > 0, what="the first usage flush")
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for name, route, width, height, scheme, full in shots:
