@@ -88,7 +88,7 @@ def running_server(
             raise AssertionError(f"vigil serve exited with {proc.returncode}; see {log.name}")
         try:
             return requests.get(f"{url}/health", timeout=2).status_code in (200, 503)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening, or still starting its workers
             return False
 
     try:
