@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -17,6 +18,11 @@ from vigil.config import Config
 from vigil.local.client import GatewayClient, json_of
 from vigil.local.gateway import Gateway
 from vigil.wiring import AppContext
+
+# No per-example deadline: property tests check what is computed, not how fast (speed is measured in
+# bench/); on a loaded 2-core CI machine a 200 ms deadline only makes them flaky.
+settings.register_profile("vigil", deadline=None)
+settings.load_profile("vigil")
 
 ADMIN_TOKEN = "va_test-admin-token"
 
