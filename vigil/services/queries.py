@@ -388,12 +388,18 @@ def hosts(
 ) -> dict[str, Any]:
     """A page of `/api/hosts` by name; the store reads only that page (plus one host, to know if more
     follow). `status` up/down by each host's own reporting cadence (`interval_s`, null until learned),
-    `stale` for a host that never established one; `up` is `status == "up"`."""
+    `stale` for a host that never established one; `up` is `status == "up"`. The synthetic checks'
+    samples (host `rules.CHECKS_HOST`) are not a host: they are listed on the Checks page, and a host
+    list showing them would call the runner "down" once the last check is deleted."""
+    from vigil.domain.rules import CHECKS_HOST
+
     missed = config.thresholds.host_missed_intervals
     found = store.list_hosts(after=name_after(cursor), limit=limit + 1)
     page = found[:limit]
     out = []
     for h in page:
+        if h.host == CHECKS_HOST:
+            continue
         cadence = h.cadence if h.cadence.last_push is not None else replace(h.cadence, last_push=h.last_seen)
         status = host_status(cadence, now, missed=missed, evaluation_period=config.evaluation_period_seconds)
         out.append(

@@ -48,6 +48,15 @@ def test_running_a_check_now_records_up_duration_and_uptime(admin: GatewayClient
     assert set(phases) == {"dns", "connect", "ttfb", "total"} and phases["total"] == ran["last_duration_ms"]
 
 
+def test_the_check_runner_is_not_listed_as_a_host(admin: GatewayClient, target: HttpTarget) -> None:
+    made = create(admin, name="Shop", url=target.url())
+    assert admin.post(f"/api/checks/{made['id']}/run").status == 200
+    stored = {"metric": "synthetic.up", "host": SYNTHETIC_HOST}
+    series = json_of(admin.get("/api/metrics/series", params=stored))
+    assert series["series"], "the run's samples are stored under the runner's host"
+    assert SYNTHETIC_HOST not in [h["host"] for h in json_of(admin.get("/api/hosts"))["hosts"]]
+
+
 def test_the_list_filtered_by_status_holds_only_the_down_checks(
     admin: GatewayClient, target: HttpTarget
 ) -> None:
