@@ -40,11 +40,13 @@ from constructs import Construct
 from infra.acknowledge import acknowledge
 from infra.functions import log_retention
 from infra.settings import Settings
+from vigil.api.pages import NEXT_CURSOR_HEADER
 from vigil.api.route_table import ROUTE_TABLE, FunctionName, RouteBinding
 
 # Headers the dashboard and scripts send: auth, JSON bodies, retried batches, conditional refresh.
 CORS_HEADERS = ["authorization", "content-type", "idempotency-key", "if-none-match", "if-modified-since"]
-CORS_EXPOSED = ["etag", "last-modified", "content-disposition"]
+# the dashboard reads ETags (304s), download names and the next page of a bare-array list
+CORS_EXPOSED = ["etag", "last-modified", "content-disposition", NEXT_CURSOR_HEADER.lower()]
 CORS_METHODS = [
     apigw.CorsHttpMethod.GET,
     apigw.CorsHttpMethod.HEAD,
