@@ -17,11 +17,27 @@ Standard library only.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 
+from vigil.domain.errors import Invalid
 from vigil.domain.records import Point
 
 IDEMPOTENCY_SECONDS = 24 * 3600.0
+# The body's `batch_id` has the same bounds (`models.SampleBatch`): a key is part of a store key, and
+# DynamoDB refuses key attributes over 1 KB with an error no client could act on.
+CLIENT_KEY_RE = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    """The `Idempotency-Key` header as given, or `Invalid` naming it when it is not 1 to 128 characters
+    of `A-Z a-z 0-9 _ . : -` (what a UUID, a ULID or an agent's batch id is made of)."""
+    if key is not None and not CLIENT_KEY_RE.fullmatch(key):
+        raise Invalid(
+            "Idempotency-Key must be 1-128 characters of letters, digits, '_', '.', ':' or '-'",
+            field="Idempotency-Key",
+        )
+    return key
 
 
 def batch_key(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from vigil.config import Config
+from vigil.domain.batches import check_idempotency_key
 from vigil.domain.catalog import unit_range_error
 from vigil.domain.errors import Invalid, LimitExceeded
 from vigil.domain.errors_grouping import fingerprint
@@ -120,6 +121,7 @@ def ingest_samples(
     """Validate and store one batch; returns (accepted count, was it a duplicate). `guard=False` skips
     the per-host cardinality guard: only for Vigil's own series (the check runner's). `changes` hears
     which host and metrics a stored (not duplicate) batch touched."""
+    idempotency_key = check_idempotency_key(idempotency_key)
     points = points_from_batch(batch, now, config.retention_seconds)
     if guard:
         check_cardinality(store, batch.host, points, config)

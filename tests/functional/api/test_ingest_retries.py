@@ -63,6 +63,19 @@ def test_a_batch_without_ts_retried_minutes_and_hours_later_is_stored_once(
     assert count(admin) == 2
 
 
+@pytest.mark.parametrize(
+    "key", ["k" * 129, "two words", "schlüssel", ""], ids=["long", "space", "unicode", "empty"]
+)
+def test_an_idempotency_key_outside_its_bounds_is_a_400_naming_the_header_and_nothing_is_stored(
+    ingest: GatewayClient, admin: GatewayClient, key: str
+) -> None:
+    body = {"host": "web-1", "samples": [cpu(0.1)]}
+    answer = ingest.post("/v1/samples", json=body, headers={"Idempotency-Key": key})
+    assert answer.status == 400, answer.body
+    assert json_of(answer)["error"]["field"] == "Idempotency-Key"
+    assert count(admin) == 0
+
+
 def test_a_retry_that_dropped_its_oldest_samples_is_still_a_duplicate(
     ingest: GatewayClient, admin: GatewayClient, clock: FrozenClock
 ) -> None:
