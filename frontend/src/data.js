@@ -21,6 +21,13 @@ export function alertsOf(data) {
   return ["firing", "pending", "resolved"].flatMap((status) => (Array.isArray(data[status]) ? data[status].map((a) => ({ status, ...a })) : []));
 }
 
+/** The series API's `labels` filter for a label set: `k=v,k2=v2`, with `\` `,` `=` inside a key or
+ * value escaped by a backslash (`vigil/domain/identity.py` reads it back). */
+export function labelsParam(labels) {
+  const esc = (t) => String(t).replace(/[\\,=]/g, (c) => `\\${c}`);
+  return Object.entries(labels || {}).map(([k, v]) => `${esc(k)}=${esc(v)}`).join(",");
+}
+
 /** A series label: host, then label values ("web-1 · direction=read"). */
 export function seriesLabel(s) {
   const parts = [];

@@ -60,6 +60,24 @@ def _split(text: str, sep: str) -> list[str]:
     return parts
 
 
+def parse_labels_key(text: str) -> list[tuple[str, str]]:
+    """The pairs of a `labels_key`-style text `k=v,k2=v2` in their order (a `\\` escapes `,` `=` `\\`
+    inside a key or value; text without backslashes reads as it always did), whitespace around each
+    key and value stripped.
+
+    Raises:
+        ValueError: a pair without an unescaped `=`, or with an empty key.
+    """
+    pairs: list[tuple[str, str]] = []
+    for pair in _split(text, ",") if text else ():
+        kv = _split(pair, "=")
+        if len(kv) < 2 or not kv[0].strip():
+            raise ValueError(pair)
+        value = "=".join(kv[1:])  # an unescaped `=` inside a value still belongs to it, as before
+        pairs.append((_unescape(kv[0].strip()), _unescape(value.strip())))
+    return pairs
+
+
 def parse_series_key(key: str) -> tuple[str, str, Labels]:
     """`(host, metric, labels)` of a key made by `series_key`.
 

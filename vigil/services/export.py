@@ -10,8 +10,9 @@ through an HTTP API) and a Lambda response is capped at 6 MB, so the body is cut
 through the range with smaller `from`/`to` windows, a wider `step` or a host filter.
 
 CSV: RFC 4180 (the `csv` module quotes fields with commas, quotes or newlines; CRLF line ends), a
-header row, one row per (bucket, series): `timestamp,time,host,labels,value`; `labels` is `k=v,k2=v2`,
-an empty `value` is a gap (as `null` is in JSON and in the series API). Imports domain, ports and
+header row, one row per (bucket, series): `timestamp,time,host,labels,value`; `labels` is `k=v,k2=v2`
+(a `,` `=` or `\\` inside a key or value escaped by a backslash), an empty `value` is a gap (as `null`
+is in JSON and in the series API). Imports domain, ports and
 services only.
 """
 
@@ -28,6 +29,7 @@ import orjson
 
 from vigil.config import Config
 from vigil.domain.errors import Invalid, TooLarge
+from vigil.domain.identity import labels_key
 from vigil.domain.timeparse import iso
 from vigil.ports import Store
 from vigil.services.queries import SeriesQuery, plan_series, run_series
@@ -82,7 +84,7 @@ def _csv_lines(store: Store, q: SeriesQuery, now: float) -> Iterator[bytes]:
         for i, ts in enumerate(result["timestamps"]):
             for entry in result["series"]:
                 value = entry["values"][i]
-                labels = ",".join(f"{k}={v}" for k, v in sorted(entry["labels"].items()))
+                labels = labels_key(entry["labels"].items())  # escaped as the series API's `labels` reads it
                 # JSON (orjson) writes a non-finite number as null: the CSV leaves the same gap
                 cell = "" if value is None or not math.isfinite(value) else _num(value)
                 writer.writerow((_num(ts), iso(ts), entry["host"] or "", labels, cell))

@@ -35,16 +35,17 @@ if TYPE_CHECKING:
 
 
 def parse_labels(raw: str | None) -> dict[str, str] | None:
-    """`k=v,k2=v2` → dict. Raises: Invalid naming `labels`."""
+    """`k=v,k2=v2` → dict, a backslash escaping `,` `=` `\\` in a key or value
+    (`identity.parse_labels_key`). Raises: Invalid naming `labels`."""
+    from vigil.domain.identity import parse_labels_key
+
     if not raw:
         return None
-    out: dict[str, str] = {}
-    for pair in raw.split(","):
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise Invalid(f"labels must look like key=value,key2=value2; got {pair!r}", field="labels")
-        out[key.strip()] = value.strip()
-    return out
+    try:
+        return dict(parse_labels_key(raw))
+    except ValueError as exc:
+        message = f"labels must look like key=value,key2=value2; got {exc.args[0]!r}"
+        raise Invalid(message, field="labels") from None
 
 
 RAW_SPAN_LIMIT = 2 * 86400.0  # longer ranges read hourly rollups (a raw 7 d x 100 hosts scan is ~1 s)

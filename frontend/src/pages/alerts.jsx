@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { del, get, post } from "../api.js";
 import { Badge, Empty, Panel, QueryState, SEVERITY_KIND, Tabs, Time } from "../components/ui.jsx";
-import { alertsOf, listOf } from "../data.js";
+import { alertsOf, labelsParam, listOf } from "../data.js";
 import { useApi } from "../live.js";
 import { href, setParams } from "../router.js";
 import { metricInfo, useSession } from "../session.js";
@@ -24,7 +24,7 @@ export function alertGraphHref(a, rule) {
   const host = labels.host;
   delete labels.host;
   const agg = rule.agg && rule.agg !== "absent" ? rule.agg : "avg";
-  const labelText = Object.entries({ ...((rule.filter && rule.filter.labels) || {}), ...labels }).map(([k, v]) => `${k}=${v}`).join(",");
+  const labelText = labelsParam({ ...((rule.filter && rule.filter.labels) || {}), ...labels });
   const threshold = rule.agg === "absent" ? undefined : rule.threshold;
   return href("explorer", { metric: rule.metric, agg, host: host || (rule.filter && rule.filter.host), labels: labelText, range: "1h", threshold });
 }

@@ -6,7 +6,7 @@ import { useState } from "preact/hooks";
 import { post } from "../api.js";
 import { Chart } from "../components/Chart.jsx";
 import { Empty, Panel, QueryState, RANGES, RangePicker, Time } from "../components/ui.jsx";
-import { rangeParams } from "../data.js";
+import { labelsParam, rangeParams } from "../data.js";
 import { fmtDuration, fmtTime } from "../format.js";
 import { useApi } from "../live.js";
 import { href, setParams } from "../router.js";
@@ -18,11 +18,11 @@ export const CHECKS_HOST = "vigil-checks";
 // one history bar per step: about 50–60 bars whatever the range
 const HISTORY_STEP = { "1h": 60, "24h": 1800, "7d": 10800, "30d": 43200, "365d": 604800 };
 
-/** Series query parameters selecting one check's samples. The `labels` filter cannot carry a name
- * with a comma or edge spaces (`k=v,k2=v2`): those read every check's series and pick theirs. */
+/** Series query parameters selecting one check's samples. The `labels` filter trims values, so a
+ * name with edge spaces reads every check's series and picks its own. */
 function checkQuery(name, extra) {
-  const safe = !name.includes(",") && name.trim() === name;
-  return { host: CHECKS_HOST, labels: safe ? `check=${name}` : undefined, ...extra };
+  const safe = name.trim() === name;
+  return { host: CHECKS_HOST, labels: safe ? labelsParam({ check: name }) : undefined, ...extra };
 }
 
 const own = (resp, name) => ((resp && resp.series) || []).filter((s) => (s.labels || {}).check === name);

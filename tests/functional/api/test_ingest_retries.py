@@ -97,3 +97,21 @@ def test_identical_content_is_a_retry_only_when_every_sample_has_a_ts(
     again = [json_of(ingest.post("/v1/samples", json=b))["duplicate"] for b in (timed, untimed)]
     assert (first, again) == ([False, False], [True, False])
     assert count(admin) == 2 + 2
+
+
+def test_a_label_value_with_commas_and_equals_is_selected_by_its_escaped_filter_and_exported_so(
+    ingest: GatewayClient, admin: GatewayClient
+) -> None:
+    tricky = {"path": "/a,b=c", "x": "1"}
+    plain = {"path": "/a", "b": "c"}
+    for labels, value in ((tricky, 0.25), (plain, 0.75)):
+        sample = {"metric": "system.cpu.utilization", "value": value, "labels": labels}
+        assert ingest.post("/v1/samples", json={"host": "web-1", "samples": [sample]}).status == 202
+    escaped = "path=/a\\,b\\=c,x=1"
+    params = {"metric": "system.cpu.utilization", "from": "-1h", "labels": escaped, "agg": "max"}
+    body = json_of(admin.get("/api/metrics/series", params=params))
+    assert [s["labels"] for s in body["series"]] == [tricky]
+    assert max(v for v in body["series"][0]["values"] if v is not None) == 0.25
+    everything = {k: v for k, v in params.items() if k != "labels"}
+    csv_text = admin.get("/api/export", params={**everything, "format": "csv"}).body.decode()
+    assert escaped in csv_text  # the export's labels column is the filter that selects the series
