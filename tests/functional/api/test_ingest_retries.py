@@ -8,33 +8,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
+from tests.both_stores import STORES, app_on
 from tests.conftest import FrozenClock
-from vigil.adapters.store.dynamodb import DynamoStore, create_tables
 from vigil.config import Config
 from vigil.local.client import GatewayClient, json_of
 from vigil.wiring import AppContext
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
+@pytest.fixture(params=STORES)
 def ctx(request: pytest.FixtureRequest, config: Config, clock: FrozenClock) -> Iterator[AppContext]:
     """The shared fixtures' app, on SQLite or on a DynamoStore over moto (this module only)."""
-    if request.param == "sqlite":
-        context = AppContext(config, clock=clock)
+    with app_on(request, config, clock) as context:
         yield context
-        context.store.close()
-        return
-    monkeypatch = request.getfixturevalue("monkeypatch")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(client, "samples", "meta")
-        store = DynamoStore("samples", "meta", config.retention_seconds, client=client)
-        yield AppContext(config, clock=clock, _store=store)
 
 
 def cpu(value: float, core: str = "0", **extra: Any) -> dict[str, Any]:
