@@ -68,6 +68,12 @@ async function start(message) {
   startPush(config);
 }
 
-// The installable app's service worker: the shell (not the data) works offline (sw.js).
-if ("serviceWorker" in navigator) navigator.serviceWorker.register("./sw.js").catch(() => {});
+// The installable app's service worker: the shell (not the data) works offline (sw.js). Registered once
+// the page has loaded, so its install (fetching the shell to cache it) never competes with the first
+// page's own requests.
+if ("serviceWorker" in navigator) {
+  const register = () => navigator.serviceWorker.register("./sw.js").catch(() => {});
+  if (document.readyState === "complete") register();
+  else window.addEventListener("load", register, { once: true });
+}
 start();
