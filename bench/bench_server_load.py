@@ -61,12 +61,13 @@ def _raise_fd_limit(wanted: int = 8192) -> None:
 
 
 class Server:
-    """`vigil serve --no-agent` in a subprocess on a free loopback port."""
+    """`vigil serve --no-agent` in a subprocess on a free loopback port (`env`: settings added to
+    the environment, e.g. a longer retention)."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, env: dict[str, str] | None = None) -> None:
         self.data = data
         self.port = _free_port()
-        env = {**os.environ, "VIGIL_ADMIN_TOKEN": TOKEN, "POWERTOOLS_LOG_LEVEL": "WARNING"}
+        env = {**os.environ, "VIGIL_ADMIN_TOKEN": TOKEN, "POWERTOOLS_LOG_LEVEL": "WARNING", **(env or {})}
         self.log = (data / "server.log").open("wb")
         self.proc = subprocess.Popen(
             serve_command(self.port, data / "store"),
