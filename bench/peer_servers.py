@@ -44,10 +44,23 @@ def install_peers(log: Callable[[str], None]) -> list[str]:
                     break
         for service in APT_PACKAGES:  # a package's service must not run beside the benchmark
             subprocess.run(["systemctl", "stop", service], capture_output=True, check=False)
+    for pid, comm in _running(set(BINARIES.values())):  # not ours: reported, left alone
+        log(f"warning: {comm} (pid {pid}) is already running: it shares the CPUs with this benchmark")
     present = [name for name, binary in BINARIES.items() if shutil.which(binary)]
     for name in set(BINARIES) - set(present):
         log(f"{name} not available: its column stays empty")
     return sorted(present)
+
+
+def _running(names: set[str]) -> list[tuple[int, str]]:
+    """(pid, name) of the processes whose command name is one of `names` (the kernel keeps 15 bytes)."""
+    names = {name[:15] for name in names}
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and (comm := (entry / "comm").read_text().strip()) in names:
+                found.append((int(entry.name), comm))
+    return found
 
 
 def _tree(pid: int) -> list[int]:
