@@ -37,6 +37,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -214,7 +215,7 @@ def query_set(targets: list[Target], data: pd.Dataset, runs: int) -> dict[str, A
 @contextlib.contextmanager
 def profiled(pid: int, into: Path | None, name: str) -> Iterator[None]:
     """py-spy (when asked and installed) records `pid` and its workers meanwhile."""
-    spy = shutil.which("py-spy")
+    spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if into is None or spy is None:
         yield
         return

@@ -86,15 +86,21 @@ class Server:
 
     def stop(self) -> float:
         """SIGTERM; seconds until the process exited (killed after 30 s)."""
-        started = time.monotonic()
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        took = stop_process(self.proc)
         self.log.close()
-        return time.monotonic() - started
+        return took
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> float:
+    """SIGTERM to `proc` (by its PID); seconds until it exited (killed after 30 s)."""
+    started = time.monotonic()
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    return time.monotonic() - started
 
 
 def request(

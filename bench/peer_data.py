@@ -29,6 +29,8 @@ from typing import Any
 import cramjam
 import orjson
 
+from tests.prom_wire import delimited, varint
+
 INTERVAL = 60
 SEED = 42
 HOUR = 3600
@@ -103,23 +105,10 @@ def end_before(now: float) -> int:
 # ------------------------------------------------------------------------------------- wire bodies
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _delimited(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
-
-
 def series_labels(labels: Sequence[tuple[str, str]]) -> bytes:
     """The `labels` fields of one protobuf `TimeSeries` (sorted by name, as Prometheus sends them)."""
     return b"".join(
-        _delimited(1, _delimited(1, k.encode()) + _delimited(2, v.encode())) for k, v in sorted(labels)
+        delimited(1, delimited(1, k.encode()) + delimited(2, v.encode())) for k, v in sorted(labels)
     )
 
 
@@ -129,13 +118,13 @@ class SampleEncoder:
     _double = struct.Struct("<d").pack
 
     def __init__(self, timestamps: Sequence[int]) -> None:
-        self.tails = {ts: b"\x10" + _varint(ts * 1000) for ts in timestamps}
+        self.tails = {ts: b"\x10" + varint(ts * 1000) for ts in timestamps}
 
     def samples(self, timestamps: Sequence[int], values: Sequence[float]) -> bytes:
         parts = []
         for ts, v in zip(timestamps, values, strict=True):
             sample = b"\x09" + self._double(v) + self.tails[ts]
-            parts.append(b"\x12" + _varint(len(sample)) + sample)
+            parts.append(b"\x12" + varint(len(sample)) + sample)
         return b"".join(parts)
 
 
@@ -159,7 +148,7 @@ def remote_write_bodies(data: Dataset) -> Bodies:
         bodies = []
         for i in range(0, data.points, k):
             raw = b"".join(
-                _delimited(1, labels + encoder.samples(ts[i : i + k], vals[i : i + k]))
+                delimited(1, labels + encoder.samples(ts[i : i + k], vals[i : i + k]))
                 for (labels, _, _), vals in zip(owned, values, strict=True)
             )
             n = len(owned) * len(ts[i : i + k])

@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.bench_server_load import Server, _free_port
+from bench.bench_server_load import Server, _free_port, stop_process
 
 APT_PACKAGES = ("prometheus", "victoria-metrics")
 BINARIES = {"prometheus": "prometheus", "victoriametrics": "victoria-metrics"}
@@ -178,12 +178,7 @@ class Peer:
             _get(f"http://127.0.0.1:{self.port}{self.flush}", timeout=60)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
 
 
