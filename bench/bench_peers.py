@@ -47,7 +47,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from bench import peer_data as pd
-from bench.bench_server_load import TOKEN, request
+from bench.bench_server_load import TOKEN, create_ingest_key, request
 from bench.peer_servers import Peer, Vigil, cpu_seconds, disk_bytes, install_peers, rss_mib, settle
 
 METRICS = 20
@@ -137,13 +137,6 @@ def ingest(
         f"{target.name}_{prefix}_cpu_s_per_1m": round(cpu / samples * 1e6, 2) if samples else None,
         f"{target.name}_{prefix}_refused_requests": sent["errors"],
     }
-
-
-def ingest_key(port: int) -> str:
-    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
-    status, body, _ = request(port, "POST", "/api/keys", b'{"name": "bench-peers"}', headers)
-    assert status == 201, (status, body[:200])
-    return str(json.loads(body)["key"])
 
 
 def load_vigil(data: pd.Dataset, folder: Path) -> dict[str, Any]:
@@ -263,7 +256,7 @@ def measure(
     ):
         vigil = Vigil(root / f"vigil-{fmt}", RETENTION_DAYS, TOKEN)
         running.append(vigil)
-        key = ingest_key(vigil.port)
+        key = create_ingest_key(vigil.port)
         payload = payload or pd.json_bodies(data, data.samples // data.days)
         with profiled(vigil.pid, profile, f"vigil-ingest-{fmt}"):
             keyed = {**headers, "Authorization": f"Bearer {key}"}

@@ -124,6 +124,15 @@ def request(
             c.close()
 
 
+def create_ingest_key(port: int) -> str:
+    """A new ingest key, created with the admin token over the API."""
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    status, body, _ = request(port, "POST", "/api/keys", b'{"name": "bench"}', headers)
+    if status != 201:
+        raise RuntimeError(f"POST /api/keys answered {status}: {body[:200]!r}")
+    return str(orjson.loads(body)["key"])
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -393,14 +402,7 @@ def run(seconds: float | None = None) -> dict[str, object]:
     out: dict[str, object] = {"step_seconds": seconds}
     server = Server(data)
     try:
-        _, body, _ = request(
-            server.port,
-            "POST",
-            "/api/keys",
-            b'{"name": "bench"}',
-            {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-        )
-        key = orjson.loads(body)["key"]
+        key = create_ingest_key(server.port)
         ingest = Ingest(server.port, key)
         ingest.run(4, 100, 1.0)  # warm-up: cold starts and the series rows of bench.m*
         for batch in BATCHES:
