@@ -123,9 +123,10 @@ def ingest(
     target: Target, path: str, bodies: pd.Bodies, headers: dict[str, str], budget: float | None, prefix: str
 ) -> dict[str, Any]:
     """Send, then wait until the server is idle: samples/s over the sending, CPU-s per 1 M samples
-    from the first request until idle."""
+    from the first request until idle, and the cores the server kept busy while the senders sent."""
     cpu0 = cpu_seconds(target.pid)
     sent = send(target, path, bodies, headers, budget)
+    busy = (cpu_seconds(target.pid) - cpu0) / sent["seconds"]  # under 1 core: the server waited
     target.flushed()
     settle(target.pid, target.data)
     cpu = cpu_seconds(target.pid) - cpu0
@@ -136,6 +137,7 @@ def ingest(
         f"{target.name}_{prefix}_samples_per_s": round(samples / sent["seconds"]) if samples else None,
         f"{target.name}_{prefix}_cpu_s_per_1m": round(cpu / samples * 1e6, 2) if samples else None,
         f"{target.name}_{prefix}_refused_requests": sent["errors"],
+        f"{target.name}_{prefix}_busy_cores": round(busy, 2),
     }
 
 
