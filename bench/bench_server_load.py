@@ -61,12 +61,13 @@ def _raise_fd_limit(wanted: int = 8192) -> None:
 
 
 class Server:
-    """`vigil serve --no-agent` in a subprocess on a free loopback port."""
+    """`vigil serve --no-agent` in a subprocess on a free loopback port (`env`: settings added to
+    the environment, e.g. a longer retention)."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, env: dict[str, str] | None = None) -> None:
         self.data = data
         self.port = _free_port()
-        env = {**os.environ, "VIGIL_ADMIN_TOKEN": TOKEN, "POWERTOOLS_LOG_LEVEL": "WARNING"}
+        env = {**os.environ, "VIGIL_ADMIN_TOKEN": TOKEN, "POWERTOOLS_LOG_LEVEL": "WARNING", **(env or {})}
         self.log = (data / "server.log").open("wb")
         self.proc = subprocess.Popen(
             serve_command(self.port, data / "store"),
@@ -85,15 +86,21 @@ class Server:
 
     def stop(self) -> float:
         """SIGTERM; seconds until the process exited (killed after 30 s)."""
-        started = time.monotonic()
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        took = stop_process(self.proc)
         self.log.close()
-        return time.monotonic() - started
+        return took
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> float:
+    """SIGTERM to `proc` (by its PID); seconds until it exited (killed after 30 s)."""
+    started = time.monotonic()
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    return time.monotonic() - started
 
 
 def request(
@@ -115,6 +122,15 @@ def request(
     finally:
         if own:
             c.close()
+
+
+def create_ingest_key(port: int) -> str:
+    """A new ingest key, created with the admin token over the API."""
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    status, body, _ = request(port, "POST", "/api/keys", b'{"name": "bench"}', headers)
+    if status != 201:
+        raise RuntimeError(f"POST /api/keys answered {status}: {body[:200]!r}")
+    return str(orjson.loads(body)["key"])
 
 
 def pct(values: list[float], q: float) -> float:
@@ -386,14 +402,7 @@ def run(seconds: float | None = None) -> dict[str, object]:
     out: dict[str, object] = {"step_seconds": seconds}
     server = Server(data)
     try:
-        _, body, _ = request(
-            server.port,
-            "POST",
-            "/api/keys",
-            b'{"name": "bench"}',
-            {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-        )
-        key = orjson.loads(body)["key"]
+        key = create_ingest_key(server.port)
         ingest = Ingest(server.port, key)
         ingest.run(4, 100, 1.0)  # warm-up: cold starts and the series rows of bench.m*
         for batch in BATCHES:

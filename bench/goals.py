@@ -78,6 +78,19 @@ GOALS: dict[str, dict[str, Goal]] = {
         "render_60k_ms": Goal("< 30 ms", below(30)),
         "refresh_ms": Goal("< 100 ms", below(100)),
     },
+    "bench_peers": {  # issue 18: ratios to VictoriaMetrics in the same run (median latency)
+        "one_host_24h_vigil_over_vm": Goal("≤ 3x VictoriaMetrics", at_most(3)),
+        "avg_by_host_24h_vigil_over_vm": Goal("≤ 2x VictoriaMetrics", at_most(2)),
+        "avg_by_host_hourly_vigil_over_vm": Goal("≤ 2x VictoriaMetrics (7-day hourly)", at_most(2)),
+        "fleet_avg_hourly_vigil_over_vm": Goal("≤ 2x VictoriaMetrics (7-day hourly)", at_most(2)),
+        "vigil_rw_samples_per_s": Goal("≥ 250,000 samples/s (remote-write, 4 senders)", at_least(250_000)),
+        "vigil_json_samples_per_s": Goal("≥ 100,000 samples/s (JSON, 4 senders)", at_least(100_000)),
+        "vigil_rw_cpu_s_per_1m": Goal("≤ 5 CPU-s per 1 M samples", at_most(5)),
+        "vigil_json_cpu_s_per_1m": Goal("≤ 5 CPU-s per 1 M samples", at_most(5)),
+        "vigil_bytes_per_sample": Goal("≤ 4 bytes per sample on disk", at_most(4)),
+        "vigil_rss_after_queries_mib": Goal("≤ 256 MiB after the query set", at_most(256)),
+        "days": Goal("the issue's 7-day dataset", at_least(7)),
+    },
     "bench_queries": {
         key: _QUERY_P95
         for key in (

@@ -1,6 +1,7 @@
 """A remote-write 1.0 request encoded byte by byte from the protobuf wire format (varints and
 length-delimited fields), independently of `vigil.adapters.remote_write`'s descriptor: a test built
-on the decoder's own message classes could not catch a wrong field number or type."""
+on the decoder's own message classes could not catch a wrong field number or type. `varint` and
+`delimited` are also the building blocks of the peer benchmark's fast encoder (bench/peer_data.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import cramjam
 STALE_NAN = struct.unpack("<d", struct.pack("<Q", 0x7FF0000000000002))[0]
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
     n &= (1 << 64) - 1  # int64 two's complement, as protobuf writes negative numbers
     out = bytearray()
     while True:
@@ -22,12 +23,12 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
-def _delimited(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+def delimited(number: int, payload: bytes) -> bytes:
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
 
 
 def _sample(value: float, ts_ms: int) -> bytes:
-    return _varint(1 << 3 | 1) + struct.pack("<d", value) + _varint(2 << 3 | 0) + _varint(ts_ms)
+    return varint(1 << 3 | 1) + struct.pack("<d", value) + varint(2 << 3 | 0) + varint(ts_ms)
 
 
 def series(
@@ -35,16 +36,16 @@ def series(
 ) -> bytes:
     """One `TimeSeries`: labels in the given order, (timestamp ms, value) samples."""
     out = b"".join(
-        _delimited(1, _delimited(1, k.encode()) + _delimited(2, v.encode())) for k, v in labels.items()
+        delimited(1, delimited(1, k.encode()) + delimited(2, v.encode())) for k, v in labels.items()
     )
-    out += b"".join(_delimited(2, _sample(v, ts)) for ts, v in samples)
-    out += b"".join(_delimited(4, _varint(15 << 3 | 0) + _varint(1)) for _ in range(native_histograms))
+    out += b"".join(delimited(2, _sample(v, ts)) for ts, v in samples)
+    out += b"".join(delimited(4, varint(15 << 3 | 0) + varint(1)) for _ in range(native_histograms))
     return out
 
 
 def write_request(*all_series: bytes) -> bytes:
     """A `WriteRequest` of the given encoded series, snappy-compressed (block format) as sent."""
-    return bytes(cramjam.snappy.compress_raw(b"".join(_delimited(1, s) for s in all_series)))
+    return bytes(cramjam.snappy.compress_raw(b"".join(delimited(1, s) for s in all_series)))
 
 
 HEADERS = {
