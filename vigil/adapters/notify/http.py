@@ -18,13 +18,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-
-import requests
-import urllib3
+from typing import TYPE_CHECKING
 
 from vigil.adapters.notify.redact import redact, redact_library_logs
-from vigil.adapters.notify.ssrf import Resolver, WebhookPolicy, pinned_session, resolve_target
+from vigil.adapters.notify.ssrf import Resolver, WebhookPolicy, resolve_target
 from vigil.domain.errors import DeliveryError
+
+if TYPE_CHECKING:
+    import requests
 
 redact_library_logs()
 
@@ -71,6 +72,8 @@ class HttpClient:
         Raises:
             DeliveryError: redacted; `retryable` tells the caller whether a later retry can help.
         """
+        from vigil.adapters.notify.pinned import pinned_session  # loads requests: only when sending
+
         target = resolve_target(url, self.policy, self.resolver)  # once: every retry reuses the IP
         watchdog = Watchdog()
         session = pinned_session(target, watchdog.attach)
@@ -116,6 +119,9 @@ class HttpClient:
         are per socket operation, so a receiver trickling its answer byte by byte would never trip
         them; the watchdog shuts the socket down when the budget is spent. At most `MAX_BODY_BYTES`
         of the answer are read (only its first 200 characters are ever shown)."""
+        import requests
+        import urllib3
+
         budget = max(0.1, min(self.retry.timeout, self.deadline.remaining()))
         watchdog.start(budget)
         try:

@@ -2,10 +2,11 @@
 policy does not allow, and pin the connection to the resolved address (defeats DNS rebinding: the
 name cannot resolve to something else between the check and the connect).
 
-Pinning is done in a requests `HTTPAdapter`: the connection pool is keyed on the resolved IP while the
-request keeps its original URL, `Host` header and, for https, SNI and certificate hostname check
-(`server_hostname`/`assert_hostname`). Proxies from the environment are ignored (`trust_env=False`).
-Imports: standard library, requests/urllib3, `vigil.domain.errors`, `vigil.config`.
+Pinning is done in a requests `HTTPAdapter` (`notify.pinned`): the connection pool is keyed on the
+resolved IP while the request keeps its original URL, `Host` header and, for https, SNI and
+certificate hostname check (`server_hostname`/`assert_hostname`). Proxies from the environment are ignored (`trust_env=False`).
+Imports: standard library, `vigil.domain.errors`, `vigil.config` (not requests: the alerts function
+checks webhook targets without loading it).
 """
 
 from __future__ import annotations
@@ -14,11 +15,7 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
 
 from vigil.config import Config
 from vigil.domain.errors import DeliveryError
@@ -176,59 +173,3 @@ def _remedy(problem: str, policy: WebhookPolicy) -> str:
     if problem in ("private", "loopback"):
         return f"set {policy.setting}=1 to allow private and loopback targets"
     return "no setting allows this"
-
-
-SocketHook = Callable[[socket.socket], None]
-
-
-class PinnedAdapter(HTTPAdapter):
-    """Connects to `target.ip` whatever the URL's host resolves to now; `on_connect` (optional) gets
-    each new connection's socket (the delivery deadline's watchdog)."""
-
-    def __init__(self, target: PinnedTarget, on_connect: SocketHook | None = None) -> None:
-        self.target = target
-        self.on_connect = on_connect  # before super(): it builds the pool manager
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        if self.on_connect is not None:
-            manager = self.poolmanager
-            manager.pool_classes_by_scheme = {
-                scheme: _hooked_pool(cls, self.on_connect)
-                for scheme, cls in manager.pool_classes_by_scheme.items()
-            }
-
-    def build_connection_pool_key_attributes(
-        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[Any, Any]:
-        params, kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        host_params: dict[str, Any] = dict(params)
-        pool_kwargs: dict[str, Any] = dict(kwargs)
-        if host_params.get("host") != self.target.hostname:
-            raise DeliveryError("request host differs from the pinned webhook host", retryable=False)
-        host_params["host"] = self.target.ip
-        if self.target.scheme == "https":  # SNI and certificate check use the name, not the IP
-            pool_kwargs["server_hostname"] = self.target.hostname
-            pool_kwargs["assert_hostname"] = self.target.hostname
-        return host_params, pool_kwargs
-
-
-def _hooked_pool(pool_cls: Any, on_connect: SocketHook) -> Any:
-    """`pool_cls` whose connections report their socket once connected."""
-
-    class HookedConnection(pool_cls.ConnectionCls):  # type: ignore[misc]
-        def connect(self) -> None:
-            super().connect()
-            on_connect(self.sock)
-
-    return type(pool_cls.__name__, (pool_cls,), {"ConnectionCls": HookedConnection})
-
-
-def pinned_session(target: PinnedTarget, on_connect: SocketHook | None = None) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # no proxies or .netrc from the environment
-    adapter = PinnedAdapter(target, on_connect)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
