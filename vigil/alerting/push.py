@@ -94,6 +94,7 @@ def subscribe(store: Store, config: Config, data: Any, now: float) -> dict[str, 
         Invalid: a malformed subscription, or an endpoint the SSRF guard refuses (field `endpoint`).
     """
     doc = parse_subscription(data, now)
+    vapid_keys(store, config)  # the pair exists before any push is due: the notify path only reads it
     try:
         resolve_target(doc["endpoint"], policy_for(config))
     except DeliveryError as exc:
