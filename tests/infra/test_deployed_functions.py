@@ -59,10 +59,11 @@ NOT_LOADED = {
     "health": [
         "yaml", "google.protobuf", "opentelemetry", "jinja2", "vigil.alerting", "vigil.services.otlp",
         "vigil.api.ingest_routes", "vigil.api.query_routes", "vigil.api.alert_routes",
-        "pydantic", "vigil.domain.models", *NO_BOTO3,
+        "pydantic", "vigil.domain.models", "cryptography", *NO_BOTO3,
     ],
     "metrics": [
-        "yaml", "jinja2", "vigil.alerting", "vigil.api.health_routes", "vigil.api.alert_routes", *NO_BOTO3,
+        "yaml", "jinja2", "vigil.alerting", "vigil.api.health_routes", "vigil.api.alert_routes",
+        "vigil.api.push_routes", "cryptography", "py_vapid", *NO_BOTO3,
     ],
     "alerts": [
         "yaml", "google.protobuf", "opentelemetry", "vigil.services.otlp",
