@@ -176,7 +176,7 @@ def _send_push(
 ) -> None:
     """Every Web Push subscription that wants `n` (`vigil.alerting.push`), each a delivery of its own
     (`push:<subscription id>`): recorded, retried and dead-lettered like a channel."""
-    from vigil.alerting import push  # lazy: the notify path without subscriptions never loads it
+    from vigil.alerting import push  # lazy (cold starts); it imports cryptography only to send or make keys
 
     try:
         targets = push.targets(store, config, n, ctx)
