@@ -21,7 +21,7 @@ from typing import Any
 from vigil.adapters.notify.base import Notifier, NotifyContext
 from vigil.adapters.notify.ssrf import policy_for, resolve_target
 from vigil.adapters.notify.webpush import VapidKeys, WebPushNotifier, generate_vapid_keys, public_key_of
-from vigil.adapters.private_files import FILE_MODE, private_dir, read_private
+from vigil.adapters.private_files import private_dir, read_private, write_private
 from vigil.config import Config
 from vigil.domain.alerts import Notification
 from vigil.domain.errors import Conflict, DeliveryError, Invalid, NotFound
@@ -48,19 +48,19 @@ def vapid_keys(store: Store, config: Config) -> VapidKeys:
 def _load_file(config: Config) -> VapidKeys:
     path = config.data_dir / VAPID_FILE
     private_dir(config.data_dir)
-    try:  # O_EXCL: a second process starting at the same moment reads the first one's key
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
-    except FileExistsError:
-        pem = read_private(path)
-        return VapidKeys(pem, public_key_of(pem))
-    keys = generate_vapid_keys()
-    try:
-        os.fchmod(fd, FILE_MODE)
-        os.write(fd, keys.private_pem.encode())
-    finally:
-        os.close(fd)
-    log.info("created the Web Push (VAPID) key pair in %s", config.data_dir)
-    return keys
+    if not path.exists():
+        keys = generate_vapid_keys()
+        draft = path.with_name(f".{VAPID_FILE}.{os.getpid()}.{threading.get_ident()}")
+        write_private(draft, keys.private_pem)
+        try:  # a link appears whole or not at all; a process that loses the race reads the winner's
+            os.link(draft, path)
+            log.info("created the Web Push (VAPID) key pair in %s", config.data_dir)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    pem = read_private(path)
+    return VapidKeys(pem, public_key_of(pem))
 
 
 def _load_doc(store: Store) -> VapidKeys:

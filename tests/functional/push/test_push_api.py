@@ -117,3 +117,12 @@ def test_push_routes_need_credentials(anonymous: GatewayClient) -> None:
 def test_an_unknown_subscription_id_shape_is_a_400(viewer: GatewayClient) -> None:
     response = viewer.delete("/api/push/subscriptions/not-an-id")
     assert response.status == 400 and json_of(response)["error"]["field"] == "subscription_id"
+
+
+def test_processes_creating_the_key_at_once_all_end_up_with_one_pair(ctx: AppContext) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:  # each call is a first start: no cache, no file yet
+        keys = list(pool.map(lambda _: push._load_file(ctx.config), range(8)))
+    assert len({k.public_key for k in keys}) == 1
+    assert sorted(p.name for p in ctx.config.data_dir.iterdir() if "vapid" in p.name) == [push.VAPID_FILE]
