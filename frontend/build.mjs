@@ -54,7 +54,8 @@ async function writeServiceWorker(outputs) {
   const rel = (p) => path.relative(dist, path.resolve(p)).split(path.sep).join("/");
   const modules = [];
   for (const name of (await readdir(path.join(here, "sw"))).filter((n) => n.endsWith(".js")).sort()) {
-    const body = await readFile(path.join(here, "sw", name));
+    const source = await readFile(path.join(here, "sw", name), "utf8");
+    const body = watch ? source : (await transform(source, { minify: true, target: "es2020" })).code; // as sw.js
     const file = `sw-${name.replace(/\.js$/, "")}-${hash(body)}.js`;
     await writeFile(path.join(dist, file), body);
     modules.push(file);

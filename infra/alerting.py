@@ -38,6 +38,10 @@ NOT_A_TEST = sns.SubscriptionFilter.string_filter(denylist=["test"])  # kind: a 
 NOTIFY_RETRY_ATTEMPTS = 2  # Lambda's async retries (with its own backoff) before the DLQ
 EVALUATION_PERIOD_SECONDS = 60  # the evaluator's schedule; "host not reporting" adds it as grace
 DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time to notice, fix the target and redrive
+# KMS encryption contexts (`vigil:field` = "<document kind>/<id>/<field>") of the sealed documents.
+CHANNEL_CONTEXTS = ["channel/*", "channel_subscription/*"]
+PUSH_SUBSCRIPTION_CONTEXT = "push_subscription/*"  # a browser's push endpoint and keys
+VAPID_CONTEXT = "push_vapid/*"  # the Web Push (VAPID) private key
 
 
 class Alerting(Construct):
@@ -166,23 +170,24 @@ class Alerting(Construct):
 
     def grant_seal_channel_secrets(self, grantee: iam.IGrantable) -> None:
         """kms:Encrypt and kms:Decrypt of channel secrets (the alerts function writes channels and
-        sends their tests), only under an encryption context naming a channel document."""
-        self._grant_channel_key(grantee, "kms:Encrypt", "kms:Decrypt")
+        sends their tests), only under an encryption context naming a channel document; and for Web
+        Push: sealing subscriptions (never opening them: the API reads none back) and the VAPID key
+        pair, which it creates on first use and reads for its public half."""
+        self._grant_key(grantee, ["kms:Encrypt", "kms:Decrypt"], [*CHANNEL_CONTEXTS, VAPID_CONTEXT])
+        self._grant_key(grantee, ["kms:Encrypt"], [PUSH_SUBSCRIPTION_CONTEXT])
 
     def grant_open_channel_secrets(self, grantee: iam.IGrantable) -> None:
-        """kms:Decrypt of channel secrets only (the notify function delivers)."""
-        self._grant_channel_key(grantee, "kms:Decrypt")
+        """kms:Decrypt of channel secrets, Web Push subscriptions and the VAPID key only (the notify
+        function delivers)."""
+        contexts = [*CHANNEL_CONTEXTS, PUSH_SUBSCRIPTION_CONTEXT, VAPID_CONTEXT]
+        self._grant_key(grantee, ["kms:Decrypt"], contexts)
 
-    def _grant_channel_key(self, grantee: iam.IGrantable, *actions: str) -> None:
-        # `vigil:field` is set by vigil.adapters.secrets.kms to "<kind>/<id>/<field>" of a channel doc.
+    def _grant_key(self, grantee: iam.IGrantable, actions: list[str], contexts: list[str]) -> None:
+        # `vigil:field` is set by vigil.adapters.secrets.kms to "<kind>/<id>/<field>" of a document.
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=list(actions),
+                actions=actions,
                 resources=[self.key.key_arn],
-                conditions={
-                    "StringLike": {
-                        "kms:EncryptionContext:vigil:field": ["channel/*", "channel_subscription/*"]
-                    }
-                },
+                conditions={"StringLike": {"kms:EncryptionContext:vigil:field": contexts}},
             )
         )

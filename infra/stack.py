@@ -109,9 +109,11 @@ class VigilStack(Stack):
         #            keeps rules/state/history in meta, publishes state changes and
         #            e-mail/SMS channel tests to the topic (only there), seals and opens channel secrets
         #            with the KMS key (writes, "send test"), subscribes e-mail/SMS channels, reads and
-        #            deletes dead letters (DLQ)
+        #            deletes dead letters (DLQ); seals Web Push subscriptions, creates the VAPID key
         #   notify:  inbox + delivery records + dead letters in meta, opens channel secrets
-        #            (kms:Decrypt); no SNS publish: e-mail and SMS are native topic subscriptions
+        #            (kms:Decrypt); no SNS publish: e-mail and SMS are native topic subscriptions;
+        #            Web Push: lists subscriptions (Query), deletes one its push service says is gone,
+        #            opens their keys and the VAPID private key (kms:Decrypt)
         # Exact DynamoDB actions, not CDK's read/write bundles (no Scan, BatchGetItem, ConditionCheckItem
         # or stream reads: nothing calls them). tests/infra/test_deployed_functions.py
         # runs every function against moto and checks each call against these statements.
@@ -131,7 +133,9 @@ class VigilStack(Stack):
         alerting.grant_seal_channel_secrets(functions.alerts)
         alerting.grant_manage_subscriptions(functions.alerts)  # e-mail/SMS channels -> topic subscriptions
         alerting.grant_read_dead_letters(functions.alerts)
-        storage.meta.grant(functions.notify, "dynamodb:GetItem", "dynamodb:UpdateItem")  # docs: get/put
+        # docs: get/put; Web Push: list the subscriptions, delete one that is gone (404/410)
+        notify_meta = ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem")
+        storage.meta.grant(functions.notify, *notify_meta)
         alerting.grant_open_channel_secrets(functions.notify)
         alerting.connect(evaluator=functions.alerts, notifier=functions.notify, rollups=functions.metrics)
 

@@ -134,6 +134,8 @@ class Config:
       VIGIL_COST_LOG_GROUPS  AWS: comma-separated log groups whose ingested bytes the cost job reads
       VIGIL_LIVE_EVENTS_URL  AWS: the AppSync Events HTTP endpoint ingest publishes "what changed" to
                              (`https://<host>/event`); unset locally, where `vigil serve` streams it
+      VIGIL_VAPID_SUBJECT    Web Push: the VAPID `sub` contact push services may use (`mailto:` or https
+                             URL) [VIGIL_PUBLIC_URL when it is https, else mailto:vigil@localhost]
       VIGIL_EMIT_METRICS     1 emits CloudWatch EMF metrics from the handlers [1 inside Lambda, else 0]
       POWERTOOLS_SERVICE_NAME / LOG_LEVEL are read by Powertools itself.
       VIGIL_INGEST_KEY       `vigil agent` key when --key is not given (read by `agent_key_from_env()`)
@@ -151,6 +153,7 @@ class Config:
     notify_dlq_url: str | None = None
     notify_max_attempts: int = 5
     live_events_url: str | None = None
+    vapid_subject: str | None = None
     dead_letter_retention_days: int = 14
     smtp_url: str | None = None
     allow_private_webhooks: bool = False
@@ -260,6 +263,7 @@ class Config:
             pricing_region=env.get("VIGIL_PRICING_REGION") or env.get("AWS_REGION") or "us-east-1",
             cost_sources=_cost_sources(env),
             live_events_url=env.get("VIGIL_LIVE_EVENTS_URL") or None,
+            vapid_subject=env.get("VIGIL_VAPID_SUBJECT") or None,
             thresholds=Thresholds(
                 cpu_percent=_float(env, "ALERT_CPU_THRESHOLD", 80.0),
                 memory_percent=_float(env, "ALERT_MEMORY_THRESHOLD", 90.0),

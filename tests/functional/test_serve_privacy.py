@@ -101,7 +101,7 @@ def test_with_vigil_admin_token_set_the_banner_names_no_token_file(tmp_path: Pat
     assert "va_from-the-environment" not in banner  # not a terminal, and this start generated nothing
 
 
-def test_the_data_dir_is_0700_and_the_database_and_token_files_0600(tmp_path: Path) -> None:
+def test_the_data_dir_is_0700_and_the_database_token_and_key_files_0600(tmp_path: Path) -> None:
     data = tmp_path / "d"
     data.mkdir(mode=0o755)
     os.chmod(data, 0o755)
@@ -111,5 +111,6 @@ def test_the_data_dir_is_0700_and_the_database_and_token_files_0600(tmp_path: Pa
         banner_from_pipe(proc)
         wait_until(lambda: (data / "agent-key").exists(), timeout=30, what="the local agent's key")
         files = ["vigil.sqlite3", "vigil.sqlite3-wal", "vigil.sqlite3-shm", "admin-token", "agent-key"]
+        files.append("vapid-private.pem")  # the Web Push signing key, created on first start
         assert mode(data) == 0o700
         assert {name: oct(mode(data / name)) for name in files} == {name: oct(0o600) for name in files}

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.infra.deployed import Deployment, allowing_statements, authorisations, granted_pairs
+from tests.webpush_receiver import Browser
 from vigil.api.route_table import match_function
 from vigil.local.events import to_event
 
@@ -47,6 +48,7 @@ SLACK_URL = "https://hooks.slack.com/services/T0CONF/B0CONF/slacktokenconformanc
 EMAIL = "oncall-conformance@example.com"
 PHONE = "+15555550123"
 SCHEDULED = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+PHONE_BROWSER, GONE_BROWSER = Browser(), Browser()  # Web Push subscribers (tests/webpush_receiver.py)
 
 # What each function must not load during its runs above (import and every invocation): other
 # functions' route modules and the libraries only they use. metrics loads protobuf for OTLP, rightly.
@@ -57,10 +59,11 @@ NOT_LOADED = {
     "health": [
         "yaml", "google.protobuf", "opentelemetry", "jinja2", "vigil.alerting", "vigil.services.otlp",
         "vigil.api.ingest_routes", "vigil.api.query_routes", "vigil.api.alert_routes",
-        "pydantic", "vigil.domain.models", *NO_BOTO3,
+        "pydantic", "vigil.domain.models", "cryptography", *NO_BOTO3,
     ],
     "metrics": [
-        "yaml", "jinja2", "vigil.alerting", "vigil.api.health_routes", "vigil.api.alert_routes", *NO_BOTO3,
+        "yaml", "jinja2", "vigil.alerting", "vigil.api.health_routes", "vigil.api.alert_routes",
+        "vigil.api.push_routes", "cryptography", "py_vapid", *NO_BOTO3,
     ],
     "alerts": [
         "yaml", "google.protobuf", "opentelemetry", "vigil.services.otlp",
@@ -94,17 +97,22 @@ NOT_CALLED_BY_CODE = {
 class Receiver:
     port: int = 0
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    pushes: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)  # Web Push, by path
 
 
 def start_receiver(rec: Receiver) -> ThreadingHTTPServer:
     """A webhook receiver on loopback recording every POST into `rec` (also used by the cold-start
-    bench)."""
+    bench); under `/push/` it is a push service (`/push/gone`: a subscription it dropped, 410)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            rec.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(200)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            if self.path.startswith("/push/"):
+                rec.pushes.append((self.path, headers, body))
+            else:
+                rec.requests.append((headers, body))
+            self.send_response(410 if self.path == "/push/gone" else 200)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -259,6 +267,7 @@ def _run_everything(deployment: Deployment, receiver: Receiver, tmp: Path) -> Co
     now = time.time()
     cpu = [{"metric": "system.cpu.utilization", "value": 0.97, "ts": now - 60 * i} for i in range(5)]
     hook = f"http://127.0.0.1:{receiver.port}/hook"
+    pushed = f"http://127.0.0.1:{receiver.port}/push/"
     runs: dict[str, Run] = {}
     runs["metrics"] = run_function(
         deployment,
@@ -316,6 +325,9 @@ def _run_everything(deployment: Deployment, receiver: Receiver, tmp: Path) -> Co
             step(api("POST", "/api/channels/{{sms}}/test")),  # through the topic, to its subscription
             step(api("POST", "/api/channels/{{mail}}/test")),
             step(api("GET", "/api/notifications/dead-letters")),  # imports the notify DLQ first
+            step(api("GET", "/api/push/vapid-public-key")),  # the key pair is created on first use
+            step(api("POST", "/api/push/subscriptions", PHONE_BROWSER.subscription(pushed + "phone"))),
+            step(api("POST", "/api/push/subscriptions", GONE_BROWSER.subscription(pushed + "gone"))),
             step(api("POST", "/api/alerts/rules", rule)),
             step(api("GET", "/api/alerts/rules")),
             step(api("POST", "/api/checks", check), check="id"),
@@ -473,9 +485,33 @@ def test_the_notify_function_delivers_with_the_sealed_webhook_secret(conformance
     assert hmac.compare_digest(v1, expected)
 
 
+def test_the_notify_function_pushes_to_browsers_and_removes_a_subscription_that_is_gone(
+    conformance: Conformance,
+) -> None:
+    from tests.webpush_receiver import verify_vapid
+
+    public_key = next(
+        json.loads(r["response"]["body"])["public_key"]
+        for r in conformance.runs["alerts"].results
+        if b"public_key" in r.get("response", {}).get("body", "").encode()
+    )
+    paths = [path for path, _h, _b in conformance.receiver.pushes]
+    assert sorted(paths) == ["/push/gone", "/push/phone"], paths
+    _path, headers, body = next(p for p in conformance.receiver.pushes if p[0] == "/push/phone")
+    verify_vapid(headers["authorization"], public_key, f"http://127.0.0.1:{conformance.receiver.port}")
+    pushed = json.loads(PHONE_BROWSER.decrypt(body))
+    assert (pushed["status"], pushed["severity"], pushed["title"]) == ("firing", "critical", pushed["title"])
+    subscriptions = [i for i in conformance.scan if "push_subscription" in json.dumps(i.get("pk", ""))]
+    assert len(subscriptions) == 1  # the one whose push service answered 410 is gone
+
+
 def test_no_table_item_holds_a_channel_secret_or_an_ingest_key_in_clear(conformance: Conformance) -> None:
     key = json.loads(conformance.runs["metrics"].results[0]["response"]["body"])["key"]
     secrets = {
+        "push endpoint": f"127.0.0.1:{conformance.receiver.port}/push/phone",
+        "push p256dh": PHONE_BROWSER.p256dh,
+        "push auth": PHONE_BROWSER.subscription("x")["keys"]["auth"],
+        "VAPID private key": "PRIVATE KEY",
         "ingest key": key,
         "webhook HMAC key": HMAC_KEY,
         "Slack URL token": "slacktokenconformance",

@@ -95,9 +95,11 @@ def _channel_key_statements(synth: Synth, name: str) -> list[dict[str, Any]]:
     ]
 
 
-CHANNEL_CONTEXT = {
-    "StringLike": {"kms:EncryptionContext:vigil:field": ["channel/*", "channel_subscription/*"]}
-}
+def _contexts(*patterns: str) -> dict[str, Any]:
+    return {"StringLike": {"kms:EncryptionContext:vigil:field": list(patterns)}}
+
+
+CHANNELS = ("channel/*", "channel_subscription/*")
 
 
 def test_alerts_reads_samples_writes_meta_publishes_and_seals_channel_secrets(synth: Synth) -> None:
@@ -118,9 +120,15 @@ def test_alerts_reads_samples_writes_meta_publishes_and_seals_channel_secrets(sy
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= _actions_on(synth, "alerts", dlq)
     assert "sqs:SendMessage" not in _actions_on(synth, "alerts", dlq)
     assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= _actions_on(synth, "alerts", ids["key"])
-    (sealing,) = _channel_key_statements(synth, "alerts")
-    assert sorted(_as_list(sealing["Action"])) == ["kms:Decrypt", "kms:Encrypt"]
-    assert sealing["Condition"] == CHANNEL_CONTEXT
+    # Channel secrets and the VAPID key are sealed and opened; Web Push subscriptions only sealed.
+    grants = {
+        tuple(sorted(_as_list(st["Action"]))): st["Condition"]
+        for st in _channel_key_statements(synth, "alerts")
+    }
+    assert grants == {
+        ("kms:Decrypt", "kms:Encrypt"): _contexts(*CHANNELS, "push_vapid/*"),
+        ("kms:Encrypt",): _contexts("push_subscription/*"),
+    }
 
 
 def test_alerts_may_write_only_the_status_pages_two_objects_to_the_site_bucket(synth: Synth) -> None:
@@ -138,13 +146,14 @@ def test_alerts_may_write_only_the_status_pages_two_objects_to_the_site_bucket(s
     assert s3[0] in _statements(synth, "alerts")
 
 
-def test_notify_writes_meta_opens_channel_secrets_and_never_touches_samples(synth: Synth) -> None:
+def test_notify_writes_meta_opens_channel_and_push_secrets_and_never_touches_samples(synth: Synth) -> None:
     ids = _ids(synth)
-    assert _actions_on(synth, "notify", ids["meta"]) == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    # docs get/put; Web Push: list the subscriptions (Query), delete one whose push service says 410
+    assert _actions_on(synth, "notify", ids["meta"]) == META_WRITES - {"dynamodb:PutItem"}
     assert not _actions_on(synth, "notify", ids["samples"])
     assert _actions_on(synth, "notify", ids["key"]) == {"kms:Decrypt"}  # opens, never seals
     (opening,) = _channel_key_statements(synth, "notify")
-    assert opening["Condition"] == CHANNEL_CONTEXT
+    assert opening["Condition"] == _contexts(*CHANNELS, "push_subscription/*", "push_vapid/*")
     assert not _actions_on(synth, "notify", ids["topic"])  # it receives from SNS, never publishes there
     # e-mail and SMS are native topic subscriptions: notify publishes nothing anywhere (no SMS '*')
     assert not any(

@@ -182,7 +182,8 @@ def replay(
             "this dead letter holds no notification that could be replayed", field="dead_letter_id"
         )
     nid = str(message.get("id"))
-    for channel_id in ["inbox", *(message.get("channels") or [])]:  # retry whatever was not delivered
+    failed_targets = list(doc.get("channels") or {})  # channels and push subscriptions (`push:<id>`)
+    for channel_id in ["inbox", *(message.get("channels") or []), *failed_targets]:  # what was not delivered
         done = store.get_doc(DELIVERY_KIND, f"{nid}:{channel_id}")
         if done is not None and done.get("status") != "delivered":
             store.delete_doc(DELIVERY_KIND, f"{nid}:{channel_id}")

@@ -33,7 +33,7 @@ from vigil.alerting.repo import CHANNEL_KIND, DELIVERY_KIND, clean
 from vigil.config import Config
 from vigil.domain.alerts import Notification
 from vigil.domain.channels import NATIVE_SNS_TYPES, Channel
-from vigil.domain.errors import DeliveryError
+from vigil.domain.errors import DeliveryError, Gone
 from vigil.ports import Store
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class DeliveryReport:
     undelivered: dict[str, str] = field(default_factory=dict)  # channel id → reason (final)
     retry: dict[str, str] = field(default_factory=dict)  # channel id → reason (retryable)
     skipped: list[str] = field(default_factory=list)  # already delivered, disabled, or native SNS
+    removed: list[str] = field(default_factory=list)  # push subscriptions gone (404/410), deleted
 
 
 def notify_context(
@@ -97,7 +98,7 @@ def deliver_once(
     n = Notification.from_message(message)
     ctx = context or notify_context(config, store)
     report = DeliveryReport(n.id)
-    _send(n, "inbox", None, InboxNotifier(None, ctx), store, ctx, report)
+    _send(n, "inbox", "inbox", InboxNotifier(None, ctx), store, ctx, report)
     for channel_id in n.channels:
         doc = store.get_doc(CHANNEL_KIND, channel_id)
         channel = Channel.model_validate(clean(doc)) if doc is not None else None
@@ -107,7 +108,8 @@ def deliver_once(
         elif not channel.enabled or (config.alerts_topic_arn and channel.type in NATIVE_SNS_TYPES):
             report.skipped.append(channel_id)
         elif channel.type != "inbox":
-            _send(n, channel_id, channel, build_notifier(channel, ctx), store, ctx, report)
+            _send(n, channel_id, channel.type, build_notifier(channel, ctx), store, ctx, report)
+    _send_push(n, store, config, ctx, report)
     if report.undelivered:
         dead_letters.record(store, message, report.undelivered, ctx.clock(), source="delivery")
     return report
@@ -169,17 +171,34 @@ def _publish_test(n: Notification, channel: Channel, publisher: Publisher | None
     return {"ok": True, "via": "sns", "note": note}
 
 
+def _send_push(
+    n: Notification, store: Store, config: Config, ctx: NotifyContext, report: DeliveryReport
+) -> None:
+    """Every Web Push subscription that wants `n` (`vigil.alerting.push`), each a delivery of its own
+    (`push:<subscription id>`): recorded, retried and dead-lettered like a channel."""
+    from vigil.alerting import push  # lazy (cold starts); it imports cryptography only to send or make keys
+
+    try:
+        targets = push.targets(store, config, n, ctx)
+    except Exception as exc:  # the subscriptions or the keys cannot be read now (store, KMS): retry
+        log.warning("notification %s: web push targets unreadable: %s", n.id, type(exc).__name__)
+        report.retry["push"] = f"web push subscriptions unreadable: {type(exc).__name__}"
+        return
+    for target_id, notifier in targets:
+        _send(n, target_id, "push", notifier, store, ctx, report)
+
+
 def _send(
     n: Notification,
     channel_id: str,
-    channel: Channel | None,
+    kind: str,
     notifier: Any,
     store: Store,
     ctx: NotifyContext,
     report: DeliveryReport,
 ) -> None:
     done = store.get_doc(DELIVERY_KIND, f"{n.id}:{channel_id}")
-    if done is not None and done.get("status") in ("delivered", "undelivered"):
+    if done is not None and done.get("status") in ("delivered", "undelivered", "gone"):
         report.skipped.append(channel_id)
         return
     try:
@@ -191,16 +210,15 @@ def _send(
             raise DeliveryError(
                 f"cannot build the message: {type(exc).__name__}: {exc}", retryable=False
             ) from exc
+    except Gone as exc:  # a push subscription the browser dropped: removed, nothing left to deliver
+        log.info("notification %s to %s: %s", n.id, channel_id, exc.message)
+        report.removed.append(channel_id)
+        _record(store, n.id, channel_id, "gone", exc.message, ctx)
+        return
     except DeliveryError as exc:
         status = "retrying" if exc.retryable else "undelivered"
         (report.retry if exc.retryable else report.undelivered)[channel_id] = exc.message
-        log.warning(
-            "notification %s to %s channel %s: %s",
-            n.id,
-            channel.type if channel else "inbox",
-            channel_id,
-            exc.message,
-        )
+        log.warning("notification %s to %s channel %s: %s", n.id, kind, channel_id, exc.message)
         _record(
             store,
             n.id,

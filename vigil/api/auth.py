@@ -5,7 +5,8 @@ Policy is decided from method + path BEFORE request validation, so a caller with
 - public: `/health`, `/openapi.json`
 - ingest key: `/v1/*`
 - viewer (or admin): reads under `/api/*`, except the admin-only reads below
-- admin: every write under `/api/*`, and reading keys and channels
+- admin: every write under `/api/*` (but live-update watching and one's own Web Push subscription),
+  and reading keys and channels
 Local mode checks the admin token or a minted viewer token; Cognito mode trusts the JWT claims API
 Gateway's authorizer already verified (groups `admin`/`viewer`). Never log a token.
 """
@@ -57,6 +58,8 @@ def required_role(method: str, path: str) -> Role:
         if path == "/api/alerts/rules/test":  # a dry run changes nothing; viewers may try rules
             return "viewer"
         if path in ("/api/live/ticket", "/api/live/watch"):  # watching what viewers may read anyway
+            return "viewer"
+        if path.startswith("/api/push/subscriptions"):  # pushing to one's own browser what one may read
             return "viewer"
         return "admin"
     return "public"

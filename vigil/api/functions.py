@@ -47,5 +47,5 @@ METRICS = _modules(
     "live_routes",
 )
 HEALTH = _modules("health_routes")
-ALERTS = _modules("alert_routes", "dead_letter_routes", "check_routes")
+ALERTS = _modules("alert_routes", "dead_letter_routes", "check_routes", "push_routes")
 ALL_REGISTRARS: Sequence[RouteModule] = METRICS + HEALTH + ALERTS

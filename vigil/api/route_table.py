@@ -42,6 +42,7 @@ ROUTE_TABLE: tuple[RouteBinding, ...] = (
     RouteBinding("/api/checks/{proxy+}", "alerts", "user"),
     RouteBinding("/api/notifications", "alerts", "user"),
     RouteBinding("/api/notifications/{proxy+}", "alerts", "user"),
+    RouteBinding("/api/push/{proxy+}", "alerts", "user"),
     RouteBinding("/api/{proxy+}", "metrics", "user"),
 )
 

@@ -25,18 +25,24 @@ from pydantic import (
 )
 
 from vigil.domain.errors import Invalid
+from vigil.domain.push import SECRET_FIELDS as PUSH_SECRET_FIELDS
+from vigil.domain.push import SUBSCRIPTION_KIND as PUSH_SUBSCRIPTION_KIND
+from vigil.domain.push import VAPID_KIND
 from vigil.domain.rules import invalid_from
 
 ChannelType = Literal["webhook", "slack", "discord", "email", "sms", "inbox"]
 URL_TYPES = ("webhook", "slack", "discord")
 NATIVE_SNS_TYPES = ("email", "sms")  # in AWS delivered by SNS subscriptions, not by the notify function
 # Document kinds holding channel data, and the fields of each that are secret (a webhook URL carries its
-# token; e-mail/phone endpoints are personal data): stores that encrypt at rest seal exactly these.
+# token; e-mail/phone endpoints are personal data; a Web Push endpoint and its keys let anyone push to
+# that browser; the VAPID private key signs our pushes): stores that encrypt at rest seal exactly these.
 CHANNEL_DOC_KIND = "channel"
 SUBSCRIPTION_DOC_KIND = "channel_subscription"
 SECRET_DOC_FIELDS: dict[str, tuple[str, ...]] = {
     CHANNEL_DOC_KIND: ("target", "secret"),
     SUBSCRIPTION_DOC_KIND: ("endpoint",),
+    PUSH_SUBSCRIPTION_KIND: PUSH_SECRET_FIELDS,
+    VAPID_KIND: ("private_key",),
 }
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")

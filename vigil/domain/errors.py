@@ -88,7 +88,20 @@ class DeliveryError(VigilError):
 
     code = "delivery_failed"
 
-    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, *, retryable: bool, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(reason)
         self.retryable = retryable
         self.retry_after = retry_after
+        self.status = status  # the receiver's HTTP status, when it answered one
+
+
+class Gone(DeliveryError):
+    """The target no longer exists (a Web Push subscription whose push service answered 404 or 410):
+    it has been removed, so this is neither retried nor a dead letter."""
+
+    code = "target_gone"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, retryable=False)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.adapters.private_files import private_dir
+from vigil.alerting.push import vapid_keys
 from vigil.api.live_tickets import TicketVerifier, ticket_key
 from vigil.config import Config
 from vigil.domain.errors import Unavailable
@@ -143,6 +144,7 @@ class LocalServer:
         clock = SystemClock()
         self.usage = UsageMeter(self.config.sqlite_path, started=clock.now())
         self.ctx = AppContext(self.config, clock=clock, _store=metered_store(self.config, self.usage))
+        vapid_keys(self.ctx.store, self.config)  # first start: the Web Push key pair, 0600 in the data dir
         self.gateway = Gateway(self.ctx, usage=self.usage)
         self.live = live_hub(self.config, self.ctx)
         self.ctx.changes = self.live  # ingest and the evaluator tell open dashboards what changed

@@ -1,7 +1,8 @@
 // Settings: notification channels (create, send test, delete), deliveries that failed for good (dead
 // letters: reason, Replay, Discard), ingest keys and viewer tokens (the secret is shown once, right
 // after creation; revoke), the deployment's cost readout (cost-panel.jsx), and this browser's display
-// preferences. Channels, deliveries and keys are admin-only: viewers see the cost and the preferences.
+// preferences and Web Push alerts (device-alerts.jsx). Channels, deliveries and keys are admin-only:
+// viewers see the cost and the preferences.
 import { useState } from "preact/hooks";
 import { del, get, post } from "../api.js";
 import { Badge, Empty, Field, Panel, QueryState, Time } from "../components/ui.jsx";
@@ -9,6 +10,7 @@ import { listOf } from "../data.js";
 import { setPaused, setRefreshInterval, useApi, useLive } from "../live.js";
 import { useSession } from "../session.js";
 import { CostPanel } from "./cost-panel.jsx";
+import { DeviceAlerts } from "./device-alerts.jsx";
 import { toggleTheme, useTheme } from "../theme.js";
 
 const CHANNEL_TYPES = [
@@ -373,6 +375,7 @@ function Preferences() {
             {theme === "dark" ? "Dark — switch to light" : "Light — switch to dark"}
           </button>
         </div>
+        <DeviceAlerts />
       </div>
       {live.lastCycleMs !== null && <p class="muted small">Last refresh took {live.lastCycleMs.toFixed(0)} ms.</p>}
     </Panel>

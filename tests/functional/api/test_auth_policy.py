@@ -60,9 +60,10 @@ def test_every_non_public_route_answers_401_without_credentials(
 
 # A backtest (`POST /api/alerts/rules/test`) changes nothing, so viewers may run it; a live-stream
 # ticket (`POST /api/live/ticket`) and "I am watching" (`POST /api/live/watch`) concern what a viewer
-# may read anyway; ingest routes (remote-write's `/api/v1/write`) take ingest keys, not user tokens
-# (`test_remote_write.py`).
+# may read anyway; so does a viewer's own browser subscribing to Web Push (`/api/push/subscriptions`);
+# ingest routes (remote-write's `/api/v1/write`) take ingest keys, not user tokens (`test_remote_write.py`).
 VIEWER_POSTS = ("/api/alerts/rules/test", "/api/live/ticket", "/api/live/watch")
+VIEWER_WRITES = ("/api/push/subscriptions",)
 WRITES = [
     r
     for r in ROUTES
@@ -70,6 +71,7 @@ WRITES = [
     and r[0] != "GET"
     and r[1] not in VIEWER_POSTS
     and required_role(*r) != "ingest"
+    and not r[1].startswith(VIEWER_WRITES)
 ]
 
 

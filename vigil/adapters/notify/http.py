@@ -187,10 +187,11 @@ def classify(
         return None
     detail = redact(f"{what} answered HTTP {status}" + (f": {body.strip()}" if body.strip() else ""), secrets)
     if status == 429 or status >= 500:
-        return DeliveryError(detail, retryable=True, retry_after=retry_after(headers.get("Retry-After")))
+        retry = retry_after(headers.get("Retry-After"))
+        return DeliveryError(detail, retryable=True, retry_after=retry, status=status)
     if 300 <= status < 400:
-        return DeliveryError(f"{detail} (redirects are not followed)", retryable=False)
-    return DeliveryError(detail, retryable=False)
+        return DeliveryError(f"{detail} (redirects are not followed)", retryable=False, status=status)
+    return DeliveryError(detail, retryable=False, status=status)
 
 
 def retry_after(value: str | None, now: float | None = None) -> float | None:
