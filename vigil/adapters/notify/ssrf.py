@@ -4,7 +4,8 @@ name cannot resolve to something else between the check and the connect).
 
 Pinning is done in a requests `HTTPAdapter` (`notify.pinned`): the connection pool is keyed on the
 resolved IP while the request keeps its original URL, `Host` header and, for https, SNI and
-certificate hostname check (`server_hostname`/`assert_hostname`). Proxies from the environment are ignored (`trust_env=False`).
+certificate hostname check (`server_hostname`/`assert_hostname`). Proxies from the environment are
+ignored (`trust_env=False`).
 Imports: standard library, `vigil.domain.errors`, `vigil.config` (not requests: the alerts function
 checks webhook targets without loading it).
 """
