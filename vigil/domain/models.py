@@ -178,11 +178,6 @@ class SampleBatch(BaseModel):
         "the interval is learned from the pushes",
     )
 
-    def __repr__(self) -> str:
-        # Powertools formats the route's arguments into a debug f-string on every call, logged or
-        # not; pydantic's full repr of 1,000 samples took a third of the ingest CPU.
-        return f"SampleBatch(host={self.host!r}, batch_id={self.batch_id!r}, samples=<{len(self.samples)}>)"
-
 
 class Accepted(BaseModel):
     accepted: int
@@ -209,9 +204,6 @@ class ErrorBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     errors: list[ErrorReportIn] = Field(min_length=1, max_length=1000)
-
-    def __repr__(self) -> str:  # short for the same reason as `SampleBatch.__repr__`
-        return f"ErrorBatch(errors=<{len(self.errors)}>)"
 
 
 class KeyCreate(BaseModel):
