@@ -24,7 +24,7 @@ import msgspec
 import orjson
 from pydantic import ValidationError
 
-from vigil.domain.catalog import unit_range_error
+from vigil.domain.catalog import unit_max, unit_range_error
 from vigil.domain.errors import Invalid
 from vigil.domain.models import (
     BATCH_ID_RE,
@@ -33,6 +33,7 @@ from vigil.domain.models import (
     MAX_ABS_VALUE,
     MAX_BATCH_ID_LEN,
     MAX_BATCH_SAMPLES,
+    MAX_FUTURE_SECONDS,
     MAX_LABEL_VALUE_LEN,
     MAX_LABELS,
     MAX_PUSH_INTERVAL_SECONDS,
@@ -94,23 +95,36 @@ def fast_checked_batch(body: str | bytes, now: float, retention_seconds: float) 
     points: list[Point] = []
     append = points.append
     labels_of: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
+    unit_maxima: dict[str, float] = {}
+    # A float inside the acceptance window (and 1970..9999) is what `accepted_time` would return
+    # as it is; anything else — ints, strings, no ts, out of the window — goes through it.
+    earliest = max(now - retention_seconds, 0.0)
+    latest = min(now + MAX_FUTURE_SECONDS, MAX_EPOCH_SECONDS)
+    timestamped = True
     for i, s in enumerate(samples):
-        ts = accepted_time(s.ts, now=now, retention_seconds=retention_seconds, field=f"samples[{i}].ts")
-        value = s.value
+        ts = s.ts
+        if type(ts) is not float or not earliest <= ts <= latest:
+            timestamped = timestamped and ts is not None
+            ts = accepted_time(ts, now=now, retention_seconds=retention_seconds, field=f"samples[{i}].ts")
+        metric, value = s.metric, s.value
         if value is not None:
             value = float(value)
-            wrong_unit = unit_range_error(s.metric, value)
-            if wrong_unit:
-                raise Invalid(wrong_unit, field=f"samples[{i}].value")
-        labels = tuple(sorted(s.labels.items())) if s.labels else ()
-        labels = labels_of.setdefault(labels, labels)  # one tuple per label set, shared by its points
-        append(Point(host, s.metric, labels, ts, value, hists.get(i)))
+            highest = unit_maxima.get(metric)
+            if highest is None:
+                highest = unit_maxima[metric] = unit_max(metric)
+            if value > highest:
+                raise Invalid(unit_range_error(metric, value) or "", field=f"samples[{i}].value")
+        labels: tuple[tuple[str, str], ...] = ()
+        if s.labels:
+            labels = tuple(sorted(s.labels.items()))
+            labels = labels_of.setdefault(labels, labels)  # one tuple per label set, shared by its points
+        append(Point(host, metric, labels, ts, value, hists.get(i) if hists else None))
     return CheckedBatch(
         host,
         batch.batch_id,
         None if batch.push_interval is None else float(batch.push_interval),
         points,
-        all(s.ts is not None for s in samples),
+        timestamped,
     )
 
 

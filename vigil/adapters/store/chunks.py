@@ -100,11 +100,13 @@ def _windows(points: Sequence[Point]) -> Iterator[tuple[int, list[Point]]]:
 def encode_points(points: Sequence[Point], minute: int) -> bytes:
     base = minute * 60
     series: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[list[float], list[Any]]] = {}
-    for p in points:
-        offsets, values = series.setdefault((p.metric, p.labels), ([], []))
+    for p in points:  # per point: no list built unless its series is new (ingest runs this per batch)
+        entry = series.get((p.metric, p.labels))
+        if entry is None:
+            entry = series[p.metric, p.labels] = ([], [])
         offset = p.ts - base
-        offsets.append(int(offset) if offset.is_integer() else offset)
-        values.append(_encode_value(p))
+        entry[0].append(int(offset) if offset.is_integer() else offset)
+        entry[1].append(p.value if p.histogram is None else _encode_value(p))
     body = [
         [metric, [part for pair in labels for part in pair], offsets, values]
         for (metric, labels), (offsets, values) in series.items()
