@@ -42,6 +42,7 @@ from vigil.domain.models import (
     HistogramIn,
     Point,
 )
+from vigil.domain.records import new_point
 from vigil.domain.timeparse import MAX_EPOCH_SECONDS
 from vigil.services.ingest import CheckedBatch, accepted_time, histogram_record
 
@@ -118,7 +119,7 @@ def fast_checked_batch(body: str | bytes, now: float, retention_seconds: float) 
         if s.labels:
             labels = tuple(sorted(s.labels.items()))
             labels = labels_of.setdefault(labels, labels)  # one tuple per label set, shared by its points
-        append(Point(host, metric, labels, ts, value, hists.get(i) if hists else None))
+        append(new_point(host, metric, labels, ts, value, hists.get(i) if hists else None))
     return CheckedBatch(
         host,
         batch.batch_id,

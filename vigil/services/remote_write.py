@@ -36,6 +36,7 @@ from vigil.domain.models import (
     METRIC_NAME_RE,
     Point,
 )
+from vigil.domain.records import new_point
 from vigil.ports import Store
 from vigil.services.ingest import check_cardinality
 
@@ -148,7 +149,7 @@ def points_of(
             if value > highest or value < -MAX_ABS_VALUE:
                 why = unit_range_error(metric, value) or f"values must be within ±{MAX_ABS_VALUE:g}"
                 raise Invalid(f"{where} ({metric}): {why}", field=f"{where}.samples.value")
-            points.append(Point(host, metric, labels, ts, value))
+            points.append(new_point(host, metric, labels, ts, value))
     return {h: p for h, p in by_host.items() if p}, result
 
 
