@@ -2,7 +2,9 @@
 (so the pushers here never share its GIL) and this module drives it over loopback.
 
 Figures: ingest samples/s at 1, 4, 16 and 64 concurrent pushers with batches of 100 and 1,000
-(p50/p99 latency, 503s, client timeouts); read p95 of `/api/metrics`, `/api/hosts` and a 24 h series
+(p50/p99 latency, 503s, client timeouts) and the CPU seconds the server spent per million samples
+stored (its process and its worker processes, from /proc); the same two figures for Prometheus
+remote-write (snappy protobuf) at 4 senders; read p95 of `/api/metrics`, `/api/hosts` and a 24 h series
 idle and under 16 pushers; `/health` p99 idle and while 500 slowloris connections are open, and while
 a channel "send test" waits on a webhook receiver that never answers; and, after the server stopped,
 whether every sample answered 2xx is in the SQLite file exactly once. Prints figures; not a test.
@@ -37,6 +39,7 @@ from pathlib import Path
 
 import orjson
 
+from tests import prom_wire
 from tests.loopback import serve_command, silent_receiver, slowloris
 
 TOKEN = "bench-admin"
@@ -103,6 +106,37 @@ def stop_process(proc: subprocess.Popen[bytes]) -> float:
     return time.monotonic() - started
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (from /proc/*/stat parent ids)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the process tree (live processes: utime + stime, fields 14-15):
+    for a server, its own process and its worker processes."""
+    total = 0
+    for p in process_tree(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
 def request(
     port: int,
     method: str,
@@ -144,9 +178,10 @@ class Ingest:
     """Concurrent pushers, each on its own keep-alive connection; unique (host, metric, ts) per sample
     so the read-back count is exact."""
 
-    def __init__(self, port: int, key: str) -> None:
+    def __init__(self, port: int, key: str, server_pid: int | None = None) -> None:
         self.port = port
         self.key = key
+        self.server_pid = server_pid
         self.t0 = time.time() - 3 * 86400
         self.accepted = 0
         self.lock = threading.Lock()
@@ -165,26 +200,51 @@ class Ingest:
             }
         )
 
+    def remote_write_body(self, host: str, n: int, batch: int) -> bytes:
+        """The same samples as `body`, as a remote-write request: 20 series of `batch // 20` each."""
+        base_ms = round(self.t0 * 1000) + n * batch
+        return prom_wire.write_request(
+            *(
+                prom_wire.series(
+                    {"__name__": f"bench_m{k}", "host": host},
+                    [(base_ms + j, float(j)) for j in range(k, batch, 20)],
+                )
+                for k in range(20)
+            )
+        )
+
     def run(
-        self, pushers: int, batch: int, seconds: float, stop: threading.Event | None = None
+        self,
+        pushers: int,
+        batch: int,
+        seconds: float,
+        stop: threading.Event | None = None,
+        remote_write: bool = False,
     ) -> dict[str, float]:
+        """One step: `pushers` senders for `seconds` (or until `stop`), JSON batches or remote-write."""
         self.step += 1
         step = self.step
         latencies: list[float] = []
         counts = {"ok": 0, "s503": 0, "timeouts": 0, "errors": 0, "samples": 0}
-        headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
+        if remote_write:
+            path, make, ok = "/api/v1/write", self.remote_write_body, 204
+            headers = {"Authorization": f"Bearer {self.key}", **prom_wire.HEADERS}
+        else:
+            path, make, ok = "/v1/samples", self.body, 202
+            headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
         deadline = time.monotonic() + seconds
+        cpu_before = cpu_seconds(self.server_pid) if self.server_pid else 0.0
 
         def pusher(i: int) -> None:
             host = f"s{step}-p{i}"
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
             n = 0
             while (stop is None and time.monotonic() < deadline) or (stop is not None and not stop.is_set()):
-                body = self.body(host, n, batch)
+                body = make(host, n, batch)
                 n += 1
                 started = time.perf_counter()
                 try:
-                    status, data, _ = request(self.port, "POST", "/v1/samples", body, headers, conn=conn)
+                    status, data, _ = request(self.port, "POST", path, body, headers, conn=conn)
                 except TimeoutError:
                     with self.lock:
                         counts["timeouts"] += 1
@@ -198,9 +258,9 @@ class Ingest:
                 elapsed = time.perf_counter() - started
                 with self.lock:
                     latencies.append(elapsed)
-                    if status == 202:
+                    if status == ok:
                         counts["ok"] += 1
-                        answer = orjson.loads(data)
+                        answer = orjson.loads(data) if data else {"accepted": batch}  # 204: all stored
                         if not answer.get("duplicate"):
                             counts["samples"] += int(answer["accepted"])
                     elif status == 503:
@@ -216,10 +276,13 @@ class Ingest:
         for t in threads:
             t.join()
         elapsed = time.monotonic() - started
+        cpu = cpu_seconds(self.server_pid) - cpu_before if self.server_pid else float("nan")
         with self.lock:
             self.accepted += counts["samples"]
         return {
             "samples_per_s": round(counts["samples"] / elapsed),
+            # the server's CPU (its process and workers) per million samples stored in this step
+            "cpu_s_per_m": round(cpu / counts["samples"] * 1e6, 2) if counts["samples"] else float("nan"),
             "p50_ms": round(pct(latencies, 0.5) * 1000, 1),
             "p99_ms": round(pct(latencies, 0.99) * 1000, 1),
             "responses_503": counts["s503"],
@@ -388,7 +451,7 @@ def stored_samples(data: Path) -> int:
     try:
         (n,) = conn.execute(
             "SELECT count(*) FROM samples JOIN series ON series.id = samples.series_id"
-            " WHERE series.metric LIKE 'bench.m%'"
+            " WHERE series.metric LIKE 'bench.m%' OR series.metric LIKE 'bench\\_m%' ESCAPE '\\'"
         ).fetchone()
         return int(n)
     finally:
@@ -403,13 +466,17 @@ def run(seconds: float | None = None) -> dict[str, object]:
     server = Server(data)
     try:
         key = create_ingest_key(server.port)
-        ingest = Ingest(server.port, key)
+        ingest = Ingest(server.port, key, server.proc.pid)
         ingest.run(4, 100, 1.0)  # warm-up: cold starts and the series rows of bench.m*
+        ingest.run(4, 100, 1.0, remote_write=True)
         for batch in BATCHES:
             for pushers in PUSHERS:
                 for name, value in ingest.run(pushers, batch, seconds).items():
                     if name != "seconds":
                         out[f"ingest_b{batch}_x{pushers}_{name}"] = value
+        for name, value in ingest.run(4, 1000, seconds, remote_write=True).items():
+            if name != "seconds":
+                out[f"remote_write_b1000_x4_{name}"] = value
         with multiprocessing.get_context("spawn").Pool(1) as reader:
             out.update(read_ratios(server.port, ingest, reader))
             out.update(slowloris_health(server.port, reader))

@@ -121,6 +121,11 @@ GOALS: dict[str, dict[str, Goal]] = {
     },
     "bench_server_load": {
         "ingest_b1000_x16_samples_per_s": Goal("≥ 26,000 (2 x the 13 k before)", at_least(26_000)),
+        # issue 18: JSON ≥ 100 k/s and remote-write ≥ 250 k/s at 4 senders, ≤ 5 CPU-s per 1 M samples
+        "ingest_b1000_x4_samples_per_s": Goal("≥ 100,000", at_least(100_000)),
+        "ingest_b1000_x4_cpu_s_per_m": Goal("≤ 5 CPU-s per 1 M samples", at_most(5)),
+        "remote_write_b1000_x4_samples_per_s": Goal("≥ 250,000", at_least(250_000)),
+        "remote_write_b1000_x4_cpu_s_per_m": Goal("≤ 5 CPU-s per 1 M samples", at_most(5)),
         "ingest_b1000_x16_timeouts": Goal("0", at_most(0)),
         "ingest_b1000_x64_timeouts": Goal("0", at_most(0)),
         "health_p99_ms_500_slowloris": Goal("< 100 ms", below(100)),

@@ -16,11 +16,10 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.bench_server_load import Server, _free_port, stop_process
+from bench.bench_server_load import Server, _free_port, cpu_seconds, process_tree, stop_process
 
 APT_PACKAGES = ("prometheus", "victoria-metrics")
 BINARIES = {"prometheus": "prometheus", "victoriametrics": "victoria-metrics"}
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -63,37 +62,10 @@ def _running(names: set[str]) -> list[tuple[int, str]]:
     return found
 
 
-def _tree(pid: int) -> list[int]:
-    """`pid` and its descendants (from /proc/*/stat parent ids)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return out
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of the process tree (live processes: utime + stime, fields 14-15)."""
-    total = 0
-    for p in _tree(pid):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / CLK_TCK
-
-
 def rss_mib(pid: int) -> float:
     """Resident memory of the process tree in MiB."""
     pages = 0
-    for p in _tree(pid):
+    for p in process_tree(pid):
         with contextlib.suppress(OSError, IndexError, ValueError):
             pages += int(Path(f"/proc/{p}/statm").read_text().split()[1])
     return pages * PAGE / 2**20

@@ -48,6 +48,9 @@ Registrar = Callable[["APIGatewayHttpResolver"], None]
 BODY_LIMITS = {path: 4 * MAX_BODY_BYTES for path in ("/v1/metrics", "/v1/traces", "/api/v1/write")}
 # OTLP (protobuf or JSON) and remote-write (snappy protobuf): decoded by their routes
 _RAW_BODY_PATHS = ("/v1/metrics", "/v1/traces", "/api/v1/write")
+# JSON bodies their route decodes itself (a typed decode of the text, `ingest_routes.checked_samples`):
+# checked here like any JSON body but not parsed
+_SELF_DECODED_PATHS = ("/v1/samples",)
 # Lambda's sentinel route key of a Function URL event; the HTTP API binds every path as `ANY <path>`.
 FUNCTION_URL_ROUTE_KEY = "$default"
 MAX_JSON_DEPTH = 32  # our deepest document (a dashboard) nests 6 levels; Python recursion is ~1,000
@@ -180,7 +183,8 @@ def _check_body(method: str, path: str, headers: dict[str, str], event: dict[str
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Invalid("the body is not valid UTF-8", field="body") from exc
-    _parsed.memo = (text, parse_json_body(text))
+    if path not in _SELF_DECODED_PATHS:
+        _parsed.memo = (text, parse_json_body(text))
     # hand Powertools the (inflated, decoded) text it expects; `_parsed_body` recognises it
     event["body"], event["isBase64Encoded"] = text, False
 

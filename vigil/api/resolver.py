@@ -10,6 +10,12 @@ state (`context`, the route arguments in it) already lives on the instance. `Res
 invocation a resolver no other thread is using. In Lambda the pool holds one resolver.
 `check_takes_no_input` guards resolvers built without validation (the health function's).
 
+Powertools also formats a route's validated arguments into a debug f-string on every request
+(`Calling API Route Handler: {...}`), whether anything logs it or not: request bodies — webhook
+secrets, error texts, whole sample batches — were formatted every time and written whenever its
+debug logging was on. `OwnEventResolver` keeps the arguments in a context that shows only their names
+and types (`_RouteContext`), for every route at once.
+
 Imports Powertools at module level (`vigil.api.app` imports this module lazily, on the cold start).
 """
 
@@ -23,12 +29,40 @@ from typing import Any, cast
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
+_ROUTE_ARGS = "_route_args"  # where Powertools keeps a route's (validated) arguments in `context`
+
+
+class _NamesOnly(dict[str, Any]):
+    """A route's arguments, formatted as their names and types: never their values."""
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{name!r}: <{type(v).__name__}>" for name, v in self.items()) + "}"
+
+
+class _RouteContext(dict[str, Any]):
+    """`resolver.context`, whose route arguments format as `_NamesOnly` whichever way Powertools
+    stores them (item assignment in its validation, `update` through `append_context`)."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key == _ROUTE_ARGS and isinstance(value, dict):
+            value = _NamesOnly(value)
+        super().__setitem__(key, value)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
 
 class OwnEventResolver(APIGatewayHttpResolver):
-    """`APIGatewayHttpResolver` whose `current_event`/`lambda_context` belong to this instance."""
+    """`APIGatewayHttpResolver` whose `current_event`/`lambda_context` belong to this instance, and
+    whose context never formats the route's arguments (`_RouteContext`)."""
 
     _own_event: APIGatewayProxyEventV2
     _own_context: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.context = _RouteContext(self.context)
 
     @property  # type: ignore[override]
     def current_event(self) -> APIGatewayProxyEventV2:

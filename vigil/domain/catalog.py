@@ -13,6 +13,7 @@ Standard library only.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -158,10 +159,16 @@ def info(name: str) -> MetricInfo:
 RATIO_MAX = 1.5
 
 
+def unit_max(name: str) -> float:
+    """The largest value a sample of `name` may carry (`unit_range_error` refuses any above it):
+    `RATIO_MAX` for a catalogue ratio, else infinity."""
+    known = CATALOG.get(name)
+    return RATIO_MAX if known is not None and known.unit == "1" else math.inf
+
+
 def unit_range_error(name: str, value: float) -> str | None:
     """Why `value` cannot be a sample of catalogue metric `name` in its stored unit, or None."""
-    known = CATALOG.get(name)
-    if known is not None and known.unit == "1" and value > RATIO_MAX:
+    if value > unit_max(name):
         return (
             f'{name} is a ratio (unit "1", 0..1, at most {RATIO_MAX:g}); got {value:g} — '
             f"send {value / 100:g} for {value:g} %"

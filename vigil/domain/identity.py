@@ -13,6 +13,7 @@ Standard library only.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -36,6 +37,10 @@ def labels_key(labels: Iterable[tuple[str, str]]) -> str:
     return ",".join(f"{_escape(k)}={_escape(v)}" for k, v in sorted(labels))
 
 
+# Ingest asks for the key of every point several times (cardinality guard, store, cost meter) and a
+# batch repeats the same few series: remembered, a key costs a hash of its parts instead of ~3 us of
+# escaping and joining. Bounded: 32,768 series (1,000 hosts x 20 metrics fit) of a few hundred bytes.
+@functools.lru_cache(maxsize=1 << 15)
 def series_key(host: str, metric: str, labels: Labels) -> str:
     """Canonical identity of a series: `host|metric|k=v,k=v` (see the module docstring)."""
     return f"{_escape(host)}|{_escape(metric)}|{labels_key(labels)}"

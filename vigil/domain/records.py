@@ -67,6 +67,34 @@ class Point:
         return series_key(self.host, self.metric, self.labels)
 
 
+# Ingest builds a `Point` per sample; a frozen dataclass' `__init__` sets each field through
+# `object.__setattr__`, which costs more than the rest of the fast path's work per sample. `new_point`
+# writes the slots directly: the same object (equal, hashed alike, still frozen), ~2x quicker.
+# `tests/unit/test_records.py` fails if `Point` gains a field or a `__post_init__` this would skip.
+_POINT_FIELDS = ("host", "metric", "labels", "ts", "value", "histogram")
+_POINT_SLOTS = tuple(vars(Point)[name].__set__ for name in _POINT_FIELDS)  # the slots' descriptors
+
+
+def new_point(
+    host: str,
+    metric: str,
+    labels: tuple[tuple[str, str], ...],
+    ts: float,
+    value: float | None,
+    histogram: Histogram | None = None,
+) -> Point:
+    """`Point(host, metric, labels, ts, value, histogram)`, built for the hot path."""
+    point = object.__new__(Point)
+    set_host, set_metric, set_labels, set_ts, set_value, set_histogram = _POINT_SLOTS
+    set_host(point, host)
+    set_metric(point, metric)
+    set_labels(point, labels)
+    set_ts(point, ts)
+    set_value(point, value)
+    set_histogram(point, histogram)
+    return point
+
+
 @dataclass(frozen=True, slots=True)
 class SeriesBlock:
     """Many plain-value samples of one series, for bulk loading (`ports.BulkStore`): a back-fill

@@ -7,6 +7,7 @@ stores nothing. Imports domain and ports only.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from vigil.config import Config
 from vigil.domain.batches import check_idempotency_key
@@ -19,6 +20,7 @@ from vigil.domain.models import (
     ErrorBatch,
     ErrorEvent,
     Histogram,
+    HistogramIn,
     Point,
     SampleBatch,
 )
@@ -42,10 +44,38 @@ def accepted_time(
     return ts
 
 
-def points_from_batch(batch: SampleBatch, now: float, retention_seconds: float) -> list[Point]:
-    """Raises:
-    Invalid: a timestamp is unreadable, older than the retention or more than 10 min ahead, or a
-    value is outside its catalogue unit's range (a ratio sent as a percentage)."""
+@dataclass(frozen=True, slots=True)
+class CheckedBatch:
+    """A `POST /v1/samples` body that passed every check that needs no store: its points (timestamps
+    inside the acceptance window, values in their unit's range), ready for `store_batch`.
+    `timestamped`: every sample carried an explicit `ts` (content de-duplication applies)."""
+
+    host: str
+    batch_id: str | None
+    push_interval: float | None
+    points: list[Point]
+    timestamped: bool
+
+
+def histogram_record(h: HistogramIn) -> Histogram:
+    """The stored form of a validated wire histogram."""
+    return Histogram(
+        tuple(float(b) for b in h.bounds),
+        tuple(h.counts),
+        float(h.sum),
+        h.count,
+        None if h.min is None else float(h.min),
+        None if h.max is None else float(h.max),
+    )
+
+
+def checked_batch(batch: SampleBatch, now: float, retention_seconds: float) -> CheckedBatch:
+    """The model path: a `SampleBatch` pydantic already validated, checked against time and units.
+
+    Raises:
+        Invalid: a timestamp is unreadable, older than the retention or more than 10 min ahead, or a
+            value is outside its catalogue unit's range (a ratio sent as a percentage).
+    """
     points: list[Point] = []
     for i, s in enumerate(batch.samples):
         ts = accepted_time(s.ts, now=now, retention_seconds=retention_seconds, field=f"samples[{i}].ts")
@@ -53,17 +83,7 @@ def points_from_batch(batch: SampleBatch, now: float, retention_seconds: float) 
             wrong_unit = unit_range_error(s.metric, float(s.value))
             if wrong_unit:
                 raise Invalid(wrong_unit, field=f"samples[{i}].value")
-        hist = None
-        if s.histogram is not None:
-            h = s.histogram
-            hist = Histogram(
-                tuple(float(b) for b in h.bounds),
-                tuple(h.counts),
-                float(h.sum),
-                h.count,
-                None if h.min is None else float(h.min),
-                None if h.max is None else float(h.max),
-            )
+        hist = None if s.histogram is None else histogram_record(s.histogram)
         points.append(
             Point(
                 batch.host,
@@ -74,7 +94,14 @@ def points_from_batch(batch: SampleBatch, now: float, retention_seconds: float) 
                 hist,
             )
         )
-    return points
+    return CheckedBatch(
+        batch.host,
+        batch.batch_id,
+        None if batch.push_interval is None else float(batch.push_interval),
+        points,
+        # Identical content counts as a retry only when no sample was stamped with the receipt time.
+        all(s.ts is not None for s in batch.samples),
+    )
 
 
 def check_cardinality(store: Store, host: str, points: Sequence[Point], config: Config) -> None:
@@ -122,14 +149,37 @@ def ingest_samples(
     the per-host cardinality guard: only for Vigil's own series (the check runner's). `changes` hears
     which host and metrics a stored (not duplicate) batch touched."""
     idempotency_key = check_idempotency_key(idempotency_key)
-    points = points_from_batch(batch, now, config.retention_seconds)
+    checked = checked_batch(batch, now, config.retention_seconds)
+    return store_batch(store, config, checked, now, idempotency_key, guard=guard, changes=changes)
+
+
+def store_batch(
+    store: Store,
+    config: Config,
+    batch: CheckedBatch,
+    now: float,
+    idempotency_key: str | None = None,
+    *,
+    guard: bool = True,
+    changes: ChangeFeed | None = None,
+) -> tuple[int, bool]:
+    """Store a checked batch whole; returns (accepted count, was it a duplicate). `idempotency_key`
+    as `check_idempotency_key` passed it; `changes` as in `ingest_samples`.
+
+    Raises:
+        LimitExceeded: the host would pass its cardinality limits (`guard`; nothing stored).
+        Unavailable: the store could not write.
+    """
+    points = batch.points
     if guard:
         check_cardinality(store, batch.host, points, config)
-    # Identical content counts as a retry only when no sample was stamped with the receipt time.
-    timestamped = all(s.ts is not None for s in batch.samples)
-    declared = float(batch.push_interval) if batch.push_interval is not None else None
     stored = store.put_samples(
-        batch.host, points, batch.batch_id or idempotency_key, now, timestamped, push_interval=declared
+        batch.host,
+        points,
+        batch.batch_id or idempotency_key,
+        now,
+        batch.timestamped,
+        push_interval=batch.push_interval,
     )
     if stored:
         from vigil.services.rollups import note_late_samples

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from vigil.adapters.remote_write import STALE_NAN_BITS, WireSeries, decode_write_request
 from vigil.config import Config
-from vigil.domain.catalog import unit_range_error
+from vigil.domain.catalog import unit_max, unit_range_error
 from vigil.domain.errors import Invalid
 from vigil.domain.models import (
     HOST_RE,
@@ -36,6 +36,7 @@ from vigil.domain.models import (
     METRIC_NAME_RE,
     Point,
 )
+from vigil.domain.records import new_point
 from vigil.ports import Store
 from vigil.services.ingest import check_cardinality
 
@@ -128,6 +129,7 @@ def points_of(
             continue
         host, metric, labels = _series_identity(series, where)
         points = by_host.setdefault(host, [])
+        highest = min(unit_max(metric), MAX_ABS_VALUE)  # once per series, not per sample
         for ts_ms, value in zip(series.timestamps_ms, series.values, strict=True):
             if not math.isfinite(value):
                 if math.isnan(value) and _is_stale_marker(value):
@@ -144,12 +146,10 @@ def points_of(
             if ts < oldest:
                 result.too_old += 1
                 continue
-            why = unit_range_error(metric, value) or (
-                f"values must be within ±{MAX_ABS_VALUE:g}" if abs(value) > MAX_ABS_VALUE else None
-            )
-            if why:
+            if value > highest or value < -MAX_ABS_VALUE:
+                why = unit_range_error(metric, value) or f"values must be within ±{MAX_ABS_VALUE:g}"
                 raise Invalid(f"{where} ({metric}): {why}", field=f"{where}.samples.value")
-            points.append(Point(host, metric, labels, ts, value))
+            points.append(new_point(host, metric, labels, ts, value))
     return {h: p for h, p in by_host.items() if p}, result
 
 

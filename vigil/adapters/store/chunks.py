@@ -17,6 +17,7 @@ Pure functions: standard library, orjson, `sizing` and `vigil.domain` only (no b
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import math
@@ -24,6 +25,7 @@ import secrets
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -37,6 +39,7 @@ MAX_CHUNK_BYTES = 300_000  # below sizing.MAX_ITEM_BYTES: keeps room for keys an
 # An item holds samples from its minute's start to this much later: a 60 s batch (first sample at any
 # second of a minute, last one < 60 s later) always fits, and readers over-read at most two minutes.
 CHUNK_SPAN_SECONDS = 120
+_TS = attrgetter("ts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,8 @@ def plan_chunks(points: Sequence[Point], bkey: str | None) -> list[Chunk]:
         encoded = [enc for piece in pieces for enc in split_encoded(piece, encode, MAX_CHUNK_BYTES)]
         for no, (data, piece) in enumerate(encoded):
             sk = f"{minute_prefix(minute)}#{bhash}#{no:04d}"
-            chunks.append(Chunk(sk, data, max(p.ts for p in piece), len(piece)))
+            # a piece is a run of the time-ordered window: its last point is its newest
+            chunks.append(Chunk(sk, data, piece[-1].ts, len(piece)))
     return chunks
 
 
@@ -85,14 +89,11 @@ def batch_hash(bkey: str) -> str:
 
 def _windows(points: Sequence[Point]) -> Iterator[tuple[int, list[Point]]]:
     """(start minute, points) per window, oldest first; deterministic for the same content."""
-    ordered = sorted(points, key=lambda p: p.ts)  # stable: equal timestamps keep batch order
+    ordered = sorted(points, key=_TS)  # stable: equal timestamps keep batch order
     i = 0
     while i < len(ordered):
         minute = minute_of(ordered[i].ts)
-        limit = minute * 60 + CHUNK_SPAN_SECONDS
-        j = i
-        while j < len(ordered) and ordered[j].ts < limit:
-            j += 1
+        j = bisect.bisect_left(ordered, minute * 60 + CHUNK_SPAN_SECONDS, lo=i, key=_TS)
         yield minute, ordered[i:j]
         i = j
 
@@ -100,11 +101,13 @@ def _windows(points: Sequence[Point]) -> Iterator[tuple[int, list[Point]]]:
 def encode_points(points: Sequence[Point], minute: int) -> bytes:
     base = minute * 60
     series: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[list[float], list[Any]]] = {}
-    for p in points:
-        offsets, values = series.setdefault((p.metric, p.labels), ([], []))
+    for p in points:  # per point: no list built unless its series is new (ingest runs this per batch)
+        entry = series.get((p.metric, p.labels))
+        if entry is None:
+            entry = series[p.metric, p.labels] = ([], [])
         offset = p.ts - base
-        offsets.append(int(offset) if offset.is_integer() else offset)
-        values.append(_encode_value(p))
+        entry[0].append(int(offset) if offset.is_integer() else offset)
+        entry[1].append(p.value if p.histogram is None else _encode_value(p))
     body = [
         [metric, [part for pair in labels for part in pair], offsets, values]
         for (metric, labels), (offsets, values) in series.items()

@@ -147,20 +147,28 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
             except sqlite3.IntegrityError:
                 return False
             self._observe_push(conn, host, now, push_interval)
-            rows = []
-            seen: dict[int, tuple[float, float]] = {}
+            # Per point only a tuple for the insert: the series id is looked up once per series of
+            # the batch (a batch repeats a few series many times), keyed by the point's own parts.
+            rows: list[tuple[int, float, float | None, str | None]] = []
+            append = rows.append
+            last: dict[int, float] = {}  # series id -> its newest sample in the batch
+            sids: dict[tuple[str, str, tuple[tuple[str, str], ...]], int] = {}
             new_ids: dict[str, int] = {}
             for p in points:
-                sid = self._series_id(conn, p, now, new_ids)
-                rows.append((sid, p.ts, p.value, json.dumps(p.histogram.to_json()) if p.histogram else None))
-                lo, hi = seen.get(sid, (p.ts, p.ts))
-                seen[sid] = (min(lo, p.ts), max(hi, p.ts))
+                sid = sids.get((p.host, p.metric, p.labels))
+                if sid is None:
+                    sid = sids[p.host, p.metric, p.labels] = self._series_id(conn, p, now, new_ids)
+                    last[sid] = p.ts
+                ts, hist = p.ts, p.histogram
+                append((sid, ts, p.value, None if hist is None else json.dumps(hist.to_json())))
+                if ts > last[sid]:
+                    last[sid] = ts
             conn.executemany(
                 "INSERT OR REPLACE INTO samples(series_id, ts, value, hist) VALUES (?,?,?,?)", rows
             )
             conn.executemany(
                 "UPDATE series SET last_seen = max(last_seen, ?) WHERE id = ?",
-                [(max(hi, now), sid) for sid, (_, hi) in seen.items()],
+                [(max(hi, now), sid) for sid, hi in last.items()],
             )
         # Only ids of committed rows are cached: a rolled-back series insert must not be remembered.
         with self._series_lock:

@@ -1,0 +1,204 @@
+"""The fast path of `POST /v1/samples` (`services.fast_samples`) against the model path it stands in
+for (`ingest_routes.model_checked_samples`: the body parsed, validated by `SampleBatch`, checked
+against time and units): over generated batches — valid and broken in every rule the models hold —
+the fast path never accepts a body the models refuse, builds exactly the models' points, refuses with
+the models' message and field when it refuses itself, and takes every batch the models accept."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vigil.api.ingest_routes import checked_samples, model_checked_samples
+from vigil.domain.errors import Invalid
+from vigil.services.fast_samples import fast_checked_batch
+from vigil.services.ingest import CheckedBatch
+
+NOW = 1_764_190_000.0
+RETENTION = 7 * 86400.0
+
+
+def mostly(valid: st.SearchStrategy[Any], invalid: st.SearchStrategy[Any], odds: int = 12) -> Any:
+    """`valid` nearly always, `invalid` one time in `odds`: most batches carry at most one fault, so
+    both accepted batches and every single rule's refusal are drawn often. (The fault is keyed to a
+    middle number: hypothesis favours the ends of a range.)"""
+    return st.integers(0, odds - 1).flatmap(lambda n: invalid if n == odds // 2 else valid)
+
+
+def rarely(draw: st.DrawFn, odds: int) -> bool:
+    """True one time in `odds` (a middle number, as in `mostly`)."""
+    return draw(st.integers(0, odds - 1)) == odds // 2
+
+
+numbers = st.one_of(
+    st.floats(min_value=-1e300, max_value=1e300, width=64),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([1e300, -1e300, 0, -0.0, 1e-320, 0.5, 1.5, 2]),
+)
+# json.dumps writes NaN and ±Infinity as such: JSON has no such numbers, both paths refuse the body
+bad_numbers = st.sampled_from(
+    [1.0000000000000002e300, -1e301, 10**301, math.nan, math.inf, -math.inf, True, False, "1", [], {}, "NaN"]
+)
+hosts = mostly(
+    st.sampled_from(["web-1", "a", "h.example.com:9100", "x" * 128]),
+    st.sampled_from(["x" * 129, "", "-h", "h\n", "h h", 5, None]),
+)
+metrics = mostly(
+    st.sampled_from(["m.x", "system.cpu.utilization", "job:req:rate5m", "a/b", "m" * 200]),
+    st.sampled_from(["m" * 201, "1bad", "ok\n", "", 7, None]),
+)
+label_values = st.one_of(st.sampled_from(["", "v", "v" * 256, "a,b=c|d"]), st.text(max_size=8))
+labels = mostly(
+    st.dictionaries(st.sampled_from(["cpu", "k_1", "a.b-c", "_x", "x" * 64]), label_values, max_size=10),
+    st.one_of(
+        st.dictionaries(st.sampled_from(["1bad", "k\n", "k y", "é", "x" * 65]), label_values, min_size=1),
+        st.dictionaries(st.text(min_size=1, max_size=3), st.just("v"), min_size=11, max_size=12),
+        st.sampled_from([None, [], {"k": 1}, {"k": None}, {"k": "v" * 257}]),
+    ),
+)
+timestamps = mostly(
+    st.one_of(
+        st.sampled_from([NOW - 5, NOW, NOW + 599, NOW - RETENTION + 1, "2025-11-26T20:40:00Z", "now", "-5m"]),
+        st.floats(min_value=NOW - RETENTION + 1, max_value=NOW + 599),
+        st.integers(min_value=int(NOW - RETENTION + 1), max_value=int(NOW + 599)),
+    ),
+    st.sampled_from(
+        [
+            NOW + 601,
+            NOW - RETENTION - 1,
+            -1,
+            10**20,
+            10**400,
+            math.inf,
+            "now+20m",
+            "garbage",
+            "",
+            True,
+            [],
+            None,
+        ]
+    ),
+)
+histograms = mostly(
+    st.sampled_from(
+        [
+            {"bounds": [1, 2], "counts": [1, 2, 3], "sum": 4.5, "count": 6},
+            {"bounds": [], "counts": [4], "sum": 1, "count": 4, "min": 0.1, "max": 0.9},
+            {"bounds": [0.5, 1e300], "counts": [0, 0, 1], "sum": -1e300, "count": 1, "min": None},
+        ]
+    ),
+    st.sampled_from(
+        [
+            {"bounds": [2, 1], "counts": [1, 2, 3], "sum": 4.5, "count": 6},
+            {"bounds": [1, 2], "counts": [1, 2, 3], "sum": 4.5, "count": 5},
+            {"bounds": [1, 2], "counts": [1, -2, 7], "sum": 4.5, "count": 6},
+            {"bounds": [1, 2], "counts": [1, 2], "sum": 4.5, "count": 3},
+            {"bounds": [1, 2], "counts": [1, 2, 3], "sum": 1e301, "count": 6},
+            {"bounds": [1, 2], "counts": [1, 2, 3], "sum": 4.5, "count": 6, "extra": 1},
+            {"bounds": [1, 2], "counts": [1.0, 2, 3], "sum": 4.5, "count": 6},
+            {"bounds": [1], "counts": [2**64, 0], "sum": 1, "count": 2**64},
+            [],
+            "h",
+        ]
+    ),
+)
+
+
+@st.composite
+def samples(draw: st.DrawFn) -> Any:
+    if rarely(draw, 60):
+        return draw(st.sampled_from([1, "s", None, []]))
+    sample: dict[str, Any] = {}
+    if not rarely(draw, 40):
+        sample["metric"] = draw(metrics)
+    shape = draw(st.integers(0, 15))  # a value; sometimes a histogram; rarely both, neither or nulls
+    if shape >= 3:
+        sample["value"] = draw(mostly(numbers, bad_numbers))
+    elif shape == 2:
+        sample["histogram"] = draw(histograms)
+        if draw(st.booleans()):
+            sample["value"] = None
+    elif shape == 1:
+        sample["value"], sample["histogram"] = draw(numbers), draw(histograms)
+    elif draw(st.booleans()):
+        sample["value"] = sample["histogram"] = None
+    for name, strategy in (("ts", timestamps), ("labels", labels)):
+        if draw(st.integers(0, 3)):
+            sample[name] = draw(strategy)
+    if rarely(draw, 60):
+        sample["unknown"] = 1
+    return sample
+
+
+@st.composite
+def bodies(draw: st.DrawFn) -> str:
+    if rarely(draw, 60):
+        return draw(st.sampled_from(["", "null", "[]", '"x"', "{}", "1", "[" * 40 + "]" * 40]))
+    body: dict[str, Any] = {}
+    if not rarely(draw, 60):
+        body["host"] = draw(hosts)
+    if not rarely(draw, 60):
+        body["samples"] = draw(
+            mostly(st.lists(samples(), min_size=1, max_size=8), st.sampled_from([[], {}, None, "s"]), 40)
+        )
+    if draw(st.booleans()):
+        body["batch_id"] = draw(
+            mostly(
+                st.sampled_from(["b-1", "a:b.c_d", "x" * 128, None]),
+                st.sampled_from(["x" * 129, "", "a b", "b\n", 3]),
+            )
+        )
+    if draw(st.booleans()):
+        body["push_interval"] = draw(
+            mostly(
+                st.sampled_from([10, 0.5, 86400, None]), st.sampled_from([86400.5, 0, -1, True, "5", 10**400])
+            )
+        )
+    if rarely(draw, 60):
+        body["unknown"] = True
+    text = json.dumps(body, ensure_ascii=draw(st.booleans()))
+    if rarely(draw, 60):  # not JSON any more
+        text = text[: draw(st.integers(0, max(0, len(text) - 1)))]
+    return text
+
+
+def outcome(check: Any, text: str) -> tuple[Any, ...]:
+    try:
+        result = check(text, NOW, RETENTION)
+    except Invalid as exc:
+        return ("invalid", exc.message, exc.field)
+    return ("fallback",) if result is None else ("ok", result)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bodies())
+def test_fast_path_accepts_and_refuses_exactly_what_the_models_do(text: str) -> None:
+    fast = outcome(fast_checked_batch, text)
+    model = outcome(model_checked_samples, text)
+    if fast[0] != "fallback":
+        assert fast == model  # same points, or the same refusal (message and field)
+    if model[0] == "ok":
+        assert fast == model, "a batch the models accept must not need the model path"
+    assert outcome(checked_samples, text) == model  # what the route answers
+
+
+def test_fast_path_keeps_every_field_of_a_valid_batch() -> None:
+    body = {
+        "host": "web-1",
+        "batch_id": "b-7",
+        "push_interval": 10,
+        "samples": [
+            {"metric": "m.a", "value": 3, "ts": NOW - 1, "labels": {"z": "1", "a": "2"}},
+            {"metric": "m.h", "histogram": {"bounds": [1], "counts": [2, 3], "sum": 9, "count": 5}},
+        ],
+    }
+    fast = fast_checked_batch(json.dumps(body), NOW, RETENTION)
+    assert isinstance(fast, CheckedBatch)
+    assert fast == model_checked_samples(json.dumps(body), NOW, RETENTION)
+    assert (fast.host, fast.batch_id, fast.push_interval, fast.timestamped) == ("web-1", "b-7", 10.0, False)
+    assert fast.points[0].labels == (("a", "2"), ("z", "1"))
+    assert fast.points[1].ts == NOW and fast.points[1].histogram is not None
