@@ -36,7 +36,8 @@ class FunctionSpec:
 
 # metrics serves API queries and ingest: API Gateway gives up after 30 s, and more memory = more CPU
 # for JSON/protobuf decoding. alerts runs the evaluator every minute: it must finish well within it,
-# so it has a full vCPU (1,769 MB): at 10,000 hosts the tick is ~27 s of CPU (docs/data-model.md).
+# so it has a full vCPU (1,769 MB): at 10,000 hosts a tick is ~57 s of CPU ("Scheduled runs",
+# docs/data-model.md).
 SPECS: Mapping[FunctionName, FunctionSpec] = {
     "metrics": FunctionSpec(
         FUNCTION_MEMORY_MB["metrics"], Duration.seconds(29), "Ingest (JSON, OTLP) and queries"
