@@ -32,6 +32,7 @@ import math
 import os
 import random
 import tempfile
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -115,9 +116,11 @@ class Meter:
         # CPU seconds spent inside requests (botocore's send, moto's answer, parsing) per phase: what a
         # Lambda duration model subtracts from the process's CPU time and replaces by network latency
         self.call_cpu: defaultdict[str, float] = defaultdict(float)
-        self._call_started = 0.0
         self.phase = "other"
-        self._before: dict[str, Any] = {}
+        # the store issues per-host reads from several threads (`fanout`): each call's state is the
+        # calling thread's, its CPU that thread's, and the counters are updated under a lock
+        self._calls = threading.local()
+        self._lock = threading.Lock()
         client.meta.events.register("before-call.dynamodb", self._on_before)
         client.meta.events.register("after-call.dynamodb", self._on_after)
 
@@ -126,25 +129,26 @@ class Meter:
         return item
 
     def _on_before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        self._call_started = time.process_time()  # the meter's own work counts as the request's
+        self._calls.started = time.thread_time()  # the meter's own work counts as the request's
         op = model.name
         body = json.loads(params.get("body") or b"{}")
-        self._before = {"op": op, "body": body}
+        self._calls.before = {"op": op, "body": body}
         if op in ("UpdateItem", "DeleteItem"):  # the item before the write (the larger one is billed)
-            self._before["old"] = item_size(self._full(body["TableName"], body["Key"]))
+            self._calls.before["old"] = item_size(self._full(body["TableName"], body["Key"]))
 
     def _saw(self, key: str, size: int) -> None:
         self.bytes[key] += size
         self.largest[key] = max(self.largest[key], size)
 
     def _on_after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
-        try:
-            self._count(model.name, parsed)
-        finally:
-            self.call_cpu[self.phase] += time.process_time() - self._call_started
+        with self._lock:
+            try:
+                self._count(model.name, parsed)
+            finally:
+                self.call_cpu[self.phase] += time.thread_time() - self._calls.started
 
     def _count(self, op: str, parsed: dict[str, Any]) -> None:
-        body = self._before.get("body", {})
+        body = self._calls.before.get("body", {})
         key = f"{self.phase}:{op}"
         self.requests[key] += 1
         if op == "PutItem":
@@ -161,7 +165,7 @@ class Meter:
                     self.wru[key] += _wru(item_size(put["Item"])) if put else 1
         elif op in ("UpdateItem", "DeleteItem"):
             new = item_size(self._full(body["TableName"], body["Key"])) if op == "UpdateItem" else 0
-            self.wru[key] += _wru(max(new, self._before.get("old", 0)))
+            self.wru[key] += _wru(max(new, self._calls.before.get("old", 0)))
         elif op == "TransactWriteItems":
             for entry in body["TransactItems"]:
                 (kind, request), *_ = entry.items()

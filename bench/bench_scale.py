@@ -22,20 +22,18 @@ Counting reuses `bench_cost.Meter` (requests, RRU/WRU from item sizes, bytes, la
 pricing (`bench_cost.PRICES`). Each count is fitted linearly against hosts (least squares) and
 extrapolated to 10,000 hosts; the cost per host-month at 10 / 100 / 1,000 / 10,000 hosts uses the
 measured (or extrapolated) counts: pushes, evaluator ticks every minute, fleet runs every 5 minutes,
-rollup runs hourly, steady-state storage (raw 7 d, rollups 400 d, fleet tier) and CloudWatch Logs.
-Pushes are what `vigil agent` sends (no `batch_id`: the content identifies a retry, one write per push)
-to the metrics function's Function URL (no API Gateway request; `usd_host_month_<n>_via_http_api`
-adds the HTTP API's request and access-log line). Each part is billed at its function's memory
-(`FUNCTION_MEMORY_MB`: pushes, fleet and rollup runs the metrics function, the evaluator the alerts
-function). Lambda duration is MODELLED, not moto's wall time (moto answers in-process, far slower or
-faster than DynamoDB): the operation's CPU time here (`time.process_time`, less the CPU spent inside
-its requests: botocore, moto and the meter, `Meter.call_cpu`) times max(1, 1,769 MB / the function's
-memory) (Lambda gives one vCPU at 1,769 MB, proportionally less below; one core here taken as one
-Lambda vCPU) + `REQUEST_MS` (6 ms, assumed) per DynamoDB request, issued one after another. Logs
-`LOG_BYTES_PER_INVOCATION` bytes per invocation (the EMF line; Lambda's platform lines are off). The
-rollup run's reads and CPU are scaled from the simulated minutes to the two hours a real run reads.
-Dashboards are per viewer, not per host: not in the monthly cost. Must not be imported by tests (not
-a timed test).
+rollup runs hourly (as `ROLLUP_SHARDS` shard invocations, `infra/sizing.py`, run here one after
+another), steady-state storage (raw 7 d, rollups 400 d, fleet tier) and CloudWatch Logs. Pushes are
+what `vigil agent` sends (no `batch_id`: the content identifies a retry, one write per push) to the
+metrics function's Function URL (no API Gateway request; `usd_host_month_<n>_via_http_api` adds the
+HTTP API's request and access-log line). The store reads one host at a time here (moto is not
+thread-safe); the requests are the same as with its concurrent reads, which the duration model applies.
+Lambda duration and cost are MODELLED (`bench/scale_model.py`: CPU measured here at the function's
+share of a vCPU, botocore's CPU per request, the rest of each round trip overlapped by the requests in
+flight), and each scheduled run's modelled duration is set against its function's timeout
+(`<op>_wall_vs_timeout`; a rollup run's invocation is its fullest shard's share). The rollup run's
+reads and CPU are scaled from the simulated minutes to the two hours a real run reads. Dashboards are
+per viewer, not per host: not in the monthly cost. Must not be imported by tests (not a timed test).
 """
 
 from __future__ import annotations
@@ -58,26 +56,24 @@ from bench.bench_cost import (
     metered_dynamodb,
     quiet_moto_env,
 )
-from vigil.api.route_table import FUNCTION_MEMORY_MB, FunctionName
-from vigil.domain.pricing import LOG_BYTES_PER_INVOCATION
+from bench.scale_model import (
+    ACCESS_LOG_BYTES,
+    CLIENT_CPU_MS,
+    FULL_VCPU_MB,
+    LOG_BYTES,
+    MEMORY_MB,
+    REQUEST_MS,
+    RUN_FUNCTION,
+    RUN_POOL,
+    TIMEOUT_S,
+    lambda_seconds,
+    monthly_cost,
+    wall_vs_timeout,
+)
+from infra.sizing import ROLLUP_SHARDS
 
 OPS = ("ingest_minute", "evaluator_tick", "fleet_run", "rollup_run", "overview", "fleet_chart_24h")
 OPS += ("fleet_chart_7d", "host_list")
-MONTH_MINUTES = 43_200
-LOG_BYTES, LOG_GB_USD = LOG_BYTES_PER_INVOCATION, PRICES["log_gb"]
-# Lambda duration model (see the module docstring): CPU measured here, scaled to the function's share of
-# a vCPU (one full vCPU at 1,769 MB, proportionally less below), plus one assumed in-region round trip
-# per DynamoDB request (the code issues them one after another).
-FULL_VCPU_MB = 1769
-REQUEST_MS = 6.0
-# One line of the HTTP API's access log (infra/api.py's format, typical values) + CloudWatch's 26 bytes
-# of per-event overhead: paid per request through the API, not through the Function URL.
-ACCESS_LOG_BYTES = 380
-RUN_FUNCTION: dict[str, FunctionName] = {
-    "evaluator_tick": "alerts",
-    "fleet_run": "metrics",
-    "rollup_run": "metrics",
-}
 OVERVIEW = [
     ("/api/metrics", {}),
     (
@@ -137,6 +133,7 @@ def simulate(n_hosts: int, minutes: int) -> dict[str, Any]:
 
     from vigil.adapters.store.dynamodb import DynamoStore
     from vigil.domain.fleet import fleet_hours
+    from vigil.domain.shards import Shard
     from vigil.local.client import GatewayClient, json_of
     from vigil.local.gateway import Gateway, LocalLambdaContext
     from vigil.services.fleet import SETTLE_SECONDS, STATE_KIND, WATERMARK_ID, run_fleet
@@ -152,6 +149,9 @@ def simulate(n_hosts: int, minutes: int) -> dict[str, Any]:
         client, shadow, meter, config = metered_dynamodb("vigil-bench-scale-")
         clock = _Clock(day0 + 12 * 3600.0)  # noon: the minutes stay inside one hour
         store = DynamoStore(SAMPLES, META, config.retention_seconds, client=client)
+        # one Query at a time: moto (and `fast_moto_queries`, and the meter) are not thread-safe; the
+        # requests are the same, and the duration model applies the store's concurrency to them
+        store.read_concurrency = 1
         ctx = AppContext(config, clock=clock, _store=store)
         gateway = Gateway(ctx)
         meter.phase = "setup"
@@ -207,7 +207,13 @@ def simulate(n_hosts: int, minutes: int) -> dict[str, Any]:
         now = start + minutes * 60.0 + SETTLE_SECONDS + 1
         clock.t = now
         fleet = timed("fleet_run", lambda: run_fleet(store, now, retention_seconds=config.retention_seconds))
-        timed("rollup_run", lambda: run_rollups(store, now, retention_seconds=config.retention_seconds))
+
+        def rollup_shards() -> None:  # every shard, one after another: each is its own invocation
+            for i in range(ROLLUP_SHARDS):
+                shard = Shard(i, ROLLUP_SHARDS)
+                run_rollups(store, now, retention_seconds=config.retention_seconds, shard=shard)
+
+        timed("rollup_run", rollup_shards)
         _fill_history(store, now, fleet_hours, STATE_KIND, WATERMARK_ID)
         meter.phase = "warmup"
         store.latest_by_host("system.cpu.utilization", now - 600)  # (nothing cached: reads again below)
@@ -284,54 +290,6 @@ def fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
     return my - slope * mx, slope
 
 
-RUNS_PER_MONTH = {"evaluator_tick": MONTH_MINUTES, "fleet_run": 8640, "rollup_run": 720}
-
-
-def lambda_seconds(cpu_s: float, requests: float, function: FunctionName) -> float:
-    """Modelled Lambda duration: the CPU at the function's share of a vCPU + one round trip per request."""
-    slowdown = max(1.0, FULL_VCPU_MB / FUNCTION_MEMORY_MB[function])
-    return cpu_s * slowdown + requests * REQUEST_MS / 1000
-
-
-def gb(function: FunctionName) -> float:
-    return FUNCTION_MEMORY_MB[function] / 1024
-
-
-def monthly_cost(
-    n: float,
-    op: dict[str, dict[str, float]],
-    cpu: dict[str, float],
-    stored: float,
-    *,
-    via_http_api: bool = False,
-) -> dict[str, float]:
-    """US$ per host-month at `n` hosts by part (see the module for what is assumed). Pushes reach the
-    metrics function through its Function URL (no API Gateway request, no access-log line), or with
-    `via_http_api` through the HTTP API as before."""
-    pushes = n * MONTH_MINUTES
-    per_push_s = lambda_seconds(cpu["ingest_minute"] / n, op["ingest_minute"]["requests"] / n, "metrics")
-    out = {
-        "push": pushes * PRICES["lambda_request"]
-        + pushes * gb("metrics") * per_push_s * PRICES["gb_second"]
-        + MONTH_MINUTES
-        * (op["ingest_minute"]["wru"] * PRICES["wru"] + op["ingest_minute"]["rru"] * PRICES["rru"])
-    }
-    if via_http_api:
-        out["push"] += pushes * (PRICES["http_request"] + ACCESS_LOG_BYTES / 1e9 * LOG_GB_USD)
-    for name, per_month in RUNS_PER_MONTH.items():
-        function = RUN_FUNCTION[name]
-        seconds = lambda_seconds(cpu[name], op[name]["requests"], function)
-        out[name] = per_month * (
-            op[name]["wru"] * PRICES["wru"]
-            + op[name]["rru"] * PRICES["rru"]
-            + PRICES["lambda_request"]
-            + gb(function) * seconds * PRICES["gb_second"]
-        )
-    out["logs"] = (pushes + sum(RUNS_PER_MONTH.values())) * LOG_BYTES / 1e9 * LOG_GB_USD
-    out["storage"] = stored / 1e9 * PRICES["gb_month"]
-    return {k: v / n for k, v in out.items()}
-
-
 def run(hosts: str | None = None, minutes: int | None = None) -> dict[str, Any]:
     quiet_moto_env()
     sizes = [int(x) for x in (hosts or os.environ.get("VIGIL_BENCH_SCALE_HOSTS", "10,100")).split(",")]
@@ -364,13 +322,26 @@ def run(hosts: str | None = None, minutes: int | None = None) -> dict[str, Any]:
         if op != "ingest_minute":
             walls = " · ".join(f"{r['hosts']}: {r['wall_s'][op]:.2f}" for r in runs)
             out[f"{op}_cpu_s"] += f" (wall on moto {walls})"
-        if op != "ingest_minute":
+    shares = {n: largest_shard_share(n) for n in targets}
+    for op in RUN_FUNCTION:
+        function = RUN_FUNCTION[op]
+        if op == "rollup_run":  # one invocation is one shard: the largest one's share of the run
             modelled = [
-                lambda_seconds(cpus[n][op], per_size[n][op]["requests"], RUN_FUNCTION[op]) for n in targets
+                lambda_seconds(cpus[n][op] * shares[n], per_size[n][op]["requests"] * shares[n], function)
+                for n in targets
             ]
-            out[f"{op}_lambda_s"] = " · ".join(
-                f"{n}: {s:.2f}" for n, s in zip(targets, modelled, strict=True)
-            )
+        else:
+            modelled = [
+                lambda_seconds(cpus[n][op], per_size[n][op]["requests"], function, RUN_POOL[op])
+                for n in targets
+            ]
+        out[f"{op}_lambda_s"] = " · ".join(f"{n}: {s:.2f}" for n, s in zip(targets, modelled, strict=True))
+        out[f"{op}_wall_vs_timeout"] = " · ".join(
+            f"{n}: {wall_vs_timeout(s, op):.3f}" for n, s in zip(targets, modelled, strict=True)
+        )
+    out["rollup_shards"] = ROLLUP_SHARDS
+    out["rollup_largest_shard_share"] = " · ".join(f"{n}: {shares[n]:.3f}" for n in targets)
+    out["timeouts_s"] = ", ".join(f"{op} {TIMEOUT_S[f]:g} ({f})" for op, f in RUN_FUNCTION.items())
     push_ms = [1000 * cpus[n]["ingest_minute"] / n for n in sizes]
     out["push_cpu_ms"] = " · ".join(f"{n}: {ms:.2f}" for n, ms in zip(sizes, push_ms, strict=True))
     out["push_lambda_ms"] = round(
@@ -392,14 +363,26 @@ def run(hosts: str | None = None, minutes: int | None = None) -> dict[str, Any]:
         out[f"usd_host_month_{n}_via_http_api"] = round(sum(via_api.values()), 5)
     out["pricing"] = ", ".join(f"{k} {v:g}" for k, v in PRICES.items())
     out["pricing"] += " (US$, us-east-1 on-demand list prices, vigil.domain.pricing)"
-    out["memory_mb"] = ", ".join(f"{k} {v}" for k, v in FUNCTION_MEMORY_MB.items())
+    out["memory_mb"] = ", ".join(f"{k} {v}" for k, v in MEMORY_MB.items())
     out["lambda_model"] = (
-        f"CPU here x max(1, {FULL_VCPU_MB} MB / memory) + {REQUEST_MS:g} ms per DynamoDB request; "
+        f"(CPU here + {CLIENT_CPU_MS:g} ms of botocore CPU per request) x max(1, {FULL_VCPU_MB} MB / memory)"
+        f" + the rest of a {REQUEST_MS:g} ms round trip per request / requests in flight "
+        f"({', '.join(f'{op} {p}' for op, p in RUN_POOL.items())}); "
         f"logs {LOG_BYTES} B per invocation; pushes through the Function URL "
         f"(`_via_http_api`: + API request and a {ACCESS_LOG_BYTES} B access-log line each)"
     )
     out["total_wall_s"] = round(time.perf_counter() - t, 1)
     return out
+
+
+def largest_shard_share(n: int) -> float:
+    """The share of the bench's `n` hosts (`host-00000`...) that the fullest rollup shard owns."""
+    from collections import Counter
+
+    from vigil.domain.shards import shard_of
+
+    owned = Counter(shard_of(f"host-{h:05d}", ROLLUP_SHARDS) for h in range(n))
+    return max(owned.values()) / n
 
 
 def _steady_storage(runs: list[dict[str, Any]], minutes: int) -> dict[Any, float]:

@@ -107,6 +107,10 @@ GOALS: dict[str, dict[str, Goal]] = {
         "fleet_chart_24h_rru": Goal("≤ 2,000 at 1,000 hosts", at_most(2000, at(1000))),
         **{f"{op}_largest": Goal("< 350 KB at 1,000 hosts", below(350_000, at(1000))) for op in _SCALE_OPS},
         "usd_host_month_10000": Goal("< US$0.10 and ≤ the 100-host figure", _scale_cost),
+        **{
+            f"{op}_wall_vs_timeout": Goal("≤ 0.8 of its timeout at 10,000 hosts", at_most(0.8, at(10_000)))
+            for op in ("evaluator_tick", "fleet_run", "rollup_run")
+        },
     },
     "bench_scale_local": {
         **{

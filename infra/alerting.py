@@ -1,8 +1,9 @@
 """Alert fan-out and schedules: the KMS-encrypted SNS alerts topic with e-mail/SMS subscriptions from
 context, the notify function subscribed to it with an SQS dead-letter queue for deliveries that still
 fail after retries, the KMS key (topics, and channel secrets sealed in the meta table), and the
-EventBridge schedules (evaluator every minute, fleet tier every 5 minutes, rollups on the hour's first
-run).
+EventBridge schedules: the evaluator every minute; every 5 minutes the jobs function, once for the fleet
+tier and the cost readout and once per rollup shard, all at once (the rollups run on the hour's first
+run of each shard; `vigil.api.scheduled`).
 
 Routing (SPEC §5): the evaluator publishes each state change once with message attributes `severity`
 (info | warning | critical), `kind` and `channels`; subscription filter policies route it:
@@ -32,16 +33,27 @@ from constructs import Construct
 
 from infra.acknowledge import acknowledge
 from infra.settings import Settings
+from infra.sizing import EVALUATION_PERIOD_SECONDS, JOBS_PERIOD_MINUTES, ROLLUP_SHARDS
 
 SMS_SEVERITIES = ["critical"]
 NOT_A_TEST = sns.SubscriptionFilter.string_filter(denylist=["test"])  # kind: a channel's "send test"
 NOTIFY_RETRY_ATTEMPTS = 2  # Lambda's async retries (with its own backoff) before the DLQ
-EVALUATION_PERIOD_SECONDS = 60  # the evaluator's schedule; "host not reporting" adds it as grace
 DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time to notice, fix the target and redrive
 # KMS encryption contexts (`vigil:field` = "<document kind>/<id>/<field>") of the sealed documents.
 CHANNEL_CONTEXTS = ["channel/*", "channel_subscription/*"]
 PUSH_SUBSCRIPTION_CONTEXT = "push_subscription/*"  # a browser's push endpoint and keys
 VAPID_CONTEXT = "push_vapid/*"  # the Web Push (VAPID) private key
+JOBS_PERIOD = Duration.minutes(JOBS_PERIOD_MINUTES)  # the rollups run on each hour's first run
+TARGETS_PER_RULE = 5  # EventBridge's limit of targets on one rule
+
+
+def job_inputs() -> list[dict[str, object]]:
+    """The constant inputs of the jobs function's targets: the fleet tier with the cost readout, then
+    one per rollup shard. Shaped like EventBridge's scheduled event, so the handler dispatches them
+    as it does the default one."""
+    details: list[dict[str, object]] = [{"jobs": ["fleet", "cost"]}]
+    details += [{"jobs": ["rollups"], "shard": i, "shards": ROLLUP_SHARDS} for i in range(ROLLUP_SHARDS)]
+    return [{"source": "aws.events", "detail-type": "Scheduled Event", "detail": d} for d in details]
 
 
 class Alerting(Construct):
@@ -110,9 +122,9 @@ class Alerting(Construct):
         *,
         evaluator: lambda_.Function,
         notifier: lambda_.Function,
-        rollups: lambda_.Function,
+        jobs: lambda_.Function,
     ) -> None:
-        """Subscribe `notifier`, give it the DLQ, and schedule `evaluator` and `rollups`."""
+        """Subscribe `notifier`, give it the DLQ, and schedule `evaluator` and `jobs`."""
         # SNS invokes Lambda asynchronously: Lambda retries twice with backoff, then hands the event to
         # the DLQ. The subscription's own DLQ catches the rarer case where SNS cannot invoke at all.
         notifier.configure_async_invoke(
@@ -135,14 +147,24 @@ class Alerting(Construct):
             schedule=events.Schedule.rate(Duration.seconds(EVALUATION_PERIOD_SECONDS)),
             targets=[targets.LambdaFunction(evaluator, retry_attempts=0)],
         )
-        # every 5 minutes: the fleet tier's minutes; the hourly/daily rollups run on the hour's first run
-        events.Rule(
-            self,
-            "RollupHourly",
-            description="Vigil: fleet tier, hourly/daily rollups (the handler dispatches on aws.events)",
-            schedule=events.Schedule.rate(Duration.minutes(5)),
-            targets=[targets.LambdaFunction(rollups, retry_attempts=2)],
-        )
+        # every 5 minutes, all at once: the fleet tier (+ cost readout) and each rollup shard. A run is
+        # idempotent (whole buckets rewritten), so it may be retried; the jobs function's timeout (240 s)
+        # is below the period, so only a retry can overlap a shard's next run, and that rewrites the same.
+        inputs = job_inputs()
+        for n, first in enumerate(range(0, len(inputs), TARGETS_PER_RULE)):
+            batch = inputs[first : first + TARGETS_PER_RULE]
+            events.Rule(
+                self,
+                f"ScheduledJobs{n}",
+                description=f"Vigil: fleet tier, cost readout and rollup shards (part {n + 1})",
+                schedule=events.Schedule.rate(JOBS_PERIOD),
+                targets=[
+                    targets.LambdaFunction(
+                        jobs, event=events.RuleTargetInput.from_object(i), retry_attempts=2
+                    )
+                    for i in batch
+                ],
+            )
 
     def grant_publish(self, grantee: iam.IGrantable) -> None:
         """sns:Publish on the alerts topic (and use of its key)."""

@@ -1,6 +1,9 @@
-"""The four Lambda functions (metrics, health, alerts, notify), each with its own role and log group,
-so every permission is granted to exactly one function (the grants themselves live in `stack.py`,
-where the whole least-privilege matrix can be read at once).
+"""The four Lambda functions (metrics, health, alerts, notify) and the jobs function, each with its own
+role and log group, so every permission is granted to exactly one function (the grants themselves live
+in `stack.py`, where the whole least-privilege matrix can be read at once). The jobs function is the
+metrics function's code (`functions/metrics`, the same asset) with a longer timeout and a full vCPU,
+for the scheduled fleet tier, rollups and cost readout only (no routes, no URL): the metrics
+function's 29 s fit API Gateway, not a run over 10,000 hosts (docs/data-model.md, "Scheduled runs").
 
 Must not import anything from `vigil/` except the route table's `FunctionName` and memory sizes.
 """
@@ -18,7 +21,8 @@ from constructs import Construct
 
 from infra.packaging import ARCHITECTURE, RUNTIME, function_code
 from infra.settings import Settings
-from vigil.api.route_table import FUNCTION_MEMORY_MB, FunctionName
+from infra.sizing import EVALUATOR_TIMEOUT_SECONDS, JOBS_TIMEOUT_SECONDS
+from vigil.api.route_table import FUNCTION_MEMORY_MB, JOBS_MEMORY_MB, FunctionName
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,9 @@ class FunctionSpec:
 
 
 # metrics serves API queries and ingest: API Gateway gives up after 30 s, and more memory = more CPU
-# for JSON/protobuf decoding. alerts runs the evaluator every minute: it must finish well within it.
+# for JSON/protobuf decoding. alerts runs the evaluator every minute: it must finish well within it,
+# so it has a full vCPU (1,769 MB): at 10,000 hosts a tick is ~57 s of CPU ("Scheduled runs",
+# docs/data-model.md).
 SPECS: Mapping[FunctionName, FunctionSpec] = {
     "metrics": FunctionSpec(
         FUNCTION_MEMORY_MB["metrics"], Duration.seconds(29), "Ingest (JSON, OTLP) and queries"
@@ -39,7 +45,7 @@ SPECS: Mapping[FunctionName, FunctionSpec] = {
     "health": FunctionSpec(FUNCTION_MEMORY_MB["health"], Duration.seconds(5), "GET/HEAD /health"),
     "alerts": FunctionSpec(
         FUNCTION_MEMORY_MB["alerts"],
-        Duration.seconds(50),
+        Duration.seconds(EVALUATOR_TIMEOUT_SECONDS),
         "Alert rules and checks APIs, per-minute checks and evaluator",
     ),
     "notify": FunctionSpec(
@@ -48,8 +54,16 @@ SPECS: Mapping[FunctionName, FunctionSpec] = {
 }
 
 
+JOBS_SPEC = FunctionSpec(
+    JOBS_MEMORY_MB,
+    Duration.seconds(JOBS_TIMEOUT_SECONDS),
+    "Scheduled fleet tier, cost readout and sharded rollups (the metrics code)",
+)
+
+
 class VigilFunctions(Construct):
-    """Creates one function per `SPECS` entry from `functions/<name>/handler.py` plus the layer."""
+    """Creates one function per `SPECS` entry from `functions/<name>/handler.py` plus the layer, and
+    the jobs function from `functions/metrics` (`jobs`; not among the HTTP functions iterated)."""
 
     def __init__(
         self,
@@ -62,18 +76,22 @@ class VigilFunctions(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._by_name: dict[FunctionName, lambda_.Function] = {}
-        self.log_groups: dict[FunctionName, logs.LogGroup] = {}
+        self.log_groups: dict[str, logs.LogGroup] = {}  # every function's, the jobs function's too
         for name, spec in SPECS.items():
             self._by_name[name] = self._function(name, spec, settings, layer, environment)
+        self.jobs = self._function("jobs", JOBS_SPEC, settings, layer, environment, code="metrics")
 
     def _function(
         self,
-        name: FunctionName,
+        name: str,
         spec: FunctionSpec,
         settings: Settings,
         layer: lambda_.ILayerVersion,
         environment: Mapping[str, str],
+        *,
+        code: FunctionName | None = None,
     ) -> lambda_.Function:
+        """`code`: the folder under functions/ whose handler it runs (`name` when None)."""
         scope = Construct(self, name.capitalize())
         log_group = logs.LogGroup(
             scope,
@@ -100,7 +118,7 @@ class VigilFunctions(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler="handler.handler",
-            code=function_code(name),
+            code=function_code(code or name),
             layers=[layer],
             role=role,
             memory_size=spec.memory_mb,
@@ -125,8 +143,9 @@ class VigilFunctions(Construct):
         self.log_groups[name] = log_group
         return function
 
-    def __getitem__(self, name: FunctionName) -> lambda_.Function:
-        return self._by_name[name]
+    def __getitem__(self, name: str) -> lambda_.Function:
+        """A function by name: an HTTP function's, or `jobs`."""
+        return self.jobs if name == "jobs" else self._by_name[name]  # type: ignore[index]
 
     def __iter__(self) -> Iterator[tuple[FunctionName, lambda_.Function]]:
         return iter(self._by_name.items())

@@ -63,6 +63,13 @@ META_WRITER = (
 )
 
 
+# The jobs function's (fleet tier, rollups, cost readout): it reads raw chunks and rollups and writes
+# rollup and fleet items in batches (samples); it reads hosts and documents, writes its watermarks and
+# progress (documents are written with UpdateItem), and deletes the late-sample markers it honoured
+# (meta). No PutItem: nothing of the jobs calls it.
+JOBS_SAMPLES = ("dynamodb:Query", "dynamodb:BatchWriteItem")
+JOBS_META = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
 # The alerts function's samples-table actions: the evaluator's Query plus what the ingest path of the
 # synthetic checks' results calls (no DeleteItem: it removes nothing).
 CHECK_SAMPLES_WRITER = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem")
@@ -100,9 +107,11 @@ class VigilStack(Stack):
         self.functions = functions
 
         # Least privilege, one role per function (SPEC §8):
-        #   metrics: ingest + queries + hourly rollups -> read/write both tables; the hourly cost job
-        #            reads CloudWatch metrics (GetMetricData, Resource * by necessity) and the tables'
-        #            sizes (DescribeTable) — see grant_cost_readout
+        #   metrics: ingest + queries -> read/write both tables
+        #   jobs:    the metrics code on EventBridge's schedule: fleet tier and rollups -> reads raw
+        #            chunks, writes rollup/fleet items (samples), reads/writes its state docs (meta);
+        #            the hourly cost job reads CloudWatch metrics (GetMetricData, Resource * by
+        #            necessity) and the tables' sizes (DescribeTable) — see grant_cost_readout
         #   health:  GetItem on two meta items (PING, FRESH), whatever the fleet size
         #   alerts:  reads samples and writes synthetic-check results into them (the ingest path),
         #            writes the public status page's two files to the site bucket (nothing else there),
@@ -119,6 +128,8 @@ class VigilStack(Stack):
         # runs every function against moto and checks each call against these statements.
         storage.samples.grant(functions.metrics, *SAMPLES_WRITER)
         storage.meta.grant(functions.metrics, *META_WRITER)
+        storage.samples.grant(functions.jobs, *JOBS_SAMPLES)
+        storage.meta.grant(functions.jobs, *JOBS_META)
         storage.meta.grant(functions.health, "dynamodb:GetItem")  # PING and FRESH: O(1) whatever the fleet
         storage.samples.grant(functions.alerts, *CHECK_SAMPLES_WRITER)  # evaluator reads, check results
         storage.meta.grant(functions.alerts, *META_WRITER)
@@ -137,7 +148,7 @@ class VigilStack(Stack):
         notify_meta = ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem")
         storage.meta.grant(functions.notify, *notify_meta)
         alerting.grant_open_channel_secrets(functions.notify)
-        alerting.connect(evaluator=functions.alerts, notifier=functions.notify, rollups=functions.metrics)
+        alerting.connect(evaluator=functions.alerts, notifier=functions.notify, jobs=functions.jobs)
 
         origins = [site.url, *settings.allowed_origins]
         auth = Auth(self, "Auth", settings=settings, callback_origins=origins)
@@ -166,7 +177,7 @@ class VigilStack(Stack):
             "SelfMonitoring",
             settings=settings,
             key=alerting.key,
-            functions=list(functions),
+            functions=[*functions, ("jobs", functions.jobs)],
             api=api.api,
             tables=[storage.samples, storage.meta],
             dead_letter_queue=alerting.dead_letter_queue,
@@ -197,28 +208,26 @@ class VigilStack(Stack):
 
 
 def grant_cost_readout(functions: VigilFunctions, storage: Storage, api: HttpApi) -> None:
-    """The metrics function's hourly job reads this deployment's usage for `GET /api/cost`: the
+    """The jobs function's hourly cost job reads this deployment's usage for `GET /api/cost`: the
     CloudWatch metrics AWS publishes for the functions, the API, the tables, the topic and the log
     groups (GetMetricData), and the tables' sizes (DescribeTable: no CloudWatch metric carries them)."""
-    metrics = functions.metrics
-    others = [(name, fn) for name, fn in functions if name != "metrics"]  # metrics knows its own name
-    metrics.add_environment(
-        "VIGIL_COST_FUNCTIONS", ",".join(f"{fn.function_name}={SPECS[name].memory_mb}" for name, fn in others)
-    )
-    metrics.add_environment("VIGIL_COST_API_ID", api.api.api_id)
-    metrics.add_environment(
+    jobs = functions.jobs  # it knows its own name (AWS_LAMBDA_FUNCTION_NAME); it lists the others
+    others = ",".join(f"{fn.function_name}={SPECS[name].memory_mb}" for name, fn in functions)
+    jobs.add_environment("VIGIL_COST_FUNCTIONS", others)
+    jobs.add_environment("VIGIL_COST_API_ID", api.api.api_id)
+    jobs.add_environment(
         "VIGIL_COST_LOG_GROUPS", ",".join(group.log_group_name for group in functions.log_groups.values())
     )
     # GetMetricData has no resource type: IAM accepts only "*" for it (it reads metrics, never writes).
-    metrics.add_to_role_policy(iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"]))
+    jobs.add_to_role_policy(iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"]))
     acknowledge(
-        metrics.role or metrics,
+        jobs.role or jobs,
         "AwsSolutions-IAM5[Resource::*]",
         "cloudwatch:GetMetricData supports no resource-level permissions, so IAM only accepts Resource *; "
-        "it is read-only and granted to the metrics function alone for the hourly cost readout.",
+        "it is read-only and granted to the jobs function alone for the hourly cost readout.",
     )
-    storage.samples.grant(metrics, "dynamodb:DescribeTable")
-    storage.meta.grant(metrics, "dynamodb:DescribeTable")
+    storage.samples.grant(jobs, "dynamodb:DescribeTable")
+    storage.meta.grant(jobs, "dynamodb:DescribeTable")
 
 
 def dashboard_config(api_url: str, auth: Auth, live: LiveEvents) -> Mapping[str, object]:

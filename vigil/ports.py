@@ -7,7 +7,7 @@ Must not import adapters, boto3 or sqlite3.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # annotations only: importing the ports must not load pydantic (health's cold start)
@@ -137,12 +137,16 @@ class Store(Protocol):
         """The newest point of every series of the given metrics seen at or after `since`."""
         ...
 
-    def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
+    def list_hosts(
+        self, after: str | None = None, limit: int | None = None, only: Callable[[str], bool] | None = None
+    ) -> list[HostInfo]:
         """Hosts sorted by name, each with its pushes' `cadence` (last receipt, recent gaps, declared
         interval); with `after`, only names sorting after it; at most `limit` (a page of
-        `GET /api/hosts`). On DynamoDB the full listing (no `after`, no `limit`) costs a Query per host
-        and leaves a summary of every host's newest push; a page reads that summary (as old as the
-        last full listing, at most 90 s) with one Query, or its own hosts when it is older."""
+        `GET /api/hosts`); with `only`, only the names it accepts (a rollup shard's hosts). On DynamoDB
+        the full listing (no `after`, `limit` or `only`) costs a Query per host and leaves a summary of
+        every host's newest push; a page reads that summary (as old as the last full listing, at most
+        90 s) with one Query, or its own hosts when it is older; `only` reads the newest push of the
+        hosts it accepts, one Query each, and leaves no summary."""
         ...
 
     def list_metrics(self) -> dict[str, list[str]]:

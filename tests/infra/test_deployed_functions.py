@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from infra.alerting import job_inputs
 from tests.infra.deployed import Deployment, allowing_statements, authorisations, granted_pairs
 from tests.webpush_receiver import Browser
 from vigil.api.route_table import match_function
@@ -64,6 +65,9 @@ NOT_LOADED = {
     "metrics": [
         "yaml", "jinja2", "vigil.alerting", "vigil.api.health_routes", "vigil.api.alert_routes",
         "vigil.api.push_routes", "cryptography", "py_vapid", *NO_BOTO3,
+    ],
+    "jobs": [  # the metrics code on EventBridge's inputs only
+        "yaml", "jinja2", "vigil.alerting", "vigil.api.health_routes", "vigil.api.alert_routes", *NO_BOTO3,
     ],
     "alerts": [
         "yaml", "google.protobuf", "opentelemetry", "vigil.services.otlp",
@@ -223,9 +227,16 @@ class Conformance:
 
 
 def run_function(
-    deployment: Deployment, function: str, steps: list[dict[str, Any]], tmp: Path, *, emf: bool = False
+    deployment: Deployment,
+    function: str,
+    steps: list[dict[str, Any]],
+    tmp: Path,
+    *,
+    emf: bool = False,
+    code: str | None = None,
 ) -> Run:
-    """`emf`: Powertools writes its EMF metric lines as in Lambda (the other runs leave them out)."""
+    """`emf`: Powertools writes its EMF metric lines as in Lambda (the other runs leave them out);
+    `code`: the functions/ folder it runs (the jobs function runs functions/metrics)."""
     env = {
         **deployment.process_environment(function),
         "VIGIL_ALLOW_PRIVATE_CHECKS": "1",
@@ -235,7 +246,7 @@ def run_function(
         del env["POWERTOOLS_METRICS_DISABLED"]
     steps_file, out_file = tmp / f"{function}-steps.json", tmp / f"{function}-out.json"
     steps_file.write_text(json.dumps(steps))
-    folder = ROOT / "functions" / function
+    folder = ROOT / "functions" / (code or function)
     done = subprocess.run(
         [sys.executable, str(RUNNER), str(folder), str(steps_file), str(out_file)],
         cwd=folder,
@@ -266,6 +277,7 @@ def conformance(synth: Synth, receiver: Receiver, tmp_path_factory: pytest.TempP
 def _run_everything(deployment: Deployment, receiver: Receiver, tmp: Path) -> Conformance:
     now = time.time()
     cpu = [{"metric": "system.cpu.utilization", "value": 0.97, "ts": now - 60 * i} for i in range(5)]
+    late = [{**sample, "ts": sample["ts"] - 3 * 3600} for sample in cpu]
     hook = f"http://127.0.0.1:{receiver.port}/hook"
     pushed = f"http://127.0.0.1:{receiver.port}/push/"
     runs: dict[str, Run] = {}
@@ -291,11 +303,14 @@ def _run_everything(deployment: Deployment, receiver: Receiver, tmp: Path) -> Co
             step(api("GET", "/api/dashboards")),
             step(api("DELETE", "/api/dashboards/{{dash}}")),
             step(api("GET", "/api/keys")),
-            step(SCHEDULED),  # the hourly rollup job
+            # samples three hours old: late for the rollups and the fleet tier, markers for the jobs
+            step(api("POST", "/v1/samples", {"host": "web-1", "samples": late}, key="{{key}}")),
         ],
         tmp,
         emf=True,  # what each invocation logs is checked below
     )
+    # every 5 minutes, all at once: the fleet tier with the cost readout, then each rollup shard
+    runs["jobs"] = run_function(deployment, "jobs", [step(i) for i in job_inputs()], tmp, code="metrics")
     runs["health"] = run_function(deployment, "health", [step(api("GET", "/health"))], tmp)
     rule = hot_cpu_rule("{{hook}}")
     # The receiver answers POST: an up check, public so the scheduled run writes the status page.
@@ -523,3 +538,15 @@ def test_no_table_item_holds_a_channel_secret_or_an_ingest_key_in_clear(conforma
     text = json.dumps(conformance.scan, default=lambda b: b.decode("latin-1"))
     found = [name for name, secret in secrets.items() if secret in text]
     assert not found, found
+
+
+def test_the_jobs_function_builds_the_fleet_tier_and_rolls_up_every_host_once_across_its_shards(
+    conformance: Conformance,
+) -> None:
+    fleet, *shards = [r["response"] for r in conformance.runs["jobs"].results]
+    assert fleet["fleet"]["minutes"] > 0 and "hosts" not in fleet
+    partitions = {i["pk"]["S"] for i in conformance.scan if "pk" in i}
+    rolled = {pk.removeprefix("H#") for pk in partitions if pk.startswith("H#")}
+    assert {"web-1", "web-2"} <= rolled
+    assert sum(r["hosts"] for r in shards) == len(rolled)  # each host in exactly one shard
+    assert not [i for i in conformance.scan if i.get("pk", {}).get("S") == "DOC#rollup_dirty"]

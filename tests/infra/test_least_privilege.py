@@ -71,11 +71,30 @@ def test_no_statement_uses_a_star_resource_except_unsubscribe_and_metric_reads(s
 
 def test_metrics_reads_and_writes_both_tables_and_nothing_else(synth: Synth) -> None:
     ids = _ids(synth)
-    size = {"dynamodb:DescribeTable"}  # the cost readout's storage figure
-    assert _actions_on(synth, "metrics", ids["samples"]) == SAMPLE_WRITES | size  # no Scan, streams, ...
-    assert _actions_on(synth, "metrics", ids["meta"]) == META_WRITES | size
+    assert _actions_on(synth, "metrics", ids["samples"]) == SAMPLE_WRITES  # no Scan, streams, ...
+    assert _actions_on(synth, "metrics", ids["meta"]) == META_WRITES
     for other in ("topic", "key"):
         assert not _actions_on(synth, "metrics", ids[other])
+
+
+def test_the_jobs_function_reads_and_batch_writes_samples_and_keeps_its_state_in_meta_only(
+    synth: Synth,
+) -> None:
+    ids = _ids(synth)
+    size = {"dynamodb:DescribeTable"}  # the cost readout's storage figure
+    assert _actions_on(synth, "jobs", ids["samples"]) == {"dynamodb:Query", "dynamodb:BatchWriteItem"} | size
+    assert (
+        _actions_on(synth, "jobs", ids["meta"])
+        == {
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        }
+        | size
+    )
+    for other in ("topic", "key"):
+        assert not _actions_on(synth, "jobs", ids[other])
 
 
 def test_health_can_only_get_two_meta_items(synth: Synth) -> None:
@@ -164,7 +183,7 @@ def test_notify_writes_meta_opens_channel_and_push_secrets_and_never_touches_sam
 
 
 def test_every_function_writes_only_to_its_own_log_group(synth: Synth) -> None:
-    for name, _fn in synth.stack.functions:
+    for name in [*(n for n, _fn in synth.stack.functions), "jobs"]:
         log_group = synth.logical_id(synth.stack.functions.log_groups[name])
         logs = [
             st
@@ -181,12 +200,12 @@ def test_functions_have_no_managed_policies(synth: Synth) -> None:
         assert "ManagedPolicyArns" not in role
 
 
-def test_only_the_metrics_function_may_read_cloudwatch_metrics_and_only_get_metric_data(synth: Synth) -> None:
-    for name, _fn in synth.stack.functions:
+def test_only_the_jobs_function_may_read_cloudwatch_metrics_and_only_get_metric_data(synth: Synth) -> None:
+    for name in [n for n, _fn in synth.stack.functions] + ["jobs"]:
         reads = [
             st for st in _statements(synth, name) if any("cloudwatch:" in a for a in _as_list(st["Action"]))
         ]
-        if name == "metrics":
+        if name == "jobs":
             assert [(_as_list(st["Action"]), st["Resource"]) for st in reads] == [
                 (["cloudwatch:GetMetricData"], "*")
             ]

@@ -67,12 +67,12 @@ def test_every_acknowledged_finding_carries_a_written_reason(synth: Synth) -> No
 def test_resource_wildcards_are_acknowledged_only_for_unsubscribe_and_metric_reads(synth: Synth) -> None:
     # cdk-nag 3 leaves per-finding acknowledgments (`Rule[finding]`) out of suppressedViolations, so
     # read them from the one helper every acknowledgment goes through. alerts: sns:Unsubscribe of
-    # channel subscriptions; metrics: cloudwatch:GetMetricData for the cost readout (neither has an
+    # channel subscriptions; jobs: cloudwatch:GetMetricData for the cost readout (neither has an
     # IAM resource type).
     wildcard = [
         a.path for a in ACKNOWLEDGED if a.rule == "AwsSolutions-IAM5[Resource::*]" and "/Functions/" in a.path
     ]
-    assert sorted(set(wildcard)) == ["Vigil-dev/Functions/Alerts/Role", "Vigil-dev/Functions/Metrics/Role"]
+    assert sorted(set(wildcard)) == ["Vigil-dev/Functions/Alerts/Role", "Vigil-dev/Functions/Jobs/Role"]
 
 
 def _normalised(template: dict[str, Any]) -> dict[str, Any]:

@@ -195,23 +195,50 @@ def test_dlq_is_encrypted_and_https_only(synth: Synth) -> None:
     )
 
 
-def test_evaluator_runs_every_minute_without_retries_and_the_fleet_and_rollup_job_every_5_minutes(
+def test_evaluator_runs_every_minute_without_retries_and_the_jobs_function_every_5_minutes(
     synth: Synth,
 ) -> None:
-    rules = {
-        r["Properties"]["ScheduleExpression"]: r["Properties"]
-        for r in synth.resources("AWS::Events::Rule").values()
-    }
-    assert set(rules) == {"rate(1 minute)", "rate(5 minutes)"}
-    every_minute = rules["rate(1 minute)"]["Targets"][0]
+    rules = [r["Properties"] for r in synth.resources("AWS::Events::Rule").values()]
+    assert {r["ScheduleExpression"] for r in rules} == {"rate(1 minute)", "rate(5 minutes)"}
+    (minute,) = [r for r in rules if r["ScheduleExpression"] == "rate(1 minute)"]
+    (every_minute,) = minute["Targets"]
     assert every_minute["Arn"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.functions.alerts), "Arn"]}
     assert every_minute["RetryPolicy"]["MaximumRetryAttempts"] == 0
-    hourly = rules["rate(5 minutes)"]["Targets"][0]
-    assert hourly["Arn"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.functions.metrics), "Arn"]}
+    jobs = {"Fn::GetAtt": [synth.logical_id(synth.stack.functions.jobs), "Arn"]}
+    five = [t for r in rules if r["ScheduleExpression"] == "rate(5 minutes)" for t in r["Targets"]]
+    assert five and all(t["Arn"] == jobs for t in five)  # the metrics function has no schedule now
     synth.template.has_resource_properties(
         "AWS::Lambda::EventInvokeConfig",
         {"FunctionName": {"Ref": synth.logical_id(synth.stack.functions.alerts)}, "MaximumRetryAttempts": 0},
     )
+
+
+def test_the_fleet_tier_runs_once_and_each_rollup_shard_once_every_5_minutes_in_the_jobs_function(
+    synth: Synth,
+) -> None:
+    from infra.alerting import ROLLUP_SHARDS, TARGETS_PER_RULE
+
+    rules = [r["Properties"] for r in synth.resources("AWS::Events::Rule").values()]
+    five = [r for r in rules if r["ScheduleExpression"] == "rate(5 minutes)"]
+    assert all(len(r["Targets"]) <= TARGETS_PER_RULE for r in five)  # EventBridge's limit per rule
+    details = [json.loads(t["Input"])["detail"] for r in five for t in r["Targets"]]
+    assert [d for d in details if "shard" not in d] == [{"jobs": ["fleet", "cost"]}]
+    shards = sorted(d["shard"] for d in details if "shard" in d)
+    assert shards == list(range(ROLLUP_SHARDS)) and ROLLUP_SHARDS > 1
+    assert all(d["jobs"] == ["rollups"] and d["shards"] == ROLLUP_SHARDS for d in details if "shard" in d)
+    assert all(json.loads(t["Input"])["source"] == "aws.events" for r in five for t in r["Targets"])
+
+
+def test_the_jobs_function_runs_the_metrics_code_with_a_full_vcpu_and_a_timeout_below_its_period(
+    synth: Synth,
+) -> None:
+    fn = synth.raw["Resources"][synth.logical_id(synth.stack.functions.jobs)]["Properties"]
+    metrics = synth.raw["Resources"][synth.logical_id(synth.stack.functions.metrics)]["Properties"]
+    assert fn["Code"] == metrics["Code"] and fn["Handler"] == metrics["Handler"]
+    assert fn["MemorySize"] == 1769 and fn["Timeout"] < 300
+    assert metrics["Timeout"] == 29  # the API's function keeps API Gateway's limit
+    alerts = synth.raw["Resources"][synth.logical_id(synth.stack.functions.alerts)]["Properties"]
+    assert alerts["MemorySize"] == 1769 and alerts["Timeout"] == 50
 
 
 def test_channel_secrets_are_sealed_with_the_stack_key_not_kept_in_a_secret(synth: Synth) -> None:

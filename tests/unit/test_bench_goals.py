@@ -25,3 +25,14 @@ def test_figures_without_a_goal_or_unreadable_ones_are_not_called_met() -> None:
     assert judge("bench_scale", "overview_requests", "10: 27", {})[1] == "?"
     assert judge("bench_server_load", "read_metrics_ratio", 2.0, {})[1] == "yes"
     assert judge("bench_server_load", "read_metrics_ratio", 2.01, {})[1] == "**no**"
+
+
+def test_every_scheduled_run_must_take_at_most_80_percent_of_its_timeout_at_10000_hosts() -> None:
+    within = "10: 0.004 · 100: 0.012 · 1000: 0.081 · 10000: 0.8"
+    over = "10: 0.004 · 100: 0.012 · 1000: 0.081 · 10000: 0.801"
+    for op in ("evaluator_tick", "fleet_run", "rollup_run"):
+        assert judge("bench_scale", f"{op}_wall_vs_timeout", within, {}) == (
+            "≤ 0.8 of its timeout at 10,000 hosts",
+            "yes",
+        )
+        assert judge("bench_scale", f"{op}_wall_vs_timeout", over, {})[1] == "**no**"

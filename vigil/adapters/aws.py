@@ -33,9 +33,16 @@ def session() -> Session:
         return _session
 
 
-def client(service: str, *, retry_mode: str | None = None, max_attempts: int | None = None) -> BaseClient:
+def client(
+    service: str,
+    *,
+    retry_mode: str | None = None,
+    max_attempts: int | None = None,
+    max_pool_connections: int | None = None,
+) -> BaseClient:
     """A low-level client for `service` (`dynamodb`, `sns`, ...); `retry_mode`/`max_attempts` as in
-    botocore's `Config(retries=...)` (botocore's defaults when omitted)."""
+    botocore's `Config(retries=...)`, `max_pool_connections` as in `Config` (botocore's defaults
+    when omitted)."""
     from botocore.config import Config
 
     retries: dict[str, Any] = {}
@@ -43,7 +50,10 @@ def client(service: str, *, retry_mode: str | None = None, max_attempts: int | N
         retries["mode"] = retry_mode
     if max_attempts is not None:
         retries["max_attempts"] = max_attempts
-    config = Config(retries=retries) if retries else None
+    options: dict[str, Any] = {"retries": retries} if retries else {}
+    if max_pool_connections is not None:
+        options["max_pool_connections"] = max_pool_connections
+    config = Config(**options) if options else None
     shared = session()
     with _lock:  # botocore sessions are not safe to build clients from on two threads at once
         made: BaseClient = shared.create_client(service, config=config)

@@ -19,7 +19,11 @@ FunctionName = Literal["metrics", "health", "alerts", "notify"]
 RouteAuth = Literal["public", "ingest", "user"]
 # Each function's memory: infra/functions.py sizes the functions with it, and the local cost meter
 # prices local invocations' GB-seconds with it (what the same work would be billed in AWS).
-FUNCTION_MEMORY_MB: dict[FunctionName, int] = {"metrics": 1024, "health": 256, "alerts": 512, "notify": 256}
+FUNCTION_MEMORY_MB: dict[FunctionName, int] = {"metrics": 1024, "health": 256, "alerts": 1769, "notify": 256}
+# The jobs function (the metrics code, no routes: EventBridge invokes it for the fleet tier, the cost
+# readout and the sharded rollups): one full vCPU, which Lambda gives at 1,769 MB. Its runs are CPU in
+# Python, one thread: more memory would add vCPUs they cannot use. docs/data-model.md, "Scheduled runs".
+JOBS_MEMORY_MB = 1769
 
 
 @dataclass(frozen=True)

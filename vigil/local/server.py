@@ -285,8 +285,10 @@ def metered_job(
     usage: UsageMeter, config: Config, name: str, job: Callable[[float], object]
 ) -> Callable[[float], object]:
     """Local jobs AWS runs as Lambda invocations, counted as such: alert evaluation (every minute in
-    AWS, so a local run is `interval / 60` of one) and the metrics function's 5-minute job (rollups;
-    the fleet tier runs inside that invocation in AWS, so its local runs add compute, no request)."""
+    AWS, so a local run is `interval / 60` of one) and the 5-minute scheduled job (rollups; the fleet
+    tier's local runs add compute, no request). In AWS the jobs function runs these (the metrics code,
+    1,769 MB, the rollups as 14 shard invocations); here they are priced as one metrics-function
+    invocation (`FUNCTION_MEMORY_MB["metrics"]`), which understates their GB-seconds."""
     if name == "alerts":
         return usage.scheduled("alerts", job, share=config.evaluation_period_seconds / AWS_EVALUATION_SECONDS)
     if name == "rollups":

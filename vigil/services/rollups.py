@@ -38,6 +38,7 @@ from typing import Any
 
 from vigil.domain.models import Point
 from vigil.domain.rollups import coarsen, fine_rollups, rollup_points
+from vigil.domain.shards import Shard
 from vigil.ports import Store
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ DAY = 86400.0
 STATE_KIND, WATERMARK_ID = "rollup_state", "watermark"
 DIRTY_KIND = "rollup_dirty"
 SPAN_HOURS = 24  # hours read per host in one go (bounds memory on a first run's backfill)
+WHOLE = Shard()  # an unsharded run: every host (local mode, the backfill, tests)
 
 
 def hour_of(ts: float) -> float:
@@ -67,20 +69,27 @@ def note_late_samples(store: Store, host: str, points: Sequence[Point], now: flo
     return len(hours)
 
 
-def run_rollups(store: Store, now: float, *, retention_seconds: float) -> dict[str, Any]:
-    """One incremental run; returns what it did (hosts, hours and days recomputed, markers cleared)."""
+def run_rollups(
+    store: Store, now: float, *, retention_seconds: float, shard: Shard = WHOLE
+) -> dict[str, Any]:
+    """One incremental run over the hosts `shard` owns (every host by default); returns what it did
+    (hosts, hours and days recomputed, markers cleared). A shard of a sharded run keeps its progress
+    in its own document and moves the shared watermark only once every shard has passed the hour
+    (`advance_watermark`), so readers never take an hour as settled that some shard has not rolled up."""
     current = hour_of(now)
     oldest = hour_of(now - retention_seconds) + HOUR  # the oldest hour still whole in raw data
     state = store.get_doc(STATE_KIND, WATERMARK_ID) or {}
-    watermark = float(state.get("hour", oldest + HOUR))
+    # a shard's first run (or the first after the shard count changed) starts from the shared watermark
+    own = state if shard.whole else (store.get_doc(STATE_KIND, shard_doc_id(shard)) or {})
+    watermark = float(own.get("hour", state.get("hour", oldest + HOUR)))
     first = max(oldest, min(watermark, current) - HOUR)
-    fine_from = state.get("fine_from")
+    fine_from = own.get("fine_from", state.get("fine_from"))
     if fine_from is None:  # the fine tier is new here: backfill it over the raw retention once
         first = oldest
     window = [first + i * HOUR for i in range(int((current - first) // HOUR) + 1)]
 
     dirty: dict[str, set[float]] = {}
-    markers = store.list_docs(DIRTY_KIND)
+    markers = [doc for doc in store.list_docs(DIRTY_KIND) if shard.owns(str(doc["host"]))]
     for doc in markers:
         h = float(doc["hour"])
         if oldest <= h < first:
@@ -88,7 +97,9 @@ def run_rollups(store: Store, now: float, *, retention_seconds: float) -> dict[s
 
     hours_done = days_done = 0
     failed: dict[str, str] = {}
-    hosts = [h.host for h in store.list_hosts() if h.last_seen >= first or h.host in dirty]
+    # a shard lists only its own hosts' newest pushes (on DynamoDB one Query per host it owns)
+    listed = store.list_hosts(only=None if shard.whole else shard.owns)
+    hosts = [h.host for h in listed if h.last_seen >= first or h.host in dirty]
     for host in hosts:
         wanted = set(window) | dirty.get(host, set())
         try:
@@ -100,8 +111,12 @@ def run_rollups(store: Store, now: float, *, retention_seconds: float) -> dict[s
             _mark(store, host, wanted)
     done = [m for m in markers if str(m["host"]) not in failed or float(m["hour"]) < oldest]
     cleared = clear_markers(store, DIRTY_KIND, done, lambda d: f"{d['host']}|{int(float(d['hour']))}")
-    fine_from = oldest if fine_from is None else fine_from
-    store.put_doc(STATE_KIND, WATERMARK_ID, {"hour": current, "ran_at": now, "fine_from": fine_from})
+    progress = {"hour": current, "ran_at": now, "fine_from": oldest if fine_from is None else fine_from}
+    if shard.whole:
+        store.put_doc(STATE_KIND, WATERMARK_ID, progress)
+    else:
+        store.put_doc(STATE_KIND, shard_doc_id(shard), {**progress, "shards": shard.count})
+        advance_watermark(store, shard.count, now)
     return {
         "hosts": len(hosts),
         "hours": hours_done,
@@ -109,6 +124,39 @@ def run_rollups(store: Store, now: float, *, retention_seconds: float) -> dict[s
         "markers_cleared": cleared,
         "failed": failed,
     }
+
+
+def shard_doc_id(shard: Shard) -> str:
+    """The `rollup_state` document holding one shard's progress (`watermark.<i>-of-<n>`)."""
+    return f"{WATERMARK_ID}.{shard.name}"
+
+
+def rollups_due(store: Store, now: float, shard: Shard = WHOLE) -> bool:
+    """Whether a run at `now` has an hour to roll up for `shard`: its progress is of an older hour."""
+    doc_id = WATERMARK_ID if shard.whole else shard_doc_id(shard)
+    state = store.get_doc(STATE_KIND, doc_id) or {}
+    return "hour" not in state or float(state["hour"]) < hour_of(now)
+
+
+def advance_watermark(store: Store, shards: int, now: float) -> float | None:
+    """Move the shared watermark to the oldest hour every one of `shards` shards has reached (their
+    fine tiers are complete from the latest of their `fine_from`). Every sharded invocation calls it,
+    so two shards finishing at once, neither seeing the other done, are caught up by the next run;
+    when the watermark already holds the current hour it reads nothing more (an idle run: 2 reads).
+    Returns the shared watermark's hour after the call (None: none yet)."""
+    state = store.get_doc(STATE_KIND, WATERMARK_ID) or {}
+    held = float(state["hour"]) if "hour" in state else None
+    if held is not None and held >= hour_of(now):
+        return held
+    docs = [store.get_doc(STATE_KIND, shard_doc_id(Shard(i, shards))) for i in range(shards)]
+    if any(doc is None or "hour" not in doc for doc in docs):
+        return held
+    reached = min(float(doc["hour"]) for doc in docs if doc is not None)
+    if held is None or held < reached:
+        fine_from = max(float(doc["fine_from"]) for doc in docs if doc is not None)
+        store.put_doc(STATE_KIND, WATERMARK_ID, {"hour": reached, "ran_at": now, "fine_from": fine_from})
+        return reached
+    return held
 
 
 def _mark(store: Store, host: str, hours: Iterable[float]) -> None:

@@ -24,6 +24,7 @@ import math
 import secrets
 import zlib
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -122,12 +123,18 @@ def _encode_value(p: Point) -> Any:
     return [list(h.bounds), list(h.counts), h.sum, h.count, h.min, h.max]
 
 
-def decode_points(host: str, data: bytes, minute: int) -> Iterator[Point]:
+def decode_points(
+    host: str, data: bytes, minute: int, metrics: AbstractSet[str] | None = None
+) -> Iterator[Point]:
+    """The points of one chunk item; `metrics`: only those metrics' series (the others are skipped
+    before any point is built: the evaluator wants a few of a host's metrics, not all of them)."""
     version, body = orjson.loads(zlib.decompress(data))
     if version != FORMAT_VERSION:
         raise ValueError(f"unknown chunk format version {version}")
     base = float(minute * 60)
     for metric, flat_labels, offsets, values in body:
+        if metrics is not None and metric not in metrics:
+            continue
         labels = tuple(zip(flat_labels[::2], flat_labels[1::2], strict=True))
         for offset, value in zip(offsets, values, strict=True):
             ts = base + offset

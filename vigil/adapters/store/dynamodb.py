@@ -21,7 +21,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from vigil.adapters.store.chunks import (
@@ -40,6 +40,7 @@ from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, cr
 from vigil.adapters.store.dynamodb_meta import MetaItems
 from vigil.adapters.store.dynamodb_pushes import PushSummary
 from vigil.adapters.store.dynamodb_rollups import RollupItems
+from vigil.adapters.store.fanout import ordered_map
 from vigil.domain.batches import batch_key
 from vigil.domain.cadence import Cadence, from_receipts
 from vigil.domain.errors import Unavailable
@@ -164,8 +165,9 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
             for item in self._chunks_between(host, lo, end):
                 if float(item["expires_at"]["N"]) < now:  # every point in it is past retention
                     continue
-                for p in decode_points(host, item["d"]["B"], minute_from_sk(item["sk"]["S"])):
-                    if p.metric == metric and lo <= p.ts <= end and wanted <= set(p.labels):
+                minute = minute_from_sk(item["sk"]["S"])
+                for p in decode_points(host, item["d"]["B"], minute, {metric}):
+                    if lo <= p.ts <= end and wanted <= set(p.labels):
                         found[(p.labels, p.ts)] = p
             yield from found.values()
 
@@ -219,8 +221,11 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
     def _host_names(self) -> list[str]:
         return [it["sk"]["S"] for it in self.io.query(self.meta_table, "HOST", projection="sk")]
 
-    def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
-        """Pages read newest pushes from the summary full listings save (`dynamodb_pushes`)."""
+    def list_hosts(
+        self, after: str | None = None, limit: int | None = None, only: Callable[[str], bool] | None = None
+    ) -> list[HostInfo]:
+        """Pages read newest pushes from the summary full listings save (`dynamodb_pushes`); `only`
+        reads those of its own hosts (a shard's share, not every host once per shard)."""
         listing = self.io.query(
             self.meta_table,
             "HOST",
@@ -228,15 +233,22 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
             values={":after": s(after)} if after else None,
             limit=limit,  # the page size of each Query; islice stops reading after the first page
         )
-        full = after is None and limit is None
-        summary = (None if full else self.pushes.load()) or {}
+        full = after is None and limit is None and only is None
+        summary = (None if full or only is not None else self.pushes.load()) or {}
         read: dict[str, tuple[float, float | None]] = {}
         out = []
-        for it in itertools.islice(listing, limit):
+        wanted = listing if only is None else (it for it in listing if only(it["sk"]["S"]))
+        listed = list(itertools.islice(wanted, limit))
+        # The host item is refreshed only every few minutes; the newest chunk knows better. Hosts the
+        # summary lacks (all of them in a full listing) are read READ_CONCURRENCY at a time (`fanout`).
+        missing = [it["sk"]["S"] for it in listed if it["sk"]["S"] not in summary]
+        found = dict(
+            zip(missing, ordered_map(self.pushes.newest, missing, self.read_concurrency), strict=True)
+        )
+        for it in listed:
             host = it["sk"]["S"]
             last = float(it["last_seen"]["N"])
-            # The host item is refreshed only every few minutes; the newest chunk knows better.
-            newest = read[host] = summary.get(host) or self.pushes.newest(host) or (last, None)
+            newest = read[host] = summary.get(host) or found.get(host) or (last, None)
             last = max(last, newest[0])
             gaps = tuple(json.loads(it["gaps"]["S"])) if "gaps" in it else ()
             cadence = Cadence(newest[0], gaps, newest[1])

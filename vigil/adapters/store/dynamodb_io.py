@@ -42,8 +42,12 @@ class ConditionFailed(Exception):
 
 def build_client() -> BaseClient:
     from vigil.adapters import aws
+    from vigil.adapters.store.fanout import READ_CONCURRENCY
 
-    return aws.client("dynamodb", retry_mode="adaptive", max_attempts=10)
+    # as many pooled connections as a fanned-out read has requests in flight (botocore's default is 10)
+    return aws.client(
+        "dynamodb", retry_mode="adaptive", max_attempts=10, max_pool_connections=READ_CONCURRENCY
+    )
 
 
 def s(value: str) -> dict[str, str]:

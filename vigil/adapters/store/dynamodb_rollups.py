@@ -30,6 +30,7 @@ from vigil.adapters.store.chunks import (
     minute_prefix,
 )
 from vigil.adapters.store.dynamodb_io import DynamoIO, Item, n, s
+from vigil.adapters.store.fanout import READ_CONCURRENCY, ordered_map
 from vigil.adapters.store.sizing import MAX_ITEM_BYTES, split_encoded
 from vigil.domain.records import Point
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
@@ -37,6 +38,7 @@ from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECO
 ROLLUP_FORMAT = 1
 PREFIX = {"1h": "H#", "1d": "D#", "1m": "M#", FINE: "F#"}
 HOUR = 3600.0
+SK_BETWEEN = "sk BETWEEN :lo AND :hi"
 
 
 def item_span(resolution: str) -> float:
@@ -123,6 +125,7 @@ class RollupItems:
     io: DynamoIO
     samples_table: str
     retention_seconds: float
+    read_concurrency: int = READ_CONCURRENCY  # per-host Queries in flight at once (1: one after another)
 
     def _host_names(self) -> list[str]:
         raise NotImplementedError
@@ -160,17 +163,19 @@ class RollupItems:
             return
         span = item_span(resolution)
         wanted = set((labels or {}).items())
-        for host in hosts or self._host_names():
+        bounds = {
+            ":lo": s(_bucket_sk(math.floor(lo / span) * span)),
+            ":hi": s(_bucket_sk(math.floor(end)) + "~"),
+        }
+
+        def read(host: str) -> list[Item]:
+            pk = f"{PREFIX[resolution]}{host}"
+            return list(self.io.query(self.samples_table, pk, sk_condition=SK_BETWEEN, values=bounds))
+
+        names = hosts or self._host_names()
+        for host, items in zip(names, ordered_map(read, names, self.read_concurrency), strict=True):
             parts = _PartFilter()
-            for item in self.io.query(
-                self.samples_table,
-                f"{PREFIX[resolution]}{host}",
-                sk_condition="sk BETWEEN :lo AND :hi",
-                values={
-                    ":lo": s(_bucket_sk(math.floor(lo / span) * span)),
-                    ":hi": s(_bucket_sk(math.floor(end)) + "~"),
-                },
-            ):
+            for item in items:
                 if float(item["expires_at"]["N"]) < now or not parts.keep(item):
                     continue
                 for r in decode_rollups(host, resolution, item, metric):
@@ -190,21 +195,25 @@ class RollupItems:
         lo = max(start, now - self.retention_seconds)
         if lo > end:
             return
-        wanted = None if metrics is None else set(metrics)
-        for host in hosts or self._host_names():
+        wanted = None if metrics is None else frozenset(metrics)
+        bounds = {
+            ":lo": s(minute_prefix(minute_of(lo - CHUNK_SPAN_SECONDS))),
+            ":hi": s(minute_prefix(minute_of(end)) + "~"),
+        }
+
+        def read(host: str) -> list[Item]:
+            return list(
+                self.io.query(self.samples_table, f"R#{host}", sk_condition=SK_BETWEEN, values=bounds)
+            )
+
+        names = hosts or self._host_names()
+        # the Queries run READ_CONCURRENCY at a time (`fanout`); decoding stays here, host by host
+        for host, items in zip(names, ordered_map(read, names, self.read_concurrency), strict=True):
             found: dict[tuple[str, tuple[tuple[str, str], ...], float], Point] = {}
-            for item in self.io.query(
-                self.samples_table,
-                f"R#{host}",
-                sk_condition="sk BETWEEN :lo AND :hi",
-                values={
-                    ":lo": s(minute_prefix(minute_of(lo - CHUNK_SPAN_SECONDS))),
-                    ":hi": s(minute_prefix(minute_of(end)) + "~"),
-                },
-            ):
+            for item in items:
                 if float(item["expires_at"]["N"]) < now:
                     continue
-                for p in decode_points(host, item["d"]["B"], minute_from_sk(item["sk"]["S"])):
-                    if (wanted is None or p.metric in wanted) and lo <= p.ts <= end:
+                for p in decode_points(host, item["d"]["B"], minute_from_sk(item["sk"]["S"]), wanted):
+                    if lo <= p.ts <= end:
                         found[(p.metric, p.labels, p.ts)] = p
             yield from found.values()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -290,17 +290,21 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
                 )
         return out
 
-    def list_hosts(self, after: str | None = None, limit: int | None = None) -> list[HostInfo]:
+    def list_hosts(
+        self, after: str | None = None, limit: int | None = None, only: Callable[[str], bool] | None = None
+    ) -> list[HostInfo]:
         rows = self._conn().execute(
             "SELECT s.host, min(s.first_seen), max(s.last_seen), count(*), p.last_push, p.gaps, p.declared"
             " FROM series s LEFT JOIN host_pushes p ON p.host = s.host WHERE s.host > ?"
             " GROUP BY s.host ORDER BY s.host LIMIT ?",
-            (after or "", -1 if limit is None else limit),
+            (after or "", -1 if limit is None or only is not None else limit),
         )
-        return [
+        hosts = [
             HostInfo(h, f, last, n, Cadence(push, tuple(json.loads(gaps or "[]")), declared))
             for h, f, last, n, push, gaps, declared in rows
+            if only is None or only(h)
         ]
+        return hosts if limit is None else hosts[:limit]
 
     def list_metrics(self) -> dict[str, list[str]]:
         found: dict[str, set[str]] = {}
