@@ -52,6 +52,8 @@ SEMANTIC_RULES = {
     "POST /api/checks": "`url` is an http(s) URL or tcp://host:port; durations within bounds",
     "PUT /api/checks/{check_id}": "`url` is an http(s) URL or tcp://host:port; durations within bounds",
     "POST /api/v1/write": "the bytes are a snappy-compressed Prometheus WriteRequest",
+    "POST /v1/metrics": "a protobuf body is an OTLP ExportMetricsServiceRequest",
+    "POST /v1/traces": "a protobuf body is an OTLP ExportTraceServiceRequest",
     "POST /api/push/subscriptions": "`keys` are base64url: a P-256 point (65 bytes) and 16 bytes; the "
     "`endpoint` is an http(s) URL the SSRF guard allows",
 }
