@@ -26,7 +26,7 @@ from vigil.domain.cadence import host_status
 from vigil.domain.errors import Invalid
 from vigil.domain.paging import DEFAULT_LIMIT, encode_cursor, name_after
 from vigil.domain.timeparse import iso, parse_duration, parse_instant
-from vigil.ports import HistogramSummaryStore, Store, SummaryStore
+from vigil.ports import ArraySummaryStore, HistogramSummaryStore, Store, SummaryStore
 
 if TYPE_CHECKING:
     from vigil.domain.models import Point
@@ -211,6 +211,14 @@ def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: floa
         if fine is not None:
             return _answer(q, FINE, [build_series_from_rollups(fine, agg=a, **kw) for a in aggs])
     if q.resolution in ("raw", FINE):
+        if summaries and isinstance(store, ArraySummaryStore):
+            arrays = store.summarise_arrays(
+                q.metric, "raw", start, end, q.step, q.hosts, q.labels, now, fleet=q.group_by == []
+            )
+            if arrays is not None:  # numpy only here: a store without arrays (Lambda's) never loads it
+                from vigil.adapters.store.arrays import series_from_arrays
+
+                return _answer(q, "raw", series_from_arrays([arrays], q, aggs, start, end, "raw"))
         if summaries:
             assert isinstance(store, SummaryStore)
             found = store.summarise(
