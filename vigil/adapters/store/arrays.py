@@ -54,16 +54,9 @@ class BucketArrays:
         if not rows:
             return BucketArrays.empty(series)
         columns = list(zip(*rows, strict=True))
-        sid = np.array(columns[0], dtype=np.int64)
-        if ids is None:
-            index = np.zeros(len(sid), dtype=np.int64)
-        else:
-            known = np.asarray(ids, dtype=np.int64)
-            order = np.argsort(known)
-            index = order[np.searchsorted(known, sid, sorter=order)]
         return BucketArrays(
             series,
-            index,
+            _positions(ids, np.array(columns[0], dtype=np.int64)),
             np.array(columns[1], dtype=np.float64) * step,  # the same float as `bucket * step` in Python
             *(np.array(columns[k], dtype=np.float64) for k in (2, 3, 4, 5)),
         )
@@ -72,6 +65,48 @@ class BucketArrays:
     def empty(series: list[tuple[str, Labels]]) -> BucketArrays:
         no = np.empty(0, dtype=np.float64)
         return BucketArrays(series, np.empty(0, dtype=np.int64), no, no, no, no, no)
+
+
+def _positions(ids: Sequence[int] | None, sid: Ints) -> Ints:
+    """Each series id's position in `ids` (all 0 when None: one series stands for all)."""
+    if ids is None:
+        return np.zeros(len(sid), dtype=np.int64)
+    known = np.asarray(ids, dtype=np.int64)
+    order = np.argsort(known)
+    return order[np.searchsorted(known, sid, sorter=order)]
+
+
+def bucket_cells(
+    series: list[tuple[str, Labels]],
+    ids: Sequence[int] | None,
+    sid: Ints,
+    ts: Floats,
+    values: Floats,
+    step: float,
+) -> BucketArrays:
+    """Samples (series id, ts, value; sorted by series, then time) summed per (series, `step`
+    bucket) — the same cells as SQL's `GROUP BY series_id, CAST(ts / step AS INTEGER)`, with sums
+    added in time order. `ids[k]` is the id of `series[k]`; None: every sample counts for `series[0]`."""
+    if not len(ts):
+        return BucketArrays.empty(series)
+    index = _positions(ids, sid)
+    bucket = np.floor(ts / step).astype(np.int64)
+    low = int(bucket.min())
+    span = int(bucket.max()) - low + 1
+    cells, inverse = np.unique(index * span + (bucket - low), return_inverse=True)
+    lo = np.full(len(cells), np.inf)
+    hi = np.full(len(cells), -np.inf)
+    np.minimum.at(lo, inverse, values)
+    np.maximum.at(hi, inverse, values)
+    return BucketArrays(
+        series,
+        cells // span,
+        (cells % span + low).astype(np.float64) * step,
+        np.bincount(inverse, minlength=len(cells)).astype(np.float64),
+        np.bincount(inverse, values, len(cells)).astype(np.float64),
+        lo,
+        hi,
+    )
 
 
 def present_series(parts: Sequence[BucketArrays], t0: float, end: float) -> list[tuple[str, Labels]]:

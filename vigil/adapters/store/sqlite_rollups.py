@@ -19,9 +19,9 @@ from typing import Any
 
 import orjson
 
-from vigil.adapters.store.arrays import BucketArrays
+from vigil.adapters.store.arrays import BucketArrays, bucket_cells
+from vigil.adapters.store.sqlite_blocks import BlockTables
 from vigil.adapters.store.sqlite_fine import NAN, fine_entries, fine_records, fine_row, unit
-from vigil.adapters.store.sqlite_meta import SeriesTables
 from vigil.domain import histograms
 from vigil.domain.models import Histogram
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
@@ -29,7 +29,7 @@ from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECO
 SeriesRow = tuple[int, str, str, tuple[tuple[str, str], ...]]
 
 
-class RollupTables(SeriesTables):
+class RollupTables(BlockTables):
     def _series_rows(
         self, metrics: Sequence[str] | None, hosts: Sequence[str] | None, labels: dict[str, str] | None
     ) -> list[SeriesRow]:
@@ -193,21 +193,21 @@ class RollupTables(SeriesTables):
         if resolution == "raw":
             if now is not None:
                 start = max(start, now - self.retention_seconds)
-            sql = (
-                "SELECT series_id, CAST(ts / ? AS INTEGER), count(value), total(value), min(value),"
-                " max(value), count(hist) FROM samples"
-                f" WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? GROUP BY {group}"
-            )
-            args: list[Any] = [step, *ids, start, end]
-        else:
-            start = self._floor(start, resolution, now)
-            sql = (
+            raw = self.raw_columns(marks, ids, start, end)
+            if raw is None:
+                return None
+            return bucket_cells(series, None if fleet else ids, *raw, step)
+        start = self._floor(start, resolution, now)
+        found = (
+            self._conn()
+            .execute(
                 "SELECT series_id, CAST(start / ? AS INTEGER), total(count), total(sum), min(min),"
                 " max(max), total(hist) FROM rollups WHERE series_id IN"
-                f" ({marks}) AND res = ? AND start >= ? AND start <= ? GROUP BY {group}"
+                f" ({marks}) AND res = ? AND start >= ? AND start <= ? GROUP BY {group}",
+                [step, *ids, resolution, start, end],
             )
-            args = [step, *ids, resolution, start, end]
-        found = self._conn().execute(sql, args).fetchall()
+            .fetchall()
+        )
         if any(r[6] for r in found):
             return None
         return BucketArrays.from_rows(series, None if fleet else ids, [r for r in found if r[2]], step)
@@ -236,6 +236,8 @@ class RollupTables(SeriesTables):
         if resolution == "raw":
             if now is not None:
                 start = max(start, now - self.retention_seconds)
+            if self.has_blocks(marks, list(by_id), start, end):
+                return None  # plain values (only those are compacted into blocks)
             sql = (
                 "SELECT series_id, ts, hist FROM samples"
                 f" WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ?"
