@@ -26,7 +26,7 @@ from vigil.domain.cadence import host_status
 from vigil.domain.errors import Invalid
 from vigil.domain.paging import DEFAULT_LIMIT, encode_cursor, name_after
 from vigil.domain.timeparse import iso, parse_duration, parse_instant
-from vigil.ports import ArraySummaryStore, HistogramSummaryStore, Store, SummaryStore
+from vigil.ports import HistogramSummaryStore, Store, SummaryStore
 
 if TYPE_CHECKING:
     from vigil.domain.models import Point
@@ -198,6 +198,7 @@ def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: floa
     """The series of `q` over [start, end] (the whole query, or one time chunk of an export)."""
     from vigil.domain.rollups import FINE
     from vigil.domain.series import build_series, build_series_from_rollups
+    from vigil.services.array_queries import from_arrays
     from vigil.services.fleet_queries import fleet_records
 
     aggs = q.agg_list
@@ -211,14 +212,9 @@ def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: floa
         if fine is not None:
             return _answer(q, FINE, [build_series_from_rollups(fine, agg=a, **kw) for a in aggs])
     if q.resolution in ("raw", FINE):
-        if summaries and isinstance(store, ArraySummaryStore):
-            arrays = store.summarise_arrays(
-                q.metric, "raw", start, end, q.step, q.hosts, q.labels, now, fleet=q.group_by == []
-            )
-            if arrays is not None:  # numpy only here: a store without arrays (Lambda's) never loads it
-                from vigil.adapters.store.arrays import series_from_arrays
-
-                return _answer(q, "raw", series_from_arrays([arrays], q, aggs, start, end, "raw"))
+        answered = from_arrays(store, q, now, start, end) if summaries else None
+        if answered is not None:
+            return _answer(q, "raw", answered)
         if summaries:
             assert isinstance(store, SummaryStore)
             found = store.summarise(
@@ -236,6 +232,9 @@ def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: floa
         if len(aggs) > 1:
             points = list(points)
         return _answer(q, "raw", [build_series(points, agg=a, **kw) for a in aggs])
+    answered = from_arrays(store, q, now, start, end) if summaries and q.resolution == "1h" else None
+    if answered is not None:
+        return _answer(q, "1h", answered)
     records = _rollup_records(store, q, now, start, end, summaries)
     return _answer(q, q.resolution, [build_series_from_rollups(records, agg=a, **kw) for a in aggs])
 
