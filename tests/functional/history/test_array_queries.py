@@ -7,33 +7,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.functional.history.test_daily_view_summaries import DAY, RETENTION, T0, Plain
 from vigil.adapters.store.sqlite import SqliteStore
 from vigil.config import Config
 from vigil.domain.models import Point
 from vigil.services.queries import plan_series, run_series
 from vigil.services.rollups import run_rollups
-
-DAY = 86400.0
-T0 = 1_764_028_800.0  # a UTC midnight
-RETENTION = 7 * DAY
-
-
-class Plain:
-    """The same store without summaries: queries take the general (decoding) path."""
-
-    def __init__(self, store: SqliteStore) -> None:
-        self._store = store
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("summarise", "summarise_arrays"):
-            raise AttributeError(name)
-        return getattr(self._store, name)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -25,13 +25,14 @@ RETENTION = 7 * DAY
 
 
 class Plain:
-    """The same store without `summarise`: queries take the general (decoding) path."""
+    """The same store without summaries (`summarise`, `summarise_arrays`): queries take the general
+    (decoding) path."""
 
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
 
     def __getattr__(self, name: str) -> Any:
-        if name == "summarise":
+        if name in ("summarise", "summarise_arrays"):
             raise AttributeError(name)
         return getattr(self._store, name)
 
