@@ -83,7 +83,7 @@ def test_a_bulk_load_replaces_head_samples_at_the_same_times(tmp_path: Path) -> 
     store.close()
 
 
-def test_a_store_file_from_before_blocks_is_compacted_on_open_and_reads_back_identically(
+def test_a_store_file_from_before_blocks_reads_back_identically_before_and_after_compaction(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "vigil.sqlite3"
@@ -101,6 +101,8 @@ def test_a_store_file_from_before_blocks_is_compacted_on_open_and_reads_back_ide
     store = SqliteStore(path, RETENTION)
     conn = store._conn()
     assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+    assert reads(store, "h4", now) == before  # the old rows are the head
+    store.purge_expired(T0 + 9 * 3600)  # the storage job compacts them
     assert conn.execute("SELECT count(*) FROM samples").fetchone() == (0,)
     assert conn.execute("SELECT count(*) FROM blocks").fetchone()[0] == 2 * 3  # 2 series x 3 blocks
     assert reads(store, "h4", now) == before

@@ -17,7 +17,6 @@ import json
 import math
 import sqlite3
 import threading
-import time
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -96,17 +95,19 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
 
         Version 1: series keys are `identity.series_key` (escaped). Keys are recomputed from each row's
         stored host, metric and labels; only rows whose labels hold `,` `=` `|` `\\` change.
-        Version 2: raw samples in columnar blocks (`sqlite_blocks`): the head's plain samples of every
-        block that ended an hour ago are compacted now (idempotent, so an interrupted run is redone)."""
+        Version 2: raw samples in columnar blocks (`sqlite_blocks`, the table made by the schema). An
+        older file's rows are the head: reads merge them as ever, and the storage job's next
+        `compact` moves them (in the jobs worker, bounded transactions; ≈ 16 s per 2.9 M samples
+        here), so a large file does not hold up the server's start."""
         conn = self._conn()
         if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
             return
         with self._write() as tx:
-            if tx.execute("PRAGMA user_version").fetchone()[0] < 1:
+            version = tx.execute("PRAGMA user_version").fetchone()[0]
+            if version >= SCHEMA_VERSION:
+                return  # another process migrated while this one waited for the write lock
+            if version < 1:
                 self._rekey_series(tx)
-                tx.execute("PRAGMA user_version = 1")
-        self.compact(time.time())
-        with self._write() as tx:
             tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @staticmethod

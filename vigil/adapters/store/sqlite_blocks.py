@@ -3,7 +3,7 @@ whose body is the block's timestamps and values packed by `columns.encode` (abou
 for a steady gauge, against ~48 for a row of `samples`; docs/architecture.md, "Sample storage").
 
 `samples` stays as the head, as in Prometheus: ingest writes rows there, and `compact` (run by the
-hourly retention job, and once when an older file is opened) moves the plain values of blocks that
+hourly retention job; an older file's rows wait for it) moves the plain values of blocks that
 ended at least `HEAD_SECONDS` ago into `blocks`, merging with the block already stored. Histogram
 samples stay in `samples`. A late sample lands in the head again and wins over the block's sample at
 the same time until the next compaction merges it in. Reads merge both (`block_points`,
