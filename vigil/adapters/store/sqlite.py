@@ -85,9 +85,8 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         self._series_lock = threading.Lock()
         self._space = DiskSpace(self.path.parent)
         self._write_lock = threading.Lock()  # the one writer path of this process (see the docstring)
-        self._conn().executescript(
-            _SCHEMA + BLOCKS_SCHEMA + FLEET_SCHEMA
-        )  # executescript manages its own transaction
+        # executescript manages its own transaction
+        self._conn().executescript(_SCHEMA + BLOCKS_SCHEMA + FLEET_SCHEMA)
         self._migrate()
 
     def _migrate(self) -> None:
@@ -335,12 +334,11 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         return {r[0] for r in self._conn().execute("SELECT skey FROM series WHERE host = ?", (host,))}
 
     def purge_expired(self, now: float) -> int:
-        """The head's samples of blocks an hour old compacted (`sqlite_blocks.compact`: this is the
-        hourly storage job that owns the file's layout), then raw samples past the retention, rollups
-        400 days after their bucket ends, and series rows nothing refers to any more (no sample, no
-        rollup, not seen within the raw retention)."""
+        """Raw samples past the retention, rollups 400 days after their bucket ends, and series rows
+        nothing refers to any more (no sample, no rollup, not seen within the raw retention); then the
+        head's samples of blocks an hour old are compacted (`sqlite_blocks.compact`: this hourly job is
+        the one that owns the file's layout), after the expired ones are gone."""
         cutoff = now - self.retention_seconds
-        self.compact(now)
         with self._write() as conn:
             removed = conn.execute("DELETE FROM samples WHERE ts < ?", (cutoff,)).rowcount
             (in_blocks,) = conn.execute("SELECT total(n) FROM blocks WHERE last < ?", (cutoff,)).fetchone()
@@ -364,6 +362,7 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
                 with self._series_lock:
                     self._series_ids.clear()
         self.purge_fleet(now)
+        self.compact(now)
         return int(removed)
 
     # -- health ----------------------------------------------------------------------------------

@@ -175,8 +175,9 @@ class RollupTables(BlockTables):
         now: float | None = None,
         fleet: bool = False,
     ) -> BucketArrays | None:
-        """`summarise` as whole arrays (`ports.ArraySummaryStore`): SQL sums each (series, step bucket)
-        and the rows go straight into numpy columns, no record per cell."""
+        """`summarise` as whole arrays (`ports.ArraySummaryStore`), no record per cell: raw samples
+        (blocks and head merged) bucketed by numpy (`arrays.bucket_cells`); rollups summed by SQL per
+        (series, step bucket), the rows going straight into numpy columns."""
         ids: list[Any]
         if fleet and not hosts and not labels:
             # every series of the metric, chosen by SQL: no series row decoded (the fleet tier's raw
