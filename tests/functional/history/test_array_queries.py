@@ -5,18 +5,17 @@ compacted blocks, in the head, and hourly rollups up to the job's watermark. Pro
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.functional.history.test_daily_view_summaries import DAY, RETENTION, T0, Plain
+from tests.functional.history.test_daily_view_summaries import DAY, RETENTION, T0, assert_same_as_decoding
 from vigil.adapters.store.sqlite import SqliteStore
 from vigil.config import Config
 from vigil.domain.models import Point
-from vigil.services.queries import plan_series, run_series
+from vigil.services.queries import plan_series
 from vigil.services.rollups import run_rollups
 
 
@@ -61,13 +60,5 @@ def test_raw_and_hourly_views_from_arrays_equal_the_decoding_path(
                 step=step,
                 group_by=group_by,
             )
-            fast = run_series(store, q, now, q.start, q.end)
-            slow = run_series(Plain(store), q, now, q.start, q.end)
-            assert fast["timestamps"] == slow["timestamps"]
-            assert [s["host"] for s in fast["series"]] == [s["host"] for s in slow["series"]]
-            for a, b in zip(fast["series"], slow["series"], strict=True):
-                for x, y in zip(a["values"], b["values"], strict=True):
-                    assert (x is None) == (y is None)
-                    if x is not None and y is not None:
-                        assert math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-6)
+            assert_same_as_decoding(store, q, now)
     store.close()
