@@ -14,8 +14,10 @@ measuring minute (as `vigil serve` runs it every minute) and, through the real g
 handler (the HTTP routes the dashboard calls), each query runs `REPEAT` times with the clock moving a
 second each time, a minute after the newest sample: the 24 h and 7 d fleet charts
 (`system.cpu.utilization`, `group_by=none`) and the overview (`/api/metrics`: KPIs and the bounded
-per-host values; its 24 h response-time chart). Figures: p50/p95 in ms per size, the p95 ratio for
-each pair of sizes with the same metrics, samples, bytes on disk and per sample, build time per
+per-host values; its 24 h response-time chart), and the peer comparison's per-host queries (one
+series and avg by host over 24 h at 60 s, hourly avg by host over 7 d). Figures: p50/p95 in ms per
+size, the p95 ratio for each pair of sizes with the same metrics, samples, bytes on disk and per
+sample (the whole file, and the raw samples' block bodies alone), build time per
 phase, the overview's size and host count. Must not be imported by tests.
 """
 
@@ -49,6 +51,20 @@ QUERIES = {
     "fleet_chart_7d": (
         "/api/metrics/series",
         {"metric": "system.cpu.utilization", "from": "-7d", "group_by": "none"},
+    ),
+    # the peer comparison's per-host queries (issue 18): one series and avg by host at 60 s over a day,
+    # hourly averages by host over the week
+    "one_series_24h": (
+        "/api/metrics/series",
+        {"metric": "system.cpu.utilization", "host": "host-00007", "from": "-24h", "step": "60s"},
+    ),
+    "avg_by_host_24h": (
+        "/api/metrics/series",
+        {"metric": "system.cpu.utilization", "from": "-24h", "group_by": "host", "step": "60s"},
+    ),
+    "avg_by_host_7d_hourly": (
+        "/api/metrics/series",
+        {"metric": "system.cpu.utilization", "from": "-7d", "group_by": "host", "step": "1h"},
     ),
     "overview_snapshot": ("/api/metrics", {}),
     "overview_chart": (
@@ -99,12 +115,14 @@ def database(n_hosts: int, days: int, metrics: int = len(METRICS)) -> tuple[Path
     )
     build_s = time.perf_counter() - t
     store._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file alone holds everything
+    (raw_bytes,) = store._conn().execute("SELECT total(length(body)) FROM blocks").fetchone()
     store.close()
     size = sum(f.stat().st_size for f in building.glob("vigil.sqlite3*"))
     figures = {
         "samples": done["rows"],
         "db_bytes": size,
         "bytes_per_sample": round(size / done["rows"], 1),
+        "raw_block_bytes_per_sample": round(raw_bytes / done["rows"], 2),  # the samples alone, no rollups
         "load_s": round(done["load_s"], 1),
         "load_samples_per_s": round(done["rows"] / done["load_s"]),
         "rollups_s": round(done["rollups_s"], 1),

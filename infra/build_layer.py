@@ -52,6 +52,13 @@ class Target:
     platform: str
 
     @property
+    def platforms(self) -> tuple[str, str]:
+        """pip takes wheels of exactly the tags it is given: the glibc 2.17 (manylinux2014) ones most
+        packages ship, and the glibc 2.28 ones numpy ships for aarch64 (the python3.14 runtime, Amazon
+        Linux 2023, has glibc 2.34)."""
+        return self.platform, self.platform.replace("manylinux2014", "manylinux_2_28")
+
+    @property
     def site_dir(self) -> Path:
         return self.layer_dir / "python"
 
@@ -89,7 +96,8 @@ def _install_dependencies(deps: list[str], target: Target, python: list[str]) ->
     cmd = [
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
         "--no-compile", "--upgrade",  # pip would compile for this machine's Python, not the runtime's
-        "--platform", target.platform, "--implementation", "cp", "--python-version", PYTHON_VERSION,
+        *(arg for tag in target.platforms for arg in ("--platform", tag)),
+        "--implementation", "cp", "--python-version", PYTHON_VERSION,
         "--only-binary=:all:", "--target", str(staging / "python"), *deps,
     ]  # fmt: skip
     subprocess.run(cmd, check=True)

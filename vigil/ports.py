@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # annotations only: importing the ports must not load pydantic (health's cold start)
+    from vigil.adapters.store.arrays import BucketArrays
     from vigil.domain.cumulative import CumulativeEntry
     from vigil.domain.records import (
         ApiKeyRecord,
@@ -295,6 +296,28 @@ class SummaryStore(Protocol):
     ) -> Iterator[Rollup] | None:
         """`fleet`: one record per step bucket across all matching series.
         None: the backend cannot summarise this (histogram samples); take the general path."""
+        ...
+
+
+@runtime_checkable
+class ArraySummaryStore(Protocol):
+    """Optional capability (SqliteStore): `SummaryStore.summarise` as whole arrays (`BucketArrays`,
+    one cell per (series, step bucket)) instead of a `Rollup` per cell, for avg/sum/count/min/max
+    answered with numpy (`arrays.series_from_arrays`): the same numbers, without an object per cell."""
+
+    def summarise_arrays(
+        self,
+        metric: str,
+        resolution: str,
+        start: float,
+        end: float,
+        step: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+        fleet: bool = False,
+    ) -> BucketArrays | None:
+        """As `SummaryStore.summarise`; None where that returns None."""
         ...
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "SeriesEntry",
     "SeriesResult",
     "build_series",
+    "build_series_from_groups",
     "build_series_from_rollups",
     "choose_resolution",
     "choose_step",
@@ -375,3 +376,38 @@ def build_series_from_rollups(
             acc = row[i] = row[i] or BucketAcc()
             acc.merge_series(piece)
     return _finish(grid, metric or first_metric or "", agg, step, resolution, t0, start, end)
+
+
+GroupValues = Callable[[list[int], int, float, int], list[list[float | None]]]
+
+
+def build_series_from_groups(
+    series: Sequence[tuple[str, Labels]],
+    aggregate: GroupValues,
+    *,
+    start: float,
+    end: float,
+    step: float,
+    agg: str,
+    group_by: str | Sequence[str] | None,
+    metric: str,
+    resolution: str,
+    max_series: int = MAX_SERIES,
+) -> SeriesResult:
+    """The same result as `build_series_from_rollups`, with the numbers computed elsewhere (whole
+    arrays at once: `services.series_arrays`). `series`: (host, labels) of every series with data in
+    range; `aggregate(group_of, groups, t0, n)` gets each series' group index and returns, per group,
+    its `n` bucket values (None for a gap) from bucket start `t0` on. Grouping, limits and the
+    output layout are this module's.
+
+    Raises:
+        Invalid: see `validate_query`, `parse_group_by`.
+        TooLarge: more than `max_series` output series (field "group_by").
+    """
+    validate_query(start, end, step, agg)
+    t0 = math.floor(start / step) * step
+    n = bucket_count(start, end, step)
+    grid = _Grid(parse_group_by(group_by), n, max_series, agg)
+    group_of = [grid.group(host, labels) for host, labels in series]
+    grid.pre = aggregate(group_of, len(grid.rows), t0, n)
+    return _finish(grid, metric, agg, step, resolution, t0, start, end)

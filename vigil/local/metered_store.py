@@ -157,10 +157,10 @@ class MeteredStore:
         self._meter.add(rru=read_units(_bytes(result), consistent=name in _CONSISTENT))
 
 
-# Optional ports (`SummaryStore`, `HistogramSummaryStore`) are detected with isinstance(), which on
-# Python 3.12+ looks methods up statically and never reaches `__getattr__`: forward the ones the
-# wrapped store has as real methods.
-_OPTIONAL = ("summarise", "summarise_histograms")
+# Optional ports (`SummaryStore`, `ArraySummaryStore`, `HistogramSummaryStore`) are detected with
+# isinstance(), which on Python 3.12+ looks methods up statically and never reaches `__getattr__`:
+# forward the ones the wrapped store has as real methods.
+_OPTIONAL = ("summarise", "summarise_arrays", "summarise_histograms")
 
 
 def metered(inner: Store, meter: UsageMeter) -> Store:

@@ -198,6 +198,7 @@ def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: floa
     """The series of `q` over [start, end] (the whole query, or one time chunk of an export)."""
     from vigil.domain.rollups import FINE
     from vigil.domain.series import build_series, build_series_from_rollups
+    from vigil.services.array_queries import from_arrays
     from vigil.services.fleet_queries import fleet_records
 
     aggs = q.agg_list
@@ -211,6 +212,9 @@ def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: floa
         if fine is not None:
             return _answer(q, FINE, [build_series_from_rollups(fine, agg=a, **kw) for a in aggs])
     if q.resolution in ("raw", FINE):
+        answered = from_arrays(store, q, now, start, end) if summaries else None
+        if answered is not None:
+            return _answer(q, "raw", answered)
         if summaries:
             assert isinstance(store, SummaryStore)
             found = store.summarise(
@@ -228,6 +232,9 @@ def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: floa
         if len(aggs) > 1:
             points = list(points)
         return _answer(q, "raw", [build_series(points, agg=a, **kw) for a in aggs])
+    answered = from_arrays(store, q, now, start, end) if summaries and q.resolution == "1h" else None
+    if answered is not None:
+        return _answer(q, "1h", answered)
     records = _rollup_records(store, q, now, start, end, summaries)
     return _answer(q, q.resolution, [build_series_from_rollups(records, agg=a, **kw) for a in aggs])
 

@@ -1,14 +1,13 @@
 """The bulk-load half of `SqliteStore`: millions of plain-value samples written fast (back-fills, the
-scale bench), into the same `series`/`samples` tables ingest writes.
+scale bench), into the same `series` table ingest writes and the columnar `blocks` compaction writes.
 
 Why not `put_samples` in a loop: a batch there is a `Point` per sample, a cadence update, a batch key
 and a transaction of its own (≈ 130 k samples/s here). A `SeriesBlock` carries one series' samples as
-two arrays: the series row is resolved once per block and its rows go to `executemany` straight from
-the arrays, many blocks per transaction (`ROWS_PER_TRANSACTION`), with a larger page cache for the
-connection while it runs. Rows are written series by series in time order, which is the samples
-table's key order, so SQLite appends to each series' range instead of splitting pages all over the
-tree. Transactions stay bounded so the write lock is handed to ingest and the jobs between them and
-the WAL stays small. A bulk load is not a push: it leaves the hosts' cadence and batch keys alone, and
+two arrays: the series row is resolved once per block and its samples go straight into columnar
+blocks (`sqlite_blocks.put_blocks`, merged with any block already stored), many blocks per
+transaction (`ROWS_PER_TRANSACTION`), with a larger page cache for the connection while it runs.
+Transactions stay bounded so the write lock is handed to ingest and the jobs between them and the WAL
+stays small. A bulk load is not a push: it leaves the hosts' cadence and batch keys alone, and
 records `first_seen`/`last_seen` from the samples' own times. Rollups and the fleet tier are built
 afterwards by the jobs themselves (`vigil.services.backfill`). Must not import boto3 nor
 `vigil.api`/`vigil.local`.
@@ -22,9 +21,11 @@ import operator
 import sqlite3
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from itertools import islice, repeat
+from itertools import islice
 
-from vigil.adapters.store.sqlite_meta import SeriesTables
+import numpy as np
+
+from vigil.adapters.store.sqlite_blocks import BlockTables
 from vigil.domain.errors import Invalid
 from vigil.domain.identity import series_key
 from vigil.domain.models import MAX_ABS_VALUE, MAX_FUTURE_SECONDS, BulkLoad, SeriesBlock
@@ -33,7 +34,7 @@ ROWS_PER_TRANSACTION = 500_000
 BULK_CACHE_KIB = 256 * 1024  # page cache while loading (SQLite's default is 2 MiB)
 
 
-class BulkTables(SeriesTables):
+class BulkTables(BlockTables):
     def put_series_bulk(
         self, blocks: Iterable[SeriesBlock], now: float, *, rows_per_transaction: int = ROWS_PER_TRANSACTION
     ) -> BulkLoad:
@@ -89,9 +90,17 @@ class BulkTables(SeriesTables):
             for block, a, b in blocks:
                 ts, values = block.timestamps[a:b], block.values[a:b]
                 sid = self._bulk_series_id(conn, block, ts[0], ts[-1], new_ids)
-                conn.executemany(
-                    "INSERT OR REPLACE INTO samples(series_id, ts, value, hist) VALUES (?,?,?,NULL)",
-                    zip(repeat(sid, b - a), ts, values, strict=True),
+                # straight into columnar blocks; a head sample at the same time would win on reads
+                # over the block's, so it goes (the bulk sample replaces it, as `put_samples` would)
+                head = conn.execute(
+                    "SELECT ts FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ?", (sid, ts[0], ts[-1])
+                ).fetchall()
+                if head:
+                    wanted = set(ts)
+                    gone = [(sid, t) for (t,) in head if t in wanted]
+                    conn.executemany("DELETE FROM samples WHERE series_id = ? AND ts = ?", gone)
+                self.put_blocks(
+                    conn, sid, np.asarray(ts, dtype=np.float64), np.asarray(values, dtype=np.float64)
                 )
                 written += b - a
         with self._series_lock:  # only ids of committed rows are cached (as `put_samples` does)

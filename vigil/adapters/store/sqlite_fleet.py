@@ -12,12 +12,12 @@ item for them). Must not import boto3 nor `vigil.api`/`vigil.local`.
 from __future__ import annotations
 
 import json
-import sqlite3
+import math
 from collections.abc import Iterator, Sequence
 
 import orjson
 
-from vigil.adapters.store.sqlite_meta import Transaction as _Tx
+from vigil.adapters.store.sqlite_blocks import BlockTables
 from vigil.domain.fleet import FLEET_HOST
 from vigil.domain.models import LABEL_KEY_RE, Point
 from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
@@ -37,15 +37,7 @@ def fleet_kept(resolution: str, retention_seconds: float) -> float:
     return retention_seconds if resolution == "1m" else ROLLUP_RETENTION_SECONDS
 
 
-class FleetTables:
-    retention_seconds: float
-
-    def _conn(self) -> sqlite3.Connection:
-        raise NotImplementedError
-
-    def _write(self) -> _Tx:
-        raise NotImplementedError
-
+class FleetTables(BlockTables):
     def put_fleet(self, rollups: Sequence[Rollup], now: float) -> None:
         buckets = {(r.resolution, r.start) for r in rollups}
         with self._write() as conn:
@@ -102,13 +94,29 @@ class FleetTables:
         args: list[object] = [since, metric, since]
         for k, v in (labels or {}).items():
             args += [f'$."{k}"', v]
-        rows = self._conn().execute(
-            "SELECT s.host, x.value, x.hist FROM series s JOIN samples x ON x.series_id = s.id"
+        conn = self._conn()
+        rows = conn.execute(
+            "SELECT s.id, s.host, x.ts, x.value, x.hist FROM series s JOIN samples x ON x.series_id = s.id"
             " AND x.ts = (SELECT max(ts) FROM samples WHERE series_id = s.id AND ts >= ?)"
             " WHERE s.metric = ? AND s.last_seen >= ?" + wanted,
             args,
-        )
-        for host, raw, hist in rows:
+        ).fetchall()
+        head = {sid: ts for sid, _h, ts, _v, _x in rows}
+        # the newest sample may sit in a block instead (compacted, or bulk-loaded later): blocks'
+        # `last` column says so without decoding; only those blocks are decoded
+        in_blocks = conn.execute(
+            "SELECT s.id, s.host FROM series s JOIN blocks b ON b.series_id = s.id"
+            " AND b.start = (SELECT max(start) FROM blocks WHERE series_id = s.id) AND b.last >= ?"
+            " WHERE s.metric = ? AND s.last_seen >= ?" + wanted,
+            args,
+        ).fetchall()
+        newer = []
+        for sid, host in in_blocks:
+            found = self.newest_in_blocks(sid, since, head.get(sid, -math.inf))
+            if found is not None:
+                head.pop(sid, None)
+                newer.append((host, found[1], None))
+        for host, raw, hist in [(h, v, x) for sid, h, _t, v, x in rows if sid in head] + newer:
             value = _value(raw, hist)
             if value is not None:
                 per_host.setdefault(host, []).append(value)

@@ -19,8 +19,9 @@ from typing import Any
 
 import orjson
 
+from vigil.adapters.store.arrays import BucketArrays, bucket_cells
+from vigil.adapters.store.sqlite_blocks import BlockTables
 from vigil.adapters.store.sqlite_fine import NAN, fine_entries, fine_records, fine_row, unit
-from vigil.adapters.store.sqlite_meta import SeriesTables
 from vigil.domain import histograms
 from vigil.domain.models import Histogram
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
@@ -28,7 +29,7 @@ from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECO
 SeriesRow = tuple[int, str, str, tuple[tuple[str, str], ...]]
 
 
-class RollupTables(SeriesTables):
+class RollupTables(BlockTables):
     def _series_rows(
         self, metrics: Sequence[str] | None, hosts: Sequence[str] | None, labels: dict[str, str] | None
     ) -> list[SeriesRow]:
@@ -142,52 +143,75 @@ class RollupTables(SeriesTables):
         """count/sum/min/max per (series, step bucket) as `Rollup` records starting on multiples of
         `step` — per step bucket only, across all series (host "", no labels), with `fleet`; None when
         histogram samples are involved (their min/max need the buckets), in which case the caller takes
-        the general path."""
-        by_id: dict[int, tuple[str, tuple[tuple[str, str], ...]]] = {}
+        the general path. The cells of `summarise_arrays`, one record each."""
+        found = self.summarise_arrays(metric, resolution, start, end, step, hosts, labels, now, fleet)
+        if found is None:
+            return None
+        cells = zip(
+            found.index.tolist(),
+            found.start.tolist(),
+            found.count.tolist(),
+            found.total.tolist(),
+            found.lo.tolist(),
+            found.hi.tolist(),
+            strict=True,
+        )
+        series = found.series
+        return (  # a NULL min/max came through numpy as NaN
+            Rollup(metric, series[i][0], series[i][1], resolution, t, int(count), total, _num(lo), _num(hi))
+            for i, t, count, total, lo, hi in cells
+            if count
+        )
+
+    def summarise_arrays(
+        self,
+        metric: str,
+        resolution: str,
+        start: float,
+        end: float,
+        step: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+        fleet: bool = False,
+    ) -> BucketArrays | None:
+        """`summarise` as whole arrays (`ports.ArraySummaryStore`), no record per cell: raw samples
+        (blocks and head merged) bucketed by numpy (`arrays.bucket_cells`); rollups summed by SQL per
+        (series, step bucket), the rows going straight into numpy columns."""
         ids: list[Any]
         if fleet and not hosts and not labels:
             # every series of the metric, chosen by SQL: no series row decoded (the fleet tier's raw
             # tail at 1,000 hosts spent more time listing the series than summing their samples)
+            series: list[tuple[str, tuple[tuple[str, str], ...]]] = [("", ())]
             marks, ids = "SELECT id FROM series WHERE metric = ?", [metric]
         else:
-            series = self._series_rows([metric], hosts, labels)
-            if not series:
-                return iter(())
-            by_id = {sid: (host, labels_) for sid, host, _m, labels_ in series}
-            marks, ids = ",".join("?" * len(by_id)), list(by_id)
+            rows = self._series_rows([metric], hosts, labels)
+            if not rows:
+                return BucketArrays.empty([])
+            series = [("", ())] if fleet else [(host, labels_) for _sid, host, _m, labels_ in rows]
+            marks, ids = ",".join("?" * len(rows)), [sid for sid, *_ in rows]
         group = "2" if fleet else "1, 2"  # fleet-wide: one row per bucket (sums and counts add up)
         if resolution == "raw":
             if now is not None:
                 start = max(start, now - self.retention_seconds)
-            sql = (
-                "SELECT series_id, CAST(ts / ? AS INTEGER), count(value), total(value), min(value),"
-                " max(value), count(hist) FROM samples"
-                f" WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ? GROUP BY {group}"
+            raw = self.raw_columns(marks, ids, start, end)
+            if raw is None:
+                return None
+            return bucket_cells(series, None if fleet else ids, *raw, step)
+        start = self._floor(start, resolution, now)
+        found = (
+            self._conn()
+            .execute(
+                "SELECT series_id, CAST(start / ? AS INTEGER), total(count), total(sum), min(min),"
+                " max(max), total(hist) FROM rollups WHERE series_id IN"
+                f" ({marks}) AND res = ? AND start >= ? AND start <= ? GROUP BY {group}",
+                [step, *ids, resolution, start, end],
             )
-            args: list[Any] = [step, *ids, start, end]
-        else:
-            start = self._floor(start, resolution, now)
-            sql = (
-                "SELECT series_id, CAST(start / ? AS INTEGER), total(count), total(sum), min(min), max(max),"
-                f" total(hist) FROM rollups WHERE series_id IN ({marks}) AND res = ? AND start >= ?"
-                f" AND start <= ? GROUP BY {group}"
-            )
-            args = [step, *ids, resolution, start, end]
-        rows = self._conn().execute(sql, args).fetchall()
-        if any(r[6] for r in rows):
-            return None
-        label = "raw" if resolution == "raw" else resolution
-        if fleet:
-            return (
-                Rollup(metric, "", (), label, b * step, int(count), total, lo, hi)
-                for _s, b, count, total, lo, hi, _h in rows
-                if count
-            )
-        return (
-            Rollup(metric, by_id[sid][0], by_id[sid][1], label, b * step, int(count), total, lo, hi)
-            for sid, b, count, total, lo, hi, _h in rows
-            if count
+            .fetchall()
         )
+        if any(r[6] for r in found):
+            return None
+        return BucketArrays.from_rows(series, None if fleet else ids, [r for r in found if r[2]], step)
 
     def summarise_histograms(
         self,
@@ -213,6 +237,8 @@ class RollupTables(SeriesTables):
         if resolution == "raw":
             if now is not None:
                 start = max(start, now - self.retention_seconds)
+            if self.has_blocks(marks, list(by_id), start, end):
+                return None  # plain values (only those are compacted into blocks)
             sql = (
                 "SELECT series_id, ts, hist FROM samples"
                 f" WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ?"
@@ -310,6 +336,10 @@ class RollupTables(SeriesTables):
                 )
             )
         return out
+
+
+def _num(x: float) -> float | None:
+    return None if x != x else x
 
 
 def _unit_start(r: Rollup) -> float:

@@ -1,0 +1,184 @@
+"""The columnar half of `SqliteStore`'s raw samples: table `blocks`, one row per (series, 2-hour block)
+whose body is the block's timestamps and values packed by `columns.encode` (about 0.6 bytes a sample
+for a steady gauge, against ~48 for a row of `samples`; docs/architecture.md, "Sample storage").
+
+`samples` stays as the head, as in Prometheus: ingest writes rows there, and `compact` (run by the
+hourly retention job; an older file's rows wait for it) moves the plain values of blocks that
+ended at least `HEAD_SECONDS` ago into `blocks`, merging with the block already stored. Histogram
+samples stay in `samples`. A late sample lands in the head again and wins over the block's sample at
+the same time until the next compaction merges it in. Reads merge both (`block_points`,
+`raw_columns`). The bulk path writes blocks directly. Must not import boto3 nor `vigil.api`/`vigil.local`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from vigil.adapters.store import columns
+from vigil.adapters.store.sqlite_meta import SeriesTables
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+BLOCK_SECONDS = 7200.0
+HEAD_SECONDS = 3600.0  # a block is compacted once it ended this long ago (late samples come sooner)
+COMPACT_ROWS = 200_000  # head rows moved per transaction: the write lock is handed over between them
+BLOCKS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS blocks (
+  series_id INTEGER NOT NULL, start REAL NOT NULL, last REAL NOT NULL, n INTEGER NOT NULL,
+  body BLOB NOT NULL, PRIMARY KEY (series_id, start)) WITHOUT ROWID;
+"""
+
+
+def block_of(ts: float) -> float:
+    """The start of the block holding `ts`."""
+    return ts - ts % BLOCK_SECONDS
+
+
+class BlockTables(SeriesTables):
+    # -- writing ---------------------------------------------------------------------------------
+    def put_block(self, conn: sqlite3.Connection, sid: int, ts: Floats, values: Floats) -> None:
+        """Samples of one series inside one block (ascending `ts`) merged into the stored block; on
+        equal timestamps the new sample wins. In the caller's transaction."""
+        start = block_of(float(ts[0]))
+        row = conn.execute(
+            "SELECT body FROM blocks WHERE series_id = ? AND start = ?", (sid, start)
+        ).fetchone()
+        if row is not None:
+            old_ts, old_values = columns.decode(row[0])
+            ts, values = merge_newest((old_ts, old_values), (ts, values))
+        conn.execute(
+            "INSERT OR REPLACE INTO blocks(series_id, start, last, n, body) VALUES (?,?,?,?,?)",
+            (sid, start, float(ts[-1]), len(ts), columns.encode(ts, values)),
+        )
+
+    def put_blocks(self, conn: sqlite3.Connection, sid: int, ts: Floats, values: Floats) -> None:
+        """Ascending samples of one series, split at block boundaries (`put_block` each)."""
+        starts = ts - ts % BLOCK_SECONDS
+        cuts = np.flatnonzero(np.diff(starts)) + 1
+        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(ts)], strict=True):
+            self.put_block(conn, sid, ts[a:b], values[a:b])
+
+    def compact(self, now: float, rows_per_transaction: int = COMPACT_ROWS) -> int:
+        """Move the head's plain samples of blocks that ended `HEAD_SECONDS` before `now` into
+        `blocks`; returns how many moved. Each transaction moves whole (series, block) groups read and
+        deleted in it, so a crash between two loses nothing and moves nothing twice."""
+        cutoff = block_of(now - HEAD_SECONDS)
+        moved = 0
+        while True:
+            with self._write() as conn:
+                rows = conn.execute(
+                    "SELECT series_id, ts, value FROM samples WHERE hist IS NULL AND value IS NOT NULL"
+                    " AND ts < ? ORDER BY series_id, ts LIMIT ?",
+                    (cutoff, rows_per_transaction),
+                ).fetchall()
+                if not rows:
+                    return moved
+                sid_col, ts_col, value_col = (np.array(c) for c in zip(*rows, strict=True))
+                ts_col, value_col = ts_col.astype(np.float64), value_col.astype(np.float64)
+                key = np.stack([sid_col.astype(np.float64), ts_col - ts_col % BLOCK_SECONDS])
+                cuts = (np.flatnonzero(np.any(np.diff(key, axis=1) != 0, axis=0)) + 1).tolist()
+                for a, b in zip([0, *cuts], [*cuts, len(rows)], strict=True):
+                    sid, first, last = int(sid_col[a]), float(ts_col[a]), float(ts_col[b - 1])
+                    self.put_block(conn, sid, ts_col[a:b], value_col[a:b])
+                    conn.execute(
+                        "DELETE FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ? AND hist IS NULL"
+                        " AND value IS NOT NULL",
+                        (sid, first, last),
+                    )
+                moved += len(rows)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def block_samples(
+        self, marks: str, ids: Sequence[Any], start: float, end: float
+    ) -> tuple[Ints, Floats, Floats]:
+        """(series id, ts, value) of the stored blocks' samples in [start, end] for the series chosen
+        by `marks` (`?` placeholders for `ids`, or a subquery), sorted by series then time."""
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT series_id, body FROM blocks WHERE series_id IN ({marks})"
+                " AND start >= ? AND start <= ? AND last >= ? ORDER BY series_id, start",
+                [*ids, block_of(start), end, start],
+            )
+            .fetchall()
+        )
+        if not rows:
+            return np.empty(0, np.int64), np.empty(0), np.empty(0)
+        sids, times, values = [], [], []
+        for sid, body in rows:
+            ts, vs = columns.decode(body)
+            sids.append(np.full(len(ts), sid, dtype=np.int64))
+            times.append(ts)
+            values.append(vs)
+        sid_col, ts_col, value_col = np.concatenate(sids), np.concatenate(times), np.concatenate(values)
+        keep = (ts_col >= start) & (ts_col <= end)
+        return sid_col[keep], ts_col[keep], value_col[keep]
+
+    def raw_columns(
+        self, marks: str, ids: Sequence[Any], start: float, end: float
+    ) -> tuple[Ints, Floats, Floats] | None:
+        """Every plain sample in [start, end] of the chosen series — blocks and head merged, the head's
+        sample winning on equal times — sorted by series then time; None when a histogram sample is
+        among the head's."""
+        head = (
+            self._conn()
+            .execute(
+                f"SELECT series_id, ts, value, hist FROM samples WHERE series_id IN ({marks})"
+                " AND ts >= ? AND ts <= ?",
+                [*ids, start, end],
+            )
+            .fetchall()
+        )
+        if any(h is not None for *_, h in head):
+            return None
+        stored = self.block_samples(marks, ids, start, end)
+        if not head:
+            return stored
+        sid_h, ts_h, value_h, _ = zip(*head, strict=True)
+        sid = np.concatenate([np.array(sid_h, dtype=np.int64), stored[0]])
+        ts = np.concatenate([np.array(ts_h, dtype=np.float64), stored[1]])
+        value = np.concatenate([np.array(value_h, dtype=np.float64), stored[2]])
+        newer = np.concatenate([np.zeros(len(head), np.int64), np.ones(len(stored[0]), np.int64)])
+        order = np.lexsort((newer, ts, sid))  # by series, time, then the head's first
+        sid, ts, value = sid[order], ts[order], value[order]
+        first = np.ones(len(sid), dtype=bool)
+        first[1:] = (sid[1:] != sid[:-1]) | (ts[1:] != ts[:-1])
+        return sid[first], ts[first], value[first]
+
+    def newest_in_blocks(self, sid: int, since: float, after: float) -> tuple[float, float] | None:
+        """(ts, value) of the series' newest sample in its blocks when it is at or after `since` and
+        after `after` (the head's newest); only then is a block decoded."""
+        row = (
+            self._conn()
+            .execute("SELECT last, body FROM blocks WHERE series_id = ? ORDER BY start DESC LIMIT 1", (sid,))
+            .fetchone()
+        )
+        if row is None or row[0] < since or row[0] <= after:
+            return None
+        ts, values = columns.decode(row[1])
+        return float(ts[-1]), float(values[-1])
+
+    def has_blocks(self, marks: str, ids: Sequence[Any], start: float, end: float) -> bool:
+        row = (
+            self._conn()
+            .execute(
+                f"SELECT 1 FROM blocks WHERE series_id IN ({marks})"
+                " AND start >= ? AND start <= ? AND last >= ? LIMIT 1",
+                [*ids, block_of(start), end, start],
+            )
+            .fetchone()
+        )
+        return row is not None
+
+
+def merge_newest(old: tuple[Floats, Floats], new: tuple[Floats, Floats]) -> tuple[Floats, Floats]:
+    """The samples of both, sorted by time; on equal times `new`'s."""
+    ts = np.concatenate([new[0], old[0]])
+    values = np.concatenate([new[1], old[1]])
+    _, first = np.unique(ts, return_index=True)  # sorted times; the first occurrence is `new`'s
+    return ts[first], values[first]
