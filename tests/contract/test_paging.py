@@ -16,7 +16,7 @@ from vigil.domain.dashboards import DashboardIn
 from vigil.domain.errors import Invalid
 from vigil.domain.models import ErrorEvent, KeyCreate, Point
 from vigil.domain.paging import encode_cursor
-from vigil.services import dashboards, error_queries, keys, queries
+from vigil.services import dashboards, error_queries, keys, listings
 
 T0 = 1_764_000_000.0
 
@@ -42,13 +42,13 @@ def test_hosts_are_paged_by_name_by_the_store(store: Any) -> None:
         store.put_samples(name, [Point(name, "cpu", (), T0, 0.5)], None, T0)
 
     def fetch(cursor: str | None) -> tuple[list[Any], str | None]:
-        answer = queries.hosts(store, Config(), T0, limit=3, cursor=cursor)
+        answer = listings.hosts(store, Config(), T0, limit=3, cursor=cursor)
         return [h["host"] for h in answer["hosts"]], answer["next_cursor"]
 
     pages = walk(fetch)
     assert pages == [names[:3], names[3:6], names[6:]]
     assert [h.host for h in store.list_hosts(after="web-04", limit=2)] == ["web-05", "web-06"]
-    answer = queries.hosts(store, Config(), T0, limit=7)
+    answer = listings.hosts(store, Config(), T0, limit=7)
     assert len(answer["hosts"]) == 7 and answer["next_cursor"] is None
 
 
@@ -126,7 +126,7 @@ def _page_requests(moto_client: Any, store: Any, limit: int) -> tuple[dict[str, 
 
     calls = CallLog(moto_client)
     try:
-        answer = queries.hosts(store, Config(), T0, limit=limit)
+        answer = listings.hosts(store, Config(), T0, limit=limit)
     finally:
         moto_client.meta.events.unregister("before-call.dynamodb", calls._record)
     return answer, [name for name, _ in calls.calls]
@@ -156,7 +156,7 @@ def test_a_page_of_hosts_on_dynamodb_costs_two_queries_whatever_its_size_after_a
     answer, calls = _page_requests(moto_client, store, limit)
     assert calls == ["Query", "Query"]  # the HOST page and the push summary
     assert len(answer["hosts"]) == limit and {h["status"] for h in answer["hosts"]} == {"up"}
-    assert answer["hosts"][3]["last_seen"] == queries.iso(T0 + 3) and answer["hosts"][3]["interval_s"] == 10
+    assert answer["hosts"][3]["last_seen"] == listings.iso(T0 + 3) and answer["hosts"][3]["interval_s"] == 10
 
 
 def test_a_page_of_hosts_on_dynamodb_reads_its_hosts_again_once_the_push_summary_is_old(
@@ -172,4 +172,4 @@ def test_a_page_of_hosts_on_dynamodb_reads_its_hosts_again_once_the_push_summary
     monkeypatch.setattr(dynamodb_pushes, "PUSHES_MAX_AGE_SECONDS", -1.0)  # the summary is too old
     answer, calls = _page_requests(moto_client, store, 5)
     assert calls == ["Query"] * (2 + 6)
-    assert answer["hosts"][3]["last_seen"] == queries.iso(T0 + 50)
+    assert answer["hosts"][3]["last_seen"] == listings.iso(T0 + 50)

@@ -19,7 +19,7 @@ from vigil.api.params import (
     StepParam,
     ToParam,
 )
-from vigil.services import error_queries, queries
+from vigil.services import error_queries, listings, queries
 from vigil.services import snapshot as snapshots
 
 
@@ -114,14 +114,14 @@ def register(app: APIGatewayHttpResolver) -> None:
         responses=documented(),
     )
     def catalog() -> dict[str, Any]:
-        return queries.catalog(vigil_context(app).store)
+        return listings.catalog(vigil_context(app).store)
 
     @app.get(
         "/api/hosts", tags=["metrics"], summary="Hosts with last seen and up/down", responses=documented()
     )
     def hosts(limit: LimitParam = DEFAULT_PAGE, cursor: CursorParam = None) -> dict[str, Any]:
         ctx = vigil_context(app)
-        return queries.hosts(ctx.store, ctx.config, ctx.clock.now(), limit=limit, cursor=cursor)
+        return listings.hosts(ctx.store, ctx.config, ctx.clock.now(), limit=limit, cursor=cursor)
 
     @app.get(
         "/api/errors",
