@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
-from tests.e2e.seeding import Server, running_server, seed
+from tests.e2e.seeding import Server, running_server, seed, top_up
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -149,3 +149,17 @@ def viewer_token(server: Server) -> str:
     assert created.status_code == 201, created.text
     token: str = created.json()["key"]
     return token
+
+
+# Past 20 hosts (other tests add theirs to the session's server) the overview's cards come from the
+# fleet job's snapshot, built every minute: a topped-up minute shows once it is built.
+KPI_SHOWN = "() => (document.querySelector('[data-kpi=cpu] .kpi-value') || {}).textContent?.endsWith('%')"
+
+
+def open_overview_with_current_kpis(open_tab: OpenTab, server: Server, ingest_key: str, **kw: Any) -> Session:
+    """A tab on the overview once its CPU card shows a value: the seeded hosts are topped up first (the
+    cards cover only the last few agent intervals), then the live refresh is waited for."""
+    top_up(server, ingest_key)
+    tab = open_tab(**kw)
+    tab.page.wait_for_function(KPI_SHOWN, timeout=150_000)
+    return tab

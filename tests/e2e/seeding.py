@@ -187,10 +187,11 @@ def seed(server: Server, *, hosts: tuple[str, ...] = SEEDED_HOSTS, minutes: int 
 
 
 def top_up(server: Server, key: str, hosts: tuple[str, ...] = SEEDED_HOSTS) -> None:
-    """One more sample per seeded host, now: the overview's KPIs cover only the last few agent intervals,
-    so a test reading them late in a long session needs data that recent."""
+    """The last two minutes again for each seeded host, every 10 s up to now: the overview's KPIs cover
+    only the last few agent intervals (for a fleet past 20 hosts, as of the fleet job's newest built
+    minute), so a test reading them late in a long session needs data that recent."""
     for h, host in enumerate(hosts):
-        push(server, key, host, samples_for(h, time.time(), 1, 60))
+        push(server, key, host, samples_for(h, time.time() - 120, 13, 10))
 
 
 def seed_trace(server: Server, key: str) -> requests.Response:

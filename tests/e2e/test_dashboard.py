@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import OpenTab, Session
-from tests.e2e.seeding import TRACE_ID, Server, seed_trace, top_up
+from tests.e2e.conftest import OpenTab, Session, open_overview_with_current_kpis
+from tests.e2e.seeding import TRACE_ID, Server, seed_trace
 from tests.waiting import wait_until
 
 PAGES = {
@@ -66,8 +66,7 @@ def test_a_wrong_token_returns_to_the_token_page_with_a_reason(open_tab: OpenTab
 def test_the_overview_draws_kpis_and_both_charts_from_seeded_data(
     open_tab: OpenTab, server: Server, ingest_key: str
 ) -> None:
-    top_up(server, ingest_key)  # the KPI cards show the last few agent intervals only
-    tab = open_tab()
+    tab = open_overview_with_current_kpis(open_tab, server, ingest_key)
     assert charts_drawn(tab) < 5000
     cpu = tab.page.text_content("[data-kpi=cpu] .kpi-value") or ""
     assert cpu.endswith("%") and any(ch.isdigit() for ch in cpu)

@@ -9,7 +9,7 @@ import struct
 
 import requests
 
-from tests.e2e.conftest import OpenTab, Session
+from tests.e2e.conftest import OpenTab, Session, open_overview_with_current_kpis
 from tests.e2e.seeding import Server
 
 OFFLINE_NOISE = ("ERR_INTERNET_DISCONNECTED", "Failed to fetch", "ERR_FAILED")
@@ -75,10 +75,9 @@ def _go_offline_and_reload(tab: Session, forget_kept: bool = False) -> None:
 
 
 def test_an_offline_reload_at_phone_width_shows_the_shell_and_the_last_data(
-    open_tab: OpenTab, server: Server
+    open_tab: OpenTab, server: Server, ingest_key: str
 ) -> None:
-    tab = open_tab(width=390, height=844)
-    tab.page.wait_for_selector("[data-kpi=cpu] .kpi-value:has-text('%')")
+    tab = open_overview_with_current_kpis(open_tab, server, ingest_key, width=390, height=844)
     _go_offline_and_reload(tab)
     banner = tab.page.wait_for_selector(".banner.offline")
     assert "Offline — showing the last data this tab had" in (banner.text_content() or "")
@@ -88,16 +87,18 @@ def test_an_offline_reload_at_phone_width_shows_the_shell_and_the_last_data(
     assert [e for e in tab.console.errors if not any(n in e for n in OFFLINE_NOISE)] == []
 
 
-def test_an_offline_reload_without_kept_data_says_data_is_unavailable(tab: Session) -> None:
-    tab.page.wait_for_selector("[data-kpi=cpu] .kpi-value:has-text('%')")
+def test_an_offline_reload_without_kept_data_says_data_is_unavailable(
+    open_tab: OpenTab, server: Server, ingest_key: str
+) -> None:
+    tab = open_overview_with_current_kpis(open_tab, server, ingest_key)
     _go_offline_and_reload(tab, forget_kept=True)
     banner = tab.page.wait_for_selector(".banner.offline")
     assert (banner.text_content() or "").strip() == "Offline — showing the app; data unavailable."
     assert tab.page.is_visible("header.top .brand")
 
 
-def test_signing_out_forgets_the_kept_answers(tab: Session) -> None:
-    tab.page.wait_for_selector("[data-kpi=cpu] .kpi-value:has-text('%')")
+def test_signing_out_forgets_the_kept_answers(open_tab: OpenTab, server: Server, ingest_key: str) -> None:
+    tab = open_overview_with_current_kpis(open_tab, server, ingest_key)
     kept = "() => Object.keys(sessionStorage).filter(k => k.startsWith('vigil.last:')).length"
     assert tab.page.evaluate(kept) > 0
     tab.page.click("button[title='Sign out']")
