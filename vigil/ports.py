@@ -2,6 +2,7 @@
 
 `Store` is implemented by `adapters.store.sqlite.SqliteStore` (local mode, tests) and
 `adapters.store.dynamodb.DynamoStore` (AWS). Both pass one contract suite (`tests/contract/`).
+Optional capabilities only some stores have (SQL-side summaries, bulk loads) are in `vigil.capabilities`.
 Must not import adapters, boto3 or sqlite3.
 """
 
@@ -11,16 +12,13 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # annotations only: importing the ports must not load pydantic (health's cold start)
-    from vigil.adapters.store.arrays import BucketArrays
     from vigil.domain.cumulative import CumulativeEntry
     from vigil.domain.records import (
         ApiKeyRecord,
-        BulkLoad,
         ErrorEvent,
         ErrorGroup,
         HostInfo,
         Point,
-        SeriesBlock,
     )
     from vigil.domain.rollups import Rollup
     from vigil.domain.traces import Span, TraceSummary
@@ -273,84 +271,6 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-@runtime_checkable
-class SummaryStore(Protocol):
-    """Optional capability (SqliteStore): count, sum, min and max per (series, step bucket) computed by
-    the backend itself (SQL `GROUP BY`), as `Rollup` records of resolution "raw" or the rollup
-    resolution read. The series API feeds them to `build_series_from_rollups` for avg/sum/count/min/
-    max, so the answer equals the one from points or full rollups without moving every row."""
-
-    def summarise(
-        self,
-        metric: str,
-        resolution: str,
-        start: float,
-        end: float,
-        step: float,
-        hosts: Sequence[str] | None = None,
-        labels: dict[str, str] | None = None,
-        now: float | None = None,
-        fleet: bool = False,
-    ) -> Iterator[Rollup] | None:
-        """`fleet`: one record per step bucket across all matching series.
-        None: the backend cannot summarise this (histogram samples); take the general path."""
-        ...
-
-
-@runtime_checkable
-class ArraySummaryStore(Protocol):
-    """Optional capability (SqliteStore): `SummaryStore.summarise` as whole arrays (`BucketArrays`,
-    one cell per (series, step bucket)) instead of a `Rollup` per cell, for avg/sum/count/min/max
-    answered with numpy (`arrays.series_from_arrays`): the same numbers, without an object per cell."""
-
-    def summarise_arrays(
-        self,
-        metric: str,
-        resolution: str,
-        start: float,
-        end: float,
-        step: float,
-        hosts: Sequence[str] | None = None,
-        labels: dict[str, str] | None = None,
-        now: float | None = None,
-        fleet: bool = False,
-    ) -> BucketArrays | None:
-        """As `SummaryStore.summarise`; None where that returns None."""
-        ...
-
-
-@runtime_checkable
-class BulkStore(Protocol):
-    """Optional capability (SqliteStore): plain-value samples written in bulk, series by series, for
-    back-fills (`vigil.services.backfill`, which then runs the rollup and fleet jobs over them)."""
-
-    def put_series_bulk(self, blocks: Iterable[SeriesBlock], now: float) -> BulkLoad:
-        """Raises:
-        Invalid: a block with arrays of different lengths, unordered timestamps or a non-finite value.
-        """
-        ...
-
-
-@runtime_checkable
-class HistogramSummaryStore(Protocol):
-    """Optional capability (SqliteStore): histogram samples ("raw") or fine-tier rollups ("5m") merged
-    per (series, step bucket) — or per bucket only with `fleet` — by the backend, as `Rollup` records
-    with the merged histogram (no `last`). None when plain values are among them."""
-
-    def summarise_histograms(
-        self,
-        metric: str,
-        resolution: str,
-        start: float,
-        end: float,
-        step: float,
-        hosts: Sequence[str] | None = None,
-        labels: dict[str, str] | None = None,
-        now: float | None = None,
-        fleet: bool = False,
-    ) -> list[Rollup] | None: ...
 
 
 def labels_tuple(labels: dict[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vigil.capabilities import SummaryStore
 from vigil.domain import histograms
 from vigil.domain.models import Point
 from vigil.domain.rollups import (
@@ -17,7 +18,6 @@ from vigil.domain.rollups import (
     rollup_points,
 )
 from vigil.domain.series import build_series, build_series_from_rollups
-from vigil.ports import SummaryStore
 from vigil.services.rollups import run_rollups
 
 HOUR = 3600.0

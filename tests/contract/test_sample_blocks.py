@@ -10,8 +10,8 @@ from typing import Any
 
 from tests.contract.conftest import RETENTION
 from vigil.adapters.store.sqlite import SqliteStore
+from vigil.capabilities import SummaryStore
 from vigil.domain.models import Point, SeriesBlock
-from vigil.ports import SummaryStore
 
 T0 = 1_764_007_200.0  # a block boundary (2 h)
 VALUES = [0.1, 1e300, -1e300, 123456.789, 5e-324, 42.0, -7.25]

@@ -104,6 +104,6 @@ def test_the_service_worker_shows_a_pushed_alert_as_a_notification(open_tab: Ope
     cdp.send("ServiceWorker.deliverPushMessage", {**message, "data": json.dumps(pushed)})
     listed = """async () => (await (await navigator.serviceWorker.ready).getNotifications())
         .map((n) => ({title: n.title, body: n.body, url: n.data.url, sticky: n.requireInteraction}))"""
-    shown = wait_until(lambda: page.evaluate(listed), what="the notification the worker shows")
+    shown = wait_until(lambda: page.evaluate(listed), what="the notification the worker shows", timeout=30)
     assert shown == [{"title": pushed["title"], "body": pushed["body"], "url": pushed["url"], "sticky": True}]
     assert tab.console.errors == []

@@ -97,7 +97,7 @@ def new_point(
 
 @dataclass(frozen=True, slots=True)
 class SeriesBlock:
-    """Many plain-value samples of one series, for bulk loading (`ports.BulkStore`): a back-fill
+    """Many plain-value samples of one series, for bulk loading (`capabilities.BulkStore`): a back-fill
     writes millions of samples, and a `Point` per sample would cost more than the write itself.
     `timestamps` and `values` are parallel; `labels` sorted pairs as in `Point`."""
 

@@ -1,4 +1,4 @@
-"""Series queries answered from whole arrays (`ports.ArraySummaryStore`, SQLite): avg/sum/count/min/
+"""Series queries answered from whole arrays (`capabilities.ArraySummaryStore`, SQLite): avg/sum/count/min/
 max over raw samples, or over hourly rollups up to the rollup job's watermark and raw samples after
 it, summed by the store per (series, step bucket) and aggregated by numpy (`adapters.store.arrays`)
 — the same numbers as the `Rollup` path in `queries`, without an object per cell. numpy is imported
@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from vigil.ports import ArraySummaryStore, Store
+from vigil.capabilities import ArraySummaryStore
+from vigil.ports import Store
 
 if TYPE_CHECKING:
     from vigil.domain.series import SeriesResult

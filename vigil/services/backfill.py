@@ -3,7 +3,7 @@ build over them, so the back-filled range reads like data that arrived live.
 
 Two ways, same records:
 - **One pass** (an empty store, blocks grouped by host): each host's blocks go through the store's bulk
-  path (`ports.BulkStore`), then, from the same arrays still in memory, its hourly rollups, fine-tier
+  path (`capabilities.BulkStore`), then, from the same arrays still in memory, its hourly rollups, fine-tier
   markers and daily rollups (`block_rollups`, equal to what `run_rollups` computes from raw) are
   written, and the blocks are folded into the fleet minutes (`BlockFleetFold`, equal to `run_fleet`'s
   `FleetFold`). After the last host: the fleet minutes and their hours, the overview snapshot and the
@@ -30,12 +30,13 @@ from collections.abc import Iterable, Mapping
 from itertools import groupby
 from typing import Any, Protocol
 
+from vigil.capabilities import BulkStore
 from vigil.domain.block_rollups import BlockFleetFold, block_markers, block_rollups
 from vigil.domain.fleet import FLEET_MINUTE, fleet_hours
 from vigil.domain.models import Point, SeriesBlock
 from vigil.domain.rollups import coarsen
 from vigil.domain.snapshot import SNAPSHOT_METRICS
-from vigil.ports import BulkStore, Store
+from vigil.ports import Store
 from vigil.services import fleet, rollups
 
 SNAPSHOT_WINDOW = 60.0  # `run_fleet`'s default overview window

@@ -20,9 +20,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from vigil.capabilities import SummaryStore
 from vigil.domain.accumulate import PERCENTILES
 from vigil.domain.fleet import FLEET_HOUR, FLEET_MINUTE, fleet_hours, fleet_rollups
-from vigil.ports import Store, SummaryStore
+from vigil.ports import Store
 from vigil.services.fleet import STATE_KIND, WATERMARK_ID
 
 if TYPE_CHECKING:

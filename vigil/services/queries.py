@@ -21,10 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from vigil.capabilities import HistogramSummaryStore, SummaryStore
 from vigil.config import Config
 from vigil.domain.errors import Invalid
 from vigil.domain.timeparse import parse_duration, parse_instant
-from vigil.ports import HistogramSummaryStore, Store, SummaryStore
+from vigil.ports import Store
 
 if TYPE_CHECKING:
     from vigil.domain.models import Point

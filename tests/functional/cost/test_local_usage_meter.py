@@ -87,7 +87,7 @@ def test_the_metered_store_keeps_the_sqlite_stores_summary_ports_even_for_static
 ) -> None:
     import inspect
 
-    from vigil.ports import HistogramSummaryStore, SummaryStore
+    from vigil.capabilities import HistogramSummaryStore, SummaryStore
 
     _meter, ctx, _clock = _setup(tmp_path)
     assert isinstance(ctx.store, SummaryStore) and isinstance(ctx.store, HistogramSummaryStore)

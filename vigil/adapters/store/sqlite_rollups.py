@@ -175,7 +175,7 @@ class RollupTables(BlockTables):
         now: float | None = None,
         fleet: bool = False,
     ) -> BucketArrays | None:
-        """`summarise` as whole arrays (`ports.ArraySummaryStore`), no record per cell: raw samples
+        """`summarise` as whole arrays (`capabilities.ArraySummaryStore`), no record per cell: raw samples
         (blocks and head merged) bucketed by numpy (`arrays.bucket_cells`); rollups summed by SQL per
         (series, step bucket), the rows going straight into numpy columns."""
         ids: list[Any]
