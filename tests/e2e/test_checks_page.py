@@ -186,6 +186,7 @@ def test_the_list_pages_through_the_next_cursor_and_a_check_is_deleted_after_con
     first = make_check(server, "E2E aaa paged", target.url("/a"), run=False)
     make_check(server, "E2E aab paged", target.url("/b"), run=False)
     tab.open("checks?limit=1")  # by name: "E2E aaa paged" comes first
+    row(tab, first["name"]).wait_for()  # the list is fetched after the page shell renders
     assert tab.page.locator("tr[data-check]").evaluate_all("rs => rs.map((r) => r.dataset.check)") == [
         first["name"]
     ]
@@ -196,6 +197,7 @@ def test_the_list_pages_through_the_next_cursor_and_a_check_is_deleted_after_con
     tab.page.once("dialog", lambda d: d.accept())
     tab.page.click("#delete-check")
     tab.page.locator("h1", has_text="Checks").wait_for()
+    row(tab, "E2E aab paged").wait_for()  # the list has loaded, so an absent row means deleted
     assert row(tab, "E2E aaa paged").count() == 0
     assert server.api("GET", f"/api/checks/{first['id']}").status_code == 404
     assert tab.console.errors == []
