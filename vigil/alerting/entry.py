@@ -84,7 +84,7 @@ def dead_letter_queue_for(ctx: AppContext) -> DeadLetterQueue | None:
     return None
 
 
-def scheduled_evaluation(event: dict[str, Any]) -> dict[str, Any]:
+def scheduled_evaluation(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """The alerts function's EventBridge job, every minute: the due synthetic checks (within
     `VIGIL_CHECKS_BUDGET`), then the evaluator over every rule (so a check's result counts in the same
     minute), then the public status page when something changed or an hour has passed."""

@@ -23,7 +23,7 @@ from vigil.lambda_logging import function_logger, with_request_id
 
 # Read-only requests publish no metric; Powertools warns about that on every invocation.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
-ScheduledJob = Callable[[dict[str, Any]], dict[str, Any]]
+ScheduledJob = Callable[[dict[str, Any], Any], dict[str, Any]]  # (event, Lambda context)
 
 
 def lambda_handler(
@@ -43,7 +43,7 @@ def lambda_handler(
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         with_request_id(logger, context)
         if event.get("source") == "aws.events" and scheduled is not None:
-            return scheduled(event)
+            return scheduled(event, context)
         started = time.perf_counter()
         response = entry(event, context)
         seconds = time.perf_counter() - started

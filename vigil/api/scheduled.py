@@ -14,12 +14,17 @@ what it cost on an hourly schedule; a shard that has nothing to do still moves t
 if the other shards have finished (`rollups.advance_watermark`). The cost readout's usage collector
 (`services.cost.collect_cloudwatch_usage`) keeps its own watermark: it reads CloudWatch once per
 completed hour, and a failure there is logged and retried on the next run without holding up the
-fleet tier or the rollups."""
+fleet tier or the rollups.
+
+A rollup run stops between hosts once fewer than `JOB_RESERVE_SECONDS` (at most a quarter of the
+invocation) are left and saves where it stopped (`rollups.run_rollups`' `resume`), so a catch-up
+longer than one invocation is finished by the next runs instead of being killed by the timeout and
+started again every time."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -28,9 +33,12 @@ from vigil.domain.shards import Shard
 from vigil.wiring import app_context
 
 JOBS = ("fleet", "cost", "rollups")  # in the order one unsharded run does them
+# left for the host in progress and the progress write: one host's whole-week catch-up is a few
+# seconds of reads (docs/data-model.md); the jobs function has 240 s, a steady shard run uses < 140
+JOB_RESERVE_SECONDS = 60.0
 
 
-def scheduled_jobs(event: dict[str, Any]) -> dict[str, Any]:
+def scheduled_jobs(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Run what the event's `detail` names (see the module).
 
     Raises:
@@ -56,12 +64,27 @@ def scheduled_jobs(event: dict[str, Any]) -> dict[str, Any]:
         out.update(cost_usage(now))
     if "rollups" in jobs:
         if rollups_due(ctx.store, now, shard):
-            out.update(run_rollups(ctx.store, now, retention_seconds=retention, shard=shard))
+            stop = out_of_time(context, JOB_RESERVE_SECONDS)
+            run = run_rollups(ctx.store, now, retention_seconds=retention, shard=shard, out_of_time=stop)
+            out.update(run)
         else:
             out["rollups"] = "already ran this hour"
             if not shard.whole:
                 advance_watermark(ctx.store, shard.count, now)
     return out
+
+
+def out_of_time(context: Any, reserve_seconds: float) -> Callable[[], bool]:
+    """Whether fewer than `reserve_seconds` (at most a quarter of the time left now) of the Lambda
+    invocation are left; never, without a Lambda context."""
+    if context is None:
+        return lambda: False
+
+    def left() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000.0
+
+    reserve = min(reserve_seconds, left() / 4)
+    return lambda: left() < reserve
 
 
 def jobs_of(detail: Mapping[str, Any]) -> tuple[str, ...]:

@@ -26,6 +26,16 @@ written from the same raw read as each recomputed hour, so it costs no extra rea
 writes it (no `fine_from` in the watermark) recomputes every whole hour of the raw retention once, and
 records `fine_from`: readers use the fine tier only from there on.
 
+Runs that cannot finish. A long catch-up (that first fine-tier backfill over a large existing fleet, or
+the job stopped for days) can take longer than the jobs function's timeout. A run given `out_of_time`
+checks it between hosts (in name order) and, when it says stop, saves a `resume` point in its progress
+document (the window's first and last hour, the last host done) without moving its `hour`: the job
+stays due, and the next run (5 minutes later in AWS) finishes that same window for the hosts after
+that one, then records the window's last hour as reached; if the hour has turned meanwhile, the job is
+still due and the run after is an ordinary incremental one from there. Without this, a run killed by
+its timeout saved nothing, so every later run started the same catch-up again and rollups stopped for
+every host.
+
 Imports domain and ports only.
 """
 
@@ -70,11 +80,17 @@ def note_late_samples(store: Store, host: str, points: Sequence[Point], now: flo
 
 
 def run_rollups(
-    store: Store, now: float, *, retention_seconds: float, shard: Shard = WHOLE
+    store: Store,
+    now: float,
+    *,
+    retention_seconds: float,
+    shard: Shard = WHOLE,
+    out_of_time: Callable[[], bool] = lambda: False,
 ) -> dict[str, Any]:
     """One incremental run over the hosts `shard` owns (every host by default); returns what it did
-    (hosts, hours and days recomputed, markers cleared). A shard of a sharded run keeps its progress
-    in its own document and moves the shared watermark only once every shard has passed the hour
+    (hosts, hours and days recomputed, markers cleared, and `resume_after` when `out_of_time` stopped
+    it before its last host: see the module). A shard of a sharded run keeps its progress in its own
+    document and moves the shared watermark only once every shard has passed the hour
     (`advance_watermark`), so readers never take an hour as settled that some shard has not rolled up."""
     current = hour_of(now)
     oldest = hour_of(now - retention_seconds) + HOUR  # the oldest hour still whole in raw data
@@ -86,6 +102,10 @@ def run_rollups(
     fine_from = own.get("fine_from", state.get("fine_from"))
     if fine_from is None:  # the fine tier is new here: backfill it over the raw retention once
         first = oldest
+    resume = own.get("resume")
+    after = ""
+    if resume is not None:  # an earlier run stopped part-way: finish its window, after its last host
+        first, current, after = max(oldest, float(resume["from"])), float(resume["to"]), str(resume["after"])
     window = [first + i * HOUR for i in range(int((current - first) // HOUR) + 1)]
 
     dirty: dict[str, set[float]] = {}
@@ -99,8 +119,11 @@ def run_rollups(
     failed: dict[str, str] = {}
     # a shard lists only its own hosts' newest pushes (on DynamoDB one Query per host it owns)
     listed = store.list_hosts(only=None if shard.whole else shard.owns)
-    hosts = [h.host for h in listed if h.last_seen >= first or h.host in dirty]
+    hosts = sorted(h.host for h in listed if h.host > after and (h.last_seen >= first or h.host in dirty))
+    handled: list[str] = []
     for host in hosts:
+        if handled and out_of_time():
+            break
         wanted = set(window) | dirty.get(host, set())
         try:
             hours_done += _recompute_hours(store, host, sorted(wanted), now)
@@ -109,20 +132,33 @@ def run_rollups(
             log.exception("rollups of host %s failed; its hours are marked for the next run", host)
             failed[host] = f"{type(exc).__name__}: {exc}"
             _mark(store, host, wanted)
-    done = [m for m in markers if str(m["host"]) not in failed or float(m["hour"]) < oldest]
+        handled.append(host)
+    finished = len(handled) == len(hosts)
+    done = [
+        m
+        for m in markers
+        if float(m["hour"]) < oldest or (str(m["host"]) in handled and str(m["host"]) not in failed)
+    ]
     cleared = clear_markers(store, DIRTY_KIND, done, lambda d: f"{d['host']}|{int(float(d['hour']))}")
-    progress = {"hour": current, "ran_at": now, "fine_from": oldest if fine_from is None else fine_from}
+    if finished:  # (a finished resumed window leaves the job due: the next run catches up from `current`)
+        progress = {"hour": current, "ran_at": now, "fine_from": oldest if fine_from is None else fine_from}
+    else:  # the job stays due (same `hour`) and the next run continues after the last host handled
+        after = handled[-1] if handled else after
+        log.warning("rollups stopped for time after host %s; the next run continues from there", after)
+        progress = {**own, "ran_at": now, "resume": {"from": first, "to": current, "after": after}}
+        progress.pop("_version", None)
     if shard.whole:
         store.put_doc(STATE_KIND, WATERMARK_ID, progress)
     else:
         store.put_doc(STATE_KIND, shard_doc_id(shard), {**progress, "shards": shard.count})
         advance_watermark(store, shard.count, now)
     return {
-        "hosts": len(hosts),
+        "hosts": len(handled),
         "hours": hours_done,
         "days": days_done,
         "markers_cleared": cleared,
         "failed": failed,
+        **({} if finished else {"resume_after": after}),
     }
 
 

@@ -1,11 +1,13 @@
 """The jobs function's scheduled inputs (`vigil.api.scheduled`), through the metrics code's Lambda
 handler on moto: the fleet target runs the fleet tier and the cost readout only, each rollup target
-rolls up its shard's hosts, and together the shards do what one unsharded run does."""
+rolls up its shard's hosts, and together the shards do what one unsharded run does; a rollup run
+near the end of its invocation stops and the next invocation continues where it stopped."""
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -40,11 +42,26 @@ def _setup(name: str) -> tuple[Config, DynamoStore, float]:
     return config, store, hour + 3600 + 180
 
 
-def _run(config: Config, store: DynamoStore, now: float, event: dict[str, Any]) -> dict[str, Any]:
+def _run(
+    config: Config, store: DynamoStore, now: float, event: dict[str, Any], context: Any = None
+) -> dict[str, Any]:
     ctx = AppContext(config, clock=FrozenClock(now), _store=store)
     with bind(ctx):
-        result: dict[str, Any] = Gateway(ctx).handler_for("metrics")(event, LocalLambdaContext("metrics"))
+        handler = Gateway(ctx).handler_for("metrics")
+        result: dict[str, Any] = handler(event, context or LocalLambdaContext("metrics", timeout_seconds=240))
     return result
+
+
+@dataclass
+class AlmostOutOfTime(LocalLambdaContext):
+    """An invocation that starts with its full 240 s, then finds only 50 s left (under the 60 s the
+    jobs keep in reserve) whenever it asks again."""
+
+    asked: int = 0
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.asked += 1
+        return 240_000 if self.asked == 1 else 50_000
 
 
 def test_the_fleet_target_runs_the_fleet_tier_and_the_cost_readout_but_no_rollups(moto_env: None) -> None:
@@ -86,3 +103,19 @@ def test_a_scheduled_input_naming_no_known_job_or_shard_is_refused(
     config, store, now = _setup(f"bad-{abs(hash(str(detail))) % 10_000}")
     with pytest.raises(Invalid):
         _run(config, store, now, scheduled(**detail))
+
+
+def test_a_rollup_run_out_of_time_stops_after_a_host_and_the_next_invocation_continues(
+    moto_env: None,
+) -> None:
+    config, store, now = _setup("resumed-rollups")
+    handled = []
+    for n in range(len(HOSTS)):
+        assert "hour" not in (store.get_doc("rollup_state", "watermark") or {})  # nothing settled yet
+        result = _run(config, store, now + 60 * n, scheduled(jobs=["rollups"]), AlmostOutOfTime("metrics"))
+        handled.append(result["hosts"])
+        assert ("resume_after" in result) == (n < len(HOSTS) - 1)
+    assert handled == [1] * len(HOSTS)
+    assert store.get_doc("rollup_state", "watermark")["hour"] == math.floor(now / 3600) * 3600
+    rolled = {r.host for r in store.query_rollups("cpu", "1h", now - 7200, now, now=now)}
+    assert rolled == set(HOSTS)
