@@ -92,7 +92,7 @@ def test_the_service_worker_shows_a_pushed_alert_as_a_notification(open_tab: Ope
         page.evaluate("0")  # a round trip lets Playwright dispatch the DevTools events received
         return [r for r in registrations if r["scopeURL"] == f"{server.url}/" and not r["isDeleted"]][:1]
 
-    (registration,) = wait_until(ours, what="the service worker's registration")
+    (registration,) = wait_until(ours, what="the service worker's registration", timeout=30)
     pushed = {
         "title": "[FIRING] CPU on fire (host=web-1)",
         "body": "avg(system.cpu.utilization) over 2m is 97% (alert when > 90%).",
