@@ -37,6 +37,7 @@ from typing import Any, cast
 
 from vigil.adapters.store.chunks import plan_chunks
 from vigil.config import Config
+from vigil.domain.records import distinct_series_keys
 from vigil.local.usage_meter import UsageMeter
 from vigil.ports import FRESHNESS_LAG_SECONDS, Store
 from vigil.wiring import build_store
@@ -142,7 +143,7 @@ class MeteredStore:
         seen = max(now, max(p.ts for p in points))
         with self._lock:
             known = self._series.setdefault(host, set())
-            new = {p.series_key for p in points} - known
+            new = distinct_series_keys(points) - known
             known |= new
             metrics = {p.metric for p in points} - self._metrics
             self._metrics |= metrics
