@@ -124,13 +124,12 @@ def test_a_steady_hosts_large_batches_are_packed_once_in_32_and_counted_within_f
 
     monkeypatch.setattr(metered_module, "plan_chunks", counting_plan_chunks)
     meter, ctx, _clock = _setup(tmp_path)
-    batches = [
-        [
-            Point("web-1", f"app.m{j % 20}", (("shard", str(j % 3)),), T0 - 3000 + n * 2 + j * 1e-3, round(50 + 40 * math.sin(n * 1000 + j), 3))
-            for j in range(1000)
-        ]
-        for n in range(64)
-    ]
+
+    def sample(n: int, j: int) -> Point:  # a gauge's 3-decimal readings, 20 metrics x 3 shards
+        ts, value = T0 - 3000 + n * 2 + j * 1e-3, round(50 + 40 * math.sin(n * 1000 + j), 3)
+        return Point("web-1", f"app.m{j % 20}", (("shard", str(j % 3)),), ts, value)
+
+    batches = [[sample(n, j) for j in range(1000)] for n in range(64)]
     exact = 0.0
     for n, points in enumerate(batches):
         assert ctx.store.put_samples("web-1", points, f"b-{n}", T0)
