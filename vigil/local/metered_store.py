@@ -45,7 +45,7 @@ from vigil.wiring import build_store
 ITEM_OVERHEAD_BYTES = 100  # pk, sk, expiry and counters beside a chunk's data
 _FREE = frozenset({"purge_expired", "ping", "close"})
 _WRITES = frozenset({"put_rollups", "put_fleet", "record_latest", "put_key", "touch_key", "revoke_key"})
-_WRITES |= {"record_errors", "put_doc", "delete_doc"}
+_WRITES |= {"record_errors", "put_doc", "put_docs", "delete_doc"}
 _POINT_READS = frozenset({"query_points", "query_many"})
 _CONSISTENT = frozenset({"get_doc", "list_docs", "find_key", "list_keys"})
 LEARNING_PUSHES = 4  # DynamoStore refreshes a host's item on each push until its cadence is known
@@ -187,6 +187,10 @@ class MeteredStore:
                     sns_publishes=1.0 if kind == "notification_out" else 0.0,
                     sns_deliveries=1.0 if kind == "delivery" else 0.0,
                 )
+            if name == "put_docs":  # what `put_doc` one by one would count
+                for kind, doc_id, doc in args[0] if args else kwargs.get("docs", []):
+                    self._count("put_doc", (kind, doc_id, doc), {}, None)
+                return
             if name in ("put_rollups", "put_fleet", "record_latest", "record_errors"):
                 rows = args[0] if args else []
                 self._meter.add(wru=sum(write_units(_bytes(r)) for r in rows))
@@ -198,10 +202,10 @@ class MeteredStore:
         self._meter.add(rru=read_units(_bytes(result), consistent=name in _CONSISTENT))
 
 
-# Optional ports (`SummaryStore`, `ArraySummaryStore`, `HistogramSummaryStore`) are detected with
-# isinstance(), which on Python 3.12+ looks methods up statically and never reaches `__getattr__`:
-# forward the ones the wrapped store has as real methods.
-_OPTIONAL = ("summarise", "summarise_arrays", "summarise_histograms")
+# Optional ports (`SummaryStore`, `ArraySummaryStore`, `HistogramSummaryStore`, `DocBatchStore`) are
+# detected with isinstance(), which on Python 3.12+ looks methods up statically and never reaches
+# `__getattr__`: forward the ones the wrapped store has as real methods.
+_OPTIONAL = ("summarise", "summarise_arrays", "summarise_histograms", "put_docs")
 
 
 def metered(inner: Store, meter: UsageMeter) -> Store:
