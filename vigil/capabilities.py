@@ -7,12 +7,15 @@ otherwise, so answers never depend on the store. Must not import adapters, boto3
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # annotations only
     from vigil.adapters.store.arrays import BucketArrays
     from vigil.domain.records import BulkLoad, SeriesBlock
     from vigil.domain.rollups import Rollup
+    from vigil.ports import Store
+
+Doc = tuple[str, str, dict[str, Any]]  # (kind, id, body) as `Store.put_doc` takes them
 
 
 @runtime_checkable
@@ -91,3 +94,23 @@ class HistogramSummaryStore(Protocol):
         now: float | None = None,
         fleet: bool = False,
     ) -> list[Rollup] | None: ...
+
+
+@runtime_checkable
+class DocBatchStore(Protocol):
+    """Optional capability (SqliteStore): several documents written in one transaction, each as
+    `put_doc` without `expected_version` writes it (its `_version` one more than the stored one)."""
+
+    def put_docs(self, docs: Sequence[Doc]) -> None: ...
+
+
+def put_docs(store: Store, docs: Sequence[Doc]) -> None:
+    """`docs` stored, in one transaction where the store offers `DocBatchStore`, else one `put_doc`
+    each. Ingest's late-sample markers go through here: a back-filling batch marks up to one fleet
+    minute per sample, and a transaction per marker cost more than storing the batch."""
+    if isinstance(store, DocBatchStore):
+        if docs:
+            store.put_docs(docs)
+        return
+    for kind, doc_id, doc in docs:
+        store.put_doc(kind, doc_id, doc)

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from vigil.domain.errors import Invalid, TooLarge, UnsupportedMediaType
 
 # Prometheus' stale marker: a NaN with this exact bit pattern means "this series ended", not a value.
 STALE_NAN_BITS = 0x7FF0000000000002
+_TIMESTAMP, _VALUE = attrgetter("timestamp"), attrgetter("value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +131,15 @@ def decode_write_request(
         request.ParseFromString(raw)
     except DecodeError as exc:
         raise Invalid(f"the body is not a remote-write WriteRequest: {exc}", field="body") from exc
-    return [
-        WireSeries(
-            {label.name: label.value for label in series.labels},
-            [sample.timestamp for sample in series.samples],
-            [sample.value for sample in series.samples],
-            len(series.histograms),
+    out = []
+    for series in request.timeseries:
+        samples = list(series.samples)  # upb's wrappers made once, read by two C-level maps
+        out.append(
+            WireSeries(
+                {label.name: label.value for label in series.labels},
+                list(map(_TIMESTAMP, samples)),
+                list(map(_VALUE, samples)),
+                len(series.histograms),
+            )
         )
-        for series in request.timeseries
-    ]
+    return out

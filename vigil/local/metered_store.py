@@ -1,8 +1,12 @@
 """A `Store` wrapper for local mode that counts, for every store call, the DynamoDB request units the
 DynamoDB adapter would be billed for the same call — ESTIMATED from rows and bytes, not measured:
 
-- `put_samples`, modelled on `DynamoStore.put_samples`: the chunk items exactly (the batch packed
-  with the adapter's own `plan_chunks`, one unit per started KB of data + ~100 bytes of keys), one
+- `put_samples`, modelled on `DynamoStore.put_samples`: the chunk items (one unit per started KB of
+  data + ~100 bytes of keys), exactly for a host's first batch, for a batch with series new to the
+  meter or of a size unlike the last measured one, and for every `MEASURE_EVERY`-th batch — the
+  batch packed with the adapter's own `plan_chunks` — and between those scaled from the host's last
+  packed batch by sample count (packing is compressing at zlib level 9: 5-6 us a sample, more than
+  storing it; a steady host's batches pack to the same bytes per sample within a few per cent), one
   unit for the batch claim (when a `batch_id` is given), one per series and per metric seen for the
   first time, one per host refresh (a host's first pushes while its cadence is learnt, then hourly)
   and one per freshness-marker move (at most every `FRESHNESS_LAG_SECONDS`).
@@ -33,6 +37,7 @@ from typing import Any, cast
 
 from vigil.adapters.store.chunks import plan_chunks
 from vigil.config import Config
+from vigil.domain.records import distinct_series_keys
 from vigil.local.usage_meter import UsageMeter
 from vigil.ports import FRESHNESS_LAG_SECONDS, Store
 from vigil.wiring import build_store
@@ -40,11 +45,35 @@ from vigil.wiring import build_store
 ITEM_OVERHEAD_BYTES = 100  # pk, sk, expiry and counters beside a chunk's data
 _FREE = frozenset({"purge_expired", "ping", "close"})
 _WRITES = frozenset({"put_rollups", "put_fleet", "record_latest", "put_key", "touch_key", "revoke_key"})
-_WRITES |= {"record_errors", "put_doc", "delete_doc"}
+_WRITES |= {"record_errors", "put_doc", "put_docs", "delete_doc"}
 _POINT_READS = frozenset({"query_points", "query_many"})
 _CONSISTENT = frozenset({"get_doc", "list_docs", "find_key", "list_keys"})
 LEARNING_PUSHES = 4  # DynamoStore refreshes a host's item on each push until its cadence is known
 HOST_REFRESH_SECONDS = 3600.0
+MEASURE_EVERY = 32  # a host's batches scaled from its last packed one before the next is packed again
+
+
+@dataclasses.dataclass(slots=True)
+class _Packed:
+    """A host's last packed batch: its samples, chunk items and their data bytes, and how many
+    batches were scaled from it since."""
+
+    samples: int
+    chunks: int
+    data_bytes: int
+    scaled: int = 0
+
+    def resembles(self, samples: int) -> bool:
+        return self.scaled < MEASURE_EVERY - 1 and self.samples <= 2 * samples and samples <= 2 * self.samples
+
+    def units(self, samples: int) -> float:
+        """The chunk write units of a batch of `samples` packed as this one was: per chunk its size in
+        KB plus half a unit, the mean of rounding up a size known only to a few per cent (rounding
+        the estimate up instead is one unit off for every batch of a host whose chunks land just
+        under a KB boundary), at least one unit."""
+        chunks = max(1, round(samples * self.chunks / self.samples))
+        per_chunk = self.data_bytes * samples / self.samples / chunks + ITEM_OVERHEAD_BYTES
+        return chunks * max(1.0, per_chunk / 1024 + 0.5)
 
 
 def _bytes(value: Any) -> int:
@@ -81,6 +110,7 @@ class MeteredStore:
         self._metrics: set[str] = set()
         self._pushes: dict[str, tuple[int, float]] = {}  # host -> (pushes, last host refresh)
         self._fresh = -math.inf
+        self._packed: dict[str, _Packed] = {}  # host -> its last packed batch
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
@@ -110,12 +140,10 @@ class MeteredStore:
         return stored
 
     def _push_units(self, host: str, points: Sequence[Any], batch_id: str | None, now: float) -> float:
-        units = sum(write_units(len(c.data) + ITEM_OVERHEAD_BYTES) for c in plan_chunks(points, None))
-        units += 1.0 if batch_id else 0.0
         seen = max(now, max(p.ts for p in points))
         with self._lock:
             known = self._series.setdefault(host, set())
-            new = {p.series_key for p in points} - known
+            new = distinct_series_keys(points) - known
             known |= new
             metrics = {p.metric for p in points} - self._metrics
             self._metrics |= metrics
@@ -124,7 +152,20 @@ class MeteredStore:
             self._pushes[host] = (pushes + 1, seen if refresh else refreshed)
             fresh = seen - self._fresh >= FRESHNESS_LAG_SECONDS
             self._fresh = seen if fresh else self._fresh
+            packed = self._packed.get(host)
+            scale = packed is not None and not new and packed.resembles(len(points))
+            if packed is not None and scale:
+                packed.scaled += 1
+        units = packed.units(len(points)) if packed is not None and scale else self._pack(host, points)
+        units += 1.0 if batch_id else 0.0
         return units + len(new) + len(metrics) + float(refresh) + float(fresh)
+
+    def _pack(self, host: str, points: Sequence[Any]) -> float:
+        """The chunk write units of `points` packed as the adapter packs them, remembered for the host."""
+        chunks = plan_chunks(points, None)
+        with self._lock:
+            self._packed[host] = _Packed(len(points), len(chunks), sum(len(c.data) for c in chunks))
+        return sum(write_units(len(c.data) + ITEM_OVERHEAD_BYTES) for c in chunks)
 
     def _count_points(self, points: list[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         by_host: dict[str, list[Any]] = {}
@@ -146,6 +187,10 @@ class MeteredStore:
                     sns_publishes=1.0 if kind == "notification_out" else 0.0,
                     sns_deliveries=1.0 if kind == "delivery" else 0.0,
                 )
+            if name == "put_docs":  # what `put_doc` one by one would count
+                for kind, doc_id, doc in args[0] if args else kwargs.get("docs", []):
+                    self._count("put_doc", (kind, doc_id, doc), {}, None)
+                return
             if name in ("put_rollups", "put_fleet", "record_latest", "record_errors"):
                 rows = args[0] if args else []
                 self._meter.add(wru=sum(write_units(_bytes(r)) for r in rows))
@@ -157,10 +202,10 @@ class MeteredStore:
         self._meter.add(rru=read_units(_bytes(result), consistent=name in _CONSISTENT))
 
 
-# Optional ports (`SummaryStore`, `ArraySummaryStore`, `HistogramSummaryStore`) are detected with
-# isinstance(), which on Python 3.12+ looks methods up statically and never reaches `__getattr__`:
-# forward the ones the wrapped store has as real methods.
-_OPTIONAL = ("summarise", "summarise_arrays", "summarise_histograms")
+# Optional ports (`SummaryStore`, `ArraySummaryStore`, `HistogramSummaryStore`, `DocBatchStore`) are
+# detected with isinstance(), which on Python 3.12+ looks methods up statically and never reaches
+# `__getattr__`: forward the ones the wrapped store has as real methods.
+_OPTIONAL = ("summarise", "summarise_arrays", "summarise_histograms", "put_docs")
 
 
 def metered(inner: Store, meter: UsageMeter) -> Store:

@@ -26,6 +26,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from vigil.capabilities import Doc, put_docs
 from vigil.domain.fleet import FLEET_MINUTE, FleetFold, fleet_hours
 from vigil.domain.models import Point
 from vigil.ports import Store
@@ -48,11 +49,16 @@ def settled_until(now: float) -> float:
 def note_late_fleet(store: Store, points: Sequence[Point], now: float) -> int:
     """After a batch is stored: mark the minutes of its samples that a run may already have built.
     Returns how many markers were written (0 for a healthy agent's batch)."""
+    markers = late_fleet_markers(points, now)
+    put_docs(store, markers)
+    return len(markers)
+
+
+def late_fleet_markers(points: Sequence[Point], now: float) -> list[Doc]:
+    """The `fleet_dirty` documents `note_late_fleet` writes for `points`, oldest minute first."""
     cutoff = settled_until(now)
     minutes = {math.floor(p.ts / MINUTE) * MINUTE for p in points if p.ts < cutoff}
-    for m in sorted(minutes):
-        store.put_doc(DIRTY_KIND, str(int(m)), {"minute": m})
-    return len(minutes)
+    return [(DIRTY_KIND, str(int(m)), {"minute": m}) for m in sorted(minutes)]
 
 
 def run_fleet(

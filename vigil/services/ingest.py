@@ -14,7 +14,7 @@ from vigil.domain.batches import check_idempotency_key
 from vigil.domain.catalog import unit_range_error
 from vigil.domain.errors import Invalid, LimitExceeded
 from vigil.domain.errors_grouping import fingerprint
-from vigil.domain.identity import parse_series_key, series_key
+from vigil.domain.identity import parse_series_key
 from vigil.domain.models import (
     MAX_FUTURE_SECONDS,
     ErrorBatch,
@@ -24,6 +24,7 @@ from vigil.domain.models import (
     Point,
     SampleBatch,
 )
+from vigil.domain.records import distinct_series_keys
 from vigil.domain.timeparse import parse_instant
 from vigil.ports import ChangeFeed, Store
 
@@ -110,7 +111,7 @@ def check_cardinality(store: Store, host: str, points: Sequence[Point], config: 
     Raises:
         LimitExceeded: naming the limit and its setting.
     """
-    batch_series = {series_key(p.host, p.metric, p.labels) for p in points}
+    batch_series = distinct_series_keys(points)
     known = store.known_series(host, batch_series)
     new = batch_series - known
     if not new:

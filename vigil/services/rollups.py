@@ -46,6 +46,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from vigil.capabilities import put_docs
 from vigil.domain.models import Point
 from vigil.domain.rollups import coarsen, fine_rollups, rollup_points
 from vigil.domain.shards import Shard
@@ -67,15 +68,17 @@ def hour_of(ts: float) -> float:
 
 def note_late_samples(store: Store, host: str, points: Sequence[Point], now: float) -> int:
     """After a batch is stored: mark its host-hours that the next run's window will not reach (and its
-    minutes the fleet job may have built, `fleet.note_late_fleet`). Returns how many host-hour markers
-    were written (0 for any batch of recent samples)."""
-    from vigil.services.fleet import note_late_fleet
+    minutes the fleet job may have built, `fleet.late_fleet_markers`), in one transaction where the
+    store offers one (`capabilities.put_docs`). Returns how many host-hour markers were written (0 for
+    any batch of recent samples)."""
+    from vigil.services.fleet import late_fleet_markers
 
-    note_late_fleet(store, points, now)  # the fleet tier's minutes have their own, shorter horizon
     cutoff = hour_of(now) - HOUR
     hours = {hour_of(p.ts) for p in points if p.ts < cutoff}
-    for h in sorted(hours):
-        store.put_doc(DIRTY_KIND, f"{host}|{int(h)}", {"host": host, "hour": h})
+    # the fleet tier's minutes (their own, shorter horizon) and the hours, in one transaction
+    markers = late_fleet_markers(points, now)
+    markers += [(DIRTY_KIND, f"{host}|{int(h)}", {"host": host, "hour": h}) for h in sorted(hours)]
+    put_docs(store, markers)
     return len(hours)
 
 

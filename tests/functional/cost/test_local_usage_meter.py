@@ -4,14 +4,20 @@ store that still answers exactly as before, flushed into the hour's usage docume
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.conftest import ADMIN_TOKEN, FrozenClock
+from vigil.adapters.store.chunks import Chunk, plan_chunks
 from vigil.config import Config
 from vigil.domain.cost import Usage
 from vigil.domain.models import Point
 from vigil.local.client import GatewayClient
 from vigil.local.gateway import Gateway
+from vigil.local.metered_store import ITEM_OVERHEAD_BYTES, LEARNING_PUSHES, MEASURE_EVERY
 from vigil.local.server import metered_job, metered_store
 from vigil.local.usage_meter import UsageMeter
 from vigil.services.cost import USAGE_KIND, hour_of
@@ -103,3 +109,32 @@ def test_local_chores_aws_does_not_bill_as_store_work_count_nothing(tmp_path: Pa
     chore(T0)
     usage = meter.take(T0)
     assert usage.rru == 0 and usage.wru == 0 and usage.lambda_requests == 0
+
+
+def test_a_steady_hosts_large_batches_are_packed_once_in_32_and_counted_within_five_per_cent_of_packing_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vigil.local.metered_store as metered_module
+
+    packed: list[int] = []
+
+    def counting_plan_chunks(points: Any, bkey: str | None) -> list[Chunk]:
+        packed.append(len(points))
+        return plan_chunks(points, bkey)
+
+    monkeypatch.setattr(metered_module, "plan_chunks", counting_plan_chunks)
+    meter, ctx, _clock = _setup(tmp_path)
+
+    def sample(n: int, j: int) -> Point:  # a gauge's 3-decimal readings, 20 metrics x 3 shards
+        ts, value = T0 - 3000 + n * 2 + j * 1e-3, round(50 + 40 * math.sin(n * 1000 + j), 3)
+        return Point("web-1", f"app.m{j % 20}", (("shard", str(j % 3)),), ts, value)
+
+    batches = [[sample(n, j) for j in range(1000)] for n in range(64)]
+    exact = 0.0
+    for n, points in enumerate(batches):
+        assert ctx.store.put_samples("web-1", points, f"b-{n}", T0)
+        exact += sum(math.ceil((len(c.data) + ITEM_OVERHEAD_BYTES) / 1024) for c in plan_chunks(points, None))
+    assert len(packed) <= 64 // MEASURE_EVERY + 1
+    chunk_units = meter.take(T0).wru - 64 - 1  # less the 64 batch claims and the FRESH marker
+    chunk_units -= 60 + 20 + LEARNING_PUSHES  # first-seen series and metrics, the host's refreshes
+    assert chunk_units == pytest.approx(exact, rel=0.05)

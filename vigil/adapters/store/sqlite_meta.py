@@ -167,6 +167,22 @@ class MetaTables:
             )
         return stored
 
+    def put_docs(self, docs: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """`capabilities.DocBatchStore`: each doc as `put_doc` stores it, all in one transaction."""
+        with self._write() as conn:
+            rows: dict[tuple[str, str], tuple[str, str, str, int]] = {}  # a repeated id: its last doc
+            for kind, doc_id, doc in docs:
+                before = rows.get((kind, doc_id))
+                if before is None:
+                    sql = "SELECT version FROM docs WHERE kind = ? AND id = ?"
+                    row = conn.execute(sql, (kind, doc_id)).fetchone()
+                    version = (int(row[0]) if row else 0) + 1
+                else:
+                    version = before[3] + 1
+                rows[kind, doc_id] = (kind, doc_id, json.dumps({**doc, "_version": version}), version)
+            sql = "INSERT OR REPLACE INTO docs(kind, id, body, version) VALUES (?,?,?,?)"
+            conn.executemany(sql, list(rows.values()))
+
     def get_doc(self, kind: str, doc_id: str) -> dict[str, Any] | None:
         row = (
             self._conn().execute("SELECT body FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)).fetchone()
