@@ -9,6 +9,8 @@ let baseUrl = "";
 let tokenProvider = () => null;
 let onUnauthorized = () => {};
 const cache = new Map(); // url → { etag, data }
+const early = new Map(); // url → a prefetched GET (promise of getJson's result) nobody has asked for yet
+const EARLY_KEEP_MS = 10000; // a prefetched answer unclaimed this long is dropped (the guess was wrong)
 const statusListeners = new Set();
 let status = { reachable: true, lastOk: Date.now(), lastError: null };
 
@@ -131,6 +133,11 @@ async function errorFrom(res) {
  */
 export async function getJson(path, params) {
   const url = buildUrl(path, params);
+  const pre = early.get(url);
+  if (pre) {
+    early.delete(url);
+    return pre;
+  }
   const cached = cache.get(url);
   let res;
   try {
@@ -151,6 +158,20 @@ export async function getJson(path, params) {
   if (etag) cache.set(url, { etag, data, next });
   else cache.delete(url);
   return { data, changed: true, next };
+}
+
+/**
+ * Start a GET before any component asks for it (at boot, while the app still signs in and renders):
+ * the first `getJson` of the same URL within `EARLY_KEEP_MS` gets this request's answer (or error)
+ * instead of sending its own.
+ */
+export function prefetch(path, params) {
+  const url = buildUrl(path, params);
+  if (early.has(url) || cache.has(url)) return;
+  const answer = getJson(path, params);
+  answer.catch(() => {}); // whoever claims it sees the error; unclaimed, it is nobody's
+  early.set(url, answer);
+  setTimeout(() => early.get(url) === answer && early.delete(url), EARLY_KEEP_MS);
 }
 
 const merged = new Map(); // url → the last merged answer of getAllPages

@@ -85,6 +85,8 @@ function LiveControl() {
   );
 }
 
+/** `role`: "admin" or "viewer"; null while /api/me has not answered yet (then nothing depends on it:
+ * only the overview renders that early, and the role badge waits). */
 export function App({ config, role }) {
   const route = useRoute();
   const theme = useTheme();
@@ -93,7 +95,7 @@ export function App({ config, role }) {
   const main = useRef(null);
   const session = useMemo(() => {
     const catalog = catalogEntries(catalogQ.data);
-    return { role, isAdmin: role === "admin", catalog, byName: new Map(catalog.map((e) => [e.name, e])), config };
+    return { role: role || "viewer", isAdmin: role === "admin", catalog, byName: new Map(catalog.map((e) => [e.name, e])), config };
   }, [catalogQ.data, role, config]);
 
   const page = PAGES.find(([id]) => id === route.path);
@@ -138,9 +140,11 @@ export function App({ config, role }) {
             {theme === "dark" ? <SunIcon /> : <MoonIcon />}
           </button>
           <Bell />
-          <span class={`role role-${role}`} title={`Signed in as ${role}`}>
-            {role}
-          </span>
+          {role && (
+            <span class={`role role-${role}`} title={`Signed in as ${role}`}>
+              {role}
+            </span>
+          )}
           <button type="button" class="icon-btn" onClick={signOut} title="Sign out">
             <PowerIcon />
             <span class="btn-label">Sign out</span>

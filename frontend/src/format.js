@@ -4,11 +4,24 @@
 
 const BYTE_STEPS = ["B", "KB", "MB", "GB", "TB"];
 
+// `toLocaleString` with options builds a new Intl formatter on every call (a card, a host-grid cell, an
+// axis label each): the same formatters, built once per option set, give the same text for less.
+const formats = new Map();
+function formatter(Kind, locale, options) {
+  const key = `${Kind.name}|${locale}|${JSON.stringify(options)}`;
+  let f = formats.get(key);
+  if (!f) formats.set(key, (f = new Kind(locale, options)));
+  return f;
+}
+const number = (n, min, max) => formatter(Intl.NumberFormat, "en-US", { minimumFractionDigits: min, maximumFractionDigits: max }).format(n);
+const CLOCK = { hour: "2-digit", minute: "2-digit" };
+const CLOCK_S = { hour: "2-digit", minute: "2-digit", second: "2-digit" };
+
 function trim(n, digits) {
   if (!Number.isFinite(n)) return "–";
   const abs = Math.abs(n);
   const d = abs >= 100 ? 0 : abs >= 10 ? Math.min(1, digits) : digits;
-  return n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: 0 });
+  return number(n, 0, d);
 }
 
 /** A short label for a unit: "{request}/s" → "req/s", "1" → "%". */
@@ -98,7 +111,7 @@ export function fmtAxis(splits, unit) {
   return splits.map((v) =>
     v === null || v === undefined || !Number.isFinite(v)
       ? ""
-      : `${(v * scale).toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals })}${suffix}`,
+      : `${number(v * scale, decimals, decimals)}${suffix}`,
   );
 }
 
@@ -118,15 +131,15 @@ export function toDate(t) {
 /** Local hours and minutes, "14:00". */
 export function fmtClock(t) {
   const d = toDate(t);
-  return d ? d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" }) : "–";
+  return d ? formatter(Intl.DateTimeFormat, "en-GB", CLOCK).format(d) : "–";
 }
 
 export function fmtTime(t, withDate = true) {
   const d = toDate(t);
   if (!d) return "–";
-  const time = d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const time = formatter(Intl.DateTimeFormat, "en-GB", CLOCK_S).format(d);
   if (!withDate) return time;
-  return `${d.toLocaleDateString("en-CA")} ${time}`;
+  return `${formatter(Intl.DateTimeFormat, "en-CA", undefined).format(d)} ${time}`;
 }
 
 export function fmtAgo(t, now = Date.now()) {

@@ -6,7 +6,8 @@ import { forgetToken, getToken, initAuth, signIn } from "./auth.js";
 import { App } from "./app.jsx";
 import { TokenPage } from "./pages/token.jsx";
 import { startPush } from "./push.js";
-import { reparse } from "./router.js";
+import { prefetchOverview } from "./pages/overview.jsx";
+import { parseHash, reparse } from "./router.js";
 import "./theme.js";
 
 const DEFAULT_CONFIG = { apiUrl: "", auth: { mode: "local" } };
@@ -33,6 +34,8 @@ async function whoAmI() {
   }
 }
 
+performance.mark("vigil:boot"); // every module evaluated: the app's own code starts
+
 async function start(message) {
   const root = document.getElementById("app");
   if (root.querySelector(".boot")) root.textContent = "";
@@ -49,10 +52,23 @@ async function start(message) {
     render(<TokenPage cognito={cognito} message={message} onToken={() => start()} onCognito={signIn} />, root);
     return;
   }
-  const me = await whoAmI();
-  if (!me.ok) {
+  performance.mark("vigil:signed-in");
+  reparse();
+  const route = parseHash();
+  const me = whoAmI();
+  // The overview does not depend on the role: its requests leave now, beside /api/me, and its shell
+  // renders while /api/me is answered (the role badge appears with the answer). Other pages show
+  // admin controls or "admins only" notes, so they wait for the role as before.
+  if (route.path === "overview") {
+    prefetchOverview(route.params);
+    render(<App config={config} role={null} />, root);
+    performance.mark("vigil:shell");
+  }
+  const who = await me;
+  performance.mark("vigil:me");
+  if (!who.ok) {
     forgetToken();
-    render(<TokenPage cognito={cognito} message={me.error} onToken={() => start()} onCognito={signIn} />, root);
+    render(<TokenPage cognito={cognito} message={who.error} onToken={() => start()} onCognito={signIn} />, root);
     return;
   }
   configureApi({
@@ -63,8 +79,7 @@ async function start(message) {
       start("Your session ended; sign in again.");
     },
   });
-  reparse();
-  render(<App config={config} role={me.role} />, root);
+  render(<App config={config} role={who.role} />, root);
   startPush(config);
 }
 

@@ -63,7 +63,12 @@ export function useSeries(params, { live = true } = {}) {
       setState((s) => (s.data === next && !s.error && !s.loading ? s : { data: next, error: null, loading: false }));
     };
     const fail = (error) => alive && setState((s) => ({ data: s.data, error, loading: false }));
-    const full = () => getJson(PATH, params).then(({ data: d }) => show(d), fail);
+    // a tick or a pushed change while the first answer is still on its way joins it (no second read)
+    let pending = null;
+    const full = () => {
+      pending = pending || getJson(PATH, params).then(({ data: d }) => show(d), fail).finally(() => { pending = null; });
+      return pending;
+    };
     const refresh = () => {
       const cur = data.current;
       if (!cur || !cur.timestamps || cur.timestamps.length === 0 || !cur.step) return full();

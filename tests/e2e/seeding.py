@@ -38,6 +38,7 @@ class Server:
     url: str
     admin_token: str
     data_dir: Path
+    pid: int | None = None  # the `vigil serve` process (None: a server running in this process)
 
     def api(self, method: str, path: str, token: str | None = None, **kw: object) -> requests.Response:
         headers = {"Authorization": f"Bearer {token or self.admin_token}"}
@@ -93,7 +94,7 @@ def running_server(
 
     try:
         wait_until(healthy, timeout=30, what="vigil serve to answer /health")
-        yield Server(url, ADMIN_TOKEN, data_dir)
+        yield Server(url, ADMIN_TOKEN, data_dir, proc.pid)
     finally:
         proc.terminate()
         try:

@@ -11,6 +11,7 @@ import { StatusBadge } from "../components/StatusBadge.jsx";
 import { Empty, Panel, QueryState, RangePicker, Time } from "../components/ui.jsx";
 import { alertsOf, listOf, mergeAnswers, pickAgg, toChart } from "../data.js";
 import { displayNumber, fmtValue } from "../format.js";
+import { prefetch } from "../api.js";
 import { useApi } from "../live.js";
 import { useSeries } from "../series.js";
 import { href, setParams } from "../router.js";
@@ -96,12 +97,31 @@ export function defaultRange(hosts) {
 }
 
 const RANGE_KEY = "vigil.overview.default-range";
+// every host in one request for fleets up to the API's largest page (the default page of 100 would
+// make a fleet of 101 wait for a second, sequential request before the charts can ask for their range)
+const HOSTS_QUERY = { limit: 1000 };
+
+/** The charts' one request: the API reads and merges the histograms once for all four aggs. */
+const chartQuery = (range) => ({ metric: RESPONSE_METRIC, from: `-${range}`, to: "now", group_by: "none", agg: "p50,p95,p99,rate" });
+
+/**
+ * Send the overview's critical requests at boot, before sign-in is confirmed and the shell renders:
+ * the hosts (they decide the default range) and the charts' series for the range in the URL, else the
+ * remembered default, else a guess of 1 h. The guess is the cheap one: a fleet first seen less than a
+ * day ago (a new install, where a first visit is likeliest) gets 1 h anyway, and when the hosts say
+ * 24 h the wasted request read an hour of data, not a day. The page's own requests then find these
+ * answers (`api.prefetch`); nothing is drawn before the page has decided its range from the hosts.
+ */
+export function prefetchOverview(params = {}) {
+  prefetch("/api/hosts", HOSTS_QUERY);
+  prefetch("/api/metrics/series", chartQuery(params.range || localStorage.getItem(RANGE_KEY) || "1h"));
+}
 const RANGE_TEXT = { "1h": "1 h", "24h": "24 h", "7d": "7 days", "30d": "30 days", "365d": "a year" };
 
 export function Overview({ params = {} }) {
   const session = useSession();
   const snap = useApi("/api/metrics", {});
-  const hostsQ = useApi("/api/hosts", {}, { pages: "hosts" }); // every page: a fleet may pass one
+  const hostsQ = useApi("/api/hosts", HOSTS_QUERY, { pages: "hosts" }); // every page: a fleet may pass 1000
   const hosts = listOf(hostsQ.data, "hosts");
   // the default needs /api/hosts; the last one seen is remembered so the charts' request need not wait
   const computed = hostsQ.data ? defaultRange(hosts) : localStorage.getItem(RANGE_KEY);
@@ -109,8 +129,7 @@ export function Overview({ params = {} }) {
     if (hostsQ.data) localStorage.setItem(RANGE_KEY, computed);
   }, [computed, hostsQ.data]);
   const range = params.range || computed;
-  // one request for both charts: the API reads and merges the histograms once for all four aggs
-  const both = useSeries(range && { metric: RESPONSE_METRIC, from: `-${range}`, to: "now", group_by: "none", agg: "p50,p95,p99,rate" });
+  const both = useSeries(range && chartQuery(range));
   const [p50, p95, p99, rate] = useMemo(
     () => ["p50", "p95", "p99", "rate"].map((agg) => ({ ...both, data: pickAgg(both.data, agg) })),
     [both],

@@ -1,0 +1,43 @@
+"""The overview's load path in real Chromium: its critical requests (the hosts, which decide the
+default range, and the charts' one series request) leave at boot beside `GET /api/me` instead of after
+it, every host comes in one request, and the page reuses those answers rather than asking twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import OpenTab
+
+CHARTS_DRAWN = "() => performance.getEntriesByName('vigil:charts-drawn').length > 0"
+REQUESTS = """() => performance.getEntriesByType('resource')
+  .filter(e => e.name.includes('/api/'))
+  .map(e => ({url: e.name, start: e.startTime, end: e.responseEnd}))"""
+
+
+def _requests(tab: Any) -> list[dict[str, Any]]:
+    tab.page.wait_for_function(CHARTS_DRAWN, timeout=15000)
+    entries: list[dict[str, Any]] = tab.page.evaluate(REQUESTS)
+    return entries
+
+
+def test_the_charts_and_hosts_requests_leave_before_the_role_is_known(open_tab: OpenTab) -> None:
+    tab = open_tab()
+    entries = _requests(tab)
+    me = next(e for e in entries if e["url"].endswith("/api/me"))
+    series = [e for e in entries if "/api/metrics/series" in e["url"] and "from=-1h" in e["url"]]
+    hosts = [e for e in entries if "/api/hosts" in e["url"]]
+    assert series and series[0]["start"] < me["end"]
+    assert hosts and hosts[0]["start"] < me["end"]
+    assert tab.page.text_content(".role") == "admin"  # the badge follows the answer
+    assert tab.console.errors == []
+
+
+def test_the_page_reuses_the_early_answers_instead_of_asking_again(open_tab: OpenTab) -> None:
+    tab = open_tab()
+    entries = _requests(tab)
+    # the seeded fleet was first seen less than a day ago: the default range is 1 h, as guessed
+    charts = [e for e in entries if "/api/metrics/series" in e["url"] and "from=-1h" in e["url"]]
+    hosts = [e["url"] for e in entries if "/api/hosts" in e["url"]]
+    assert len(charts) == 1
+    assert hosts == [hosts[0]] and "limit=1000" in hosts[0] and "cursor=" not in hosts[0]
+    assert tab.console.errors == []
