@@ -109,7 +109,7 @@ def _decode_v1(body: bytes) -> tuple[Floats, Floats]:
     return ts, np.bitwise_xor.accumulate(xored).view(np.float64)
 
 
-def _narrow(ints: Ints) -> tuple[int, bytes]:
+def narrow(ints: Ints) -> tuple[int, bytes]:
     """The width code (index into `_WIDTHS`) and bytes of `ints` in the narrowest width holding them."""
     lo, hi = (int(ints.min()), int(ints.max())) if len(ints) else (0, 0)
     for code, width in enumerate(_WIDTHS):
@@ -119,13 +119,19 @@ def _narrow(ints: Ints) -> tuple[int, bytes]:
     raise AssertionError("int64 holds every int64")
 
 
+def widen(raw: npt.NDArray[np.uint8], code: int, n: int) -> Ints:
+    """The `n` integers `narrow` packed with width `code` at the start of `raw`, as int64."""
+    width = _WIDTHS[code]
+    return raw[: n * np.dtype(width).itemsize].view(width).astype(np.int64)
+
+
 def _encode_times(ts: Floats) -> tuple[int, bytes]:
     millis = np.rint(ts * 1000.0)
     if len(ts) and np.all(np.abs(millis) < 2**53) and np.array_equal(millis / 1000.0, ts):
         ints = millis.astype(np.int64)
         if len(ints) > 1 and not np.any(np.diff(ints, 2)):
             return _TS_REGULAR, np.array([ints[0], ints[1] - ints[0]], dtype=np.int64).tobytes()
-        code, packed = _narrow(np.diff(ints, 2) if len(ints) > 1 else ints[:0])
+        code, packed = narrow(np.diff(ints, 2) if len(ints) > 1 else ints[:0])
         return _TS_MILLIS | code << 4, ints[:2].tobytes() + packed
     return _TS_FLOATS, ts.tobytes()
 
@@ -140,7 +146,7 @@ def _encode_values(values: Floats) -> tuple[int, int, bytes]:
         ints = scaled.astype(np.int64)
         back = ints.astype(np.float64) / 10.0**places if places else ints.astype(np.float64)
         if np.array_equal(back.view(np.int64), bits):  # as `decode` computes it: -0.0 fails
-            code, packed = _narrow(np.diff(ints))
+            code, packed = narrow(np.diff(ints))
             return _V_DECIMAL | code << 4, places, ints[:1].tobytes() + packed
     u = values.view(np.uint64)
     xored = np.bitwise_xor(u, np.concatenate(([np.uint64(0)], u[:-1])))

@@ -1,14 +1,15 @@
 """The rollup block codec: one series' hourly or daily `Rollup` records of one time block as a small
 compressed byte string (the SQLite store's `rollup_blocks` table; docs/data-model.md, "Rollup blocks").
 
-A body is `<BBIII` (format version, flags, record count n, sketch entries k, histogram JSON bytes)
-and then one zstd frame (cramjam) holding:
+A body is `<BBBBIII` (format version, flags, the sketch keys' and counts' integer widths, record
+count n, sketch entries k, histogram JSON bytes) and then one zstd frame (cramjam) holding:
 - a 10 x n matrix of 8-byte cells — count (int64), start, sum, min, max, last_ts, last, increase,
   seconds (float64 bit patterns, 0 where None) and the record's sketch length (int64) — stored
   byte-shuffled (byte j of every cell together: the high bytes of similar numbers and of small ints
   are runs zstd packs to almost nothing);
 - n bytes: which of min, max, last_ts, last are None (bits 0-3);
-- the k sketch keys as deltas and the k sketch counts (int64, byte-shuffled), record after record;
+- the k sketch keys as deltas and the k sketch counts, record after record, each in the narrowest
+  integer width holding them (`columns.narrow`: keys step by one, counts are small);
 - the histograms as JSON `[[record index, Histogram.to_json()], ...]` (histogram series only).
 The metric, host, labels and resolution are not stored: the row's series says them.
 
@@ -29,13 +30,14 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from vigil.adapters.store.columns import narrow, widen
 from vigil.domain.models import Histogram
 from vigil.domain.rollups import Rollup
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 FORMAT = 1
-_HEAD = struct.Struct("<BBIII")
+_HEAD = struct.Struct("<BBBBIII")
 _FLAG_HIST = 1
 _ROWS = 10  # count, start, sum, min, max, last_ts, last, increase, seconds, sketch length
 _COUNT, _START, _SUM, _MIN, _MAX = 0, 1, 2, 3, 4
@@ -75,18 +77,12 @@ def encode(rollups: Sequence[Rollup]) -> bytes:
             counts.append(r.sketch[k])
         if r.histogram is not None:
             hists.append([j, r.histogram.to_json()])
-    key_col = np.array(keys, dtype=np.int64)
+    key_width, key_part = narrow(np.diff(np.array(keys, dtype=np.int64), prepend=np.int64(0)))
+    count_width, count_part = narrow(np.array(counts, dtype=np.int64))
     hist_json = orjson.dumps(hists) if hists else b""
-    payload = b"".join(
-        (
-            _shuffle(matrix),
-            mask.tobytes(),
-            _shuffle(np.diff(key_col, prepend=np.int64(0))),
-            _shuffle(np.array(counts, dtype=np.int64)),
-            hist_json,
-        )
-    )
-    head = _HEAD.pack(FORMAT, _FLAG_HIST if hists else 0, n, len(keys), len(hist_json))
+    payload = b"".join((_shuffle(matrix), mask.tobytes(), key_part, count_part, hist_json))
+    flags = _FLAG_HIST if hists else 0
+    head = _HEAD.pack(FORMAT, flags, key_width, count_width, n, len(keys), len(hist_json))
     return head + bytes(cramjam.zstd.compress(payload, level=ZSTD_LEVEL))
 
 
@@ -95,27 +91,27 @@ def has_histograms(body: bytes) -> bool:
     return bool(body[1] & _FLAG_HIST)
 
 
-def _open(body: bytes) -> tuple[int, int, int, npt.NDArray[np.uint8]]:
-    version, _flags, n, k, hist_len = _HEAD.unpack_from(body)
-    if version != FORMAT:
-        raise ValueError(f"unknown rollup block format {version}")
-    raw = np.frombuffer(bytes(cramjam.zstd.decompress(body[_HEAD.size :])), dtype=np.uint8)
-    return n, k, hist_len, raw
+def _open(body: bytes) -> tuple[tuple[int, ...], npt.NDArray[np.uint8]]:
+    """The header (version, flags, key width, count width, n, k, histogram bytes) and the payload."""
+    head = _HEAD.unpack_from(body)
+    if head[0] != FORMAT:
+        raise ValueError(f"unknown rollup block format {head[0]}")
+    return head, np.frombuffer(bytes(cramjam.zstd.decompress(body[_HEAD.size :])), dtype=np.uint8)
 
 
 def decode(
     body: bytes, metric: str, host: str, labels: tuple[tuple[str, str], ...], resolution: str
 ) -> list[Rollup]:
     """The records of a body, in start order. Raises ValueError for an unknown format version."""
-    n, k, hist_len, raw = _open(body)
+    (_v, _f, key_width, count_width, n, k, hist_len), raw = _open(body)
     matrix = _unshuffle(raw, _ROWS * n).view(np.float64).reshape(_ROWS, n)
     at = 8 * _ROWS * n
     mask = raw[at : at + n].tolist()
     at += n
-    keys = np.cumsum(_unshuffle(raw[at:], k).view(np.int64)).tolist()
-    at += 8 * k
-    sk_counts = _unshuffle(raw[at:], k).view(np.int64).ravel().tolist()
-    at += 8 * k
+    keys = np.cumsum(widen(raw[at:], key_width, k)).tolist()
+    at += k * (1 << key_width)
+    sk_counts = widen(raw[at:], count_width, k).tolist()
+    at += k * (1 << count_width)
     hists: dict[int, Histogram] = {}
     if hist_len:
         hists = {j: Histogram.from_json(h) for j, h in orjson.loads(raw[at : at + hist_len].tobytes())}
@@ -155,9 +151,9 @@ def summaries(bodies: Sequence[bytes]) -> tuple[Ints, Floats, Floats, Floats, Fl
     them are then picked out of the concatenated bytes by one numpy gather."""
     raws, sizes = [], []
     for body in bodies:
-        n, _k, _h, raw = _open(body)
+        head, raw = _open(body)
         raws.append(raw)
-        sizes.append(n)
+        sizes.append(head[4])
     if not raws:
         e = np.empty(0)
         return np.empty(0, np.int64), e, e, e, e, e
