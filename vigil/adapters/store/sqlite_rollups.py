@@ -1,13 +1,14 @@
-"""The rollup half of `SqliteStore`: hourly/daily rollup rows and SQL-side summaries for the series API.
+"""The rollup half of `SqliteStore`: rollups and the summaries (count/sum/min/max per series and step
+bucket) for the series API.
 
-Table `rollups` (WITHOUT ROWID, key (series id, resolution, bucket start)): count, sum, min and max as
-columns, so `summarise` can aggregate them with `GROUP BY` without decoding anything, and the whole
-record (`Rollup.to_json`, orjson) in `body` for everything else (last, rate, histogram, sketch).
-`summarise` does the same over raw samples: the 7-day fleet-wide average reads one row per (series,
-step bucket) instead of every sample. `summarise_histograms` merges histogram samples or fine-tier
-(5-minute) rollups per step bucket straight from their JSON, without building a `Point` per row.
-The fine tier is replaced per host-hour (the rollup job recomputes whole hours) and kept for the raw
-retention. Must not import boto3 nor `vigil.api`/`vigil.local`.
+Hourly and daily rollups are columnar blocks (`sqlite_rollup_blocks.RollupBlocks`, a part the store
+owns): `summarise_arrays` reads their count/sum/min/max as arrays without a record object, and does
+the same over raw samples (blocks and head merged, `arrays.bucket_cells`): the 7-day fleet-wide
+average reads one cell per (series, step bucket) instead of every sample. `summarise_histograms`
+merges histogram samples or fine-tier (5-minute) rollups per step bucket straight from their bodies,
+without building a `Point` per row. The fine tier stays in table `rollups` (`sqlite_fine`), replaced
+per host-hour (the rollup job recomputes whole hours) and kept for the raw retention. Must not import
+boto3 nor `vigil.api`/`vigil.local`.
 """
 
 from __future__ import annotations
