@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.contract.conftest import RETENTION
-from vigil.adapters.store.sqlite import SqliteStore
+from vigil.adapters.store.sqlite import SCHEMA_VERSION, SqliteStore
 from vigil.capabilities import SummaryStore
 from vigil.domain.models import Point, SeriesBlock
 
@@ -100,7 +100,7 @@ def test_a_store_file_from_before_blocks_reads_back_identically_before_and_after
     old.close()
     store = SqliteStore(path, RETENTION)
     conn = store._conn()
-    assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     assert reads(store, "h4", now) == before  # the old rows are the head
     store.purge_expired(T0 + 9 * 3600)  # the storage job compacts them
     assert conn.execute("SELECT count(*) FROM samples").fetchone() == (0,)

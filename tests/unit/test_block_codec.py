@@ -102,3 +102,23 @@ def test_bucket_cells_sum_each_series_bucket_as_a_loop_does(
             total += v
         want[(s, t)] = (float(len(vals)), total, min(vals), max(vals))
     assert got == want
+
+
+def test_a_format_1_block_written_by_the_previous_release_still_decodes() -> None:
+    body = bytes.fromhex(  # columns.encode of the previous release (one zstd frame, int64 deltas)
+        "010000020300000028b52ffd2030450100f800c505b79a0100006025fb4865fefffff4010096004b001f"
+        "ffffffffffffff031000030f7e8501"
+    )
+    ts, values = columns.decode(body)
+    assert ts.tolist() == [1764007200.0, 1764007260.0, 1764007320.5]
+    assert values.tolist() == [1.5, 2.25, 0.0]  # format 1 lost the sign of -0.0 (fixed in 2)
+
+
+def test_a_regular_one_decimal_gauge_is_read_without_decompressing_at_a_byte_a_sample() -> None:
+    rng = np.random.default_rng(3)
+    ts = T0 + np.arange(120) * 60.0
+    values = np.clip(50 + np.cumsum(rng.uniform(-2, 2, 120)), 0, 100).round(1)
+    body = columns.encode(ts, values)
+    assert len(body) <= 120 + 16 + 8 + 9  # header, first time and interval, first value
+    got_ts, got_values = columns.decode(body)
+    assert bits(got_ts) == bits(ts) and bits(got_values) == bits(values)

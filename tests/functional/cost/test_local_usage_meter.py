@@ -138,3 +138,23 @@ def test_a_steady_hosts_large_batches_are_packed_once_in_32_and_counted_within_f
     chunk_units = meter.take(T0).wru - 64 - 1  # less the 64 batch claims and the FRESH marker
     chunk_units -= 60 + 20 + LEARNING_PUSHES  # first-seen series and metrics, the host's refreshes
     assert chunk_units == pytest.approx(exact, rel=0.05)
+
+
+def test_an_array_result_is_metered_by_its_bytes_without_formatting_it_as_text() -> None:
+    import numpy as np
+
+    from vigil.adapters.store.arrays import BucketArrays
+    from vigil.local.metered_store import _bytes
+
+    cells = 100_000
+    column = np.arange(cells, dtype=np.float64)
+    found = BucketArrays([("web-1", ())], np.zeros(cells, np.int64), column, column, column, column, column)
+    # the series list as JSON, the six columns' bytes (`str(array)` would print "[0. 1. ... 99999.]")
+    assert (
+        _bytes(found)
+        == len(
+            '{"series": [["web-1", []]], "index": null, "start": null, "count": null,'
+            ' "total": null, "lo": null, "hi": null}'
+        )
+        + 6 * 8 * cells
+    )

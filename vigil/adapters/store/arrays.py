@@ -87,25 +87,42 @@ def bucket_cells(
     """Samples (series id, ts, value; sorted by series, then time) summed per (series, `step`
     bucket) — the same cells as SQL's `GROUP BY series_id, CAST(ts / step AS INTEGER)`, with sums
     added in time order. `ids[k]` is the id of `series[k]`; None: every sample counts for `series[0]`."""
-    if not len(ts):
+    return rollup_cells(series, ids, sid, ts, np.ones(len(ts)), values, values, values, step)
+
+
+def rollup_cells(
+    series: list[tuple[str, Labels]],
+    ids: Sequence[int] | None,
+    sid: Ints,
+    start: Floats,
+    count: Floats,
+    total: Floats,
+    lo: Floats,
+    hi: Floats,
+    step: float,
+) -> BucketArrays:
+    """Records (series id, start, count, sum, min, max; sorted by series, then start; NaN: no
+    min/max) summed per (series, `step` bucket), sums added in start order, as `bucket_cells` does
+    for samples (one sample: a record of count 1)."""
+    if not len(start):
         return BucketArrays.empty(series)
     index = _positions(ids, sid)
-    bucket = np.floor(ts / step).astype(np.int64)
+    bucket = np.floor(start / step).astype(np.int64)
     low = int(bucket.min())
     span = int(bucket.max()) - low + 1
     cells, inverse = np.unique(index * span + (bucket - low), return_inverse=True)
-    lo = np.full(len(cells), np.inf)
-    hi = np.full(len(cells), -np.inf)
-    np.minimum.at(lo, inverse, values)
-    np.maximum.at(hi, inverse, values)
+    mins = np.full(len(cells), np.inf)
+    maxs = np.full(len(cells), -np.inf)
+    np.fmin.at(mins, inverse, lo)  # fmin/fmax: a NaN (no min) is skipped, as SQL's min() skips NULL
+    np.fmax.at(maxs, inverse, hi)
     return BucketArrays(
         series,
         cells // span,
         (cells % span + low).astype(np.float64) * step,
-        np.bincount(inverse, minlength=len(cells)).astype(np.float64),
-        np.bincount(inverse, values, len(cells)).astype(np.float64),
-        lo,
-        hi,
+        np.bincount(inverse, count, len(cells)).astype(np.float64),
+        np.bincount(inverse, total, len(cells)).astype(np.float64),
+        mins,
+        maxs,
     )
 
 

@@ -1,10 +1,12 @@
 """The fleet half of `SqliteStore`: fleet rollups, the latest value per host and the newest sample time.
 
-Table `fleet` (WITHOUT ROWID, key (resolution, metric, bucket start, labels)): one row per fleet record
-(`vigil.domain.fleet`), the whole `Rollup.to_json` in `body`. A 24 h fleet chart of one metric reads
-1,440 rows whatever the host count, where `summarise(fleet=True)` over raw samples reads one row per
-sample of every host (1.4 million at 1,000 hosts x 60 s). Minute rows are kept for the raw retention,
-hourly rows 400 days. `latest_by_host` and `last_ingest` answer from the `series`/`samples` tables
+Table `fleet_blocks` (WITHOUT ROWID, key (resolution, metric, labels, block start)): the fleet records
+(`vigil.domain.fleet`) of half an hour of minutes or a day of hours in one body packed by
+`rollup_codec` (about 40 bytes a minute record, against ~210 for the JSON row and its index entry of
+schema 2's table `fleet`, moved here by `migrate_fleet` on open). A 24 h fleet chart of one metric
+reads 48 blocks whatever the host count, where `summarise(fleet=True)` over raw samples reads every
+sample of every host (1.4 million at 1,000 hosts x 60 s). Minute records are kept for the raw
+retention, hourly ones 400 days. `latest_by_host` and `last_ingest` answer from the `series`/`samples` tables
 directly (index seeks: SQLite has no per-request price, unlike DynamoDB where the fleet job keeps an
 item for them). Must not import boto3 nor `vigil.api`/`vigil.local`.
 """
@@ -13,22 +15,25 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 from collections.abc import Iterator, Sequence
 
 import orjson
 
+from vigil.adapters.store import rollup_codec
 from vigil.adapters.store.sqlite_blocks import BlockTables
-from vigil.domain.fleet import FLEET_HOST
+from vigil.domain.fleet import FLEET_HOST, FLEET_HOUR, FLEET_MINUTE
 from vigil.domain.models import LABEL_KEY_RE, Point
 from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
 
 FLEET_SCHEMA = """
-CREATE TABLE IF NOT EXISTS fleet (
-  res TEXT NOT NULL, metric TEXT NOT NULL, start REAL NOT NULL, labels TEXT NOT NULL, body BLOB NOT NULL,
-  PRIMARY KEY (res, metric, start, labels)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS fleet_start ON fleet(res, start);
+CREATE TABLE IF NOT EXISTS fleet_blocks (
+  res TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL, start REAL NOT NULL, last REAL NOT NULL,
+  body BLOB NOT NULL, PRIMARY KEY (res, metric, labels, start)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS series_last_seen ON series(last_seen);
 """
+FLEET_BLOCK_SECONDS = {FLEET_MINUTE: 1800.0, FLEET_HOUR: 86400.0}  # bodies under ~2,000 bytes
+MIGRATE_ROWS = 50_000
 
 
 def fleet_kept(resolution: str, retention_seconds: float) -> float:
@@ -39,16 +44,39 @@ def fleet_kept(resolution: str, retention_seconds: float) -> float:
 
 class FleetTables(BlockTables):
     def put_fleet(self, rollups: Sequence[Rollup], now: float) -> None:
-        buckets = {(r.resolution, r.start) for r in rollups}
+        """Each (resolution, bucket) present replaces that bucket of every metric whole."""
         with self._write() as conn:
-            conn.executemany("DELETE FROM fleet WHERE res = ? AND start = ?", sorted(buckets))
-            conn.executemany(
-                "INSERT OR REPLACE INTO fleet(res, metric, start, labels, body) VALUES (?,?,?,?,?)",
-                [
-                    (r.resolution, r.metric, r.start, json.dumps(dict(r.labels), sort_keys=True), _body(r))
-                    for r in rollups
-                ],
-            )
+            self._put_fleet(conn, rollups, replace=True)
+
+    def _put_fleet(self, conn: sqlite3.Connection, rollups: Sequence[Rollup], replace: bool) -> None:
+        gone: dict[tuple[str, float], set[float]] = {}
+        new: dict[tuple[str, float], dict[tuple[str, str], list[Rollup]]] = {}
+        for r in rollups:
+            key = (r.resolution, _block(r.start, r.resolution))
+            gone.setdefault(key, set()).add(r.start)
+            labels = json.dumps(dict(r.labels), sort_keys=True)
+            new.setdefault(key, {}).setdefault((r.metric, labels), []).append(r)
+        for (res, start), adding in new.items():
+            stored = conn.execute(
+                "SELECT metric, labels, body FROM fleet_blocks WHERE res = ? AND start = ?", (res, start)
+            ).fetchall()
+            blocks = {(m, lab): rollup_codec.decode(body, m, FLEET_HOST, (), res) for m, lab, body in stored}
+            dropped = gone[(res, start)] if replace else {r.start for rs in adding.values() for r in rs}
+            for one in {*blocks, *adding}:  # (metric, labels)
+                fresh = adding.get(one, [])
+                kept = [r for r in blocks.get(one, []) if r.start not in dropped]
+                records = sorted(kept + fresh, key=lambda r: r.start)
+                if not records:
+                    conn.execute(
+                        "DELETE FROM fleet_blocks WHERE res = ? AND metric = ? AND labels = ? AND start = ?",
+                        (res, *one, start),
+                    )
+                    continue
+                conn.execute(
+                    "INSERT OR REPLACE INTO fleet_blocks(res, metric, labels, start, last, body)"
+                    " VALUES (?,?,?,?,?,?)",
+                    (res, *one, start, records[-1].start, rollup_codec.encode(records)),
+                )
 
     def query_fleet(
         self,
@@ -62,21 +90,54 @@ class FleetTables(BlockTables):
         if now is not None:
             start = max(start, now - fleet_kept(resolution, self.retention_seconds))
         wanted = set((labels or {}).items())
-        sql = "SELECT metric, body FROM fleet WHERE res = ? AND start >= ? AND start <= ?"
-        args: list[object] = [resolution, start, end]
+        sql = "SELECT metric, labels, body FROM fleet_blocks WHERE res = ? AND start >= ? AND start <= ?"
+        args: list[object] = [resolution, _block(start, resolution), end]
         if metric is not None:
             sql += " AND metric = ?"
             args.append(metric)
-        for name, body in self._conn().execute(sql, args):
-            d = orjson.loads(body)
-            if wanted <= set(d["labels"].items()):
-                yield Rollup.from_json({**d, "metric": name, "host": FLEET_HOST, "resolution": resolution})
+        found = []
+        for name, labels_json, body in self._conn().execute(sql + " AND last >= ?", [*args, start]):
+            label_map: dict[str, str] = json.loads(labels_json)
+            if not wanted <= set(label_map.items()):
+                continue
+            ltuple = tuple(sorted(label_map.items()))
+            for r in rollup_codec.decode(body, name, FLEET_HOST, ltuple, resolution):
+                if start <= r.start <= end:
+                    found.append((name, r.start, labels_json, r))
+        found.sort(key=lambda f: f[:3])  # as schema 2's key ordered them: metric, start, labels
+        return iter([r for *_, r in found])
+
+    def migrate_fleet(self, rows_per_transaction: int = MIGRATE_ROWS) -> int:
+        """Move schema 2's JSON rows (table `fleet`, when there) into blocks, in transactions of rows
+        read, merged and deleted together; returns how many moved."""
+        conn = self._conn()
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'fleet'").fetchone() is None:
+            return 0
+        moved = 0
+        while True:
+            with self._write() as tx:
+                rows = tx.execute(
+                    "SELECT res, metric, start, labels, body FROM fleet LIMIT ?", (rows_per_transaction,)
+                ).fetchall()
+                if not rows:
+                    tx.execute("DROP TABLE fleet")
+                    return moved
+                records = [
+                    Rollup.from_json({**orjson.loads(b), "metric": m, "host": FLEET_HOST, "resolution": res})
+                    for res, m, _t, _l, b in rows
+                ]
+                self._put_fleet(tx, records, replace=False)
+                tx.executemany(
+                    "DELETE FROM fleet WHERE res = ? AND metric = ? AND start = ? AND labels = ?",
+                    [row[:4] for row in rows],
+                )
+                moved += len(rows)
 
     def purge_fleet(self, now: float) -> None:
         with self._write() as conn:
             for res, width in RESOLUTION_SECONDS.items():
                 kept = fleet_kept(res, self.retention_seconds)
-                conn.execute("DELETE FROM fleet WHERE res = ? AND start < ?", (res, now - kept - width))
+                conn.execute("DELETE FROM fleet_blocks WHERE res = ? AND last < ?", (res, now - kept - width))
 
     def record_latest(self, points: Sequence[Point], now: float) -> None:
         """Nothing to keep: `latest_by_host` reads the newest sample of each series directly."""
@@ -127,11 +188,9 @@ class FleetTables(BlockTables):
         return None if newest is None else float(newest)
 
 
-def _body(r: Rollup) -> bytes:
-    d = r.to_json()
-    for f in ("metric", "host", "resolution"):
-        del d[f]
-    return orjson.dumps(d)
+def _block(start: float, resolution: str) -> float:
+    width = FLEET_BLOCK_SECONDS.get(resolution, RESOLUTION_SECONDS[resolution])
+    return start - start % width
 
 
 def _value(value: float | None, hist: str | None) -> float | None:

@@ -10,21 +10,14 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
+from vigil.adapters.store.sqlite_db import Transaction
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup
 from vigil.domain.occurrences import WINDOW_HOURS, hour_of
 
 _KEY_COLUMNS = "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys"
-
-
-class Transaction(Protocol):
-    """What `SqliteStore._write()` returns: `with tx as conn:` — BEGIN IMMEDIATE … COMMIT/ROLLBACK."""
-
-    def __enter__(self) -> sqlite3.Connection: ...
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None: ...
 
 
 class SeriesTables:

@@ -1,13 +1,14 @@
-"""The rollup half of `SqliteStore`: hourly/daily rollup rows and SQL-side summaries for the series API.
+"""The rollup half of `SqliteStore`: rollups and the summaries (count/sum/min/max per series and step
+bucket) for the series API.
 
-Table `rollups` (WITHOUT ROWID, key (series id, resolution, bucket start)): count, sum, min and max as
-columns, so `summarise` can aggregate them with `GROUP BY` without decoding anything, and the whole
-record (`Rollup.to_json`, orjson) in `body` for everything else (last, rate, histogram, sketch).
-`summarise` does the same over raw samples: the 7-day fleet-wide average reads one row per (series,
-step bucket) instead of every sample. `summarise_histograms` merges histogram samples or fine-tier
-(5-minute) rollups per step bucket straight from their JSON, without building a `Point` per row.
-The fine tier is replaced per host-hour (the rollup job recomputes whole hours) and kept for the raw
-retention. Must not import boto3 nor `vigil.api`/`vigil.local`.
+Hourly and daily rollups are columnar blocks (`sqlite_rollup_blocks.RollupBlocks`, a part the store
+owns): `summarise_arrays` reads their count/sum/min/max as arrays without a record object, and does
+the same over raw samples (blocks and head merged, `arrays.bucket_cells`): the 7-day fleet-wide
+average reads one cell per (series, step bucket) instead of every sample. `summarise_histograms`
+merges histogram samples or fine-tier (5-minute) rollups per step bucket straight from their bodies,
+without building a `Point` per row. The fine tier stays in table `rollups` (`sqlite_fine`), replaced
+per host-hour (the rollup job recomputes whole hours) and kept for the raw retention. Must not import
+boto3 nor `vigil.api`/`vigil.local`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from typing import Any
 
 import orjson
 
-from vigil.adapters.store.arrays import BucketArrays, bucket_cells
+from vigil.adapters.store.arrays import BucketArrays, bucket_cells, rollup_cells
 from vigil.adapters.store.sqlite_blocks import BlockTables
 from vigil.adapters.store.sqlite_fine import NAN, fine_entries, fine_records, fine_row, unit
+from vigil.adapters.store.sqlite_rollup_blocks import RollupBlocks
 from vigil.domain import histograms
 from vigil.domain.models import Histogram
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
@@ -30,6 +32,8 @@ SeriesRow = tuple[int, str, str, tuple[tuple[str, str], ...]]
 
 
 class RollupTables(BlockTables):
+    _rollup_blocks: RollupBlocks
+
     def _series_rows(
         self, metrics: Sequence[str] | None, hosts: Sequence[str] | None, labels: dict[str, str] | None
     ) -> list[SeriesRow]:
@@ -38,40 +42,23 @@ class RollupTables(BlockTables):
     # -- rollups ---------------------------------------------------------------------------------
     def put_rollups(self, rollups: Sequence[Rollup], now: float) -> None:
         # a recomputed host-bucket replaces the old one whole (the fine tier: its whole host-hour)
-        buckets = {(r.host, r.resolution, _unit_start(r)) for r in rollups}
+        fine = [r for r in rollups if r.resolution == FINE]
         with self._write() as conn:
-            for host, res, start in buckets:
-                width = 3600.0 if res == FINE else 0.0
+            coarse = [r for r in rollups if r.resolution != FINE]
+            self._rollup_blocks.put(conn, [(r.host, self._rollup_series_id(conn, r, now), r) for r in coarse])
+            for host, hour in {(r.host, unit(r.start)) for r in fine}:
                 conn.execute(
                     "DELETE FROM rollups WHERE res = ? AND start >= ? AND start <= ?"
                     " AND series_id IN (SELECT id FROM series WHERE host = ?)",
-                    (res, start, start + width - (1 if width else 0), host),
+                    (FINE, hour, hour + 3599.0, host),
                 )
-            rows = []
-            fine: dict[tuple[int, float], list[Rollup]] = {}
-            for r in rollups:
-                sid = self._rollup_series_id(conn, r, now)
-                if r.resolution == FINE:
-                    fine.setdefault((sid, _unit_start(r)), []).append(r)
-                    continue
-                rows.append(
-                    (
-                        sid,
-                        r.resolution,
-                        r.start,
-                        r.count,
-                        r.sum,
-                        r.min,
-                        r.max,
-                        int(r.histogram is not None),
-                        orjson.dumps(r.to_json()),
-                    )
-                )
-            rows.extend(fine_row(sid, hour, rs) for (sid, hour), rs in fine.items())
+            hours: dict[tuple[int, float], list[Rollup]] = {}
+            for r in fine:
+                hours.setdefault((self._rollup_series_id(conn, r, now), unit(r.start)), []).append(r)
             conn.executemany(
                 "INSERT OR REPLACE INTO rollups(series_id, res, start, count, sum, min, max, hist, body)"
                 " VALUES (?,?,?,?,?,?,?,?,?)",
-                rows,
+                [fine_row(sid, hour, rs) for (sid, hour), rs in hours.items()],
             )
 
     def _rollup_series_id(self, conn: sqlite3.Connection, r: Rollup, now: float) -> int:
@@ -113,11 +100,7 @@ class RollupTables(BlockTables):
                         if start <= r.start <= end:
                             yield r
                 continue
-            for (body,) in conn.execute(
-                "SELECT body FROM rollups WHERE series_id = ? AND res = ? AND start >= ? AND start <= ?",
-                (sid, resolution, start, end),
-            ):
-                yield Rollup.from_json(orjson.loads(body))
+            yield from self._rollup_blocks.records(sid, metric_, host, labels_, resolution, start, end)
 
     def _floor(self, start: float, resolution: str, now: float | None) -> float:
         """Buckets that ended more than their retention before `now` are never returned: 400 days, or
@@ -190,7 +173,6 @@ class RollupTables(BlockTables):
                 return BucketArrays.empty([])
             series = [("", ())] if fleet else [(host, labels_) for _sid, host, _m, labels_ in rows]
             marks, ids = ",".join("?" * len(rows)), [sid for sid, *_ in rows]
-        group = "2" if fleet else "1, 2"  # fleet-wide: one row per bucket (sums and counts add up)
         if resolution == "raw":
             if now is not None:
                 start = max(start, now - self.retention_seconds)
@@ -199,19 +181,10 @@ class RollupTables(BlockTables):
                 return None
             return bucket_cells(series, None if fleet else ids, *raw, step)
         start = self._floor(start, resolution, now)
-        found = (
-            self._conn()
-            .execute(
-                "SELECT series_id, CAST(start / ? AS INTEGER), total(count), total(sum), min(min),"
-                " max(max), total(hist) FROM rollups WHERE series_id IN"
-                f" ({marks}) AND res = ? AND start >= ? AND start <= ? GROUP BY {group}",
-                [step, *ids, resolution, start, end],
-            )
-            .fetchall()
-        )
-        if any(r[6] for r in found):
+        found = self._rollup_blocks.summaries(marks, ids, resolution, start, end)
+        if found is None:
             return None
-        return BucketArrays.from_rows(series, None if fleet else ids, [r for r in found if r[2]], step)
+        return rollup_cells(series, None if fleet else ids, *found, step)
 
     def summarise_histograms(
         self,
@@ -340,7 +313,3 @@ class RollupTables(BlockTables):
 
 def _num(x: float) -> float | None:
     return None if x != x else x
-
-
-def _unit_start(r: Rollup) -> float:
-    return r.start - r.start % 3600.0 if r.resolution == FINE else r.start
