@@ -18,7 +18,9 @@ over the union of their metrics and their longest window; on DynamoDB one Query 
 read per longer window over only its rules' metrics, mostly from the daily and hourly rollups for
 windows over 6 hours (`vigil.alerting.windows`); each rule takes its metric's points (and rollups);
 `aggregate` applies the window, host and label filters. Rules that watch hosts' reporting cadence
-(`missed_intervals`) read no samples: one `Store.list_hosts` per tick gives every host's pushes. If
+(`missed_intervals`) read no samples: every host's pushes are listed once per tick, on DynamoDB from the
+shared window's Queries (`windows.read_tick`: one request per host for both). AWS evaluates the forecasts
+over settled rollups hourly, in a run of their own (`run="hourly"`), not in the minute tick. If
 either read fails, no rule is evaluated (an empty read would resolve every alert and fire every
 `absent` rule): each is reported failed and the next tick retries. Imports: `vigil.domain`,
 `vigil.ports`, `vigil.alerting`.

@@ -27,8 +27,10 @@ the same hour of the week (± 1 hour) in each of the past 4 weeks (`read_baselin
 per rule).
 
 Hosts are restricted only when every rule of a read filters on one. Rules watching reporting cadence
-(`missed_intervals`) read pushes instead (`service.read_reporting`). Imports: `vigil.domain`,
-`vigil.ports` and the rollup job's document names.
+(`missed_intervals`) read every host's pushes instead (`read_tick(with_hosts=True)`): on DynamoDB from
+the shared read's own Queries (`capabilities.WindowHostsStore`). Forecasts over settled rollups are
+`hourly`: AWS evaluates them in an hourly run of their own, not in the minute tick (`EvalRun`).
+Imports: `vigil.domain`, `vigil.ports`, `vigil.capabilities` and the rollup job's document names.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ def read_tick(
 ) -> tuple[dict[WindowKey, WindowData], list[HostInfo] | None]:
     """`read_window`, and with `with_hosts` every host's listing (`Store.list_hosts()`, None without):
     from the shared window's read itself on a store that can (`WindowHostsStore`), so a tick costs one
-    request per host for both (docs/data-model.md, "Evaluator reads")."""
+    request per host for both (docs/data-model.md, "Alert evaluation")."""
     enabled = [r for r in rules if r.enabled and r.missed_intervals is None]
     groups: dict[tuple[float, bool], list[Rule]] = {}
     for rule in enabled:

@@ -1,5 +1,5 @@
 """The host listing half of `DynamoStore`: `list_hosts` (every host's item and newest push) and
-`window_and_hosts`, the evaluator's one read per host per tick (docs/data-model.md, "Evaluator reads").
+`window_and_hosts`, the evaluator's one read per host per tick (docs/data-model.md, "Alert evaluation").
 
 A host's newest push (receipt time `r`, declared interval `i`) is on its newest raw chunk, the item with
 the highest sort key of `R#<host>`. `list_hosts` without a page reads it with a Query per host (limit 1)
