@@ -10,11 +10,13 @@ partition (same answer; the application's requests are unchanged). Every host pu
 `VIGIL_BENCH_SCALE_MINUTES` minutes (default 6, after one uncounted warm-up minute: first-sight series
 items), then each operation runs once with the request counter on:
   ingest minute (every host's push, averaged over the minutes), evaluator tick (default rules, the alerts
-  function's scheduled event), fleet job run (`run_fleet`, what the 5-minute schedule does), rollup run
-  (`run_rollups`, the hour's first run), overview load (the overview page's requests: `/api/metrics`,
-  the 24 h response-time series, errors, alerts, rules, `/health`, plus `latest_by_host` for its worst
-  hosts), 24 h and 7 d fleet charts (`system.cpu.utilization`, `group_by=none`) and the host list's
-  first page (after an uncounted evaluator tick: the schedule that keeps its push summary).
+  function's scheduled event, every minute), forecast run (its hourly event: the hourly rules, the disk
+  forecast over settled rollups; `vigil.alerting.windows.hourly`), fleet job run (`run_fleet`, what the
+  5-minute schedule does), rollup run (`run_rollups`, the hour's first run), overview load (the overview
+  page's requests: `/api/metrics`, the 24 h response-time series, errors, alerts, rules, `/health`, plus
+  `latest_by_host` for its worst hosts), 24 h and 7 d fleet charts (`system.cpu.utilization`,
+  `group_by=none`) and the host list's first page (after an uncounted evaluator tick: the schedule that
+  keeps its push summary).
 The fleet tier's history before the simulated minutes (24 h of minutes, 7 d of hours) is copied from the
 minutes the job built (same items, shifted in time), uncounted, so chart reads see full-size ranges.
 
@@ -72,8 +74,8 @@ from bench.scale_model import (
 )
 from infra.sizing import ROLLUP_SHARDS
 
-OPS = ("ingest_minute", "evaluator_tick", "fleet_run", "rollup_run", "overview", "fleet_chart_24h")
-OPS += ("fleet_chart_7d", "host_list")
+OPS: tuple[str, ...] = ("ingest_minute", "evaluator_tick", "forecast_run", "fleet_run", "rollup_run")
+OPS += ("overview", "fleet_chart_24h", "fleet_chart_7d", "host_list")
 OVERVIEW = [
     ("/api/metrics", {}),
     (
@@ -132,6 +134,7 @@ def simulate(n_hosts: int, minutes: int) -> dict[str, Any]:
     from moto import mock_aws
 
     from vigil.adapters.store.dynamodb import DynamoStore
+    from vigil.alerting.entry import HOURLY_DETAIL
     from vigil.domain.fleet import fleet_hours
     from vigil.domain.shards import Shard
     from vigil.local.client import GatewayClient, json_of
@@ -201,6 +204,13 @@ def simulate(n_hosts: int, minutes: int) -> dict[str, Any]:
             timed(
                 "evaluator_tick",
                 lambda: gateway.handler_for("alerts")(scheduled, LocalLambdaContext("alerts")),
+            )
+            hourly = {**scheduled, "detail": HOURLY_DETAIL}  # the hourly rules' own run (forecasts)
+            meter.phase = "warmup"
+            gateway.handler_for("alerts")(hourly, LocalLambdaContext("alerts"))
+            timed(
+                "forecast_run",
+                lambda: gateway.handler_for("alerts")(hourly, LocalLambdaContext("alerts")),
             )
         meter.phase = "warmup"  # the fleet job's first run only sets its watermark
         run_fleet(store, start + SETTLE_SECONDS, retention_seconds=config.retention_seconds)
@@ -314,7 +324,7 @@ def run(hosts: str | None = None, minutes: int | None = None) -> dict[str, Any]:
             if metric != "largest":
                 shown += f" · fit {_fmt(a)} + {b:.4g}·hosts · 10000: {_fmt(extrapolated)}"
             out[f"{op}_{metric}"] = shown
-    for op in ("ingest_minute", "evaluator_tick", "fleet_run", "rollup_run"):
+    for op in ("ingest_minute", *RUN_FUNCTION):
         a, b = fit([float(n) for n in sizes], [cpus[n][op] for n in sizes])
         cpus.setdefault(10_000, {})[op] = max(0.0, a + b * 10_000)
         shown = " · ".join(f"{n}: {cpus[n][op]:.3f}" for n in sizes)

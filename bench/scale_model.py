@@ -14,10 +14,10 @@ Duration of one invocation, MODELLED (moto's wall time says nothing about Dynamo
   READ_CONCURRENCY = 16 for the per-host reads; 1 where the code issues requests one after another).
   With pool 1 at a full vCPU this is exactly the sequential model used before (CPU + 6 ms a request).
 - Each run is checked against its function's timeout (`<op>_wall_vs_timeout`, goal ≤ 0.8 at 10,000
-  hosts): the evaluator in the alerts function (50 s), the fleet tier and each rollup shard in the jobs
-  function (240 s; `infra/sizing.py`). The rollup run is `ROLLUP_SHARDS` concurrent invocations; one
-  invocation's duration is the fullest shard's share of the run's CPU and requests
-  (`bench_scale.largest_shard_share`: the same hash over the bench's host names).
+  hosts): the evaluator's minute tick and its hourly forecast run in the alerts function (50 s), the
+  fleet tier and each rollup shard in the jobs function (240 s; `infra/sizing.py`). The rollup run is
+  `ROLLUP_SHARDS` concurrent invocations; one invocation's duration is the fullest shard's share of the
+  run's CPU and requests (`bench_scale.largest_shard_share`: the same hash over the bench's host names).
 
 Monthly cost: as before (bench_scale's module), with the rollup run billed as its shards: each of the
 `ROLLUP_SHARDS` targets is invoked every 5 minutes, one run an hour does the work and the other eleven
@@ -42,10 +42,16 @@ CLIENT_CPU_MS = 1.3
 ACCESS_LOG_BYTES = 380
 MEMORY_MB: dict[str, int] = {**FUNCTION_MEMORY_MB, "jobs": JOBS_MEMORY_MB}
 TIMEOUT_S: dict[str, float] = {"alerts": EVALUATOR_TIMEOUT_SECONDS, "jobs": JOBS_TIMEOUT_SECONDS}
-RUN_FUNCTION = {"evaluator_tick": "alerts", "fleet_run": "jobs", "rollup_run": "jobs"}
-RUN_POOL = {"evaluator_tick": READ_CONCURRENCY, "fleet_run": READ_CONCURRENCY, "rollup_run": 1}
+RUN_FUNCTION = {
+    "evaluator_tick": "alerts",
+    "forecast_run": "alerts",
+    "fleet_run": "jobs",
+    "rollup_run": "jobs",
+}
+RUN_POOL = {"evaluator_tick": READ_CONCURRENCY, "forecast_run": READ_CONCURRENCY}
+RUN_POOL |= {"fleet_run": READ_CONCURRENCY, "rollup_run": 1}
 # invocations a month that do the work (each rollup shard once an hour)
-RUNS_PER_MONTH = {"evaluator_tick": MONTH_MINUTES, "fleet_run": 8640, "rollup_run": 720}
+RUNS_PER_MONTH = {"evaluator_tick": MONTH_MINUTES, "forecast_run": 720, "fleet_run": 8640, "rollup_run": 720}
 IDLE_SHARD_RUNS = 8640 - 720  # per shard: the 5-minute runs with nothing due
 IDLE_SHARD_REQUESTS = 2  # its progress and the shared watermark
 
@@ -103,7 +109,7 @@ def monthly_cost(
         + gb("jobs") * idle_s * PRICES["gb_second"]
         + IDLE_SHARD_REQUESTS * 0.5 * PRICES["rru"]
     )
-    invocations = pushes + MONTH_MINUTES + 8640 + ROLLUP_SHARDS * 8640
+    invocations = pushes + MONTH_MINUTES + 720 + 8640 + ROLLUP_SHARDS * 8640
     out["logs"] = invocations * LOG_BYTES / 1e9 * LOG_GB_USD
     out["storage"] = stored / 1e9 * PRICES["gb_month"]
     return {k: v / n for k, v in out.items()}

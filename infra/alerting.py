@@ -1,7 +1,9 @@
 """Alert fan-out and schedules: the KMS-encrypted SNS alerts topic with e-mail/SMS subscriptions from
 context, the notify function subscribed to it with an SQS dead-letter queue for deliveries that still
 fail after retries, the KMS key (topics, and channel secrets sealed in the meta table), and the
-EventBridge schedules: the evaluator every minute; every 5 minutes the jobs function, once for the fleet
+EventBridge schedules: the evaluator every minute, and hourly for the hourly rules (forecasts over
+settled rollups, in an invocation of their own so the minute tick reads each host once;
+`vigil.alerting.entry.scheduled_evaluation`); every 5 minutes the jobs function, once for the fleet
 tier and the cost readout and once per rollup shard, all at once (the rollups run on the hour's first
 run of each shard; `vigil.api.scheduled`).
 
@@ -33,7 +35,12 @@ from constructs import Construct
 
 from infra.acknowledge import acknowledge
 from infra.settings import Settings
-from infra.sizing import EVALUATION_PERIOD_SECONDS, JOBS_PERIOD_MINUTES, ROLLUP_SHARDS
+from infra.sizing import (
+    EVALUATION_PERIOD_SECONDS,
+    HOURLY_EVALUATION_MINUTE,
+    JOBS_PERIOD_MINUTES,
+    ROLLUP_SHARDS,
+)
 
 SMS_SEVERITIES = ["critical"]
 NOT_A_TEST = sns.SubscriptionFilter.string_filter(denylist=["test"])  # kind: a channel's "send test"
@@ -54,6 +61,12 @@ def job_inputs() -> list[dict[str, object]]:
     details: list[dict[str, object]] = [{"jobs": ["fleet", "cost"]}]
     details += [{"jobs": ["rollups"], "shard": i, "shards": ROLLUP_SHARDS} for i in range(ROLLUP_SHARDS)]
     return [{"source": "aws.events", "detail-type": "Scheduled Event", "detail": d} for d in details]
+
+
+def hourly_evaluation_input() -> dict[str, object]:
+    """The constant input of the alerts function's hourly target: only the hourly rules
+    (`vigil.alerting.entry.HOURLY_DETAIL`), shaped like EventBridge's scheduled event."""
+    return {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {"evaluate": "hourly"}}
 
 
 class Alerting(Construct):
@@ -146,6 +159,14 @@ class Alerting(Construct):
             description="Vigil: evaluate alert rules (the handler dispatches on source aws.events)",
             schedule=events.Schedule.rate(Duration.seconds(EVALUATION_PERIOD_SECONDS)),
             targets=[targets.LambdaFunction(evaluator, retry_attempts=0)],
+        )
+        hourly = events.RuleTargetInput.from_object(hourly_evaluation_input())
+        events.Rule(
+            self,
+            "EvaluateHourly",
+            description="Vigil: evaluate the hourly alert rules (forecasts over the settled rollups)",
+            schedule=events.Schedule.cron(minute=str(HOURLY_EVALUATION_MINUTE)),
+            targets=[targets.LambdaFunction(evaluator, event=hourly, retry_attempts=0)],
         )
         # every 5 minutes, all at once: the fleet tier (+ cost readout) and each rollup shard. A run is
         # idempotent (whole buckets rewritten), so it may be retried; the jobs function's timeout (240 s)

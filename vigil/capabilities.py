@@ -1,5 +1,6 @@
 """Optional `Store` capabilities: what a backend may do itself beyond the `ports.Store` contract
-(SqliteStore: summaries computed by SQL or numpy, histograms merged per bucket, bulk back-fills).
+(SqliteStore: summaries computed by SQL or numpy, histograms merged per bucket, bulk back-fills;
+DynamoStore: the evaluator's window and host listing in one read per host).
 Callers check with `isinstance` (the protocols are runtime-checkable) and take the general path
 otherwise, so answers never depend on the store. Must not import adapters, boto3 or sqlite3.
 """
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # annotations only
     from vigil.adapters.store.arrays import BucketArrays
-    from vigil.domain.records import BulkLoad, SeriesBlock
+    from vigil.domain.records import BulkLoad, HostInfo, Point, SeriesBlock
     from vigil.domain.rollups import Rollup
     from vigil.ports import Store
 
@@ -114,3 +115,15 @@ def put_docs(store: Store, docs: Sequence[Doc]) -> None:
         return
     for kind, doc_id, doc in docs:
         store.put_doc(kind, doc_id, doc)
+
+
+@runtime_checkable
+class WindowHostsStore(Protocol):
+    """Optional capability (DynamoStore): `list(query_many(metrics, start, end, now=now))` for every host
+    and `list_hosts()` from one read per host, where the two would cost a request per host each (the
+    newest push is on the newest raw chunk). The evaluator uses it when a rule watches reporting cadence
+    and its shared window covers every host (`vigil.alerting.windows.read_window`)."""
+
+    def window_and_hosts(
+        self, metrics: Sequence[str] | None, start: float, end: float, now: float
+    ) -> tuple[list[Point], list[HostInfo]]: ...

@@ -40,6 +40,9 @@ def test_table_is_on_demand_with_ttl_pitr_and_encryption(synth: Synth, suffix: s
     )
 
 
+HOURLY = "cron(20 * * * ? *)"  # the hourly rules' run (infra/sizing.py HOURLY_EVALUATION_MINUTE)
+
+
 def test_dev_tables_are_destroyed_with_the_stack(synth: Synth) -> None:
     for table in synth.resources("AWS::DynamoDB::Table").values():
         assert table["DeletionPolicy"] == "Delete"
@@ -199,7 +202,7 @@ def test_evaluator_runs_every_minute_without_retries_and_the_jobs_function_every
     synth: Synth,
 ) -> None:
     rules = [r["Properties"] for r in synth.resources("AWS::Events::Rule").values()]
-    assert {r["ScheduleExpression"] for r in rules} == {"rate(1 minute)", "rate(5 minutes)"}
+    assert {r["ScheduleExpression"] for r in rules} == {"rate(1 minute)", "rate(5 minutes)", HOURLY}
     (minute,) = [r for r in rules if r["ScheduleExpression"] == "rate(1 minute)"]
     (every_minute,) = minute["Targets"]
     assert every_minute["Arn"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.functions.alerts), "Arn"]}
@@ -211,6 +214,20 @@ def test_evaluator_runs_every_minute_without_retries_and_the_jobs_function_every
         "AWS::Lambda::EventInvokeConfig",
         {"FunctionName": {"Ref": synth.logical_id(synth.stack.functions.alerts)}, "MaximumRetryAttempts": 0},
     )
+
+
+def test_the_hourly_rules_run_in_the_alerts_function_at_minute_20_of_each_hour_without_retries(
+    synth: Synth,
+) -> None:
+    from vigil.alerting.entry import HOURLY_DETAIL
+
+    rules = [r["Properties"] for r in synth.resources("AWS::Events::Rule").values()]
+    (hourly,) = [r for r in rules if r["ScheduleExpression"] == HOURLY]
+    (target,) = hourly["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.functions.alerts), "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0  # the next hour's run reads the same
+    event = json.loads(target["Input"])
+    assert event["source"] == "aws.events" and event["detail"] == HOURLY_DETAIL
 
 
 def test_the_fleet_tier_runs_once_and_each_rollup_shard_once_every_5_minutes_in_the_jobs_function(

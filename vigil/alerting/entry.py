@@ -20,9 +20,12 @@ from vigil.alerting.local_delivery import LocalDispatcher
 from vigil.alerting.ports import Publisher, Subscriptions
 from vigil.alerting.repo import ensure_default_rules
 from vigil.alerting.service import EvaluationReport, run_evaluation
-from vigil.domain.errors import DeliveryError
+from vigil.alerting.windows import EvalRun
+from vigil.domain.errors import DeliveryError, Invalid
 from vigil.wiring import AppContext, app_context
 
+# The constant `detail` of the alerts function's hourly EventBridge target (infra/alerting.py).
+HOURLY_DETAIL = {"evaluate": "hourly"}
 LAMBDA_SAFETY_MARGIN_SECONDS = 3.0  # stop retrying in time to record the outcome before the timeout
 
 
@@ -55,17 +58,24 @@ def subscriptions_for(ctx: AppContext) -> Subscriptions | None:
     return None
 
 
-def evaluate_now(ctx: AppContext, now: float | None = None) -> EvaluationReport:
-    """One evaluator tick: seeds the default rules on first start, then evaluates every rule (and,
-    hourly, forgets dead letters past their retention)."""
+def evaluate_now(ctx: AppContext, now: float | None = None, run: EvalRun = "all") -> EvaluationReport:
+    """One evaluator tick: seeds the default rules on first start, then evaluates every rule of `run`
+    (local mode: all of them every tick) and, but in the hourly run, forgets dead letters past their
+    retention (hourly)."""
     now = ctx.clock.now() if now is None else now
     ensure_default_rules(ctx.store, ctx.config)
     report = run_evaluation(
-        ctx.store, publisher_for(ctx), None, now, evaluation_period=ctx.config.evaluation_period_seconds
+        ctx.store,
+        publisher_for(ctx),
+        None,
+        now,
+        evaluation_period=ctx.config.evaluation_period_seconds,
+        run=run,
     )
     if report.transitions:  # open dashboards re-read their alerts now, not at their next poll
         ctx.changes.alerts_changed()
-    dead_letters.maybe_purge(ctx.store, now, ctx.config.dead_letter_retention_days * 86400.0)
+    if run != "hourly":
+        dead_letters.maybe_purge(ctx.store, now, ctx.config.dead_letter_retention_days * 86400.0)
     return report
 
 
@@ -85,16 +95,27 @@ def dead_letter_queue_for(ctx: AppContext) -> DeadLetterQueue | None:
 
 
 def scheduled_evaluation(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """The alerts function's EventBridge job, every minute: the due synthetic checks (within
-    `VIGIL_CHECKS_BUDGET`), then the evaluator over every rule (so a check's result counts in the same
-    minute), then the public status page when something changed or an hour has passed."""
-    from vigil.services.check_runner import run_due
+    """The alerts function's EventBridge jobs. Every minute (EventBridge's default event): the due
+    synthetic checks (within `VIGIL_CHECKS_BUDGET`), then the evaluator over every rule but the hourly
+    ones (so a check's result counts in the same minute), then the public status page when something
+    changed or an hour has passed. Hourly (`HOURLY_DETAIL`, infra/alerting.py): the hourly rules
+    (`windows.hourly`: forecasts over settled rollups) in an invocation of their own, so the minute
+    tick reads each host once (docs/alerting.md, "Evaluation schedule").
+
+    Raises:
+        Invalid: `detail` asks for an evaluation other than the hourly one.
+    """
+    from vigil.services.check_runner import RunReport, run_due
     from vigil.services.status_page import publish_if_due
 
+    detail = event.get("detail") or {}
+    if detail.get("evaluate", "minute") not in ("minute", "hourly"):
+        raise Invalid("evaluate must be minute or hourly", field="evaluate")
+    hourly = detail.get("evaluate") == "hourly"
     ctx = app_context()
     now = ctx.clock.now()
-    checks = run_due(ctx.store, ctx.config, now)
-    report = evaluate_now(ctx, now)
+    checks = RunReport() if hourly else run_due(ctx.store, ctx.config, now)
+    report = evaluate_now(ctx, now, "hourly" if hourly else "minute")
     published = publish_if_due(ctx, now, changed=checks.changed or report.transitions > 0)
     return {
         "checks_ran": len(checks.ran),

@@ -18,7 +18,9 @@ over the union of their metrics and their longest window; on DynamoDB one Query 
 read per longer window over only its rules' metrics, mostly from the daily and hourly rollups for
 windows over 6 hours (`vigil.alerting.windows`); each rule takes its metric's points (and rollups);
 `aggregate` applies the window, host and label filters. Rules that watch hosts' reporting cadence
-(`missed_intervals`) read no samples: one `Store.list_hosts` per tick gives every host's pushes. If
+(`missed_intervals`) read no samples: every host's pushes are listed once per tick, on DynamoDB from the
+shared window's Queries (`windows.read_tick`: one request per host for both). AWS evaluates the forecasts
+over settled rollups hourly, in a run of their own (`run="hourly"`), not in the minute tick. If
 either read fails, no rule is evaluated (an empty read would resolve every alert and fire every
 `absent` rule): each is reported failed and the next tick retries. Imports: `vigil.domain`,
 `vigil.ports`, `vigil.alerting`.
@@ -42,7 +44,7 @@ from vigil.alerting.state_shards import (
     load_states,
     save_state,
 )
-from vigil.alerting.windows import WindowData, read_window, window_key
+from vigil.alerting.windows import EvalRun, WindowData, in_run, read_tick, window_key
 from vigil.domain.alerts import Notification, RuleState, Transition
 from vigil.domain.cadence import Reporting
 from vigil.domain.errors import Conflict
@@ -87,21 +89,27 @@ def run_evaluation(
     silences: Sequence[Silence] | None = None,
     options: EvalOptions = DEFAULT_OPTIONS,
     evaluation_period: float = 60.0,
+    run: EvalRun = "all",
 ) -> EvaluationReport:
     """One evaluator tick at `now` (rules and silences are loaded from the store when None);
-    `evaluation_period` is how often ticks come (the grace of "host not reporting" rules).
+    `evaluation_period` is how often ticks come (the grace of "host not reporting" rules); `run`: which
+    of the rules (`windows.EvalRun`: AWS evaluates the hourly ones in a run of their own, which leaves
+    retired rules and orphaned state shards to the minute tick).
 
     Never raises for one rule's failure (it is logged and reported; the next tick retries); an
     exception that is not an `Exception` (process shutdown) propagates, leaving the outbox for the
     next run.
     """
     loaded = rules is None  # only then can a state without a rule be told apart from a retired one
-    rules = load_rules(store) if rules is None else rules
+    every = load_rules(store) if rules is None else rules
+    rules = [r for r in every if in_run(r, run)]
     active = [s for s in (load_silences(store) if silences is None else silences) if not s.expired(now)]
     report = EvaluationReport()
     try:
-        points_for = read_window(store, rules, now)
-        reporting = read_reporting(store, rules, evaluation_period)
+        points_for, listed = read_tick(store, rules, now, with_hosts=watches_cadence(rules))
+        reporting = (
+            None if listed is None else Reporting({h.host: h.cadence for h in listed}, evaluation_period)
+        )
     except Exception as exc:
         log.exception("reading samples for the evaluation failed; every rule waits for the next tick")
         report.failed = {rule.id: f"{type(exc).__name__}: {exc}" for rule in rules}
@@ -121,8 +129,10 @@ def run_evaluation(
         except Exception as exc:
             log.exception("evaluating rule %s failed", rule.id)
             report.failed[rule.id] = f"{type(exc).__name__}: {exc}"
+    if run == "hourly":  # the minute tick, running anyway, does the housekeeping
+        return report
     if loaded:
-        _drain_retired(store, publisher, {r.id for r in rules}, states, now, report)
+        _drain_retired(store, publisher, {r.id for r in every}, states, now, report)
     _maybe_prune(store, now)
     return report
 
@@ -186,11 +196,9 @@ def _drain_retired(
             delete_state(store, rule_id)
 
 
-def read_reporting(store: Store, rules: Sequence[Rule], evaluation_period: float) -> Reporting | None:
-    """Every host's pushes, read once, when an enabled rule watches reporting cadence."""
-    if not any(r.enabled and r.missed_intervals is not None for r in rules):
-        return None
-    return Reporting({h.host: h.cadence for h in store.list_hosts()}, evaluation_period)
+def watches_cadence(rules: Sequence[Rule]) -> bool:
+    """Whether an enabled rule watches reporting cadence: then the tick lists every host's pushes."""
+    return any(r.enabled and r.missed_intervals is not None for r in rules)
 
 
 def _evaluate_rule(

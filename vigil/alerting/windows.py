@@ -27,8 +27,10 @@ the same hour of the week (± 1 hour) in each of the past 4 weeks (`read_baselin
 per rule).
 
 Hosts are restricted only when every rule of a read filters on one. Rules watching reporting cadence
-(`missed_intervals`) read pushes instead (`service.read_reporting`). Imports: `vigil.domain`,
-`vigil.ports` and the rollup job's document names.
+(`missed_intervals`) read every host's pushes instead (`read_tick(with_hosts=True)`): on DynamoDB from
+the shared read's own Queries (`capabilities.WindowHostsStore`). Forecasts over settled rollups are
+`hourly`: AWS evaluates them in an hourly run of their own, not in the minute tick (`EvalRun`).
+Imports: `vigil.domain`, `vigil.ports`, `vigil.capabilities` and the rollup job's document names.
 """
 
 from __future__ import annotations
@@ -36,8 +38,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
+from vigil.capabilities import WindowHostsStore
 from vigil.domain.models import Point
+from vigil.domain.records import HostInfo
 from vigil.domain.rollups import Rollup
 from vigil.domain.rules import Rule
 from vigil.domain.seasonal import NEIGHBOURS, baseline_hours, hour_of
@@ -61,6 +66,9 @@ class WindowData:
 
 
 WindowKey = tuple[str, float, bool]
+# Which rules one evaluation run evaluates: "minute" (the AWS evaluator's tick: every rule but the
+# `hourly` ones), "hourly" (the AWS hourly run: only those), "all" (local mode's tick, and tests).
+EvalRun = Literal["all", "minute", "hourly"]
 
 
 def settled_only(rule: Rule) -> bool:
@@ -74,14 +82,35 @@ def window_key(rule: Rule) -> WindowKey:
     return rule.metric, rule.window, settled_only(rule)
 
 
+def hourly(rule: Rule) -> bool:
+    """Whether the hourly run evaluates the rule rather than the minute tick (`EvalRun`): a forecast that
+    reads only settled rollups (`settled_only`), which change when the rollup job runs, once an hour."""
+    return settled_only(rule)
+
+
+def in_run(rule: Rule, run: EvalRun) -> bool:
+    """Whether an evaluation run of kind `run` evaluates `rule`."""
+    return run == "all" or hourly(rule) == (run == "hourly")
+
+
 def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[WindowKey, WindowData]:
     """The data every enabled rule needs at `now`, keyed by `window_key`; see the module."""
+    return read_tick(store, rules, now)[0]
+
+
+def read_tick(
+    store: Store, rules: Sequence[Rule], now: float, *, with_hosts: bool = False
+) -> tuple[dict[WindowKey, WindowData], list[HostInfo] | None]:
+    """`read_window`, and with `with_hosts` every host's listing (`Store.list_hosts()`, None without):
+    from the shared window's read itself on a store that can (`WindowHostsStore`), so a tick costs one
+    request per host for both (docs/data-model.md, "Alert evaluation")."""
     enabled = [r for r in rules if r.enabled and r.missed_intervals is None]
     groups: dict[tuple[float, bool], list[Rule]] = {}
     for rule in enabled:
         key = rule.window if rule.window > SHARED_WINDOW_SECONDS else 0.0
         groups.setdefault((key, settled_only(rule)), []).append(rule)
     out: dict[WindowKey, WindowData] = {}
+    listed: list[HostInfo] | None = None
     for (_, settled), group in groups.items():
         filtered = [r.filter.host for r in group]
         hosts = None if any(h is None for h in filtered) else sorted({h for h in filtered if h is not None})
@@ -89,6 +118,9 @@ def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[WindowK
         metrics = sorted({r.metric for r in group})
         if longest > ROLLUP_WINDOW_SECONDS:
             data = _read_long(store, metrics, now - longest, now, hosts, edges=not settled)
+        elif with_hosts and listed is None and hosts is None and isinstance(store, WindowHostsStore):
+            points, listed = store.window_and_hosts(metrics, now - longest, now, now)
+            data = WindowData(points)
         else:
             data = WindowData(list(store.query_many(metrics, now - longest, now, hosts=hosts, now=now)))
         by_metric: dict[str, WindowData] = {}
@@ -103,7 +135,9 @@ def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[WindowK
             target = out.setdefault(window_key(rule), WindowData())
             if not target.baseline:
                 target.baseline = read_baseline(store, rule, now)
-    return out
+    if with_hosts and listed is None:
+        listed = store.list_hosts()
+    return out, listed
 
 
 def read_baseline(store: Store, rule: Rule, now: float) -> list[Rollup]:

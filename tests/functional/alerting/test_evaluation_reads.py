@@ -182,6 +182,35 @@ def test_on_dynamodb_a_tick_sends_one_samples_query_per_host(dynamo: tuple[Dynam
     # 9 rules x 3 hosts would be 27 reads (and more pages) with a read per rule; one per host here for
     # the short rules, and one per host for the 12-hour disk forecast's window.
     assert queries.count("samples") == 2 * len(HOSTS)
-    # plus, for "host not reporting", each host's last push: one single-item Query per host
-    assert queries.count("samples:last") == len(HOSTS)
+    # "host not reporting" takes each host's newest push from the short rules' read: no Query of its own
+    assert queries.count("samples:last") == 0
+    assert fired(recorder) == EXPECTED_FIRING
+
+
+def test_an_aws_minute_tick_sends_one_dynamodb_request_per_host_plus_a_constant(
+    dynamo: tuple[DynamoStore, list[str]],
+) -> None:
+    """Every request of any kind, counted on a steady tick (no state to create) at 3 and then 12 hosts:
+    the minute tick reads each host once (the window with its newest push; the hourly forecast is not
+    in it), whatever else it reads costs the same at any fleet size."""
+    store, _ = dynamo
+    sent: list[str] = []
+    store.io.client.meta.events.register("before-call.dynamodb", lambda model, **_: sent.append(model.name))
+
+    def steady_tick(now: float) -> int:
+        for before in (now - 6, now - 3):  # new groups get their state, then their notices leave the outbox
+            run_evaluation(store, recorder, None, before, run="minute")
+        sent.clear()
+        report = run_evaluation(store, recorder, None, now, run="minute")
+        assert report.evaluated == 10 and not report.failed  # every rule but the disk forecast
+        return len(sent)
+
+    seed(store, T0)
+    recorder = Recorder()
+    few = steady_tick(T0 + 10)
+    for host in ("web-3", "web-4", "web-5", "web-6", "web-7", "web-8", "web-9", "db-2", "db-3"):
+        store.put_samples(host, [Point(host, "system.cpu.utilization", (), T0 - 60, 0.2)], None, T0)
+    many = steady_tick(T0 + 30)
+    assert many - few <= 9  # at most one request per added host
+    assert few <= len(HOSTS) + 6  # and a small constant: rules, silences, states, host listing ...
     assert fired(recorder) == EXPECTED_FIRING

@@ -21,7 +21,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from vigil.adapters.store.chunks import (
@@ -36,16 +36,16 @@ from vigil.adapters.store.chunks import (
 from vigil.adapters.store.dynamodb_batches import BatchClaims
 from vigil.adapters.store.dynamodb_docs import DocItems
 from vigil.adapters.store.dynamodb_fleet import FleetItems
-from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, create_tables, n, num, s
+from vigil.adapters.store.dynamodb_hosts import HostItems
+from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, create_tables, n, s
 from vigil.adapters.store.dynamodb_meta import MetaItems
 from vigil.adapters.store.dynamodb_pushes import PushSummary
 from vigil.adapters.store.dynamodb_rollups import RollupItems
-from vigil.adapters.store.fanout import ordered_map
 from vigil.domain.batches import batch_key
-from vigil.domain.cadence import Cadence, from_receipts
+from vigil.domain.cadence import from_receipts
 from vigil.domain.errors import Unavailable
 from vigil.domain.identity import parse_series_key, series_key
-from vigil.domain.records import HostInfo, Point
+from vigil.domain.records import Point
 from vigil.ports import FieldSealer
 
 __all__ = ["DynamoStore", "create_tables"]
@@ -62,7 +62,7 @@ SERIES_CACHE_SECONDS = 60.0  # how stale another instance's new series may be fo
 MAX_SK_BYTES = 1024
 
 
-class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
+class DynamoStore(HostItems, MetaItems, DocItems, RollupItems, FleetItems):
     """The AWS `Store`. `client` is a low-level boto3 DynamoDB client; built lazily when omitted."""
 
     def __init__(
@@ -218,47 +218,6 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
         return 0  # DynamoDB's TTL deletes expired chunks (within ~2 days); reads filter the lag
 
     # -- hosts, series, catalogue ----------------------------------------------------------------
-    def _host_names(self) -> list[str]:
-        return [it["sk"]["S"] for it in self.io.query(self.meta_table, "HOST", projection="sk")]
-
-    def list_hosts(
-        self, after: str | None = None, limit: int | None = None, only: Callable[[str], bool] | None = None
-    ) -> list[HostInfo]:
-        """Pages read newest pushes from the summary full listings save (`dynamodb_pushes`); `only`
-        reads those of its own hosts (a shard's share, not every host once per shard)."""
-        listing = self.io.query(
-            self.meta_table,
-            "HOST",
-            sk_condition="sk > :after" if after else "",
-            values={":after": s(after)} if after else None,
-            limit=limit,  # the page size of each Query; islice stops reading after the first page
-        )
-        full = after is None and limit is None and only is None
-        summary = (None if full or only is not None else self.pushes.load()) or {}
-        read: dict[str, tuple[float, float | None]] = {}
-        out = []
-        wanted = listing if only is None else (it for it in listing if only(it["sk"]["S"]))
-        listed = list(itertools.islice(wanted, limit))
-        # The host item is refreshed only every few minutes; the newest chunk knows better. Hosts the
-        # summary lacks (all of them in a full listing) are read READ_CONCURRENCY at a time (`fanout`).
-        missing = [it["sk"]["S"] for it in listed if it["sk"]["S"] not in summary]
-        found = dict(
-            zip(missing, ordered_map(self.pushes.newest, missing, self.read_concurrency), strict=True)
-        )
-        for it in listed:
-            host = it["sk"]["S"]
-            last = float(it["last_seen"]["N"])
-            newest = read[host] = summary.get(host) or found.get(host) or (last, None)
-            last = max(last, newest[0])
-            gaps = tuple(json.loads(it["gaps"]["S"])) if "gaps" in it else ()
-            cadence = Cadence(newest[0], gaps, newest[1])
-            out.append(
-                HostInfo(host, float(it["first_seen"]["N"]), last, int(num(it.get("series")) or 0), cadence)
-            )
-        if full:
-            self.pushes.save(read)
-        return sorted(out, key=lambda h: h.host)
-
     def list_metrics(self) -> dict[str, list[str]]:
         found = {
             it["sk"]["S"]: sorted(it.get("label_keys", {}).get("SS", []))

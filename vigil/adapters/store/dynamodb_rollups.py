@@ -18,7 +18,7 @@ import hashlib
 import math
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import orjson
 
@@ -209,11 +209,19 @@ class RollupItems:
         names = hosts or self._host_names()
         # the Queries run READ_CONCURRENCY at a time (`fanout`); decoding stays here, host by host
         for host, items in zip(names, ordered_map(read, names, self.read_concurrency), strict=True):
-            found: dict[tuple[str, tuple[tuple[str, str], ...], float], Point] = {}
-            for item in items:
-                if float(item["expires_at"]["N"]) < now:
-                    continue
-                for p in decode_points(host, item["d"]["B"], minute_from_sk(item["sk"]["S"]), wanted):
-                    if lo <= p.ts <= end:
-                        found[(p.metric, p.labels, p.ts)] = p
-            yield from found.values()
+            yield from window_points(host, items, lo, end, wanted, now)
+
+
+def window_points(
+    host: str, items: Iterable[Item], lo: float, end: float, wanted: frozenset[str] | None, now: float
+) -> Iterable[Point]:
+    """The points of `wanted` metrics (None: all) in `[lo, end]` that a host's chunk items hold, a
+    sample two batches carry once; items past their retention are skipped (TTL deletes lag)."""
+    found: dict[tuple[str, tuple[tuple[str, str], ...], float], Point] = {}
+    for item in items:
+        if float(item["expires_at"]["N"]) < now:
+            continue
+        for p in decode_points(host, item["d"]["B"], minute_from_sk(item["sk"]["S"]), wanted):
+            if lo <= p.ts <= end:
+                found[(p.metric, p.labels, p.ts)] = p
+    return found.values()
