@@ -84,3 +84,13 @@ def test_powertools_other_resolvers_still_import_from_its_package_after_a_lean_s
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["AppSyncResolver", "True", "application/json", "False"]
+
+
+def test_the_metrics_resolver_loads_the_otlp_decoder_only_when_an_otlp_request_arrives() -> None:
+    code = (
+        "import sys\nfrom vigil.api.app import new_resolver\nfrom vigil.api.functions import METRICS\n"
+        "new_resolver(METRICS)\n"
+        "print([m for m in ('google.protobuf', 'vigil.services.otlp') if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
