@@ -18,6 +18,11 @@ the handler import, then one `handler(event, context)` with a real event shape:
 Not included: the Lambda runtime's own start (process, bootstrap), interpreter start-up (reported
 apart as `python_startup_ms`), network latency to real AWS. Goals (issue 14): health <= 300 ms,
 metrics <= 600 ms, alerts and notify <= 500 ms. `VIGIL_BENCH_RUNS` samples per function (median).
+
+On a shared machine times move by ±20 % and more from run to run; `VIGIL_BENCH_INSTRUCTIONS=1` adds
+`<function>_cold_minstr`: the instructions (millions, valgrind's cachegrind, one sample: the count
+barely moves) of import + first invocation, less the interpreter's start-up — the figure to compare
+two versions by when the load is not steady.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -42,6 +49,7 @@ from infra import build_layer, bytecode  # noqa: E402
 RUNS = int(os.environ.get("VIGIL_BENCH_RUNS", "7"))
 GOALS_MS = {"health": 300, "metrics": 600, "alerts": 500, "notify": 500}
 BENCH_LAYER = build_layer.Target(ROOT / "build" / "bench-layer", "manylinux2014_x86_64")
+_CACHEGRIND = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
 CONTEXT = {"stage": "dev", "alertEmails": "oncall@example.com", "allowedOrigins": "http://localhost:5173"}
 
 TIMED = """
@@ -103,6 +111,30 @@ class Bench:
         if "error" in answer or int(answer.get("statusCode", 200)) >= 400:
             raise RuntimeError(f"{function} answered {str(answer)[:500]}")
         return result
+
+    def instructions(self, function: str, event: dict[str, Any]) -> float:
+        """Millions of instructions of one import + first invocation, interpreter start-up included."""
+        env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+        if function:  # "": the interpreter's start-up alone
+            env |= {
+                **self.deployment.process_environment(function),
+                "PYTHONPATH": f"{self.functions / function}:{self.site}",
+            }
+        code = TIMED if function else "pass"
+        done = subprocess.run(
+            [*_CACHEGRIND, *self.python, "-c", code],
+            input=json.dumps(event),
+            env=env,
+            cwd=self.functions / (function or "health"),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        counted = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+        if done.returncode != 0 or counted is None:
+            raise RuntimeError(f"{function or 'start-up'} under valgrind: {done.stderr[-2000:]}")
+        return int(counted.group(1).replace(",", "")) / 1e6
 
     def python_startup_ms(self) -> float:
         started = time.perf_counter()
@@ -178,6 +210,8 @@ def run(code: Path = ROOT) -> dict[str, Any]:
             "load_average_1m_at_start": round(os.getloadavg()[0], 1),
             "python_startup_ms": round(statistics.median(bench.python_startup_ms() for _ in range(RUNS)), 1),
         }
+        counting = os.environ.get("VIGIL_BENCH_INSTRUCTIONS") == "1" and shutil.which("valgrind") is not None
+        startup = bench.instructions("", {}) if counting else 0.0
         for function, event in events.items():
             samples = [bench.invoke(function, _fresh(function, event, i)) for i in range(RUNS)]
             imports = statistics.median(s["import_ms"] for s in samples)
@@ -188,6 +222,9 @@ def run(code: Path = ROOT) -> dict[str, Any]:
             out[f"{function}_cold_ms"] = round(total, 1)
             out[f"{function}_cold_cpu_ms"] = round(statistics.median(s["cpu_ms"] for s in samples), 1)
             out[f"{function}_goal_ms"] = GOALS_MS[function]
+            if counting:
+                made = bench.instructions(function, _fresh(function, event, RUNS))
+                out[f"{function}_cold_minstr"] = round(made - startup)
         out["load_average_1m_at_end"] = round(os.getloadavg()[0], 1)
         return out
     finally:

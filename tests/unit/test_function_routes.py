@@ -59,3 +59,46 @@ def test_the_health_function_s_resolver_validates_nothing_and_loads_no_pydantic(
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['/health', '/health'] False"
+
+
+def _fresh_process_prints(*lines: str) -> str:
+    """What `lines` print in a fresh interpreter that first built the given functions' resolvers."""
+    code = "\n".join(("import sys", "from vigil.api.app import new_resolver", *lines))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_building_the_api_functions_resolvers_loads_none_of_powertools_other_resolvers() -> None:
+    assert (
+        _fresh_process_prints(
+            "from vigil.api.functions import ALERTS, HEALTH, METRICS",
+            "new_resolver(HEALTH, validation=False), new_resolver(METRICS), new_resolver(ALERTS)",
+            "appsync = 'aws_lambda_powertools.event_handler.appsync'",
+            "print([m for m in ('asyncio', appsync) if m in sys.modules])",
+        )
+        == "[]"
+    )
+
+
+def test_powertools_other_resolvers_still_import_from_its_package_after_a_lean_start() -> None:
+    printed = _fresh_process_prints(
+        "from vigil.api.functions import HEALTH",
+        "new_resolver(HEALTH, validation=False)",
+        "from aws_lambda_powertools.event_handler import AppSyncResolver, Response, content_types",
+        "from aws_lambda_powertools.event_handler import api_gateway",
+        "print(AppSyncResolver.__name__, Response is api_gateway.Response, content_types.APPLICATION_JSON)",
+        "import aws_lambda_powertools.event_handler as package",
+        "print(hasattr(package, 'NoSuchResolver'))",
+    )
+    assert printed.split() == ["AppSyncResolver", "True", "application/json", "False"]
+
+
+def test_the_metrics_resolver_loads_the_otlp_decoder_only_when_an_otlp_request_arrives() -> None:
+    assert (
+        _fresh_process_prints(
+            "from vigil.api.functions import METRICS",
+            "new_resolver(METRICS)",
+            "print([m for m in ('google.protobuf', 'vigil.services.otlp') if m in sys.modules])",
+        )
+        == "[]"
+    )

@@ -3,10 +3,12 @@
 The body is protobuf or OTLP/JSON, gzip or not, so these routes declare no Powertools `Body()` (which
 would parse JSON and document one media type): they hand the raw bytes and the Content-Type /
 Content-Encoding headers to `vigil.services.otlp`, and document both media types through
-`docs.raw_request_body`. The key check and the 4 MiB raw-body limit (413) ran before Powertools, in
-`FunctionEntry`. The 200 answer is the OTLP Export*ServiceResponse in the request's encoding; a
-protobuf answer is bytes, which Powertools base64-encodes with `isBase64Encoded` (API Gateway and the
-local gateway decode it back). Errors use Vigil's JSON error shape (see docs/otlp.md).
+`docs.raw_request_body`. That service is imported on the first OTLP request: its protobuf decoder is
+~140 M instructions that the metrics function's other cold starts (`/v1/samples`, queries) skip. The
+key check and the 4 MiB raw-body limit (413) ran before Powertools, in `FunctionEntry`. The 200 answer
+is the OTLP Export*ServiceResponse in the request's encoding; a protobuf answer is bytes, which
+Powertools base64-encodes with `isBase64Encoded` (API Gateway and the local gateway decode it back).
+Errors use Vigil's JSON error shape (see docs/otlp.md).
 """
 
 # Route modules import Powertools at module level: its validation reads the annotations, which
@@ -19,7 +21,6 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, O
 from vigil.api.app import raw_body, vigil_context
 from vigil.api.docs import ERROR_RESPONSES
 from vigil.api.openapi_bodies import raw_request_body
-from vigil.services.otlp import ingest_otlp_metrics, ingest_otlp_traces
 
 _PROTOBUF: OpenAPIResponseContentSchema = {"schema": {"type": "string", "format": "binary"}}
 _ANY_VALUE: dict[str, Any] = {
@@ -160,6 +161,8 @@ def register(app: APIGatewayHttpResolver) -> None:
         ),
     )
     def post_otlp_metrics() -> Response[str | bytes]:
+        from vigil.services.otlp import ingest_otlp_metrics  # protobuf: only when OTLP arrives
+
         ctx = vigil_context(app)
         content_type, content_encoding = _headers(app)
         body, answer_type = ingest_otlp_metrics(
@@ -185,6 +188,8 @@ def register(app: APIGatewayHttpResolver) -> None:
         ),
     )
     def post_otlp_traces() -> Response[str | bytes]:
+        from vigil.services.otlp import ingest_otlp_traces
+
         ctx = vigil_context(app)
         content_type, content_encoding = _headers(app)
         body, answer_type = ingest_otlp_traces(
