@@ -22,7 +22,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vigil.adapters.store.chunks import (
     CHUNK_SPAN_SECONDS,
@@ -47,6 +47,9 @@ from vigil.domain.errors import Unavailable
 from vigil.domain.identity import parse_series_key, series_key
 from vigil.domain.records import HostInfo, Point
 from vigil.ports import FieldSealer
+
+if TYPE_CHECKING:  # numpy's types: the module is imported on the array read path only
+    from vigil.adapters.store.arrays import BucketArrays
 
 __all__ = ["DynamoStore", "create_tables"]
 
@@ -171,6 +174,34 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
                         found[(p.labels, p.ts)] = p
             yield from found.values()
 
+    def summarise_arrays(
+        self,
+        metric: str,
+        resolution: str,
+        start: float,
+        end: float,
+        step: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+        fleet: bool = False,
+    ) -> BucketArrays | None:
+        """Raw samples only (`chunk_arrays`: the metric's sections as numpy columns); None for a
+        rollup resolution (the caller reads rollup items) or histogram samples."""
+        if resolution != "raw":
+            return None
+        from vigil.adapters.store import chunk_arrays  # numpy: the series API's reads only
+
+        now = time.time() if now is None else now
+        lo = max(start, now - self.retention_seconds)
+        names = list(hosts or self._host_names()) if lo <= end else []
+
+        def read(host: str) -> list[Item]:
+            return list(self._chunks_between(host, lo, end))
+
+        found = zip(names, ordered_map(read, names, self.read_concurrency), strict=True)
+        return chunk_arrays.summarise(found, metric, lo, end, step, labels, now, fleet)
+
     def _chunks_between(self, host: str, start: float, end: float) -> Iterator[Item]:
         # An item keyed by minute M holds samples up to M*60 + CHUNK_SPAN_SECONDS: widen the lower bound.
         lo = minute_prefix(minute_of(start - CHUNK_SPAN_SECONDS))
@@ -206,8 +237,8 @@ class DynamoStore(MetaItems, DocItems, RollupItems, FleetItems):
                     and min(best[k].ts for k in target) >= item_minute * 60 + CHUNK_SPAN_SECONDS
                 ):
                     break
-                for p in decode_points(host, item["d"]["B"], item_minute):
-                    if p.metric in wanted and p.ts >= since:
+                for p in decode_points(host, item["d"]["B"], item_minute, wanted):
+                    if p.ts >= since:
                         key = p.series_key
                         if key not in best or p.ts > best[key].ts:
                             best[key] = p
