@@ -88,21 +88,13 @@ def day_items(host: str, n: int, v1: bool) -> list[dict[str, Any]]:
     return items
 
 
-def cpu_ms(work: Callable[[], object]) -> float:
+def median_ms(work: Callable[[], object], clock: Callable[[], float] = time.process_time) -> float:
+    """Median over `RUNS` runs of `work`, in ms of `clock` (CPU by default, `time.perf_counter`: wall)."""
     times = []
     for _ in range(RUNS):
-        c = time.process_time()
+        c = clock()
         work()
-        times.append((time.process_time() - c) * 1000)
-    return round(statistics.median(times), 1)
-
-
-def wall_ms(work: Callable[[], object]) -> float:
-    times = []
-    for _ in range(RUNS):
-        t = time.perf_counter()
-        work()
-        times.append((time.perf_counter() - t) * 1000)
+        times.append((clock() - c) * 1000)
     return round(statistics.median(times), 1)
 
 
@@ -141,7 +133,7 @@ def run() -> dict[str, Any]:
                 out[f"{n}_series_item_bytes_{fmt}"] = round(
                     statistics.mean(len(it["d"]["B"]) for it in items)
                 )
-                fetched = list(store._chunks_between(host, start, NOW))
+                fetched = list(store.samples.chunks_between(host, start, NOW))
                 assert len(fetched) == len(items)
                 minutes = [(it["d"]["B"], int(it["sk"]["S"][:10])) for it in fetched]
 
@@ -152,7 +144,7 @@ def run() -> dict[str, Any]:
                         1 for data, minute in minutes for _ in decode_points(host, data, minute, {metric})
                     )
 
-                out[f"{n}_series_decode_cpu_ms_{fmt}{'_points' if fmt == 'v2' else ''}"] = cpu_ms(points)
+                out[f"{n}_series_decode_cpu_ms_{fmt}{'_points' if fmt == 'v2' else ''}"] = median_ms(points)
                 if fmt == "v2":
 
                     def arrays(
@@ -162,7 +154,7 @@ def run() -> dict[str, Any]:
                             [(host, fetched)], metric, start, NOW, STEP, None, NOW, False
                         )
 
-                    out[f"{n}_series_decode_cpu_ms_v2_arrays"] = cpu_ms(arrays)
+                    out[f"{n}_series_decode_cpu_ms_v2_arrays"] = median_ms(arrays)
                 q = plan_series(
                     config,
                     NOW,
@@ -176,8 +168,8 @@ def run() -> dict[str, Any]:
                     group_by=None,
                 )
                 chart_store = Plain(store) if fmt == "v1" else store
-                out[f"{n}_series_chart_ms_{fmt}"] = wall_ms(
-                    lambda s=chart_store, q=q: run_series(s, q, NOW, q.start, q.end)
+                out[f"{n}_series_chart_ms_{fmt}"] = median_ms(
+                    lambda s=chart_store, q=q: run_series(s, q, NOW, q.start, q.end), time.perf_counter
                 )
         out["load_average_1m_at_end"] = round(os.getloadavg()[0], 1)
         return out

@@ -113,7 +113,7 @@ def sections(data: bytes, metrics: AbstractSet[str] | None = None) -> Iterator[t
     """(metric, its series) of the wanted `metrics` (None: all): only frame 0 and the frames holding
     a wanted section are inflated, and only wanted sections are parsed."""
     view, starts = memoryview(data), _frame_starts(data)
-    inflated: dict[int, bytes] = {0: zlib.decompress(view[starts[0] : starts[1]], -15)}
+    inflated = {0: zlib.decompress(view[starts[0] : starts[1]], -15)}
     (sizes, per_frame), head = _index(inflated[0])
     # offsets come from the sizes by C-level scans (the index is a dict parsed by orjson): a one-metric
     # read of a 1,000-metric item runs no Python per entry
@@ -122,12 +122,12 @@ def sections(data: bytes, metrics: AbstractSet[str] | None = None) -> Iterator[t
     firsts = list(accumulate(per_frame, initial=0))  # the first section of each frame
     wanted = range(len(names)) if metrics is None else sorted(names.index(m) for m in metrics if m in sizes)
     for p in wanted:
-        frame = bisect.bisect_right(firsts, p) - 1
+        frame = bisect.bisect_right(firsts, p) - 1 if len(firsts) > 2 else 0
         raw = inflated.get(frame)
         if raw is None:
             raw = inflated[frame] = zlib.decompress(view[starts[frame] : starts[frame + 1]], -15)
         at = ends[p] - ends[firsts[frame]] + (head if frame == 0 else 0)
-        yield names[p], orjson.loads(memoryview(raw)[at : at + ends[p + 1] - ends[p]])
+        yield names[p], orjson.loads(raw[at : at + ends[p + 1] - ends[p]])
 
 
 def _frame_starts(data: bytes) -> list[int]:
@@ -138,7 +138,7 @@ def _frame_starts(data: bytes) -> list[int]:
 def _index(frame0: bytes) -> tuple[tuple[dict[str, int], list[int]], int]:
     """Frame 0's index, and where its sections begin."""
     (length,) = _LEN.unpack_from(frame0)
-    return orjson.loads(memoryview(frame0)[_LEN.size : _LEN.size + length]), _LEN.size + length
+    return orjson.loads(frame0[_LEN.size : _LEN.size + length]), _LEN.size + length
 
 
 def metric_names(data: bytes) -> list[str]:
