@@ -31,6 +31,7 @@ cold start). Pure functions: standard library, orjson and `vigil.domain` only.
 from __future__ import annotations
 
 import bisect
+import operator
 import struct
 import zlib
 from collections.abc import Iterator, Sequence
@@ -61,8 +62,14 @@ def encode(points: Sequence[Point], minute: int) -> bytes:
     """A v2 body of `points` (any order; each series keeps it) for the item of `minute`."""
     base = minute * 60.0
     metrics: dict[str, dict[Labels, list[Point]]] = {}
-    for p in points:
-        metrics.setdefault(p.metric, {}).setdefault(p.labels, []).append(p)
+    for p in points:  # per point: nothing built unless its metric or series is new (ingest runs this)
+        series = metrics.get(p.metric)
+        if series is None:
+            series = metrics[p.metric] = {}
+        run = series.get(p.labels)
+        if run is None:
+            run = series[p.labels] = []
+        run.append(p)
     sections = [
         (metric, orjson.dumps([_row(labels, pts, base) for labels, pts in series.items()]))
         for metric, series in metrics.items()
@@ -86,14 +93,15 @@ def encode(points: Sequence[Point], minute: int) -> bytes:
 
 def _row(labels: Labels, pts: list[Point], base: float) -> list[Any]:
     kind, stamps = _times([p.ts for p in pts], base)
-    return [[part for pair in labels for part in pair], kind, stamps, [_value(p) for p in pts]]
+    values = [p.value if p.histogram is None else _value(p) for p in pts]
+    return [[part for pair in labels for part in pair], kind, stamps, values]
 
 
 def _times(stamps: list[float], base: float) -> tuple[int, list[Any]]:
     """Millisecond deltas when they give every timestamp back bit for bit, else float offsets."""
     millis = [round((ts - base) * 1000.0) for ts in stamps]
-    if all(base + m / 1000.0 == ts for m, ts in zip(millis, stamps, strict=True)):
-        return TS_MILLIS, [b - a for a, b in zip([0, *millis], millis, strict=False)]
+    if [base + m / 1000.0 for m in millis] == stamps:  # compared in C, element by element
+        return TS_MILLIS, list(map(operator.sub, millis, [0, *millis[:-1]]))
     return TS_FLOATS, [ts - base for ts in stamps]
 
 
