@@ -16,6 +16,7 @@ import sys
 import traceback
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from bench.goals import judge
 
@@ -77,6 +78,33 @@ def shown(value: object) -> str:
     return str(value).replace("|", "\\|")
 
 
+def bench_section(bench: str, data: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """One benchmark's section — its heading dated with the run, the conditions it ran under (the
+    figures that are prose: method, machine, dataset, versions), then ONE table of its figures with
+    the goals first — and the rows of its judged figures for the summary at the top."""
+    when = data.get("measured_at", "")[:16].replace("T", " ")
+    lines = [f"## {bench} ({when} UTC)" if when else f"## {bench}"]
+    if not data.get("ok"):
+        return [*lines, "", f"**FAILED**: {data.get('error', '')}"], []
+    figures: dict[str, Any] = data["figures"]
+    prose = {k: v for k, v in figures.items() if _is_prose(bench, k, v, figures)}
+    rows = [(k, v, *judge(bench, k, v, figures)) for k, v in figures.items() if k not in prose]
+    judged = [f"{k} | {shown(v)} | {goal} | {met} |" for k, v, goal, met in rows if goal]
+    table = judged + [f"{k} | {shown(v)} |  |  |" for k, v, goal, _ in rows if not goal]
+    if prose:
+        lines += ["", *(f"- {k}: {shown(v)}" for k, v in prose.items())]
+    lines += ["", "| figure | value | goal | met |", "|---|---|---|---|", *(f"| {row}" for row in table)]
+    return lines, judged
+
+
+def _is_prose(bench: str, key: str, value: Any, figures: dict[str, Any]) -> bool:
+    """A sentence about the run (method, machine, dataset), not a figure: text of more than four
+    words that no goal judges and that is not a per-size row (`10: 27 · 100: 16 ...`)."""
+    if not isinstance(value, str) or "·" in value or len(value.split()) <= 4:
+        return False
+    return not judge(bench, key, value, figures)[0]
+
+
 def write_readme() -> None:
     info = machine()
     lines = [
@@ -94,23 +122,10 @@ def write_readme() -> None:
     summary = ["## Goals the issues set, against the latest figures", ""]
     summary += ["| bench | figure | value | goal | met |", "|---|---|---|---|---|"]
     for path in sorted(RESULTS.glob("*.json")):
-        data = json.loads(path.read_text())
-        bench, when = path.stem, data.get("measured_at", "")
-        sections += ["", f"## {bench}", "", f"Measured {when}."]
-        if not data.get("ok"):
-            sections += ["", f"**FAILED**: {data.get('error', '')}"]
-            continue
-        figures = data["figures"]
-        if isinstance(figures.get("method"), str):  # prose, not a figure
-            sections += ["", f"Method: {figures['method']}"]
-        sections += ["", "| figure | value | goal | met |", "|---|---|---|---|"]
-        for key, value in figures.items():
-            if key == "method" and isinstance(value, str):
-                continue
-            goal, met = judge(bench, key, value, figures)
-            sections.append(f"| {key} | {shown(value)} | {goal} | {met} |")
-            if goal:
-                summary.append(f"| {bench} | {key} | {shown(value)} | {goal} | {met} |")
+        bench = path.stem
+        section, goals = bench_section(bench, json.loads(path.read_text()))
+        sections += ["", *section]
+        summary += [f"| {bench} | {row}" for row in goals]
     lines += ["", *summary, *sections]
     notes = HERE / "NOTES.md"
     if notes.exists():

@@ -1,6 +1,6 @@
 """Optional `Store` capabilities: what a backend may do itself beyond the `ports.Store` contract
 (SqliteStore: summaries computed by SQL or numpy, histograms merged per bucket, bulk back-fills;
-DynamoStore: the evaluator's window and host listing in one read per host).
+DynamoStore: raw samples as numpy arrays, the evaluator's window and host listing in one read per host).
 Callers check with `isinstance` (the protocols are runtime-checkable) and take the general path
 otherwise, so answers never depend on the store. Must not import adapters, boto3 or sqlite3.
 """
@@ -45,9 +45,10 @@ class SummaryStore(Protocol):
 
 @runtime_checkable
 class ArraySummaryStore(Protocol):
-    """Optional capability (SqliteStore): `SummaryStore.summarise` as whole arrays (`BucketArrays`,
-    one cell per (series, step bucket)) instead of a `Rollup` per cell, for avg/sum/count/min/max
-    answered with numpy (`arrays.series_from_arrays`): the same numbers, without an object per cell."""
+    """Optional capability (SqliteStore; DynamoStore for raw samples only, returning None for rollup
+    resolutions): `SummaryStore.summarise` as whole arrays (`BucketArrays`, one cell per (series,
+    step bucket)) instead of a `Rollup` per cell, for avg/sum/count/min/max answered with numpy
+    (`arrays.series_from_arrays`): the same numbers, without an object per cell."""
 
     def summarise_arrays(
         self,

@@ -357,10 +357,10 @@ def series_reads(log: CallLog) -> int:
 def test_a_steady_hosts_batch_reads_no_series_items_however_old_the_instances_cache(
     store: Any, log: CallLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from vigil.adapters.store import dynamodb
+    from vigil.adapters.store import dynamodb_series
 
     store.put_samples("web-1", agent_minute(0), "m0", T0 + 60)
-    monkeypatch.setattr(dynamodb, "SERIES_CACHE_SECONDS", 0.0)  # every cached answer is old now
+    monkeypatch.setattr(dynamodb_series, "SERIES_CACHE_SECONDS", 0.0)  # every cached answer is old now
     log.calls.clear()
     assert len(store.known_series("web-1", {p.series_key for p in agent_minute(1)})) == 20
     store.put_samples("web-1", agent_minute(1), "m1", T0 + 120)

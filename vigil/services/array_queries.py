@@ -1,8 +1,9 @@
-"""Series queries answered from whole arrays (`capabilities.ArraySummaryStore`, SQLite): avg/sum/count/min/
-max over raw samples, or over hourly rollups up to the rollup job's watermark and raw samples after
-it, summed by the store per (series, step bucket) and aggregated by numpy (`adapters.store.arrays`)
-— the same numbers as the `Rollup` path in `queries`, without an object per cell. numpy is imported
-only when the store has arrays: the DynamoDB store (Lambda) never loads it here.
+"""Series queries answered from whole arrays (`capabilities.ArraySummaryStore`: SQLite, and DynamoDB
+over raw chunks): avg/sum/count/min/max over raw samples, or over hourly rollups up to the rollup
+job's watermark and raw samples after it, summed by the store per (series, step bucket) and
+aggregated by numpy (`adapters.store.arrays`) — the same numbers as the `Rollup` path in `queries`,
+without an object per cell. numpy is imported only when a store answers with arrays: in Lambda, the
+metrics function's series reads, never ingest or the other functions.
 """
 
 from __future__ import annotations

@@ -211,7 +211,9 @@ def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: floa
         if fine is not None:
             return _answer(q, FINE, [build_series_from_rollups(fine, agg=a, **kw) for a in aggs])
     if q.resolution in ("raw", FINE):
-        answered = from_arrays(store, q, now, start, end) if summaries else None
+        # any store with arrays (SQLite; DynamoDB over raw chunks), whether or not it summarises in SQL
+        summable = all(a in SUMMARY_AGGS for a in aggs)
+        answered = from_arrays(store, q, now, start, end) if summable else None
         if answered is not None:
             return _answer(q, "raw", answered)
         if summaries:

@@ -6,13 +6,15 @@ minute of its earliest sample (the item's sort key) and holds samples up to `CHU
 agent batches are not minute-aligned, and fixed minute buckets would split almost every one of them
 into two items (two write units). Readers widen the lower bound of a range by the span instead.
 
-An item's `d` attribute is zlib-compressed JSON: `[1, [[metric, [k, v, ...], [ts offsets],
-[values]], ...]]` — every series written once, its timestamps as offsets from the item's minute
-(exact: both are floats within a factor of two, so subtraction and re-addition are exact), a value
-being a number or, for a histogram, `[bounds, counts, sum, count, min, max]`. Keys are deterministic,
-so a retried batch overwrites itself.
+An item's `d` attribute is written in format v2 (`chunk_sections`: one section per metric, so a read
+inflates only the metrics it asks for). Items written before that hold format v1, still read: zlib-
+compressed JSON `[1, [[metric, [k, v, ...], [ts offsets], [values]], ...]]` — every series written once,
+its timestamps as offsets from the item's minute (exact: both are floats within a factor of two, so
+subtraction and re-addition are exact), a value being a number or, for a histogram, `[bounds, counts,
+sum, count, min, max]`. Keys are deterministic, so a retried batch overwrites itself.
 
-Pure functions: standard library, orjson, `sizing` and `vigil.domain` only (no boto3).
+Pure functions: standard library, orjson, `sizing`, `chunk_sections` and `vigil.domain` only (no boto3,
+no numpy).
 """
 
 from __future__ import annotations
@@ -27,14 +29,15 @@ from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
 
 import orjson
 
+from vigil.adapters.store import chunk_sections
+from vigil.adapters.store.chunk_sections import json_point
 from vigil.adapters.store.sizing import split_encoded
-from vigil.domain.records import Histogram, Point
+from vigil.domain.records import Point
 
-FORMAT_VERSION = 1
+V1 = 1  # the first format, still read
 MAX_SAMPLES_PER_CHUNK = 1000
 MAX_CHUNK_BYTES = 300_000  # below sizing.MAX_ITEM_BYTES: keeps room for keys and attributes
 # An item holds samples from its minute's start to this much later: a 60 s batch (first sample at any
@@ -100,36 +103,20 @@ def _windows(points: Sequence[Point]) -> Iterator[tuple[int, list[Point]]]:
 
 
 def encode_points(points: Sequence[Point], minute: int) -> bytes:
-    base = minute * 60
-    series: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[list[float], list[Any]]] = {}
-    for p in points:  # per point: no list built unless its series is new (ingest runs this per batch)
-        entry = series.get((p.metric, p.labels))
-        if entry is None:
-            entry = series[p.metric, p.labels] = ([], [])
-        offset = p.ts - base
-        entry[0].append(int(offset) if offset.is_integer() else offset)
-        entry[1].append(p.value if p.histogram is None else _encode_value(p))
-    body = [
-        [metric, [part for pair in labels for part in pair], offsets, values]
-        for (metric, labels), (offsets, values) in series.items()
-    ]
-    return zlib.compress(orjson.dumps([FORMAT_VERSION, body]), 9)
-
-
-def _encode_value(p: Point) -> Any:
-    h = p.histogram
-    if h is None:
-        return p.value
-    return [list(h.bounds), list(h.counts), h.sum, h.count, h.min, h.max]
+    """The `d` of a chunk item (format v2, `chunk_sections`)."""
+    return chunk_sections.encode(points, minute)
 
 
 def decode_points(
     host: str, data: bytes, minute: int, metrics: AbstractSet[str] | None = None
 ) -> Iterator[Point]:
-    """The points of one chunk item; `metrics`: only those metrics' series (the others are skipped
-    before any point is built: the evaluator wants a few of a host's metrics, not all of them)."""
+    """The points of one chunk item, either format; `metrics`: only those metrics' series (v2 inflates
+    only their sections; v1 skips the other series before any point is built)."""
+    if chunk_sections.is_v2(data):
+        yield from chunk_sections.decode_points(host, data, minute, metrics)
+        return
     version, body = orjson.loads(zlib.decompress(data))
-    if version != FORMAT_VERSION:
+    if version != V1:
         raise ValueError(f"unknown chunk format version {version}")
     base = float(minute * 60)
     for metric, flat_labels, offsets, values in body:
@@ -137,17 +124,4 @@ def decode_points(
             continue
         labels = tuple(zip(flat_labels[::2], flat_labels[1::2], strict=True))
         for offset, value in zip(offsets, values, strict=True):
-            ts = base + offset
-            if isinstance(value, list):
-                bounds, counts, hsum, count, hmin, hmax = value
-                hist = Histogram(
-                    tuple(float(b) for b in bounds),
-                    tuple(int(c) for c in counts),
-                    float(hsum),
-                    int(count),
-                    hmin,
-                    hmax,
-                )
-                yield Point(host, metric, labels, ts, None, hist)
-            else:
-                yield Point(host, metric, labels, ts, None if value is None else float(value))
+            yield json_point(host, metric, labels, base + offset, value)

@@ -16,7 +16,8 @@ import uuid
 import zlib
 from typing import Any
 
-from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, n, num, s
+from vigil.adapters.store.dynamodb_io import ConditionFailed, Item, n, num, s
+from vigil.adapters.store.dynamodb_parts import Tables
 from vigil.adapters.store.sealed_docs import open_fields, seal_fields
 from vigil.adapters.store.sizing import MAX_ITEM_BYTES, split_bytes
 from vigil.domain.errors import Conflict
@@ -24,10 +25,17 @@ from vigil.ports import FieldSealer
 
 
 class DocItems:
-    io: DynamoIO
-    meta_table: str
-    doc_ttl: dict[str, tuple[float, str]]
-    sealer: FieldSealer | None  # encrypts channel secrets at rest (sealed_docs); None: stored as given
+    """JSON documents: an owned part of the store (`dynamodb_parts`). `doc_ttl`: document kind →
+    (seconds kept, timestamp field); `sealer` encrypts channel secrets at rest (`sealed_docs`; None:
+    stored as given)."""
+
+    def __init__(
+        self, tables: Tables, doc_ttl: dict[str, tuple[float, str]], sealer: FieldSealer | None
+    ) -> None:
+        self.io = tables.io
+        self.meta_table = tables.meta
+        self.doc_ttl = doc_ttl
+        self.sealer = sealer
 
     # -- documents -------------------------------------------------------------------------------
     def put_doc(

@@ -26,7 +26,8 @@ from typing import Any
 
 import orjson
 
-from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, n, s
+from vigil.adapters.store.dynamodb_io import ConditionFailed, Item, n, s
+from vigil.adapters.store.dynamodb_parts import Tables
 from vigil.domain.fleet import FLEET_HOST
 from vigil.domain.records import Point
 from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
@@ -74,12 +75,16 @@ def _generation(blobs: list[bytes]) -> str:
 
 
 class FleetItems:
-    io: DynamoIO
-    samples_table: str
-    meta_table: str
-    retention_seconds: float
-    _lock: threading.Lock
-    _fresh_written: float
+    """Fleet rollups, latest values and the freshness item: an owned part of the store
+    (`dynamodb_parts`); ingest reports each batch's receive time through `note_fresh`."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.io = tables.io
+        self.samples_table = tables.samples
+        self.meta_table = tables.meta
+        self.retention_seconds = tables.retention_seconds
+        self._lock = threading.Lock()
+        self._fresh_written = -math.inf  # when this instance last moved the FRESH item (health)
 
     def _kept(self, resolution: str) -> float:
         return self.retention_seconds if resolution == "1m" else ROLLUP_RETENTION_SECONDS
@@ -183,7 +188,7 @@ class FleetItems:
         return {h: sum(v) / len(v) for h, v in sorted(per_host.items())}
 
     # -- freshness (health) ------------------------------------------------------------------------
-    def _note_fresh(self, seen: float) -> None:
+    def note_fresh(self, seen: float) -> None:
         """Move the FRESH item to `seen`, at most every FRESHNESS_LAG_SECONDS per instance (a write unit
         each)."""
         with self._lock:

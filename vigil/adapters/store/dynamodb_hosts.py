@@ -1,5 +1,6 @@
-"""The host listing half of `DynamoStore`: `list_hosts` (every host's item and newest push) and
-`window_and_hosts`, the evaluator's one read per host per tick (docs/data-model.md, "Alert evaluation").
+"""The host listing part of `DynamoStore` (an owned part, `dynamodb_parts`): `list_hosts` (every
+host's item and newest push) and `window_and_hosts`, the evaluator's one read per host per tick
+(docs/data-model.md, "Alert evaluation").
 
 A host's newest push (receipt time `r`, declared interval `i`) is on its newest raw chunk, the item with
 the highest sort key of `R#<host>`. `list_hosts` without a page reads it with a Query per host (limit 1)
@@ -17,24 +18,24 @@ import json
 from collections.abc import Callable, Sequence
 
 from vigil.adapters.store.chunks import CHUNK_SPAN_SECONDS, minute_of, minute_prefix
-from vigil.adapters.store.dynamodb_io import DynamoIO, Item, num, s
+from vigil.adapters.store.dynamodb_io import Item, num, s
+from vigil.adapters.store.dynamodb_parts import Tables
 from vigil.adapters.store.dynamodb_pushes import Push, PushSummary
 from vigil.adapters.store.dynamodb_rollups import window_points
-from vigil.adapters.store.fanout import READ_CONCURRENCY, ordered_map
+from vigil.adapters.store.fanout import ordered_map
 from vigil.domain.cadence import Cadence
 from vigil.domain.records import HostInfo, Point
 
 
-class HostItems:
-    io: DynamoIO
-    meta_table: str
-    samples_table: str
-    retention_seconds: float
-    pushes: PushSummary
-    read_concurrency: int = READ_CONCURRENCY
+class HostListing:
+    """Every host with its newest push; the evaluator's window read together with it."""
 
-    def _host_names(self) -> list[str]:
-        return [it["sk"]["S"] for it in self.io.query(self.meta_table, "HOST", projection="sk")]
+    def __init__(self, tables: Tables, pushes: PushSummary) -> None:
+        self.tables = tables
+        self.io = tables.io
+        self.meta_table = tables.meta
+        self.samples_table = tables.samples
+        self.pushes = pushes
 
     def list_hosts(
         self, after: str | None = None, limit: int | None = None, only: Callable[[str], bool] | None = None
@@ -62,7 +63,7 @@ class HostItems:
     ) -> tuple[list[Point], list[HostInfo]]:
         """`list(query_many(metrics, start, end, now=now))` and `list_hosts()`, with one Query per
         host for both (see the module)."""
-        lo = max(start, now - self.retention_seconds)
+        lo = max(start, now - self.tables.retention_seconds)
         listed = list(self.io.query(self.meta_table, "HOST"))
         names = [it["sk"]["S"] for it in listed]
         first = s(minute_prefix(minute_of(lo - CHUNK_SPAN_SECONDS)))
@@ -78,7 +79,7 @@ class HostItems:
 
         points: list[Point] = []
         newest: dict[str, Push] = {}
-        for host, items in zip(names, ordered_map(read, names, self.read_concurrency), strict=True):
+        for host, items in zip(names, ordered_map(read, names, self.tables.read_concurrency), strict=True):
             if items:  # ascending sort keys: the last is the host's newest chunk
                 newest[host] = (float(items[-1]["r"]["N"]), num(items[-1].get("i")))
             if lo <= end:
@@ -91,7 +92,7 @@ class HostItems:
     def _newest_pushes(self, hosts: list[str]) -> dict[str, Push]:
         """Each host's newest push from its newest chunk (one Query each, READ_CONCURRENCY at a time);
         hosts without a chunk are left out."""
-        found = zip(hosts, ordered_map(self.pushes.newest, hosts, self.read_concurrency), strict=True)
+        found = zip(hosts, ordered_map(self.pushes.newest, hosts, self.tables.read_concurrency), strict=True)
         return {host: push for host, push in found if push is not None}
 
     def _host_infos(self, listed: list[Item], newest: dict[str, Push], *, save: bool) -> list[HostInfo]:

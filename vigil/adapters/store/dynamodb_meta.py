@@ -12,7 +12,8 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, n, num, s
+from vigil.adapters.store.dynamodb_io import ConditionFailed, Item, n, num, s
+from vigil.adapters.store.dynamodb_parts import Tables
 from vigil.domain.errors import NotFound
 from vigil.domain.occurrences import hourly_counts, stale_hours
 from vigil.domain.records import ApiKeyRecord, ErrorEvent, ErrorGroup
@@ -21,8 +22,11 @@ HOUR_PREFIX = "h_"  # `h_<hour index>`: an error group's occurrences in that clo
 
 
 class MetaItems:
-    io: DynamoIO
-    meta_table: str
+    """API keys and error groups: an owned part of the store (`dynamodb_parts`)."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.io = tables.io
+        self.meta_table = tables.meta
 
     # -- keys ------------------------------------------------------------------------------------
     def put_key(self, record: ApiKeyRecord) -> None:

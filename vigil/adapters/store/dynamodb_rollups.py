@@ -29,8 +29,9 @@ from vigil.adapters.store.chunks import (
     minute_of,
     minute_prefix,
 )
-from vigil.adapters.store.dynamodb_io import DynamoIO, Item, n, s
-from vigil.adapters.store.fanout import READ_CONCURRENCY, ordered_map
+from vigil.adapters.store.dynamodb_io import Item, n, s
+from vigil.adapters.store.dynamodb_parts import HostNames, Tables
+from vigil.adapters.store.fanout import ordered_map
 from vigil.adapters.store.sizing import MAX_ITEM_BYTES, split_encoded
 from vigil.domain.records import Point
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
@@ -122,13 +123,15 @@ def _bucket_sk(start: float) -> str:
 
 
 class RollupItems:
-    io: DynamoIO
-    samples_table: str
-    retention_seconds: float
-    read_concurrency: int = READ_CONCURRENCY  # per-host Queries in flight at once (1: one after another)
+    """Rollup items and `query_many`: an owned part of the store (`dynamodb_parts`); `hosts` lists the
+    hosts a read without a host filter covers."""
 
-    def _host_names(self) -> list[str]:
-        raise NotImplementedError
+    def __init__(self, tables: Tables, hosts: HostNames) -> None:
+        self.tables = tables
+        self.io = tables.io
+        self.samples_table = tables.samples
+        self.retention_seconds = tables.retention_seconds
+        self.hosts = hosts
 
     def put_rollups(self, rollups: Sequence[Rollup], now: float) -> None:
         groups: dict[tuple[str, str, float], list[Rollup]] = {}
@@ -172,8 +175,8 @@ class RollupItems:
             pk = f"{PREFIX[resolution]}{host}"
             return list(self.io.query(self.samples_table, pk, sk_condition=SK_BETWEEN, values=bounds))
 
-        names = hosts or self._host_names()
-        for host, items in zip(names, ordered_map(read, names, self.read_concurrency), strict=True):
+        names = hosts or self.hosts.host_names()
+        for host, items in zip(names, ordered_map(read, names, self.tables.read_concurrency), strict=True):
             parts = _PartFilter()
             for item in items:
                 if float(item["expires_at"]["N"]) < now or not parts.keep(item):
@@ -206,9 +209,9 @@ class RollupItems:
                 self.io.query(self.samples_table, f"R#{host}", sk_condition=SK_BETWEEN, values=bounds)
             )
 
-        names = hosts or self._host_names()
-        # the Queries run READ_CONCURRENCY at a time (`fanout`); decoding stays here, host by host
-        for host, items in zip(names, ordered_map(read, names, self.read_concurrency), strict=True):
+        names = hosts or self.hosts.host_names()
+        # the Queries run `read_concurrency` at a time (`fanout`); decoding stays here, host by host
+        for host, items in zip(names, ordered_map(read, names, self.tables.read_concurrency), strict=True):
             yield from window_points(host, items, lo, end, wanted, now)
 
 
