@@ -110,7 +110,8 @@ def test_a_rule_created_in_the_editor_appears_in_the_api(tab: Session, server: S
     page.fill("#r-threshold", "1.5")
     page.fill("#r-for", "2m")
     page.click("#backtest")
-    page.wait_for_selector(".backtest, #rule-preview .field-error", timeout=30_000)  # busy CI: slow backtest
+    # busy CI: a p95 backtest over the session server's data once took > 30 s in a full run (a noted defect)
+    page.wait_for_selector(".backtest, #rule-preview .field-error", timeout=60_000)
     page.click("#save-rule")
     page.wait_for_selector("#alerts-rules")
     rules = server.api("GET", "/api/alerts/rules").json()
