@@ -22,12 +22,14 @@ async function whoAmI() {
   }
 }
 
-// The installable app's service worker: the shell (not the data) works offline (sw.js). Registered once
-// the first page has settled (`live.settled`: the overview's charts drawn) and the page has loaded, so
-// its install (fetching and caching the whole shell) never competes with the first page's own work.
+// The installable app's service worker: the shell (not the data) works offline (sw.js). Registered
+// SW_DELAY_MS after the first page has settled (`live.settled`: the overview's charts drawn) and the
+// page has loaded: its install fetches and caches the whole shell from the same server, which would
+// otherwise compete with the first page's requests and the user's first refreshes.
+const SW_DELAY_MS = 2000;
 function registerServiceWorker() {
   if (!("serviceWorker" in navigator)) return;
-  const register = () => navigator.serviceWorker.register("./sw.js").catch(() => {});
+  const register = () => setTimeout(() => navigator.serviceWorker.register("./sw.js").catch(() => {}), SW_DELAY_MS);
   if (document.readyState === "complete") register();
   else window.addEventListener("load", register, { once: true });
 }
@@ -59,6 +61,9 @@ export async function start({ config, signedIn, message, again }) {
     render(<TokenPage cognito={cognito} message={who.error} onToken={() => again()} onCognito={signIn} />, root);
     return;
   }
+  // On the overview the role's render (a whole-app render: the session changes) waits until the charts
+  // are drawn; it only adds the role badge there.
+  if (route.path === "overview") await settled;
   configureApi({
     apiUrl: config.apiUrl,
     getToken,
