@@ -48,8 +48,8 @@ export async function start({ config, signedIn, message, again }) {
   if (route.path !== "overview") markSettled(); // only the overview holds back the bell and the stream
   const me = whoAmI();
   // The overview does not depend on the role: its shell renders while /api/me is answered (the role
-  // badge appears with the answer). Other pages show admin controls or "admins only" notes, so they
-  // wait for the role.
+  // badge appears once its charts are drawn, below). Other pages show admin controls or "admins only"
+  // notes, so they wait for the role.
   if (route.path === "overview") {
     render(<App config={config} role={null} />, root);
     performance.mark("vigil:shell");
