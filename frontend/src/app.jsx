@@ -7,7 +7,7 @@ import { Bell } from "./components/Bell.jsx";
 import { MenuIcon, MoonIcon, PauseIcon, PlayIcon, PowerIcon, SunIcon } from "./components/icons.jsx";
 import { catalogEntries } from "./data.js";
 import { fmtTime } from "./format.js";
-import { refreshNow, setPaused, useApi, useLive } from "./live.js";
+import { markSettled, refreshNow, setPaused, useApi, useLive } from "./live.js";
 import { href, useRoute } from "./router.js";
 import { Session } from "./session.js";
 import { toggleTheme, useTheme } from "./theme.js";
@@ -111,6 +111,7 @@ export function App({ config, role }) {
   useEffect(() => {
     // move focus to the new page for keyboard and screen-reader users (not on first load)
     if (prevPath.current !== route.path && main.current) main.current.focus({ preventScroll: true });
+    if (route.path !== "overview") markSettled(); // left before its charts drew: the role renders now
     prevPath.current = route.path;
   }, [route.path]);
 

@@ -59,6 +59,21 @@ export function useLive() {
   return state;
 }
 
+// Requests the first paint does not show (the bell's inbox, the pushed-updates stream) wait until the
+// first page's critical work is done — on the overview, both charts drawn (`markSettled`); on other
+// pages at once — or at most SETTLE_MAX_MS, so they never compete with the charts' requests.
+const SETTLE_MAX_MS = 3000;
+let settle;
+let isSettled = false;
+export const settled = new Promise((resolve) => {
+  settle = resolve;
+});
+export function markSettled() {
+  isSettled = true;
+  settle();
+}
+setTimeout(markSettled, SETTLE_MAX_MS);
+
 schedule();
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden && !paused) refreshNow();
@@ -90,8 +105,9 @@ export async function refreshTouched(change) {
  * Returns { data, error, loading, next, reload } (`next`: the `X-Next-Cursor` of a bare-array list).
  * `params === null` disables the query. `pages`: the list key
  * of a paged list (`hosts`, `dashboards`): every page is fetched and merged (`api.getAllPages`).
+ * `deferred`: the first request waits for `settled` (not needed for the first paint).
  */
-export function useApi(path, params = {}, { live = true, pages = null } = {}) {
+export function useApi(path, params = {}, { live = true, pages = null, deferred = false } = {}) {
   const key = params === null ? null : `${path}?${JSON.stringify(params)}`;
   const [state, setState] = useState({ data: undefined, error: null, loading: key !== null, next: null });
   const alive = useRef(true);
@@ -120,7 +136,8 @@ export function useApi(path, params = {}, { live = true, pages = null } = {}) {
       return undefined;
     }
     setState((s) => ({ data: s.data, error: null, loading: true }));
-    run();
+    if (deferred && !isSettled) settled.then(() => alive.current && keyRef.current === key && run());
+    else run();
     if (live) queries.set(run, { path, params: params || {} });
     return () => {
       queries.delete(run);

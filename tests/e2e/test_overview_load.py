@@ -41,3 +41,37 @@ def test_the_page_reuses_the_early_answers_instead_of_asking_again(open_tab: Ope
     assert len(charts) == 1
     assert hosts == [hosts[0]] and "limit=1000" in hosts[0] and "cursor=" not in hosts[0]
     assert tab.console.errors == []
+
+
+MARK = "(name) => performance.getEntriesByName(name)[0].startTime"
+
+
+def test_the_charts_requests_leave_before_the_apps_modules_are_evaluated(open_tab: OpenTab) -> None:
+    # the entry signs in and sends them; the app (pages, uPlot) is a preloaded chunk evaluated after
+    tab = open_tab()
+    entries = _requests(tab)
+    app = float(tab.page.evaluate(MARK, "vigil:app"))
+    series = next(e for e in entries if "/api/metrics/series" in e["url"])
+    hosts = next(e for e in entries if "/api/hosts" in e["url"])
+    assert series["start"] < app and hosts["start"] < app
+    preloaded = tab.page.eval_on_selector_all(
+        "link[rel=modulepreload]", "links => links.map(l => l.getAttribute('href'))"
+    )
+    assert any(href.startswith("chunk-start-") for href in preloaded)
+    assert tab.console.errors == []
+
+
+def test_the_bell_the_push_stream_and_the_service_worker_wait_until_the_charts_are_drawn(
+    open_tab: OpenTab,
+) -> None:
+    tab = open_tab()
+    entries = _requests(tab)
+    drawn = float(tab.page.evaluate(MARK, "vigil:charts-drawn"))
+    tab.page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=15000)
+    entries = tab.page.evaluate(REQUESTS)
+    later = [e for e in entries if e["url"].endswith(("/api/notifications", "/api/live/ticket"))]
+    assert {e["url"].rsplit("/", 1)[-1] for e in later} == {"notifications", "ticket"}
+    assert all(e["start"] >= drawn for e in later)
+    sw = tab.page.evaluate("() => performance.getEntriesByName(location.origin + '/sw.js')")
+    assert all(e["startTime"] >= drawn for e in sw)
+    assert tab.console.errors == []

@@ -10,7 +10,7 @@ import { Badge, SEVERITY_KIND, Time } from "./ui.jsx";
 const isRead = (n) => Boolean(n.read || n.read_at);
 
 export function Bell() {
-  const q = useApi("/api/notifications", {});
+  const q = useApi("/api/notifications", {}, { deferred: true }); // not needed before the page's first data
   const [open, setOpen] = useState(false);
   const [readLocally, setReadLocally] = useState(() => new Set());
   const box = useRef(null);

@@ -5,7 +5,6 @@
 // areas for the first `stack` series (uPlot bands between the running sums; the tooltip shows each
 // series' own value) and a performance mark per render (`vigil:chart-drawn:<id>`).
 import uPlot from "uplot";
-import "uplot/dist/uPlot.min.css";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { fmtAxis, fmtTime, fmtValue } from "../format.js";
 import { JOIN_INTERVALS, reportingInterval } from "../gaps.js";

@@ -2,7 +2,8 @@
 // errors) with unit, trend arrow and threshold colouring plus each card's worst hosts, a colour-coded host
 // grid, the response-time and request-rate charts over the picked range (1 h while there is less than a
 // day of data, else 24 h), recent errors and active alerts, then every other current metric in compact form.
-// Sets `performance.mark("vigil:charts-drawn")` once both charts have drawn with their data.
+// Sets `performance.mark("vigil:charts-drawn")` once both charts have drawn with their data. Its critical
+// requests leave from the entry, before this module has loaded (`overview-requests.js`).
 import { useEffect, useMemo, useRef } from "preact/hooks";
 import { Chart } from "../components/Chart.jsx";
 import { HostGrid, WorstHosts } from "../components/HostGrid.jsx";
@@ -11,13 +12,12 @@ import { StatusBadge } from "../components/StatusBadge.jsx";
 import { Empty, Panel, QueryState, RangePicker, Time } from "../components/ui.jsx";
 import { alertsOf, listOf, mergeAnswers, pickAgg, toChart } from "../data.js";
 import { displayNumber, fmtValue } from "../format.js";
-import { prefetch } from "../api.js";
-import { useApi } from "../live.js";
+import { HOSTS_QUERY, RANGE_KEY, RESPONSE_METRIC, chartQuery } from "./overview-requests.js";
+import { markSettled, useApi } from "../live.js";
 import { useSeries } from "../series.js";
 import { href, setParams } from "../router.js";
 import { metricInfo, useSession } from "../session.js";
 
-export const RESPONSE_METRIC = "http.server.request.duration";
 const CHART_HEIGHT = 240;
 
 // Defaults mirror vigil/config.py Thresholds; the snapshot's own `thresholds` win when present.
@@ -96,26 +96,6 @@ export function defaultRange(hosts) {
   return Number.isFinite(first) && Date.now() - first >= 86400e3 ? "24h" : "1h";
 }
 
-const RANGE_KEY = "vigil.overview.default-range";
-// every host in one request for fleets up to the API's largest page (the default page of 100 would
-// make a fleet of 101 wait for a second, sequential request before the charts can ask for their range)
-const HOSTS_QUERY = { limit: 1000 };
-
-/** The charts' one request: the API reads and merges the histograms once for all four aggs. */
-const chartQuery = (range) => ({ metric: RESPONSE_METRIC, from: `-${range}`, to: "now", group_by: "none", agg: "p50,p95,p99,rate" });
-
-/**
- * Send the overview's critical requests at boot, before sign-in is confirmed and the shell renders:
- * the hosts (they decide the default range) and the charts' series for the range in the URL, else the
- * remembered default, else a guess of 1 h. The guess is the cheap one: a fleet first seen less than a
- * day ago (a new install, where a first visit is likeliest) gets 1 h anyway, and when the hosts say
- * 24 h the wasted request read an hour of data, not a day. The page's own requests then find these
- * answers (`api.prefetch`); nothing is drawn before the page has decided its range from the hosts.
- */
-export function prefetchOverview(params = {}) {
-  prefetch("/api/hosts", HOSTS_QUERY);
-  prefetch("/api/metrics/series", chartQuery(params.range || localStorage.getItem(RANGE_KEY) || "1h"));
-}
 const RANGE_TEXT = { "1h": "1 h", "24h": "24 h", "7d": "7 days", "30d": "30 days", "365d": "a year" };
 
 export function Overview({ params = {} }) {
@@ -152,6 +132,7 @@ export function Overview({ params = {} }) {
     if (drawn.current.has("response-times") && drawn.current.has("request-rate")) {
       drawn.current.add("all");
       performance.mark("vigil:charts-drawn");
+      markSettled(); // the bell's inbox and the pushed-updates stream may start now
     }
   };
 
