@@ -18,10 +18,13 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from vigil.adapters.store.sqlite_blocks import BLOCKS_SCHEMA
 from vigil.adapters.store.sqlite_bulk import BulkTables
 from vigil.adapters.store.sqlite_db import SqliteDatabase, WriteTransaction
 from vigil.adapters.store.sqlite_fleet import FLEET_SCHEMA, FleetTables
+from vigil.adapters.store.sqlite_head import HEAD_SCHEMA, HeadPacks, pack
 from vigil.adapters.store.sqlite_meta import MetaTables
 from vigil.adapters.store.sqlite_rollup_blocks import BLOCK_SECONDS, ROLLUP_BLOCKS_SCHEMA, RollupBlocks
 from vigil.adapters.store.sqlite_rollups import RollupTables
@@ -32,7 +35,8 @@ from vigil.domain.identity import series_key
 from vigil.domain.models import Histogram, HostInfo, Point
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS
 
-SCHEMA_VERSION = 3  # PRAGMA user_version; `SqliteStore._migrate` upgrades older files on open
+Labels = tuple[tuple[str, str], ...]
+SCHEMA_VERSION = 4  # PRAGMA user_version; `SqliteStore._migrate` upgrades older files on open
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL,
@@ -77,10 +81,12 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         self.retention_seconds = retention_seconds
         self.db = SqliteDatabase(self.path)
         self._rollup_blocks = RollupBlocks(self.db)
+        self._head = HeadPacks(self.db)
         self._series_ids: dict[str, int] = {}  # series key → row id; only grows, safe to share
         self._series_lock = threading.Lock()
         # executescript manages its own transaction
-        self._conn().executescript(_SCHEMA + BLOCKS_SCHEMA + FLEET_SCHEMA + ROLLUP_BLOCKS_SCHEMA)
+        schemas = (_SCHEMA, BLOCKS_SCHEMA, HEAD_SCHEMA, FLEET_SCHEMA, ROLLUP_BLOCKS_SCHEMA)
+        self._conn().executescript("".join(schemas))
         self._migrate()
 
     def _migrate(self) -> None:
@@ -94,7 +100,10 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         here), so a large file does not hold up the server's start.
         Version 3: hourly and daily rollups and the fleet records in columnar blocks
         (`sqlite_rollup_blocks`, `sqlite_fleet`): the JSON rows are moved here, on open, in bounded
-        transactions (≈ 17 s per 100 k rollup rows here, on a busy machine)."""
+        transactions (≈ 17 s per 100 k rollup rows here, on a busy machine).
+        Version 4: plain samples arrive as packed head rows (`sqlite_head`, the table made by the
+        schema). An older file's `samples` rows stay the head under the packs (a pack's sample wins at
+        the same time) until `compact` moves them: nothing is moved on open."""
         conn = self._conn()
         if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
             return
@@ -141,6 +150,7 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         push_interval: float | None = None,
     ) -> bool:
         bkey = batch_key(host, points, batch_id, timestamped)
+        new_ids: dict[str, int] = {}
         with self._write() as conn:
             try:  # the key and the samples commit together: neither is ever stored without the other
                 if bkey is not None:
@@ -150,33 +160,48 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
             except sqlite3.IntegrityError:
                 return False
             self._observe_push(conn, host, now, push_interval)
-            # Per point only a tuple for the insert: the series id is looked up once per series of
-            # the batch (a batch repeats a few series many times), keyed by the point's own parts.
-            rows: list[tuple[int, float, float | None, str | None]] = []
-            append = rows.append
-            last: dict[int, float] = {}  # series id -> its newest sample in the batch
-            sids: dict[tuple[str, str, tuple[tuple[str, str], ...]], int] = {}
-            new_ids: dict[str, int] = {}
-            for p in points:
-                sid = sids.get((p.host, p.metric, p.labels))
-                if sid is None:
-                    sid = sids[p.host, p.metric, p.labels] = self._series_id(conn, p, now, new_ids)
-                    last[sid] = p.ts
-                ts, hist = p.ts, p.histogram
-                append((sid, ts, p.value, None if hist is None else json.dumps(hist.to_json())))
-                if ts > last[sid]:
-                    last[sid] = ts
-            conn.executemany(
-                "INSERT OR REPLACE INTO samples(series_id, ts, value, hist) VALUES (?,?,?,?)", rows
-            )
-            conn.executemany(
-                "UPDATE series SET last_seen = max(last_seen, ?) WHERE id = ?",
-                [(max(hi, now), sid) for sid, hi in last.items()],
-            )
+            self._put_points(conn, points, now, new_ids)
         # Only ids of committed rows are cached: a rolled-back series insert must not be remembered.
         with self._series_lock:
             self._series_ids.update(new_ids)
         return True
+
+    def _put_points(
+        self, conn: sqlite3.Connection, points: Sequence[Point], now: float, new_ids: dict[str, int]
+    ) -> None:
+        """A batch's points in the caller's transaction: each series' plain values as one packed head
+        row (`sqlite_head`), histogram samples as rows of `samples`. Per point only two list appends:
+        the series id is looked up once per series of the batch, keyed by the point's own parts."""
+        series: dict[tuple[str, str, Labels], tuple[Point, list[float], list[float]]] = {}
+        hist_rows: list[tuple[int, float, None, str]] = []
+        hist_last: dict[int, float] = {}
+        for p in points:
+            if p.histogram is None:
+                group = series.get((p.host, p.metric, p.labels))
+                if group is None:
+                    group = series[p.host, p.metric, p.labels] = (p, [], [])
+                group[1].append(p.ts)
+                group[2].append(p.value)  # type: ignore[arg-type]  # a plain sample has a value
+            else:
+                sid = self._series_id(conn, p, now, new_ids)
+                hist_rows.append((sid, p.ts, None, json.dumps(p.histogram.to_json())))
+                hist_last[sid] = max(hist_last.get(sid, p.ts), p.ts)
+        packs = []
+        last = hist_last
+        for first_point, ts, values in series.values():
+            sid = self._series_id(conn, first_point, now, new_ids)
+            lo, hi, n, body = pack(ts, values)
+            packs.append((sid, body, lo, hi, n))
+            last[sid] = max(last.get(sid, hi), hi)
+        self._head.append(conn, packs)
+        if hist_rows:
+            conn.executemany(
+                "INSERT OR REPLACE INTO samples(series_id, ts, value, hist) VALUES (?,?,?,?)", hist_rows
+            )
+        conn.executemany(
+            "UPDATE series SET last_seen = max(last_seen, ?) WHERE id = ?",
+            [(max(hi, now), sid) for sid, hi in last.items()],
+        )
 
     def _observe_push(self, conn: sqlite3.Connection, host: str, now: float, declared: float | None) -> None:
         """The host's cadence record, in the batch's own transaction (no commit of its own)."""
@@ -260,12 +285,18 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
                 (sid, start, end),
             ).fetchall()
             _, ts_col, value_col = self.block_samples("?", [sid], start, end)
+            _, pack_ts, pack_values, pack_ids = self._head.columns("?", [sid], start, end)
             rows: list[tuple[float, float | None, str | None]] = head
-            if len(ts_col):
+            if len(ts_col) or len(pack_ts):
                 stored = {
                     ts: (ts, v, None) for ts, v in zip(ts_col.tolist(), value_col.tolist(), strict=True)
                 }
                 stored.update((row[0], row) for row in head)  # the head's sample wins (it is newer)
+                in_order = np.argsort(pack_ids, kind="stable")  # and the latest pack's over all
+                stored.update(
+                    (ts, (ts, v, None))
+                    for ts, v in zip(pack_ts[in_order].tolist(), pack_values[in_order].tolist(), strict=True)
+                )
                 rows = [stored[ts] for ts in sorted(stored)]
             for ts, value, hist in rows:
                 yield Point(
@@ -291,6 +322,9 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
             newest = self.newest_in_blocks(sid, since, -math.inf if row is None else row[0])
             if newest is not None:  # compacted already, or bulk-loaded after the head's newest
                 row = (*newest, None)
+            packed = self._head.newest(sid, since)
+            if packed is not None and (row is None or packed[0] >= row[0]):  # a pack wins ties
+                row = (*packed, None)
             if row:
                 ts, value, hist = row
                 out.append(
@@ -342,6 +376,7 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         cutoff = now - self.retention_seconds
         with self._write() as conn:
             removed = conn.execute("DELETE FROM samples WHERE ts < ?", (cutoff,)).rowcount
+            removed += self._head.purge(conn, cutoff)
             (in_blocks,) = conn.execute("SELECT total(n) FROM blocks WHERE last < ?", (cutoff,)).fetchone()
             conn.execute("DELETE FROM blocks WHERE last < ?", (cutoff,))
             removed += int(in_blocks)
@@ -358,6 +393,7 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
             gone = conn.execute(
                 "DELETE FROM series WHERE last_seen < ?"
                 " AND NOT EXISTS (SELECT 1 FROM samples WHERE series_id = series.id)"
+                " AND NOT EXISTS (SELECT 1 FROM head_packs WHERE series_id = series.id)"
                 " AND NOT EXISTS (SELECT 1 FROM blocks WHERE series_id = series.id)"
                 " AND NOT EXISTS (SELECT 1 FROM rollups WHERE series_id = series.id)"
                 " AND NOT EXISTS (SELECT 1 FROM rollup_blocks WHERE series_id = series.id)",

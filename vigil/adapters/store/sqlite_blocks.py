@@ -27,6 +27,7 @@ Ints = npt.NDArray[np.int64]
 BLOCK_SECONDS = 7200.0
 HEAD_SECONDS = 3600.0  # a block is compacted once it ended this long ago (late samples come sooner)
 COMPACT_ROWS = 200_000  # head rows moved per transaction: the write lock is handed over between them
+PACKED_PER_SERIES = 120  # head samples a series has per block at one a minute: sizes a transaction
 BLOCKS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (
   series_id INTEGER NOT NULL, start REAL NOT NULL, last REAL NOT NULL, n INTEGER NOT NULL,
@@ -68,6 +69,22 @@ class BlockTables(SeriesTables):
         `blocks`; returns how many moved. Each transaction moves whole (series, block) groups read and
         deleted in it, so a crash between two loses nothing and moves nothing twice."""
         cutoff = block_of(now - HEAD_SECONDS)
+        moved = self._compact_rows(cutoff, rows_per_transaction)
+        # then the packs (newer than any `samples` row of plain values, so merged in after them)
+        series_per_transaction = max(1, rows_per_transaction // PACKED_PER_SERIES)
+        while True:
+            with self._write() as conn:
+                sids = self._head.series_before(conn, cutoff, series_per_transaction)
+                if not sids:
+                    return moved
+                for sid in sids:
+                    ts, values = self._head.take(conn, sid, cutoff)
+                    if len(ts):
+                        self.put_blocks(conn, sid, ts, values)
+                        moved += len(ts)
+
+    def _compact_rows(self, cutoff: float, rows_per_transaction: int) -> int:
+        """`compact` for the rows of `samples` (files written before the packed head)."""
         moved = 0
         while True:
             with self._write() as conn:
@@ -137,14 +154,18 @@ class BlockTables(SeriesTables):
         if any(h is not None for *_, h in head):
             return None
         stored = self.block_samples(marks, ids, start, end)
-        if not head:
+        sid_p, ts_p, value_p, pack_ids = self._head.columns(marks, ids, start, end)
+        if not head and not len(ts_p):
             return stored
-        sid_h, ts_h, value_h, _ = zip(*head, strict=True)
-        sid = np.concatenate([np.array(sid_h, dtype=np.int64), stored[0]])
-        ts = np.concatenate([np.array(ts_h, dtype=np.float64), stored[1]])
-        value = np.concatenate([np.array(value_h, dtype=np.float64), stored[2]])
-        newer = np.concatenate([np.zeros(len(head), np.int64), np.ones(len(stored[0]), np.int64)])
-        order = np.lexsort((newer, ts, sid))  # by series, time, then the head's first
+        sid_h = np.array([row[0] for row in head], dtype=np.int64)
+        ts_h = np.array([row[1] for row in head], dtype=np.float64)
+        value_h = np.array([row[2] for row in head], dtype=np.float64)
+        sid = np.concatenate([sid_p, sid_h, stored[0]])
+        ts = np.concatenate([ts_p, ts_h, stored[1]])
+        value = np.concatenate([value_p, value_h, stored[2]])
+        # which sample wins a time: the latest pack's, then a `samples` row, then the block's
+        newer = np.concatenate([-pack_ids, np.zeros(len(head), np.int64), np.ones(len(stored[0]), np.int64)])
+        order = np.lexsort((newer, ts, sid))  # by series, time, then the newest first
         sid, ts, value = sid[order], ts[order], value[order]
         first = np.ones(len(sid), dtype=bool)
         first[1:] = (sid[1:] != sid[:-1]) | (ts[1:] != ts[:-1])
@@ -163,15 +184,20 @@ class BlockTables(SeriesTables):
         ts, values = columns.decode(row[1])
         return float(ts[-1]), float(values[-1])
 
-    def has_blocks(self, marks: str, ids: Sequence[Any], start: float, end: float) -> bool:
+    def has_plain_stored(self, marks: str, ids: Sequence[Any], start: float, end: float) -> bool:
+        """Whether a block or a head pack (plain values only, both) holds a sample in [start, end] of
+        the chosen series."""
+        conn = self._conn()
         row = (
-            self._conn()
-            .execute(
+            conn.execute(
                 f"SELECT 1 FROM blocks WHERE series_id IN ({marks})"
                 " AND start >= ? AND start <= ? AND last >= ? LIMIT 1",
                 [*ids, block_of(start), end, start],
-            )
-            .fetchone()
+            ).fetchone()
+            or conn.execute(
+                f"SELECT 1 FROM head_packs WHERE series_id IN ({marks}) AND last >= ? AND first <= ? LIMIT 1",
+                [*ids, start, end],
+            ).fetchone()
         )
         return row is not None
 

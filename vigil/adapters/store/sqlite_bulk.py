@@ -99,6 +99,10 @@ class BulkTables(BlockTables):
                     wanted = set(ts)
                     gone = [(sid, t) for (t,) in head if t in wanted]
                     conn.executemany("DELETE FROM samples WHERE series_id = ? AND ts = ?", gone)
+                # so do the series' packs: into its blocks first (all of them, keeping their order)
+                packed_ts, packed_values = self._head.take(conn, sid)
+                if len(packed_ts):
+                    self.put_blocks(conn, sid, packed_ts, packed_values)
                 self.put_blocks(
                     conn, sid, np.asarray(ts, dtype=np.float64), np.asarray(values, dtype=np.float64)
                 )

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from vigil.adapters.store.sqlite_db import Transaction
+from vigil.adapters.store.sqlite_head import HeadPacks
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup
 from vigil.domain.occurrences import WINDOW_HOURS, hour_of
@@ -24,6 +25,7 @@ class SeriesTables:
     """What the samples-side halves of `SqliteStore` (rollups, bulk loads) use from it, declared once."""
 
     retention_seconds: float
+    _head: HeadPacks
     _series_ids: dict[str, int]
     _series_lock: threading.Lock
 

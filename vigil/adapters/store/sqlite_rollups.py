@@ -210,8 +210,8 @@ class RollupTables(BlockTables):
         if resolution == "raw":
             if now is not None:
                 start = max(start, now - self.retention_seconds)
-            if self.has_blocks(marks, list(by_id), start, end):
-                return None  # plain values (only those are compacted into blocks)
+            if self.has_plain_stored(marks, list(by_id), start, end):
+                return None  # plain values (only those are packed in the head or compacted into blocks)
             sql = (
                 "SELECT series_id, ts, hist FROM samples"
                 f" WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ?"
