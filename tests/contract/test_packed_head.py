@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from tests.contract.conftest import RETENTION
 from vigil.adapters.store.sqlite import SCHEMA_VERSION, SqliteStore
 from vigil.adapters.store.sqlite_head import pack, unpack
+from vigil.capabilities import put_series_batches
 from vigil.domain.models import Point, SeriesBlock
+from vigil.domain.series_batch import HostBatch, SeriesSamples
 
 T0 = 1_764_007_200.0  # a block boundary (2 h)
 NOW = T0 + 10 * 3600
@@ -134,3 +136,26 @@ def test_rows_an_older_file_left_in_samples_read_under_newer_packs_until_compact
     assert store._conn().execute("SELECT count(*) FROM samples").fetchone() == (0,)
     assert same(every_read(store), want)
     store.close()
+
+
+def test_batches_of_columns_store_each_host_once_as_their_points_would(store: Any) -> None:
+    """`capabilities.put_series_batches`: SQLite's one transaction of packs and any other store's
+    `put_samples` per host store the same samples; a replayed host is recognised, a new one stored."""
+    web = HostBatch(
+        "web-1", [SeriesSamples("cpu", (("core", "0"),), [T0 + 60, T0, T0 + 60], [1.0, 2.0, 3.0])]
+    )
+    db = HostBatch("db-1", [SeriesSamples("cpu", (), [T0], [4.0]), SeriesSamples("mem", (), [T0], [5.0])])
+    assert put_series_batches(store, [web, db], NOW) == [True, True]
+    again = HostBatch("db-2", [SeriesSamples("cpu", (), [T0], [6.0])])
+    assert put_series_batches(store, [db, again], NOW) == [False, True]
+    got = sorted(
+        (p.host, p.metric, p.labels, p.ts, p.value) for p in store.query_many(None, T0 - 1, NOW, now=NOW)
+    )
+    assert got == [
+        ("db-1", "cpu", (), T0, 4.0),
+        ("db-1", "mem", (), T0, 5.0),
+        ("db-2", "cpu", (), T0, 6.0),
+        ("web-1", "cpu", (("core", "0"),), T0, 2.0),
+        ("web-1", "cpu", (("core", "0"),), T0 + 60, 3.0),  # the later of two samples at one time
+    ]
+    assert {h.host for h in store.list_hosts()} == {"web-1", "db-1", "db-2"}

@@ -111,7 +111,15 @@ def check_cardinality(store: Store, host: str, points: Sequence[Point], config: 
     Raises:
         LimitExceeded: naming the limit and its setting.
     """
-    batch_series = distinct_series_keys(points)
+    check_series_cardinality(store, host, distinct_series_keys(points), config)
+
+
+def check_series_cardinality(store: Store, host: str, batch_series: set[str], config: Config) -> None:
+    """`check_cardinality` for a batch's distinct series keys.
+
+    Raises:
+        LimitExceeded: naming the limit and its setting.
+    """
     known = store.known_series(host, batch_series)
     new = batch_series - known
     if not new:

@@ -34,8 +34,8 @@ from vigil.domain.errors import Unavailable
 from vigil.domain.identity import series_key
 from vigil.domain.models import Histogram, HostInfo, Point
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS
+from vigil.domain.series_batch import HostBatch, Labels, SeriesSamples
 
-Labels = tuple[tuple[str, str], ...]
 SCHEMA_VERSION = 4  # PRAGMA user_version; `SqliteStore._migrate` upgrades older files on open
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -149,55 +149,93 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         *,
         push_interval: float | None = None,
     ) -> bool:
-        bkey = batch_key(host, points, batch_id, timestamped)
         new_ids: dict[str, int] = {}
         with self._write() as conn:
-            try:  # the key and the samples commit together: neither is ever stored without the other
-                if bkey is not None:
-                    conn.execute(
-                        "INSERT INTO batches(host, bkey, received_at) VALUES (?,?,?)", (host, bkey, now)
-                    )
-            except sqlite3.IntegrityError:
-                return False
-            self._observe_push(conn, host, now, push_interval)
-            self._put_points(conn, points, now, new_ids)
-        # Only ids of committed rows are cached: a rolled-back series insert must not be remembered.
+            stored = self._put_batch(conn, host, batch_key(host, points, batch_id, timestamped), now)
+            if stored:
+                self._observe_push(conn, host, now, push_interval)
+                self._put_points(conn, points, now, new_ids)
+        self._remember(new_ids)
+        return stored
+
+    def put_series_batches(self, batches: Sequence[HostBatch], now: float) -> list[bool]:
+        """`capabilities.SeriesBatchStore`: every batch in one transaction, each series one pack."""
+        new_ids: dict[str, int] = {}
+        stored = []
+        with self._write() as conn:
+            for batch in batches:
+                stored.append(self._put_batch(conn, batch.host, batch.key, now))
+                if stored[-1]:
+                    self._observe_push(conn, batch.host, now, batch.push_interval)
+                    self._put_series(conn, batch.host, batch.series, now, new_ids)
+        self._remember(new_ids)
+        return stored
+
+    @staticmethod
+    def _put_batch(conn: sqlite3.Connection, host: str, bkey: str | None, now: float) -> bool:
+        """The batch's key recorded in the caller's transaction, so key and samples commit together
+        (neither is ever stored without the other); False when the key was there already."""
+        if bkey is None:
+            return True
+        inserted = conn.execute(
+            "INSERT OR IGNORE INTO batches(host, bkey, received_at) VALUES (?,?,?)", (host, bkey, now)
+        ).rowcount
+        return inserted == 1
+
+    def _remember(self, new_ids: dict[str, int]) -> None:
+        """Only ids of committed rows are cached: a rolled-back series insert must not be remembered."""
         with self._series_lock:
             self._series_ids.update(new_ids)
-        return True
 
     def _put_points(
         self, conn: sqlite3.Connection, points: Sequence[Point], now: float, new_ids: dict[str, int]
     ) -> None:
-        """A batch's points in the caller's transaction: each series' plain values as one packed head
-        row (`sqlite_head`), histogram samples as rows of `samples`. Per point only two list appends:
-        the series id is looked up once per series of the batch, keyed by the point's own parts."""
-        series: dict[tuple[str, str, Labels], tuple[Point, list[float], list[float]]] = {}
+        """A batch's points in the caller's transaction: plain values grouped per series for
+        `_put_series`, histogram samples as rows of `samples`."""
+        by_series: dict[tuple[str, str, Labels], SeriesSamples] = {}
         hist_rows: list[tuple[int, float, None, str]] = []
-        hist_last: dict[int, float] = {}
+        last: dict[int, float] = {}
         for p in points:
             if p.histogram is None:
-                group = series.get((p.host, p.metric, p.labels))
+                group = by_series.get((p.host, p.metric, p.labels))
                 if group is None:
-                    group = series[p.host, p.metric, p.labels] = (p, [], [])
-                group[1].append(p.ts)
-                group[2].append(p.value)  # type: ignore[arg-type]  # a plain sample has a value
+                    group = by_series[p.host, p.metric, p.labels] = SeriesSamples(p.metric, p.labels, [], [])
+                group.ts.append(p.ts)
+                group.values.append(p.value)  # type: ignore[arg-type]  # a plain sample has a value
             else:
-                sid = self._series_id(conn, p, now, new_ids)
+                sid = self._series_id(conn, p.host, p.metric, p.labels, now, new_ids)
                 hist_rows.append((sid, p.ts, None, json.dumps(p.histogram.to_json())))
-                hist_last[sid] = max(hist_last.get(sid, p.ts), p.ts)
-        packs = []
-        last = hist_last
-        for first_point, ts, values in series.values():
-            sid = self._series_id(conn, first_point, now, new_ids)
-            lo, hi, n, body = pack(ts, values)
-            packs.append((sid, body, lo, hi, n))
-            last[sid] = max(last.get(sid, hi), hi)
-        self._head.append(conn, packs)
+                last[sid] = max(last.get(sid, p.ts), p.ts)
         if hist_rows:
             conn.executemany(
                 "INSERT OR REPLACE INTO samples(series_id, ts, value, hist) VALUES (?,?,?,?)", hist_rows
             )
+            self._seen(conn, last, now)
+        if by_series:
+            host = points[0].host  # a batch is one host's
+            self._put_series(conn, host, list(by_series.values()), now, new_ids)
+
+    def _put_series(
+        self,
+        conn: sqlite3.Connection,
+        host: str,
+        series: Sequence[SeriesSamples],
+        now: float,
+        new_ids: dict[str, int],
+    ) -> None:
+        """Each series' samples as one packed head row (`sqlite_head`), in the caller's transaction."""
+        packs = []
+        last: dict[int, float] = {}
+        for s in series:
+            sid = self._series_id(conn, host, s.metric, s.labels, now, new_ids)
+            lo, hi, n, body = pack(s.ts, s.values)
+            packs.append((sid, body, lo, hi, n))
+            last[sid] = max(last.get(sid, hi), hi)
+        self._head.append(conn, packs)
+        self._seen(conn, last, now)
+
+    @staticmethod
+    def _seen(conn: sqlite3.Connection, last: dict[int, float], now: float) -> None:
         conn.executemany(
             "UPDATE series SET last_seen = max(last_seen, ?) WHERE id = ?",
             [(max(hi, now), sid) for sid, hi in last.items()],
@@ -214,15 +252,23 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
             (host, after.last_push, json.dumps(after.gaps), after.declared),
         )
 
-    def _series_id(self, conn: sqlite3.Connection, p: Point, now: float, new_ids: dict[str, int]) -> int:
-        skey = p.series_key
+    def _series_id(
+        self,
+        conn: sqlite3.Connection,
+        host: str,
+        metric: str,
+        labels: Labels,
+        now: float,
+        new_ids: dict[str, int],
+    ) -> int:
+        skey = series_key(host, metric, labels)
         sid = self._series_ids.get(skey) or new_ids.get(skey)
         if sid is not None:
             return sid
         conn.execute(
             "INSERT OR IGNORE INTO series(host, metric, labels, skey, first_seen, last_seen)"
             " VALUES (?,?,?,?,?,?)",
-            (p.host, p.metric, json.dumps(dict(p.labels)), skey, now, now),
+            (host, metric, json.dumps(dict(labels)), skey, now, now),
         )
         (sid,) = conn.execute("SELECT id FROM series WHERE skey = ?", (skey,)).fetchone()
         new_ids[skey] = int(sid)
@@ -366,6 +412,10 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         return int(n)
 
     def known_series(self, host: str, wanted: Collection[str] = ()) -> set[str]:
+        # the ids cache holds only committed series (purge clears it): when it knows every wanted
+        # key, that answers the guard without a query per batch
+        if wanted and all(key in self._series_ids for key in wanted):
+            return set(wanted)
         return {r[0] for r in self._conn().execute("SELECT skey FROM series WHERE host = ?", (host,))}
 
     def purge_expired(self, now: float) -> int:
