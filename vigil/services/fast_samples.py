@@ -43,6 +43,7 @@ from vigil.domain.models import (
     Point,
 )
 from vigil.domain.records import new_point
+from vigil.domain.series_batch import Labels, SeriesSamples
 from vigil.domain.timeparse import MAX_EPOCH_SECONDS
 from vigil.services.ingest import CheckedBatch, accepted_time, histogram_record
 
@@ -93,18 +94,22 @@ def fast_checked_batch(body: str | bytes, now: float, retention_seconds: float) 
     if hists is None:
         return None
     host = batch.host
+    # plain values (nearly every batch) become columns per series; a batch with a histogram, points
+    series: dict[tuple[str, Labels], SeriesSamples] = {}
     points: list[Point] = []
-    append = points.append
-    labels_of: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
+    labels_of: dict[tuple[tuple[str, str], ...], Labels] = {}
     unit_maxima: dict[str, float] = {}
-    # A float inside the acceptance window (and 1970..9999) is what `accepted_time` would return
-    # as it is; anything else — ints, strings, no ts, out of the window — goes through it.
+    # A number inside the acceptance window (and 1970..9999) is what `accepted_time` would return as
+    # a float; anything else — strings, no ts, out of the window — goes through it.
     earliest = max(now - retention_seconds, 0.0)
     latest = min(now + MAX_FUTURE_SECONDS, MAX_EPOCH_SECONDS)
     timestamped = True
     for i, s in enumerate(samples):
         ts = s.ts
-        if type(ts) is not float or not earliest <= ts <= latest:
+        kind = type(ts)
+        if (kind is float or kind is int) and earliest <= ts <= latest:  # type: ignore[operator]
+            ts = float(ts)  # type: ignore[arg-type]
+        else:
             timestamped = timestamped and ts is not None
             ts = accepted_time(ts, now=now, retention_seconds=retention_seconds, field=f"samples[{i}].ts")
         metric, value = s.metric, s.value
@@ -115,17 +120,27 @@ def fast_checked_batch(body: str | bytes, now: float, retention_seconds: float) 
                 highest = unit_maxima[metric] = unit_max(metric)
             if value > highest:
                 raise Invalid(unit_range_error(metric, value) or "", field=f"samples[{i}].value")
-        labels: tuple[tuple[str, str], ...] = ()
+        labels: Labels = ()
         if s.labels:
-            labels = tuple(sorted(s.labels.items()))
-            labels = labels_of.setdefault(labels, labels)  # one tuple per label set, shared by its points
-        append(new_point(host, metric, labels, ts, value, hists.get(i) if hists else None))
+            sent = tuple(s.labels.items())
+            labels = labels_of.get(sent)  # type: ignore[assignment]
+            if labels is None:
+                labels = labels_of[sent] = tuple(sorted(sent))  # one tuple per label set
+        if hists:
+            points.append(new_point(host, metric, labels, ts, value, hists.get(i)))
+            continue
+        group = series.get((metric, labels))
+        if group is None:
+            group = series[metric, labels] = SeriesSamples(metric, labels, [], [])
+        group.ts.append(ts)
+        group.values.append(value)  # type: ignore[arg-type]  # no histogram: every sample has a value
     return CheckedBatch(
         host,
         batch.batch_id,
         None if batch.push_interval is None else float(batch.push_interval),
         points,
         timestamped,
+        None if hists else list(series.values()),
     )
 
 
