@@ -82,7 +82,8 @@ def late_sample_markers(host: str, times: Iterable[float], now: float) -> tuple[
     from vigil.services.fleet import late_fleet_markers, settled_until
 
     cutoff = hour_of(now) - HOUR
-    late = [t for t in times if t < max(cutoff, settled_until(now))]  # usually none: recent samples
+    bound = max(cutoff, settled_until(now))
+    late = {t for t in times if t < bound}  # distinct times (a batch's series share them); usually none
     hours = {hour_of(t) for t in late if t < cutoff}
     # the fleet tier's minutes (their own, shorter horizon) and the hours
     markers = late_fleet_markers(late, now)
