@@ -1,7 +1,8 @@
 """The SQLite store's packed head (one row per series per batch, `sqlite_head`) reads exactly as the
 row-per-sample head did: the last write of a (series, time) wins everywhere — across batches, inside
 one batch, over compacted blocks, over rows an older file left in `samples` — before and after the
-storage job compacts it, and a bulk load still replaces what ingest stored at its times."""
+storage job compacts it, and a bulk load still replaces what ingest stored at its times; batches of
+columns store on every store as their points would."""
 
 from __future__ import annotations
 

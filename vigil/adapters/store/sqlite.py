@@ -1,9 +1,10 @@
 """SQLite implementation of the `Store` port: local mode and most tests.
 
 The file, its connections and write transactions are `sqlite_db.SqliteDatabase` (owned here and
-handed to the parts that need it). Samples arrive in a WITHOUT ROWID head table keyed by (series id,
-ts) and are compacted into columnar blocks (`sqlite_blocks`) once their two hours are an hour old;
-reads merge both. Hourly and daily rollups are columnar blocks too (`sqlite_rollup_blocks`).
+handed to the parts that need it). Plain samples arrive in the packed head (`sqlite_head.HeadPacks`:
+one row per series per batch; histogram samples and an older file's rows in the WITHOUT ROWID table
+`samples`) and are compacted into columnar blocks (`sqlite_blocks`) once their two hours are an hour
+old; reads merge them. Hourly and daily rollups are columnar blocks too (`sqlite_rollup_blocks`).
 
 Must not import boto3 or anything from `vigil.api`/`vigil.local`.
 """
@@ -13,28 +14,29 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vigil.adapters.store.sqlite_blocks import BLOCKS_SCHEMA
-from vigil.adapters.store.sqlite_bulk import BulkTables
+from vigil.adapters.store.sqlite_blocks import BLOCKS_SCHEMA, COMPACT_ROWS, Blocks, Floats, Ints
+from vigil.adapters.store.sqlite_bulk import ROWS_PER_TRANSACTION, BulkLoader
 from vigil.adapters.store.sqlite_db import SqliteDatabase, WriteTransaction
 from vigil.adapters.store.sqlite_fleet import FLEET_SCHEMA, FleetTables
-from vigil.adapters.store.sqlite_head import HEAD_SCHEMA, HeadPacks, pack
+from vigil.adapters.store.sqlite_head import HEAD_SCHEMA, HeadPacks
+from vigil.adapters.store.sqlite_ingest import SampleWriter
 from vigil.adapters.store.sqlite_meta import MetaTables
 from vigil.adapters.store.sqlite_rollup_blocks import BLOCK_SECONDS, ROLLUP_BLOCKS_SCHEMA, RollupBlocks
 from vigil.adapters.store.sqlite_rollups import RollupTables
-from vigil.domain.batches import IDEMPOTENCY_SECONDS, batch_key
-from vigil.domain.cadence import Cadence, observe_push
+from vigil.adapters.store.sqlite_series import SeriesIds
+from vigil.domain.batches import IDEMPOTENCY_SECONDS
+from vigil.domain.cadence import Cadence
 from vigil.domain.errors import Unavailable
 from vigil.domain.identity import series_key
-from vigil.domain.models import Histogram, HostInfo, Point
+from vigil.domain.models import BulkLoad, Histogram, HostInfo, Point, SeriesBlock
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS
-from vigil.domain.series_batch import HostBatch, Labels, SeriesSamples
+from vigil.domain.series_batch import HostBatch
 
 SCHEMA_VERSION = 4  # PRAGMA user_version; `SqliteStore._migrate` upgrades older files on open
 _SCHEMA = """
@@ -71,19 +73,24 @@ CREATE TABLE IF NOT EXISTS docs (
 """
 
 
-class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
+class SqliteStore(RollupTables, FleetTables, MetaTables):
     """The local `Store`. `retention_seconds` bounds what raw reads return and what purge removes.
-    Rollups and the SQL-side summaries live in `sqlite_rollups.RollupTables`, fleet rollups in
-    `sqlite_fleet.FleetTables`, bulk loads in `sqlite_bulk.BulkTables`."""
+    Owned parts, each handed what it uses: the file (`db`), the series ids (`series`), the packed head
+    (`head`), the columnar blocks (`blocks`), ingest's writes (`writer`), bulk loads (`bulk`), rollup
+    blocks. Rollups and the SQL-side summaries live in `sqlite_rollups.RollupTables`, fleet rollups in
+    `sqlite_fleet.FleetTables` (bases reading raw samples through `sqlite_meta.SeriesTables`)."""
 
     def __init__(self, path: Path, retention_seconds: float) -> None:
         self.path = Path(path)
         self.retention_seconds = retention_seconds
         self.db = SqliteDatabase(self.path)
         self._rollup_blocks = RollupBlocks(self.db)
-        self._head = HeadPacks(self.db)
-        self._series_ids: dict[str, int] = {}  # series key → row id; only grows, safe to share
-        self._series_lock = threading.Lock()
+        self.series = SeriesIds()
+        self._series_ids = self.series.ids  # the cache the rollup half reads (`SeriesTables`)
+        self.head = HeadPacks(self.db)
+        self.blocks = Blocks(self.db, self.head)
+        self.writer = SampleWriter(self.db, self.head, self.series)
+        self.bulk = BulkLoader(self.db, self.blocks, self.head, self.series, retention_seconds)
         # executescript manages its own transaction
         schemas = (_SCHEMA, BLOCKS_SCHEMA, HEAD_SCHEMA, FLEET_SCHEMA, ROLLUP_BLOCKS_SCHEMA)
         self._conn().executescript("".join(schemas))
@@ -138,7 +145,7 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
     def _write(self) -> WriteTransaction:
         return self.db.write()
 
-    # -- samples ---------------------------------------------------------------------------------
+    # -- samples (writing: `sqlite_ingest.SampleWriter`, bulk loads: `sqlite_bulk.BulkLoader`) -------
     def put_samples(
         self,
         host: str,
@@ -149,130 +156,33 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         *,
         push_interval: float | None = None,
     ) -> bool:
-        new_ids: dict[str, int] = {}
-        with self._write() as conn:
-            stored = self._put_batch(conn, host, batch_key(host, points, batch_id, timestamped), now)
-            if stored:
-                self._observe_push(conn, host, now, push_interval)
-                self._put_points(conn, points, now, new_ids)
-        self._remember(new_ids)
-        return stored
+        return self.writer.put_samples(host, points, batch_id, now, timestamped, push_interval=push_interval)
 
     def put_series_batches(self, batches: Sequence[HostBatch], now: float) -> list[bool]:
-        """`capabilities.SeriesBatchStore`: every batch in one transaction, each series one pack."""
-        new_ids: dict[str, int] = {}
-        stored = []
-        with self._write() as conn:
-            for batch in batches:
-                stored.append(self._put_batch(conn, batch.host, batch.key, now))
-                if stored[-1]:
-                    self._observe_push(conn, batch.host, now, batch.push_interval)
-                    self._put_series(conn, batch.host, batch.series, now, new_ids)
-        self._remember(new_ids)
-        return stored
+        """`capabilities.SeriesBatchStore`."""
+        return self.writer.put_series_batches(batches, now)
 
-    @staticmethod
-    def _put_batch(conn: sqlite3.Connection, host: str, bkey: str | None, now: float) -> bool:
-        """The batch's key recorded in the caller's transaction, so key and samples commit together
-        (neither is ever stored without the other); False when the key was there already."""
-        if bkey is None:
-            return True
-        inserted = conn.execute(
-            "INSERT OR IGNORE INTO batches(host, bkey, received_at) VALUES (?,?,?)", (host, bkey, now)
-        ).rowcount
-        return inserted == 1
+    def put_series_bulk(
+        self, blocks: Iterable[SeriesBlock], now: float, *, rows_per_transaction: int = ROWS_PER_TRANSACTION
+    ) -> BulkLoad:
+        """`capabilities.BulkStore` (`sqlite_bulk.BulkLoader.put_series_bulk`)."""
+        return self.bulk.put_series_bulk(blocks, now, rows_per_transaction=rows_per_transaction)
 
-    def _remember(self, new_ids: dict[str, int]) -> None:
-        """Only ids of committed rows are cached: a rolled-back series insert must not be remembered."""
-        with self._series_lock:
-            self._series_ids.update(new_ids)
+    # -- raw samples as the read-side halves read them (`sqlite_meta.SeriesTables`) -----------------
+    def raw_columns(
+        self, marks: str, ids: Sequence[Any], start: float, end: float
+    ) -> tuple[Ints, Floats, Floats] | None:
+        return self.blocks.raw_columns(marks, ids, start, end)
 
-    def _put_points(
-        self, conn: sqlite3.Connection, points: Sequence[Point], now: float, new_ids: dict[str, int]
-    ) -> None:
-        """A batch's points in the caller's transaction: plain values grouped per series for
-        `_put_series`, histogram samples as rows of `samples`."""
-        by_series: dict[tuple[str, str, Labels], SeriesSamples] = {}
-        hist_rows: list[tuple[int, float, None, str]] = []
-        last: dict[int, float] = {}
-        for p in points:
-            if p.histogram is None:
-                group = by_series.get((p.host, p.metric, p.labels))
-                if group is None:
-                    group = by_series[p.host, p.metric, p.labels] = SeriesSamples(p.metric, p.labels, [], [])
-                group.ts.append(p.ts)
-                group.values.append(p.value)  # type: ignore[arg-type]  # a plain sample has a value
-            else:
-                sid = self._series_id(conn, p.host, p.metric, p.labels, now, new_ids)
-                hist_rows.append((sid, p.ts, None, json.dumps(p.histogram.to_json())))
-                last[sid] = max(last.get(sid, p.ts), p.ts)
-        if hist_rows:
-            conn.executemany(
-                "INSERT OR REPLACE INTO samples(series_id, ts, value, hist) VALUES (?,?,?,?)", hist_rows
-            )
-            self._seen(conn, last, now)
-        if by_series:
-            host = points[0].host  # a batch is one host's
-            self._put_series(conn, host, list(by_series.values()), now, new_ids)
+    def has_plain_stored(self, marks: str, ids: Sequence[Any], start: float, end: float) -> bool:
+        return self.blocks.has_plain_stored(marks, ids, start, end)
 
-    def _put_series(
-        self,
-        conn: sqlite3.Connection,
-        host: str,
-        series: Sequence[SeriesSamples],
-        now: float,
-        new_ids: dict[str, int],
-    ) -> None:
-        """Each series' samples as one packed head row (`sqlite_head`), in the caller's transaction."""
-        packs = []
-        last: dict[int, float] = {}
-        for s in series:
-            sid = self._series_id(conn, host, s.metric, s.labels, now, new_ids)
-            lo, hi, n, body = pack(s.ts, s.values)
-            packs.append((sid, body, lo, hi, n))
-            last[sid] = max(last.get(sid, hi), hi)
-        self._head.append(conn, packs)
-        self._seen(conn, last, now)
+    def newest_in_blocks(self, sid: int, since: float, after: float) -> tuple[float, float] | None:
+        return self.blocks.newest_in_blocks(sid, since, after)
 
-    @staticmethod
-    def _seen(conn: sqlite3.Connection, last: dict[int, float], now: float) -> None:
-        conn.executemany(
-            "UPDATE series SET last_seen = max(last_seen, ?) WHERE id = ?",
-            [(max(hi, now), sid) for sid, hi in last.items()],
-        )
-
-    def _observe_push(self, conn: sqlite3.Connection, host: str, now: float, declared: float | None) -> None:
-        """The host's cadence record, in the batch's own transaction (no commit of its own)."""
-        sql = "SELECT last_push, gaps, declared FROM host_pushes WHERE host = ?"
-        row = conn.execute(sql, (host,)).fetchone()
-        before = Cadence() if row is None else Cadence(row[0], tuple(json.loads(row[1])), row[2])
-        after = observe_push(before, now, declared)
-        conn.execute(
-            "INSERT OR REPLACE INTO host_pushes(host, last_push, gaps, declared) VALUES (?,?,?,?)",
-            (host, after.last_push, json.dumps(after.gaps), after.declared),
-        )
-
-    def _series_id(
-        self,
-        conn: sqlite3.Connection,
-        host: str,
-        metric: str,
-        labels: Labels,
-        now: float,
-        new_ids: dict[str, int],
-    ) -> int:
-        skey = series_key(host, metric, labels)
-        sid = self._series_ids.get(skey) or new_ids.get(skey)
-        if sid is not None:
-            return sid
-        conn.execute(
-            "INSERT OR IGNORE INTO series(host, metric, labels, skey, first_seen, last_seen)"
-            " VALUES (?,?,?,?,?,?)",
-            (host, metric, json.dumps(dict(labels)), skey, now, now),
-        )
-        (sid,) = conn.execute("SELECT id FROM series WHERE skey = ?", (skey,)).fetchone()
-        new_ids[skey] = int(sid)
-        return int(sid)
+    def compact(self, now: float, rows_per_transaction: int = COMPACT_ROWS) -> int:
+        """`sqlite_blocks.Blocks.compact`: the head's samples of blocks an hour old into blocks."""
+        return self.blocks.compact(now, rows_per_transaction)
 
     def query_points(
         self,
@@ -330,8 +240,8 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
                 "SELECT ts, value, hist FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ?",
                 (sid, start, end),
             ).fetchall()
-            _, ts_col, value_col = self.block_samples("?", [sid], start, end)
-            _, pack_ts, pack_values, pack_ids = self._head.columns("?", [sid], start, end)
+            _, ts_col, value_col = self.blocks.block_samples("?", [sid], start, end)
+            _, pack_ts, pack_values, pack_ids = self.head.columns("?", [sid], start, end)
             rows: list[tuple[float, float | None, str | None]] = head
             if len(ts_col) or len(pack_ts):
                 stored = {
@@ -368,7 +278,7 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
             newest = self.newest_in_blocks(sid, since, -math.inf if row is None else row[0])
             if newest is not None:  # compacted already, or bulk-loaded after the head's newest
                 row = (*newest, None)
-            packed = self._head.newest(sid, since)
+            packed = self.head.newest(sid, since)
             if packed is not None and (row is None or packed[0] >= row[0]):  # a pack wins ties
                 row = (*packed, None)
             if row:
@@ -414,7 +324,7 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
     def known_series(self, host: str, wanted: Collection[str] = ()) -> set[str]:
         # the ids cache holds only committed series (purge clears it): when it knows every wanted
         # key, that answers the guard without a query per batch
-        if wanted and all(key in self._series_ids for key in wanted):
+        if wanted and self.series.knows_all(wanted):
             return set(wanted)
         return {r[0] for r in self._conn().execute("SELECT skey FROM series WHERE host = ?", (host,))}
 
@@ -426,7 +336,7 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         cutoff = now - self.retention_seconds
         with self._write() as conn:
             removed = conn.execute("DELETE FROM samples WHERE ts < ?", (cutoff,)).rowcount
-            removed += self._head.purge(conn, cutoff)
+            removed += self.head.purge(conn, cutoff)
             (in_blocks,) = conn.execute("SELECT total(n) FROM blocks WHERE last < ?", (cutoff,)).fetchone()
             conn.execute("DELETE FROM blocks WHERE last < ?", (cutoff,))
             removed += int(in_blocks)
@@ -450,10 +360,9 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
                 (cutoff,),
             ).rowcount
             if gone:  # inside the transaction: no writer can pick up a cached id of a deleted row
-                with self._series_lock:
-                    self._series_ids.clear()
+                self.series.forget_all()
         self.purge_fleet(now)
-        self.compact(now)
+        self.blocks.compact(now)
         return int(removed)
 
     # -- health ----------------------------------------------------------------------------------

@@ -2,11 +2,12 @@
 whose body is the block's timestamps and values packed by `columns.encode` (about 0.6 bytes a sample
 for a steady gauge, against ~48 for a row of `samples`; docs/architecture.md, "Sample storage").
 
-`samples` stays as the head, as in Prometheus: ingest writes rows there, and `compact` (run by the
-hourly retention job; an older file's rows wait for it) moves the plain values of blocks that
-ended at least `HEAD_SECONDS` ago into `blocks`, merging with the block already stored. Histogram
-samples stay in `samples`. A late sample lands in the head again and wins over the block's sample at
-the same time until the next compaction merges it in. Reads merge both (`block_points`,
+The head, as in Prometheus, is where ingest writes: packed rows per series and batch
+(`sqlite_head`), and `samples` rows (histograms; an older file's plain values). `compact` (run by the
+hourly retention job) moves the plain values of blocks that ended at least `HEAD_SECONDS` ago into
+`blocks`, merging with the block already stored — `samples` rows first, then the packs in order.
+Histogram samples stay in `samples`. A late sample lands in the head again and wins over the block's
+sample at the same time until the next compaction merges it in. Reads merge both (`block_points`,
 `raw_columns`). The bulk path writes blocks directly. Must not import boto3 nor `vigil.api`/`vigil.local`.
 """
 
@@ -20,7 +21,8 @@ import numpy as np
 import numpy.typing as npt
 
 from vigil.adapters.store import columns
-from vigil.adapters.store.sqlite_meta import SeriesTables
+from vigil.adapters.store.sqlite_db import SqliteDatabase
+from vigil.adapters.store.sqlite_head import HeadPacks
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -40,7 +42,14 @@ def block_of(ts: float) -> float:
     return ts - ts % BLOCK_SECONDS
 
 
-class BlockTables(SeriesTables):
+class Blocks:
+    """The blocks table and the head's compaction into it; owned by `SqliteStore`, which hands it the
+    database and the head it merges with."""
+
+    def __init__(self, db: SqliteDatabase, head: HeadPacks) -> None:
+        self.db = db
+        self.head = head
+
     # -- writing ---------------------------------------------------------------------------------
     def put_block(self, conn: sqlite3.Connection, sid: int, ts: Floats, values: Floats) -> None:
         """Samples of one series inside one block (ascending `ts`) merged into the stored block; on
@@ -73,12 +82,12 @@ class BlockTables(SeriesTables):
         # then the packs (newer than any `samples` row of plain values, so merged in after them)
         series_per_transaction = max(1, rows_per_transaction // PACKED_PER_SERIES)
         while True:
-            with self._write() as conn:
-                sids = self._head.series_before(conn, cutoff, series_per_transaction)
+            with self.db.write() as conn:
+                sids = self.head.series_before(conn, cutoff, series_per_transaction)
                 if not sids:
                     return moved
                 for sid in sids:
-                    ts, values = self._head.take(conn, sid, cutoff)
+                    ts, values = self.head.take(conn, sid, cutoff)
                     if len(ts):
                         self.put_blocks(conn, sid, ts, values)
                         moved += len(ts)
@@ -87,7 +96,7 @@ class BlockTables(SeriesTables):
         """`compact` for the rows of `samples` (files written before the packed head)."""
         moved = 0
         while True:
-            with self._write() as conn:
+            with self.db.write() as conn:
                 rows = conn.execute(
                     "SELECT series_id, ts, value FROM samples WHERE hist IS NULL AND value IS NOT NULL"
                     " AND ts < ? ORDER BY series_id, ts LIMIT ?",
@@ -116,7 +125,7 @@ class BlockTables(SeriesTables):
         """(series id, ts, value) of the stored blocks' samples in [start, end] for the series chosen
         by `marks` (`?` placeholders for `ids`, or a subquery), sorted by series then time."""
         rows = (
-            self._conn()
+            self.db.conn()
             .execute(
                 f"SELECT series_id, body FROM blocks WHERE series_id IN ({marks})"
                 " AND start >= ? AND start <= ? AND last >= ? ORDER BY series_id, start",
@@ -143,7 +152,7 @@ class BlockTables(SeriesTables):
         sample winning on equal times — sorted by series then time; None when a histogram sample is
         among the head's."""
         head = (
-            self._conn()
+            self.db.conn()
             .execute(
                 f"SELECT series_id, ts, value, hist FROM samples WHERE series_id IN ({marks})"
                 " AND ts >= ? AND ts <= ?",
@@ -154,7 +163,7 @@ class BlockTables(SeriesTables):
         if any(h is not None for *_, h in head):
             return None
         stored = self.block_samples(marks, ids, start, end)
-        sid_p, ts_p, value_p, pack_ids = self._head.columns(marks, ids, start, end)
+        sid_p, ts_p, value_p, pack_ids = self.head.columns(marks, ids, start, end)
         if not head and not len(ts_p):
             return stored
         sid_h = np.array([row[0] for row in head], dtype=np.int64)
@@ -175,7 +184,7 @@ class BlockTables(SeriesTables):
         """(ts, value) of the series' newest sample in its blocks when it is at or after `since` and
         after `after` (the head's newest); only then is a block decoded."""
         row = (
-            self._conn()
+            self.db.conn()
             .execute("SELECT last, body FROM blocks WHERE series_id = ? ORDER BY start DESC LIMIT 1", (sid,))
             .fetchone()
         )
@@ -187,7 +196,7 @@ class BlockTables(SeriesTables):
     def has_plain_stored(self, marks: str, ids: Sequence[Any], start: float, end: float) -> bool:
         """Whether a block or a head pack (plain values only, both) holds a sample in [start, end] of
         the chosen series."""
-        conn = self._conn()
+        conn = self.db.conn()
         row = (
             conn.execute(
                 f"SELECT 1 FROM blocks WHERE series_id IN ({marks})"

@@ -21,8 +21,8 @@ from collections.abc import Iterator, Sequence
 import orjson
 
 from vigil.adapters.store import rollup_codec
-from vigil.adapters.store.sqlite_blocks import BlockTables
 from vigil.adapters.store.sqlite_head import unpack
+from vigil.adapters.store.sqlite_meta import SeriesTables
 from vigil.domain.fleet import FLEET_HOST, FLEET_HOUR, FLEET_MINUTE
 from vigil.domain.models import LABEL_KEY_RE, Point
 from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
@@ -43,7 +43,7 @@ def fleet_kept(resolution: str, retention_seconds: float) -> float:
     return retention_seconds if resolution == "1m" else ROLLUP_RETENTION_SECONDS
 
 
-class FleetTables(BlockTables):
+class FleetTables(SeriesTables):
     def put_fleet(self, rollups: Sequence[Rollup], now: float) -> None:
         """Each (resolution, bucket) present replaces that bucket of every metric whole."""
         with self._write() as conn:
