@@ -449,11 +449,15 @@ def _quiet(fn: object, *args: object) -> None:
 def stored_samples(data: Path) -> int:
     conn = sqlite3.connect(data / "store" / "vigil.sqlite3")
     try:
-        (n,) = conn.execute(
-            "SELECT count(*) FROM samples JOIN series ON series.id = samples.series_id"
-            " WHERE series.metric LIKE 'bench.m%' OR series.metric LIKE 'bench\\_m%' ESCAPE '\\'"
+        # the head's rows and packs (a bench run is too short for compaction to move any into blocks)
+        bench = "(metric LIKE 'bench.m%' OR metric LIKE 'bench\\_m%' ESCAPE '\\')"
+        (rows,) = conn.execute(
+            "SELECT count(*) FROM samples JOIN series ON series.id = samples.series_id WHERE " + bench
         ).fetchone()
-        return int(n)
+        (packed,) = conn.execute(
+            "SELECT total(n) FROM head_packs JOIN series ON series.id = head_packs.series_id WHERE " + bench
+        ).fetchone()
+        return int(rows) + int(packed)
     finally:
         conn.close()
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # annotations only
     from vigil.adapters.store.arrays import BucketArrays
     from vigil.domain.records import BulkLoad, HostInfo, Point, SeriesBlock
     from vigil.domain.rollups import Rollup
+    from vigil.domain.series_batch import HostBatch
     from vigil.ports import Store
 
 Doc = tuple[str, str, dict[str, Any]]  # (kind, id, body) as `Store.put_doc` takes them
@@ -116,6 +117,32 @@ def put_docs(store: Store, docs: Sequence[Doc]) -> None:
         return
     for kind, doc_id, doc in docs:
         store.put_doc(kind, doc_id, doc)
+
+
+@runtime_checkable
+class SeriesBatchStore(Protocol):
+    """Optional capability (SqliteStore): batches of columns (`series_batch.HostBatch`: per series
+    its times and values, no `Point` per sample), several hosts' in one transaction, each stored as
+    `put_samples` would store its points alone (its own key: a batch seen before is skipped, the
+    others stored); returns, per batch, whether it was stored."""
+
+    def put_series_batches(self, batches: Sequence[HostBatch], now: float) -> list[bool]: ...
+
+
+def put_series_batches(store: Store, batches: Sequence[HostBatch], now: float) -> list[bool]:
+    """`batches` stored, in one transaction where the store offers `SeriesBatchStore`, else as
+    `Point`s with one `put_samples` each. A remote-write request carries many hosts: a transaction
+    each cost more than their samples."""
+    from vigil.domain.series_batch import points_of
+
+    if isinstance(store, SeriesBatchStore):
+        return store.put_series_batches(batches, now) if batches else []
+    return [
+        store.put_samples(
+            b.host, points_of(b.host, b.series), b.batch_id, now, b.timestamped, push_interval=b.push_interval
+        )
+        for b in batches
+    ]
 
 
 @runtime_checkable

@@ -1,7 +1,8 @@
 """The fast path of `POST /v1/samples` (`services.fast_samples`) against the model path it stands in
 for (`ingest_routes.model_checked_samples`: the body parsed, validated by `SampleBatch`, checked
 against time and units): over generated batches — valid and broken in every rule the models hold —
-the fast path never accepts a body the models refuse, builds exactly the models' points, refuses with
+the fast path never accepts a body the models refuse, stores exactly the models' points (as columns
+per series for plain values), refuses with
 the models' message and field when it refuses itself, and takes every batch the models accept."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from vigil.api.ingest_routes import checked_samples, model_checked_samples
 from vigil.domain.errors import Invalid
+from vigil.domain.series_batch import SeriesSamples
 from vigil.services.fast_samples import fast_checked_batch
 from vigil.services.ingest import CheckedBatch
 
@@ -166,12 +168,20 @@ def bodies(draw: st.DrawFn) -> str:
     return text
 
 
+def stored_form(batch: CheckedBatch) -> tuple[Any, ...]:
+    """What a batch stores: its fields and its points series by series, each series' in the order
+    sent (the order that decides which of two samples at one time wins); the fast path hands plain
+    values over as columns per series."""
+    points = sorted(batch.all_points(), key=lambda p: (p.metric, p.labels))  # stable: order kept
+    return (batch.host, batch.batch_id, batch.push_interval, batch.timestamped, repr(points))
+
+
 def outcome(check: Any, text: str) -> tuple[Any, ...]:
     try:
         result = check(text, NOW, RETENTION)
     except Invalid as exc:
         return ("invalid", exc.message, exc.field)
-    return ("fallback",) if result is None else ("ok", result)
+    return ("fallback",) if result is None else ("ok", stored_form(result))
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -180,7 +190,7 @@ def test_fast_path_accepts_and_refuses_exactly_what_the_models_do(text: str) -> 
     fast = outcome(fast_checked_batch, text)
     model = outcome(model_checked_samples, text)
     if fast[0] != "fallback":
-        assert fast == model  # same points, or the same refusal (message and field)
+        assert fast == model  # the same samples stored, or the same refusal (message and field)
     if model[0] == "ok":
         assert fast == model, "a batch the models accept must not need the model path"
     assert outcome(checked_samples, text) == model  # what the route answers
@@ -198,7 +208,21 @@ def test_fast_path_keeps_every_field_of_a_valid_batch() -> None:
     }
     fast = fast_checked_batch(json.dumps(body), NOW, RETENTION)
     assert isinstance(fast, CheckedBatch)
-    assert fast == model_checked_samples(json.dumps(body), NOW, RETENTION)
+    assert stored_form(fast) == stored_form(model_checked_samples(json.dumps(body), NOW, RETENTION))
     assert (fast.host, fast.batch_id, fast.push_interval, fast.timestamped) == ("web-1", "b-7", 10.0, False)
     assert fast.points[0].labels == (("a", "2"), ("z", "1"))
     assert fast.points[1].ts == NOW and fast.points[1].histogram is not None
+
+
+def test_fast_path_hands_plain_values_over_as_one_column_pair_per_series() -> None:
+    samples = [
+        {"metric": "m.a", "value": v, "ts": int(NOW) - 60 + i, "labels": {"z": "1", "a": "2"}}
+        for i, v in enumerate([1, 2.5, 3])
+    ] + [{"metric": "m.b", "value": 7, "ts": NOW - 1}]
+    fast = fast_checked_batch(json.dumps({"host": "web-1", "samples": samples}), NOW, RETENTION)
+    assert fast is not None and fast.points == []
+    assert fast.series == [
+        SeriesSamples("m.a", (("a", "2"), ("z", "1")), [NOW - 60, NOW - 59, NOW - 58], [1.0, 2.5, 3.0]),
+        SeriesSamples("m.b", (), [NOW - 1], [7.0]),
+    ]
+    assert fast.timestamped

@@ -32,12 +32,14 @@ import dataclasses
 import json
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from vigil.adapters.store.chunks import plan_chunks
+from vigil.capabilities import put_series_batches
 from vigil.config import Config
 from vigil.domain.records import distinct_series_keys
+from vigil.domain.series_batch import HostBatch, points_of
 from vigil.local.usage_meter import UsageMeter
 from vigil.ports import FRESHNESS_LAG_SECONDS, Store
 from vigil.wiring import build_store
@@ -167,13 +169,55 @@ class MeteredStore:
                 self._meter.add(wru=self._push_units(host, points, batch_id, now))
         return stored
 
+    def put_series_batches(self, batches: Sequence[HostBatch], now: float) -> list[bool]:
+        """`capabilities.SeriesBatchStore`, counted as `put_samples` of each batch's points would be."""
+        stored = put_series_batches(self._inner, batches, now)
+        with contextlib.suppress(Exception):  # metering must never fail a store call
+            self._meter.add(wru=sum(self._batch_units(b, now) for b in batches if b.series))
+        return stored
+
     def _push_units(self, host: str, points: Sequence[Any], batch_id: str | None, now: float) -> float:
-        seen = max(now, max(p.ts for p in points))
+        return self._units(
+            host,
+            len(points),
+            max(p.ts for p in points),
+            distinct_series_keys(points),
+            {p.metric for p in points},
+            batch_id,
+            now,
+            lambda: points,
+        )
+
+    def _batch_units(self, batch: HostBatch, now: float) -> float:
+        return self._units(
+            batch.host,
+            batch.count,
+            batch.newest(),
+            batch.series_keys(),
+            batch.metrics(),
+            batch.batch_id,
+            now,
+            lambda: points_of(batch.host, batch.series),  # only when the batch is packed again
+        )
+
+    def _units(
+        self,
+        host: str,
+        n: int,
+        newest: float,
+        series: set[str],
+        metrics: set[str],
+        batch_id: str | None,
+        now: float,
+        points: Callable[[], Sequence[Any]],
+    ) -> float:
+        """What storing a batch of `n` samples costs the DynamoDB adapter, estimated (see the module)."""
+        seen = max(now, newest)
         with self._lock:
             known = self._series.setdefault(host, set())
-            new = distinct_series_keys(points) - known
+            new = series - known
             known |= new
-            metrics = {p.metric for p in points} - self._metrics
+            metrics = metrics - self._metrics
             self._metrics |= metrics
             pushes, refreshed = self._pushes.get(host, (0, -math.inf))
             refresh = bool(new) or pushes < LEARNING_PUSHES or seen - refreshed > HOST_REFRESH_SECONDS
@@ -181,10 +225,10 @@ class MeteredStore:
             fresh = seen - self._fresh >= FRESHNESS_LAG_SECONDS
             self._fresh = seen if fresh else self._fresh
             packed = self._packed.get(host)
-            scale = packed is not None and not new and packed.resembles(len(points))
+            scale = packed is not None and not new and packed.resembles(n)
             if packed is not None and scale:
                 packed.scaled += 1
-        units = packed.units(len(points)) if packed is not None and scale else self._pack(host, points)
+        units = packed.units(n) if packed is not None and scale else self._pack(host, points())
         units += 1.0 if batch_id else 0.0
         return units + len(new) + len(metrics) + float(refresh) + float(fresh)
 

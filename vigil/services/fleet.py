@@ -23,7 +23,7 @@ Imports domain and ports only.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from vigil.capabilities import Doc, put_docs
@@ -49,15 +49,16 @@ def settled_until(now: float) -> float:
 def note_late_fleet(store: Store, points: Sequence[Point], now: float) -> int:
     """After a batch is stored: mark the minutes of its samples that a run may already have built.
     Returns how many markers were written (0 for a healthy agent's batch)."""
-    markers = late_fleet_markers(points, now)
+    markers = late_fleet_markers([p.ts for p in points], now)
     put_docs(store, markers)
     return len(markers)
 
 
-def late_fleet_markers(points: Sequence[Point], now: float) -> list[Doc]:
-    """The `fleet_dirty` documents `note_late_fleet` writes for `points`, oldest minute first."""
+def late_fleet_markers(times: Iterable[float], now: float) -> list[Doc]:
+    """The `fleet_dirty` documents `note_late_fleet` writes for samples at `times`, oldest minute
+    first."""
     cutoff = settled_until(now)
-    minutes = {math.floor(p.ts / MINUTE) * MINUTE for p in points if p.ts < cutoff}
+    minutes = {math.floor(t / MINUTE) * MINUTE for t in times if t < cutoff}
     return [(DIRTY_KIND, str(int(m)), {"minute": m}) for m in sorted(minutes)]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vigil.capabilities import put_docs, put_series_batches
 from vigil.config import Config
 from vigil.domain.batches import check_idempotency_key
 from vigil.domain.catalog import unit_range_error
@@ -25,6 +26,7 @@ from vigil.domain.models import (
     SampleBatch,
 )
 from vigil.domain.records import distinct_series_keys
+from vigil.domain.series_batch import HostBatch, SeriesSamples, points_of
 from vigil.domain.timeparse import parse_instant
 from vigil.ports import ChangeFeed, Store
 
@@ -47,8 +49,9 @@ def accepted_time(
 
 @dataclass(frozen=True, slots=True)
 class CheckedBatch:
-    """A `POST /v1/samples` body that passed every check that needs no store: its points (timestamps
-    inside the acceptance window, values in their unit's range), ready for `store_batch`.
+    """A `POST /v1/samples` body that passed every check that needs no store: its samples (timestamps
+    inside the acceptance window, values in their unit's range), ready for `store_batch`, as `points`
+    or — the fast path's plain values — as columns per series in `series` (`points` empty then).
     `timestamped`: every sample carried an explicit `ts` (content de-duplication applies)."""
 
     host: str
@@ -56,6 +59,11 @@ class CheckedBatch:
     push_interval: float | None
     points: list[Point]
     timestamped: bool
+    series: list[SeriesSamples] | None = None
+
+    def all_points(self) -> list[Point]:
+        """The samples as points, whichever form they came in (series by series for columns)."""
+        return self.points if self.series is None else points_of(self.host, self.series)
 
 
 def histogram_record(h: HistogramIn) -> Histogram:
@@ -111,7 +119,15 @@ def check_cardinality(store: Store, host: str, points: Sequence[Point], config: 
     Raises:
         LimitExceeded: naming the limit and its setting.
     """
-    batch_series = distinct_series_keys(points)
+    check_series_cardinality(store, host, distinct_series_keys(points), config)
+
+
+def check_series_cardinality(store: Store, host: str, batch_series: set[str], config: Config) -> None:
+    """`check_cardinality` for a batch's distinct series keys.
+
+    Raises:
+        LimitExceeded: naming the limit and its setting.
+    """
     known = store.known_series(host, batch_series)
     new = batch_series - known
     if not new:
@@ -171,6 +187,8 @@ def store_batch(
         LimitExceeded: the host would pass its cardinality limits (`guard`; nothing stored).
         Unavailable: the store could not write.
     """
+    if batch.series is not None:
+        return _store_series(store, config, batch, batch.series, now, idempotency_key, guard, changes)
     points = batch.points
     if guard:
         check_cardinality(store, batch.host, points, config)
@@ -189,6 +207,32 @@ def store_batch(
         if changes is not None:
             changes.samples_stored(batch.host, {p.metric for p in points})
     return len(points), not stored
+
+
+def _store_series(
+    store: Store,
+    config: Config,
+    checked: CheckedBatch,
+    series: list[SeriesSamples],
+    now: float,
+    idempotency_key: str | None,
+    guard: bool,
+    changes: ChangeFeed | None,
+) -> tuple[int, bool]:
+    """`store_batch` for a batch of columns: the same checks, key and markers, no `Point` per sample."""
+    from vigil.services.rollups import late_sample_markers
+
+    batch = HostBatch(
+        checked.host, series, checked.batch_id or idempotency_key, checked.timestamped, checked.push_interval
+    )
+    if guard:
+        check_series_cardinality(store, batch.host, batch.series_keys(), config)
+    (stored,) = put_series_batches(store, [batch], now)
+    if stored:
+        put_docs(store, late_sample_markers(batch.host, batch.times(), now)[0])
+        if changes is not None:
+            changes.samples_stored(batch.host, batch.metrics())
+    return batch.count, not stored
 
 
 def ingest_errors(store: Store, config: Config, batch: ErrorBatch, now: float) -> int:

@@ -10,8 +10,10 @@ stores nothing: a series without a metric name or host, a name or label Vigil ca
 histogram (not supported: turn `send_native_histograms` off), a sample more than 10 minutes ahead.
 Not stored, by design and counted in the answer's log line: Prometheus' stale markers (a series ended),
 other NaN/±Inf values (no number to keep) and samples older than the raw retention (a replayed WAL
-after a long outage). Writes go per host with content-hash de-duplication (every sample has a time),
-so a request retried after a 503 halfway through stores each host's samples once.
+after a long outage). Each host's samples are a batch of their own with content-hash de-duplication
+(every sample has a time), all in one transaction where the store offers it
+(`capabilities.put_host_batches`, else one write per host), so a request retried after a 503 — even
+halfway through, on a store writing host by host — stores each host's samples once.
 
 Must not import `vigil.api`.
 """
@@ -23,6 +25,7 @@ import struct
 from dataclasses import dataclass, field
 
 from vigil.adapters.remote_write import STALE_NAN_BITS, WireSeries, decode_write_request
+from vigil.capabilities import Doc, put_docs, put_series_batches
 from vigil.config import Config
 from vigil.domain.catalog import unit_max, unit_range_error
 from vigil.domain.errors import Invalid
@@ -34,11 +37,10 @@ from vigil.domain.models import (
     MAX_LABEL_VALUE_LEN,
     MAX_LABELS,
     METRIC_NAME_RE,
-    Point,
 )
-from vigil.domain.records import new_point
+from vigil.domain.series_batch import HostBatch, SeriesSamples
 from vigil.ports import Store
-from vigil.services.ingest import check_cardinality
+from vigil.services.ingest import check_series_cardinality
 
 # Inflated WriteRequest bytes accepted per request: Prometheus sends at most `max_samples_per_send`
 # (default 2,000) samples per request, a few hundred KB; 32 MiB leaves room for large batches.
@@ -101,22 +103,41 @@ def _series_identity(series: WireSeries, where: str) -> tuple[str, str, tuple[tu
     return host, metric, tuple(sorted(labels.items()))
 
 
+# A sender repeats the same series in every request: their mapped identities, by label pairs as sent
+# (a pure function of them; refusals are not kept). Bounded: cleared whole when full.
+_IDENTITIES: dict[tuple[tuple[str, str], ...], tuple[str, str, tuple[tuple[str, str], ...]]] = {}
+MAX_IDENTITIES = 65_536
+
+
+def _known_identity(series: WireSeries, where: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """`_series_identity`, remembered."""
+    sent = tuple(series.labels.items())
+    found = _IDENTITIES.get(sent)
+    if found is None:
+        found = _series_identity(series, where)
+        if len(_IDENTITIES) >= MAX_IDENTITIES:
+            _IDENTITIES.clear()
+        _IDENTITIES[sent] = found
+    return found
+
+
 def _is_stale_marker(value: float) -> bool:
     bits: int = struct.unpack("<Q", struct.pack("<d", value))[0]
     return bits == STALE_NAN_BITS
 
 
-def points_of(
+def batches_of(
     series_list: list[WireSeries], config: Config, now: float
-) -> tuple[dict[str, list[Point]], RemoteWriteResult]:
-    """Every series checked and mapped, grouped by host; nothing is written here.
+) -> tuple[list[HostBatch], RemoteWriteResult]:
+    """Every series checked and mapped, grouped by host (sorted), as columns; nothing is written here.
 
     Raises:
         Invalid: naming the first series (`timeseries[i]`) Vigil cannot store, and why.
     """
     result = RemoteWriteResult()
-    by_host: dict[str, list[Point]] = {}
+    by_host: dict[str, list[SeriesSamples]] = {}
     oldest = now - config.retention_seconds
+    latest = now + MAX_FUTURE_SECONDS
     for i, series in enumerate(series_list):
         where = f"timeseries[{i}]"
         if series.native_histograms:
@@ -127,30 +148,61 @@ def points_of(
             )
         if not series.values:
             continue
-        host, metric, labels = _series_identity(series, where)
-        points = by_host.setdefault(host, [])
+        host, metric, labels = _known_identity(series, where)
         highest = min(unit_max(metric), MAX_ABS_VALUE)  # once per series, not per sample
-        for ts_ms, value in zip(series.timestamps_ms, series.values, strict=True):
-            if not math.isfinite(value):
-                if math.isnan(value) and _is_stale_marker(value):
-                    result.stale_markers += 1
-                else:
-                    result.not_a_number += 1
-                continue
-            ts = ts_ms / 1000.0
-            if ts > now + MAX_FUTURE_SECONDS:
-                raise Invalid(
-                    f"{where} ({metric}) has a sample more than 10 minutes in the future: check the clock",
-                    field=f"{where}.samples.timestamp",
-                )
-            if ts < oldest:
-                result.too_old += 1
-                continue
-            if value > highest or value < -MAX_ABS_VALUE:
-                why = unit_range_error(metric, value) or f"values must be within ±{MAX_ABS_VALUE:g}"
-                raise Invalid(f"{where} ({metric}): {why}", field=f"{where}.samples.value")
-            points.append(new_point(host, metric, labels, ts, value))
-    return {h: p for h, p in by_host.items() if p}, result
+        ts_ms, values = series.timestamps_ms, series.values
+        # the usual series, checked whole by C builtins: every value a number in range, every time in
+        # the window; any other goes sample by sample, to skip and refuse exactly as that reports
+        if (
+            all(map(math.isfinite, values))
+            and max(values) <= highest
+            and min(values) >= -MAX_ABS_VALUE
+            and max(ts_ms) / 1000.0 <= latest
+            and min(ts_ms) / 1000.0 >= oldest
+        ):
+            kept = SeriesSamples(metric, labels, [t / 1000.0 for t in ts_ms], list(values))
+        else:
+            kept = _checked_samples(series, where, metric, labels, highest, oldest, now, result)
+        if kept.ts:
+            by_host.setdefault(host, []).append(kept)
+    return [HostBatch(h, s) for h, s in sorted(by_host.items())], result
+
+
+def _checked_samples(
+    series: WireSeries,
+    where: str,
+    metric: str,
+    labels: tuple[tuple[str, str], ...],
+    highest: float,
+    oldest: float,
+    now: float,
+    result: RemoteWriteResult,
+) -> SeriesSamples:
+    """A series' storable samples, one by one: stale markers, NaN/Inf and samples past the retention
+    skipped (and counted in `result`), the first sample ahead of the clock or out of range refused."""
+    kept = SeriesSamples(metric, labels, [], [])
+    for ts_ms, value in zip(series.timestamps_ms, series.values, strict=True):
+        if not math.isfinite(value):
+            if math.isnan(value) and _is_stale_marker(value):
+                result.stale_markers += 1
+            else:
+                result.not_a_number += 1
+            continue
+        ts = ts_ms / 1000.0
+        if ts > now + MAX_FUTURE_SECONDS:
+            raise Invalid(
+                f"{where} ({metric}) has a sample more than 10 minutes in the future: check the clock",
+                field=f"{where}.samples.timestamp",
+            )
+        if ts < oldest:
+            result.too_old += 1
+            continue
+        if value > highest or value < -MAX_ABS_VALUE:
+            why = unit_range_error(metric, value) or f"values must be within ±{MAX_ABS_VALUE:g}"
+            raise Invalid(f"{where} ({metric}): {why}", field=f"{where}.samples.value")
+        kept.ts.append(ts)
+        kept.values.append(value)
+    return kept
 
 
 def ingest_remote_write(
@@ -168,16 +220,19 @@ def ingest_remote_write(
         LimitExceeded: a host would pass its cardinality limits (checked for every host first).
         Unavailable: the store could not write (503; the sender retries, hosts already stored dedupe).
     """
-    from vigil.services.rollups import note_late_samples
+    from vigil.services.rollups import late_sample_markers
 
     wire = decode_write_request(body, content_type, content_encoding, MAX_INFLATED_BYTES)
-    by_host, result = points_of(wire, config, now)
-    for host in sorted(by_host):
-        check_cardinality(store, host, by_host[host], config)
-    for host in sorted(by_host):
-        points = by_host[host]
-        if store.put_samples(host, points, None, now, timestamped=True):
-            note_late_samples(store, host, points, now)
-        result.accepted += len(points)
-        result.hosts.add(host)
+    batches, result = batches_of(wire, config, now)
+    for batch in batches:
+        check_series_cardinality(store, batch.host, batch.series_keys(), config)
+    # every host in one transaction where the store can (each keeps its own content key)
+    markers: dict[tuple[str, str], Doc] = {}  # hosts share fleet minutes: each marker once
+    for batch, stored in zip(batches, put_series_batches(store, batches, now), strict=True):
+        if stored:
+            late, _ = late_sample_markers(batch.host, batch.times(), now)
+            markers.update(((kind, key), (kind, key, doc)) for kind, key, doc in late)
+        result.accepted += batch.count
+        result.hosts.add(batch.host)
+    put_docs(store, list(markers.values()))  # late samples re-trigger their rollup hours
     return result

@@ -46,7 +46,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from vigil.capabilities import put_docs
+from vigil.capabilities import Doc, put_docs
 from vigil.domain.models import Point
 from vigil.domain.rollups import coarsen, fine_rollups, rollup_points
 from vigil.domain.shards import Shard
@@ -71,15 +71,24 @@ def note_late_samples(store: Store, host: str, points: Sequence[Point], now: flo
     minutes the fleet job may have built, `fleet.late_fleet_markers`), in one transaction where the
     store offers one (`capabilities.put_docs`). Returns how many host-hour markers were written (0 for
     any batch of recent samples)."""
-    from vigil.services.fleet import late_fleet_markers
+    markers, hours = late_sample_markers(host, [p.ts for p in points], now)
+    put_docs(store, markers)
+    return hours
+
+
+def late_sample_markers(host: str, times: Iterable[float], now: float) -> tuple[list[Doc], int]:
+    """`note_late_samples`' markers of one stored batch, and how many are host-hours, unwritten: a
+    request of many hosts writes all of theirs in one `put_docs`."""
+    from vigil.services.fleet import late_fleet_markers, settled_until
 
     cutoff = hour_of(now) - HOUR
-    hours = {hour_of(p.ts) for p in points if p.ts < cutoff}
-    # the fleet tier's minutes (their own, shorter horizon) and the hours, in one transaction
-    markers = late_fleet_markers(points, now)
+    bound = max(cutoff, settled_until(now))
+    late = {t for t in times if t < bound}  # distinct times (a batch's series share them); usually none
+    hours = {hour_of(t) for t in late if t < cutoff}
+    # the fleet tier's minutes (their own, shorter horizon) and the hours
+    markers = late_fleet_markers(late, now)
     markers += [(DIRTY_KIND, f"{host}|{int(h)}", {"host": host, "hour": h}) for h in sorted(hours)]
-    put_docs(store, markers)
-    return len(hours)
+    return markers, len(hours)
 
 
 def run_rollups(

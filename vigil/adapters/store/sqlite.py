@@ -1,9 +1,10 @@
 """SQLite implementation of the `Store` port: local mode and most tests.
 
 The file, its connections and write transactions are `sqlite_db.SqliteDatabase` (owned here and
-handed to the parts that need it). Samples arrive in a WITHOUT ROWID head table keyed by (series id,
-ts) and are compacted into columnar blocks (`sqlite_blocks`) once their two hours are an hour old;
-reads merge both. Hourly and daily rollups are columnar blocks too (`sqlite_rollup_blocks`).
+handed to the parts that need it). Plain samples arrive in the packed head (`sqlite_head.HeadPacks`:
+one row per series per batch; histogram samples and an older file's rows in the WITHOUT ROWID table
+`samples`) and are compacted into columnar blocks (`sqlite_blocks`) once their two hours are an hour
+old; reads merge them. Hourly and daily rollups are columnar blocks too (`sqlite_rollup_blocks`).
 
 Must not import boto3 or anything from `vigil.api`/`vigil.local`.
 """
@@ -13,26 +14,31 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from vigil.adapters.store.sqlite_blocks import BLOCKS_SCHEMA
-from vigil.adapters.store.sqlite_bulk import BulkTables
+import numpy as np
+
+from vigil.adapters.store.sqlite_blocks import BLOCKS_SCHEMA, COMPACT_ROWS, Blocks, Floats, Ints
+from vigil.adapters.store.sqlite_bulk import ROWS_PER_TRANSACTION, BulkLoader
 from vigil.adapters.store.sqlite_db import SqliteDatabase, WriteTransaction
 from vigil.adapters.store.sqlite_fleet import FLEET_SCHEMA, FleetTables
+from vigil.adapters.store.sqlite_head import HEAD_SCHEMA, HeadPacks
+from vigil.adapters.store.sqlite_ingest import SampleWriter
 from vigil.adapters.store.sqlite_meta import MetaTables
 from vigil.adapters.store.sqlite_rollup_blocks import BLOCK_SECONDS, ROLLUP_BLOCKS_SCHEMA, RollupBlocks
 from vigil.adapters.store.sqlite_rollups import RollupTables
-from vigil.domain.batches import IDEMPOTENCY_SECONDS, batch_key
-from vigil.domain.cadence import Cadence, observe_push
+from vigil.adapters.store.sqlite_series import SeriesIds
+from vigil.domain.batches import IDEMPOTENCY_SECONDS
+from vigil.domain.cadence import Cadence
 from vigil.domain.errors import Unavailable
 from vigil.domain.identity import series_key
-from vigil.domain.models import Histogram, HostInfo, Point
+from vigil.domain.models import BulkLoad, Histogram, HostInfo, Point, SeriesBlock
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS
+from vigil.domain.series_batch import HostBatch
 
-SCHEMA_VERSION = 3  # PRAGMA user_version; `SqliteStore._migrate` upgrades older files on open
+SCHEMA_VERSION = 4  # PRAGMA user_version; `SqliteStore._migrate` upgrades older files on open
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL,
@@ -67,20 +73,27 @@ CREATE TABLE IF NOT EXISTS docs (
 """
 
 
-class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
+class SqliteStore(RollupTables, FleetTables, MetaTables):
     """The local `Store`. `retention_seconds` bounds what raw reads return and what purge removes.
-    Rollups and the SQL-side summaries live in `sqlite_rollups.RollupTables`, fleet rollups in
-    `sqlite_fleet.FleetTables`, bulk loads in `sqlite_bulk.BulkTables`."""
+    Owned parts, each handed what it uses: the file (`db`), the series ids (`series`), the packed head
+    (`head`), the columnar blocks (`blocks`), ingest's writes (`writer`), bulk loads (`bulk`), rollup
+    blocks. Rollups and the SQL-side summaries live in `sqlite_rollups.RollupTables`, fleet rollups in
+    `sqlite_fleet.FleetTables` (bases reading raw samples through `sqlite_meta.SeriesTables`)."""
 
     def __init__(self, path: Path, retention_seconds: float) -> None:
         self.path = Path(path)
         self.retention_seconds = retention_seconds
         self.db = SqliteDatabase(self.path)
         self._rollup_blocks = RollupBlocks(self.db)
-        self._series_ids: dict[str, int] = {}  # series key → row id; only grows, safe to share
-        self._series_lock = threading.Lock()
+        self.series = SeriesIds()
+        self._series_ids = self.series.ids  # the cache the rollup half reads (`SeriesTables`)
+        self.head = HeadPacks(self.db)
+        self.blocks = Blocks(self.db, self.head)
+        self.writer = SampleWriter(self.db, self.head, self.series)
+        self.bulk = BulkLoader(self.db, self.blocks, self.head, self.series, retention_seconds)
         # executescript manages its own transaction
-        self._conn().executescript(_SCHEMA + BLOCKS_SCHEMA + FLEET_SCHEMA + ROLLUP_BLOCKS_SCHEMA)
+        schemas = (_SCHEMA, BLOCKS_SCHEMA, HEAD_SCHEMA, FLEET_SCHEMA, ROLLUP_BLOCKS_SCHEMA)
+        self._conn().executescript("".join(schemas))
         self._migrate()
 
     def _migrate(self) -> None:
@@ -94,7 +107,10 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         here), so a large file does not hold up the server's start.
         Version 3: hourly and daily rollups and the fleet records in columnar blocks
         (`sqlite_rollup_blocks`, `sqlite_fleet`): the JSON rows are moved here, on open, in bounded
-        transactions (≈ 17 s per 100 k rollup rows here, on a busy machine)."""
+        transactions (≈ 17 s per 100 k rollup rows here, on a busy machine).
+        Version 4: plain samples arrive as packed head rows (`sqlite_head`, the table made by the
+        schema). An older file's `samples` rows stay the head under the packs (a pack's sample wins at
+        the same time) until `compact` moves them: nothing is moved on open."""
         conn = self._conn()
         if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
             return
@@ -129,7 +145,7 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
     def _write(self) -> WriteTransaction:
         return self.db.write()
 
-    # -- samples ---------------------------------------------------------------------------------
+    # -- samples (writing: `sqlite_ingest.SampleWriter`, bulk loads: `sqlite_bulk.BulkLoader`) -------
     def put_samples(
         self,
         host: str,
@@ -140,68 +156,33 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         *,
         push_interval: float | None = None,
     ) -> bool:
-        bkey = batch_key(host, points, batch_id, timestamped)
-        with self._write() as conn:
-            try:  # the key and the samples commit together: neither is ever stored without the other
-                if bkey is not None:
-                    conn.execute(
-                        "INSERT INTO batches(host, bkey, received_at) VALUES (?,?,?)", (host, bkey, now)
-                    )
-            except sqlite3.IntegrityError:
-                return False
-            self._observe_push(conn, host, now, push_interval)
-            # Per point only a tuple for the insert: the series id is looked up once per series of
-            # the batch (a batch repeats a few series many times), keyed by the point's own parts.
-            rows: list[tuple[int, float, float | None, str | None]] = []
-            append = rows.append
-            last: dict[int, float] = {}  # series id -> its newest sample in the batch
-            sids: dict[tuple[str, str, tuple[tuple[str, str], ...]], int] = {}
-            new_ids: dict[str, int] = {}
-            for p in points:
-                sid = sids.get((p.host, p.metric, p.labels))
-                if sid is None:
-                    sid = sids[p.host, p.metric, p.labels] = self._series_id(conn, p, now, new_ids)
-                    last[sid] = p.ts
-                ts, hist = p.ts, p.histogram
-                append((sid, ts, p.value, None if hist is None else json.dumps(hist.to_json())))
-                if ts > last[sid]:
-                    last[sid] = ts
-            conn.executemany(
-                "INSERT OR REPLACE INTO samples(series_id, ts, value, hist) VALUES (?,?,?,?)", rows
-            )
-            conn.executemany(
-                "UPDATE series SET last_seen = max(last_seen, ?) WHERE id = ?",
-                [(max(hi, now), sid) for sid, hi in last.items()],
-            )
-        # Only ids of committed rows are cached: a rolled-back series insert must not be remembered.
-        with self._series_lock:
-            self._series_ids.update(new_ids)
-        return True
+        return self.writer.put_samples(host, points, batch_id, now, timestamped, push_interval=push_interval)
 
-    def _observe_push(self, conn: sqlite3.Connection, host: str, now: float, declared: float | None) -> None:
-        """The host's cadence record, in the batch's own transaction (no commit of its own)."""
-        sql = "SELECT last_push, gaps, declared FROM host_pushes WHERE host = ?"
-        row = conn.execute(sql, (host,)).fetchone()
-        before = Cadence() if row is None else Cadence(row[0], tuple(json.loads(row[1])), row[2])
-        after = observe_push(before, now, declared)
-        conn.execute(
-            "INSERT OR REPLACE INTO host_pushes(host, last_push, gaps, declared) VALUES (?,?,?,?)",
-            (host, after.last_push, json.dumps(after.gaps), after.declared),
-        )
+    def put_series_batches(self, batches: Sequence[HostBatch], now: float) -> list[bool]:
+        """`capabilities.SeriesBatchStore`."""
+        return self.writer.put_series_batches(batches, now)
 
-    def _series_id(self, conn: sqlite3.Connection, p: Point, now: float, new_ids: dict[str, int]) -> int:
-        skey = p.series_key
-        sid = self._series_ids.get(skey) or new_ids.get(skey)
-        if sid is not None:
-            return sid
-        conn.execute(
-            "INSERT OR IGNORE INTO series(host, metric, labels, skey, first_seen, last_seen)"
-            " VALUES (?,?,?,?,?,?)",
-            (p.host, p.metric, json.dumps(dict(p.labels)), skey, now, now),
-        )
-        (sid,) = conn.execute("SELECT id FROM series WHERE skey = ?", (skey,)).fetchone()
-        new_ids[skey] = int(sid)
-        return int(sid)
+    def put_series_bulk(
+        self, blocks: Iterable[SeriesBlock], now: float, *, rows_per_transaction: int = ROWS_PER_TRANSACTION
+    ) -> BulkLoad:
+        """`capabilities.BulkStore` (`sqlite_bulk.BulkLoader.put_series_bulk`)."""
+        return self.bulk.put_series_bulk(blocks, now, rows_per_transaction=rows_per_transaction)
+
+    # -- raw samples as the read-side halves read them (`sqlite_meta.SeriesTables`) -----------------
+    def raw_columns(
+        self, marks: str, ids: Sequence[Any], start: float, end: float
+    ) -> tuple[Ints, Floats, Floats] | None:
+        return self.blocks.raw_columns(marks, ids, start, end)
+
+    def has_plain_stored(self, marks: str, ids: Sequence[Any], start: float, end: float) -> bool:
+        return self.blocks.has_plain_stored(marks, ids, start, end)
+
+    def newest_in_blocks(self, sid: int, since: float, after: float) -> tuple[float, float] | None:
+        return self.blocks.newest_in_blocks(sid, since, after)
+
+    def compact(self, now: float, rows_per_transaction: int = COMPACT_ROWS) -> int:
+        """`sqlite_blocks.Blocks.compact`: the head's samples of blocks an hour old into blocks."""
+        return self.blocks.compact(now, rows_per_transaction)
 
     def query_points(
         self,
@@ -259,13 +240,19 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
                 "SELECT ts, value, hist FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ?",
                 (sid, start, end),
             ).fetchall()
-            _, ts_col, value_col = self.block_samples("?", [sid], start, end)
+            _, ts_col, value_col = self.blocks.block_samples("?", [sid], start, end)
+            _, pack_ts, pack_values, pack_ids = self.head.columns("?", [sid], start, end)
             rows: list[tuple[float, float | None, str | None]] = head
-            if len(ts_col):
+            if len(ts_col) or len(pack_ts):
                 stored = {
                     ts: (ts, v, None) for ts, v in zip(ts_col.tolist(), value_col.tolist(), strict=True)
                 }
                 stored.update((row[0], row) for row in head)  # the head's sample wins (it is newer)
+                in_order = np.argsort(pack_ids, kind="stable")  # and the latest pack's over all
+                stored.update(
+                    (ts, (ts, v, None))
+                    for ts, v in zip(pack_ts[in_order].tolist(), pack_values[in_order].tolist(), strict=True)
+                )
                 rows = [stored[ts] for ts in sorted(stored)]
             for ts, value, hist in rows:
                 yield Point(
@@ -291,6 +278,9 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
             newest = self.newest_in_blocks(sid, since, -math.inf if row is None else row[0])
             if newest is not None:  # compacted already, or bulk-loaded after the head's newest
                 row = (*newest, None)
+            packed = self.head.newest(sid, since)
+            if packed is not None and (row is None or packed[0] >= row[0]):  # a pack wins ties
+                row = (*packed, None)
             if row:
                 ts, value, hist = row
                 out.append(
@@ -332,6 +322,10 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         return int(n)
 
     def known_series(self, host: str, wanted: Collection[str] = ()) -> set[str]:
+        # the ids cache holds only committed series (purge clears it): when it knows every wanted
+        # key, that answers the guard without a query per batch
+        if wanted and self.series.knows_all(wanted):
+            return set(wanted)
         return {r[0] for r in self._conn().execute("SELECT skey FROM series WHERE host = ?", (host,))}
 
     def purge_expired(self, now: float) -> int:
@@ -342,6 +336,7 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
         cutoff = now - self.retention_seconds
         with self._write() as conn:
             removed = conn.execute("DELETE FROM samples WHERE ts < ?", (cutoff,)).rowcount
+            removed += self.head.purge(conn, cutoff)
             (in_blocks,) = conn.execute("SELECT total(n) FROM blocks WHERE last < ?", (cutoff,)).fetchone()
             conn.execute("DELETE FROM blocks WHERE last < ?", (cutoff,))
             removed += int(in_blocks)
@@ -358,16 +353,16 @@ class SqliteStore(BulkTables, RollupTables, FleetTables, MetaTables):
             gone = conn.execute(
                 "DELETE FROM series WHERE last_seen < ?"
                 " AND NOT EXISTS (SELECT 1 FROM samples WHERE series_id = series.id)"
+                " AND NOT EXISTS (SELECT 1 FROM head_packs WHERE series_id = series.id)"
                 " AND NOT EXISTS (SELECT 1 FROM blocks WHERE series_id = series.id)"
                 " AND NOT EXISTS (SELECT 1 FROM rollups WHERE series_id = series.id)"
                 " AND NOT EXISTS (SELECT 1 FROM rollup_blocks WHERE series_id = series.id)",
                 (cutoff,),
             ).rowcount
             if gone:  # inside the transaction: no writer can pick up a cached id of a deleted row
-                with self._series_lock:
-                    self._series_ids.clear()
+                self.series.forget_all()
         self.purge_fleet(now)
-        self.compact(now)
+        self.blocks.compact(now)
         return int(removed)
 
     # -- health ----------------------------------------------------------------------------------

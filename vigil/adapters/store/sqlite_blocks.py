@@ -2,11 +2,12 @@
 whose body is the block's timestamps and values packed by `columns.encode` (about 0.6 bytes a sample
 for a steady gauge, against ~48 for a row of `samples`; docs/architecture.md, "Sample storage").
 
-`samples` stays as the head, as in Prometheus: ingest writes rows there, and `compact` (run by the
-hourly retention job; an older file's rows wait for it) moves the plain values of blocks that
-ended at least `HEAD_SECONDS` ago into `blocks`, merging with the block already stored. Histogram
-samples stay in `samples`. A late sample lands in the head again and wins over the block's sample at
-the same time until the next compaction merges it in. Reads merge both (`block_points`,
+The head, as in Prometheus, is where ingest writes: packed rows per series and batch
+(`sqlite_head`), and `samples` rows (histograms; an older file's plain values). `compact` (run by the
+hourly retention job) moves the plain values of blocks that ended at least `HEAD_SECONDS` ago into
+`blocks`, merging with the block already stored — `samples` rows first, then the packs in order.
+Histogram samples stay in `samples`. A late sample lands in the head again and wins over the block's
+sample at the same time until the next compaction merges it in. Reads merge both (`block_points`,
 `raw_columns`). The bulk path writes blocks directly. Must not import boto3 nor `vigil.api`/`vigil.local`.
 """
 
@@ -20,13 +21,15 @@ import numpy as np
 import numpy.typing as npt
 
 from vigil.adapters.store import columns
-from vigil.adapters.store.sqlite_meta import SeriesTables
+from vigil.adapters.store.sqlite_db import SqliteDatabase
+from vigil.adapters.store.sqlite_head import HeadPacks
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 BLOCK_SECONDS = 7200.0
 HEAD_SECONDS = 3600.0  # a block is compacted once it ended this long ago (late samples come sooner)
 COMPACT_ROWS = 200_000  # head rows moved per transaction: the write lock is handed over between them
+PACKED_PER_SERIES = 120  # head samples a series has per block at one a minute: sizes a transaction
 BLOCKS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (
   series_id INTEGER NOT NULL, start REAL NOT NULL, last REAL NOT NULL, n INTEGER NOT NULL,
@@ -39,7 +42,14 @@ def block_of(ts: float) -> float:
     return ts - ts % BLOCK_SECONDS
 
 
-class BlockTables(SeriesTables):
+class Blocks:
+    """The blocks table and the head's compaction into it; owned by `SqliteStore`, which hands it the
+    database and the head it merges with."""
+
+    def __init__(self, db: SqliteDatabase, head: HeadPacks) -> None:
+        self.db = db
+        self.head = head
+
     # -- writing ---------------------------------------------------------------------------------
     def put_block(self, conn: sqlite3.Connection, sid: int, ts: Floats, values: Floats) -> None:
         """Samples of one series inside one block (ascending `ts`) merged into the stored block; on
@@ -68,9 +78,25 @@ class BlockTables(SeriesTables):
         `blocks`; returns how many moved. Each transaction moves whole (series, block) groups read and
         deleted in it, so a crash between two loses nothing and moves nothing twice."""
         cutoff = block_of(now - HEAD_SECONDS)
+        moved = self._compact_rows(cutoff, rows_per_transaction)
+        # then the packs (newer than any `samples` row of plain values, so merged in after them)
+        series_per_transaction = max(1, rows_per_transaction // PACKED_PER_SERIES)
+        while True:
+            with self.db.write() as conn:
+                sids = self.head.series_before(conn, cutoff, series_per_transaction)
+                if not sids:
+                    return moved
+                for sid in sids:
+                    ts, values = self.head.take(conn, sid, cutoff)
+                    if len(ts):
+                        self.put_blocks(conn, sid, ts, values)
+                        moved += len(ts)
+
+    def _compact_rows(self, cutoff: float, rows_per_transaction: int) -> int:
+        """`compact` for the rows of `samples` (files written before the packed head)."""
         moved = 0
         while True:
-            with self._write() as conn:
+            with self.db.write() as conn:
                 rows = conn.execute(
                     "SELECT series_id, ts, value FROM samples WHERE hist IS NULL AND value IS NOT NULL"
                     " AND ts < ? ORDER BY series_id, ts LIMIT ?",
@@ -99,7 +125,7 @@ class BlockTables(SeriesTables):
         """(series id, ts, value) of the stored blocks' samples in [start, end] for the series chosen
         by `marks` (`?` placeholders for `ids`, or a subquery), sorted by series then time."""
         rows = (
-            self._conn()
+            self.db.conn()
             .execute(
                 f"SELECT series_id, body FROM blocks WHERE series_id IN ({marks})"
                 " AND start >= ? AND start <= ? AND last >= ? ORDER BY series_id, start",
@@ -126,7 +152,7 @@ class BlockTables(SeriesTables):
         sample winning on equal times — sorted by series then time; None when a histogram sample is
         among the head's."""
         head = (
-            self._conn()
+            self.db.conn()
             .execute(
                 f"SELECT series_id, ts, value, hist FROM samples WHERE series_id IN ({marks})"
                 " AND ts >= ? AND ts <= ?",
@@ -137,14 +163,18 @@ class BlockTables(SeriesTables):
         if any(h is not None for *_, h in head):
             return None
         stored = self.block_samples(marks, ids, start, end)
-        if not head:
+        sid_p, ts_p, value_p, pack_ids = self.head.columns(marks, ids, start, end)
+        if not head and not len(ts_p):
             return stored
-        sid_h, ts_h, value_h, _ = zip(*head, strict=True)
-        sid = np.concatenate([np.array(sid_h, dtype=np.int64), stored[0]])
-        ts = np.concatenate([np.array(ts_h, dtype=np.float64), stored[1]])
-        value = np.concatenate([np.array(value_h, dtype=np.float64), stored[2]])
-        newer = np.concatenate([np.zeros(len(head), np.int64), np.ones(len(stored[0]), np.int64)])
-        order = np.lexsort((newer, ts, sid))  # by series, time, then the head's first
+        sid_h = np.array([row[0] for row in head], dtype=np.int64)
+        ts_h = np.array([row[1] for row in head], dtype=np.float64)
+        value_h = np.array([row[2] for row in head], dtype=np.float64)
+        sid = np.concatenate([sid_p, sid_h, stored[0]])
+        ts = np.concatenate([ts_p, ts_h, stored[1]])
+        value = np.concatenate([value_p, value_h, stored[2]])
+        # which sample wins a time: the latest pack's, then a `samples` row, then the block's
+        newer = np.concatenate([-pack_ids, np.zeros(len(head), np.int64), np.ones(len(stored[0]), np.int64)])
+        order = np.lexsort((newer, ts, sid))  # by series, time, then the newest first
         sid, ts, value = sid[order], ts[order], value[order]
         first = np.ones(len(sid), dtype=bool)
         first[1:] = (sid[1:] != sid[:-1]) | (ts[1:] != ts[:-1])
@@ -154,7 +184,7 @@ class BlockTables(SeriesTables):
         """(ts, value) of the series' newest sample in its blocks when it is at or after `since` and
         after `after` (the head's newest); only then is a block decoded."""
         row = (
-            self._conn()
+            self.db.conn()
             .execute("SELECT last, body FROM blocks WHERE series_id = ? ORDER BY start DESC LIMIT 1", (sid,))
             .fetchone()
         )
@@ -163,15 +193,20 @@ class BlockTables(SeriesTables):
         ts, values = columns.decode(row[1])
         return float(ts[-1]), float(values[-1])
 
-    def has_blocks(self, marks: str, ids: Sequence[Any], start: float, end: float) -> bool:
+    def has_plain_stored(self, marks: str, ids: Sequence[Any], start: float, end: float) -> bool:
+        """Whether a block or a head pack (plain values only, both) holds a sample in [start, end] of
+        the chosen series."""
+        conn = self.db.conn()
         row = (
-            self._conn()
-            .execute(
+            conn.execute(
                 f"SELECT 1 FROM blocks WHERE series_id IN ({marks})"
                 " AND start >= ? AND start <= ? AND last >= ? LIMIT 1",
                 [*ids, block_of(start), end, start],
-            )
-            .fetchone()
+            ).fetchone()
+            or conn.execute(
+                f"SELECT 1 FROM head_packs WHERE series_id IN ({marks}) AND last >= ? AND first <= ? LIMIT 1",
+                [*ids, start, end],
+            ).fetchone()
         )
         return row is not None
 

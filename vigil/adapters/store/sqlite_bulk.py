@@ -1,5 +1,6 @@
 """The bulk-load half of `SqliteStore`: millions of plain-value samples written fast (back-fills, the
-scale bench), into the same `series` table ingest writes and the columnar `blocks` compaction writes.
+scale bench), into the same `series` table ingest writes and the columnar `blocks` compaction writes
+(a series' head packs are folded into its blocks first, so the load's samples win at their times).
 
 Why not `put_samples` in a loop: a batch there is a `Point` per sample, a cadence update, a batch key
 and a transaction of its own (≈ 130 k samples/s here). A `SeriesBlock` carries one series' samples as
@@ -25,7 +26,10 @@ from itertools import islice
 
 import numpy as np
 
-from vigil.adapters.store.sqlite_blocks import BlockTables
+from vigil.adapters.store.sqlite_blocks import Blocks
+from vigil.adapters.store.sqlite_db import SqliteDatabase
+from vigil.adapters.store.sqlite_head import HeadPacks
+from vigil.adapters.store.sqlite_series import SeriesIds
 from vigil.domain.errors import Invalid
 from vigil.domain.identity import series_key
 from vigil.domain.models import MAX_ABS_VALUE, MAX_FUTURE_SECONDS, BulkLoad, SeriesBlock
@@ -34,7 +38,18 @@ ROWS_PER_TRANSACTION = 500_000
 BULK_CACHE_KIB = 256 * 1024  # page cache while loading (SQLite's default is 2 MiB)
 
 
-class BulkTables(BlockTables):
+class BulkLoader:
+    """Bulk loads; owned by `SqliteStore`, sharing its database, blocks, head and series ids."""
+
+    def __init__(
+        self, db: SqliteDatabase, blocks: Blocks, head: HeadPacks, series: SeriesIds, retention_seconds: float
+    ) -> None:
+        self.db = db
+        self.blocks = blocks
+        self.head = head
+        self.series = series
+        self.retention_seconds = retention_seconds
+
     def put_series_bulk(
         self, blocks: Iterable[SeriesBlock], now: float, *, rows_per_transaction: int = ROWS_PER_TRANSACTION
     ) -> BulkLoad:
@@ -49,7 +64,7 @@ class BulkTables(BlockTables):
                 beyond `MAX_ABS_VALUE` (checked before its transaction: nothing of it is written).
         """
         lo, hi = now - self.retention_seconds, now + MAX_FUTURE_SECONDS
-        conn = self._conn()
+        conn = self.db.conn()
         (cache,) = conn.execute("PRAGMA cache_size").fetchone()
         conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
         rows = skipped = 0
@@ -86,7 +101,7 @@ class BulkTables(BlockTables):
     def _write_blocks(self, blocks: list[tuple[SeriesBlock, int, int]]) -> int:
         written = 0
         new_ids: dict[str, int] = {}
-        with self._write() as conn:
+        with self.db.write() as conn:
             for block, a, b in blocks:
                 ts, values = block.timestamps[a:b], block.values[a:b]
                 sid = self._bulk_series_id(conn, block, ts[0], ts[-1], new_ids)
@@ -99,12 +114,15 @@ class BulkTables(BlockTables):
                     wanted = set(ts)
                     gone = [(sid, t) for (t,) in head if t in wanted]
                     conn.executemany("DELETE FROM samples WHERE series_id = ? AND ts = ?", gone)
-                self.put_blocks(
+                # so do the series' packs: into its blocks first (all of them, keeping their order)
+                packed_ts, packed_values = self.head.take(conn, sid)
+                if len(packed_ts):
+                    self.blocks.put_blocks(conn, sid, packed_ts, packed_values)
+                self.blocks.put_blocks(
                     conn, sid, np.asarray(ts, dtype=np.float64), np.asarray(values, dtype=np.float64)
                 )
                 written += b - a
-        with self._series_lock:  # only ids of committed rows are cached (as `put_samples` does)
-            self._series_ids.update(new_ids)
+        self.series.remember(new_ids)  # only ids of committed rows are cached (as ingest does)
         return written
 
     def _bulk_series_id(
@@ -117,7 +135,7 @@ class BulkTables(BlockTables):
             " last_seen = max(last_seen, excluded.last_seen)",
             (block.host, block.metric, json.dumps(dict(block.labels)), skey, lo, hi),
         )
-        sid = self._series_ids.get(skey) or new_ids.get(skey)
+        sid = self.series.ids.get(skey) or new_ids.get(skey)
         if sid is None:
             (sid,) = conn.execute("SELECT id FROM series WHERE skey = ?", (skey,)).fetchone()
             new_ids[skey] = int(sid)

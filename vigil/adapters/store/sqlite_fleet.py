@@ -21,7 +21,8 @@ from collections.abc import Iterator, Sequence
 import orjson
 
 from vigil.adapters.store import rollup_codec
-from vigil.adapters.store.sqlite_blocks import BlockTables
+from vigil.adapters.store.sqlite_head import unpack
+from vigil.adapters.store.sqlite_meta import SeriesTables
 from vigil.domain.fleet import FLEET_HOST, FLEET_HOUR, FLEET_MINUTE
 from vigil.domain.models import LABEL_KEY_RE, Point
 from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
@@ -42,7 +43,7 @@ def fleet_kept(resolution: str, retention_seconds: float) -> float:
     return retention_seconds if resolution == "1m" else ROLLUP_RETENTION_SECONDS
 
 
-class FleetTables(BlockTables):
+class FleetTables(SeriesTables):
     def put_fleet(self, rollups: Sequence[Rollup], now: float) -> None:
         """Each (resolution, bucket) present replaces that bucket of every metric whole."""
         with self._write() as conn:
@@ -171,13 +172,23 @@ class FleetTables(BlockTables):
             " WHERE s.metric = ? AND s.last_seen >= ?" + wanted,
             args,
         ).fetchall()
-        newer = []
+        newest = {sid: (ts, host, v, x) for sid, host, ts, v, x in rows}
         for sid, host in in_blocks:
             found = self.newest_in_blocks(sid, since, head.get(sid, -math.inf))
             if found is not None:
-                head.pop(sid, None)
-                newer.append((host, found[1], None))
-        for host, raw, hist in [(h, v, x) for sid, h, _t, v, x in rows if sid in head] + newer:
+                newest[sid] = (found[0], host, found[1], None)
+        # the packed head's newest: the latest pack ending last, which wins a tie with the others
+        in_packs = conn.execute(
+            "SELECT s.id, s.host, p.body FROM series s JOIN head_packs p ON p.id = (SELECT id FROM"
+            " head_packs WHERE series_id = s.id ORDER BY last DESC, id DESC LIMIT 1) AND p.last >= ?"
+            " WHERE s.metric = ? AND s.last_seen >= ?" + wanted,
+            args,
+        ).fetchall()
+        for sid, host, body in in_packs:
+            ts_col, value_col = unpack(body)
+            if sid not in newest or ts_col[-1] >= newest[sid][0]:
+                newest[sid] = (float(ts_col[-1]), host, float(value_col[-1]), None)
+        for _ts, host, raw, hist in newest.values():
             value = _value(raw, hist)
             if value is not None:
                 per_host.setdefault(host, []).append(value)

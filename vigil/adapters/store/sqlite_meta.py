@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from vigil.adapters.store.sqlite_db import Transaction
+from vigil.adapters.store.sqlite_head import Floats, Ints
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup
 from vigil.domain.occurrences import WINDOW_HOURS, hour_of
@@ -21,16 +21,28 @@ _KEY_COLUMNS = "SELECT id, name, role, secret_hash, created_at, revoked, last_us
 
 
 class SeriesTables:
-    """What the samples-side halves of `SqliteStore` (rollups, bulk loads) use from it, declared once."""
+    """What the read-side halves of `SqliteStore` (rollups, fleet) use from it, declared once: the
+    file, the series id cache (`sqlite_series.SeriesIds.ids`) and the raw samples as its owned parts
+    read them (`sqlite_blocks.Blocks` merged with the head)."""
 
     retention_seconds: float
     _series_ids: dict[str, int]
-    _series_lock: threading.Lock
 
     def _conn(self) -> sqlite3.Connection:
         raise NotImplementedError
 
     def _write(self) -> Transaction:
+        raise NotImplementedError
+
+    def raw_columns(
+        self, marks: str, ids: Sequence[Any], start: float, end: float
+    ) -> tuple[Ints, Floats, Floats] | None:
+        raise NotImplementedError
+
+    def has_plain_stored(self, marks: str, ids: Sequence[Any], start: float, end: float) -> bool:
+        raise NotImplementedError
+
+    def newest_in_blocks(self, sid: int, since: float, after: float) -> tuple[float, float] | None:
         raise NotImplementedError
 
 

@@ -21,8 +21,8 @@ from typing import Any
 import orjson
 
 from vigil.adapters.store.arrays import BucketArrays, bucket_cells, rollup_cells
-from vigil.adapters.store.sqlite_blocks import BlockTables
 from vigil.adapters.store.sqlite_fine import NAN, fine_entries, fine_records, fine_row, unit
+from vigil.adapters.store.sqlite_meta import SeriesTables
 from vigil.adapters.store.sqlite_rollup_blocks import RollupBlocks
 from vigil.domain import histograms
 from vigil.domain.models import Histogram
@@ -31,7 +31,7 @@ from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECO
 SeriesRow = tuple[int, str, str, tuple[tuple[str, str], ...]]
 
 
-class RollupTables(BlockTables):
+class RollupTables(SeriesTables):
     _rollup_blocks: RollupBlocks
 
     def _series_rows(
@@ -210,8 +210,8 @@ class RollupTables(BlockTables):
         if resolution == "raw":
             if now is not None:
                 start = max(start, now - self.retention_seconds)
-            if self.has_blocks(marks, list(by_id), start, end):
-                return None  # plain values (only those are compacted into blocks)
+            if self.has_plain_stored(marks, list(by_id), start, end):
+                return None  # plain values (only those are packed in the head or compacted into blocks)
             sql = (
                 "SELECT series_id, ts, hist FROM samples"
                 f" WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ?"

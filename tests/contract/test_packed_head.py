@@ -1,0 +1,162 @@
+"""The SQLite store's packed head (one row per series per batch, `sqlite_head`) reads exactly as the
+row-per-sample head did: the last write of a (series, time) wins everywhere — across batches, inside
+one batch, over compacted blocks, over rows an older file left in `samples` — before and after the
+storage job compacts it, and a bulk load still replaces what ingest stored at its times; batches of
+columns store on every store as their points would."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.contract.conftest import RETENTION
+from vigil.adapters.store.sqlite import SCHEMA_VERSION, SqliteStore
+from vigil.adapters.store.sqlite_head import pack, unpack
+from vigil.capabilities import put_series_batches
+from vigil.domain.models import Point, SeriesBlock
+from vigil.domain.series_batch import HostBatch, SeriesSamples
+
+T0 = 1_764_007_200.0  # a block boundary (2 h)
+NOW = T0 + 10 * 3600
+SERIES = [("cpu", ()), ("cpu", (("core", "1"),)), ("mem", ())]
+TIMES = st.sampled_from([T0 + 60.0 * i for i in range(0, 400, 7)])  # a few collide, some in each block
+VALUES = st.sampled_from([0.0, -0.0, 1.5, 1e300, -7.25, 5e-324, 42.0])
+SAMPLE = st.tuples(st.integers(0, len(SERIES) - 1), TIMES, VALUES)
+STEP = st.one_of(
+    st.tuples(st.just("put"), st.lists(SAMPLE, min_size=1, max_size=30)),
+    st.tuples(st.just("compact"), st.integers(0, 10)),  # the storage job at T0 + k hours
+    st.tuples(st.just("bulk"), st.integers(0, len(SERIES) - 1), st.lists(TIMES, min_size=1, max_size=8)),
+)
+
+
+def every_read(store: SqliteStore) -> dict[str, Any]:
+    """What readers see of the store: points, the array path (`raw_columns`), the latest values."""
+    points = sorted(
+        (p.metric, p.labels, p.ts, p.value)
+        for p in store.query_many(None, T0 - 1, NOW, now=NOW)  # type: ignore[attr-defined]
+    )
+    series = store._series_rows(None, None, None)
+    ids = [sid for sid, *_ in series]
+    names = {sid: (metric, labels) for sid, _h, metric, labels in series}
+    columns = store.raw_columns(",".join("?" * len(ids)), ids, T0 - 1, NOW) if ids else None
+    arrays = (
+        sorted(
+            (*names[int(s)], float(t), float(v))
+            for s, t, v in zip(*columns, strict=True)  # type: ignore[misc]
+        )
+        if columns is not None
+        else []
+    )
+    latest = sorted((p.metric, p.labels, p.ts, p.value) for p in store.latest_points(["cpu", "mem"], T0))
+    return {"points": points, "arrays": arrays, "latest": latest, "by_host": store.latest_by_host("cpu", T0)}
+
+
+def model_reads(model: dict[tuple[int, float], float]) -> dict[str, Any]:
+    points = sorted((*SERIES[i], ts, v) for (i, ts), v in model.items())
+    newest: dict[int, tuple[float, float]] = {}
+    for (i, ts), v in model.items():
+        if i not in newest or ts > newest[i][0]:
+            newest[i] = (ts, v)
+    latest = sorted((*SERIES[i], ts, v) for i, (ts, v) in newest.items())
+    cpu = [v for i, (_, v) in sorted(newest.items()) if SERIES[i][0] == "cpu"]
+    by_host = {"h": sum(cpu) / len(cpu)} if cpu else {}
+    return {"points": points, "arrays": points, "latest": latest, "by_host": by_host}
+
+
+def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal, with -0.0 and 0.0 told apart (floats compare them equal)."""
+    return repr(a) == repr(b)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(STEP, min_size=1, max_size=8))
+def test_any_sequence_of_batches_compactions_and_bulk_loads_reads_as_last_write_wins(
+    steps: list[tuple[Any, ...]],
+) -> None:
+    model: dict[tuple[int, float], float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteStore(Path(tmp) / "vigil.sqlite3", RETENTION)
+        for step in steps:
+            if step[0] == "put":
+                points = [Point("h", *SERIES[i], ts, v) for i, ts, v in step[1]]
+                store.put_samples("h", points, None, NOW, timestamped=False)
+                model.update(((i, ts), v) for i, ts, v in step[1])
+            elif step[0] == "compact":
+                store.compact(T0 + step[1] * 3600.0)
+            else:
+                i, times = step[1], sorted(set(step[2]))
+                values = [float(k) for k in range(len(times))]
+                store.put_series_bulk([SeriesBlock("h", *SERIES[i], times, values)], NOW)
+                model.update(((i, ts), v) for ts, v in zip(times, values, strict=True))
+            assert same(every_read(store), model_reads(model))
+        store.compact(NOW + 4 * 3600)  # everything into blocks: the same again
+        assert store._conn().execute("SELECT count(*) FROM head_packs").fetchone() == (0,)
+        assert same(every_read(store), model_reads(model))
+        store.close()
+
+
+@given(samples=st.lists(st.tuples(TIMES, VALUES), min_size=1, max_size=50))
+def test_a_pack_decodes_to_its_samples_sorted_with_the_last_of_equal_times(
+    samples: list[tuple[float, float]],
+) -> None:
+    first, last, n, body = pack([t for t, _ in samples], [v for _, v in samples])
+    ts, values = unpack(body)
+    want = dict(samples)
+    assert repr(list(zip(ts.tolist(), values.tolist(), strict=True))) == repr(sorted(want.items()))
+    assert (first, last, n) == (min(want), max(want), len(want))
+
+
+def test_rows_an_older_file_left_in_samples_read_under_newer_packs_until_compacted(tmp_path: Path) -> None:
+    path = tmp_path / "vigil.sqlite3"
+    SqliteStore(path, RETENTION).close()
+    old = sqlite3.connect(path)
+    with old:  # as the previous release left it: a row per sample in `samples`, schema version 3
+        old.execute("PRAGMA user_version = 3")
+        old.execute(
+            "INSERT INTO series(host, metric, labels, skey, first_seen, last_seen) VALUES (?,?,?,?,?,?)",
+            ("h", "cpu", "{}", "h|cpu|", T0, T0 + 120),
+        )
+        (sid,) = old.execute("SELECT id FROM series").fetchone()
+        old.executemany(
+            "INSERT INTO samples(series_id, ts, value) VALUES (?,?,?)",
+            [(sid, T0, 1.0), (sid, T0 + 60, 2.0), (sid, T0 + 120, 3.0)],
+        )
+    old.close()
+    store = SqliteStore(path, RETENTION)
+    assert store._conn().execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    store.put_samples("h", [Point("h", "cpu", (), T0 + 60, 20.0)], None, NOW)
+    want = {"points": [("cpu", (), T0, 1.0), ("cpu", (), T0 + 60, 20.0), ("cpu", (), T0 + 120, 3.0)]}
+    want = {**want, "arrays": want["points"], "latest": [("cpu", (), T0 + 120, 3.0)], "by_host": {"h": 3.0}}
+    assert same(every_read(store), want)
+    store.compact(NOW)
+    assert store._conn().execute("SELECT count(*) FROM samples").fetchone() == (0,)
+    assert same(every_read(store), want)
+    store.close()
+
+
+def test_batches_of_columns_store_each_host_once_as_their_points_would(store: Any) -> None:
+    """`capabilities.put_series_batches`: SQLite's one transaction of packs and any other store's
+    `put_samples` per host store the same samples; a replayed host is recognised, a new one stored."""
+    web = HostBatch(
+        "web-1", [SeriesSamples("cpu", (("core", "0"),), [T0 + 60, T0, T0 + 60], [1.0, 2.0, 3.0])]
+    )
+    db = HostBatch("db-1", [SeriesSamples("cpu", (), [T0], [4.0]), SeriesSamples("mem", (), [T0], [5.0])])
+    assert put_series_batches(store, [web, db], NOW) == [True, True]
+    again = HostBatch("db-2", [SeriesSamples("cpu", (), [T0], [6.0])])
+    assert put_series_batches(store, [db, again], NOW) == [False, True]
+    got = sorted(
+        (p.host, p.metric, p.labels, p.ts, p.value) for p in store.query_many(None, T0 - 1, NOW, now=NOW)
+    )
+    assert got == [
+        ("db-1", "cpu", (), T0, 4.0),
+        ("db-1", "mem", (), T0, 5.0),
+        ("db-2", "cpu", (), T0, 6.0),
+        ("web-1", "cpu", (("core", "0"),), T0, 2.0),
+        ("web-1", "cpu", (("core", "0"),), T0 + 60, 3.0),  # the later of two samples at one time
+    ]
+    assert {h.host for h in store.list_hosts()} == {"web-1", "db-1", "db-2"}

@@ -1,0 +1,139 @@
+"""The ingest half of `SqliteStore`: batches written in one transaction each — or several hosts' in
+one (`put_series_batches`) — as the batch's key (`batches`: a repeated key or content is refused by
+the primary key, and key and samples commit together), the host's cadence record (`host_pushes`) and
+one packed head row per series (`sqlite_head`; histogram samples as `samples` rows). Per sample only
+two list appends; the series id is looked up once per series of the batch (`sqlite_series`). Must not
+import boto3 nor `vigil.api`/`vigil.local`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+
+from vigil.adapters.store.sqlite_db import SqliteDatabase
+from vigil.adapters.store.sqlite_head import HeadPacks, pack
+from vigil.adapters.store.sqlite_series import Labels, SeriesIds
+from vigil.domain.batches import batch_key
+from vigil.domain.cadence import Cadence, observe_push
+from vigil.domain.records import Point
+from vigil.domain.series_batch import HostBatch, SeriesSamples
+
+
+class SampleWriter:
+    """Writes pushed batches; owned by `SqliteStore`, sharing its database, head and series ids."""
+
+    def __init__(self, db: SqliteDatabase, head: HeadPacks, series: SeriesIds) -> None:
+        self.db = db
+        self.head = head
+        self.series = series
+
+    def put_samples(
+        self,
+        host: str,
+        points: Sequence[Point],
+        batch_id: str | None,
+        now: float,
+        timestamped: bool = True,
+        *,
+        push_interval: float | None = None,
+    ) -> bool:
+        """`Store.put_samples`: the batch key, the cadence record and the samples in one transaction."""
+        new_ids: dict[str, int] = {}
+        with self.db.write() as conn:
+            stored = self._put_batch(conn, host, batch_key(host, points, batch_id, timestamped), now)
+            if stored:
+                self._observe_push(conn, host, now, push_interval)
+                self._put_points(conn, points, now, new_ids)
+        self.series.remember(new_ids)
+        return stored
+
+    def put_series_batches(self, batches: Sequence[HostBatch], now: float) -> list[bool]:
+        """`capabilities.SeriesBatchStore`: every batch in one transaction, each series one pack."""
+        new_ids: dict[str, int] = {}
+        stored = []
+        with self.db.write() as conn:
+            for batch in batches:
+                stored.append(self._put_batch(conn, batch.host, batch.key, now))
+                if stored[-1]:
+                    self._observe_push(conn, batch.host, now, batch.push_interval)
+                    self._put_series(conn, batch.host, batch.series, now, new_ids)
+        self.series.remember(new_ids)
+        return stored
+
+    @staticmethod
+    def _put_batch(conn: sqlite3.Connection, host: str, bkey: str | None, now: float) -> bool:
+        """The batch's key recorded in the caller's transaction, so key and samples commit together
+        (neither is ever stored without the other); False when the key was there already."""
+        if bkey is None:
+            return True
+        inserted = conn.execute(
+            "INSERT OR IGNORE INTO batches(host, bkey, received_at) VALUES (?,?,?)", (host, bkey, now)
+        ).rowcount
+        return inserted == 1
+
+    def _put_points(
+        self, conn: sqlite3.Connection, points: Sequence[Point], now: float, new_ids: dict[str, int]
+    ) -> None:
+        """A batch's points in the caller's transaction: plain values grouped per series for
+        `_put_series`, histogram samples as rows of `samples`."""
+        by_series: dict[tuple[str, str, Labels], SeriesSamples] = {}
+        hist_rows: list[tuple[int, float, None, str]] = []
+        last: dict[int, float] = {}
+        for p in points:
+            if p.histogram is None:
+                group = by_series.get((p.host, p.metric, p.labels))
+                if group is None:
+                    group = by_series[p.host, p.metric, p.labels] = SeriesSamples(p.metric, p.labels, [], [])
+                group.ts.append(p.ts)
+                group.values.append(p.value)  # type: ignore[arg-type]  # a plain sample has a value
+            else:
+                sid = self.series.id_for(conn, p.host, p.metric, p.labels, now, new_ids)
+                hist_rows.append((sid, p.ts, None, json.dumps(p.histogram.to_json())))
+                last[sid] = max(last.get(sid, p.ts), p.ts)
+        if hist_rows:
+            conn.executemany(
+                "INSERT OR REPLACE INTO samples(series_id, ts, value, hist) VALUES (?,?,?,?)", hist_rows
+            )
+            self._seen(conn, last, now)
+        if by_series:
+            host = points[0].host  # a batch is one host's
+            self._put_series(conn, host, list(by_series.values()), now, new_ids)
+
+    def _put_series(
+        self,
+        conn: sqlite3.Connection,
+        host: str,
+        series: Sequence[SeriesSamples],
+        now: float,
+        new_ids: dict[str, int],
+    ) -> None:
+        """Each series' samples as one packed head row (`sqlite_head`), in the caller's transaction."""
+        packs = []
+        last: dict[int, float] = {}
+        for s in series:
+            sid = self.series.id_for(conn, host, s.metric, s.labels, now, new_ids)
+            lo, hi, n, body = pack(s.ts, s.values)
+            packs.append((sid, body, lo, hi, n))
+            last[sid] = max(last.get(sid, hi), hi)
+        self.head.append(conn, packs)
+        self._seen(conn, last, now)
+
+    @staticmethod
+    def _seen(conn: sqlite3.Connection, last: dict[int, float], now: float) -> None:
+        conn.executemany(
+            "UPDATE series SET last_seen = max(last_seen, ?) WHERE id = ?",
+            [(max(hi, now), sid) for sid, hi in last.items()],
+        )
+
+    def _observe_push(self, conn: sqlite3.Connection, host: str, now: float, declared: float | None) -> None:
+        """The host's cadence record, in the batch's own transaction (no commit of its own)."""
+        sql = "SELECT last_push, gaps, declared FROM host_pushes WHERE host = ?"
+        row = conn.execute(sql, (host,)).fetchone()
+        before = Cadence() if row is None else Cadence(row[0], tuple(json.loads(row[1])), row[2])
+        after = observe_push(before, now, declared)
+        conn.execute(
+            "INSERT OR REPLACE INTO host_pushes(host, last_push, gaps, declared) VALUES (?,?,?,?)",
+            (host, after.last_push, json.dumps(after.gaps), after.declared),
+        )

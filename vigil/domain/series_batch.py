@@ -1,0 +1,90 @@
+"""A pushed batch as columns: per series its times and values in two lists, no `Point` per sample.
+
+Both ingest decoders (JSON's fast path, remote-write) build these directly; the SQLite store packs
+each series' lists as one head row (`capabilities.SeriesBatchStore`). A store without that capability
+gets the same samples as `Point`s (`points_of`), so what is stored never depends on the path. Plain
+values only: a batch with a histogram sample goes as `Point`s.
+
+Standard library and `vigil.domain.records`/`identity` only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from vigil.domain.identity import series_key
+from vigil.domain.records import Point, new_point
+
+Labels = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSamples:
+    """One series' samples of a batch, in the order sent (times may repeat: the last one wins)."""
+
+    metric: str
+    labels: Labels
+    ts: list[float]
+    values: list[float]
+
+
+@dataclass(frozen=True, slots=True)
+class HostBatch:
+    """One host's samples of a request, checked and ready to store; `batch_id` (the body's, else the
+    `Idempotency-Key`) and `timestamped` (every sample carried a time) as `Store.put_samples` takes
+    them."""
+
+    host: str
+    series: list[SeriesSamples]
+    batch_id: str | None = None
+    timestamped: bool = True
+    push_interval: float | None = None
+
+    @property
+    def key(self) -> str | None:
+        """The batch's identity with `batches.batch_key`'s rules: `id:<client key>`, else a content
+        hash when every sample had a time (`content_key`), else None."""
+        if self.batch_id:
+            return f"id:{self.batch_id}"
+        return content_key(self.host, self.series) if self.timestamped else None
+
+    @property
+    def count(self) -> int:
+        return sum(len(s.ts) for s in self.series)
+
+    def times(self) -> Iterable[float]:
+        for s in self.series:
+            yield from s.ts
+
+    def metrics(self) -> set[str]:
+        return {s.metric for s in self.series}
+
+    def series_keys(self) -> set[str]:
+        return {series_key(self.host, s.metric, s.labels) for s in self.series}
+
+    def newest(self) -> float:
+        return max(max(s.ts) for s in self.series)
+
+
+def points_of(host: str, series: Sequence[SeriesSamples]) -> list[Point]:
+    """The same samples as `Point`s, series by series."""
+    return [
+        new_point(host, s.metric, s.labels, ts, value)
+        for s in series
+        for ts, value in zip(s.ts, s.values, strict=True)
+    ]
+
+
+def content_key(host: str, series: Sequence[SeriesSamples]) -> str:
+    """`sha:<hex>` of the host's series as sent: their names, label sets and the float64 bytes of
+    their times and values (a series made once, not a text per sample). The same content gives the
+    same key, so an exact replay of a batch whose samples all carry a time is stored once."""
+    digest = hashlib.blake2b(host.encode(), digest_size=16)
+    for s in series:
+        n = len(s.ts)
+        digest.update(f"{s.metric}\x1f{s.labels}\x1f{n}\x1e".encode())
+        digest.update(struct.pack(f"<{2 * n}d", *s.ts, *s.values))
+    return "sha:" + digest.hexdigest()
