@@ -34,8 +34,9 @@ SERVICES = (
     "sqs",  # the notify dead-letter queue (alerts)
 )
 # What `prune` does to the data, in the layer's build stamp (`infra/build_layer.py`): a change rebuilds
-# the layer. 2: the models lose their documentation and are stored as plain JSON.
-FORMAT = 2
+# the layer. 3: the models lose their documentation (but S3's clientContextParams) and are stored as
+# plain JSON.
+FORMAT = 3
 
 
 class ModelsMissing(RuntimeError):
@@ -87,10 +88,13 @@ def _strip_documentation(service_dir: Path) -> None:
 def without_documentation(node: Any, names: bool = False) -> Any:
     """`node` (a botocore model) without its `documentation`/`documentationUrl` entries. `names`: the
     keys of this mapping are names (of shapes, operations, members), never documentation, even a
-    member that happens to be called `documentation`."""
+    member that happens to be called `documentation`. `clientContextParams` (S3's) is kept whole:
+    botocore reads each one's documentation when it makes the client."""
     if isinstance(node, dict):
         return {
-            key: without_documentation(value, key in _NAME_MAPS and not names)
+            key: value
+            if key in _KEPT_WHOLE and not names
+            else without_documentation(value, key in _NAME_MAPS and not names)
             for key, value in node.items()
             if names or key not in _DOCUMENTATION
         }
@@ -101,6 +105,7 @@ def without_documentation(node: Any, names: bool = False) -> Any:
 
 _DOCUMENTATION = frozenset({"documentation", "documentationUrl"})
 _NAME_MAPS = frozenset({"shapes", "operations", "members"})  # their keys are names
+_KEPT_WHOLE = frozenset({"clientContextParams"})  # `ServiceModel.client_context_parameters` needs it
 
 
 def _model(service_dir: Path) -> Path | None:

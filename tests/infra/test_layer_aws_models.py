@@ -95,9 +95,10 @@ def test_the_layer_s_models_load_as_plain_json_without_documentation_and_otherwi
     assert pruned.documentation == "" and full.documentation
     assert len(list((layer_dir / "python" / "botocore" / "data" / service).glob("*/service-2.json.gz"))) == 0
     assert aws_models.without_documentation(full._service_description) == pruned._service_description
+    assert pruned.client_context_parameters == full.client_context_parameters  # S3's need their text
 
 
-def test_stripping_documentation_keeps_a_member_or_shape_called_documentation() -> None:
+def test_stripping_documentation_keeps_members_called_documentation_and_client_context_params() -> None:
     model = {
         "documentation": "the service",
         "operations": {"Get": {"input": {"shape": "In"}, "documentation": "gets"}},
@@ -105,6 +106,7 @@ def test_stripping_documentation_keeps_a_member_or_shape_called_documentation() 
             "In": {"type": "structure", "members": {"documentation": {"shape": "documentation"}}},
             "documentation": {"type": "string", "documentation": "a shape so named"},
         },
+        "clientContextParams": {"Accelerate": {"type": "boolean", "documentation": "read by botocore"}},
     }
     assert aws_models.without_documentation(model) == {
         "operations": {"Get": {"input": {"shape": "In"}}},
@@ -112,6 +114,7 @@ def test_stripping_documentation_keeps_a_member_or_shape_called_documentation() 
             "In": {"type": "structure", "members": {"documentation": {"shape": "documentation"}}},
             "documentation": {"type": "string"},
         },
+        "clientContextParams": {"Accelerate": {"type": "boolean", "documentation": "read by botocore"}},
     }
 
 
