@@ -1,6 +1,7 @@
 """The scheduled evaluation and the notify function's delivery path build none of the API's pydantic
 request models (cold starts, issue 14): the notify handler loads no pydantic at all, reading stored
-channels with `stored_channel`, which accepts what the API's `Channel` stored and nothing else."""
+channels with `stored_channel`, which accepts what the API's `Channel` stored and nothing else; the
+evaluation's entry loads no notifier."""
 
 from __future__ import annotations
 
@@ -45,10 +46,13 @@ def test_the_notify_entry_loads_no_pydantic_nor_the_rule_models() -> None:
     assert loaded["models"] == []
 
 
-def test_the_scheduled_evaluation_s_entry_builds_no_channel_or_push_request_model() -> None:
+def test_the_scheduled_evaluation_s_entry_builds_no_request_model_and_loads_no_notifier() -> None:
     loaded = _import("vigil.alerting.entry")
     assert "vigil.domain.rules" in loaded["modules"]  # the evaluator's own models, rightly
     assert loaded["models"] == []
+    # in AWS it publishes to SNS; the notifiers (and local mode's dispatcher) are the notify function's
+    notifiers = {"vigil.alerting.delivery", "vigil.alerting.local_delivery", "vigil.adapters.notify.registry"}
+    assert sorted(notifiers & set(loaded["modules"])) == []
 
 
 def test_a_stored_channel_reads_back_what_the_api_s_model_wrote() -> None:

@@ -1,9 +1,9 @@
 """Entry points the runtimes call: the scheduled evaluation (EventBridge every minute in AWS; the local
-scheduler every `MONITORING_INTERVAL`) and the notify function's SNS handler.
+scheduler every `MONITORING_INTERVAL`); the notify function's SNS handler is `notify_entry`.
 
 `functions/alerts/handler.py`: `lambda_handler("alerts", ALERTS, scheduled=scheduled_evaluation)`;
-`functions/notify/handler.py`: `logged("notify", notify_handler)` (from `vigil.alerting.notify_entry`,
-re-exported here; the notify function imports that module alone, for its cold start); local mode adds
+`functions/notify/handler.py`: `logged("notify", notify_handler)` (`vigil.alerting.notify_entry`:
+delivery alone, for its cold start); local mode adds
 `("alerts", lambda now: evaluate_now(ctx, now), None)` to its scheduler jobs.
 Imports: `vigil.alerting`, `vigil.wiring`; the SNS adapter only when a topic is configured.
 """
@@ -15,16 +15,12 @@ from typing import Any
 
 from vigil.alerting import dead_letters
 from vigil.alerting.dead_letters import DeadLetterQueue
-from vigil.alerting.local_delivery import LocalDispatcher
-from vigil.alerting.notify_entry import notify_handler
 from vigil.alerting.ports import Publisher, Subscriptions
 from vigil.alerting.repo import ensure_default_rules
 from vigil.alerting.service import EvaluationReport, run_evaluation
 from vigil.alerting.windows import EvalRun
 from vigil.domain.errors import Invalid
 from vigil.wiring import AppContext, app_context
-
-__all__ = ["notify_handler"]  # re-exported (see above)
 
 # The constant `detail` of the alerts function's hourly EventBridge target (infra/alerting.py).
 HOURLY_DETAIL = {"evaluate": "hourly"}
@@ -41,6 +37,9 @@ def publisher_for(ctx: AppContext) -> Publisher:
     """SNS when an alerts topic is configured (AWS), else the in-process dispatcher (local mode)."""
     if ctx.config.alerts_topic_arn:
         return _sns_publisher(ctx.config.alerts_topic_arn, ctx.config.links_url)
+    # local mode only: the notifiers (smtplib, the HTTP client, ...) stay off the alerts cold start
+    from vigil.alerting.local_delivery import LocalDispatcher
+
     return LocalDispatcher(ctx.store, ctx.config)
 
 
