@@ -87,6 +87,7 @@ def _wanted(deps: list[str], target: Target) -> dict[str, object]:
         "platform": target.platform,
         "bytecode": bytecode.INVALIDATION_MODE,
         "aws_services": list(aws_models.SERVICES),
+        "aws_models": aws_models.FORMAT,
     }
 
 

@@ -54,7 +54,8 @@ PHONE_BROWSER, GONE_BROWSER = Browser(), Browser()  # Web Push subscribers (test
 # What each function must not load during its runs above (import and every invocation): other
 # functions' route modules and the libraries only they use. metrics loads protobuf for OTLP, rightly.
 # None loads boto3 (botocore's own session makes the clients: `vigil.adapters.aws`); health, whose
-# routes take no input, runs without validation and never loads pydantic nor the wire models.
+# routes take no input, runs without validation and never loads pydantic nor the wire models; nor
+# does notify, which reads stored channels without them (`vigil.domain.channels.stored_channel`).
 NO_BOTO3 = ["boto3", "s3transfer"]
 # The ingest path's msgspec and the stored-sample arrays' numpy are the metrics function's only; no
 # function loads asyncio (Powertools' event_handler package loads without its AppSync resolver:
@@ -78,8 +79,9 @@ NOT_LOADED = {
         "vigil.api.health_routes", "vigil.api.ingest_routes", "vigil.api.otlp_routes", *NOT_THEIRS,
         *NO_BOTO3,
     ],
-    "notify": [
+    "notify": [  # delivers stored channels: no pydantic, no rule models, no evaluator
         "yaml", "google.protobuf", "opentelemetry", "vigil.api.health_routes", "vigil.api.alert_routes",
+        "pydantic", "vigil.domain.models", "vigil.domain.rules", "vigil.alerting.service",
         *NOT_THEIRS, *NO_BOTO3,
     ],
 }  # fmt: skip

@@ -1,7 +1,8 @@
 """The layer ships botocore's models of the AWS services Vigil calls and no other (issue 14, cold
 starts; `infra/aws_models.py`): every client the code makes is for a shipped service, every service a
-function's role grants is shipped, and clients made from the pruned data resolve the same endpoints
-as clients made from botocore's full data.
+function's role grants is shipped, clients made from the pruned data resolve the same endpoints
+as clients made from botocore's full data, and the models differ from botocore's only by their
+documentation strings (parsing them was most of making a client).
 """
 
 from __future__ import annotations
@@ -83,6 +84,38 @@ def test_a_client_made_from_the_layer_s_models_resolves_as_botocore_s_full_data(
         )
         assert made.meta.endpoint_url == reference.meta.endpoint_url, (service, region)
         assert made.meta.service_model.operation_names == reference.meta.service_model.operation_names
+
+
+@pytest.mark.parametrize("service", aws_models.SERVICES)
+def test_the_layer_s_models_load_as_plain_json_without_documentation_and_otherwise_unchanged(
+    layer_dir: Path, service: str
+) -> None:
+    pruned = _session(layer_dir / "python" / "botocore" / "data").get_service_model(service)
+    full = _session(None).get_service_model(service)
+    assert pruned.documentation == "" and full.documentation
+    assert len(list((layer_dir / "python" / "botocore" / "data" / service).glob("*/service-2.json.gz"))) == 0
+    assert aws_models.without_documentation(full._service_description) == pruned._service_description
+    assert pruned.client_context_parameters == full.client_context_parameters  # S3's need their text
+
+
+def test_stripping_documentation_keeps_members_called_documentation_and_client_context_params() -> None:
+    model = {
+        "documentation": "the service",
+        "operations": {"Get": {"input": {"shape": "In"}, "documentation": "gets"}},
+        "shapes": {
+            "In": {"type": "structure", "members": {"documentation": {"shape": "documentation"}}},
+            "documentation": {"type": "string", "documentation": "a shape so named"},
+        },
+        "clientContextParams": {"Accelerate": {"type": "boolean", "documentation": "read by botocore"}},
+    }
+    assert aws_models.without_documentation(model) == {
+        "operations": {"Get": {"input": {"shape": "In"}}},
+        "shapes": {
+            "In": {"type": "structure", "members": {"documentation": {"shape": "documentation"}}},
+            "documentation": {"type": "string"},
+        },
+        "clientContextParams": {"Accelerate": {"type": "boolean", "documentation": "read by botocore"}},
+    }
 
 
 def test_a_service_botocore_has_no_model_for_stops_the_build(tmp_path: Path) -> None:

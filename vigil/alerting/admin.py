@@ -16,7 +16,8 @@ from vigil.alerting.backtest import backtest
 from vigil.alerting.ports import Publisher, Subscriptions
 from vigil.alerting.service import retire_rule
 from vigil.config import Config
-from vigil.domain.channels import NATIVE_SNS_TYPES, Channel, parse_channel
+from vigil.domain.channel_models import Channel, parse_channel
+from vigil.domain.channels import NATIVE_SNS_TYPES
 from vigil.domain.errors import Conflict, Invalid, NotFound
 from vigil.domain.paging import paginate
 from vigil.domain.rules import Rule, invalid_from, new_rule_id, parse_rule

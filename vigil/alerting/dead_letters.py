@@ -22,7 +22,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from vigil.alerting.repo import DEAD_LETTER_KIND, DELIVERY_KIND, META_KIND, clean
+from vigil.alerting.kinds import DEAD_LETTER_KIND, DELIVERY_KIND, META_KIND, clean
 from vigil.config import Config
 from vigil.domain.errors import Conflict, Invalid, NotFound
 from vigil.ports import Store

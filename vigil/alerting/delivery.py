@@ -28,11 +28,11 @@ from vigil.adapters.notify.inbox import InboxNotifier
 from vigil.adapters.notify.registry import build_notifier
 from vigil.adapters.notify.ssrf import policy_for
 from vigil.alerting import dead_letters
+from vigil.alerting.kinds import CHANNEL_KIND, DELIVERY_KIND, clean
 from vigil.alerting.ports import Publisher
-from vigil.alerting.repo import CHANNEL_KIND, DELIVERY_KIND, clean
 from vigil.config import Config
 from vigil.domain.alerts import Notification
-from vigil.domain.channels import NATIVE_SNS_TYPES, Channel
+from vigil.domain.channels import NATIVE_SNS_TYPES, ChannelLike, stored_channel
 from vigil.domain.errors import DeliveryError, Gone
 from vigil.ports import Store
 
@@ -101,7 +101,8 @@ def deliver_once(
     _send(n, "inbox", "inbox", InboxNotifier(None, ctx), store, ctx, report)
     for channel_id in n.channels:
         doc = store.get_doc(CHANNEL_KIND, channel_id)
-        channel = Channel.model_validate(clean(doc)) if doc is not None else None
+        # validated by `Channel` when written: read without pydantic (the notify cold start)
+        channel = stored_channel(clean(doc)) if doc is not None else None
         if channel is None:
             _record(store, n.id, channel_id, "undelivered", "channel no longer exists", ctx)
             report.undelivered[channel_id] = "channel no longer exists"
@@ -118,7 +119,7 @@ def deliver_once(
 def send_test(
     store: Store,
     config: Config,
-    channel: Channel,
+    channel: ChannelLike,
     now: float,
     *,
     context: NotifyContext | None = None,
@@ -154,7 +155,7 @@ def send_test(
     return {"ok": True}
 
 
-def _publish_test(n: Notification, channel: Channel, publisher: Publisher | None) -> dict[str, Any]:
+def _publish_test(n: Notification, channel: ChannelLike, publisher: Publisher | None) -> dict[str, Any]:
     from vigil.alerting.service import notification_attributes
 
     if publisher is None:

@@ -1,32 +1,29 @@
 """Entry points the runtimes call: the scheduled evaluation (EventBridge every minute in AWS; the local
-scheduler every `MONITORING_INTERVAL`) and the notify function's SNS handler.
+scheduler every `MONITORING_INTERVAL`); the notify function's SNS handler is `notify_entry`.
 
 `functions/alerts/handler.py`: `lambda_handler("alerts", ALERTS, scheduled=scheduled_evaluation)`;
-`functions/notify/handler.py`: `handler = notify_handler`; local mode adds
+`functions/notify/handler.py`: `logged("notify", notify_handler)` (`vigil.alerting.notify_entry`:
+delivery alone, for its cold start); local mode adds
 `("alerts", lambda now: evaluate_now(ctx, now), None)` to its scheduler jobs.
 Imports: `vigil.alerting`, `vigil.wiring`; the SNS adapter only when a topic is configured.
 """
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 
 from vigil.alerting import dead_letters
 from vigil.alerting.dead_letters import DeadLetterQueue
-from vigil.alerting.delivery import deliver, notify_context
-from vigil.alerting.local_delivery import LocalDispatcher
 from vigil.alerting.ports import Publisher, Subscriptions
 from vigil.alerting.repo import ensure_default_rules
 from vigil.alerting.service import EvaluationReport, run_evaluation
 from vigil.alerting.windows import EvalRun
-from vigil.domain.errors import DeliveryError, Invalid
+from vigil.domain.errors import Invalid
 from vigil.wiring import AppContext, app_context
 
 # The constant `detail` of the alerts function's hourly EventBridge target (infra/alerting.py).
 HOURLY_DETAIL = {"evaluate": "hourly"}
-LAMBDA_SAFETY_MARGIN_SECONDS = 3.0  # stop retrying in time to record the outcome before the timeout
 
 
 @lru_cache(maxsize=4)
@@ -40,6 +37,9 @@ def publisher_for(ctx: AppContext) -> Publisher:
     """SNS when an alerts topic is configured (AWS), else the in-process dispatcher (local mode)."""
     if ctx.config.alerts_topic_arn:
         return _sns_publisher(ctx.config.alerts_topic_arn, ctx.config.links_url)
+    # local mode only: the notifiers (smtplib, the HTTP client, ...) stay off the alerts cold start
+    from vigil.alerting.local_delivery import LocalDispatcher
+
     return LocalDispatcher(ctx.store, ctx.config)
 
 
@@ -128,47 +128,3 @@ def scheduled_evaluation(event: dict[str, Any], context: Any = None) -> dict[str
         "publish_failures": len(report.publish_failures),
         "failed_rules": sorted(report.failed),
     }
-
-
-def notify_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The notify function: one SNS record per notification.
-
-    Raises:
-        DeliveryError: a channel failed retryably; Lambda retries the event and then sends it to the
-            on-failure destination (SQS DLQ). Channels already served are skipped on the retry.
-    """
-    ctx = app_context()
-
-    def remaining() -> float:
-        return float(context.get_remaining_time_in_millis()) / 1000.0 - LAMBDA_SAFETY_MARGIN_SECONDS
-
-    delivered, errors = 0, []
-    for record in event.get("Records", []):
-        try:
-            message = json.loads(record["Sns"]["Message"])
-            report = deliver(
-                message,
-                ctx.store,
-                ctx.config,
-                context=notify_context(ctx.config, ctx.store, remaining=remaining),
-            )
-            delivered += len(report.delivered)
-        except DeliveryError as exc:
-            errors.append(exc.message)
-        except Exception as exc:  # a poison message: retrying cannot help, so it is a dead letter now
-            body = record.get("Sns", {}).get("Message")
-            message = _parsed(body)
-            why = {"*": f"{type(exc).__name__}: {exc}"}
-            dead_id = None if message else f"sns-{record.get('Sns', {}).get('MessageId', 'unknown')}"
-            dead_letters.record(ctx.store, message, why, ctx.clock.now(), source="notify", dead_id=dead_id)
-    if errors:
-        raise DeliveryError("; ".join(errors), retryable=True)
-    return {"delivered": delivered}
-
-
-def _parsed(body: Any) -> dict[str, Any] | None:
-    try:
-        data = json.loads(body)
-    except (TypeError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("id") else None

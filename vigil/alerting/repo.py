@@ -9,42 +9,55 @@ Imports: `vigil.domain`, `vigil.ports`.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from vigil.alerting.kinds import (
+    CHANNEL_KIND,
+    DEAD_LETTER_KIND,
+    DELIVERY_KIND,
+    HISTORY_KIND,
+    INBOX_KIND,
+    META_KIND,
+    OUT_KIND,
+    RULE_KIND,
+    SILENCE_KIND,
+    SUBSCRIPTION_KIND,
+    clean,
+    newest_key,
+)
 from vigil.alerting.state_shards import STATE_KIND, StateRef, load_state, load_states, save_state
 from vigil.config import Config
 from vigil.domain.alerts import RuleState, alert_id
-from vigil.domain.channels import CHANNEL_DOC_KIND, SUBSCRIPTION_DOC_KIND, Channel
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.paging import paginate
 from vigil.domain.rules import STORED, Rule, default_rules
 from vigil.domain.silences import Silence
 from vigil.ports import Store
 
+if TYPE_CHECKING:  # the pydantic channel model loads only where a channel is made or read (below)
+    from vigil.domain.channel_models import Channel
+
 log = logging.getLogger(__name__)
 
-__all__ = ["STATE_KIND", "load_state", "load_states"]  # re-exported: callers read state here
-
-RULE_KIND = "rule"
-SILENCE_KIND = "silence"
-CHANNEL_KIND = CHANNEL_DOC_KIND
-SUBSCRIPTION_KIND = SUBSCRIPTION_DOC_KIND  # AWS: an e-mail/SMS channel's SNS subscription ARN
-HISTORY_KIND = "alert_history"
-OUT_KIND = "notification_out"
-DELIVERY_KIND = "delivery"
-INBOX_KIND = "inbox"
-DEAD_LETTER_KIND = "dead_letter"
-META_KIND = "alert_meta"
-
-
-def clean(doc: dict[str, Any]) -> dict[str, Any]:
-    """A stored document without the store's bookkeeping (`_version`, ...)."""
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
-
-
-def newest_key(doc: dict[str, Any]) -> list[Any]:
-    """Sort and cursor key of time-stamped records (history, inbox): newest first, ties by id."""
-    return [float(doc.get("at", doc.get("created_at")) or 0), str(doc.get("id", ""))]
+# Re-exported: callers read state and the document kinds here (`kinds` holds them apart from the
+# pydantic rule/channel/silence models, for the notify function's cold start).
+__all__ = [
+    "CHANNEL_KIND",
+    "DEAD_LETTER_KIND",
+    "DELIVERY_KIND",
+    "HISTORY_KIND",
+    "INBOX_KIND",
+    "META_KIND",
+    "OUT_KIND",
+    "RULE_KIND",
+    "SILENCE_KIND",
+    "STATE_KIND",
+    "SUBSCRIPTION_KIND",
+    "clean",
+    "load_state",
+    "load_states",
+    "newest_key",
+]
 
 
 def load_rules(store: Store) -> list[Rule]:
@@ -76,6 +89,8 @@ MAX_RULE_CHANNELS = 20  # `Rule.channels` max_length
 
 def inbox_channel() -> Channel:
     """The in-app inbox as a channel, so the default rules notify somebody from the first start."""
+    from vigil.domain.channel_models import Channel  # first start only: not on the evaluation's path
+
     return Channel(id=INBOX_CHANNEL_ID, type="inbox", name="In-app inbox")
 
 
@@ -153,6 +168,8 @@ def load_silences(store: Store) -> list[Silence]:
 
 
 def load_channel(store: Store, channel_id: str) -> Channel | None:
+    from vigil.domain.channel_models import Channel  # the API's reads: not on the evaluation's path
+
     doc = store.get_doc(CHANNEL_KIND, channel_id)
     return None if doc is None else Channel.model_validate(clean(doc))
 

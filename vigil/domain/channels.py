@@ -1,36 +1,30 @@
-"""Notification channels (SPEC §4 `POST /api/channels`): the model, per-type target validation, and
-the public view that never shows a secret.
+"""Notification channels (SPEC §4 `POST /api/channels`): the channel types, which document fields are
+secret, and a stored channel as the delivery path reads it. Imports: standard library, `vigil.domain`
+(no pydantic).
 
-Slack and Discord webhook URLs *are* credentials (the token is in the path), so the public view shows
-only their scheme and host; the webhook HMAC secret is never shown at all. Network-level checks (https,
-private addresses, DNS pinning) happen at send time in `vigil.adapters.notify.ssrf`. Imports: standard
-library, pydantic, `vigil.domain`.
+The API's pydantic models (`Channel`, `ChannelCreate`) and `parse_channel` live in
+`vigil.domain.channel_models` and are importable from here too, built on first use (PEP 562
+`__getattr__`): the notify function delivers channels that were validated when they were written, so
+its cold start reads them with `stored_channel` and never loads pydantic (≈ 375 M instructions of
+its ≈ 1,400: docs/deploy.md, "Cold starts"; `tests/infra/test_deployed_functions.py` keeps it so).
 """
 
 from __future__ import annotations
 
-import re
-import uuid
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
-
-from vigil.domain.errors import Invalid
 from vigil.domain.push import SECRET_FIELDS as PUSH_SECRET_FIELDS
 from vigil.domain.push import SUBSCRIPTION_KIND as PUSH_SUBSCRIPTION_KIND
 from vigil.domain.push import VAPID_KIND
-from vigil.domain.rules import invalid_from
+
+if TYPE_CHECKING:  # at run time these come from `__getattr__` below, on first use
+    from vigil.domain.channel_models import Channel as Channel
+    from vigil.domain.channel_models import ChannelCreate as ChannelCreate
+    from vigil.domain.channel_models import parse_channel as parse_channel
 
 ChannelType = Literal["webhook", "slack", "discord", "email", "sms", "inbox"]
+CHANNEL_TYPES: tuple[str, ...] = get_args(ChannelType)
 URL_TYPES = ("webhook", "slack", "discord")
 NATIVE_SNS_TYPES = ("email", "sms")  # in AWS delivered by SNS subscriptions, not by the notify function
 # Document kinds holding channel data, and the fields of each that are secret (a webhook URL carries its
@@ -44,79 +38,64 @@ SECRET_DOC_FIELDS: dict[str, tuple[str, ...]] = {
     PUSH_SUBSCRIPTION_KIND: PUSH_SECRET_FIELDS,
     VAPID_KIND: ("private_key",),
 }
-_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_LAZY = {"Channel", "ChannelCreate", "parse_channel"}  # from `channel_models`, on first use
 
 
-class Channel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ChannelLike(Protocol):
+    """What a notifier reads of a channel: the API's `Channel` and a `StoredChannel` both are one."""
 
-    id: str = Field(default_factory=lambda: "c-" + uuid.uuid4().hex[:12], pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")
-    type: ChannelType
-    name: str = Field(min_length=1, max_length=100)
-    target: str = Field(
-        default="", max_length=2000, validate_default=True, description="URL, e-mail address or E.164 number"
-    )
-    secret: str | None = Field(default=None, min_length=16, max_length=256, description="webhook HMAC key")
-    enabled: StrictBool = True
-
-    @field_validator("target")
-    @classmethod
-    def _target(cls, target: str, info: ValidationInfo) -> str:
-        kind = info.data.get("type")
-        if kind in URL_TYPES:
-            parts = urlsplit(target)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError("must be an http(s) URL for this channel type")
-            if parts.username or parts.password:
-                raise ValueError("URL must not embed credentials")
-        elif kind == "email" and not _EMAIL.match(target):
-            raise ValueError("must be an e-mail address")
-        elif kind == "sms" and not _E164.match(target):
-            raise ValueError("must be a phone number in E.164 form, e.g. +33612345678")
-        return target
-
-    @field_validator("secret")
-    @classmethod
-    def _secret(cls, secret: str | None, info: ValidationInfo) -> str | None:
-        if secret is not None and info.data.get("type") != "webhook":
-            raise ValueError("only webhook channels take a secret")
-        return secret
-
-    def public(self) -> dict[str, Any]:
-        """What the API returns: no secret, and URL targets reduced to scheme and host."""
-        target = self.target
-        if self.type in URL_TYPES:
-            parts = urlsplit(target)
-            target = f"{parts.scheme}://{parts.netloc}/…"
-        return {
-            "id": self.id,
-            "type": self.type,
-            "name": self.name,
-            "target": target,
-            "has_secret": self.secret is not None,
-            "enabled": self.enabled,
-        }
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def secret(self) -> str | None: ...
+    @property
+    def enabled(self) -> bool: ...
 
 
-class ChannelCreate(Channel):
-    """`POST /api/channels` body: a channel, and whether the default rules should notify it too."""
+@dataclass(frozen=True, slots=True)
+class StoredChannel:
+    """A channel document as stored (validated by `Channel` when it was written)."""
 
-    attach_to_defaults: StrictBool = Field(
-        default=False,
-        description="Also add this channel to every default rule (the dashboard offers it when the first "
-        "external channel is created); the answer lists them in `attached_to`",
-    )
+    id: str
+    type: str
+    name: str
+    target: str = ""
+    secret: str | None = None
+    enabled: bool = True
 
 
-def parse_channel(data: Any, *, channel_id: str | None = None) -> Channel:
-    """Raises:
-    Invalid: naming the offending field."""
-    if not isinstance(data, dict):
-        raise Invalid("a channel must be a JSON object", field="channel")
-    if channel_id is not None:
-        data = {**data, "id": channel_id}
+def stored_channel(doc: dict[str, Any]) -> StoredChannel:
+    """The channel in a stored document (`Store.get_doc`, bookkeeping keys removed). The document was
+    validated when it was written; this checks only what delivery relies on.
+
+    Raises:
+        ValueError: not a channel document (a missing or mistyped field, an unknown type).
+    """
+    fields = {k: doc[k] for k in ("id", "type", "name", "target", "secret", "enabled") if k in doc}
     try:
-        return Channel.model_validate(data)
-    except ValidationError as exc:
-        raise invalid_from(exc) from None
+        channel = StoredChannel(**fields)
+    except TypeError as exc:  # a required field is missing
+        raise ValueError(f"not a channel document: {exc}") from None
+    text = (channel.id, channel.type, channel.name, channel.target)
+    if (
+        channel.type not in CHANNEL_TYPES
+        or not all(isinstance(v, str) for v in text)
+        or not isinstance(channel.secret, str | None)
+        or not isinstance(channel.enabled, bool)
+    ):
+        raise ValueError(f"not a channel document: {channel.id!r}")
+    return channel
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: the pydantic models load when first asked for
+    if name in _LAZY:
+        from vigil.domain import channel_models
+
+        return getattr(channel_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

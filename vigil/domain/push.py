@@ -5,8 +5,11 @@ A subscription's endpoint is a capability URL and its `p256dh`/`auth` keys let a
 browser, so all three are secret document fields (`domain.channels.SECRET_DOC_FIELDS`: sealed with
 the stack's KMS key in AWS) and the public view shows only the endpoint's origin. The id is derived
 from the endpoint, so the same browser subscribing twice replaces its subscription instead of adding
-one, and `DELETE` can find it from the endpoint alone. Imports: standard library, pydantic,
-`vigil.domain`.
+one, and `DELETE` can find it from the endpoint alone. Imports: standard library, `vigil.domain`.
+
+The pydantic models of a browser's subscription (`PushSubscriptionIn`, `PushKeys`) live in
+`vigil.domain.push_models`, loaded by `parse_subscription` (and on first use of these names here, PEP
+562): delivering a notification reads stored subscriptions and never loads pydantic.
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vigil.domain.alerts import Notification
 from vigil.domain.errors import Invalid
-from vigil.domain.rules import invalid_from
+
+if TYPE_CHECKING:  # at run time these come from `__getattr__` below, on first use
+    from vigil.domain.push_models import PushKeys as PushKeys
+    from vigil.domain.push_models import PushSubscriptionIn as PushSubscriptionIn
 
 SUBSCRIPTION_KIND = "push_subscription"
 VAPID_KIND = "push_vapid"  # AWS: the VAPID key pair, private half sealed (local mode: a 0600 file)
@@ -49,50 +53,6 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-class PushKeys(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    p256dh: str = Field(max_length=128, description="the browser's P-256 public key (uncompressed)")
-    auth: str = Field(max_length=64, description="the browser's 16-byte authentication secret (base64url)")
-
-    @field_validator("p256dh")
-    @classmethod
-    def _p256dh(cls, value: str) -> str:
-        raw = b64url_decode(value)
-        if len(raw) != 65 or raw[0] != 4:
-            raise ValueError("must be an uncompressed P-256 point (65 bytes, base64url)")
-        return value
-
-    @field_validator("auth")
-    @classmethod
-    def _auth(cls, value: str) -> str:
-        if len(b64url_decode(value)) != 16:
-            raise ValueError("must be 16 bytes, base64url")
-        return value
-
-
-class PushSubscriptionIn(BaseModel):
-    """`POST /api/push/subscriptions`: the browser's `PushSubscription.toJSON()`, plus the severities
-    this device wants (default critical only). Unknown keys a browser may add are ignored."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    endpoint: str = Field(max_length=2000, description="the push service URL the browser was given")
-    expirationTime: float | None = Field(default=None, description="epoch ms, as browsers send it")
-    keys: PushKeys
-    severities: list[Severity] = Field(default=["critical"], min_length=1, max_length=3)
-
-    @field_validator("endpoint")
-    @classmethod
-    def _endpoint(cls, endpoint: str) -> str:
-        parts = urlsplit(endpoint)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http(s) URL")
-        if parts.username or parts.password:
-            raise ValueError("URL must not embed credentials")
-        return endpoint
-
-
 def subscription_id(endpoint: str) -> str:
     return "p-" + hashlib.sha256(endpoint.encode()).hexdigest()[:24]
 
@@ -103,12 +63,11 @@ def parse_subscription(data: Any, now: float) -> dict[str, Any]:
     Raises:
         Invalid: naming the offending field (`endpoint`, `keys.p256dh`, `severities`, ...).
     """
+    from vigil.domain.push_models import validated  # pydantic: only where a browser's input arrives
+
     if not isinstance(data, dict):
         raise Invalid("a push subscription must be a JSON object", field="subscription")
-    try:
-        sub = PushSubscriptionIn.model_validate(data)
-    except ValidationError as exc:
-        raise invalid_from(exc) from None
+    sub = validated(data)
     expires = sub.expirationTime / 1000.0 if sub.expirationTime else None
     return {
         "id": subscription_id(sub.endpoint),
@@ -148,3 +107,11 @@ def payload(n: Notification, url: str) -> dict[str, str]:
         "severity": n.severity,
         "status": n.status,
     }
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: the pydantic models load when first asked for
+    if name in ("PushKeys", "PushSubscriptionIn"):
+        from vigil.domain import push_models
+
+        return getattr(push_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,8 @@ from moto import mock_aws
 
 from vigil.adapters.notify.sns import SnsPublisher
 from vigil.alerting import entry
-from vigil.alerting.entry import notify_handler, scheduled_evaluation
+from vigil.alerting.entry import scheduled_evaluation
+from vigil.alerting.notify_entry import notify_handler
 from vigil.alerting.repo import CHANNEL_KIND, DELIVERY_KIND
 from vigil.alerting.service import notification_attributes
 from vigil.api import alert_routes

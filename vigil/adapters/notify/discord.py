@@ -9,7 +9,7 @@ from typing import Any
 from vigil.adapters.notify.base import NotifyContext, alert_url, facts
 from vigil.adapters.notify.redact import url_secrets
 from vigil.domain.alerts import Notification
-from vigil.domain.channels import Channel
+from vigil.domain.channels import ChannelLike
 from vigil.domain.timeparse import iso
 
 COLOURS = {"critical": 0xE01E5A, "warning": 0xECB22E, "info": 0x36C5F0, "resolved": 0x2EB67D}
@@ -36,7 +36,7 @@ def discord_payload(n: Notification, public_url: str) -> dict[str, Any]:
 
 
 class DiscordNotifier:
-    def __init__(self, channel: Channel, ctx: NotifyContext) -> None:
+    def __init__(self, channel: ChannelLike, ctx: NotifyContext) -> None:
         self.channel, self.ctx = channel, ctx
 
     def send(self, notification: Notification) -> None:

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 from vigil.adapters.notify.base import NotifyContext, alert_url, facts, subject_line
 from vigil.adapters.notify.redact import redact
 from vigil.domain.alerts import Notification
-from vigil.domain.channels import Channel
+from vigil.domain.channels import ChannelLike
 from vigil.domain.errors import DeliveryError
 
 
@@ -31,7 +31,7 @@ def email_message(n: Notification, sender: str, recipient: str, public_url: str)
 
 
 class EmailNotifier:
-    def __init__(self, channel: Channel, ctx: NotifyContext) -> None:
+    def __init__(self, channel: ChannelLike, ctx: NotifyContext) -> None:
         self.channel, self.ctx = channel, ctx
 
     def send(self, notification: Notification) -> None:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from vigil.adapters.notify.base import NotifyContext, alert_url
 from vigil.domain.alerts import Notification
-from vigil.domain.channels import Channel
+from vigil.domain.channels import ChannelLike
 from vigil.domain.errors import DeliveryError, VigilError
 
 INBOX_KIND = "inbox"
 
 
 class InboxNotifier:
-    def __init__(self, channel: Channel | None, ctx: NotifyContext) -> None:
+    def __init__(self, channel: ChannelLike | None, ctx: NotifyContext) -> None:
         self.channel, self.ctx = channel, ctx
 
     def send(self, notification: Notification) -> None:

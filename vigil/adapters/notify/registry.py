@@ -10,10 +10,10 @@ from vigil.adapters.notify.inbox import InboxNotifier
 from vigil.adapters.notify.slack import SlackNotifier
 from vigil.adapters.notify.sms import SmsNotifier
 from vigil.adapters.notify.webhook import WebhookNotifier
-from vigil.domain.channels import Channel
+from vigil.domain.channels import ChannelLike
 
 
-def build_notifier(channel: Channel, ctx: NotifyContext) -> Notifier:
+def build_notifier(channel: ChannelLike, ctx: NotifyContext) -> Notifier:
     classes: dict[
         str,
         type[SlackNotifier | DiscordNotifier | WebhookNotifier | EmailNotifier | SmsNotifier | InboxNotifier],

@@ -9,7 +9,7 @@ from typing import Any
 from vigil.adapters.notify.base import NotifyContext, alert_url, facts
 from vigil.adapters.notify.redact import url_secrets
 from vigil.domain.alerts import Notification
-from vigil.domain.channels import Channel
+from vigil.domain.channels import ChannelLike
 
 
 def slack_payload(n: Notification, public_url: str) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def slack_payload(n: Notification, public_url: str) -> dict[str, Any]:
 
 
 class SlackNotifier:
-    def __init__(self, channel: Channel, ctx: NotifyContext) -> None:
+    def __init__(self, channel: ChannelLike, ctx: NotifyContext) -> None:
         self.channel, self.ctx = channel, ctx
 
     def send(self, notification: Notification) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from vigil.adapters.notify.base import NotifyContext, SmsSender
 from vigil.domain.alerts import Notification
-from vigil.domain.channels import Channel
+from vigil.domain.channels import ChannelLike
 from vigil.domain.errors import DeliveryError
 
 SMS_MAX = 140
@@ -40,7 +40,7 @@ def aws_credentials_available() -> bool:
 
 
 class SmsNotifier:
-    def __init__(self, channel: Channel, ctx: NotifyContext) -> None:
+    def __init__(self, channel: ChannelLike, ctx: NotifyContext) -> None:
         self.channel, self.ctx = channel, ctx
 
     def send(self, notification: Notification) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from vigil.adapters.notify.base import NotifyContext, alert_url
 from vigil.adapters.notify.redact import url_secrets
 from vigil.domain.alerts import Notification
-from vigil.domain.channels import Channel
+from vigil.domain.channels import ChannelLike
 from vigil.domain.timeparse import iso
 
 SIGNATURE_HEADER = "X-Vigil-Signature"
@@ -57,7 +57,7 @@ def verify_signature(secret: str, header: str, body: bytes, now: float, toleranc
 
 
 class WebhookNotifier:
-    def __init__(self, channel: Channel, ctx: NotifyContext) -> None:
+    def __init__(self, channel: ChannelLike, ctx: NotifyContext) -> None:
         self.channel, self.ctx = channel, ctx
 
     def send(self, notification: Notification) -> None:
