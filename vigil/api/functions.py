@@ -3,7 +3,8 @@
 Each function names its route modules; a module is imported only when the function's resolver is
 built (its first invocation), and only by the functions that serve it. That is the cold-start budget:
 `health` never loads the OTLP/protobuf decoder, YAML or the alerting code, `metrics` never loads the
-alerting routes. `tests/infra/test_cold_start.py` checks what each handler really imports.
+alerting routes. `tests/unit/test_function_routes.py` and the deploy-shaped invocations in
+`tests/infra/test_deployed_functions.py` check what each handler really imports.
 """
 
 from __future__ import annotations
