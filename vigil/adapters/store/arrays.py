@@ -189,15 +189,10 @@ def group_values(
         values = np.concatenate([(p.lo if agg == "min" else p.hi)[m] for p, m, _ in kept])
         out = np.full(size, np.inf if agg == "min" else -np.inf)
         (np.minimum if agg == "min" else np.maximum).at(out, grouped, values)
-    listed = out.tolist()
-    flags = present.tolist()
-    return [
-        [
-            v if f else None
-            for v, f in zip(listed[g * n : (g + 1) * n], flags[g * n : (g + 1) * n], strict=True)
-        ]
-        for g in range(groups)
-    ]
+    listed: list[float | None] = out.tolist()
+    for gap in np.flatnonzero(~present).tolist():  # usually few: no Python pass over every value
+        listed[gap] = None
+    return [listed[g * n : (g + 1) * n] for g in range(groups)]
 
 
 class ArrayQuery(Protocol):
