@@ -65,7 +65,10 @@ def new_resolver(registrars: Sequence[Registrar], validation: bool = True) -> Ow
     Raises:
         TypeError: `validation` is off and a route takes parameters (path, query or body).
     """
-    from vigil.api.resolver import OwnEventResolver, check_takes_no_input
+    from vigil.api.resolver import OwnEventResolver, check_takes_no_input, remember_scalar_fields
+
+    if validation:
+        remember_scalar_fields()
 
     app = OwnEventResolver(
         enable_validation=validation, serializer=json_text, json_body_deserializer=_parsed_body
