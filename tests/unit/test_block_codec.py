@@ -122,3 +122,43 @@ def test_a_regular_one_decimal_gauge_is_read_without_decompressing_at_a_byte_a_s
     assert len(body) <= 120 + 16 + 8 + 9  # header, first time and interval, first value
     got_ts, got_values = columns.decode(body)
     assert bits(got_ts) == bits(ts) and bits(got_values) == bits(values)
+
+
+steady_block = st.tuples(
+    st.integers(0, 3),  # which start
+    st.sampled_from([60.0, 15.0]),
+    st.integers(0, 3),  # decimal places
+    st.integers(-1000, 1000),
+    st.sampled_from([1, 40, 1000, 10**6]),  # step size of the walk: int8 .. int32 deltas
+    st.integers(0, 2**32),
+)
+
+
+def steady(spec: tuple[int, float, int, int, int, int], n: int) -> bytes:
+    """A regular, decimal block (the shape `decode_many` reads together), seeded."""
+    which, interval, places, level, size, seed = spec
+    walk = level + np.cumsum(np.random.default_rng(seed).integers(-size, size + 1, n))
+    return columns.encode(T0 + which * 7200 + np.arange(n) * interval, walk / 10.0**places)
+
+
+@given(
+    specs=st.lists(steady_block, min_size=0, max_size=12),
+    n=st.sampled_from([2, 3, 120]),
+    others=st.lists(st.tuples(times_st, st.integers(0, 2**32)), max_size=3),
+    data=st.data(),
+)
+def test_blocks_decoded_together_are_the_very_floats_each_decodes_to(
+    specs: list[tuple[int, float, int, int, int, int]],
+    n: int,
+    others: list[tuple[list[float], int]],
+    data: st.DataObject,
+) -> None:
+    bodies = [steady(spec, n) for spec in specs]
+    for times, seed in others:  # irregular, XOR-mode or compressed blocks among them
+        values = np.random.default_rng(seed).standard_normal(len(times))
+        bodies.insert(data.draw(st.integers(0, len(bodies))), columns.encode(np.array(times), values))
+    counts, ts, vs = columns.decode_many(bodies)
+    one_by_one = [columns.decode(b) for b in bodies]
+    assert counts.tolist() == [len(t) for t, _ in one_by_one]
+    assert bits(ts) == bits(np.concatenate([t for t, _ in one_by_one] or [np.empty(0)]))
+    assert bits(vs) == bits(np.concatenate([v for _, v in one_by_one] or [np.empty(0)]))

@@ -4,10 +4,10 @@
 # must resolve at registration time (no `from __future__ import annotations` here).
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from vigil.api.app import vigil_context
+from vigil.api.app import json_text, vigil_context
 from vigil.api.docs import documented
 from vigil.api.pages import DEFAULT_PAGE, CursorParam, LimitParam
 from vigil.api.params import (
@@ -88,9 +88,11 @@ def register(app: APIGatewayHttpResolver) -> None:
                 "aligned to `timestamps`",
             ),
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> Response[str]:
         ctx = vigil_context(app)
-        return queries.series(
+        # Encoded here, once: with a dict returned, Powertools' response validation first copies the
+        # whole answer through pydantic (every value of a 144,000-point answer) before orjson runs.
+        answer = queries.series(
             ctx.store,
             ctx.config,
             ctx.clock.now(),
@@ -106,6 +108,7 @@ def register(app: APIGatewayHttpResolver) -> None:
             band=band,
             offset=offset,
         )
+        return Response(200, "application/json", json_text(answer))
 
     @app.get(
         "/api/metrics/catalog",

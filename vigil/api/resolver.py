@@ -10,6 +10,14 @@ state (`context`, the route arguments in it) already lives on the instance. `Res
 invocation a resolver no other thread is using. In Lambda the pool holds one resolver.
 `check_takes_no_input` guards resolvers built without validation (the health function's).
 
+Powertools' request validation also asks, on every request and for every query parameter and header
+of the route, whether the parameter is a scalar (`is_scalar_field`: the annotation's union members
+walked through `issubclass` against typing's ABCs), though the answer depends on the parameter's
+field alone, which Powertools builds once when the route is registered: ~0.25 ms of a 1.7 ms
+one-series read (docs/architecture.md, "Per-request costs"). `remember_scalar_fields` keeps each
+field's answer (Powertools is pinned; tests/functional/api/test_request_overhead.py holds the
+answers equal to Powertools' own and checks none is recomputed per request).
+
 Powertools also formats a route's validated arguments into a debug f-string on every request
 (`Calling API Route Handler: {...}`), whether anything logs it or not: request bodies — webhook
 secrets, error texts, whole sample batches — were formatted every time and written whenever its
@@ -30,6 +38,27 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 _ROUTE_ARGS = "_route_args"  # where Powertools keeps a route's (validated) arguments in `context`
+
+
+def remember_scalar_fields() -> None:
+    """Make Powertools' request validation remember `is_scalar_field` per field (see the docstring);
+    once per process, by `app.new_resolver` for a validating resolver (the module loads pydantic,
+    which the health function's cold start never does)."""
+    from aws_lambda_powertools.event_handler.middlewares import openapi_validation
+
+    asked: Callable[[Any], bool] = getattr(openapi_validation, "is_scalar_field")  # noqa: B009 (not exported)
+    if getattr(asked, "remembered", False):
+        return
+    known: dict[int, tuple[Any, bool]] = {}  # id(field) -> (the field, kept alive so ids stay its; answer)
+
+    def is_scalar_field(field: Any) -> bool:
+        found = known.get(id(field))
+        if found is None or found[0] is not field:
+            found = known[id(field)] = (field, asked(field))
+        return found[1]
+
+    is_scalar_field.remembered = True  # type: ignore[attr-defined]
+    setattr(openapi_validation, "is_scalar_field", is_scalar_field)  # noqa: B010 (not exported)
 
 
 class _NamesOnly(dict[str, Any]):

@@ -26,6 +26,7 @@ from vigil.local.gateway import Gateway
 from vigil.local.http_server import THREADS, LoadReport
 from vigil.local.jobs import STORAGE_JOBS, fleet_job, rollup_job, trace_retention_job
 from vigil.local.live import LiveHub
+from vigil.local.malloc_arenas import limit_arenas
 from vigil.local.metered_store import metered_store as metered_store  # tests build it from here
 from vigil.local.scheduler import Scheduler
 from vigil.local.self_metrics import SelfMetrics, gateway_route
@@ -194,6 +195,7 @@ class LocalServer:
         # read get the CPU between other threads' slices (measured when ingest still ran here: read p95
         # under 16 pushers ~2x idle instead of 5-11x). Process-wide, set by the server.
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+        limit_arenas()  # before the handler threads exist: two malloc heaps, not one per thread (RSS)
         self._server = http_server.create(
             wsgi_app(self.gateway, self.self_metrics.observe),
             self.host,

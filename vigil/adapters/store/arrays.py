@@ -110,7 +110,7 @@ def rollup_cells(
     bucket = np.floor(start / step).astype(np.int64)
     low = int(bucket.min())
     span = int(bucket.max()) - low + 1
-    cells, inverse = np.unique(index * span + (bucket - low), return_inverse=True)
+    cells, inverse = _cells(index * span + (bucket - low))
     mins = np.full(len(cells), np.inf)
     maxs = np.full(len(cells), -np.inf)
     np.fmin.at(mins, inverse, lo)  # fmin/fmax: a NaN (no min) is skipped, as SQL's min() skips NULL
@@ -124,6 +124,15 @@ def rollup_cells(
         mins,
         maxs,
     )
+
+
+def _cells(keys: Ints) -> tuple[Ints, Ints]:
+    """`np.unique(keys, return_inverse=True)`, without its sort when `keys` are strictly increasing
+    already (one series' samples, one a bucket: the cells are the keys themselves)."""
+    if len(keys) < 2 or bool(np.all(keys[1:] > keys[:-1])):
+        return keys, np.arange(len(keys), dtype=np.int64)
+    cells, inverse = np.unique(keys, return_inverse=True)
+    return cells, inverse
 
 
 def present_series(parts: Sequence[BucketArrays], t0: float, end: float) -> list[tuple[str, Labels]]:
@@ -161,17 +170,20 @@ def group_values(
     n: int,
     step: float,
     end: float,
+    kept: list[tuple[BucketArrays, Any, Ints]] | None = None,
 ) -> list[list[float | None]]:
     """Per group, `n` bucket values of `agg` (one of `ARRAY_AGGS`; None for a gap) from the cells in
-    [t0, end]. `group_of[r]`: the group of the series ranked `r` by `present_series`."""
-    _, kept = _ranked(parts, t0, end)
+    [t0, end]. `group_of[r]`: the group of the series ranked `r` by `present_series`. `kept`: the
+    parts' cells as `_ranked` keeps them, when the caller has them already."""
+    if kept is None:
+        _, kept = _ranked(parts, t0, end)
     if not kept or not groups:
         return [[None] * n for _ in range(groups)]
     rank = np.concatenate([r for _, _, r in kept])
     start = np.concatenate([p.start[m] for p, m, _ in kept])
     bucket = np.floor_divide(start - t0, step).astype(np.int64)  # as `int((start - t0) // step)`
     # stage 1, per (series, bucket) in record order; stage 2, per (group, bucket) in series order
-    cells, inverse = np.unique(rank * n + bucket, return_inverse=True)
+    cells, inverse = _cells(rank * n + bucket)
     count = np.bincount(inverse, np.concatenate([p.count[m] for p, m, _ in kept]), len(cells))
     total = np.bincount(inverse, np.concatenate([p.total[m] for p, m, _ in kept]), len(cells))
     into = np.asarray(group_of, dtype=np.int64)[cells // n] * n + cells % n
@@ -189,15 +201,10 @@ def group_values(
         values = np.concatenate([(p.lo if agg == "min" else p.hi)[m] for p, m, _ in kept])
         out = np.full(size, np.inf if agg == "min" else -np.inf)
         (np.minimum if agg == "min" else np.maximum).at(out, grouped, values)
-    listed = out.tolist()
-    flags = present.tolist()
-    return [
-        [
-            v if f else None
-            for v, f in zip(listed[g * n : (g + 1) * n], flags[g * n : (g + 1) * n], strict=True)
-        ]
-        for g in range(groups)
-    ]
+    listed: list[float | None] = out.tolist()
+    for gap in np.flatnonzero(~present).tolist():  # usually few: no Python pass over every value
+        listed[gap] = None
+    return [listed[g * n : (g + 1) * n] for g in range(groups)]
 
 
 class ArrayQuery(Protocol):
@@ -223,11 +230,12 @@ def series_from_arrays(
     """One `SeriesResult` per agg of `aggs` (each in `ARRAY_AGGS`) over [start, end], equal to
     `build_series_from_rollups` over the same cells as `Rollup` records."""
     t0 = math.floor(start / q.step) * q.step
-    series = present_series(parts, t0, end)
+    ranked, kept = _ranked(parts, t0, end)  # `present_series`, and the cells each agg adds up
+    series = [key for key, _ in ranked]
 
     def answer(agg: str) -> SeriesResult:
-        def values(group_of: list[int], groups: int, t0: float, n: int) -> list[list[float | None]]:
-            return group_values(parts, agg, group_of, groups, t0, n, q.step, end)
+        def values(group_of: list[int], groups: int, at: float, n: int) -> list[list[float | None]]:
+            return group_values(parts, agg, group_of, groups, at, n, q.step, end, kept if at == t0 else None)
 
         return build_series_from_groups(
             series,

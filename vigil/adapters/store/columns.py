@@ -22,6 +22,7 @@ numpy and cramjam only; must not import `vigil.api`/`vigil.local`.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 
 import cramjam
 import numpy as np
@@ -92,6 +93,46 @@ def decode(body: bytes) -> tuple[Floats, Floats]:
         xored = v_raw.reshape(8, n).T.copy().view(np.uint64).ravel()  # un-shuffle the bytes
         values = np.bitwise_xor.accumulate(xored).view(np.float64)
     return ts, values
+
+
+def decode_many(bodies: Sequence[bytes]) -> tuple[Ints, Floats, Floats]:
+    """(samples per body, timestamps, values) of `bodies`, the samples concatenated in body order: the
+    same floats as `decode` of each. Bodies of the common shape — regular timestamps, decimal values,
+    uncompressed, the same sample count, decimal places and integer width (a steady gauge's full
+    blocks) — are decoded together as one (bodies x samples) array; the others one by one. A 24 h
+    series is 13 blocks, a per-host 24 h query over 100 hosts 1,300: one by one, their numpy calls
+    were most of the read."""
+    decoded: dict[int, tuple[Floats, Floats]] = {}  # body index -> its (timestamps, values)
+    shapes: dict[bytes, list[int]] = {}
+    for i, body in enumerate(bodies):
+        head = body[: _HEAD.size]
+        if (
+            len(head) == _HEAD.size
+            and head[0] == FORMAT
+            and head[1] == _TS_REGULAR
+            and head[2] & 0x0F == _V_DECIMAL
+            and not head[8] & _ZSTD
+        ):
+            shapes.setdefault(head + len(body).to_bytes(4, "little"), []).append(i)
+    for key, which in shapes.items():
+        if len(which) < 2:
+            continue
+        _, _, v_mode, places, n, _ = _HEAD.unpack_from(key)
+        raw = np.frombuffer(b"".join(bodies[i][_HEAD.size :] for i in which), dtype=np.uint8)
+        raw = raw.reshape(len(which), -1)
+        first_step = np.ascontiguousarray(raw[:, :16]).view(np.int64)  # (bodies, 2): first, step
+        ts = (first_step[:, :1] + first_step[:, 1:] * np.arange(n, dtype=np.int64)) / 1000.0
+        ints = np.empty((len(which), n), dtype=np.int64)
+        ints[:, 0] = np.ascontiguousarray(raw[:, 16:24]).view(np.int64)[:, 0]
+        ints[:, 1:] = np.ascontiguousarray(raw[:, 24:]).view(_WIDTHS[v_mode >> 4])
+        values = np.cumsum(ints, axis=1, dtype=np.int64).astype(np.float64)
+        values = values / 10.0**places if places else values
+        decoded.update((i, (ts[row], values[row])) for row, i in enumerate(which))
+    parts = [decoded.get(i) or decode(body) for i, body in enumerate(bodies)]
+    counts = np.array([len(t) for t, _ in parts], dtype=np.int64)
+    if not parts:
+        return counts, np.empty(0), np.empty(0)
+    return counts, np.concatenate([t for t, _ in parts]), np.concatenate([v for _, v in parts])
 
 
 def _decode_v1(body: bytes) -> tuple[Floats, Floats]:

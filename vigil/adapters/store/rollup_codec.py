@@ -41,6 +41,7 @@ _HEAD = struct.Struct("<BBBBIII")
 _FLAG_HIST = 1
 _ROWS = 10  # count, start, sum, min, max, last_ts, last, increase, seconds, sketch length
 _COUNT, _START, _SUM, _MIN, _MAX = 0, 1, 2, 3, 4
+_SUMMARY_ROWS = 5  # count, start, sum, min, max: the first rows of the matrix
 ZSTD_LEVEL = 3
 
 
@@ -147,34 +148,32 @@ def decode(
 
 def summaries(bodies: Sequence[bytes]) -> tuple[Ints, Floats, Floats, Floats, Floats, Floats]:
     """(body index, start, count, sum, min, max) of every record of `bodies`, as flat arrays in body
-    then record order; NaN for a None min/max. Each body is decompressed once; the columns of all of
-    them are then picked out of the concatenated bytes by one numpy gather."""
-    raws, sizes = [], []
-    for body in bodies:
-        head, raw = _open(body)
-        raws.append(raw)
-        sizes.append(head[4])
-    if not raws:
-        e = np.empty(0)
-        return np.empty(0, np.int64), e, e, e, e, e
-    n_of = np.array(sizes, dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum([len(r) for r in raws])[:-1])).astype(np.int64)
-    which = np.repeat(np.arange(len(raws), dtype=np.int64), n_of)
-    first = np.concatenate(([0], np.cumsum(n_of)[:-1])).astype(np.int64)
-    j = np.arange(len(which), dtype=np.int64) - first[which]  # each record's place in its body
-    n_each, base = n_of[which], offsets[which]
-    allbytes = np.concatenate(raws)
-    planes = np.arange(8, dtype=np.int64)[:, None]
-
-    def column(row: int) -> npt.NDArray[np.uint8]:
-        # cell (row, j) of a body is element row * n + j of its matrix; byte p of it sits at
-        # p * (10 * n) + row * n + j (`_shuffle`)
-        at = base + planes * (_ROWS * n_each) + row * n_each + j
-        return np.ascontiguousarray(allbytes[at].T)
-
-    count = column(_COUNT).view(np.int64).ravel().astype(np.float64)
-    start, total, lo, hi = (column(row).view(np.float64).ravel() for row in (_START, _SUM, _MIN, _MAX))
-    mask = allbytes[base + 8 * _ROWS * n_each + j]
-    lo = np.where(mask & 1, np.nan, lo)
-    hi = np.where(mask & 2, np.nan, hi)
-    return which, start, count, total, lo, hi
+    then record order; NaN for a None min/max. Each body is decompressed once; bodies with the same
+    record count (a query's blocks mostly hold whole days) are then unshuffled together, as one
+    (bodies, byte plane, row, record) array, and their records put in place."""
+    sizes = np.array([_HEAD.unpack_from(body)[4] for body in bodies], dtype=np.int64)
+    if any(body[0] != FORMAT for body in bodies):
+        raise ValueError(f"unknown rollup block format {next(b[0] for b in bodies if b[0] != FORMAT)}")
+    total_n = int(sizes.sum())
+    first = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    cells = np.empty((_SUMMARY_ROWS, total_n), dtype=np.float64)
+    mask = np.empty(total_n, dtype=np.uint8)
+    decompress = cramjam.zstd.decompress
+    for n in np.unique(sizes).tolist():
+        if not n:
+            continue
+        which = np.flatnonzero(sizes == n)
+        used = (8 * _ROWS + 1) * n  # the matrix and the None mask; sketches and histograms not needed
+        joined = b"".join(memoryview(decompress(bodies[i][_HEAD.size :]))[:used] for i in which.tolist())
+        raw = np.frombuffer(joined, dtype=np.uint8).reshape(len(which), used)
+        # byte p of cell (row, j) is at p * (10 * n) + row * n + j (`_shuffle`)
+        planes = raw[:, : 8 * _ROWS * n].reshape(len(which), 8, _ROWS, n)[:, :, :_SUMMARY_ROWS, :]
+        values = np.ascontiguousarray(planes.transpose(2, 0, 3, 1)).view(np.float64)  # (row, body, j, 1)
+        at = (first[which][:, None] + np.arange(n, dtype=np.int64)).ravel()
+        cells[:, at] = values.reshape(_SUMMARY_ROWS, -1)
+        mask[at] = raw[:, 8 * _ROWS * n :].ravel()
+    count = cells[_COUNT].view(np.int64).astype(np.float64)
+    lo = np.where(mask & 1, np.nan, cells[_MIN])
+    hi = np.where(mask & 2, np.nan, cells[_MAX])
+    which = np.repeat(np.arange(len(bodies), dtype=np.int64), sizes)
+    return which, cells[_START], count, cells[_SUM], lo, hi

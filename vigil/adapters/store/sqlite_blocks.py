@@ -135,13 +135,8 @@ class Blocks:
         )
         if not rows:
             return np.empty(0, np.int64), np.empty(0), np.empty(0)
-        sids, times, values = [], [], []
-        for sid, body in rows:
-            ts, vs = columns.decode(body)
-            sids.append(np.full(len(ts), sid, dtype=np.int64))
-            times.append(ts)
-            values.append(vs)
-        sid_col, ts_col, value_col = np.concatenate(sids), np.concatenate(times), np.concatenate(values)
+        counts, ts_col, value_col = columns.decode_many([body for _, body in rows])
+        sid_col = np.repeat(np.array([sid for sid, _ in rows], dtype=np.int64), counts)
         keep = (ts_col >= start) & (ts_col <= end)
         return sid_col[keep], ts_col[keep], value_col[keep]
 
