@@ -4,7 +4,7 @@ behind uptime, due selection, and the `last` aggregation the check alerts read."
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from vigil.domain.aggregate import aggregate
@@ -77,10 +77,13 @@ def test_a_check_is_due_once_its_interval_has_passed() -> None:
 @given(
     st.lists(st.tuples(st.floats(min_value=1, max_value=299), st.floats(-1e6, 1e6)), min_size=1, max_size=30)
 )
+@example(points=[(298.99999999999994, 0.0), (299.0, 1.0)])  # two offsets, one stored time (CI found it)
 def test_last_takes_the_newest_value_in_the_window(points: list[tuple[float, float]]) -> None:
     rule = Rule(name="x", metric="m", agg="last", window=300, group_by=[])
-    data = [Point("h", "m", (), 1000.0 + ts, value) for ts, value in points]
+    # Compared at the stored times: 1000 + 298.99999999999994 and 1000 + 299.0 are the same float.
+    stored = [(1000.0 + ts, value) for ts, value in points]
+    data = [Point("h", "m", (), at, value) for at, value in stored]
     data.append(Point("h", "m", (), 1000.0 - 10, 123456.0))  # outside the window: never the answer
-    newest = max(points, key=lambda p: p[0])[0]
+    newest = max(at for at, _ in stored)
     [group] = aggregate(rule, data, 1000.0, 1300.0).values()
-    assert group.value in [v for ts, v in points if ts == newest]
+    assert group.value in [v for at, v in stored if at == newest]
