@@ -124,6 +124,27 @@ def test_unreadable_json_spans_are_rejected_one_by_one_and_named(otlp: Otlp) -> 
     assert otlp.span_ids() == ["eee19b7ec3c1b174"]
 
 
+def test_metric_keys_inside_a_trace_export_read_part_by_part_are_ignored_not_a_500(otlp: Otlp) -> None:
+    # The part-by-part reader knows the list and kind keys of both exports; in a trace export the
+    # metric ones name no field and are ignored as unknown fields are (the API fuzzer found the 500).
+    t = now_ns()
+    good = {
+        "traceId": TRACE,
+        "spanId": "eee19b7ec3c1b176",
+        "name": "GET /",
+        "startTimeUnixNano": t,
+        "endTimeUnixNano": t,
+    }
+    bad = {**good, "spanId": "not-hex"}
+    scope = {"spans": [good, bad], "dataPoints": [{}], "gauge": {}}
+    doc = {"resourceSpans": [{"resource": RESOURCE, "scopeSpans": [scope], "scopeMetrics": [{}]}]}
+    doc["resourceMetrics"] = [{"scopeMetrics": []}]
+    response = otlp.post("/v1/traces", json.dumps(doc).encode(), "application/json")
+    assert response.status_code == 200, response.text
+    assert response.json()["partialSuccess"]["rejectedSpans"] == "1", response.text
+    assert otlp.span_ids() == ["eee19b7ec3c1b176"]
+
+
 def test_a_json_export_whose_shell_is_unreadable_is_still_a_400(otlp: Otlp) -> None:
     response = otlp.post("/v1/metrics", b'{"resourceMetrics": {"not": "a list"}}', "application/json")
     assert response.status_code == 400 and response.json()["error"]["field"] == "body"

@@ -118,7 +118,10 @@ def _parse_node(
     except _PARSE_ERRORS as exc:
         dropped.add(path, _reason(exc), max(1, count_items(data)))
         return False
+    fields = message.DESCRIPTOR.fields_by_name
     for key, value in data.items():
+        if _KINDS.get(key, _LISTS.get(key)) not in fields:
+            continue  # a key of another message (`resourceMetrics` in a trace export): unknown here, ignored
         if key in _KINDS and isinstance(value, dict):
             sub = getattr(message, _KINDS[key])
             sub.SetInParent()  # keeps the metric's kind even if every point under it is dropped
