@@ -24,21 +24,18 @@ Standard library only (plus `vigil.domain`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 
 from vigil.domain.accumulate import PERCENTILES, BucketAcc, counter_increase, summarise_values
 from vigil.domain.models import Point
 from vigil.domain.planning import (
     MAX_POINTS,
-    bucket_count,
     choose_resolution,
     choose_step,
-    parse_group_by,
     plan_step,
     validate_query,
 )
-from vigil.domain.series_grid import MAX_SERIES, Grid, Labels, SeriesEntry, SeriesResult, finish
+from vigil.domain.series_grid import MAX_SERIES, Grid, Labels, SeriesEntry, SeriesResult, finish, open_grid
 from vigil.domain.series_rollups import build_series_from_groups, build_series_from_rollups
 
 # `choose_step`, `choose_resolution`, `plan_step` live in `planning`; re-exported for the API layer.
@@ -76,11 +73,7 @@ def build_series(
         Invalid: see `validate_query`, `parse_group_by`.
         TooLarge: more than `max_series` output series (field "group_by").
     """
-    validate_query(start, end, step, agg)
-    dims = parse_group_by(group_by)
-    t0 = math.floor(start / step) * step
-    n = bucket_count(start, end, step)
-    grid = Grid(dims, n, max_series, agg)
+    grid, t0 = open_grid(start, end, step, agg, group_by, max_series)
     first_metric: str | None = None
     if agg == "rate":
         first_metric = _rate_points(points, grid, start, end, t0, step)

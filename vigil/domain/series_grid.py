@@ -5,11 +5,13 @@ Standard library only (plus `vigil.domain`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from typing import Any, NotRequired, TypedDict
 
 from vigil.domain.accumulate import BucketAcc
 from vigil.domain.errors import TooLarge
+from vigil.domain.planning import bucket_count, parse_group_by, validate_query
 
 MAX_SERIES = 500
 
@@ -108,6 +110,20 @@ class Grid:
             self.meta.append(describe(self.dims, host, labels, gk))
         self.cache[(host, labels)] = g
         return g
+
+
+def open_grid(
+    start: float, end: float, step: float, agg: str, group_by: str | Sequence[str] | None, max_series: int
+) -> tuple[Grid, float]:
+    """The empty grid of a series query and its first bucket's start, after checking the query: what
+    every builder (raw points, rollups, arrays) starts from.
+
+    Raises:
+        Invalid: see `validate_query`, `parse_group_by`.
+    """
+    validate_query(start, end, step, agg)
+    grid = Grid(parse_group_by(group_by), bucket_count(start, end, step), max_series, agg)
+    return grid, math.floor(start / step) * step
 
 
 def finish(

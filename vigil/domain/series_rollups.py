@@ -5,13 +5,11 @@ Standard library only (plus `vigil.domain`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 
 from vigil.domain.accumulate import BucketAcc
-from vigil.domain.planning import bucket_count, parse_group_by, validate_query
 from vigil.domain.rollups import Rollup, to_acc
-from vigil.domain.series_grid import MAX_SERIES, Grid, Labels, SeriesResult, finish
+from vigil.domain.series_grid import MAX_SERIES, Labels, SeriesResult, finish, open_grid
 
 
 def build_series_from_rollups(
@@ -32,11 +30,7 @@ def build_series_from_rollups(
         Invalid: see `validate_query`, `parse_group_by`.
         TooLarge: more than `max_series` output series (field "group_by").
     """
-    validate_query(start, end, step, agg)
-    dims = parse_group_by(group_by)
-    t0 = math.floor(start / step) * step
-    n = bucket_count(start, end, step)
-    grid = Grid(dims, n, max_series, agg)
+    grid, t0 = open_grid(start, end, step, agg, group_by, max_series)
     per_series: dict[tuple[str, Labels], dict[int, BucketAcc]] = {}
     resolution = "1h"
     first_metric: str | None = None
@@ -85,10 +79,7 @@ def build_series_from_groups(
         Invalid: see `validate_query`, `parse_group_by`.
         TooLarge: more than `max_series` output series (field "group_by").
     """
-    validate_query(start, end, step, agg)
-    t0 = math.floor(start / step) * step
-    n = bucket_count(start, end, step)
-    grid = Grid(parse_group_by(group_by), n, max_series, agg)
+    grid, t0 = open_grid(start, end, step, agg, group_by, max_series)
     group_of = [grid.group(host, labels) for host, labels in series]
-    grid.pre = aggregate(group_of, len(grid.rows), t0, n)
+    grid.pre = aggregate(group_of, len(grid.rows), t0, grid.n)
     return finish(grid, metric, agg, step, resolution, t0, start, end)
