@@ -1,9 +1,10 @@
-"""The fleet half of `SqliteStore`: fleet rollups, the latest value per host and the newest sample time.
+"""The fleet tier of `SqliteStore` (`FleetRecords`, a part the store owns): fleet rollups, the latest
+value per host and the newest sample time.
 
 Table `fleet_blocks` (WITHOUT ROWID, key (resolution, metric, labels, block start)): the fleet records
 (`vigil.domain.fleet`) of half an hour of minutes or a day of hours in one body packed by
 `rollup_codec` (about 40 bytes a minute record, against ~210 for the JSON row and its index entry of
-schema 2's table `fleet`, moved here by `migrate_fleet` on open). A 24 h fleet chart of one metric
+schema 2's table `fleet`, moved here by `migrate` on open). A 24 h fleet chart of one metric
 reads 48 blocks whatever the host count, where `summarise(fleet=True)` over raw samples reads every
 sample of every host (1.4 million at 1,000 hosts x 60 s). Minute records are kept for the raw
 retention, hourly ones 400 days. `latest_by_host` and `last_ingest` answer from the `series`/`samples` tables
@@ -21,8 +22,9 @@ from collections.abc import Iterator, Sequence
 import orjson
 
 from vigil.adapters.store import rollup_codec
+from vigil.adapters.store.sqlite_db import Database
 from vigil.adapters.store.sqlite_head import unpack
-from vigil.adapters.store.sqlite_meta import SeriesTables
+from vigil.adapters.store.sqlite_parts import RawSamples
 from vigil.domain.fleet import FLEET_HOST, FLEET_HOUR, FLEET_MINUTE
 from vigil.domain.models import LABEL_KEY_RE, Point
 from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
@@ -43,10 +45,19 @@ def fleet_kept(resolution: str, retention_seconds: float) -> float:
     return retention_seconds if resolution == "1m" else ROLLUP_RETENTION_SECONDS
 
 
-class FleetTables(SeriesTables):
+class FleetRecords:
+    """Table `fleet_blocks`, and the newest samples per host; owned by `SqliteStore`, given the file and
+    the raw samples (whose blocks may hold a series' newest). `retention_seconds` is the raw retention
+    (the minute records')."""
+
+    def __init__(self, db: Database, raw: RawSamples, retention_seconds: float) -> None:
+        self.db = db
+        self.raw = raw
+        self.retention_seconds = retention_seconds
+
     def put_fleet(self, rollups: Sequence[Rollup], now: float) -> None:
         """Each (resolution, bucket) present replaces that bucket of every metric whole."""
-        with self._write() as conn:
+        with self.db.write() as conn:
             self._put_fleet(conn, rollups, replace=True)
 
     def _put_fleet(self, conn: sqlite3.Connection, rollups: Sequence[Rollup], replace: bool) -> None:
@@ -97,7 +108,7 @@ class FleetTables(SeriesTables):
             sql += " AND metric = ?"
             args.append(metric)
         found = []
-        for name, labels_json, body in self._conn().execute(sql + " AND last >= ?", [*args, start]):
+        for name, labels_json, body in self.db.conn().execute(sql + " AND last >= ?", [*args, start]):
             label_map: dict[str, str] = json.loads(labels_json)
             if not wanted <= set(label_map.items()):
                 continue
@@ -108,15 +119,15 @@ class FleetTables(SeriesTables):
         found.sort(key=lambda f: f[:3])  # as schema 2's key ordered them: metric, start, labels
         return iter([r for *_, r in found])
 
-    def migrate_fleet(self, rows_per_transaction: int = MIGRATE_ROWS) -> int:
+    def migrate(self, rows_per_transaction: int = MIGRATE_ROWS) -> int:
         """Move schema 2's JSON rows (table `fleet`, when there) into blocks, in transactions of rows
         read, merged and deleted together; returns how many moved."""
-        conn = self._conn()
+        conn = self.db.conn()
         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'fleet'").fetchone() is None:
             return 0
         moved = 0
         while True:
-            with self._write() as tx:
+            with self.db.write() as tx:
                 rows = tx.execute(
                     "SELECT res, metric, start, labels, body FROM fleet LIMIT ?", (rows_per_transaction,)
                 ).fetchall()
@@ -134,8 +145,8 @@ class FleetTables(SeriesTables):
                 )
                 moved += len(rows)
 
-    def purge_fleet(self, now: float) -> None:
-        with self._write() as conn:
+    def purge(self, now: float) -> None:
+        with self.db.write() as conn:
             for res, width in RESOLUTION_SECONDS.items():
                 kept = fleet_kept(res, self.retention_seconds)
                 conn.execute("DELETE FROM fleet_blocks WHERE res = ? AND last < ?", (res, now - kept - width))
@@ -156,7 +167,7 @@ class FleetTables(SeriesTables):
         args: list[object] = [since, metric, since]
         for k, v in (labels or {}).items():
             args += [f'$."{k}"', v]
-        conn = self._conn()
+        conn = self.db.conn()
         rows = conn.execute(
             "SELECT s.id, s.host, x.ts, x.value, x.hist FROM series s JOIN samples x ON x.series_id = s.id"
             " AND x.ts = (SELECT max(ts) FROM samples WHERE series_id = s.id AND ts >= ?)"
@@ -174,7 +185,7 @@ class FleetTables(SeriesTables):
         ).fetchall()
         newest = {sid: (ts, host, v, x) for sid, host, ts, v, x in rows}
         for sid, host in in_blocks:
-            found = self.newest_in_blocks(sid, since, head.get(sid, -math.inf))
+            found = self.raw.newest_in_blocks(sid, since, head.get(sid, -math.inf))
             if found is not None:
                 newest[sid] = (found[0], host, found[1], None)
         # the packed head's newest: the latest pack ending last, which wins a tie with the others
@@ -195,7 +206,7 @@ class FleetTables(SeriesTables):
         return {h: sum(v) / len(v) for h, v in sorted(per_host.items())}
 
     def last_ingest(self) -> float | None:
-        (newest,) = self._conn().execute("SELECT max(last_seen) FROM series").fetchone()
+        (newest,) = self.db.conn().execute("SELECT max(last_seen) FROM series").fetchone()
         return None if newest is None else float(newest)
 
 

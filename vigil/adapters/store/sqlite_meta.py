@@ -1,18 +1,17 @@
-"""The keys, error-groups and documents half of `SqliteStore` (tables `keys`, `error_groups`, `docs`,
-created by `SqliteStore`'s schema). Must not import boto3 nor `vigil.api`/`vigil.local`.
+"""Keys, error groups and documents of `SqliteStore` (`MetaRecords`, a part the store owns; tables
+`keys`, `error_groups`, `error_hours`, `docs`, created by the store's schema). Must not import boto3 nor
+`vigil.api`/`vigil.local`.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from vigil.adapters.store.sqlite_db import Transaction
-from vigil.adapters.store.sqlite_head import Floats, Ints
+from vigil.adapters.store.sqlite_db import Database
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup
 from vigil.domain.occurrences import WINDOW_HOURS, hour_of
@@ -20,42 +19,15 @@ from vigil.domain.occurrences import WINDOW_HOURS, hour_of
 _KEY_COLUMNS = "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys"
 
 
-class SeriesTables:
-    """What the read-side halves of `SqliteStore` (rollups, fleet) use from it, declared once: the
-    file, the series id cache (`sqlite_series.SeriesIds.ids`) and the raw samples as its owned parts
-    read them (`sqlite_blocks.Blocks` merged with the head)."""
+class MetaRecords:
+    """Tables `keys`, `error_groups`/`error_hours` and `docs`; owned by `SqliteStore`, given the file."""
 
-    retention_seconds: float
-    _series_ids: dict[str, int]
-
-    def _conn(self) -> sqlite3.Connection:
-        raise NotImplementedError
-
-    def _write(self) -> Transaction:
-        raise NotImplementedError
-
-    def raw_columns(
-        self, marks: str, ids: Sequence[Any], start: float, end: float
-    ) -> tuple[Ints, Floats, Floats] | None:
-        raise NotImplementedError
-
-    def has_plain_stored(self, marks: str, ids: Sequence[Any], start: float, end: float) -> bool:
-        raise NotImplementedError
-
-    def newest_in_blocks(self, sid: int, since: float, after: float) -> tuple[float, float] | None:
-        raise NotImplementedError
-
-
-class MetaTables:
-    def _conn(self) -> sqlite3.Connection:
-        raise NotImplementedError
-
-    def _write(self) -> Transaction:
-        raise NotImplementedError
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     # -- keys ------------------------------------------------------------------------------------
     def put_key(self, record: ApiKeyRecord) -> None:
-        with self._write() as conn:
+        with self.db.write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO keys(id, name, role, secret_hash, created_at, revoked, last_used_at)"
                 " VALUES (?,?,?,?,?,?,?)",
@@ -72,7 +44,7 @@ class MetaTables:
 
     def find_key(self, secret_hash: str) -> ApiKeyRecord | None:
         row = (
-            self._conn()
+            self.db.conn()
             .execute(
                 _KEY_COLUMNS + " WHERE secret_hash = ?",
                 (secret_hash,),
@@ -82,11 +54,11 @@ class MetaTables:
         return _key(row) if row else None
 
     def list_keys(self) -> list[ApiKeyRecord]:
-        rows = self._conn().execute(_KEY_COLUMNS + " ORDER BY created_at")
+        rows = self.db.conn().execute(_KEY_COLUMNS + " ORDER BY created_at")
         return [_key(r) for r in rows]
 
     def revoke_key(self, key_id: str) -> ApiKeyRecord:
-        with self._write() as conn:
+        with self.db.write() as conn:
             if conn.execute("UPDATE keys SET revoked = 1 WHERE id = ?", (key_id,)).rowcount == 0:
                 raise NotFound(f"no key with id {key_id!r}", field="id")
             row = conn.execute(
@@ -96,7 +68,7 @@ class MetaTables:
         return _key(row)
 
     def touch_key(self, key_id: str, at: float) -> None:
-        with self._write() as conn:
+        with self.db.write() as conn:
             conn.execute(
                 "UPDATE keys SET last_used_at = ?"
                 " WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
@@ -106,7 +78,7 @@ class MetaTables:
     # -- errors ----------------------------------------------------------------------------------
     def record_errors(self, events: Sequence[ErrorEvent]) -> None:
         hours = Counter((e.fingerprint, hour_of(e.ts)) for e in events)
-        with self._write() as conn:
+        with self.db.write() as conn:
             conn.executemany(
                 """INSERT INTO error_groups(fingerprint, type, message, service, count, first_seen, last_seen,
                                             sample_stack, last_host, last_trace_id)
@@ -139,7 +111,7 @@ class MetaTables:
 
     def list_error_groups(self, since: float, limit: int = 100) -> list[ErrorGroup]:
         # One statement (one snapshot): each group's hours come along as "hour:count,hour:count".
-        rows = self._conn().execute(
+        rows = self.db.conn().execute(
             """SELECT fingerprint, type, message, service, count, first_seen, last_seen, sample_stack,
                       last_host, last_trace_id,
                       (SELECT group_concat(hour || ':' || count) FROM error_hours h
@@ -154,7 +126,7 @@ class MetaTables:
     def put_doc(
         self, kind: str, doc_id: str, doc: dict[str, Any], *, expected_version: int | None = None
     ) -> dict[str, Any]:
-        with self._write() as conn:
+        with self.db.write() as conn:
             row = conn.execute(
                 "SELECT version FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)
             ).fetchone()
@@ -174,7 +146,7 @@ class MetaTables:
 
     def put_docs(self, docs: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
         """`capabilities.DocBatchStore`: each doc as `put_doc` stores it, all in one transaction."""
-        with self._write() as conn:
+        with self.db.write() as conn:
             rows: dict[tuple[str, str], tuple[str, str, str, int]] = {}  # a repeated id: its last doc
             for kind, doc_id, doc in docs:
                 before = rows.get((kind, doc_id))
@@ -190,16 +162,18 @@ class MetaTables:
 
     def get_doc(self, kind: str, doc_id: str) -> dict[str, Any] | None:
         row = (
-            self._conn().execute("SELECT body FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)).fetchone()
+            self.db.conn()
+            .execute("SELECT body FROM docs WHERE kind = ? AND id = ?", (kind, doc_id))
+            .fetchone()
         )
         return json.loads(row[0]) if row else None
 
     def list_docs(self, kind: str) -> list[dict[str, Any]]:
-        rows = self._conn().execute("SELECT body FROM docs WHERE kind = ? ORDER BY id", (kind,))
+        rows = self.db.conn().execute("SELECT body FROM docs WHERE kind = ? ORDER BY id", (kind,))
         return [json.loads(r[0]) for r in rows]
 
     def delete_doc(self, kind: str, doc_id: str) -> bool:
-        with self._write() as conn:
+        with self.db.write() as conn:
             return conn.execute("DELETE FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)).rowcount > 0
 
 

@@ -1,7 +1,7 @@
-"""The rollup half of `SqliteStore`: rollups and the summaries (count/sum/min/max per series and step
-bucket) for the series API.
+"""Rollups of `SqliteStore` and the summaries (count/sum/min/max per series and step bucket) for the
+series API: a part the store owns (`Rollups`).
 
-Hourly and daily rollups are columnar blocks (`sqlite_rollup_blocks.RollupBlocks`, a part the store
+Hourly and daily rollups are columnar blocks (`sqlite_rollup_blocks.RollupBlocks`, a part this one
 owns): `summarise_arrays` reads their count/sum/min/max as arrays without a record object, and does
 the same over raw samples (blocks and head merged, `arrays.bucket_cells`): the 7-day fleet-wide
 average reads one cell per (series, step bucket) instead of every sample. `summarise_histograms`
@@ -21,31 +21,57 @@ from typing import Any
 import orjson
 
 from vigil.adapters.store.arrays import BucketArrays, bucket_cells, rollup_cells
+from vigil.adapters.store.sqlite_db import Database
 from vigil.adapters.store.sqlite_fine import NAN, fine_entries, fine_records, fine_row, unit
-from vigil.adapters.store.sqlite_meta import SeriesTables
-from vigil.adapters.store.sqlite_rollup_blocks import RollupBlocks
+from vigil.adapters.store.sqlite_parts import RawSamples, SeriesIdCache, SeriesLookup
+from vigil.adapters.store.sqlite_rollup_blocks import BLOCK_SECONDS, RollupBlocks
 from vigil.domain import histograms
 from vigil.domain.models import Histogram
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
 
-SeriesRow = tuple[int, str, str, tuple[tuple[str, str], ...]]
 
+class Rollups:
+    """Tables `rollups` (the fine tier) and `rollup_blocks` (through its `RollupBlocks`); owned by
+    `SqliteStore`, given the file, the series-id cache, the series lookup and the raw samples it
+    summarises. `retention_seconds` is the raw retention (the fine tier's too)."""
 
-class RollupTables(SeriesTables):
-    _rollup_blocks: RollupBlocks
+    def __init__(
+        self,
+        db: Database,
+        series_ids: SeriesIdCache,
+        series: SeriesLookup,
+        raw: RawSamples,
+        retention_seconds: float,
+    ) -> None:
+        self.db = db
+        self.series_ids = series_ids
+        self.series = series
+        self.raw = raw
+        self.retention_seconds = retention_seconds
+        self.blocks = RollupBlocks(db)
 
-    def _series_rows(
-        self, metrics: Sequence[str] | None, hosts: Sequence[str] | None, labels: dict[str, str] | None
-    ) -> list[SeriesRow]:
-        raise NotImplementedError
+    def migrate(self) -> None:
+        """Schema version 3: a schema-2 file's hourly and daily JSON rows into rollup blocks."""
+        self.blocks.migrate()
+
+    def purge(self, conn: sqlite3.Connection, now: float) -> None:
+        """Rollups 400 days after their bucket ends (the fine tier: the raw retention), in the
+        caller's transaction."""
+        for res, width in RESOLUTION_SECONDS.items():
+            kept = self.retention_seconds if res == FINE else ROLLUP_RETENTION_SECONDS
+            if res in BLOCK_SECONDS:  # a block goes once its last bucket has
+                self.blocks.purge(conn, res, now - kept - width)
+                continue
+            width = 3600.0 if res == FINE else width  # fine-tier rows hold a whole hour
+            conn.execute("DELETE FROM rollups WHERE res = ? AND start < ?", (res, now - kept - width))
 
     # -- rollups ---------------------------------------------------------------------------------
     def put_rollups(self, rollups: Sequence[Rollup], now: float) -> None:
         # a recomputed host-bucket replaces the old one whole (the fine tier: its whole host-hour)
         fine = [r for r in rollups if r.resolution == FINE]
-        with self._write() as conn:
+        with self.db.write() as conn:
             coarse = [r for r in rollups if r.resolution != FINE]
-            self._rollup_blocks.put(conn, [(r.host, self._rollup_series_id(conn, r, now), r) for r in coarse])
+            self.blocks.put(conn, [(r.host, self._rollup_series_id(conn, r, now), r) for r in coarse])
             for host, hour in {(r.host, unit(r.start)) for r in fine}:
                 conn.execute(
                     "DELETE FROM rollups WHERE res = ? AND start >= ? AND start <= ?"
@@ -63,7 +89,7 @@ class RollupTables(SeriesTables):
 
     def _rollup_series_id(self, conn: sqlite3.Connection, r: Rollup, now: float) -> int:
         skey = r.series_key
-        sid = self._series_ids.get(skey)
+        sid = self.series_ids.ids.get(skey)
         if sid is not None:
             return sid
         # rollups are computed from stored samples, so the row normally exists; imported history may not
@@ -86,8 +112,8 @@ class RollupTables(SeriesTables):
         now: float | None = None,
     ) -> Iterator[Rollup]:
         start = self._floor(start, resolution, now)
-        conn = self._conn()
-        for sid, host, metric_, labels_ in self._series_rows(
+        conn = self.db.conn()
+        for sid, host, metric_, labels_ in self.series.rows(
             None if metric is None else [metric], hosts, labels
         ):
             if resolution == FINE:
@@ -100,7 +126,7 @@ class RollupTables(SeriesTables):
                         if start <= r.start <= end:
                             yield r
                 continue
-            yield from self._rollup_blocks.records(sid, metric_, host, labels_, resolution, start, end)
+            yield from self.blocks.records(sid, metric_, host, labels_, resolution, start, end)
 
     def _floor(self, start: float, resolution: str, now: float | None) -> float:
         """Buckets that ended more than their retention before `now` are never returned: 400 days, or
@@ -168,7 +194,7 @@ class RollupTables(SeriesTables):
             series: list[tuple[str, tuple[tuple[str, str], ...]]] = [("", ())]
             marks, ids = "SELECT id FROM series WHERE metric = ?", [metric]
         else:
-            rows = self._series_rows([metric], hosts, labels)
+            rows = self.series.rows([metric], hosts, labels)
             if not rows:
                 return BucketArrays.empty([])
             series = [("", ())] if fleet else [(host, labels_) for _sid, host, _m, labels_ in rows]
@@ -176,12 +202,12 @@ class RollupTables(SeriesTables):
         if resolution == "raw":
             if now is not None:
                 start = max(start, now - self.retention_seconds)
-            raw = self.raw_columns(marks, ids, start, end)
+            raw = self.raw.raw_columns(marks, ids, start, end)
             if raw is None:
                 return None
             return bucket_cells(series, None if fleet else ids, *raw, step)
         start = self._floor(start, resolution, now)
-        found = self._rollup_blocks.summaries(marks, ids, resolution, start, end)
+        found = self.blocks.summaries(marks, ids, resolution, start, end)
         if found is None:
             return None
         return rollup_cells(series, None if fleet else ids, *found, step)
@@ -202,7 +228,7 @@ class RollupTables(SeriesTables):
         `step` bucket), or per bucket only with `fleet`, as `Rollup` records (count/sum/min/max and the
         merged histogram; no `last`). Exact: the same merge as `histograms.merge_all`. None when a plain
         value (or a fine-tier plain marker) is among them: the caller takes the general path."""
-        series = self._series_rows([metric], hosts, labels)
+        series = self.series.rows([metric], hosts, labels)
         if not series:
             return []
         by_id = {sid: (host, labels_) for sid, host, _m, labels_ in series}
@@ -210,7 +236,7 @@ class RollupTables(SeriesTables):
         if resolution == "raw":
             if now is not None:
                 start = max(start, now - self.retention_seconds)
-            if self.has_plain_stored(marks, list(by_id), start, end):
+            if self.raw.has_plain_stored(marks, list(by_id), start, end):
                 return None  # plain values (only those are packed in the head or compacted into blocks)
             sql = (
                 "SELECT series_id, ts, hist FROM samples"
@@ -233,7 +259,7 @@ class RollupTables(SeriesTables):
         cells: dict[tuple[int, int | None, int], list[tuple[Any, ...]]] = {}
         bound_ids: dict[tuple[float, ...], int] = {}
         loads = orjson.loads
-        rows = self._conn().execute(sql, args).fetchall()
+        rows = self.db.conn().execute(sql, args).fetchall()
         if resolution == FINE:
             for sid, body in rows:
                 if body is None:  # a plain marker

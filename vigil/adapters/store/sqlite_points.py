@@ -1,0 +1,118 @@
+"""Raw samples of `SqliteStore` read back as `Point`s: the evaluator's and exports' path (`query_points`,
+`query_many`, `latest_points`), where the series API reads arrays (`sqlite_rollups.Rollups`). Blocks,
+head packs and `samples` rows merged per series; at one time the latest pack's sample wins, then a
+`samples` row's, then the block's. Must not import boto3 nor `vigil.api`/`vigil.local`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from vigil.adapters.store.sqlite_db import Database
+from vigil.adapters.store.sqlite_parts import HeadReads, RawSamples, SeriesLookup, SeriesRow
+from vigil.domain.models import Histogram, Point
+
+
+class RawPoints:
+    """Point reads; owned by `SqliteStore`, given the file, the series lookup, the raw samples (blocks)
+    and the head. `retention_seconds` bounds what a read with `now` returns."""
+
+    def __init__(
+        self, db: Database, series: SeriesLookup, raw: RawSamples, head: HeadReads, retention_seconds: float
+    ) -> None:
+        self.db = db
+        self.series = series
+        self.raw = raw
+        self.head = head
+        self.retention_seconds = retention_seconds
+
+    def query_points(
+        self,
+        metric: str,
+        start: float,
+        end: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+    ) -> Iterator[Point]:
+        return self._points(self.series.rows([metric], hosts, labels), start, end, now)
+
+    def query_many(
+        self,
+        metrics: Sequence[str] | None,
+        start: float,
+        end: float,
+        hosts: Sequence[str] | None = None,
+        now: float | None = None,
+    ) -> Iterator[Point]:
+        return self._points(self.series.rows(metrics, hosts, None), start, end, now)
+
+    def _points(
+        self, series: list[SeriesRow], start: float, end: float, now: float | None
+    ) -> Iterator[Point]:
+        if now is not None:
+            start = max(start, now - self.retention_seconds)
+        conn = self.db.conn()
+        for sid, host, metric, ltuple in series:
+            head = conn.execute(
+                "SELECT ts, value, hist FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ?",
+                (sid, start, end),
+            ).fetchall()
+            _, ts_col, value_col = self.raw.block_samples("?", [sid], start, end)
+            _, pack_ts, pack_values, pack_ids = self.head.columns("?", [sid], start, end)
+            rows: list[tuple[float, float | None, str | None]] = head
+            if len(ts_col) or len(pack_ts):
+                stored = {
+                    ts: (ts, v, None) for ts, v in zip(ts_col.tolist(), value_col.tolist(), strict=True)
+                }
+                stored.update((row[0], row) for row in head)  # the head's sample wins (it is newer)
+                in_order = np.argsort(pack_ids, kind="stable")  # and the latest pack's over all
+                stored.update(
+                    (ts, (ts, v, None))
+                    for ts, v in zip(pack_ts[in_order].tolist(), pack_values[in_order].tolist(), strict=True)
+                )
+                rows = [stored[ts] for ts in sorted(stored)]
+            for ts, value, hist in rows:
+                yield Point(
+                    host, metric, ltuple, ts, value, Histogram.from_json(json.loads(hist)) if hist else None
+                )
+
+    def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
+        if not metrics:
+            return []
+        conn = self.db.conn()
+        out: list[Point] = []
+        rows = conn.execute(
+            f"SELECT id, host, metric, labels FROM series WHERE metric IN ({','.join('?' * len(metrics))})"
+            " AND last_seen >= ?",
+            [*metrics, since],
+        ).fetchall()
+        for sid, host, metric, labels_json in rows:
+            row = conn.execute(
+                "SELECT ts, value, hist FROM samples WHERE series_id = ? AND ts >= ?"
+                " ORDER BY ts DESC LIMIT 1",
+                (sid, since),
+            ).fetchone()
+            newest = self.raw.newest_in_blocks(sid, since, -math.inf if row is None else row[0])
+            if newest is not None:  # compacted already, or bulk-loaded after the head's newest
+                row = (*newest, None)
+            packed = self.head.newest(sid, since)
+            if packed is not None and (row is None or packed[0] >= row[0]):  # a pack wins ties
+                row = (*packed, None)
+            if row:
+                ts, value, hist = row
+                out.append(
+                    Point(
+                        host,
+                        metric,
+                        tuple(sorted(json.loads(labels_json).items())),
+                        ts,
+                        value,
+                        Histogram.from_json(json.loads(hist)) if hist else None,
+                    )
+                )
+        return out
