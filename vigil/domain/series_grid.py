@@ -127,9 +127,21 @@ def open_grid(
 
 
 def finish(
-    grid: Grid, metric: str, agg: str, step: float, resolution: str, t0: float, start: float, end: float
+    grid: Grid,
+    metric: str,
+    agg: str,
+    step: float,
+    resolution: str,
+    t0: float,
+    start: float,
+    end: float,
+    timestamps: list[float] | None = None,
 ) -> SeriesResult:
-    timestamps = [t0 + i * step for i in range(grid.n)]
+    """The answer: bucket starts, then each row's values. `timestamps`: the bucket starts when the
+    caller made them already (`t0 + i * step`, the same floats; whole arrays make them at once, where
+    this list took ~0.15 ms of a one-series 24 h request)."""
+    if timestamps is None:
+        timestamps = [t0 + i * step for i in range(grid.n)]
     covered: list[float] | None = None  # seconds of each bucket in [start, end], for accumulators only
     series: list[SeriesEntry] = []
     order = sorted(

@@ -54,6 +54,7 @@ def build_series_from_rollups(
 
 
 GroupValues = Callable[[list[int], int, float, int], list[list[float | None]]]
+BucketStarts = Callable[[float, int], list[float]]
 
 
 def build_series_from_groups(
@@ -68,12 +69,14 @@ def build_series_from_groups(
     metric: str,
     resolution: str,
     max_series: int = MAX_SERIES,
+    bucket_starts: BucketStarts | None = None,
 ) -> SeriesResult:
     """The same result as `build_series_from_rollups`, with the numbers computed elsewhere (whole
     arrays at once: `services.series_arrays`). `series`: (host, labels) of every series with data in
     range; `aggregate(group_of, groups, t0, n)` gets each series' group index and returns, per group,
-    its `n` bucket values (None for a gap) from bucket start `t0` on. Grouping, limits and the
-    output layout are this module's.
+    its `n` bucket values (None for a gap) from bucket start `t0` on; `bucket_starts(t0, n)`, when
+    given, the `n` bucket starts (`t0 + i * step`, the same floats). Grouping, limits and the output
+    layout are this module's.
 
     Raises:
         Invalid: see `validate_query`, `parse_group_by`.
@@ -82,4 +85,5 @@ def build_series_from_groups(
     grid, t0 = open_grid(start, end, step, agg, group_by, max_series)
     group_of = [grid.group(host, labels) for host, labels in series]
     grid.pre = aggregate(group_of, len(grid.rows), t0, grid.n)
-    return finish(grid, metric, agg, step, resolution, t0, start, end)
+    timestamps = None if bucket_starts is None else bucket_starts(t0, grid.n)
+    return finish(grid, metric, agg, step, resolution, t0, start, end, timestamps)

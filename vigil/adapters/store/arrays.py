@@ -111,28 +111,42 @@ def rollup_cells(
     low = int(bucket.min())
     span = int(bucket.max()) - low + 1
     cells, inverse = _cells(index * span + (bucket - low))
-    mins = np.full(len(cells), np.inf)
-    maxs = np.full(len(cells), -np.inf)
-    np.fmin.at(mins, inverse, lo)  # fmin/fmax: a NaN (no min) is skipped, as SQL's min() skips NULL
-    np.fmax.at(maxs, inverse, hi)
+    if inverse is None:  # a record per cell (one series, one sample a bucket): no scatter needed
+        # the very floats of the scatter below: fmin/fmax against the empty cell's infinity
+        mins, maxs = np.fmin(lo, np.inf), np.fmax(hi, -np.inf)
+    else:
+        mins = np.full(len(cells), np.inf)
+        maxs = np.full(len(cells), -np.inf)
+        np.fmin.at(mins, inverse, lo)  # fmin/fmax: a NaN (no min) is skipped, as SQL's min() skips NULL
+        np.fmax.at(maxs, inverse, hi)
     return BucketArrays(
         series,
         cells // span,
         (cells % span + low).astype(np.float64) * step,
-        np.bincount(inverse, count, len(cells)).astype(np.float64),
-        np.bincount(inverse, total, len(cells)).astype(np.float64),
+        _summed(inverse, count, len(cells)).astype(np.float64),
+        _summed(inverse, total, len(cells)).astype(np.float64),
         mins,
         maxs,
     )
 
 
-def _cells(keys: Ints) -> tuple[Ints, Ints]:
+def _cells(keys: Ints) -> tuple[Ints, Ints | None]:
     """`np.unique(keys, return_inverse=True)`, without its sort when `keys` are strictly increasing
-    already (one series' samples, one a bucket: the cells are the keys themselves)."""
+    already (one series' samples, one a bucket: the cells are the keys themselves, and the inverse
+    is None: each key is its own cell)."""
     if len(keys) < 2 or bool(np.all(keys[1:] > keys[:-1])):
-        return keys, np.arange(len(keys), dtype=np.int64)
+        return keys, None
     cells, inverse = np.unique(keys, return_inverse=True)
     return cells, inverse
+
+
+def _summed(inverse: Ints | None, weights: Floats, size: int) -> Floats:
+    """`weights` added up per cell (`_cells`' inverse); with None, one weight a cell: 0.0 + each, the
+    very floats `np.bincount` makes (-0.0 becomes 0.0) without its scatter."""
+    if inverse is None:
+        return np.add(weights, 0.0)
+    summed: Floats = np.bincount(inverse, weights, size).astype(np.float64, copy=False)
+    return summed
 
 
 def present_series(parts: Sequence[BucketArrays], t0: float, end: float) -> list[tuple[str, Labels]]:
@@ -184,8 +198,8 @@ def group_values(
     bucket = np.floor_divide(start - t0, step).astype(np.int64)  # as `int((start - t0) // step)`
     # stage 1, per (series, bucket) in record order; stage 2, per (group, bucket) in series order
     cells, inverse = _cells(rank * n + bucket)
-    count = np.bincount(inverse, np.concatenate([p.count[m] for p, m, _ in kept]), len(cells))
-    total = np.bincount(inverse, np.concatenate([p.total[m] for p, m, _ in kept]), len(cells))
+    count: Any = _summed(inverse, np.concatenate([p.count[m] for p, m, _ in kept]), len(cells))
+    total: Any = _summed(inverse, np.concatenate([p.total[m] for p, m, _ in kept]), len(cells))
     into = np.asarray(group_of, dtype=np.int64)[cells // n] * n + cells % n
     size = groups * n
     count = np.bincount(into, count, size)
@@ -197,7 +211,7 @@ def group_values(
         if agg == "avg":
             out = np.divide(out, count, out=np.zeros(size), where=present)
     else:
-        grouped = into[inverse]  # each input cell's (group, bucket)
+        grouped = into if inverse is None else into[inverse]  # each input cell's (group, bucket)
         values = np.concatenate([(p.lo if agg == "min" else p.hi)[m] for p, m, _ in kept])
         out = np.full(size, np.inf if agg == "min" else -np.inf)
         (np.minimum if agg == "min" else np.maximum).at(out, grouped, values)
@@ -233,6 +247,11 @@ def series_from_arrays(
     ranked, kept = _ranked(parts, t0, end)  # `present_series`, and the cells each agg adds up
     series = [key for key, _ in ranked]
 
+    def bucket_starts(at: float, n: int) -> list[float]:
+        # `at + i * step` as Python computes it (i exact in float64, one rounding per operation)
+        starts: list[float] = (np.arange(n, dtype=np.float64) * q.step + at).tolist()
+        return starts
+
     def answer(agg: str) -> SeriesResult:
         def values(group_of: list[int], groups: int, at: float, n: int) -> list[list[float | None]]:
             return group_values(parts, agg, group_of, groups, at, n, q.step, end, kept if at == t0 else None)
@@ -248,6 +267,7 @@ def series_from_arrays(
             metric=q.metric,
             resolution=resolution,
             max_series=max_series,
+            bucket_starts=bucket_starts,
         )
 
     return [answer(agg) for agg in aggs]
