@@ -12,6 +12,7 @@ Standard library only: imported by infra/ and by the local gateway.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -51,6 +52,7 @@ ROUTE_TABLE: tuple[RouteBinding, ...] = (
 )
 
 
+@functools.lru_cache(maxsize=1024)  # asked two or three times per request; bounded against random paths
 def match_function(path: str) -> RouteBinding | None:
     """The binding API Gateway would pick: exact paths first, then the longest greedy prefix."""
     for binding in ROUTE_TABLE:

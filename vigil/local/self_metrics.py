@@ -17,6 +17,7 @@ Must not import waitress or boto3.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import socket
@@ -37,6 +38,7 @@ SERVICE = "vigil"
 _HOST_BAD = re.compile(r"[^A-Za-z0-9_.:\-]")
 # (method, route, status) -> observed durations in seconds since the last flush
 Key = tuple[str, str, int]
+ROUTE_CACHE_SIZE = 1024
 
 
 def local_host_name(name: str | None = None) -> str:
@@ -50,6 +52,9 @@ def gateway_route(gateway: Gateway) -> Callable[[str, str], str]:
     """`(method, path) -> route template` from the Powertools routes of the function serving `path`."""
     from vigil.api.route_table import match_function
 
+    # the routes are fixed once the server runs: a path's template is found once (every API request
+    # asks; a scan of every Powertools route's pattern each time), bounded against random paths
+    @functools.lru_cache(maxsize=ROUTE_CACHE_SIZE)
     def template(method: str, path: str) -> str:
         binding = match_function(path)
         if binding is None:
