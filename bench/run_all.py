@@ -97,6 +97,14 @@ def bench_section(bench: str, data: dict[str, Any]) -> tuple[list[str], list[str
     return lines, judged
 
 
+def goal_rows(section: list[str], judged: list[str]) -> list[str]:
+    """A benchmark's judged figures as rows of the summary at the top, each naming the benchmark and
+    its run's date (the summary gathers runs of different days; an undated row would pass one
+    day's figure off as today's)."""
+    run = section[0].removeprefix("## ")
+    return [f"| {run} | {row}" for row in judged]
+
+
 def _is_prose(bench: str, key: str, value: Any, figures: dict[str, Any]) -> bool:
     """A sentence about the run (method, machine, dataset), not a figure: text of more than four
     words that no goal judges and that is not a per-size row (`10: 27 · 100: 16 ...`)."""
@@ -120,12 +128,11 @@ def write_readme() -> None:
     ]
     sections: list[str] = []
     summary = ["## Goals the issues set, against the latest figures", ""]
-    summary += ["| bench | figure | value | goal | met |", "|---|---|---|---|---|"]
+    summary += ["| bench (run) | figure | value | goal | met |", "|---|---|---|---|---|"]
     for path in sorted(RESULTS.glob("*.json")):
-        bench = path.stem
-        section, goals = bench_section(bench, json.loads(path.read_text()))
+        section, goals = bench_section(path.stem, json.loads(path.read_text()))
         sections += ["", *section]
-        summary += [f"| {bench} | {row}" for row in goals]
+        summary += goal_rows(section, goals)
     lines += ["", *summary, *sections]
     notes = HERE / "NOTES.md"
     if notes.exists():

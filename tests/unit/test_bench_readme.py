@@ -4,7 +4,7 @@ not a key/value dump where a missed goal hides among bookkeeping figures."""
 
 from __future__ import annotations
 
-from bench.run_all import bench_section
+from bench.run_all import bench_section, goal_rows
 
 RESULT = {
     "ok": True,
@@ -37,3 +37,11 @@ def test_a_failed_benchmark_says_so_under_its_date_and_judges_nothing() -> None:
     )
     assert lines == ["## bench_x (2026-12-03 09:00 UTC)", "", "**FAILED**: boom"]
     assert judged == []
+
+
+def test_the_goals_summary_names_each_benchmark_with_the_date_of_its_run() -> None:
+    lines, judged = bench_section("bench_coldstart", RESULT)
+    assert goal_rows(lines, judged) == [
+        "| bench_coldstart (2026-12-03 08:00 UTC) | alerts_cold_cpu_ms | 609.80"
+        " | ≤ 500 ms import + first invocation (CPU) | **no** |"
+    ]
