@@ -69,7 +69,7 @@ class BucketArrays:
 
 def _positions(ids: Sequence[int] | None, sid: Ints) -> Ints:
     """Each series id's position in `ids` (all 0 when None: one series stands for all)."""
-    if ids is None:
+    if ids is None or len(ids) == 1:  # one series read: every id is that one (no search)
         return np.zeros(len(sid), dtype=np.int64)
     known = np.asarray(ids, dtype=np.int64)
     order = np.argsort(known)
