@@ -160,3 +160,22 @@ def test_batches_of_columns_store_each_host_once_as_their_points_would(store: An
         ("web-1", "cpu", (("core", "0"),), T0 + 60, 3.0),  # the later of two samples at one time
     ]
     assert {h.host for h in store.list_hosts()} == {"web-1", "db-1", "db-2"}
+
+
+def test_a_call_of_many_hosts_refuses_a_key_repeated_within_it_and_records_each_push_in_order(
+    store: Any,
+) -> None:
+    """The batched keys and cadence records (one read and one write per call, not per host) decide
+    as host-by-host writes would: a batch repeated inside one call is stored once, and each host's
+    cadence record sees its pushes one after another."""
+    hosts = [f"h-{i:03d}" for i in range(210)]  # more than one read's worth of keys
+    batches = [HostBatch(h, [SeriesSamples("cpu", (), [T0], [float(i)])]) for i, h in enumerate(hosts)]
+    declared = HostBatch("h-000", [SeriesSamples("cpu", (), [T0 + 60], [9.0])], push_interval=30.0)
+    assert put_series_batches(store, [*batches, batches[7], declared], NOW) == [True] * 210 + [False, True]
+    assert put_series_batches(store, [batches[209]], NOW + 60) == [False]
+    put_series_batches(store, [HostBatch("h-000", [SeriesSamples("cpu", (), [T0 + 120], [1.0])])], NOW + 60)
+    cadence = {h.host: h.cadence for h in store.list_hosts()}
+    assert len(cadence) == 210
+    assert cadence["h-001"].last_push == NOW
+    assert cadence["h-000"].last_push == NOW + 60
+    assert cadence["h-000"].declared is None  # only the latest push's declaration counts

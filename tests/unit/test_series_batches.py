@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vigil.adapters.remote_write import STALE_NAN_BITS, WireSeries
+from vigil.adapters.remote_write import STALE_NAN_BITS, WireSeries, columns_of
 from vigil.config import Config
 from vigil.domain.catalog import unit_max
 from vigil.domain.errors import Invalid
@@ -68,7 +68,7 @@ def test_the_whole_series_check_keeps_skips_and_refuses_as_the_sample_by_sample_
     sent: list[Any],
 ) -> None:
     series = wire(sent)
-    fast = outcome(batches_of, series, CONFIG, NOW)
+    fast = outcome(batches_of, columns_of(series), CONFIG, NOW)
     slow = outcome(one_by_one, series)
     if fast[0] == "refused" or slow[0] == "refused":
         assert fast == slow
@@ -112,7 +112,7 @@ def test_a_series_batch_reads_as_points_in_the_order_sent() -> None:
 @pytest.mark.parametrize("label", ["host", "instance"])
 def test_a_series_named_again_in_a_request_maps_to_the_same_identity(label: str) -> None:
     sent = [WireSeries({"__name__": "cpu", label: "web-1"}, [int(NOW * 1000)], [1.0], 0)] * 2
-    batches, _ = batches_of(sent, CONFIG, NOW)
+    batches, _ = batches_of(columns_of(sent), CONFIG, NOW)
     assert [(b.host, [(s.metric, s.labels) for s in b.series]) for b in batches] == [
         ("web-1", [("cpu", ()), ("cpu", ())])
     ]

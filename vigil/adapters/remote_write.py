@@ -1,6 +1,7 @@
 """Prometheus remote-write 1.0 on the wire: a snappy-compressed (block format) protobuf
-`prometheus.WriteRequest`. Decodes to plain series; the mapping to Vigil's hosts and metrics is
-`vigil.services.remote_write`.
+`prometheus.WriteRequest`. Decodes to columns (`decode_columns`: read directly by
+`remote_write_columns` where the request has the usual shape, else through the protobuf library here);
+the mapping to Vigil's hosts and metrics is `vigil.services.remote_write`.
 
 The message classes are built at first use from a descriptor written here (the four messages and the
 fields remote-write 1.0 sends), in a private descriptor pool: no generated code to keep in step and no
@@ -14,11 +15,13 @@ remote-write do not pay for it at cold start.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
 from typing import Any
 
+from vigil.adapters.remote_write_columns import WireColumns, read_columns
 from vigil.domain.errors import Invalid, TooLarge, UnsupportedMediaType
 
 # Prometheus' stale marker: a NaN with this exact bit pattern means "this series ended", not a value.
@@ -106,6 +109,56 @@ def inflate_snappy(body: bytes, limit: int) -> bytes:
         raise Invalid(f"the body is not valid snappy: {exc}", field="body") from exc
 
 
+def decode_columns(
+    body: bytes,
+    content_type: str | None,
+    content_encoding: str | None,
+    limit: int,
+    known: Container[bytes] = (),
+) -> WireColumns:
+    """The request as columns (`remote_write_columns`): read directly where it has the usual shape,
+    else through the protobuf library (`decode_write_request`'s answer and errors). `known`: label
+    keys read well before.
+
+    Raises:
+        UnsupportedMediaType, TooLarge, Invalid: as `decode_write_request`.
+    """
+    raw = _inflated(body, content_type, content_encoding, limit)
+    return read_columns(raw, known) or columns_of(_parsed(raw))
+
+
+def columns_of(series: list[WireSeries]) -> WireColumns:
+    """Series decoded by the protobuf library as columns, each label set as its canonical fields."""
+    import numpy as np
+
+    bounds = [0]
+    for s in series:
+        bounds.append(bounds[-1] + len(s.values))
+    return WireColumns(
+        [b"".join(_label_field(k, v) for k, v in s.labels.items()) for s in series],
+        bounds,
+        np.array([t for s in series for t in s.timestamps_ms], dtype=np.int64),
+        np.array([v for s in series for v in s.values], dtype=np.float64),
+        [s.native_histograms for s in series],
+    )
+
+
+def _label_field(name: str, value: str) -> bytes:
+    def delimited(number: int, payload: bytes) -> bytes:
+        return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+    return delimited(1, delimited(1, name.encode()) + delimited(2, value.encode()))
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
 def decode_write_request(
     body: bytes, content_type: str | None, content_encoding: str | None, limit: int
 ) -> list[WireSeries]:
@@ -114,8 +167,10 @@ def decode_write_request(
     TooLarge: the inflated message would pass `limit` bytes.
     Invalid: unreadable snappy or protobuf.
     """
-    from google.protobuf.message import DecodeError
+    return _parsed(_inflated(body, content_type, content_encoding, limit))
 
+
+def _inflated(body: bytes, content_type: str | None, content_encoding: str | None, limit: int) -> bytes:
     ctype = (content_type or "application/x-protobuf").split(";")[0].strip().lower()
     if ctype != "application/x-protobuf":
         raise UnsupportedMediaType(
@@ -125,7 +180,17 @@ def decode_write_request(
         raise UnsupportedMediaType(
             f"remote-write bodies are snappy-compressed, not {content_encoding!r}", field="content-encoding"
         )
-    raw = inflate_snappy(body, limit)
+    return inflate_snappy(body, limit)
+
+
+def _parsed(raw: bytes) -> list[WireSeries]:
+    """The inflated request through the protobuf library (upb).
+
+    Raises:
+        Invalid: not a WriteRequest.
+    """
+    from google.protobuf.message import DecodeError
+
     request = _write_request_class()()
     try:
         request.ParseFromString(raw)

@@ -24,7 +24,8 @@ import math
 import struct
 from dataclasses import dataclass, field
 
-from vigil.adapters.remote_write import STALE_NAN_BITS, WireSeries, decode_write_request
+from vigil.adapters.remote_write import STALE_NAN_BITS, WireSeries, decode_columns
+from vigil.adapters.remote_write_columns import WireColumns, label_pairs
 from vigil.capabilities import Doc, put_docs, put_series_batches
 from vigil.config import Config
 from vigil.domain.catalog import unit_max, unit_range_error
@@ -75,8 +76,11 @@ def _host_of(labels: dict[str, str], where: str) -> str:
     return host
 
 
-def _series_identity(series: WireSeries, where: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
-    labels = dict(series.labels)
+Identity = tuple[str, str, tuple[tuple[str, str], ...], float]  # host, metric, labels, highest value
+
+
+def _series_identity(sent: dict[str, str], where: str) -> Identity:
+    labels = dict(sent)
     metric = labels.pop("__name__", "")
     if not METRIC_NAME_RE.match(metric):
         raise Invalid(
@@ -100,24 +104,24 @@ def _series_identity(series: WireSeries, where: str) -> tuple[str, str, tuple[tu
                 f"{where}: label {key!r} value is longer than {MAX_LABEL_VALUE_LEN} characters",
                 field=f"{where}.labels",
             )
-    return host, metric, tuple(sorted(labels.items()))
+    return host, metric, tuple(sorted(labels.items())), min(unit_max(metric), MAX_ABS_VALUE)
 
 
-# A sender repeats the same series in every request: their mapped identities, by label pairs as sent
-# (a pure function of them; refusals are not kept). Bounded: cleared whole when full.
-_IDENTITIES: dict[tuple[tuple[str, str], ...], tuple[str, str, tuple[tuple[str, str], ...]]] = {}
+# A sender repeats the same series in every request: their mapped identities, by the label fields'
+# bytes as sent (a pure function of them; refusals are not kept), so a known series costs one dict
+# lookup. Bounded: cleared whole when full.
+_IDENTITIES: dict[bytes, Identity] = {}
 MAX_IDENTITIES = 65_536
 
 
-def _known_identity(series: WireSeries, where: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
-    """`_series_identity`, remembered."""
-    sent = tuple(series.labels.items())
-    found = _IDENTITIES.get(sent)
+def _known_identity(key: bytes, where: str) -> Identity:
+    """`_series_identity` of the series whose label fields are `key`, remembered."""
+    found = _IDENTITIES.get(key)
     if found is None:
-        found = _series_identity(series, where)
+        found = _series_identity(label_pairs(key), where)
         if len(_IDENTITIES) >= MAX_IDENTITIES:
             _IDENTITIES.clear()
-        _IDENTITIES[sent] = found
+        _IDENTITIES[key] = found
     return found
 
 
@@ -126,43 +130,57 @@ def _is_stale_marker(value: float) -> bool:
     return bits == STALE_NAN_BITS
 
 
-def batches_of(
-    series_list: list[WireSeries], config: Config, now: float
-) -> tuple[list[HostBatch], RemoteWriteResult]:
+def batches_of(wire: WireColumns, config: Config, now: float) -> tuple[list[HostBatch], RemoteWriteResult]:
     """Every series checked and mapped, grouped by host (sorted), as columns; nothing is written here.
 
     Raises:
         Invalid: naming the first series (`timeseries[i]`) Vigil cannot store, and why.
     """
+    import numpy as np
+
     result = RemoteWriteResult()
     by_host: dict[str, list[SeriesSamples]] = {}
     oldest = now - config.retention_seconds
     latest = now + MAX_FUTURE_SECONDS
-    for i, series in enumerate(series_list):
+    ts_ms, values = wire.timestamps_ms, wire.values
+    # the usual sample, checked for the whole request at once: a number, its time in the window and
+    # exact as a float (|ms| < 2**53); a series with any other goes sample by sample, to skip and
+    # refuse exactly as that reports. Each value's upper bound (ratio metrics) is checked per series.
+    seconds = ts_ms / 1000.0
+    usual = (
+        np.isfinite(values)
+        & (values >= -MAX_ABS_VALUE)
+        & (seconds <= latest)
+        & (seconds >= oldest)
+        & (np.abs(ts_ms) < 2**53)
+    )
+    bounds = wire.bounds
+    filled = [i for i in range(len(wire.keys)) if bounds[i + 1] > bounds[i]]
+    starts = np.array([bounds[i] for i in filled], dtype=np.int64)
+    whole = np.logical_and.reduceat(usual, starts) if len(starts) else np.empty(0, bool)
+    tops = np.maximum.reduceat(values, starts) if len(starts) else np.empty(0)
+    seconds_of, values_of = seconds.tolist(), values.tolist()
+    fine = whole.tolist()
+    top = tops.tolist()
+    position = 0
+    for i, hist in enumerate(wire.native_histograms):
         where = f"timeseries[{i}]"
-        if series.native_histograms:
+        if hist:
             raise Invalid(
                 f"{where} carries native histograms, which Vigil does not store: set "
                 "send_native_histograms: false (classic histograms arrive as _bucket series)",
                 field=f"{where}.histograms",
             )
-        if not series.values:
+        lo, hi = bounds[i], bounds[i + 1]
+        if lo == hi:
             continue
-        host, metric, labels = _known_identity(series, where)
-        highest = min(unit_max(metric), MAX_ABS_VALUE)  # once per series, not per sample
-        ts_ms, values = series.timestamps_ms, series.values
-        # the usual series, checked whole by C builtins: every value a number in range, every time in
-        # the window; any other goes sample by sample, to skip and refuse exactly as that reports
-        if (
-            all(map(math.isfinite, values))
-            and max(values) <= highest
-            and min(values) >= -MAX_ABS_VALUE
-            and max(ts_ms) / 1000.0 <= latest
-            and min(ts_ms) / 1000.0 >= oldest
-        ):
-            kept = SeriesSamples(metric, labels, [t / 1000.0 for t in ts_ms], list(values))
+        host, metric, labels, highest = _known_identity(wire.keys[i], where)
+        if fine[position] and top[position] <= highest:
+            kept = SeriesSamples(metric, labels, seconds_of[lo:hi], values_of[lo:hi])
         else:
+            series = WireSeries({}, ts_ms[lo:hi].tolist(), values_of[lo:hi], hist)
             kept = _checked_samples(series, where, metric, labels, highest, oldest, now, result)
+        position += 1
         if kept.ts:
             by_host.setdefault(host, []).append(kept)
     return [HostBatch(h, s) for h, s in sorted(by_host.items())], result
@@ -222,7 +240,7 @@ def ingest_remote_write(
     """
     from vigil.services.rollups import late_sample_markers
 
-    wire = decode_write_request(body, content_type, content_encoding, MAX_INFLATED_BYTES)
+    wire = decode_columns(body, content_type, content_encoding, MAX_INFLATED_BYTES, _IDENTITIES)
     batches, result = batches_of(wire, config, now)
     for batch in batches:
         check_series_cardinality(store, batch.host, batch.series_keys(), config)

@@ -17,6 +17,7 @@ import sqlite3
 import struct
 from collections.abc import Sequence
 from itertools import islice
+from operator import lt
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ _LE_FLOAT64 = np.dtype("<f8")
 def pack(ts: Sequence[float], values: Sequence[float]) -> tuple[float, float, int, bytes]:
     """(first, last, n, body) of one series' samples; of equal times the last given wins, as it would
     have in one `INSERT OR REPLACE` after another."""
-    if any(b <= a for a, b in zip(ts, islice(ts, 1, None), strict=False)):
+    if not all(map(lt, ts, islice(ts, 1, None))):  # ascending and unique, checked at C speed
         latest = dict(zip(ts, values, strict=True))
         ts = sorted(latest)
         values = [latest[t] for t in ts]

@@ -20,6 +20,8 @@ from vigil.domain.cadence import Cadence, observe_push
 from vigil.domain.records import Point
 from vigil.domain.series_batch import HostBatch, SeriesSamples
 
+_KEYS_PER_READ = 200  # (host, key) pairs per read: 400 parameters, far under SQLite's limit
+
 
 class SampleWriter:
     """Writes pushed batches; owned by `SqliteStore`, sharing its database, head and series ids."""
@@ -50,17 +52,48 @@ class SampleWriter:
         return stored
 
     def put_series_batches(self, batches: Sequence[HostBatch], now: float) -> list[bool]:
-        """`capabilities.SeriesBatchStore`: every batch in one transaction, each series one pack."""
+        """`capabilities.SeriesBatchStore`: every batch in one transaction, each series one pack, with
+        a fixed number of statements per call rather than per host (a remote-write request carries
+        25 hosts or more: four statements each cost more than their samples)."""
         new_ids: dict[str, int] = {}
-        stored = []
         with self.db.write() as conn:
-            for batch in batches:
-                stored.append(self._put_batch(conn, batch.host, batch.key, now))
-                if stored[-1]:
-                    self._observe_push(conn, batch.host, now, batch.push_interval)
-                    self._put_series(conn, batch.host, batch.series, now, new_ids)
+            stored = self._put_batch_keys(conn, [(b.host, b.key) for b in batches], now)
+            kept = [b for b, s in zip(batches, stored, strict=True) if s]
+            self._observe_pushes(conn, [(b.host, b.push_interval) for b in kept], now)
+            packs: list[tuple[int, bytes, float, float, int]] = []
+            last: dict[int, float] = {}
+            for b in kept:
+                self._pack_series(conn, b.host, b.series, now, new_ids, packs, last)
+            self.head.append(conn, packs)
+            self._seen(conn, last, now)
         self.series.remember(new_ids)
         return stored
+
+    @staticmethod
+    def _put_batch_keys(
+        conn: sqlite3.Connection, keys: Sequence[tuple[str, str | None]], now: float
+    ) -> list[bool]:
+        """`_put_batch` of each (host, key), in order, with one read of the keys already stored and one
+        insert of the new: a key stored before, or earlier in `keys`, is False."""
+        asked = [(h, k) for h, k in keys if k is not None]
+        seen: set[tuple[str, str]] = set()
+        for i in range(0, len(asked), _KEYS_PER_READ):
+            part = asked[i : i + _KEYS_PER_READ]
+            marks = ",".join("(?,?)" for _ in part)
+            sql = f"SELECT host, bkey FROM batches WHERE (host, bkey) IN (VALUES {marks})"
+            seen.update(conn.execute(sql, [x for pair in part for x in pair]).fetchall())
+        out, rows = [], []
+        for host, bkey in keys:
+            if bkey is None:
+                out.append(True)
+            elif (host, bkey) in seen:
+                out.append(False)
+            else:
+                seen.add((host, bkey))
+                rows.append((host, bkey, now))
+                out.append(True)
+        conn.executemany("INSERT INTO batches(host, bkey, received_at) VALUES (?,?,?)", rows)
+        return out
 
     @staticmethod
     def _put_batch(conn: sqlite3.Connection, host: str, bkey: str | None, now: float) -> bool:
@@ -110,15 +143,28 @@ class SampleWriter:
         new_ids: dict[str, int],
     ) -> None:
         """Each series' samples as one packed head row (`sqlite_head`), in the caller's transaction."""
-        packs = []
+        packs: list[tuple[int, bytes, float, float, int]] = []
         last: dict[int, float] = {}
+        self._pack_series(conn, host, series, now, new_ids, packs, last)
+        self.head.append(conn, packs)
+        self._seen(conn, last, now)
+
+    def _pack_series(
+        self,
+        conn: sqlite3.Connection,
+        host: str,
+        series: Sequence[SeriesSamples],
+        now: float,
+        new_ids: dict[str, int],
+        packs: list[tuple[int, bytes, float, float, int]],
+        last: dict[int, float],
+    ) -> None:
+        """The host's series as head rows appended to `packs`, each series' newest time to `last`."""
         for s in series:
             sid = self.series.id_for(conn, host, s.metric, s.labels, now, new_ids)
             lo, hi, n, body = pack(s.ts, s.values)
             packs.append((sid, body, lo, hi, n))
             last[sid] = max(last.get(sid, hi), hi)
-        self.head.append(conn, packs)
-        self._seen(conn, last, now)
 
     @staticmethod
     def _seen(conn: sqlite3.Connection, last: dict[int, float], now: float) -> None:
@@ -129,11 +175,27 @@ class SampleWriter:
 
     def _observe_push(self, conn: sqlite3.Connection, host: str, now: float, declared: float | None) -> None:
         """The host's cadence record, in the batch's own transaction (no commit of its own)."""
-        sql = "SELECT last_push, gaps, declared FROM host_pushes WHERE host = ?"
-        row = conn.execute(sql, (host,)).fetchone()
-        before = Cadence() if row is None else Cadence(row[0], tuple(json.loads(row[1])), row[2])
-        after = observe_push(before, now, declared)
-        conn.execute(
+        self._observe_pushes(conn, [(host, declared)], now)
+
+    @staticmethod
+    def _observe_pushes(
+        conn: sqlite3.Connection, pushes: Sequence[tuple[str, float | None]], now: float
+    ) -> None:
+        """Each (host, declared interval) push's cadence record, in order, in the caller's transaction:
+        one read of the hosts' records and one write of the new ones."""
+        if not pushes:
+            return
+        hosts = sorted({h for h, _ in pushes})
+        records: dict[str, Cadence] = {}
+        for i in range(0, len(hosts), _KEYS_PER_READ):
+            part = hosts[i : i + _KEYS_PER_READ]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT host, last_push, gaps, declared FROM host_pushes WHERE host IN ({marks})"
+            for host, last_push, gaps, declared in conn.execute(sql, part):
+                records[host] = Cadence(last_push, tuple(json.loads(gaps)), declared)
+        for host, declared in pushes:
+            records[host] = observe_push(records.get(host, Cadence()), now, declared)
+        conn.executemany(
             "INSERT OR REPLACE INTO host_pushes(host, last_push, gaps, declared) VALUES (?,?,?,?)",
-            (host, after.last_push, json.dumps(after.gaps), after.declared),
+            [(h, records[h].last_push, json.dumps(records[h].gaps), records[h].declared) for h in hosts],
         )
