@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import gc
 
-from vigil.config import running_in_lambda
+_enabled = gc.isenabled()
+gc.disable()  # before importing the configuration too: its imports are part of the cold start
+
+from vigil.config import running_in_lambda  # noqa: E402
 
 # Only in Lambda: the local server loads the same handler files long before a first request.
-_paused = running_in_lambda() and gc.isenabled()
-if _paused:
-    gc.disable()
+_paused = _enabled and running_in_lambda()
+if _enabled and not _paused:
+    gc.enable()
 
 
 def resume() -> None:

@@ -34,7 +34,7 @@ from vigil.domain.batches import IDEMPOTENCY_SECONDS
 from vigil.domain.cadence import Cadence
 from vigil.domain.errors import Unavailable
 from vigil.domain.identity import series_key
-from vigil.domain.models import BulkLoad, Histogram, HostInfo, Point, SeriesBlock
+from vigil.domain.records import BulkLoad, Histogram, HostInfo, Point, SeriesBlock
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS
 from vigil.domain.series_batch import HostBatch
 
