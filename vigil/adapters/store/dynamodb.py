@@ -70,7 +70,7 @@ class DynamoStore:
         self._doc_ttl = dict(doc_ttl or {})
         self._sealer = sealer
         self._parts: dict[str, Any] = {}
-        self._parts_lock = threading.Lock()
+        self._parts_lock = threading.RLock()  # a part's build asks for the parts it needs
 
     def _part(self, name: str, build: Callable[[], _Part]) -> _Part:
         """The part `name`, built (and its module imported) by `build` on first use, once."""
