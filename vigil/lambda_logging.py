@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
+from vigil import cold_start
 from vigil.config import running_in_lambda
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -37,6 +38,9 @@ def logged(name: str, handler: Handler) -> Handler:
 
     def wrapped(event: dict[str, Any], context: Any) -> dict[str, Any]:
         with_request_id(logger, context)
-        return handler(event, context)
+        try:
+            return handler(event, context)
+        finally:
+            cold_start.resume()  # the collector, paused for the cold start (`vigil.cold_start`)
 
     return wrapped

@@ -3,6 +3,7 @@ jobs function (`infra/functions.py`), which EventBridge invokes for the fleet ti
 and the sharded rollups (`vigil.api.scheduled`). Thin by design: the routes live in `vigil.api`, the logic in
 `vigil.services` and `vigil.domain`."""
 
+from vigil import cold_start  # noqa: F401  # first: pauses the cycle collector for the cold start
 from vigil.api import scheduled
 from vigil.api.functions import METRICS
 from vigil.api.lambda_entry import lambda_handler

@@ -46,9 +46,11 @@ def test_the_notify_entry_loads_no_pydantic_nor_the_rule_models() -> None:
     assert loaded["models"] == []
 
 
-def test_the_scheduled_evaluation_s_entry_builds_no_request_model_and_loads_no_notifier() -> None:
+def test_the_scheduled_evaluation_s_entry_loads_no_pydantic_and_no_notifier() -> None:
     loaded = _import("vigil.alerting.entry")
-    assert "vigil.domain.rules" in loaded["modules"]  # the evaluator's own models, rightly
+    assert "vigil.domain.rule_records" in loaded["modules"]  # the evaluator reads plain records
+    unwanted = {"pydantic", "vigil.domain.models", "vigil.domain.rules", "vigil.domain.silences"}
+    assert sorted(unwanted & set(loaded["modules"])) == []
     assert loaded["models"] == []
     # in AWS it publishes to SNS; the notifiers (and local mode's dispatcher) are the notify function's
     notifiers = {"vigil.alerting.delivery", "vigil.alerting.local_delivery", "vigil.adapters.notify.registry"}

@@ -24,7 +24,7 @@ from vigil.agent.collector import HostCollector
 from vigil.agent.pusher import Pusher, PushSettings, safe_host_name
 from vigil.agent.runner import AgentLoop
 from vigil.config import agent_key_from_env
-from vigil.domain.models import HOST_RE
+from vigil.domain.limits import HOST_RE
 
 log = logging.getLogger("vigil.agent")
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vigil.domain.alerts import Notification, RuleState, Transition, group_key
 from vigil.domain.errors import Invalid
 from vigil.domain.evaluator import DEFAULT_OPTIONS, EvalOptions, evaluate
-from vigil.domain.models import Point
-from vigil.domain.rules import Rule
+from vigil.domain.records import Point
+from vigil.domain.rule_records import RuleRecord, as_record
 from vigil.domain.timeparse import iso
+
+if TYPE_CHECKING:  # the pydantic model (the API's, tests'): only its type
+    from vigil.domain.rules import Rule
 
 MAX_STEPS = 20_000  # 7 days at one evaluation a minute is 10,080
 
@@ -41,7 +44,7 @@ class BacktestResult:
 
 
 def backtest(
-    rule: Rule,
+    rule: RuleRecord | Rule,
     points: Iterable[Point],
     start: float,
     end: float,
@@ -59,6 +62,7 @@ def backtest(
     if step <= 0:
         raise Invalid("step must be positive", field="step")
     step = max(step, (end - start) / MAX_STEPS)
+    rule = as_record(rule)
     ordered = sorted((p for p in points if p.metric == rule.metric), key=lambda p: p.ts)
     stamps = [p.ts for p in ordered]
     result = BacktestResult(evaluations=0, step=step)

@@ -9,7 +9,7 @@ Imports: `vigil.domain`, `vigil.ports`.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from vigil.alerting.kinds import (
     CHANNEL_KIND,
@@ -30,14 +30,19 @@ from vigil.config import Config
 from vigil.domain.alerts import RuleState, alert_id
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.paging import paginate
-from vigil.domain.rules import STORED, Rule, default_rules
-from vigil.domain.silences import Silence
+from vigil.domain.rule_records import RuleRecord, rule_record
+from vigil.domain.silence_records import SilenceRecord, silence_record
 from vigil.ports import Store
 
-if TYPE_CHECKING:  # the pydantic channel model loads only where a channel is made or read (below)
+if TYPE_CHECKING:  # the pydantic models load only where the API makes or reads one (below)
+    from collections.abc import Callable
+
     from vigil.domain.channel_models import Channel
+    from vigil.domain.rules import Rule
+    from vigil.domain.silences import Silence
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Re-exported: callers read state and the document kinds here (`kinds` holds them apart from the
 # pydantic rule/channel/silence models, for the notify function's cold start).
@@ -61,15 +66,32 @@ __all__ = [
 
 
 def load_rules(store: Store) -> list[Rule]:
-    """Stored rules, sorted by id; a document that no longer validates is logged and skipped. Message
-    templates were compiled when written and are not compiled again (`rules.STORED`)."""
-    rules = []
-    for doc in store.list_docs(RULE_KIND):
+    """Stored rules as pydantic models (the API's reads, rules-as-code), sorted by id; a document that
+    no longer validates is logged and skipped. Message templates were compiled when written and are
+    not compiled again (`rules.STORED`)."""
+    from vigil.domain.rules import STORED, Rule
+
+    return sorted(
+        _loaded(store, RULE_KIND, lambda doc: Rule.model_validate(doc, context={STORED: True})),
+        key=lambda r: r.id,
+    )
+
+
+def load_rule_records(store: Store) -> list[RuleRecord]:
+    """Stored rules as the evaluator reads them (`rule_records`: no pydantic), sorted by id; a
+    document that is not a rule is logged and skipped."""
+    return sorted(_loaded(store, RULE_KIND, rule_record), key=lambda r: r.id)
+
+
+def _loaded(store: Store, kind: str, build: Callable[[dict[str, Any]], T]) -> list[T]:
+    """`build` of each stored document of `kind`; one that raises ValueError is logged and skipped."""
+    out = []
+    for doc in store.list_docs(kind):
         try:
-            rules.append(Rule.model_validate(clean(doc), context={STORED: True}))
+            out.append(build(clean(doc)))
         except ValueError as exc:
-            log.error("skipping invalid stored rule %s: %s", doc.get("id"), exc)
-    return sorted(rules, key=lambda r: r.id)
+            log.error("skipping invalid stored %s %s: %s", kind, doc.get("id"), exc)
+    return out
 
 
 def save_rule(store: Store, rule: Rule) -> dict[str, Any]:
@@ -95,6 +117,8 @@ def inbox_channel() -> Channel:
 
 
 def shipped_rules(config: Config) -> list[Rule]:
+    from vigil.domain.rules import default_rules  # seeding and the API only: not on the evaluation's path
+
     return default_rules(config.thresholds, config.interval_seconds, [INBOX_CHANNEL_ID])
 
 
@@ -158,13 +182,15 @@ def attach_to_default_rules(store: Store, config: Config, channel_id: str) -> li
 
 
 def load_silences(store: Store) -> list[Silence]:
-    out = []
-    for doc in store.list_docs(SILENCE_KIND):
-        try:
-            out.append(Silence.model_validate(clean(doc)))
-        except ValueError as exc:
-            log.error("skipping invalid stored silence %s: %s", doc.get("id"), exc)
-    return out
+    """Stored silences as pydantic models (the API's reads)."""
+    from vigil.domain.silences import Silence
+
+    return _loaded(store, SILENCE_KIND, Silence.model_validate)
+
+
+def load_silence_records(store: Store) -> list[SilenceRecord]:
+    """Stored silences as the evaluator reads them (`silence_records`: no pydantic)."""
+    return _loaded(store, SILENCE_KIND, silence_record)
 
 
 def load_channel(store: Store, channel_id: str) -> Channel | None:
@@ -237,12 +263,12 @@ def list_alerts(
 
 
 def _mark_silenced(instances: list[dict[str, Any]], store: Store, now: float) -> None:
-    from vigil.domain.silences import alert_labels, muting
+    from vigil.domain.silence_records import alert_labels, muting
 
-    silences = load_silences(store)
+    silences = load_silence_records(store)
     if not silences:
         return
-    rules = {r.id: r for r in load_rules(store)}
+    rules = {r.id: r for r in load_rule_records(store)}
     for a in instances:
         rule = rules.get(a["rule_id"])
         if rule is None:

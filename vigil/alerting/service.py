@@ -30,12 +30,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from vigil.alerting import dead_letters
 from vigil.alerting.ports import Attributes, Publisher
-from vigil.alerting.repo import HISTORY_KIND, META_KIND, OUT_KIND, RULE_KIND, load_rules, load_silences
+from vigil.alerting.repo import (
+    HISTORY_KIND,
+    META_KIND,
+    OUT_KIND,
+    RULE_KIND,
+    load_rule_records,
+    load_silence_records,
+)
 from vigil.alerting.state_shards import (
     StateRef,
     collect_orphans,
@@ -49,9 +56,12 @@ from vigil.domain.alerts import Notification, RuleState, Transition
 from vigil.domain.cadence import Reporting
 from vigil.domain.errors import Conflict
 from vigil.domain.evaluator import DEFAULT_OPTIONS, EvalOptions, Event, evaluate, needs_saving
-from vigil.domain.rules import Rule
-from vigil.domain.silences import Silence
+from vigil.domain.rule_records import RuleRecord, as_record
+from vigil.domain.silence_records import Silencing
 from vigil.ports import Store
+
+if TYPE_CHECKING:  # the pydantic model: the API and tests pass it; the scheduled run never loads it
+    from vigil.domain.rules import Rule
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +93,10 @@ def notification_attributes(message: dict[str, Any]) -> Attributes:
 def run_evaluation(
     store: Store,
     publisher: Publisher,
-    rules: Sequence[Rule] | None,
+    rules: Sequence[RuleRecord | Rule] | None,
     now: float,
     *,
-    silences: Sequence[Silence] | None = None,
+    silences: Sequence[Silencing] | None = None,
     options: EvalOptions = DEFAULT_OPTIONS,
     evaluation_period: float = 60.0,
     run: EvalRun = "all",
@@ -101,21 +111,23 @@ def run_evaluation(
     next run.
     """
     loaded = rules is None  # only then can a state without a rule be told apart from a retired one
-    every = load_rules(store) if rules is None else rules
-    rules = [r for r in every if in_run(r, run)]
-    active = [s for s in (load_silences(store) if silences is None else silences) if not s.expired(now)]
+    every = load_rule_records(store) if rules is None else [as_record(r) for r in rules]
+    running = [r for r in every if in_run(r, run)]
+    active = [
+        s for s in (load_silence_records(store) if silences is None else silences) if not s.expired(now)
+    ]
     report = EvaluationReport()
     try:
-        points_for, listed = read_tick(store, rules, now, with_hosts=watches_cadence(rules))
+        points_for, listed = read_tick(store, running, now, with_hosts=watches_cadence(running))
         reporting = (
             None if listed is None else Reporting({h.host: h.cadence for h in listed}, evaluation_period)
         )
     except Exception as exc:
         log.exception("reading samples for the evaluation failed; every rule waits for the next tick")
-        report.failed = {rule.id: f"{type(exc).__name__}: {exc}" for rule in rules}
+        report.failed = {rule.id: f"{type(exc).__name__}: {exc}" for rule in running}
         return report
     states = load_states(store)  # one read for every rule's state, not one per rule
-    for rule in rules:
+    for rule in running:
         try:
             window = (points_for.get(window_key(rule)) if rule.enabled else None) or WindowData()
             loaded_state = states.get(rule.id, (None, StateRef()))
@@ -140,10 +152,10 @@ def run_evaluation(
 def retire_rule(
     store: Store,
     publisher: Publisher | None,
-    rule: Rule,
+    rule: RuleRecord | Rule,
     now: float,
     *,
-    silences: Sequence[Silence] | None = None,
+    silences: Sequence[Silencing] | None = None,
 ) -> EvaluationReport:
     """Delete a rule the way a receiver expects: each of its announced alerts resolves now (resolve
     notices published, history kept), then the rule and its state go. `keep_firing_for` and flapping
@@ -157,14 +169,16 @@ def retire_rule(
         Conflict: an evaluation run rewrote the state meanwhile; the rule is left as it was.
     """
     report = EvaluationReport()
-    active = [s for s in (load_silences(store) if silences is None else silences) if not s.expired(now)]
+    active = [
+        s for s in (load_silence_records(store) if silences is None else silences) if not s.expired(now)
+    ]
     state, ref = load_state(store, rule.id)
     stored = None if state is None else RuleState.from_json(state.to_json())
     if state is not None:
         state.outbox = [m for m in state.outbox if store.get_doc(OUT_KIND, str(m["id"])) is None]
         for group in state.groups.values():
             group.flapping, group.changes = False, []  # a flapping digest must not swallow the resolve
-        last = rule.model_copy(update={"enabled": False, "keep_firing_for": 0.0})
+        last = replace(as_record(rule), enabled=False, keep_firing_for=0.0)
         new_state, events = evaluate(last, [], state, now, silences=active)
         new_state.outbox = [*state.outbox, *(e.to_message() for e in events if isinstance(e, Notification))]
         save_state(store, new_state, ref, stored, now=now)
@@ -196,7 +210,7 @@ def _drain_retired(
             delete_state(store, rule_id)
 
 
-def watches_cadence(rules: Sequence[Rule]) -> bool:
+def watches_cadence(rules: Sequence[RuleRecord]) -> bool:
     """Whether an enabled rule watches reporting cadence: then the tick lists every host's pushes."""
     return any(r.enabled and r.missed_intervals is not None for r in rules)
 
@@ -204,11 +218,11 @@ def watches_cadence(rules: Sequence[Rule]) -> bool:
 def _evaluate_rule(
     store: Store,
     publisher: Publisher,
-    rule: Rule,
+    rule: RuleRecord,
     window: WindowData,
     loaded: tuple[RuleState | None, StateRef],
     now: float,
-    silences: Sequence[Silence],
+    silences: Sequence[Silencing],
     options: EvalOptions,
     report: EvaluationReport,
     reporting: Reporting | None,

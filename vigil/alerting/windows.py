@@ -41,10 +41,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from vigil.capabilities import WindowHostsStore
-from vigil.domain.models import Point
-from vigil.domain.records import HostInfo
+from vigil.domain.records import HostInfo, Point
 from vigil.domain.rollups import Rollup
-from vigil.domain.rules import Rule
+from vigil.domain.rule_records import RuleRecord
 from vigil.domain.seasonal import NEIGHBOURS, baseline_hours, hour_of
 from vigil.ports import Store
 from vigil.services.rollups import DIRTY_KIND, STATE_KIND, WATERMARK_ID
@@ -71,41 +70,41 @@ WindowKey = tuple[str, float, bool]
 EvalRun = Literal["all", "minute", "hourly"]
 
 
-def settled_only(rule: Rule) -> bool:
+def settled_only(rule: RuleRecord) -> bool:
     """A forecast over a long window reads only the settled rollups, no raw edges: a prediction days
     ahead does not need the last hour or two, and it saves a raw read of every host per tick."""
     return rule.forecast is not None and rule.window > ROLLUP_WINDOW_SECONDS
 
 
-def window_key(rule: Rule) -> WindowKey:
+def window_key(rule: RuleRecord) -> WindowKey:
     """Which of `read_window`'s answers a rule reads."""
     return rule.metric, rule.window, settled_only(rule)
 
 
-def hourly(rule: Rule) -> bool:
+def hourly(rule: RuleRecord) -> bool:
     """Whether the hourly run evaluates the rule rather than the minute tick (`EvalRun`): a forecast that
     reads only settled rollups (`settled_only`), which change when the rollup job runs, once an hour."""
     return settled_only(rule)
 
 
-def in_run(rule: Rule, run: EvalRun) -> bool:
+def in_run(rule: RuleRecord, run: EvalRun) -> bool:
     """Whether an evaluation run of kind `run` evaluates `rule`."""
     return run == "all" or hourly(rule) == (run == "hourly")
 
 
-def read_window(store: Store, rules: Sequence[Rule], now: float) -> dict[WindowKey, WindowData]:
+def read_window(store: Store, rules: Sequence[RuleRecord], now: float) -> dict[WindowKey, WindowData]:
     """The data every enabled rule needs at `now`, keyed by `window_key`; see the module."""
     return read_tick(store, rules, now)[0]
 
 
 def read_tick(
-    store: Store, rules: Sequence[Rule], now: float, *, with_hosts: bool = False
+    store: Store, rules: Sequence[RuleRecord], now: float, *, with_hosts: bool = False
 ) -> tuple[dict[WindowKey, WindowData], list[HostInfo] | None]:
     """`read_window`, and with `with_hosts` every host's listing (`Store.list_hosts()`, None without):
     from the shared window's read itself on a store that can (`WindowHostsStore`), so a tick costs one
     request per host for both (docs/data-model.md, "Alert evaluation")."""
     enabled = [r for r in rules if r.enabled and r.missed_intervals is None]
-    groups: dict[tuple[float, bool], list[Rule]] = {}
+    groups: dict[tuple[float, bool], list[RuleRecord]] = {}
     for rule in enabled:
         key = rule.window if rule.window > SHARED_WINDOW_SECONDS else 0.0
         groups.setdefault((key, settled_only(rule)), []).append(rule)
@@ -140,7 +139,7 @@ def read_tick(
     return out, listed
 
 
-def read_baseline(store: Store, rule: Rule, now: float) -> list[Rollup]:
+def read_baseline(store: Store, rule: RuleRecord, now: float) -> list[Rollup]:
     """The hourly rollups an `outside_band` rule's band is made of (`seasonal.baseline_hours`): one
     3-hour read per past week, whatever the raw sample density."""
     hosts = None if rule.filter.host is None else [rule.filter.host]

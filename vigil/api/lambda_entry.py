@@ -5,7 +5,8 @@ shares its configuration) and Powertools Metrics (EMF, namespace `Vigil`; disabl
 POWERTOOLS_METRICS_DISABLED, which `vigil serve` sets) around the shared `FunctionEntry`.
 EventBridge schedule events (`source == "aws.events"`) go to the function's scheduled job instead of
 the resolver. Every API invocation adds `ApiLatency` (ms; and `ApiServerErrors` on a 5xx) through
-`vigil.api.request_metrics`.
+`vigil.api.request_metrics`. The cycle collector paused for the cold start (`vigil.cold_start`) runs
+again once the first invocation returns.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Metrics
 
+from vigil import cold_start
 from vigil.api.app import FunctionEntry, Registrar
 from vigil.api.request_metrics import publish_request_metrics
 from vigil.lambda_logging import function_logger, with_request_id
@@ -41,6 +43,12 @@ def lambda_handler(
 
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            return serve(event, context)
+        finally:
+            cold_start.resume()
+
+    def serve(event: dict[str, Any], context: Any) -> dict[str, Any]:
         with_request_id(logger, context)
         if event.get("source") == "aws.events" and scheduled is not None:
             return scheduled(event, context)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from vigil.domain.models import METRIC_NAME_RE
+from vigil.domain.limits import METRIC_NAME_RE
 
 MetricParam = Annotated[str, Query(max_length=200, pattern=METRIC_NAME_RE.pattern, description="Metric name")]
 HostParam = Annotated[str | None, Query(max_length=2000, description="Host, or comma-separated hosts")]

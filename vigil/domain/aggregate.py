@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from vigil.domain.accumulate import BucketAcc
 from vigil.domain.alerts import group_key
 from vigil.domain.histograms import merge_all, quantile
-from vigil.domain.models import Histogram, Point
+from vigil.domain.records import Histogram, Point
 from vigil.domain.rollups import Rollup, rollup_points, to_acc
-from vigil.domain.rules import QUANTILES, Rule
+from vigil.domain.rule_records import QUANTILES, RuleRecord
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def group_labels(point: Point, group_by: list[str]) -> dict[str, str]:
 
 
 def aggregate(
-    rule: Rule, points: Iterable[Point], start: float, end: float, rollups: Iterable[Rollup] = ()
+    rule: RuleRecord, points: Iterable[Point], start: float, end: float, rollups: Iterable[Rollup] = ()
 ) -> dict[str, GroupValue]:
     """One value per group from the points with `start < ts <= end` that pass the rule's filter, and
     from `rollups`: hourly or daily summaries of whole hours inside the window that `points` do not
@@ -83,7 +83,7 @@ def aggregate(
     return out
 
 
-def passes(rule: Rule, metric: str, host: str, labels: tuple[tuple[str, str], ...]) -> bool:
+def passes(rule: RuleRecord, metric: str, host: str, labels: tuple[tuple[str, str], ...]) -> bool:
     """Whether a point or rollup of this series is one the rule looks at (metric and filter)."""
     if metric != rule.metric or rule.filter.host not in (None, host):
         return False
@@ -100,7 +100,7 @@ def _last_ts(r: Rollup) -> float:
     return r.last_ts if r.last_ts is not None else r.start
 
 
-def _summary_value(rule: Rule, records: list[Rollup], window: float) -> float | None:
+def _summary_value(rule: RuleRecord, records: list[Rollup], window: float) -> float | None:
     """`rule.agg` over summaries: merged per series in time, then across series (so a counter's
     rate is per series first, like the raw path)."""
     per_series: dict[str, BucketAcc] = {}
@@ -118,7 +118,7 @@ def _summary_value(rule: Rule, records: list[Rollup], window: float) -> float | 
     return total.result(rule.agg, window)
 
 
-def _value(rule: Rule, points: list[Point], window: float) -> float | None:
+def _value(rule: RuleRecord, points: list[Point], window: float) -> float | None:
     agg = rule.agg
     hists = [p.histogram for p in points if p.histogram is not None]
     values = [p.value for p in points if p.value is not None]

@@ -28,7 +28,7 @@ from itertools import repeat
 
 from vigil.domain.accumulate import BucketAcc, counter_totals
 from vigil.domain.fleet import FLEET_HOST
-from vigil.domain.models import SeriesBlock
+from vigil.domain.records import SeriesBlock
 from vigil.domain.rollups import RESOLUTION_SECONDS, Rollup, from_acc, plain_marker
 
 Labels = tuple[tuple[str, str], ...]

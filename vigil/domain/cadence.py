@@ -18,7 +18,6 @@ Pure: time is passed in. Imports: standard library only.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -49,7 +48,7 @@ class Cadence:
             return self.declared
         if len(self.gaps) < MIN_GAPS:
             return None
-        return float(statistics.median(self.gaps))
+        return _median(self.gaps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +98,13 @@ def host_status(cadence: Cadence, now: float, *, missed: int, evaluation_period:
         return "up" if silent <= limit else "stale"
     limit = silence_limit(interval, missed=missed, evaluation_period=evaluation_period)
     return "up" if silent <= limit else "down"
+
+
+def _median(values: tuple[float, ...]) -> float:
+    """`statistics.median`, without importing `statistics` (and `fractions`, `random`) on every
+    function's cold start for this one call."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return (ordered[middle - 1] + ordered[middle]) / 2

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vigil.domain.models import Histogram
+from vigil.domain.records import Histogram
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.domain.models import METRIC_NAME_RE
+from vigil.domain.limits import METRIC_NAME_RE
 
 MAX_PANELS = 24
 

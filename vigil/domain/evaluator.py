@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from vigil.domain.aggregate import aggregate
 from vigil.domain.alerts import (
@@ -36,13 +36,16 @@ from vigil.domain.alerts import (
 )
 from vigil.domain.cadence import Reporting, host_status
 from vigil.domain.forecast import forecast_groups
-from vigil.domain.models import Point
+from vigil.domain.records import Point
 from vigil.domain.rollups import Rollup
-from vigil.domain.rules import CHECKS_HOST, Rule, compare
+from vigil.domain.rule_records import CHECKS_HOST, RuleRecord, as_record, compare
 from vigil.domain.seasonal import Band, group_bands
-from vigil.domain.silences import Silence, alert_labels, muting
+from vigil.domain.silence_records import Silencing, alert_labels, muting
 from vigil.domain.templates import TemplateFailure, render
 from vigil.domain.timeparse import iso
+
+if TYPE_CHECKING:  # the pydantic model (the API's, tests'): only its type
+    from vigil.domain.rules import Rule
 
 Event = Transition | Notification
 
@@ -64,12 +67,12 @@ LAST_SEEN_REFRESH = 300.0
 
 
 def evaluate(
-    rule: Rule,
+    rule: RuleRecord | Rule,
     data: Iterable[Point],
     state: RuleState | None,
     now: float,
     *,
-    silences: Sequence[Silence] = (),
+    silences: Sequence[Silencing] = (),
     options: EvalOptions = DEFAULT_OPTIONS,
     reporting: Reporting | None = None,
     rollups: Sequence[Rollup] = (),
@@ -85,6 +88,7 @@ def evaluate(
     Returns the new state (the input is not modified) and the transitions and notifications, in group
     order. A disabled rule sees no breach, so its alerts resolve.
     """
+    rule = as_record(rule)
     st = RuleState.from_json(state.to_json()) if state is not None else RuleState(rule.id)
     by_cadence = rule.missed_intervals is not None
     enabled = rule.enabled and not by_cadence
@@ -121,14 +125,14 @@ def evaluate(
     return st, events
 
 
-def _breached(rule: Rule, value: float, band: Band | None) -> bool:
+def _breached(rule: RuleRecord, value: float, band: Band | None) -> bool:
     if rule.condition == "outside_band":
         return band is not None and not band.contains(value)
     return compare(value, rule.op, rule.threshold)
 
 
 def _missed_cadence(
-    rule: Rule, st: RuleState, reporting: Reporting, now: float
+    rule: RuleRecord, st: RuleState, reporting: Reporting, now: float
 ) -> dict[str, tuple[dict[str, str], float | None]]:
     """Hosts with an established cadence become groups (`last_seen` = their last push); those past
     their silence limit breach with the seconds they have been silent. A host that never established
@@ -151,7 +155,7 @@ def _missed_cadence(
 
 
 def needs_saving(
-    rule: Rule, stored: RuleState | None, new: RuleState, *, refresh: float = LAST_SEEN_REFRESH
+    rule: RuleRecord, stored: RuleState | None, new: RuleState, *, refresh: float = LAST_SEEN_REFRESH
 ) -> bool:
     """Whether the evaluator must write `new` over `stored` (the document as loaded, outbox unfiltered).
 
@@ -180,7 +184,7 @@ def needs_saving(
     return False
 
 
-def _essential(rule: Rule, group: GroupState) -> dict[str, object]:
+def _essential(rule: RuleRecord, group: GroupState) -> dict[str, object]:
     data = group.to_json()
     del data["last_seen"], data["value"]
     if rule.keep_firing_for <= 0:
@@ -196,13 +200,13 @@ def _lags(before: GroupState, after: GroupState, refresh: float) -> bool:
 
 
 def _step(
-    rule: Rule,
+    rule: RuleRecord,
     key: str,
     g: GroupState,
     breach: bool,
     value: float | None,
     now: float,
-    silences: Sequence[Silence],
+    silences: Sequence[Silencing],
     o: EvalOptions,
 ) -> list[Event]:
     before = g.status
@@ -244,7 +248,9 @@ def _step(
     return events
 
 
-def _notify(rule: Rule, key: str, g: GroupState, now: float, muted: bool, o: EvalOptions) -> list[Event]:
+def _notify(
+    rule: RuleRecord, key: str, g: GroupState, now: float, muted: bool, o: EvalOptions
+) -> list[Event]:
     settled = False
     if not g.flapping and len(g.changes) > o.flap_max_changes:
         g.flapping, g.flap_started_at = True, now
@@ -274,7 +280,7 @@ def _notify(rule: Rule, key: str, g: GroupState, now: float, muted: bool, o: Eva
     return []
 
 
-def _build(rule: Rule, key: str, g: GroupState, kind: NotificationKind, now: float) -> Notification:
+def _build(rule: RuleRecord, key: str, g: GroupState, kind: NotificationKind, now: float) -> Notification:
     started = g.active_at if g.active_at is not None else now
     flap_anchor = g.flap_started_at if g.flap_started_at is not None else started
     anchor = flap_anchor if kind in ("flapping", "settled") else started
@@ -306,7 +312,7 @@ def _build(rule: Rule, key: str, g: GroupState, kind: NotificationKind, now: flo
     return Notification(**{**n.__dict__, "message": _message(rule, n)})
 
 
-def _message(rule: Rule, n: Notification) -> str:
+def _message(rule: RuleRecord, n: Notification) -> str:
     """The rule's template, or the default message; a template that fails or breaks a limit
     (`vigil.domain.templates`) gives the default message with a note saying why."""
     if not rule.message:
@@ -317,7 +323,7 @@ def _message(rule: Rule, n: Notification) -> str:
         return f"{default_message(rule, n)}\n(message template failed: {exc}; default message sent)"
 
 
-def default_message(rule: Rule, n: Notification) -> str:
+def default_message(rule: RuleRecord, n: Notification) -> str:
     """The body text when a rule has no template; channels show `n.title()` above it."""
     if n.flapping:
         return (
@@ -365,7 +371,7 @@ def _span(seconds: float, *, days: bool = False) -> str:
     return f"{seconds:g}s"
 
 
-def _context(rule: Rule, n: Notification) -> dict[str, object]:
+def _context(rule: RuleRecord, n: Notification) -> dict[str, object]:
     return {
         "rule": {
             "id": rule.id,
@@ -388,7 +394,7 @@ def _context(rule: Rule, n: Notification) -> dict[str, object]:
     }
 
 
-def _forgettable(rule: Rule, g: GroupState, now: float, o: EvalOptions) -> bool:
+def _forgettable(rule: RuleRecord, g: GroupState, now: float, o: EvalOptions) -> bool:
     if g.status != "inactive" or g.flapping or g.changes or g.told != "none":
         return False
     if rule.agg != "absent":

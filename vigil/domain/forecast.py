@@ -1,7 +1,7 @@
 """Linear forecasts, like Prometheus' `predict_linear`: a least-squares line through a window's values,
 read `horizon` seconds after the window's end.
 
-A forecast rule (`Rule.forecast`) first reduces its window to one value per group and step with its own
+A forecast rule (`RuleRecord.forecast`) first reduces its window to one value per group and step with its own
 `agg` (`aggregate` on each step's points; each hourly or daily rollup of a long window is one step of
 its own), placed at the mean time of the step's samples (a rollup: the middle of its bucket). The line
 is then fitted through those (time, value) pairs per group: averaging a step first keeps one dense host
@@ -21,9 +21,9 @@ from typing import Any
 
 from vigil.domain.aggregate import GroupValue, aggregate, group_labels, passes
 from vigil.domain.alerts import group_key
-from vigil.domain.models import Point
+from vigil.domain.records import Point
 from vigil.domain.rollups import RESOLUTION_SECONDS, Rollup
-from vigil.domain.rules import Rule
+from vigil.domain.rule_records import RuleRecord
 
 STEPS_PER_WINDOW = 60  # raw points are reduced to this many steps per window before the fit
 MIN_STEPS = 3
@@ -56,7 +56,7 @@ def fit_line(xs: Sequence[float], ys: Sequence[float]) -> Line | None:
 
 
 def forecast_groups(
-    rule: Rule, points: Iterable[Point], start: float, end: float, rollups: Iterable[Rollup] = ()
+    rule: RuleRecord, points: Iterable[Point], start: float, end: float, rollups: Iterable[Rollup] = ()
 ) -> dict[str, GroupValue]:
     """Per group, the value the line through the window `(start, end]` predicts at `end + rule.forecast`
     (None when the group has too little history for a trend)."""

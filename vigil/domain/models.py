@@ -11,10 +11,44 @@ Imports: standard library, pydantic and `vigil.domain.records` only.
 from __future__ import annotations
 
 import math
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
+
+# The limits live in `limits` (no pydantic: the stores and the evaluator need them); re-exported here.
+from vigil.domain.limits import (
+    BATCH_ID_RE as BATCH_ID_RE,
+)
+from vigil.domain.limits import (
+    HOST_RE as HOST_RE,
+)
+from vigil.domain.limits import (
+    LABEL_KEY_RE as LABEL_KEY_RE,
+)
+from vigil.domain.limits import (
+    MAX_ABS_VALUE as MAX_ABS_VALUE,
+)
+from vigil.domain.limits import (
+    MAX_BATCH_ID_LEN as MAX_BATCH_ID_LEN,
+)
+from vigil.domain.limits import (
+    MAX_BATCH_SAMPLES as MAX_BATCH_SAMPLES,
+)
+from vigil.domain.limits import (
+    MAX_FUTURE_SECONDS as MAX_FUTURE_SECONDS,
+)
+from vigil.domain.limits import (
+    MAX_LABEL_VALUE_LEN as MAX_LABEL_VALUE_LEN,
+)
+from vigil.domain.limits import (
+    MAX_LABELS as MAX_LABELS,
+)
+from vigil.domain.limits import (
+    MAX_PUSH_INTERVAL_SECONDS as MAX_PUSH_INTERVAL_SECONDS,
+)
+from vigil.domain.limits import (
+    METRIC_NAME_RE as METRIC_NAME_RE,
+)
 
 # The internal records moved to `records` (no pydantic); re-exported for the modules using both.
 from vigil.domain.records import (
@@ -41,23 +75,6 @@ from vigil.domain.records import (
 from vigil.domain.records import (
     SeriesBlock as SeriesBlock,
 )
-
-MAX_BATCH_SAMPLES = 5000
-MAX_LABELS = 10
-MAX_LABEL_VALUE_LEN = 256
-MAX_FUTURE_SECONDS = 600.0
-# Values (and histogram sums) beyond this magnitude are refused at ingest: a sum or average of up to
-# 1e8 of them stays finite, so the series API, the export and the rollups (both stores) never meet an
-# overflowed aggregate. Real measurements are many orders of magnitude below it.
-MAX_ABS_VALUE = 1e300
-
-# `:` for Prometheus recording-rule names (`job:http_requests:rate5m`) arriving by remote-write
-METRIC_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:\-/]{0,199}$")
-LABEL_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
-HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
-BATCH_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]+$")
-MAX_BATCH_ID_LEN = 128
-MAX_PUSH_INTERVAL_SECONDS = 86400
 
 Number = StrictFloat | StrictInt
 HostName = Annotated[str, Field(pattern=HOST_RE.pattern, description="Host name: letters, digits, . _ : -")]

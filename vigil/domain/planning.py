@@ -19,7 +19,7 @@ from itertools import pairwise
 
 from vigil.domain.accumulate import AGGS, PERCENTILES
 from vigil.domain.errors import Invalid
-from vigil.domain.models import LABEL_KEY_RE
+from vigil.domain.limits import LABEL_KEY_RE
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS
 
 MAX_POINTS = 2000

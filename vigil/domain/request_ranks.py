@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from vigil.domain.models import Point
+from vigil.domain.records import Point
 from vigil.domain.snapshot import SPAN_ERROR_COUNTS, by_metric, display_of, kpi_of, kpi_value
 
 TOP_HOSTS = 5  # entries kept per KPI (the first is the max): the overview does not grow with the fleet

@@ -9,10 +9,9 @@ front (`vigil.domain.templates`). Imports: standard library, pydantic, `vigil.do
 
 from __future__ import annotations
 
-import operator
 import uuid
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -29,36 +28,29 @@ from pydantic import (
 
 from vigil.config import Thresholds
 from vigil.domain.errors import Invalid
-from vigil.domain.models import HOST_RE, LABEL_KEY_RE, METRIC_NAME_RE
+from vigil.domain.limits import HOST_RE, LABEL_KEY_RE, METRIC_NAME_RE
+from vigil.domain.rule_records import (
+    CHECK_RULE_WINDOW,
+    CHECKS_HOST,
+    DEFAULT_REPEAT_INTERVAL,
+    DEFAULT_WINDOW,
+    QUANTILES,
+    VALUE_AGGS,
+    Agg,
+    Condition,
+    Op,
+    RuleRecord,
+    Severity,
+    rule_record,
+)
 from vigil.domain.templates import check_limits, validate_template
 from vigil.domain.timeparse import parse_duration
 
-Agg = Literal["avg", "min", "max", "sum", "rate", "count", "p50", "p95", "p99", "absent", "last"]
-Op = Literal[">", ">=", "<", "<=", "==", "!="]
-Severity = Literal["info", "warning", "critical"]
-
-QUANTILES: dict[str, float] = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
-_OPS: dict[str, Callable[[float, float], bool]] = {
-    ">": operator.gt,
-    ">=": operator.ge,
-    "<": operator.lt,
-    "<=": operator.le,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 MAX_WINDOW_SECONDS = 7 * 86400.0
 STORED = "stored"  # validation context key: the rule comes from the store, validated when written
-# Forecasts and bands need a value that moves with the series (not a count, rate or absence).
-VALUE_AGGS = frozenset({"avg", "min", "max", "sum", "last", "p50", "p95", "p99"})
 # A line fitted over a window is trusted at most this many windows ahead (7 d ahead needs 5.6 h).
 MAX_FORECAST_WINDOWS = 30
-Condition = Literal["threshold", "outside_band"]
 _UNION_TAGS = {"float", "int", "str", "bool", "none", "list", "dict"}
-
-
-def compare(value: float, op: str, threshold: float) -> bool:
-    """True when `value <op> threshold` holds (the rule is breached)."""
-    return _OPS[op](value, threshold)
 
 
 def new_rule_id() -> str:
@@ -84,7 +76,7 @@ class Rule(BaseModel):
     metric: str = Field(pattern=METRIC_NAME_RE.pattern)
     filter: RuleFilter = Field(default_factory=RuleFilter)
     agg: Agg = "avg"
-    window: float = Field(default=300.0, description="Seconds; accepts '30s', '5m', '1h'")
+    window: float = Field(default=DEFAULT_WINDOW, description="Seconds; accepts '30s', '5m', '1h'")
     op: Op = ">"
     threshold: StrictFloat | StrictInt = 0.0
     for_: float = Field(default=0.0, alias="for", description="Seconds the breach must last before firing")
@@ -97,7 +89,9 @@ class Rule(BaseModel):
     )
     severity: Severity = "warning"
     channels: list[str] = Field(default_factory=list, max_length=20)
-    repeat_interval: float = Field(default=4 * 3600.0, description="Seconds between repeats; 0 = never")
+    repeat_interval: float = Field(
+        default=DEFAULT_REPEAT_INTERVAL, description="Seconds between repeats; 0 = never"
+    )
     message: str | None = Field(default=None, max_length=4000, description="jinja2 template")
     enabled: StrictBool = True
     unit: str = Field(default="", max_length=16, description="Display unit of value/threshold, e.g. '%'")
@@ -204,6 +198,10 @@ class Rule(BaseModel):
     def wire(self) -> dict[str, Any]:
         """JSON-ready dict with wire names (`for`)."""
         return self.model_dump(by_alias=True, mode="json")
+
+    def record(self) -> RuleRecord:
+        """The plain record the evaluator reads (`vigil.domain.rule_records`)."""
+        return rule_record(self.wire())
 
     def content(self) -> dict[str, Any]:
         """Everything but the id: what rules-as-code compares to decide update vs unchanged."""
@@ -348,13 +346,6 @@ def default_rules(
             **common,
         ),
     ]
-
-
-# The check runner's host (`services.check_runner.SYNTHETIC_HOST`; the domain may not import services).
-CHECKS_HOST = "vigil-checks"
-# The default rules' 5-minute window, so the check rules share their one read per tick; the runner
-# writes each check's state samples at least twice per window (`services.check_results`).
-CHECK_RULE_WINDOW = 300.0
 
 
 def check_rules(channels: Sequence[str] = ()) -> list[Rule]:

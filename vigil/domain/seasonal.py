@@ -19,13 +19,12 @@ charts draw none. Standard library and `vigil.domain` only.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from vigil.domain.aggregate import aggregate
 from vigil.domain.rollups import Rollup
-from vigil.domain.rules import Rule
+from vigil.domain.rule_records import RuleRecord
 
 HOUR = 3600.0
 WEEK = 7 * 86400.0
@@ -59,6 +58,8 @@ def band_at(hourly: Mapping[float, float], hour: float) -> Band | None:
         return None
     values = [hourly[h] for h in baseline_hours(hour) if h in hourly]
     mean = math.fsum(values) / len(values)
+    import statistics  # band rules only: not on every cold start
+
     spread = statistics.stdev(values) if len(values) > 1 else 0.0
     spread = max(spread, FLOOR_SHARE * abs(mean))
     return Band(mean, mean - K * spread, mean + K * spread, len(values))
@@ -68,7 +69,7 @@ def hour_of(ts: float) -> float:
     return math.floor(ts / HOUR) * HOUR
 
 
-def group_bands(rule: Rule, baseline: Iterable[Rollup], now: float) -> dict[str, Band]:
+def group_bands(rule: RuleRecord, baseline: Iterable[Rollup], now: float) -> dict[str, Band]:
     """Per alert group, the band of the hour holding `now`, from the hourly rollups of its baseline
     hours (the rule's `agg` over each hour's rollups of the group)."""
     per_hour: dict[float, list[Rollup]] = {}

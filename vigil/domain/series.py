@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from vigil.domain.accumulate import PERCENTILES, BucketAcc, counter_increase, summarise_values
-from vigil.domain.models import Point
 from vigil.domain.planning import (
     MAX_POINTS,
     choose_resolution,
@@ -35,6 +34,7 @@ from vigil.domain.planning import (
     plan_step,
     validate_query,
 )
+from vigil.domain.records import Point
 from vigil.domain.series_grid import MAX_SERIES, Grid, Labels, SeriesEntry, SeriesResult, finish, open_grid
 from vigil.domain.series_rollups import build_series_from_groups, build_series_from_rollups
 

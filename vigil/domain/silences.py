@@ -5,7 +5,12 @@ A silence has matchers (all must match) over an alert's labels — `rule_id`, `r
 recurrence inside it: `weekly` (days + `HH:MM` to `HH:MM` in a time zone; an end before the start
 crosses midnight) or `cron` (a 5-field cron expression for each window's start + a duration, evaluated
 in a time zone). Cron iteration uses `cronsim` (small, pure Python, DST-aware, well tested) rather than
-a parser of our own. Imports: standard library, pydantic, cronsim (lazily), `vigil.domain`.
+a parser of our own.
+
+These pydantic models validate what users write (the API); what a silence does (`active`, `matches`)
+lives in `vigil.domain.silence_records`, whose plain records the scheduled evaluation reads without
+pydantic; each model's `record()` gives its record and its methods delegate to it. Imports: standard
+library, pydantic, cronsim (lazily), `vigil.domain`.
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from datetime import datetime, time, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -29,22 +34,22 @@ from pydantic import (
 )
 
 from vigil.domain.errors import Invalid
+from vigil.domain.silence_records import (
+    HHMM,
+    CronRecord,
+    MatcherRecord,
+    SilenceRecord,
+    WeeklyRecord,
+    silence_record,
+    zone,
+)
 from vigil.domain.timeparse import parse_duration, parse_instant
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name like 'Europe/Paris')") from None
 
 
 def _check_zone(name: str) -> str:
-    _zone(name)
+    zone(name)
     return name
 
 
@@ -69,14 +74,11 @@ class Matcher(BaseModel):
                 raise ValueError(f"matcher {self.name}: invalid regular expression: {exc}") from None
         return self
 
-    def matches(self, labels: dict[str, str]) -> bool:
-        actual = labels.get(self.name, "")
-        if self.op == "=":
-            return actual == self.value
-        if self.op == "!=":
-            return actual != self.value
-        hit = re.fullmatch(self.value, actual) is not None
-        return hit if self.op == "=~" else not hit
+    def record(self) -> MatcherRecord:
+        return MatcherRecord(name=self.name, value=self.value, op=self.op)
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        return self.record().matches(labels)
 
 
 class Weekly(BaseModel):
@@ -90,23 +92,15 @@ class Weekly(BaseModel):
     @field_validator("start", "end")
     @classmethod
     def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value):
+        if not HHMM.match(value):
             raise ValueError("must be HH:MM (24-hour)")
         return value
 
+    def record(self) -> WeeklyRecord:
+        return WeeklyRecord(days=tuple(self.days), start=self.start, end=self.end, timezone=self.timezone)
+
     def active(self, now: float) -> bool:
-        tz = _zone(self.timezone)
-        local = datetime.fromtimestamp(now, tz)
-        start, end = _time(self.start), _time(self.end)
-        for back in (0, 1):  # a window that started yesterday may still be open (crosses midnight)
-            day = local.date() - timedelta(days=back)
-            if _WEEKDAYS[day.weekday()] not in self.days:
-                continue
-            begin = datetime.combine(day, start, tz)
-            finish = datetime.combine(day + timedelta(days=1 if end <= start else 0), end, tz)
-            if begin.timestamp() <= now < finish.timestamp():
-                return True
-        return False
+        return self.record().active(now)
 
 
 class CronWindow(BaseModel):
@@ -137,15 +131,11 @@ class CronWindow(BaseModel):
             raise ValueError(f"invalid cron expression: {exc}") from None
         return value
 
-    def active(self, now: float) -> bool:
-        from cronsim import CronSim
+    def record(self) -> CronRecord:
+        return CronRecord(cron=self.cron, duration=self.duration, timezone=self.timezone)
 
-        local = datetime.fromtimestamp(math.floor(now) + 1, _zone(self.timezone))
-        try:  # reverse iteration is exclusive of its start, hence the + 1 s above
-            last_start = next(CronSim(self.cron, local, reverse=True))
-        except StopIteration:
-            return False
-        return last_start.timestamp() <= now < last_start.timestamp() + self.duration
+    def active(self, now: float) -> bool:
+        return self.record().active(now)
 
 
 class Silence(BaseModel):
@@ -180,35 +170,15 @@ class Silence(BaseModel):
             raise ValueError("ends_at must be after starts_at")
         return self
 
-    def active(self, now: float) -> bool:
-        if now < float(self.starts_at) or (self.ends_at is not None and now >= float(self.ends_at)):
-            return False
-        if self.weekly is not None:
-            return self.weekly.active(now)
-        if self.cron is not None:
-            return self.cron.active(now)
-        return True
+    def record(self) -> SilenceRecord:
+        """The plain record the evaluator reads (`vigil.domain.silence_records`)."""
+        return silence_record(self.model_dump())
 
-    def matches(self, labels: dict[str, str]) -> bool:
-        return all(m.matches(labels) for m in self.matchers)
+    def active(self, now: float) -> bool:
+        return self.record().active(now)
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        return self.record().matches(labels)
 
     def expired(self, now: float) -> bool:
-        return self.ends_at is not None and now >= float(self.ends_at)
-
-
-def alert_labels(rule_id: str, rule_name: str, severity: str, group: dict[str, str]) -> dict[str, str]:
-    """The label set silences match against."""
-    return {**group, "rule_id": rule_id, "rule": rule_name, "severity": severity}
-
-
-def muting(silences: list[Silence], labels: dict[str, str], now: float) -> Silence | None:
-    """The first active silence that matches, if any."""
-    for silence in silences:
-        if silence.active(now) and silence.matches(labels):
-            return silence
-    return None
-
-
-def _time(hhmm: str) -> time:
-    hours, minutes = hhmm.split(":")
-    return time(int(hours), int(minutes))
+        return self.record().expired(now)

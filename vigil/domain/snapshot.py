@@ -32,7 +32,7 @@ from typing import Any, Literal
 from vigil.domain import histograms
 from vigil.domain.accumulate import counter_increase
 from vigil.domain.catalog import info
-from vigil.domain.models import Point
+from vigil.domain.records import Point
 from vigil.domain.timeparse import iso
 
 How = Literal[

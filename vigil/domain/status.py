@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from vigil.domain.checks import DAYS_KEPT
+from vigil.domain.check_runs import DAYS_KEPT
 
 INCIDENT_RULE = "default-check-down"
 MAX_INCIDENTS = 20

@@ -28,7 +28,8 @@ from collections.abc import Callable
 from vigil.api.request_metrics import UNMATCHED_ROUTE, http_method, route_template
 from vigil.domain import histograms
 from vigil.domain.errors import LimitExceeded
-from vigil.domain.models import HOST_RE, Point
+from vigil.domain.limits import HOST_RE
+from vigil.domain.records import Point
 from vigil.local.gateway import Gateway
 from vigil.services.ingest import check_cardinality
 from vigil.wiring import AppContext

@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from vigil.capabilities import BulkStore
 from vigil.domain.block_rollups import BlockFleetFold, block_markers, block_rollups
 from vigil.domain.fleet import FLEET_MINUTE, fleet_hours
-from vigil.domain.models import Point, SeriesBlock
+from vigil.domain.records import Point, SeriesBlock
 from vigil.domain.rollups import coarsen
 from vigil.domain.snapshot import SNAPSHOT_METRICS
 from vigil.ports import Store

@@ -24,7 +24,7 @@ from vigil.config import Config
 from vigil.domain.checks import CheckIn, RunResult, parse_target, record_run
 from vigil.domain.errors import Conflict
 from vigil.domain.models import MAX_BATCH_SAMPLES, SampleBatch, SampleIn
-from vigil.domain.rules import CHECK_RULE_WINDOW, CHECKS_HOST
+from vigil.domain.rule_records import CHECK_RULE_WINDOW, CHECKS_HOST
 from vigil.ports import Store
 from vigil.services import checks as check_docs
 from vigil.services.ingest import ingest_samples

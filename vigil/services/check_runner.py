@@ -4,7 +4,9 @@ bounded by its own timeout, the run by one total budget) and hands the results t
 
 Local mode's scheduler calls `run_due` every few seconds; in AWS the alerts function's per-minute
 schedule does, before it evaluates the rules (`vigil.alerting.entry`). Imports: `vigil.domain`,
-`vigil.services`, `vigil.ports`, `vigil.config`; the probe adapter lazily.
+`vigil.services`, `vigil.ports`, `vigil.config`; lazily, once a check exists, the probe adapter, the
+pydantic check model and the results path (the alerts function's minute tick without checks loads
+none of them: `bench/bench_coldstart.py`).
 """
 
 from __future__ import annotations
@@ -18,19 +20,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vigil.config import Config
-from vigil.domain.checks import CheckIn, RunResult, is_due
+from vigil.domain.check_runs import CHECK_KIND, CHECK_STATE_KIND, RunResult, is_due
+from vigil.domain.rule_records import CHECKS_HOST
 from vigil.ports import Store
-from vigil.services import checks as check_docs
-from vigil.services.check_results import SYNTHETIC_HOST, needs_refresh, record_results, refresh_state
 
 if TYPE_CHECKING:
     from vigil.adapters.probe import ProbeOutcome
+    from vigil.domain.checks import CheckIn
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SYNTHETIC_HOST", "RunReport", "default_prober", "run_due"]
+SYNTHETIC_HOST = CHECKS_HOST  # the host the results' samples carry (`services.check_results`)
 MAX_WORKERS = 32  # probes mostly wait on sockets; 32 threads run 500 loopback checks well inside 60 s
-Prober = Callable[[CheckIn], "ProbeOutcome"]
+Prober = Callable[["CheckIn"], "ProbeOutcome"]
 
 
 @dataclass
@@ -64,11 +67,16 @@ def run_due(
     (default `VIGIL_CHECKS_BUDGET`). A check whose timeout no longer fits in the budget when a worker
     gets to it is skipped and runs next time (the longest-waiting go first)."""
     started = time.monotonic()
+    report = RunReport()
+    definitions = {d["id"]: d for d in store.list_docs(CHECK_KIND) if "id" in d}
+    if not definitions:  # no check: one read, and the minute tick loads neither pydantic nor the prober
+        return report
+    from vigil.services.check_results import record_results, refresh_state
+
     budget = config.checks_budget_seconds if budget is None else budget
     prober = prober or default_prober(config)
-    states = {d["id"]: d for d in store.list_docs(check_docs.STATE_KIND) if "id" in d}
-    todo, stale = _select(store, states, now, only)
-    report = RunReport()
+    states = {d["id"]: d for d in store.list_docs(CHECK_STATE_KIND) if "id" in d}
+    todo, stale = _select(definitions, states, now, only)
     if stale:
         refresh_state(store, config, stale, now)
     if not todo:
@@ -106,12 +114,16 @@ def run_due(
 
 
 def _select(
-    store: Store, states: dict[str, dict[str, Any]], now: float, only: Sequence[str] | None
+    definitions: dict[str, dict[str, Any]],
+    states: dict[str, dict[str, Any]],
+    now: float,
+    only: Sequence[str] | None,
 ) -> tuple[list[tuple[str, CheckIn]], list[tuple[CheckIn, str]]]:
     """The checks to run, the longest-waiting first (never run before all): when the budget runs out,
     the ones left over ran most recently, so no check starves behind the same others every run. And
     (on scheduled runs) the checks not running now whose state samples need writing again."""
-    definitions = {d["id"]: d for d in store.list_docs(check_docs.KIND) if "id" in d}
+    from vigil.services import checks as check_docs
+    from vigil.services.check_results import needs_refresh
 
     def waited(item: tuple[str, dict[str, Any]]) -> tuple[float, str]:
         return float(states.get(item[0], {}).get("last_checked_at", float("-inf"))), item[0]

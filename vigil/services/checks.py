@@ -11,13 +11,14 @@ import secrets
 from typing import Any
 
 from vigil.config import Config
+from vigil.domain.check_runs import CHECK_KIND, CHECK_STATE_KIND
 from vigil.domain.checks import REDACTED, SECRET_HEADERS, Check, CheckIn, uptime_since
 from vigil.domain.errors import Conflict, NotFound
 from vigil.domain.timeparse import iso
 from vigil.ports import Store
 
-KIND = "check"
-STATE_KIND = "check_state"
+KIND = CHECK_KIND
+STATE_KIND = CHECK_STATE_KIND
 
 
 def stored_definition(doc: dict[str, Any]) -> CheckIn:

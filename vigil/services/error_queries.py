@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from vigil.domain.models import ErrorGroup
 from vigil.domain.occurrences import HOUR_SECONDS, window_24h
 from vigil.domain.paging import paginate
+from vigil.domain.records import ErrorGroup
 from vigil.domain.timeparse import iso, parse_instant
 from vigil.ports import Store
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from vigil.capabilities import Doc, put_docs
 from vigil.domain.fleet import FLEET_MINUTE, FleetFold, fleet_hours
-from vigil.domain.models import Point
+from vigil.domain.records import Point
 from vigil.ports import Store
 from vigil.services.rollups import clear_markers
 

@@ -27,7 +27,7 @@ def hosts(
     `stale` for a host that never established one; `up` is `status == "up"`. The synthetic checks'
     samples (host `rules.CHECKS_HOST`) are not a host: they are listed on the Checks page, and a host
     list showing them would call the runner "down" once the last check is deleted."""
-    from vigil.domain.rules import CHECKS_HOST
+    from vigil.domain.rule_records import CHECKS_HOST
 
     missed = config.thresholds.host_missed_intervals
     found = store.list_hosts(after=name_after(cursor), limit=limit + 1)

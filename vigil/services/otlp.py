@@ -25,7 +25,7 @@ from vigil.adapters.otlp.traces import map_traces
 from vigil.config import Config
 from vigil.domain.catalog import unit_range_error
 from vigil.domain.errors import LimitExceeded
-from vigil.domain.models import Point
+from vigil.domain.records import Point
 from vigil.ports import ChangeFeed, CumulativeState, Store, TraceStore
 from vigil.services.ingest import check_cardinality
 from vigil.services.rollups import note_late_samples

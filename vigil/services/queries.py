@@ -28,7 +28,7 @@ from vigil.domain.timeparse import parse_duration, parse_instant
 from vigil.ports import Store
 
 if TYPE_CHECKING:
-    from vigil.domain.models import Point
+    from vigil.domain.records import Point
     from vigil.domain.rollups import Rollup
     from vigil.domain.series import SeriesResult
 

@@ -30,7 +30,7 @@ from vigil.capabilities import Doc, put_docs, put_series_batches
 from vigil.config import Config
 from vigil.domain.catalog import unit_max, unit_range_error
 from vigil.domain.errors import Invalid
-from vigil.domain.models import (
+from vigil.domain.limits import (
     HOST_RE,
     LABEL_KEY_RE,
     MAX_ABS_VALUE,

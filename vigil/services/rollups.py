@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from vigil.capabilities import Doc, put_docs
-from vigil.domain.models import Point
+from vigil.domain.records import Point
 from vigil.domain.rollups import coarsen, fine_rollups, rollup_points
 from vigil.domain.shards import Shard
 from vigil.ports import Store

@@ -16,7 +16,7 @@ from vigil.ports import Store
 from vigil.services.queries import snapshot_window
 
 if TYPE_CHECKING:
-    from vigil.domain.models import Point
+    from vigil.domain.records import Point
 
 
 HOST_DOWN_INTERVALS = 3  # latest values older than this many intervals (plus one flush) are not current

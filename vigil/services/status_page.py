@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from vigil.domain.check_runs import CHECK_KIND, CHECK_STATE_KIND
 from vigil.domain.status import build_status
 from vigil.ports import Store
-from vigil.services import checks as check_docs
 
 if TYPE_CHECKING:
     from vigil.wiring import AppContext
@@ -33,9 +33,9 @@ JSON_KEY, HTML_KEY = "status.json", "status"
 
 def public_status(store: Store, now: float) -> dict[str, Any]:
     """The status page's content at `now`: public checks by name, their results, their incidents."""
-    public = sorted((d for d in store.list_docs(check_docs.KIND) if d.get("public") is True), key=_name_key)
+    public = sorted((d for d in store.list_docs(CHECK_KIND) if d.get("public") is True), key=_name_key)
     # One read per public check rather than every check's results: public ones are usually few.
-    states = [store.get_doc(check_docs.STATE_KIND, str(d["id"])) for d in public]
+    states = [store.get_doc(CHECK_STATE_KIND, str(d["id"])) for d in public]
     history = store.list_docs(HISTORY_KIND) if public else []
     return build_status([(str(d["name"]), st) for d, st in zip(public, states, strict=True)], history, now)
 

@@ -20,7 +20,7 @@ from typing import Any
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
-from vigil.domain.models import HOST_RE, LABEL_KEY_RE, MAX_LABEL_VALUE_LEN, MAX_LABELS
+from vigil.domain.limits import HOST_RE, LABEL_KEY_RE, MAX_LABEL_VALUE_LEN, MAX_LABELS
 
 UNKNOWN_HOST = "unknown"
 _HOST_BAD = re.compile(r"[^A-Za-z0-9_.:\-]")

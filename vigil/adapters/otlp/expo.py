@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vigil.domain.cumulative import CumulativeEntry
-from vigil.domain.models import Histogram
+from vigil.domain.records import Histogram
 
 MAX_SCALE = 3
 MAX_BUCKETS = 160

@@ -29,7 +29,8 @@ from vigil.adapters.otlp import common
 from vigil.adapters.otlp.decode import hex_id
 from vigil.adapters.otlp.metrics import MappingResult
 from vigil.domain.errors_grouping import fingerprint
-from vigil.domain.models import MAX_FUTURE_SECONDS, ErrorEvent, Histogram, Point
+from vigil.domain.limits import MAX_FUTURE_SECONDS
+from vigil.domain.records import ErrorEvent, Histogram, Point
 from vigil.domain.traces import (
     MAX_ATTRIBUTE_VALUE_LEN,
     MAX_EVENT_ATTRIBUTES,

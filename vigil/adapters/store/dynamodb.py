@@ -10,38 +10,42 @@ groups (`dynamodb_meta`) and JSON documents (`dynamodb_docs`).
 This class writes samples; everything else it hands to owned parts (the host listing and the
 evaluator's one-read-per-host window to `dynamodb_hosts`), each built here
 from one shared `dynamodb_parts.Tables` and seeing another part only through a Protocol there (the
-sample reads see the series registry as a `SeriesCatalog`). Must not import boto3 at module level
-(cold start) nor `vigil.api`/`vigil.local`.
+sample reads see the series registry as a `SeriesCatalog`). Each part, and its module, is built on
+first use: `/health` (a ping and the freshness item, `dynamodb_freshness`) loads none of them, ~60 M
+instructions off the health function's cold start (`bench/bench_coldstart.py`). Must not import
+boto3 at module level (cold start) nor `vigil.api`/`vigil.local`.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from vigil.adapters.store.chunks import Chunk, plan_chunks
-from vigil.adapters.store.dynamodb_batches import BatchClaims
-from vigil.adapters.store.dynamodb_docs import DocItems
-from vigil.adapters.store.dynamodb_fleet import FleetItems
-from vigil.adapters.store.dynamodb_hosts import HostListing
+from vigil.adapters.store.dynamodb_freshness import Freshness
 from vigil.adapters.store.dynamodb_io import ConditionFailed, DynamoIO, Item, create_tables, n, s
-from vigil.adapters.store.dynamodb_meta import MetaItems
-from vigil.adapters.store.dynamodb_parts import Tables
-from vigil.adapters.store.dynamodb_pushes import PushSummary
-from vigil.adapters.store.dynamodb_rollups import RollupItems
-from vigil.adapters.store.dynamodb_samples import SampleReads
-from vigil.adapters.store.dynamodb_series import SeriesRegistry
-from vigil.domain.batches import batch_key
 from vigil.domain.errors import Unavailable
-from vigil.domain.records import ApiKeyRecord, ErrorEvent, ErrorGroup, HostInfo, Point
-from vigil.domain.rollups import Rollup
 from vigil.ports import FieldSealer
 
-if TYPE_CHECKING:  # numpy's types: imported on the array read path only
+if TYPE_CHECKING:  # the parts' modules load on first use (below); numpy's on the array read path only
     from vigil.adapters.store.arrays import BucketArrays
+    from vigil.adapters.store.chunks import Chunk
+    from vigil.adapters.store.dynamodb_batches import BatchClaims
+    from vigil.adapters.store.dynamodb_docs import DocItems
+    from vigil.adapters.store.dynamodb_fleet import FleetItems
+    from vigil.adapters.store.dynamodb_hosts import HostListing
+    from vigil.adapters.store.dynamodb_meta import MetaItems
+    from vigil.adapters.store.dynamodb_parts import Tables
+    from vigil.adapters.store.dynamodb_pushes import PushSummary
+    from vigil.adapters.store.dynamodb_rollups import RollupItems
+    from vigil.adapters.store.dynamodb_samples import SampleReads
+    from vigil.adapters.store.dynamodb_series import SeriesRegistry
+    from vigil.domain.records import ApiKeyRecord, ErrorEvent, ErrorGroup, HostInfo, Point
+    from vigil.domain.rollups import Rollup
 
 __all__ = ["DynamoStore", "create_tables"]
+_Part = TypeVar("_Part")
 
 
 class DynamoStore:
@@ -59,19 +63,86 @@ class DynamoStore:
     ) -> None:
         """`doc_ttl`: document kind → (seconds kept, timestamp field): such documents get a TTL."""
         self.io = DynamoIO(client)
-        self.tables = Tables(self.io, samples_table, meta_table, retention_seconds)
         self.samples_table = samples_table
         self.meta_table = meta_table
         self.retention_seconds = retention_seconds
-        self.claims = BatchClaims(self.io, samples_table)
-        self.pushes = PushSummary(self.io, samples_table)
-        self.series = SeriesRegistry(self.tables)
-        self.samples = SampleReads(self.tables, self.series)
-        self.keys = MetaItems(self.tables)
-        self.docs = DocItems(self.tables, dict(doc_ttl or {}), sealer)
-        self.rollups = RollupItems(self.tables, self.series)
-        self.fleet = FleetItems(self.tables)
-        self.hosts = HostListing(self.tables, self.pushes)
+        self.freshness = Freshness(self.io, meta_table)
+        self._doc_ttl = dict(doc_ttl or {})
+        self._sealer = sealer
+        self._parts: dict[str, Any] = {}
+        self._parts_lock = threading.RLock()  # a part's build asks for the parts it needs
+
+    def _part(self, name: str, build: Callable[[], _Part]) -> _Part:
+        """The part `name`, built (and its module imported) by `build` on first use, once."""
+        part = self._parts.get(name)
+        if part is None:
+            with self._parts_lock:
+                part = self._parts.get(name)
+                if part is None:
+                    part = self._parts[name] = build()
+        return part
+
+    @property
+    def tables(self) -> Tables:
+        from vigil.adapters.store.dynamodb_parts import Tables
+
+        return self._part(
+            "tables", lambda: Tables(self.io, self.samples_table, self.meta_table, self.retention_seconds)
+        )
+
+    @property
+    def claims(self) -> BatchClaims:
+        from vigil.adapters.store.dynamodb_batches import BatchClaims
+
+        return self._part("claims", lambda: BatchClaims(self.io, self.samples_table))
+
+    @property
+    def pushes(self) -> PushSummary:
+        from vigil.adapters.store.dynamodb_pushes import PushSummary
+
+        return self._part("pushes", lambda: PushSummary(self.io, self.samples_table))
+
+    @property
+    def series(self) -> SeriesRegistry:
+        from vigil.adapters.store.dynamodb_series import SeriesRegistry
+
+        return self._part("series", lambda: SeriesRegistry(self.tables))
+
+    @property
+    def samples(self) -> SampleReads:
+        from vigil.adapters.store.dynamodb_samples import SampleReads
+
+        return self._part("samples", lambda: SampleReads(self.tables, self.series))
+
+    @property
+    def keys(self) -> MetaItems:
+        from vigil.adapters.store.dynamodb_meta import MetaItems
+
+        return self._part("keys", lambda: MetaItems(self.tables))
+
+    @property
+    def docs(self) -> DocItems:
+        from vigil.adapters.store.dynamodb_docs import DocItems
+
+        return self._part("docs", lambda: DocItems(self.tables, self._doc_ttl, self._sealer))
+
+    @property
+    def rollups(self) -> RollupItems:
+        from vigil.adapters.store.dynamodb_rollups import RollupItems
+
+        return self._part("rollups", lambda: RollupItems(self.tables, self.series))
+
+    @property
+    def fleet(self) -> FleetItems:
+        from vigil.adapters.store.dynamodb_fleet import FleetItems
+
+        return self._part("fleet", lambda: FleetItems(self.tables))
+
+    @property
+    def hosts(self) -> HostListing:
+        from vigil.adapters.store.dynamodb_hosts import HostListing
+
+        return self._part("hosts", lambda: HostListing(self.tables, self.pushes))
 
     @property
     def read_concurrency(self) -> int:
@@ -93,6 +164,9 @@ class DynamoStore:
         *,
         push_interval: float | None = None,
     ) -> bool:
+        from vigil.adapters.store.chunks import plan_chunks
+        from vigil.domain.batches import batch_key
+
         if not points:
             return True
         bkey = batch_key(host, points, batch_id, timestamped)
@@ -124,7 +198,7 @@ class DynamoStore:
             )
         except ConditionFailed:
             return False
-        self.fleet.note_fresh(seen)
+        self.freshness.note(seen)
         return True
 
     def _chunk_item(self, pk: str, chunk: Chunk, seen: float) -> Item:
@@ -217,7 +291,7 @@ class DynamoStore:
         return self.fleet.latest_by_host(metric, since, labels)
 
     def last_ingest(self) -> float | None:
-        return self.fleet.last_ingest()
+        return self.freshness.last_ingest()
 
     # -- keys, error groups, documents (`dynamodb_meta`, `dynamodb_docs`) -----------------------------
     def put_key(self, record: ApiKeyRecord) -> None:

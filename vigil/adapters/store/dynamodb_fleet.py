@@ -1,4 +1,4 @@
-"""The fleet half of `DynamoStore`: fleet rollups, the latest value per host, the newest-sample item.
+"""The fleet half of `DynamoStore`: fleet rollups and the latest value per host.
 
 Items (docs/data-model.md, "Fleet tier"):
   - `FL#<resolution>` / `<bucket start:10 digits>#<part:2 digits>` (samples table): every fleet record
@@ -7,18 +7,14 @@ Items (docs/data-model.md, "Fleet tier"):
     only the parts of part 0's generation (a rewrite with fewer parts leaves stale ones to the TTL).
   - `LH#<metric>` / `<part:2 digits>` (samples table): per host and label set, the newest (ts, value)
     the fleet job saw; `latest_by_host` is one `Query` whatever the fleet size.
-  - `FRESH` / `FRESH` (meta table): `t`, the newest receive time, written by ingest at most every
-    `FRESHNESS_LAG_SECONDS` per instance (conditionally, so it only moves forward); `/health` reads it
-    with one GetItem.
+The newest-sample item (`/health`) is `dynamodb_freshness`'s.
 Must not import boto3 at module level.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
-import threading
 import time
 import zlib
 from collections.abc import Iterator, Sequence
@@ -26,12 +22,11 @@ from typing import Any
 
 import orjson
 
-from vigil.adapters.store.dynamodb_io import ConditionFailed, Item, n, s
+from vigil.adapters.store.dynamodb_io import Item, n, s
 from vigil.adapters.store.dynamodb_parts import Tables
 from vigil.domain.fleet import FLEET_HOST
 from vigil.domain.records import Point
 from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
-from vigil.ports import FRESHNESS_LAG_SECONDS
 
 FLEET_FORMAT = 1
 PART_BYTES = 300_000  # compressed bytes per part: well under DynamoDB's 400 KB item limit
@@ -75,16 +70,13 @@ def _generation(blobs: list[bytes]) -> str:
 
 
 class FleetItems:
-    """Fleet rollups, latest values and the freshness item: an owned part of the store
-    (`dynamodb_parts`); ingest reports each batch's receive time through `note_fresh`."""
+    """Fleet rollups and latest values: an owned part of the store (`dynamodb_parts`)."""
 
     def __init__(self, tables: Tables) -> None:
         self.io = tables.io
         self.samples_table = tables.samples
         self.meta_table = tables.meta
         self.retention_seconds = tables.retention_seconds
-        self._lock = threading.Lock()
-        self._fresh_written = -math.inf  # when this instance last moved the FRESH item (health)
 
     def _kept(self, resolution: str) -> float:
         return self.retention_seconds if resolution == "1m" else ROLLUP_RETENTION_SECONDS
@@ -186,30 +178,6 @@ class FleetItems:
             if ts >= since and wanted <= set(orjson.loads(lab).items()):
                 per_host.setdefault(host, []).append(value)
         return {h: sum(v) / len(v) for h, v in sorted(per_host.items())}
-
-    # -- freshness (health) ------------------------------------------------------------------------
-    def note_fresh(self, seen: float) -> None:
-        """Move the FRESH item to `seen`, at most every FRESHNESS_LAG_SECONDS per instance (a write unit
-        each)."""
-        with self._lock:
-            if seen - self._fresh_written < FRESHNESS_LAG_SECONDS:
-                return
-            self._fresh_written = seen
-        with contextlib.suppress(ConditionFailed):  # another instance wrote a newer time
-            self.io.call(
-                "update_item",
-                TableName=self.meta_table,
-                Key={"pk": s("FRESH"), "sk": s("FRESH")},
-                UpdateExpression="SET t = :t",
-                ConditionExpression="attribute_not_exists(t) OR t < :t",
-                ExpressionAttributeValues={":t": n(seen)},
-            )
-
-    def last_ingest(self) -> float | None:
-        item = self.io.call(
-            "get_item", TableName=self.meta_table, Key={"pk": s("FRESH"), "sk": s("FRESH")}
-        ).get("Item")
-        return None if item is None else float(item["t"]["N"])
 
 
 def _mean(p: Point) -> float | None:

@@ -31,7 +31,7 @@ import numpy.typing as npt
 import orjson
 
 from vigil.adapters.store.columns import narrow, widen
-from vigil.domain.models import Histogram
+from vigil.domain.records import Histogram
 from vigil.domain.rollups import Rollup
 
 Floats = npt.NDArray[np.float64]

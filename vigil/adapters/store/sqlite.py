@@ -41,7 +41,7 @@ from vigil.adapters.store.sqlite_schema import SCHEMA, SCHEMA_VERSION
 from vigil.adapters.store.sqlite_series import SeriesIds
 from vigil.domain.batches import IDEMPOTENCY_SECONDS
 from vigil.domain.errors import Unavailable
-from vigil.domain.models import ApiKeyRecord, BulkLoad, ErrorEvent, ErrorGroup, HostInfo, Point, SeriesBlock
+from vigil.domain.records import ApiKeyRecord, BulkLoad, ErrorEvent, ErrorGroup, HostInfo, Point, SeriesBlock
 from vigil.domain.rollups import Rollup
 from vigil.domain.series_batch import HostBatch
 

@@ -32,7 +32,8 @@ from vigil.adapters.store.sqlite_head import HeadPacks
 from vigil.adapters.store.sqlite_series import SeriesIds
 from vigil.domain.errors import Invalid
 from vigil.domain.identity import series_key
-from vigil.domain.models import MAX_ABS_VALUE, MAX_FUTURE_SECONDS, BulkLoad, SeriesBlock
+from vigil.domain.limits import MAX_ABS_VALUE, MAX_FUTURE_SECONDS
+from vigil.domain.records import BulkLoad, SeriesBlock
 
 ROWS_PER_TRANSACTION = 500_000
 BULK_CACHE_KIB = 256 * 1024  # page cache while loading (SQLite's default is 2 MiB)

@@ -17,7 +17,7 @@ from vigil.adapters.store.sqlite_parts import SeriesRow
 from vigil.adapters.store.sqlite_series import SeriesIds
 from vigil.domain.cadence import Cadence
 from vigil.domain.identity import series_key
-from vigil.domain.models import HostInfo
+from vigil.domain.records import HostInfo
 
 
 class SeriesCatalog:

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from vigil.domain.models import Histogram
+from vigil.domain.records import Histogram
 from vigil.domain.rollups import FINE, Rollup
 
 

@@ -26,7 +26,8 @@ from vigil.adapters.store.sqlite_db import Database
 from vigil.adapters.store.sqlite_head import unpack
 from vigil.adapters.store.sqlite_parts import RawSamples
 from vigil.domain.fleet import FLEET_HOST, FLEET_HOUR, FLEET_MINUTE
-from vigil.domain.models import LABEL_KEY_RE, Point
+from vigil.domain.limits import LABEL_KEY_RE
+from vigil.domain.records import Point
 from vigil.domain.rollups import RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
 
 FLEET_SCHEMA = """

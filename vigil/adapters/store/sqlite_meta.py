@@ -13,8 +13,8 @@ from typing import Any
 
 from vigil.adapters.store.sqlite_db import Database
 from vigil.domain.errors import Conflict, NotFound
-from vigil.domain.models import ApiKeyRecord, ErrorEvent, ErrorGroup
 from vigil.domain.occurrences import WINDOW_HOURS, hour_of
+from vigil.domain.records import ApiKeyRecord, ErrorEvent, ErrorGroup
 
 _KEY_COLUMNS = "SELECT id, name, role, secret_hash, created_at, revoked, last_used_at FROM keys"
 

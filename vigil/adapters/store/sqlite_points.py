@@ -14,7 +14,7 @@ import numpy as np
 
 from vigil.adapters.store.sqlite_db import Database
 from vigil.adapters.store.sqlite_parts import HeadReads, RawSamples, SeriesLookup, SeriesRow
-from vigil.domain.models import Histogram, Point
+from vigil.domain.records import Histogram, Point
 
 
 class RawPoints:

@@ -26,7 +26,7 @@ from vigil.adapters.store.sqlite_fine import NAN, fine_entries, fine_records, fi
 from vigil.adapters.store.sqlite_parts import RawSamples, SeriesIdCache, SeriesLookup
 from vigil.adapters.store.sqlite_rollup_blocks import BLOCK_SECONDS, RollupBlocks
 from vigil.domain import histograms
-from vigil.domain.models import Histogram
+from vigil.domain.records import Histogram
 from vigil.domain.rollups import FINE, RESOLUTION_SECONDS, ROLLUP_RETENTION_SECONDS, Rollup
 
 
