@@ -53,4 +53,4 @@ def register(app: APIGatewayHttpResolver) -> None:
                 result.not_a_number,
                 result.too_old,
             )
-        return Response(204, "text/plain", "")
+        return Response(204, None, "")

@@ -157,3 +157,13 @@ def test_a_real_server_takes_remote_write_over_loopback_http(tmp_path: Any) -> N
             timeout=10,
         ).json()
         assert [v for s in got["series"] for v in s["values"] if v] == [3.0]
+
+
+def test_an_empty_write_request_is_a_204_with_no_body_and_no_undocumented_content_type(
+    ingest: GatewayClient,
+) -> None:
+    # A WriteRequest with no series (snappy of zero bytes: the fuzzer's b"\x00") stores nothing and
+    # succeeds; a 204 carries no body, so it names no content type (the API fuzzer's ST105).
+    answer = ingest.post("/api/v1/write", body=b"\x00", headers=HEADERS)
+    assert (answer.status, answer.body) == (204, b"")
+    assert "content-type" not in {k.lower() for k in answer.headers}
