@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from vigil.domain.aggregate import aggregate
+from vigil.domain.alert_messages import message_for
 from vigil.domain.alerts import (
     GroupState,
     Notification,
@@ -41,8 +42,6 @@ from vigil.domain.rollups import Rollup
 from vigil.domain.rule_records import CHECKS_HOST, RuleRecord, as_record, compare
 from vigil.domain.seasonal import Band, group_bands
 from vigil.domain.silence_records import Silencing, alert_labels, muting
-from vigil.domain.templates import TemplateFailure, render
-from vigil.domain.timeparse import iso
 
 if TYPE_CHECKING:  # the pydantic model (the API's, tests'): only its type
     from vigil.domain.rules import Rule
@@ -309,89 +308,7 @@ def _build(rule: RuleRecord, key: str, g: GroupState, kind: NotificationKind, no
         flapping=kind == "flapping",
         changes=len(g.changes),
     )
-    return Notification(**{**n.__dict__, "message": _message(rule, n)})
-
-
-def _message(rule: RuleRecord, n: Notification) -> str:
-    """The rule's template, or the default message; a template that fails or breaks a limit
-    (`vigil.domain.templates`) gives the default message with a note saying why."""
-    if not rule.message:
-        return default_message(rule, n)
-    try:
-        return render(rule.message, _context(rule, n))
-    except TemplateFailure as exc:
-        return f"{default_message(rule, n)}\n(message template failed: {exc}; default message sent)"
-
-
-def default_message(rule: RuleRecord, n: Notification) -> str:
-    """The body text when a rule has no template; channels show `n.title()` above it."""
-    if n.flapping:
-        return (
-            f"Changed state {n.changes} times in the last {_span(DEFAULT_OPTIONS.flap_window)}; "
-            "notifications are paused until it settles."
-        )
-    if rule.missed_intervals is not None:
-        return (
-            f"Not reporting for {_span(round(n.value or 0.0))} "
-            f"(missed {rule.missed_intervals} of its reporting intervals)."
-            if n.status == "firing"
-            else "Reporting again."
-        )
-    if rule.agg == "absent":
-        return (
-            f"No {rule.metric} data for {_span(rule.window)}."
-            if n.status == "firing"
-            else f"{rule.metric} is reporting again."
-        )
-    verb = "is" if n.status == "firing" else "is back to"
-    if rule.forecast is not None:
-        verb = "predicted" if n.status == "firing" else "now predicted"
-        return (
-            f"{rule.agg}({rule.metric}) over {_span(rule.window)} {verb} {n.display(n.value)} "
-            f"in {_span(rule.forecast, days=True)} (alert when {rule.op} {n.display(n.threshold)})."
-        )
-    if rule.condition == "outside_band":
-        where = "outside" if n.status == "firing" else "back inside"
-        return (
-            f"{rule.agg}({rule.metric}) over {_span(rule.window)} {verb} {n.display(n.value)}, "
-            f"{where} its usual range for this hour of the week."
-        )
-    return (
-        f"{rule.agg}({rule.metric}) over {_span(rule.window)} {verb} {n.display(n.value)} "
-        f"(alert when {rule.op} {n.display(n.threshold)})."
-    )
-
-
-def _span(seconds: float, *, days: bool = False) -> str:
-    if days and seconds >= 86400 and seconds % 86400 == 0:
-        return f"{seconds / 86400:.0f} d"
-    for unit, size in (("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds / size:.0f}{unit}"
-    return f"{seconds:g}s"
-
-
-def _context(rule: RuleRecord, n: Notification) -> dict[str, object]:
-    return {
-        "rule": {
-            "id": rule.id,
-            "name": rule.name,
-            "severity": rule.severity,
-            "metric": rule.metric,
-            "agg": rule.agg,
-            "op": rule.op,
-        },
-        "status": n.status,
-        "kind": n.kind,
-        "group": n.group,
-        "value": n.value,
-        "value_display": n.display(n.value),
-        "threshold": n.threshold,
-        "threshold_display": n.display(n.threshold),
-        "started_at": iso(n.started_at),
-        "resolved_at": iso(n.resolved_at) if n.resolved_at is not None else None,
-        "flapping": n.flapping,
-    }
+    return Notification(**{**n.__dict__, "message": message_for(rule, n, DEFAULT_OPTIONS.flap_window)})
 
 
 def _forgettable(rule: RuleRecord, g: GroupState, now: float, o: EvalOptions) -> bool:
