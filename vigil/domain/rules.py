@@ -180,7 +180,7 @@ class Rule(BaseModel):
         # A stored rule's template was compiled when it was written. Loading it again (every
         # evaluation, `alerting.repo.load_rules` passes STORED) skips the compile, so jinja2 loads only
         # when a templated rule fires; a stored template that no longer compiles gets the default
-        # message with a note at render time (`evaluator._message`).
+        # message with a note at render time (`alert_messages.message_for`).
         if template is not None and not (info.context or {}).get(STORED):
             validate_template(template)
         return template
