@@ -26,7 +26,10 @@ function takeFragmentToken() {
 }
 
 const CHANNEL = "vigil.session";
-const ASK_MS = 250; // how long a new tab waits for another tab's answer
+// How long a new tab waits for another tab's answer. The answer comes in milliseconds when a signed-in
+// tab is open; the wait is only paid in full by a tab with no session anywhere (before the token page).
+// 250 ms was too short on a busy machine: the open tab, drawing charts, answered late (a CI failure).
+const ASK_MS = 1500;
 
 /** Answer other tabs' "who is signed in?" with this tab's local token. */
 function shareWithNewTabs() {

@@ -416,6 +416,8 @@ def test_a_new_tab_of_a_signed_in_browser_keeps_the_session(tab: Session) -> Non
     tab.page.wait_for_selector("text=Performance overview")
     second = tab.page.context.new_page()
     second.goto(f"{tab.base}/#/hosts")
+    second.wait_for_selector("table.hosts, #session-hint")
+    assert second.locator("#session-hint").count() == 0, "the new tab did not get the open tab's session"
     second.wait_for_selector("table.hosts")
     assert second.text_content(".role") == "admin"
     assert second.evaluate("localStorage.getItem('vigil.token')") is None  # nothing persistent
