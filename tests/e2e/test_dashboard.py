@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import Route
 
 from tests.e2e.conftest import OpenTab, Session, open_overview_with_current_kpis
 from tests.e2e.seeding import TRACE_ID, Server, seed_trace
@@ -95,6 +96,23 @@ def test_the_trace_waterfall_nests_child_spans_under_their_parent(
     names = [n.strip() for n in tab.page.locator(".wf-name").all_inner_texts()]
     assert [n.split("·")[-1].strip() for n in names] == ["GET /checkout", "SELECT cart", "POST /pay"]
     assert tab.page.locator(".wf-error").count() == 1
+    assert tab.console.errors == []
+
+
+def test_a_late_rules_answer_keeps_what_was_typed_in_a_new_rule(tab: Session) -> None:
+    held: list[Route] = []
+    tab.page.route("**/api/alerts/rules", lambda route: held.append(route))  # answered only when released
+    tab.open("alerts?tab=rules&rule=new")
+    tab.page.fill("#r-name", "typed before the rules arrived")
+    tab.page.fill("#r-window", "10m")
+    assert held, "the editor's page did not ask for the rules"
+    with tab.page.expect_response("**/api/alerts/rules"):
+        for route in held:
+            route.continue_()
+    # the app handles the answer in its response's tasks; two frames later it has rendered what follows
+    tab.page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    assert tab.page.input_value("#r-name") == "typed before the rules arrived"
+    assert tab.page.input_value("#r-window") == "10m"
     assert tab.console.errors == []
 
 

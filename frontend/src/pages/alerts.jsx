@@ -202,8 +202,10 @@ export function Alerts({ params }) {
           <h1>{params.rule === "new" ? "New alert rule" : "Edit alert rule"}</h1>
           <a href={href("alerts", { tab: "rules" })}>Back to rules</a>
         </div>
-        {/* remounted once the rules have loaded: the form starts from the rule (a deep link opened it empty) */}
-        <RuleEditor key={`${params.rule}|${rulesQ.data !== undefined}`} ruleId={params.rule} rule={rulesById.get(params.rule)} loaded={rulesQ.data !== undefined} onSaved={() => { rulesQ.reload(); setParams({ rule: undefined }); }} />
+        {/* An edited rule's form is remounted once the rules have loaded, to start from the rule (until then
+            it shows a loading state). A new rule's is never remounted: the user may be typing in it already,
+            and a late rules answer (a busy server) wiped the form. */}
+        <RuleEditor key={params.rule === "new" ? "new" : `${params.rule}|${rulesQ.data !== undefined}`} ruleId={params.rule} rule={rulesById.get(params.rule)} loaded={rulesQ.data !== undefined} onSaved={() => { rulesQ.reload(); setParams({ rule: undefined }); }} />
       </div>
     );
   }
