@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from vigil.capabilities import HistogramSummaryStore, SummaryStore
@@ -168,7 +168,7 @@ def series(
     if step is None:
         probe_from = q.end - max(PROBE_SECONDS, 20 * q.step)
         if probe_from > q.start:
-            probe = run_series(store, q, now, probe_from, q.end)
+            probe = run_series(store, per_host(q), now, probe_from, q.end)
             interval = reporting_interval(probe["timestamps"], [s["values"] for s in probe["series"]])
             if interval is not None:
                 q = fitted(q, step_for_interval(interval, q.step))
@@ -191,6 +191,16 @@ def series(
         earlier = planned(str(q.step), shift)
         overlays.add_offset(result, run_series(store, earlier, now, earlier.start, earlier.end), shift)
     return dict(result)
+
+
+def per_host(q: SeriesQuery) -> SeriesQuery:
+    """`q` with its hosts kept apart, for learning how often the series report: hosts that each report
+    every 60 s, at staggered seconds, merge into samples 30 s apart, and a 30 s step would put half the
+    fleet in each bucket (a line that zigzags between hosts instead of showing the fleet)."""
+    one_host = q.hosts is not None and len(q.hosts) == 1
+    if one_host or "host" in (q.group_by or []):
+        return q
+    return replace(q, group_by=[*(q.group_by or []), "host"])
 
 
 def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: float) -> SeriesResult:

@@ -146,3 +146,21 @@ def test_the_overview_snapshot_of_a_large_fleet_comes_from_the_fleet_job_and_a_s
         assert kpi["value"] == pytest.approx(100 * want)
     else:
         assert kpi["value"] == pytest.approx(100.0)  # live: the newest window
+
+
+def test_a_fleet_line_over_staggered_hosts_has_every_host_in_every_point(
+    ingest: GatewayClient, viewer: GatewayClient, clock: FrozenClock
+) -> None:
+    """Two hosts report every 60 s, half a minute apart: merged, their samples are 30 s apart, but a
+    30 s step would put one host in each bucket and draw a zigzag between them instead of the fleet."""
+    start = (clock.now() - HOUR) // 60 * 60
+    for h, (offset, value) in enumerate([(0, 0.2), (30, 0.8)]):
+        samples = [
+            {"metric": "system.cpu.utilization", "value": value, "ts": start + 60 * m + offset}
+            for m in range(60)
+        ]
+        assert ingest.post("/v1/samples", json={"host": f"web-{h}", "samples": samples}).status == 202
+    got = series(viewer, metric="system.cpu.utilization", agg="avg", group_by="none", **{"from": "-1h"})
+    assert got["step"] >= 60
+    inner = [v for v in got["series"][0]["values"] if v is not None][1:-1]  # the range's edges cut a minute
+    assert len(inner) >= 55 and inner == pytest.approx([0.5] * len(inner))
