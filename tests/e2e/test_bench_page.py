@@ -24,9 +24,8 @@ def test_the_bench_pages_render_time_runs_from_its_first_render_to_the_charts_fi
     tab.page.goto(f"{tab.base}/#/bench?points=2000&series=2")
     tab.page.reload()  # a fresh document, signed in from sessionStorage, as the bench loads it
     tab.page.wait_for_function(DONE, timeout=15000)
-    # The app usually renders the page again once `/api/me` answered (old code: three start marks), and
-    # the clock must not restart there. How many renders there are depends on when that answer lands (a
-    # kept copy can make it one), so the test does not wait for a second render (a CI-load flake).
+    # the app renders the page again once `/api/me` answered: the clock must not restart there
+    tab.page.wait_for_function("() => window.vigilBench.renders > 1", timeout=15000)
     clock = tab.page.evaluate(CLOCK)
     assert len(clock["starts"]) == 1
     assert clock["starts"][0] < clock["drawn"]
