@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,21 @@ SERVICES = (
     "sns",  # alert fan-out and SMS (alerts, notify)
     "sqs",  # the notify dead-letter queue (alerts)
 )
-# What `prune` does to the data, in the layer's build stamp (`infra/build_layer.py`): a change rebuilds
-# the layer. 3: the models lose their documentation (but S3's clientContextParams) and are stored as
-# plain JSON.
-FORMAT = 3
+# What `prune` and `write_marshal` do to the data, in the layer's build stamp (`infra/build_layer.py`): a
+# change rebuilds the layer. 3: the models lose their documentation (but S3's clientContextParams) and
+# are stored as plain JSON; 4: every data file has a `.marshal` copy too.
+FORMAT = 4
+# Run by the runtime's Python: `marshal`'s format is the reader's (as the pycs are), so the copies are
+# written by the interpreter that compiles the layer (its minimal standard library has zlib, not gzip:
+# wbits 47 reads a gzip header). argv[1]: botocore's data folder.
+_MARSHAL_SCRIPT = """
+import json, marshal, pathlib, sys, zlib
+for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.json*")):
+    if path.name.endswith((".json", ".json.gz")):
+        raw = zlib.decompress(path.read_bytes(), 47) if path.suffix == ".gz" else path.read_bytes()
+        name = path.name.removesuffix(".gz").removesuffix(".json") + ".marshal"
+        path.with_name(name).write_bytes(marshal.dumps(json.loads(raw)))
+"""
 
 
 class ModelsMissing(RuntimeError):
@@ -65,6 +77,26 @@ def prune(site: Path, services: tuple[str, ...] = SERVICES) -> None:
     endpoints_file.write_text(json.dumps(endpoints, separators=(",", ":")))
     for name in services:
         _strip_documentation(data / name)
+
+
+def write_marshal(site: Path, python: list[str]) -> None:
+    """Write `<name>.marshal` beside every `<name>.json[.gz]` of `<site>/botocore/data`, the same data
+    as `marshal` writes it, with `python` (the runtime's interpreter command).
+
+    A botocore client parses its model, endpoint rule set, `endpoints.json`, `partitions.json` and
+    retry configuration on every cold start; botocore's JSON loader does it with an `OrderedDict` per
+    object, `marshal` several times faster (`vigil/adapters/aws_models.py` reads these copies: ≈ 22 M
+    instructions off the DynamoDB client). The JSON stays: botocore's own loader still finds it.
+
+    Raises:
+        subprocess.CalledProcessError: the interpreter failed (the message is its output).
+    """
+    subprocess.run(
+        [*python, "-I", "-c", _MARSHAL_SCRIPT, str(site / "botocore" / "data")],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
 
 
 def _strip_documentation(service_dir: Path) -> None:

@@ -105,6 +105,7 @@ def _install_dependencies(deps: list[str], target: Target, python: list[str]) ->
     for name in _PRUNE:
         shutil.rmtree(staging / "python" / name, ignore_errors=True)
     aws_models.prune(staging / "python")  # botocore's models of the services Vigil calls, no other
+    aws_models.write_marshal(staging / "python", python)  # and copies of them the runtime reads faster
     bytecode.compile_tree(staging / "python", python, RUNTIME_SITE)
     shutil.rmtree(target.layer_dir, ignore_errors=True)
     staging.rename(target.layer_dir)  # all or nothing: a failed pip run never leaves a half layer behind

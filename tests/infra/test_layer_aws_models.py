@@ -1,8 +1,9 @@
 """The layer ships botocore's models of the AWS services Vigil calls and no other (issue 14, cold
 starts; `infra/aws_models.py`): every client the code makes is for a shipped service, every service a
 function's role grants is shipped, clients made from the pruned data resolve the same endpoints
-as clients made from botocore's full data, and the models differ from botocore's only by their
-documentation strings (parsing them was most of making a client).
+as clients made from botocore's full data, the models differ from botocore's only by their
+documentation strings (parsing them was most of making a client), and the marshal copies the
+functions read (`vigil/adapters/aws_models.py`) hold what the JSON holds.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.session
 import pytest
-from botocore.loaders import Loader
+from botocore.loaders import JSONFileLoader, Loader
 
 from infra import aws_models
 from tests.infra.deployed import Deployment
+from vigil.adapters import aws_models as aws_models_loader
+from vigil.adapters.aws_models import ModelFiles
 
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth
@@ -128,3 +131,33 @@ def test_a_service_botocore_has_no_model_for_stops_the_build(tmp_path: Path) -> 
     with pytest.raises(aws_models.ModelsMissing, match="dynamodbx"):
         aws_models.prune(tmp_path, ("dynamodb", "dynamodbx"))
     assert (data / "dynamodb").is_dir()  # nothing removed
+
+
+def test_every_data_file_in_the_layer_has_a_marshal_copy_holding_what_its_json_holds(layer_dir: Path) -> None:
+    data = layer_dir / "python" / "botocore" / "data"
+    reference, copies = JSONFileLoader(), ModelFiles()
+    stems = {str(p)[: -len(".json.gz" if p.suffix == ".gz" else ".json")] for p in data.rglob("*.json*")}
+    assert len(stems) > 20  # every service's model, rule set, paginators...; the shared files
+    for stem in sorted(stems):
+        assert Path(stem + ".marshal").is_file(), stem
+        assert copies.load_file(stem) == reference.load_file(stem), stem
+
+
+def test_the_process_session_makes_clients_from_the_marshal_copies(
+    layer_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The layer's data through `aws.session()`'s loader: the same client as from botocore's JSON."""
+    monkeypatch.setenv("AWS_DATA_PATH", str(layer_dir / "python" / "botocore" / "data"))
+    session = botocore.session.get_session()
+    loader = aws_models_loader.data_loader(session)
+    assert isinstance(loader.file_loader, ModelFiles)
+    assert loader.search_paths[0] == str(layer_dir / "python" / "botocore" / "data")
+    session.register_component("data_loader", loader)
+    made = session.create_client(
+        "dynamodb", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    reference = _session(layer_dir / "python" / "botocore" / "data").create_client(
+        "dynamodb", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    assert made.meta.endpoint_url == reference.meta.endpoint_url
+    assert made.meta.service_model._service_description == reference.meta.service_model._service_description

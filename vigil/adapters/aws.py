@@ -5,7 +5,8 @@ Vigil never uses, and importing it costs every Lambda cold start ~20 ms more (`b
 s3transfer, which imports multiprocessing and concurrent.futures). The behaviour is boto3's default
 session's: one session per process (region, `AWS_ENDPOINT_URL` and credentials from the environment,
 credentials resolved once and refreshed by botocore), clients made from it are thread-safe; making
-them is not, hence the lock. Imports botocore lazily (only when a client is made).
+them is not, hence the lock. The session reads botocore's data through `vigil.adapters.aws_models`
+(the layer's marshal copies). Imports botocore lazily (only when a client is made).
 Must not import `vigil.api` or `vigil.local`.
 """
 
@@ -29,7 +30,12 @@ def session() -> Session:
         if _session is None:
             import botocore.session
 
-            _session = botocore.session.get_session()
+            from vigil.adapters.aws_models import data_loader
+
+            made = botocore.session.get_session()
+            # the layer's marshal copies of the service data (`aws_models`): cheaper clients
+            made.register_component("data_loader", data_loader(made))
+            _session = made
         return _session
 
 
