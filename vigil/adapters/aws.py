@@ -28,6 +28,9 @@ def session() -> Session:
     global _session
     with _lock:
         if _session is None:
+            from vigil import lean_urllib3
+
+            lean_urllib3.install()  # before botocore imports urllib3: no `importlib.metadata`
             import botocore.session
 
             from vigil.adapters.aws_models import data_loader
@@ -49,6 +52,7 @@ def client(
     """A low-level client for `service` (`dynamodb`, `sns`, ...); `retry_mode`/`max_attempts` as in
     botocore's `Config(retries=...)`, `max_pool_connections` as in `Config` (botocore's defaults
     when omitted)."""
+    shared = session()  # first: it imports botocore (and urllib3) the lean way
     from botocore.config import Config
 
     retries: dict[str, Any] = {}
@@ -60,7 +64,6 @@ def client(
     if max_pool_connections is not None:
         options["max_pool_connections"] = max_pool_connections
     config = Config(**options) if options else None
-    shared = session()
     with _lock:  # botocore sessions are not safe to build clients from on two threads at once
         made: BaseClient = shared.create_client(service, config=config)
     return made

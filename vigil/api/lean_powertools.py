@@ -8,12 +8,11 @@ classes Vigil never uses (it uses only the HTTP API resolver, `api_gateway`, and
 CodePipeline with `tempfile` and `zipfile`, ...) while `api_gateway` needs seven of them: another
 55 M instructions, ~8 % of the health function's cold start (`bench/bench_coldstart.py`).
 
-`install()` registers each package as its bare module (its `__path__` set, its `__init__` not run) so
-submodules import as usual, and gives it a module `__getattr__`: a name the package re-exports from a
-submodule listed below comes from that submodule; a submodule's name is left to the import system;
-any other name runs the package's real `__init__` in place once and is then looked up, so `from
-aws_lambda_powertools.event_handler import AppSyncResolver` still works, only no longer on our cold
-start. Correctness never depends on the lists below, only the time saved.
+`install()` registers each package as its bare module (`vigil.lean_packages`): a name the package
+re-exports from a submodule listed below comes from that submodule, any other name runs the
+package's real `__init__` once, so `from aws_lambda_powertools.event_handler import AppSyncResolver`
+still works, only no longer on our cold start. Correctness never depends on the lists below, only
+the time saved.
 
 Installed by `vigil/api/__init__.py` (every route module, the resolver and the error handlers import
 Powertools through `vigil.api`); a no-op for a package already imported.
@@ -23,12 +22,7 @@ Powertools through `vigil.api`); a no-op for a package already imported.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-from typing import Any
+from vigil import lean_packages
 
 # package -> {name its __init__ re-exports: the submodule defining it} (Powertools 3.x)
 LEAN_PACKAGES: dict[str, dict[str, str]] = {
@@ -58,37 +52,4 @@ LEAN_PACKAGES: dict[str, dict[str, str]] = {
 def install() -> None:
     """Register each bare package in `sys.modules`, unless it is already imported."""
     for package, names in LEAN_PACKAGES.items():
-        _install(package, names)
-
-
-def _install(package: str, names: dict[str, str]) -> None:
-    if package in sys.modules:
-        return
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.loader is None or not spec.submodule_search_locations:
-        return  # not a regular package here: let the normal import fail or succeed on its own
-    module = importlib.util.module_from_spec(spec)
-    folders = [Path(folder) for folder in spec.submodule_search_locations]
-    ran_init = False
-
-    def __getattr__(name: str) -> Any:  # PEP 562: the module's attribute fallback
-        nonlocal ran_init
-        if name in names:
-            return getattr(importlib.import_module(f"{package}.{names[name]}"), name)
-        if not name.startswith("__") and not _is_submodule(folders, name) and not ran_init:
-            ran_init = True
-            spec.loader.exec_module(module)  # type: ignore[union-attr]  # checked above
-            if name in module.__dict__:
-                return module.__dict__[name]
-        raise AttributeError(f"module {package!r} has no attribute {name!r}")
-
-    module.__getattr__ = __getattr__  # type: ignore[method-assign]
-    sys.modules[package] = module
-    parent_name, _, child = package.rpartition(".")
-    parent: ModuleType = importlib.import_module(parent_name)
-    setattr(parent, child, module)  # what the import system would set
-
-
-def _is_submodule(folders: list[Path], name: str) -> bool:
-    """`from package import name` of a submodule asks the package first; say no so it is imported."""
-    return any((folder / f"{name}.py").is_file() or (folder / name).is_dir() for folder in folders)
+        lean_packages.install(package, names)

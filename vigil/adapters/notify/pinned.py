@@ -4,7 +4,8 @@ certificate check keep the name, so a DNS answer that changes between the check 
 cannot redirect the request. Kept apart from `ssrf` so only code that sends loads requests (a cold
 start that never sends skips ~55 ms of imports).
 
-Imports: standard library, requests/urllib3, `vigil.adapters.notify.ssrf`, `vigil.domain.errors`.
+Imports: standard library, requests/urllib3, `vigil.lean_urllib3`, `vigil.adapters.notify.ssrf`,
+`vigil.domain.errors`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
+from vigil import lean_urllib3
 
-from vigil.adapters.notify.ssrf import PinnedTarget
-from vigil.domain.errors import DeliveryError
+lean_urllib3.install()  # before requests imports urllib3: no `importlib.metadata`
+
+import requests  # noqa: E402
+from requests.adapters import HTTPAdapter  # noqa: E402
+
+from vigil.adapters.notify.ssrf import PinnedTarget  # noqa: E402
+from vigil.domain.errors import DeliveryError  # noqa: E402
 
 SocketHook = Callable[[socket.socket], None]
 
