@@ -188,7 +188,7 @@ def test_many_streams_under_continuous_ingest_all_stay_open_and_coalesced(
     while time.monotonic() - started < 3.0:  # ingest as fast as one client can, for 3 s
         _push(server, key, f"host-{pushes % 10}")
         pushes += 1
-    wait_until(lambda: all(len(s.changes) >= 3 for s in streams), timeout=5, what="messages on every stream")
+    wait_until(lambda: all(len(s.changes) >= 3 for s in streams), timeout=20, what="messages on every stream")
     elapsed = time.monotonic() - started
     assert all(len(s.changes) <= 2 + elapsed for s in streams)  # coalesced: ~1 a second, not 1 a push
     assert pushes > 3 * 5

@@ -45,12 +45,12 @@ class Vigil:
         self.server = server
         self.url = server.url
         self.admin = {"Authorization": f"Bearer {server.admin_token}"}
-        created = requests.post(f"{self.url}/api/keys", json={"name": "shop"}, headers=self.admin, timeout=5)
+        created = requests.post(f"{self.url}/api/keys", json={"name": "shop"}, headers=self.admin, timeout=30)
         assert created.status_code == 201, created.text
         self.key = created.json()["key"]
 
     def get(self, path: str, **params: Any) -> Any:
-        response = requests.get(f"{self.url}{path}", params=params, headers=self.admin, timeout=5)
+        response = requests.get(f"{self.url}{path}", params=params, headers=self.admin, timeout=30)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -222,7 +222,7 @@ def test_otlp_json_over_http_keeps_hex_ids_and_reports_partial_success(vigil: Vi
         f"{vigil.url}/v1/traces",
         data=json.dumps(body),
         headers={"Authorization": f"Bearer {vigil.key}", "Content-Type": "application/json"},
-        timeout=5,
+        timeout=30,
     )
     assert (response.status_code, response.headers["Content-Type"]) == (200, "application/json")
     partial = response.json()["partialSuccess"]
@@ -234,7 +234,7 @@ def test_otlp_json_over_http_keeps_hex_ids_and_reports_partial_success(vigil: Vi
         f"{vigil.url}/v1/traces",
         data=json.dumps(body),
         headers={"Content-Type": "application/json"},
-        timeout=5,
+        timeout=30,
     )
     assert no_key.status_code == 401
 
@@ -247,7 +247,7 @@ def test_the_local_servers_own_requests_appear_as_service_vigil_in_the_api_cards
         vigil = Vigil(server)
         for _ in range(5):
             vigil.get("/api/hosts")
-        missing = requests.get(f"{vigil.url}/api/traces/{'a' * 32}", headers=vigil.admin, timeout=5)
+        missing = requests.get(f"{vigil.url}/api/traces/{'a' * 32}", headers=vigil.admin, timeout=30)
         assert missing.status_code == 404
         server.scheduler.tick()  # every observation was recorded before its response was sent
 
