@@ -95,9 +95,9 @@ def test_a_late_batch_rebuilds_its_minute_on_the_next_run(store: Any) -> None:
 
 
 def test_late_minutes_before_the_tiers_start_are_cleared_without_being_built(store: Any) -> None:
-    push_minutes(store, hosts=2, first=T0 + 3000, minutes=5)
-    now = T0 + 3300 + SETTLE_SECONDS
-    run_fleet(store, now, retention_seconds=RETENTION)  # the tier starts here (`from`)
+    push_minutes(store, hosts=2, first=T0 + 6000, minutes=5)
+    now = T0 + 6300 + SETTLE_SECONDS
+    run_fleet(store, now, retention_seconds=RETENTION)  # the tier starts an hour back (`from`)
     backfill = [pt("web-0", "cpu", 5.0, T0 + 60 * m, cpu="0") for m in range(20)]  # before it
     store.put_samples("web-0", backfill, "backfill", now + 10)
     assert note_late_fleet(store, backfill, now + 10) == 20

@@ -15,8 +15,9 @@ already be built (`note_late_fleet`, called with the rollup job's late-sample ch
 `fleet_dirty` marker per minute; the next run rebuilds those minutes (and their hours) from every host
 and deletes the markers it honoured. A steady agent never leaves one.
 
-A first run (no watermark) starts `FIRST_RUN_SECONDS` back: the tier fills forward, it does not
-backfill the raw retention. A run catches up at most `MAX_RUN_SECONDS` (bounded memory and time).
+A first run (no watermark) starts `FIRST_RUN_SECONDS` back, the overview's default range for a young
+fleet (1 h), so that chart reads the tier from the first run on; the tier then fills forward, it does
+not backfill the raw retention. A run catches up at most `MAX_RUN_SECONDS` (bounded memory and time).
 Imports domain and ports only.
 """
 
@@ -34,7 +35,7 @@ from vigil.services.rollups import clear_markers
 
 MINUTE, HOUR = 60.0, 3600.0
 SETTLE_SECONDS = 120.0  # a minute is built this long after it ends (one 60 s agent batch + slack)
-FIRST_RUN_SECONDS = 900.0
+FIRST_RUN_SECONDS = 3600.0  # = MAX_RUN_SECONDS: one run's bounded catch-up
 MAX_RUN_SECONDS = 3600.0
 FOLD_POINTS = 200_000  # points held before folding them into the fleet records (~40 MB)
 STATE_KIND, WATERMARK_ID, SNAPSHOT_ID = "fleet_state", "watermark", "snapshot"
