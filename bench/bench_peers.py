@@ -106,6 +106,9 @@ def send(
         except threading.BrokenBarrierError:
             return
         finally:
+            # a sender out of bodies (hosts not a multiple of the senders: JSON batches are per host)
+            # would leave the others waiting at their next meeting for ever: they stop there instead
+            barrier.abort()
             conn.close()
 
     threads = [threading.Thread(target=sender, args=(mine,)) for mine in bodies]
