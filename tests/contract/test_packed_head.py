@@ -179,3 +179,31 @@ def test_a_call_of_many_hosts_refuses_a_key_repeated_within_it_and_records_each_
     assert cadence["h-001"].last_push == NOW
     assert cadence["h-000"].last_push == NOW + 60
     assert cadence["h-000"].declared is None  # only the latest push's declaration counts
+
+
+def test_a_call_of_many_hosts_moves_each_hosts_last_seen_forward_and_never_back(store: Any) -> None:
+    """Every series a call stores is seen at the push's time (more ids than one statement's worth),
+    and a push stamped earlier than the last one leaves it where it was."""
+    hosts = [f"h-{i:03d}" for i in range(210)]
+    first = [HostBatch(h, [SeriesSamples("cpu", (), [T0], [1.0])]) for h in hosts]
+    put_series_batches(store, first, NOW)
+    later = [HostBatch(h, [SeriesSamples("cpu", (), [T0 + 60], [2.0])]) for h in hosts[::2]]
+    put_series_batches(store, later, NOW + 60)
+    put_series_batches(
+        store, [HostBatch(h, [SeriesSamples("cpu", (), [T0 + 120], [3.0])]) for h in hosts], NOW - 30
+    )
+    seen = {h.host: h.last_seen for h in store.list_hosts()}
+    assert seen == {h: NOW + 60 if i % 2 == 0 else NOW for i, h in enumerate(hosts)}
+
+
+def test_a_series_whose_newest_sample_is_ahead_of_the_push_is_seen_at_that_sample(tmp_path: Path) -> None:
+    """SQLite keeps each series' `last_seen` at max(push time, newest sample): series of one call
+    with different newest samples each get their own."""
+    store = SqliteStore(tmp_path / "vigil.sqlite3", retention_seconds=RETENTION)
+    try:
+        ahead = HostBatch("ahead", [SeriesSamples("cpu", (), [NOW - 60, NOW + 300], [1.0, 2.0])])
+        behind = HostBatch("behind", [SeriesSamples("cpu", (), [NOW - 60], [1.0])])
+        put_series_batches(store, [ahead, behind], NOW)
+        assert {h.host: h.last_seen for h in store.list_hosts()} == {"ahead": NOW + 300, "behind": NOW}
+    finally:
+        store.close()

@@ -14,7 +14,6 @@ remains is never made newer than it was. Must not import boto3 nor `vigil.api`/`
 from __future__ import annotations
 
 import sqlite3
-import struct
 from collections.abc import Sequence
 from itertools import islice
 from operator import lt
@@ -24,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vigil.adapters.store.sqlite_db import SqliteDatabase
+from vigil.domain.series_batch import float64_bytes
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -43,8 +43,7 @@ def pack(ts: Sequence[float], values: Sequence[float]) -> tuple[float, float, in
         latest = dict(zip(ts, values, strict=True))
         ts = sorted(latest)
         values = [latest[t] for t in ts]
-    n = len(ts)
-    return ts[0], ts[-1], n, struct.pack(f"<{2 * n}d", *ts, *values)
+    return ts[0], ts[-1], len(ts), float64_bytes(ts) + float64_bytes(values)
 
 
 def unpack(body: bytes) -> tuple[Floats, Floats]:

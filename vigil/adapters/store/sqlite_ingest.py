@@ -168,10 +168,18 @@ class SampleWriter:
 
     @staticmethod
     def _seen(conn: sqlite3.Connection, last: dict[int, float], now: float) -> None:
-        conn.executemany(
-            "UPDATE series SET last_seen = max(last_seen, ?) WHERE id = ?",
-            [(max(hi, now), sid) for sid, hi in last.items()],
-        )
+        """Each series' `last_seen` raised to max(its newest sample, `now`): one statement per value
+        (nearly always `now` alone) over up to `_KEYS_PER_READ` ids, not one per series (a statement
+        per series cost ~1.4-2.1 ms per 500-series request, this ~0.15 ms: docs/architecture.md)."""
+        by_value: dict[float, list[int]] = {}
+        for sid, hi in last.items():
+            by_value.setdefault(max(hi, now), []).append(sid)
+        for value, sids in by_value.items():
+            for i in range(0, len(sids), _KEYS_PER_READ):
+                part = sids[i : i + _KEYS_PER_READ]
+                marks = ",".join("?" * len(part))
+                sql = f"UPDATE series SET last_seen = ? WHERE last_seen < ? AND id IN ({marks})"
+                conn.execute(sql, [value, value, *part])
 
     def _observe_push(self, conn: sqlite3.Connection, host: str, now: float, declared: float | None) -> None:
         """The host's cadence record, in the batch's own transaction (no commit of its own)."""
