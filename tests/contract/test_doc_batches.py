@@ -35,6 +35,17 @@ def test_documents_written_together_are_those_written_one_by_one_versions_includ
     }
 
 
+def test_a_batch_of_more_documents_than_one_read_holds_keeps_every_version(store: Any) -> None:
+    """The versions stored before are read in parts (SQLite: 200 ids a read): each of 450 documents,
+    a third of them stored before, gets the version after its own."""
+    minutes = [str(1764000000 + 60 * i) for i in range(450)]
+    for minute in minutes[::3]:
+        store.put_doc("fleet_dirty", minute, {"minute": float(minute)})
+    put_docs(store, [("fleet_dirty", m, {"minute": float(m)}) for m in minutes])
+    versions = {str(int(d["minute"])): d["_version"] for d in store.list_docs("fleet_dirty")}
+    assert versions == {m: 2 if i % 3 == 0 else 1 for i, m in enumerate(minutes)}
+
+
 def test_the_local_store_writes_a_batch_of_documents_as_one_and_its_meter_counts_each(tmp_path: Path) -> None:
     config = Config(data_dir=tmp_path / "data")
     one_by_one, together = UsageMeter(), UsageMeter()
