@@ -226,3 +226,17 @@ def test_fast_path_hands_plain_values_over_as_one_column_pair_per_series() -> No
         SeriesSamples("m.b", (), [NOW - 1], [7.0]),
     ]
     assert fast.timestamped
+
+
+def test_a_metrics_label_sets_interleaved_and_reordered_each_keep_their_series_in_the_order_sent() -> None:
+    sets = [{"a": "1", "b": "2"}, {"a": "1"}, {"b": "2", "a": "1"}, {}, {"a": "1"}, {"a": "1", "b": "2"}]
+    samples = [{"metric": "m", "value": i, "ts": NOW - 60 + i, "labels": s} for i, s in enumerate(sets)]
+    fast = fast_checked_batch(json.dumps({"host": "web-1", "samples": samples}), NOW, RETENTION)
+    assert fast is not None
+    assert fast.series == [
+        SeriesSamples("m", (("a", "1"), ("b", "2")), [NOW - 60, NOW - 58, NOW - 55], [0.0, 2.0, 5.0]),
+        SeriesSamples("m", (("a", "1"),), [NOW - 59, NOW - 56], [1.0, 4.0]),
+        SeriesSamples("m", (), [NOW - 57], [3.0]),
+    ]
+    bad = [*samples, {"metric": "m", "value": 1, "ts": NOW, "labels": {"a": "1", "b b": "2"}}]
+    assert fast_checked_batch(json.dumps({"host": "web-1", "samples": bad}), NOW, RETENTION) is None

@@ -209,6 +209,10 @@ def _plain_columns(
         Invalid: as `accepted_time` or the unit check words it, for the first such sample.
     """
     by_sent: dict[tuple[str, tuple[tuple[str, str], ...]], SeriesSamples] = {}
+    # per metric the label dict its last sample sent and that sample's series: a batch repeats a
+    # metric's label set sample after sample, and comparing two small dicts costs less than building
+    # and hashing the tuple key (equal dicts are one series whatever their order, as sorted below)
+    last: dict[str, tuple[dict[str, str], SeriesSamples]] = {}
     by_series: dict[tuple[str, Labels], SeriesSamples] = {}
     keys_ok: set[str] = set()
     unit_maxima: dict[str, float] = {}
@@ -218,17 +222,23 @@ def _plain_columns(
     error: Invalid | None = None
     for i, s in enumerate(samples):
         metric, labels = s.metric, s.labels
-        sent = tuple(labels.items()) if labels else ()
-        group = by_sent.get((metric, sent))
-        if group is None:
-            if not _METRIC.fullmatch(metric) or (labels and not _labels_valid(labels, keys_ok)):
-                return None
-            ordered = tuple(sorted(sent))  # one series however its labels were ordered
-            group = by_series.get((metric, ordered))
-            if group is None:
-                group = by_series[metric, ordered] = SeriesSamples(metric, ordered, [], [])
-            by_sent[metric, sent] = group
-            unit_maxima[metric] = unit_max(metric)
+        seen = last.get(metric)
+        if seen is not None and seen[0] == labels:
+            group = seen[1]
+        else:
+            sent = tuple(labels.items()) if labels else ()
+            found = by_sent.get((metric, sent))
+            if found is None:
+                if not _METRIC.fullmatch(metric) or (labels and not _labels_valid(labels, keys_ok)):
+                    return None
+                ordered = tuple(sorted(sent))  # one series however its labels were ordered
+                found = by_series.get((metric, ordered))
+                if found is None:
+                    found = by_series[metric, ordered] = SeriesSamples(metric, ordered, [], [])
+                by_sent[metric, sent] = found
+                unit_maxima[metric] = unit_max(metric)
+            group = found
+            last[metric] = (labels, group)
         value = s.value
         # no histogram, so a value; the bounds refuse NaN and ±inf, an int beyond them is the models'
         if value is None or not -MAX_ABS_VALUE <= value <= MAX_ABS_VALUE:
