@@ -9,8 +9,9 @@ Steps (docs/benchmarks.md):
    clock starts, then sent to each peer by 4 senders; samples/s over the sending, the server's CPU
    seconds (process tree, /proc) per 1 M samples from the first request until it is idle again, bytes
    of its data directory per sample once flushed and idle.
-3. Vigil's HTTP ingest: a fresh `vigil serve` gets the same remote-write requests for at most
-   `ingest_seconds` (its ingest is far slower than the peers', so the whole week would take long);
+3. Vigil's HTTP ingest: a fresh `vigil serve` gets one untimed warm-up request, then the same
+   remote-write requests for at most `ingest_seconds` (its ingest is far slower than the peers', so
+   the whole week would take long);
    another fresh one the same data as JSON `POST /v1/samples` batches of 2,000. Figures as for the
    peers, over what was sent.
 4. Vigil's copy for the queries is loaded with the back-fill path (`vigil.services.backfill`: the
