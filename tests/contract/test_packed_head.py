@@ -207,3 +207,32 @@ def test_a_series_whose_newest_sample_is_ahead_of_the_push_is_seen_at_that_sampl
         assert {h.host: h.last_seen for h in store.list_hosts()} == {"ahead": NOW + 300, "behind": NOW}
     finally:
         store.close()
+
+
+def test_a_many_host_write_reads_its_keys_and_markers_through_their_indexes_not_a_whole_table_scan(
+    tmp_path: Path,
+) -> None:
+    """The batch keys a call checks and the marker documents it versions are looked up by primary key:
+    a scan of `batches` or `docs` grows with every push ever stored (91 ms a request at 200 k keys)."""
+    store = SqliteStore(tmp_path / "vigil.sqlite3", RETENTION)
+    try:
+        conn = store.db.conn()
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        put_series_batches(
+            store, [HostBatch(f"h-{i}", [SeriesSamples("cpu", (), [T0], [1.0])]) for i in range(30)], NOW
+        )
+        store.put_docs([("fleet_dirty", str(int(T0) + 60 * i), {"minute": T0 + 60 * i}) for i in range(30)])
+        conn.set_trace_callback(None)
+        reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        plans = {s: [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {s}")] for s in reads}
+        assert any("batches" in s for s in plans) and any("docs" in s for s in plans)
+        tables = {"batches", "docs", "b", "d"}  # the statements' aliases too
+        scans = {
+            s[:80]: p
+            for s, p in plans.items()
+            if any(d.split()[:2] in (["SCAN", t] for t in tables) for d in p)
+        }
+        assert scans == {}
+    finally:
+        store.close()

@@ -155,7 +155,10 @@ class MetaRecords:
             for i in range(0, len(wanted), _DOCS_PER_READ):
                 part = wanted[i : i + _DOCS_PER_READ]
                 marks = ",".join("(?,?)" for _ in part)
-                sql = f"SELECT kind, id, version FROM docs WHERE (kind, id) IN (VALUES {marks})"
+                sql = (  # the ids drive the primary key (see `sqlite_ingest._put_batch_keys`)
+                    f"SELECT d.kind, d.id, d.version FROM (VALUES {marks}) AS v"
+                    " CROSS JOIN docs d ON d.kind = v.column1 AND d.id = v.column2"
+                )
                 for kind, doc_id, version in conn.execute(sql, [x for pair in part for x in pair]):
                     versions[kind, doc_id] = int(version)
             rows: dict[tuple[str, str], tuple[str, str, str, int]] = {}  # a repeated id: its last doc
