@@ -11,8 +11,7 @@ Standard library and `vigil.domain.records`/`identity` only.
 from __future__ import annotations
 
 import hashlib
-import sys
-from array import array
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -90,16 +89,7 @@ def content_key(host: str, series: Sequence[SeriesSamples]) -> str:
     same key, so an exact replay of a batch whose samples all carry a time is stored once."""
     digest = hashlib.blake2b(host.encode(), digest_size=16)
     for s in series:
-        digest.update(f"{s.metric}\x1f{s.labels}\x1f{len(s.ts)}\x1e".encode())
-        digest.update(float64_bytes(s.ts))
-        digest.update(float64_bytes(s.values))
+        n = len(s.ts)
+        digest.update(f"{s.metric}\x1f{s.labels}\x1f{n}\x1e".encode())
+        digest.update(struct.pack(f"<{2 * n}d", *s.ts, *s.values))
     return "sha:" + digest.hexdigest()
-
-
-def float64_bytes(numbers: Sequence[float]) -> bytes:
-    """`numbers` as little-endian float64 bytes (`struct.pack("<nd", ...)`'s bytes), converted in C by
-    `array` rather than through an argument tuple."""
-    packed = array("d", numbers)
-    if sys.byteorder != "little":
-        packed.byteswap()
-    return packed.tobytes()

@@ -14,6 +14,7 @@ remains is never made newer than it was. Must not import boto3 nor `vigil.api`/`
 from __future__ import annotations
 
 import sqlite3
+import struct
 from collections.abc import Sequence
 from itertools import islice
 from operator import lt
@@ -23,7 +24,6 @@ import numpy as np
 import numpy.typing as npt
 
 from vigil.adapters.store.sqlite_db import SqliteDatabase
-from vigil.domain.series_batch import float64_bytes
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -43,7 +43,8 @@ def pack(ts: Sequence[float], values: Sequence[float]) -> tuple[float, float, in
         latest = dict(zip(ts, values, strict=True))
         ts = sorted(latest)
         values = [latest[t] for t in ts]
-    return ts[0], ts[-1], len(ts), float64_bytes(ts) + float64_bytes(values)
+    n = len(ts)
+    return ts[0], ts[-1], n, struct.pack(f"<{2 * n}d", *ts, *values)
 
 
 def unpack(body: bytes) -> tuple[Floats, Floats]:
