@@ -155,7 +155,7 @@ class MetaRecords:
             for i in range(0, len(wanted), _DOCS_PER_READ):
                 part = wanted[i : i + _DOCS_PER_READ]
                 marks = ",".join("(?,?)" for _ in part)
-                sql = (  # the ids drive the primary key (see `sqlite_ingest._put_batch_keys`)
+                sql = (  # the ids drive the primary key (as the batch-key read in `sqlite_ingest` does)
                     f"SELECT d.kind, d.id, d.version FROM (VALUES {marks}) AS v"
                     " CROSS JOIN docs d ON d.kind = v.column1 AND d.id = v.column2"
                 )
