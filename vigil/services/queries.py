@@ -197,10 +197,8 @@ def per_host(q: SeriesQuery) -> SeriesQuery:
     """`q` with its hosts kept apart, for learning how often the series report: hosts that each report
     every 60 s, at staggered seconds, merge into samples 30 s apart, and a 30 s step would put half the
     fleet in each bucket (a line that zigzags between hosts instead of showing the fleet)."""
-    one_host = q.hosts is not None and len(q.hosts) == 1
-    if one_host or "host" in (q.group_by or []):
-        return q
-    return replace(q, group_by=[*(q.group_by or []), "host"])
+    apart = (q.hosts is not None and len(q.hosts) == 1) or "host" in (q.group_by or [])
+    return q if apart else replace(q, group_by=[*(q.group_by or []), "host"])
 
 
 def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: float) -> SeriesResult:
