@@ -4,6 +4,7 @@ file) and DynamoStore (moto's in-process DynamoDB, fake credentials, nothing lea
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,24 @@ def moto_client() -> Iterator[Any]:
             mp.setenv(name, value)
         with mock_aws():
             yield boto3.client("dynamodb", region_name="us-east-1")
+
+
+@pytest.fixture
+def moto_serves_one_call_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's in-process backend is not thread-safe: a Query iterating a table's items while another
+    thread's PutItem adds one raises "dictionary changed size during iteration". DynamoDB itself serves
+    every request atomically, so tests with concurrent writers serialise each request moto handles; the
+    writers still interleave between requests, which is where the store's own races would be."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.Lock()
+    unlocked = BotocoreStubber.process_request
+
+    def process_request(self: BotocoreStubber, request: Any) -> Any:
+        with lock:
+            return unlocked(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", process_request)
 
 
 @pytest.fixture

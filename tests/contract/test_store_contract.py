@@ -293,7 +293,7 @@ def test_documents_version_on_every_write_and_refuse_stale_versions(store: Any) 
     assert store.list_docs("nothing") == []
 
 
-def test_concurrent_writers_lose_no_points(store: Any) -> None:
+def test_concurrent_writers_lose_no_points(store: Any, moto_serves_one_call_at_a_time: None) -> None:
     threads, batches, per_batch = 8, 4, 30
     start = threading.Barrier(threads)
     failures: list[BaseException] = []
@@ -315,7 +315,8 @@ def test_concurrent_writers_lose_no_points(store: Any) -> None:
         w.start()
     for w in workers:
         w.join()
-    assert failures == []
+    if failures:  # re-raised so the report shows where the writer failed, not just the exception's repr
+        raise failures[0]
     assert len(query(store, "load")) == threads * batches * per_batch
     assert sorted(h.host for h in store.list_hosts()) == [f"h{w}" for w in range(threads)]
     assert all(store.series_count(f"h{w}") == 3 for w in range(threads))
