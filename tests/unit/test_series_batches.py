@@ -75,13 +75,57 @@ def test_the_whole_series_check_keeps_skips_and_refuses_as_the_sample_by_sample_
         return
     batches, result = fast[1]
     kept, want = slow[1]
-    got = [(b.host, s) for b in batches for s in b.series]
-    assert repr(sorted(got, key=lambda x: x[0])) == repr(sorted(kept, key=lambda x: x[0]))
+    got = [(b.host, sent_as(s)) for b in batches for s in b.series]
+    expected = [(host, sent_as(s)) for host, s in kept]
+    assert repr(sorted(got, key=lambda x: x[0])) == repr(sorted(expected, key=lambda x: x[0]))
     assert (result.stale_markers, result.not_a_number, result.too_old) == (
         want.stale_markers,
         want.not_a_number,
         want.too_old,
     )
+
+
+def sent_as(s: SeriesSamples) -> tuple[Any, ...]:
+    """A series' samples as sent (its `packed` bytes are the same samples, checked below)."""
+    return (s.metric, s.labels, s.ts, s.values)
+
+
+@given(WIRE)
+def test_a_series_whose_times_ascend_carries_its_packed_body_and_keeps_its_content_key(
+    sent: list[Any],
+) -> None:
+    """`batches_of` packs every series of the request at once: a series' `packed`, when given, is its
+    times then values as float64 and only given when they ascend without repeats (what the head pack
+    and the content key are made of; a series that went sample by sample has none), and the batch's
+    content key is what it would be from the lists."""
+    fast = outcome(batches_of, columns_of(wire(sent)), CONFIG, NOW)
+    if fast[0] == "refused":
+        return
+    for batch in fast[1][0]:
+        for s in batch.series:
+            ascending = all(a < b for a, b in zip(s.ts, s.ts[1:], strict=False))
+            lists = struct.pack(f"<{2 * len(s.ts)}d", *s.ts, *s.values)
+            assert s.packed is None or (ascending and s.packed == lists)
+        unpacked = [SeriesSamples(s.metric, s.labels, s.ts, s.values) for s in batch.series]
+        assert content_key(batch.host, batch.series) == content_key(batch.host, unpacked)
+
+
+def test_a_request_of_ascending_series_packs_each_of_them() -> None:
+    """The common case (every encoder sends a series' samples in time order) takes the packed path:
+    nothing to fall back on."""
+    t = int(NOW * 1000)
+    sent = [
+        WireSeries({"__name__": "cpu", "host": "a"}, [t - 2000, t - 1000, t], [1.0, 2.0, 3.0], 0),
+        WireSeries({"__name__": "mem", "host": "b"}, [t - 5000], [-0.0], 0),
+        WireSeries({"__name__": "io", "host": "a"}, [t, t - 1000], [4.0, 5.0], 0),  # out of order
+    ]
+    batches, _ = batches_of(columns_of(sent), CONFIG, NOW)
+    packed = {s.metric: s.packed for b in batches for s in b.series}
+    assert packed == {
+        "cpu": struct.pack("<6d", NOW - 2, NOW - 1, NOW, 1.0, 2.0, 3.0),
+        "mem": struct.pack("<2d", NOW - 5, -0.0),
+        "io": None,
+    }
 
 
 SAMPLES = st.lists(

@@ -23,12 +23,16 @@ Labels = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True, slots=True)
 class SeriesSamples:
-    """One series' samples of a batch, in the order sent (times may repeat: the last one wins)."""
+    """One series' samples of a batch, in the order sent (times may repeat: the last one wins).
+    `packed`, when a decoder made it for the whole request at once (remote-write): `ts` then `values`
+    as little-endian float64, given only when `ts` is ascending without repeats — the bytes both the
+    content key and the SQLite head pack are made of, so neither packs the lists again."""
 
     metric: str
     labels: Labels
     ts: list[float]
     values: list[float]
+    packed: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,8 @@ class HostBatch:
         return self._keys[0]
 
     def newest(self) -> float:
-        return max(max(s.ts) for s in self.series)
+        """The newest sample's time (a packed series' last: its times ascend)."""
+        return max(s.ts[-1] if s.packed is not None else max(s.ts) for s in self.series)
 
 
 def points_of(host: str, series: Sequence[SeriesSamples]) -> list[Point]:
@@ -91,5 +96,5 @@ def content_key(host: str, series: Sequence[SeriesSamples]) -> str:
     for s in series:
         n = len(s.ts)
         digest.update(f"{s.metric}\x1f{s.labels}\x1f{n}\x1e".encode())
-        digest.update(struct.pack(f"<{2 * n}d", *s.ts, *s.values))
+        digest.update(struct.pack(f"<{2 * n}d", *s.ts, *s.values) if s.packed is None else s.packed)
     return "sha:" + digest.hexdigest()

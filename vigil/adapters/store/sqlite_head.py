@@ -36,9 +36,14 @@ CREATE INDEX IF NOT EXISTS head_packs_series ON head_packs(series_id, last);
 _LE_FLOAT64 = np.dtype("<f8")
 
 
-def pack(ts: Sequence[float], values: Sequence[float]) -> tuple[float, float, int, bytes]:
+def pack(
+    ts: Sequence[float], values: Sequence[float], packed: bytes | None = None
+) -> tuple[float, float, int, bytes]:
     """(first, last, n, body) of one series' samples; of equal times the last given wins, as it would
-    have in one `INSERT OR REPLACE` after another."""
+    have in one `INSERT OR REPLACE` after another. `packed`: the body already made (`SeriesSamples`:
+    only for ascending, unique times)."""
+    if packed is not None:
+        return ts[0], ts[-1], len(ts), packed
     if not all(map(lt, ts, islice(ts, 1, None))):  # ascending and unique, checked at C speed
         latest = dict(zip(ts, values, strict=True))
         ts = sorted(latest)

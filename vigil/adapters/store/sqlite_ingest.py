@@ -167,7 +167,7 @@ class SampleWriter:
         """The host's series as head rows appended to `packs`, each series' newest time to `last`."""
         for s in series:
             sid = self.series.id_for(conn, host, s.metric, s.labels, now, new_ids)
-            lo, hi, n, body = pack(s.ts, s.values)
+            lo, hi, n, body = pack(s.ts, s.values, s.packed)
             packs.append((sid, body, lo, hi, n))
             last[sid] = max(last.get(sid, hi), hi)
 
