@@ -104,9 +104,12 @@ def _bytes(value: Any) -> int:
             return [plain(v) for v in x]
         return x
 
-    return len(json.dumps(plain(value), default=str)) + arrays
+    return len(_JSON.encode(plain(value))) + arrays
 
 
+# `json.dumps(x, default=str)` builds a new encoder on every call (3x the time of the encoding
+# itself for a marker document: ~18 us against ~6); one encoder made once encodes exactly the same.
+_JSON = json.JSONEncoder(default=str)
 _SCALARS = frozenset({int, float, str, bool, type(None)})  # exact types: numpy's scalars have bytes
 _FIELDS: dict[type, tuple[str, ...] | None] = {}
 
