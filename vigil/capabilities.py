@@ -8,7 +8,7 @@ otherwise, so answers never depend on the store. Must not import adapters, boto3
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 if TYPE_CHECKING:  # annotations only
@@ -139,23 +139,35 @@ class SeriesBatchStore(Protocol):
     `put_samples` would store its points alone (its own key: a batch seen before is skipped, the
     others stored); returns, per batch, whether it was stored."""
 
-    def put_series_batches(self, batches: Sequence[HostBatch], now: float) -> list[bool]: ...
+    def put_series_batches(
+        self, batches: Sequence[HostBatch], now: float, marks: Marks | None = None
+    ) -> list[bool]: ...
 
 
-def put_series_batches(store: Store, batches: Sequence[HostBatch], now: float) -> list[bool]:
+Marks = Callable[[list["HostBatch"]], Sequence[Doc]]  # the documents the stored batches call for
+
+
+def put_series_batches(
+    store: Store, batches: Sequence[HostBatch], now: float, marks: Marks | None = None
+) -> list[bool]:
     """`batches` stored, in one transaction where the store offers `SeriesBatchStore`, else as
     `Point`s with one `put_samples` each. A remote-write request carries many hosts: a transaction
-    each cost more than their samples."""
+    each cost more than their samples. `marks(the batches stored)`: documents (ingest's late-sample
+    markers) written as `put_docs` writes them — in the batches' transaction where the store offers
+    it, so an answer that says "stored" means marked too and a failure leaves neither; else after."""
     from vigil.domain.series_batch import points_of
 
     if offers(store, SeriesBatchStore):
-        return cast("SeriesBatchStore", store).put_series_batches(batches, now) if batches else []
-    return [
+        return cast("SeriesBatchStore", store).put_series_batches(batches, now, marks) if batches else []
+    stored = [
         store.put_samples(
             b.host, points_of(b.host, b.series), b.batch_id, now, b.timestamped, push_interval=b.push_interval
         )
         for b in batches
     ]
+    if marks is not None:
+        put_docs(store, marks([b for b, s in zip(batches, stored, strict=True) if s]))
+    return stored
 
 
 @runtime_checkable

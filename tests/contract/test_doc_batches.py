@@ -1,6 +1,7 @@
-"""Several documents at once (`capabilities.put_docs`, how ingest writes its late-sample markers):
-the documents and versions left behind are those of `put_doc` one by one, on either store — SQLite
-writes them in one transaction (`DocBatchStore`), DynamoDB one item each — and the local cost meter
+"""Several documents at once (`capabilities.put_docs`, and with the batches they mark:
+`put_series_batches`' `marks`, how ingest writes its late-sample markers): the documents and versions
+left behind are those of `put_doc` one by one, on either store — SQLite writes them in one transaction
+(`DocBatchStore`; with the batches, in theirs), DynamoDB one item each — and the local cost meter
 counts them as it counts `put_doc`."""
 
 from __future__ import annotations
@@ -8,11 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vigil.capabilities import DocBatchStore, put_docs
+import pytest
+
+from tests.contract.conftest import RETENTION
+from vigil.adapters.store.sqlite import SqliteStore
+from vigil.capabilities import Doc, DocBatchStore, put_docs, put_series_batches
 from vigil.config import Config
+from vigil.domain.series_batch import HostBatch, SeriesSamples
 from vigil.local.metered_store import metered_store
 from vigil.local.usage_meter import UsageMeter
 
+HOUR = 1_764_003_600.0
+NOW = HOUR + 3 * 86400  # the batches' samples are late: what the markers are for
 DOCS = [
     ("fleet_dirty", "1764000000", {"minute": 1764000000.0}),
     ("rollup_dirty", "web-1|1763996400", {"host": "web-1", "hour": 1763996400.0}),
@@ -56,3 +64,53 @@ def test_the_local_store_writes_a_batch_of_documents_as_one_and_its_meter_counts
     batched.put_docs(DOCS)
     assert together.take(0.0).wru == one_by_one.take(0.0).wru == len(DOCS)
     assert batched.get_doc("fleet_dirty", "1764000060") == {"minute": 1764000060.0, "_version": 2}
+
+
+def test_markers_written_with_batches_are_the_stored_ones_versioned_as_put_docs_would(store: Any) -> None:
+    """`put_series_batches(..., marks)`: `marks` is asked about the batches stored (a replayed one is
+    not among them) and its documents are stored versioned as `put_docs` stores them."""
+    asked: list[list[str]] = []
+
+    def marks(stored: list[HostBatch]) -> list[Doc]:
+        asked.append([b.host for b in stored])
+        return [("rollup_dirty", f"{b.host}|{int(HOUR)}", {"host": b.host, "hour": HOUR}) for b in stored]
+
+    web = HostBatch("web-1", [SeriesSamples("cpu", (), [HOUR + 60], [1.0])])
+    db = HostBatch("db-1", [SeriesSamples("cpu", (), [HOUR + 60], [2.0])])
+    assert put_series_batches(store, [web], NOW, marks) == [True]
+    assert put_series_batches(store, [web, db], NOW, marks) == [False, True]
+    assert asked == [["web-1"], ["db-1"]]
+    assert store.list_docs("rollup_dirty") == [
+        {"host": "db-1", "hour": HOUR, "_version": 1},
+        {"host": "web-1", "hour": HOUR, "_version": 1},
+    ]
+
+
+def test_on_sqlite_a_batch_and_its_markers_commit_together_or_not_at_all(tmp_path: Path) -> None:
+    """A 2xx means the samples and their late-sample markers are stored: on SQLite both are one
+    transaction, so markers that cannot be made leave the samples unstored too (a retry stores both;
+    in two transactions a failure between them left stored samples that a retry, a duplicate, never
+    marked)."""
+    store = SqliteStore(tmp_path / "vigil.db", RETENTION)
+    web = HostBatch("web-1", [SeriesSamples("cpu", (), [HOUR + 60], [1.0])])
+
+    def broken(stored: list[HostBatch]) -> list[Doc]:
+        raise OSError("disk went away")
+
+    with pytest.raises(OSError):
+        put_series_batches(store, [web], NOW, broken)
+    assert list(store.query_many(None, 0, NOW, now=NOW)) == []
+    assert put_series_batches(store, [web], NOW, lambda stored: [("k", "1", {"n": len(stored)})]) == [True]
+    assert [p.value for p in store.query_many(None, 0, NOW, now=NOW)] == [1.0]
+    assert store.get_doc("k", "1") == {"n": 1, "_version": 1}
+
+
+def test_the_meter_counts_markers_written_with_batches_as_put_docs_of_them(tmp_path: Path) -> None:
+    config = Config(data_dir=tmp_path / "data")
+    apart, together = UsageMeter(), UsageMeter()
+    separately, with_batches = metered_store(config, apart), metered_store(config, together)
+    batch = HostBatch("web-1", [SeriesSamples("cpu", (), [HOUR + 60], [1.0])])
+    put_series_batches(separately, [batch], NOW)
+    separately.put_docs(DOCS)
+    put_series_batches(with_batches, [HostBatch("web-2", batch.series)], NOW, lambda stored: DOCS)
+    assert together.take(0.0).wru == apart.take(0.0).wru

@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from vigil.adapters.store.chunks import plan_chunks
-from vigil.capabilities import put_series_batches
+from vigil.capabilities import Doc, Marks, put_series_batches
 from vigil.config import Config
 from vigil.domain.records import distinct_series_keys
 from vigil.domain.series_batch import HostBatch, points_of
@@ -82,6 +82,8 @@ def _bytes(value: Any) -> int:
     """JSON size of a result or argument (dataclasses as dicts), the stand-in for DynamoDB item size.
     An array (numpy's, in `BucketArrays`) counts its bytes: `json.dumps(default=str)` would format it
     as text (~8 % of the 24 h per-host query's time went there) and summarise it with "..." anyway."""
+    if type(value) is dict and all(type(k) is str and type(v) in _SCALARS for k, v in value.items()):
+        return len(_JSON.encode(value))  # a flat document (a late-sample marker): as `plain` gives it
     arrays = 0
 
     def plain(x: Any) -> Any:
@@ -172,11 +174,23 @@ class MeteredStore:
                 self._meter.add(wru=self._push_units(host, points, batch_id, now))
         return stored
 
-    def put_series_batches(self, batches: Sequence[HostBatch], now: float) -> list[bool]:
-        """`capabilities.SeriesBatchStore`, counted as `put_samples` of each batch's points would be."""
-        stored = put_series_batches(self._inner, batches, now)
+    def put_series_batches(
+        self, batches: Sequence[HostBatch], now: float, marks: Marks | None = None
+    ) -> list[bool]:
+        """`capabilities.SeriesBatchStore`, counted as `put_samples` of each batch's points would be,
+        and the documents `marks` adds as `put_docs` of them would be."""
+        written: list[Doc] = []
+
+        def counted(kept: list[HostBatch]) -> Sequence[Doc]:
+            docs = marks(kept) if marks is not None else []
+            written.extend(docs)
+            return docs
+
+        stored = put_series_batches(self._inner, batches, now, None if marks is None else counted)
         with contextlib.suppress(Exception):  # metering must never fail a store call
             self._meter.add(wru=sum(self._batch_units(b, now) for b in batches if b.series))
+            if written:
+                self._count("put_docs", (written,), {}, None)
         return stored
 
     def _push_units(self, host: str, points: Sequence[Any], batch_id: str | None, now: float) -> float:

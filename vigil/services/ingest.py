@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vigil.capabilities import put_docs, put_series_batches
+from vigil.capabilities import put_series_batches
 from vigil.config import Config
 from vigil.domain.batches import check_idempotency_key
 from vigil.domain.catalog import unit_range_error
@@ -220,18 +220,16 @@ def _store_series(
     changes: ChangeFeed | None,
 ) -> tuple[int, bool]:
     """`store_batch` for a batch of columns: the same checks, key and markers, no `Point` per sample."""
-    from vigil.services.rollups import late_sample_markers
+    from vigil.services.rollups import late_batch_markers
 
     batch = HostBatch(
         checked.host, series, checked.batch_id or idempotency_key, checked.timestamped, checked.push_interval
     )
     if guard:
         check_series_cardinality(store, batch.host, batch.series_keys(), config)
-    (stored,) = put_series_batches(store, [batch], now)
-    if stored:
-        put_docs(store, late_sample_markers(batch.host, batch.times(), now)[0])
-        if changes is not None:
-            changes.samples_stored(batch.host, batch.metrics())
+    (stored,) = put_series_batches(store, [batch], now, lambda kept: late_batch_markers(kept, now))
+    if stored and changes is not None:
+        changes.samples_stored(batch.host, batch.metrics())
     return batch.count, not stored
 
 

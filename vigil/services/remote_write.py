@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from vigil.adapters.remote_write import STALE_NAN_BITS, WireSeries, decode_columns
 from vigil.adapters.remote_write_columns import WireColumns, label_pairs
-from vigil.capabilities import Doc, put_docs, put_series_batches
+from vigil.capabilities import put_series_batches
 from vigil.config import Config
 from vigil.domain.catalog import unit_max, unit_range_error
 from vigil.domain.errors import Invalid
@@ -270,19 +270,16 @@ def ingest_remote_write(
         LimitExceeded: a host would pass its cardinality limits (checked for every host first).
         Unavailable: the store could not write (503; the sender retries, hosts already stored dedupe).
     """
-    from vigil.services.rollups import late_sample_markers
+    from vigil.services.rollups import late_batch_markers
 
     wire = decode_columns(body, content_type, content_encoding, MAX_INFLATED_BYTES, _IDENTITIES)
     batches, result = batches_of(wire, config, now)
     for batch in batches:
         check_series_cardinality(store, batch.host, batch.series_keys(), config)
-    # every host in one transaction where the store can (each keeps its own content key)
-    markers: dict[tuple[str, str], Doc] = {}  # hosts share fleet minutes: each marker once
-    for batch, stored in zip(batches, put_series_batches(store, batches, now), strict=True):
-        if stored:
-            late, _ = late_sample_markers(batch.host, batch.times(), now)
-            markers.update(((kind, key), (kind, key, doc)) for kind, key, doc in late)
+    # every host in one transaction where the store can (each keeps its own content key), with the
+    # stored hosts' late-sample markers (late samples re-trigger their rollup hours and fleet minutes)
+    put_series_batches(store, batches, now, lambda stored: late_batch_markers(stored, now))
+    for batch in batches:
         result.accepted += batch.count
         result.hosts.add(batch.host)
-    put_docs(store, list(markers.values()))  # late samples re-trigger their rollup hours
     return result

@@ -49,6 +49,7 @@ from typing import Any
 from vigil.capabilities import Doc, put_docs
 from vigil.domain.records import Point
 from vigil.domain.rollups import coarsen, fine_rollups, rollup_points
+from vigil.domain.series_batch import HostBatch
 from vigil.domain.shards import Shard
 from vigil.ports import Store
 
@@ -89,6 +90,16 @@ def late_sample_markers(host: str, times: Iterable[float], now: float) -> tuple[
     markers = late_fleet_markers(late, now)
     markers += [(DIRTY_KIND, f"{host}|{int(h)}", {"host": host, "hour": h}) for h in sorted(hours)]
     return markers, len(hours)
+
+
+def late_batch_markers(batches: Iterable[HostBatch], now: float) -> list[Doc]:
+    """`late_sample_markers` of stored batches, each marker once (a request's hosts share fleet
+    minutes): what ingest hands `capabilities.put_series_batches` to write with the batches."""
+    markers: dict[tuple[str, str], Doc] = {}
+    for batch in batches:
+        late, _ = late_sample_markers(batch.host, batch.times(), now)
+        markers.update(((kind, key), (kind, key, doc)) for kind, key, doc in late)
+    return list(markers.values())
 
 
 def run_rollups(

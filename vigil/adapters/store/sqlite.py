@@ -31,7 +31,7 @@ from vigil.adapters.store.sqlite_catalog import SeriesCatalog
 from vigil.adapters.store.sqlite_db import SqliteDatabase
 from vigil.adapters.store.sqlite_fleet import FLEET_SCHEMA, FleetRecords
 from vigil.adapters.store.sqlite_head import HEAD_SCHEMA, Floats, HeadPacks, Ints
-from vigil.adapters.store.sqlite_ingest import SampleWriter
+from vigil.adapters.store.sqlite_ingest import Marks, SampleWriter
 from vigil.adapters.store.sqlite_meta import MetaRecords
 from vigil.adapters.store.sqlite_parts import SeriesRow
 from vigil.adapters.store.sqlite_points import RawPoints
@@ -59,7 +59,7 @@ class SqliteStore:
         self.catalog = SeriesCatalog(self.db, self.series)
         self.head = HeadPacks(self.db)
         self.blocks = Blocks(self.db, self.head)
-        self.writer = SampleWriter(self.db, self.head, self.series)
+        self.writer = SampleWriter(self.db, self.head, self.series, MetaRecords.write_docs)
         self.bulk = BulkLoader(self.db, self.blocks, self.head, self.series, retention_seconds)
         self.points = RawPoints(self.db, self.catalog, self.blocks, self.head, retention_seconds)
         self.rollups = Rollups(self.db, self.series, self.catalog, self.blocks, retention_seconds)
@@ -119,9 +119,11 @@ class SqliteStore:
     ) -> bool:
         return self.writer.put_samples(host, points, batch_id, now, timestamped, push_interval=push_interval)
 
-    def put_series_batches(self, batches: Sequence[HostBatch], now: float) -> list[bool]:
+    def put_series_batches(
+        self, batches: Sequence[HostBatch], now: float, marks: Marks | None = None
+    ) -> list[bool]:
         """`capabilities.SeriesBatchStore`."""
-        return self.writer.put_series_batches(batches, now)
+        return self.writer.put_series_batches(batches, now, marks)
 
     def put_series_bulk(
         self, blocks: Iterable[SeriesBlock], now: float, *, rows_per_transaction: int = ROWS_PER_TRANSACTION

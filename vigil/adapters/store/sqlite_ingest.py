@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from vigil.adapters.store.sqlite_db import SqliteDatabase
 from vigil.adapters.store.sqlite_head import HeadPacks, pack
@@ -21,15 +22,24 @@ from vigil.domain.records import Point
 from vigil.domain.series_batch import HostBatch, SeriesSamples
 
 _KEYS_PER_READ = 200  # (host, key) pairs per read: 400 parameters, far under SQLite's limit
+Docs = Sequence[tuple[str, str, dict[str, Any]]]  # (kind, id, body), as `Store.put_doc` takes them
+Marks = Callable[[list[HostBatch]], Docs]  # the documents the stored batches call for
 
 
 class SampleWriter:
     """Writes pushed batches; owned by `SqliteStore`, sharing its database, head and series ids."""
 
-    def __init__(self, db: SqliteDatabase, head: HeadPacks, series: SeriesIds) -> None:
+    def __init__(
+        self,
+        db: SqliteDatabase,
+        head: HeadPacks,
+        series: SeriesIds,
+        write_docs: Callable[[sqlite3.Connection, Docs], None],
+    ) -> None:
         self.db = db
         self.head = head
         self.series = series
+        self.write_docs = write_docs  # documents in the caller's transaction (`MetaRecords.write_docs`)
 
     def put_samples(
         self,
@@ -51,10 +61,16 @@ class SampleWriter:
         self.series.remember(new_ids)
         return stored
 
-    def put_series_batches(self, batches: Sequence[HostBatch], now: float) -> list[bool]:
+    def put_series_batches(
+        self,
+        batches: Sequence[HostBatch],
+        now: float,
+        marks: Marks | None = None,
+    ) -> list[bool]:
         """`capabilities.SeriesBatchStore`: every batch in one transaction, each series one pack, with
         a fixed number of statements per call rather than per host (a remote-write request carries
-        25 hosts or more: four statements each cost more than their samples)."""
+        25 hosts or more: four statements each cost more than their samples); `marks(stored batches)`
+        documents (late-sample markers) in the same transaction, versioned as `put_docs` does."""
         new_ids: dict[str, int] = {}
         with self.db.write() as conn:
             stored = self._put_batch_keys(conn, [(b.host, b.key) for b in batches], now)
@@ -66,6 +82,8 @@ class SampleWriter:
                 self._pack_series(conn, b.host, b.series, now, new_ids, packs, last)
             self.head.append(conn, packs)
             self._seen(conn, last, now)
+            if marks is not None:
+                self.write_docs(conn, marks(kept))
         self.series.remember(new_ids)
         return stored
 

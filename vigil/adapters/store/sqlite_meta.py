@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -148,6 +149,12 @@ class MetaRecords:
     def put_docs(self, docs: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
         """`capabilities.DocBatchStore`: each doc as `put_doc` stores it, all in one transaction."""
         with self.db.write() as conn:
+            self.write_docs(conn, docs)
+
+    @staticmethod
+    def write_docs(conn: sqlite3.Connection, docs: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """`put_docs` in the caller's transaction (ingest's: a batch and its late-sample markers)."""
+        if docs:
             # the stored versions with one read per `_DOCS_PER_READ` ids, not one per doc (a back-filled
             # JSON batch marks ~100 fleet minutes)
             wanted = list(dict.fromkeys((kind, doc_id) for kind, doc_id, _ in docs))
