@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from vigil.capabilities import SummaryStore
+from vigil.capabilities import HistogramSummaryStore, SummaryStore
 from vigil.domain.accumulate import PERCENTILES
 from vigil.domain.fleet import FLEET_HOUR, FLEET_MINUTE, fleet_hours, fleet_rollups
 from vigil.ports import Store
@@ -62,33 +62,47 @@ def fleet_records(store: Store, q: SeriesQuery, now: float, start: float, end: f
     if lo + q.step <= float(state["from"]):
         return None
     records: list[Rollup] = []
+    first = lo  # the first bucket the tier answers
+    if q.resolution == "raw" and start > lo and isinstance(store, SummaryStore):
+        # a raw answer's first bucket holds its samples from `start` on, not its whole step (a rollup
+        # tier's holds the step, as the fleet tier's would): that part is read raw, as the hosts' is
+        first = lo + q.step
+        records.extend(_from_raw(store, q, start, math.nextafter(first, -math.inf), now))
     stored_until = min(end, until - 1)
     if resolution == FLEET_HOUR:
         hour = math.floor(until / HOUR) * HOUR
         whole = min(stored_until, hour - 1)
-        records.extend(store.query_fleet(q.metric, FLEET_HOUR, lo, whole, q.labels, now))
+        records.extend(store.query_fleet(q.metric, FLEET_HOUR, first, whole, q.labels, now))
         if hour <= stored_until:  # the watermark's hour: its minutes so far
             minutes = store.query_fleet(q.metric, FLEET_MINUTE, hour, stored_until, q.labels, now)
             records.extend(fleet_hours(minutes))
     else:
-        records.extend(store.query_fleet(q.metric, FLEET_MINUTE, lo, stored_until, q.labels, now))
+        records.extend(store.query_fleet(q.metric, FLEET_MINUTE, first, stored_until, q.labels, now))
     if until <= end and isinstance(store, SummaryStore):
-        records.extend(_raw_tail(store, q, max(until, lo), end, now))
+        records.extend(_from_raw(store, q, max(until, first), end, now))
     if any(a in PERCENTILES for a in q.agg_list) and any(r.histogram is None and r.count for r in records):
         return None  # plain values: the tier keeps no sketch (`domain.fleet`), the hosts' data has them
     return records
 
 
-def _raw_tail(store: Store, q: SeriesQuery, start: float, end: float, now: float) -> list[Rollup]:
-    """The minutes after the watermark from raw samples, as a few records per minute: summed by SQL when
-    the aggregates allow it (count/sum/min/max across every series at once: at 1,000 hosts the tail is
-    thousands of samples, and building a `Point` for each was most of a 24 h chart's time), else folded
-    into fleet records."""
+def _from_raw(store: Store, q: SeriesQuery, start: float, end: float, now: float) -> list[Rollup]:
+    """The minutes after the watermark (or the part of the first bucket inside a raw answer's range)
+    from raw samples, as a few records per minute: summed by SQL when the aggregates allow it
+    (count/sum/min/max across every series at once: at 1,000 hosts the tail is thousands of samples,
+    and building a `Point` for each was most of a 24 h chart's time), histograms merged per minute by
+    the store for a fleet line (the overview's p50/p95/p99/rate refresh: 100 hosts' tail as `Point`s
+    cost 10 ms), else folded into fleet records."""
     from vigil.services.queries import SUMMARY_AGGS
 
     if q.group_by == [] and set(q.agg_list) <= SUMMARY_AGGS and isinstance(store, SummaryStore):
         summed = store.summarise(q.metric, "raw", start, end, 60.0, labels=q.labels, now=now, fleet=True)
         if summed is not None:  # None: histogram samples, which need their buckets merged
             return list(summed)
+    if q.group_by == [] and isinstance(store, HistogramSummaryStore):  # merged in the store, per minute
+        merged = store.summarise_histograms(
+            q.metric, "raw", start, end, 60.0, None, q.labels, now, fleet=True
+        )
+        if merged is not None:  # None: plain values among them
+            return merged
     tail = store.query_points(q.metric, start, end, labels=q.labels, now=now)
     return fleet_rollups(tail, FLEET_MINUTE)

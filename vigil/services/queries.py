@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vigil.capabilities import HistogramSummaryStore, SummaryStore
@@ -50,7 +50,6 @@ def parse_labels(raw: str | None) -> dict[str, str] | None:
 RAW_SPAN_LIMIT = 2 * 86400.0  # longer ranges read hourly rollups (a raw 7 d x 100 hosts scan is ~1 s)
 DAILY_SPAN_LIMIT = 62 * 86400.0  # longer ranges read daily rollups unless a finer step is asked for
 SUMMARY_AGGS = frozenset({"avg", "sum", "count", "min", "max"})  # what SQL-side summaries can answer
-PROBE_SECONDS = 600.0  # newest data read to learn a series' reporting interval (10 samples at 60 s)
 
 
 @dataclass(frozen=True)
@@ -135,14 +134,15 @@ def series(
     offset: str | None = None,
 ) -> dict[str, Any]:
     """The series API's answer, with the chart overlays asked for (`services.overlays`). Without a
-    `step`, one never finer than the data: the newest `PROBE_SECONDS` (or 20 buckets) are read first at
-    the planned step to learn how often the series report (`planning.reporting_interval`), and the range
+    `step`, one never finer than the data: the newest data are read first at the planned step to
+    learn how often the series report (`step_probe`: cheap, and each host apart), and the range
     is answered at a step fitted to that — so the overview's hour of 60 s data costs a short read and one
     at whole minutes (the fleet tier can answer those), not a full read at 15 s and another at 60 s, and
     a client never asks twice. A probe that finds no interval (no recent data) leaves the fitting to the
     whole answer."""
-    from vigil.domain.planning import data_step, reporting_interval, step_for_interval
+    from vigil.domain.planning import data_step, step_for_interval
     from vigil.services import overlays
+    from vigil.services.step_probe import probe_interval
 
     horizon, with_band, shift = overlays.parse_overlays(forecast, band, offset)
 
@@ -166,13 +166,10 @@ def series(
     q = planned(step)
     result: SeriesResult | None = None
     if step is None:
-        probe_from = q.end - max(PROBE_SECONDS, 20 * q.step)
-        if probe_from > q.start:
-            probe = run_series(store, per_host(q), now, probe_from, q.end)
-            interval = reporting_interval(probe["timestamps"], [s["values"] for s in probe["series"]])
-            if interval is not None:
-                q = fitted(q, step_for_interval(interval, q.step))
-                result = run_series(store, q, now, q.start, q.end)
+        interval = probe_interval(store, q, now, run_series)
+        if interval is not None:
+            q = fitted(q, step_for_interval(interval, q.step))
+            result = run_series(store, q, now, q.start, q.end)
         if result is None:
             answer = run_series(store, q, now, q.start, q.end)
             refit = fitted(
@@ -191,14 +188,6 @@ def series(
         earlier = planned(str(q.step), shift)
         overlays.add_offset(result, run_series(store, earlier, now, earlier.start, earlier.end), shift)
     return dict(result)
-
-
-def per_host(q: SeriesQuery) -> SeriesQuery:
-    """`q` with its hosts kept apart, for learning how often the series report: hosts that each report
-    every 60 s, at staggered seconds, merge into samples 30 s apart, and a 30 s step would put half the
-    fleet in each bucket (a line that zigzags between hosts instead of showing the fleet)."""
-    apart = (q.hosts is not None and len(q.hosts) == 1) or "host" in (q.group_by or [])
-    return q if apart else replace(q, group_by=[*(q.group_by or []), "host"])
 
 
 def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: float) -> SeriesResult:

@@ -164,3 +164,99 @@ def test_a_fleet_line_over_staggered_hosts_has_every_host_in_every_point(
     assert got["step"] >= 60
     inner = [v for v in got["series"][0]["values"] if v is not None][1:-1]  # the range's edges cut a minute
     assert len(inner) >= 55 and inner == pytest.approx([0.5] * len(inner))
+
+
+OVERVIEW_CHART = {  # the overview's one chart request (frontend/src/pages/overview-requests.js)
+    "metric": "http.server.request.duration",
+    "from": "-1h",
+    "to": "now",
+    "group_by": "none",
+    "agg": "p50,p95,p99,rate",
+}
+
+
+def push_staggered_latencies(ingest: GatewayClient, hosts: int, now: float) -> None:
+    """Each host: a latency histogram every 60 s over the last 70 minutes, hosts 10 s apart."""
+    for h in range(hosts):
+        first = (now - 4200) // 60 * 60 + 10 * h
+        samples = [
+            {
+                "metric": "http.server.request.duration",
+                "histogram": histograms.from_values(
+                    [0.01 * (h + 1), 0.02 * (m % 9 + 1), 0.2 + 0.1 * h]
+                ).to_json(),
+                "ts": first + 60 * m,
+            }
+            for m in range(70)
+            if first + 60 * m <= now
+        ]
+        assert ingest.post("/v1/samples", json={"host": f"web-{h}", "samples": samples}).status == 202
+
+
+def test_the_overviews_chart_is_read_from_the_fleet_tier_and_equals_the_one_from_every_hosts_samples(
+    ctx: Any, ingest: GatewayClient, viewer: GatewayClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staggered 60 s hosts, the overview's query as the page sends it (no step): fitted to 60 s, it is
+    answered from the fleet minutes and, after the job's watermark, the raw tail merged by the store
+    (no sample read as a `Point`), with the numbers the hosts' own samples give."""
+    now = ctx.clock.now()
+    push_staggered_latencies(ingest, hosts=6, now=now)
+    before = series(viewer, **OVERVIEW_CHART)
+    run_fleet(ctx.store, now, retention_seconds=ctx.config.retention_seconds)  # a first run: the last hour
+    tier: list[int] = []
+    query_fleet = ctx.store.query_fleet
+
+    def counted_query_fleet(*args: Any, **kwargs: Any) -> Any:
+        found = list(query_fleet(*args, **kwargs))
+        tier.append(len(found))
+        return iter(found)
+
+    def no_points(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the overview's chart read samples one by one")
+
+    monkeypatch.setattr(ctx.store, "query_fleet", counted_query_fleet)
+    monkeypatch.setattr(ctx.store, "query_points", no_points)
+    after = series(viewer, **OVERVIEW_CHART)
+    assert before["step"] == after["step"] == 60
+    assert sum(tier) >= 55  # the hour's minutes up to the watermark, 2-3 minutes before now
+    assert after["timestamps"] == before["timestamps"]
+    for got, want in zip(after["series"], before["series"], strict=True):
+        assert got["agg"] == want["agg"]
+        assert got["values"] == pytest.approx(want["values"], rel=1e-9), want["agg"]
+
+
+def test_learning_the_overviews_step_computes_no_percentile_per_host(
+    ctx: Any, ingest: GatewayClient, viewer: GatewayClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step probe reads each host apart only to tell buckets with data from empty ones: it asks for
+    counts and rates, not for three percentiles of every host's every bucket."""
+    push_staggered_latencies(ingest, hosts=6, now=ctx.clock.now())
+    computed: list[float] = []
+    quantile = histograms.quantile
+
+    def counted_quantile(h: Any, q: float) -> float | None:
+        computed.append(q)
+        return quantile(h, q)
+
+    monkeypatch.setattr(histograms, "quantile", counted_quantile)
+    got = series(viewer, **OVERVIEW_CHART)
+    assert got["step"] == 60
+    assert len(computed) <= 3 * len(got["timestamps"])  # p50, p95 and p99 of the fleet's buckets only
+
+
+def test_the_step_of_a_fleet_line_over_more_hosts_than_an_answer_holds_is_still_fitted(
+    ctx: Any, viewer: GatewayClient
+) -> None:
+    """The probe keeps hosts apart: over more hosts than an answer may hold series (500), it falls back
+    to fitting the step to the merged answer instead of refusing the fleet's chart."""
+    from vigil.domain.records import Point
+
+    now = ctx.clock.now()
+    first = (now - 1800) // 60 * 60
+    for h in range(501):
+        points = [Point(f"h-{h}", "system.cpu.utilization", (), first + 60 * m, 0.5) for m in range(30)]
+        ctx.store.put_samples(f"h-{h}", points, None, now)
+    got = series(viewer, metric="system.cpu.utilization", agg="avg", group_by="none", **{"from": "-1h"})
+    assert got["step"] == 60
+    values = [v for v in got["series"][0]["values"] if v is not None]
+    assert len(values) >= 29 and values == pytest.approx([0.5] * len(values))
