@@ -91,7 +91,7 @@ export function App({ config, role }) {
   const route = useRoute();
   const theme = useTheme();
   const [menuOpen, setMenuOpen] = useState(false);
-  const catalogQ = useApi("/api/metrics/catalog", {}, { live: false });
+  const catalogQ = useApi("/api/metrics/catalog", {}, { live: false, deferred: true }); // the overview's charts carry their units
   const main = useRef(null);
   const session = useMemo(() => {
     const catalog = catalogEntries(catalogQ.data);

@@ -116,7 +116,9 @@ export function Overview({ params = {} }) {
   );
   const errors = useApi("/api/errors", { since: "-24h", limit: 5 });
   const alerts = useApi("/api/alerts", {});
-  const rulesQ = useApi("/api/alerts/rules", {}, { live: false });
+  const active = alertsOf(alerts.data).filter((a) => ["firing", "pending"].includes(a.state || a.status));
+  // names and severities of the active alerts: asked for once one is active, not on every load
+  const rulesQ = useApi("/api/alerts/rules", active.length ? {} : null, { live: false });
   const downChecksQ = useApi("/api/checks", { status: "down" }); // the badge's checks: one request
   const rulesById = useMemo(() => new Map(listOf(rulesQ.data, "rules").map((r) => [r.id, r])), [rulesQ.data]);
 
@@ -139,7 +141,6 @@ export function Overview({ params = {} }) {
   const rtUnit = (p95.data && p95.data.unit) || metricInfo(session, RESPONSE_METRIC).unit || "s";
   const rateUnit = (rate.data && rate.data.unit) || "{request}/s";
   const errorGroups = listOf(errors.data, "groups", "errors");
-  const active = alertsOf(alerts.data).filter((a) => a.state === "firing" || a.state === "pending" || a.status === "firing" || a.status === "pending");
   const firing = active.filter((a) => (a.state || a.status) === "firing");
   const rangeText = RANGE_TEXT[range] || range || "";
   const noHosts = snap.data && ["system", "application"].every((s) => !Object.values(snap.data[s] || {}).some(Boolean));
