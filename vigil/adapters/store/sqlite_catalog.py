@@ -28,11 +28,19 @@ class SeriesCatalog:
         self.ids = ids
 
     def rows(
-        self, metrics: Sequence[str] | None, hosts: Sequence[str] | None, labels: dict[str, str] | None
+        self,
+        metrics: Sequence[str] | None,
+        hosts: Sequence[str] | None,
+        labels: dict[str, str] | None,
+        since: float | None = None,
     ) -> list[SeriesRow]:
-        """(id, host, metric, labels) of the series matching the filters."""
+        """(id, host, metric, labels) of the series matching the filters; `since`: only those with a
+        sample at or after it (`last_seen` is never older than a series' newest sample)."""
         sql = "SELECT id, host, metric, labels FROM series WHERE 1=1"
         args: list[Any] = []
+        if since is not None:
+            sql += " AND last_seen >= ?"
+            args.append(since)
         if metrics is not None:
             sql += f" AND metric IN ({','.join('?' * len(metrics))})"
             args.extend(metrics)

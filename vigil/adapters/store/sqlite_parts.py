@@ -31,7 +31,11 @@ class SeriesLookup(Protocol):
     """The series rows matching a query's filters."""
 
     def rows(
-        self, metrics: Sequence[str] | None, hosts: Sequence[str] | None, labels: dict[str, str] | None
+        self,
+        metrics: Sequence[str] | None,
+        hosts: Sequence[str] | None,
+        labels: dict[str, str] | None,
+        since: float | None = None,
     ) -> list[SeriesRow]: ...
 
 
