@@ -193,7 +193,8 @@ def series(
 def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: float) -> SeriesResult:
     """The series of `q` over [start, end] (the whole query, or one time chunk of an export)."""
     from vigil.domain.rollups import FINE
-    from vigil.domain.series import build_series, build_series_from_rollups
+    from vigil.domain.series import build_series
+    from vigil.domain.series_rollups import build_aggs_from_rollups
     from vigil.services.array_queries import from_arrays
     from vigil.services.fleet_queries import fleet_records
 
@@ -207,11 +208,11 @@ def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: floa
 
     fleet = fleet_records(store, q, now, start, end)
     if fleet is not None:
-        return _answer(q, q.resolution, [build_series_from_rollups(fleet, agg=a, **kw) for a in aggs])
+        return _answer(q, q.resolution, build_aggs_from_rollups(fleet, aggs, **kw))
     if q.resolution == FINE:
         fine = _fine_records(store, q, now, start, end)
         if fine is not None:
-            return _answer(q, FINE, [build_series_from_rollups(fine, agg=a, **kw) for a in aggs])
+            return _answer(q, FINE, build_aggs_from_rollups(fine, aggs, **kw))
     if q.resolution in ("raw", FINE):
         # any store with arrays (SQLite; DynamoDB over raw chunks), whether or not it summarises in SQL
         answered = from_arrays(store, q, now, start, end) if summable else None
@@ -224,10 +225,10 @@ def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: floa
             )
             if found is not None:
                 records = list(found)
-                return _answer(q, "raw", [build_series_from_rollups(records, agg=a, **kw) for a in aggs])
+                return _answer(q, "raw", build_aggs_from_rollups(records, aggs, **kw))
         merged = _histograms(store, q, "raw", start, end, now)
         if merged is not None:
-            return _answer(q, "raw", [build_series_from_rollups(merged, agg=a, **kw) for a in aggs])
+            return _answer(q, "raw", build_aggs_from_rollups(merged, aggs, **kw))
         points: Iterable[Point] = store.query_points(
             q.metric, start, end, hosts=q.hosts, labels=q.labels, now=now
         )
@@ -239,7 +240,7 @@ def run_series(store: Store, q: SeriesQuery, now: float, start: float, end: floa
     if answered is not None:
         return _answer(q, "1h", answered)
     records = _rollup_records(store, q, now, start, end, summarised)
-    return _answer(q, q.resolution, [build_series_from_rollups(records, agg=a, **kw) for a in aggs])
+    return _answer(q, q.resolution, build_aggs_from_rollups(records, aggs, **kw))
 
 
 def _histograms(
