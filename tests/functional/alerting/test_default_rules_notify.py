@@ -88,7 +88,11 @@ def test_without_public_url_links_use_the_port_the_server_listens_on(
         link = json.loads(receiver.to("/hook")[0].body)["url"]
         assert link.startswith(f"http://127.0.0.1:{server.port}/#/alerts")
         inbox = requests.get(f"{server.url}/api/notifications", headers=auth, timeout=5).json()
-        assert [item["url"] for item in inbox["items"]] == [link]
+        # on a busy machine the server's own API p95 rule may fire too (its self-metrics): every link,
+        # whichever alert it is for, must use the port the server listens on
+        urls = [item["url"] for item in inbox["items"]]
+        assert link in urls
+        assert all(url.startswith(f"http://127.0.0.1:{server.port}/#/alerts") for url in urls), urls
 
 
 def test_the_openapi_document_describes_attach_to_defaults(anonymous: GatewayClient) -> None:
