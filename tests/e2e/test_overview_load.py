@@ -89,3 +89,62 @@ def test_the_bell_the_push_stream_and_the_service_worker_wait_until_the_charts_a
     sw = tab.page.evaluate("() => performance.getEntriesByName(location.origin + '/sw.js')")
     assert all(e["startTime"] >= drawn for e in sw)
     assert tab.console.errors == []
+
+
+def test_the_overviews_other_requests_wait_until_its_charts_are_drawn(open_tab: OpenTab) -> None:
+    # Sent beside the charts' request they share the server with it (locally one interpreter): the
+    # cards, errors, alerts, checks and the badge's /health are asked for once both charts are drawn.
+    tab = open_tab()
+    _requests(tab)
+    drawn = float(tab.page.evaluate(MARK, "vigil:charts-drawn"))
+    # a resource timing is recorded once its answer has arrived: wait for all five
+    tab.page.wait_for_function(f"() => {DEFERRED_SENT} === {len(DEFERRED)}", timeout=15000)
+    later = tab.page.evaluate(DEFERRED_TIMINGS)
+    assert len(later) >= len(DEFERRED)
+    assert all(e["start"] >= drawn for e in later), (drawn, later)
+    assert tab.console.errors == []
+
+
+DEFERRED = ("/api/metrics", "/api/errors", "/api/alerts", "/api/checks", "/health")  # by exact path
+_DEFERRED_ENTRIES = f"""performance.getEntriesByType('resource')
+  .filter(e => {list(DEFERRED)!r}.includes(new URL(e.name).pathname))"""
+DEFERRED_SENT = f"new Set({_DEFERRED_ENTRIES}.map(e => new URL(e.name).pathname)).size"
+DEFERRED_TIMINGS = f"() => {_DEFERRED_ENTRIES}.map(e => ({{url: e.name, start: e.startTime}}))"
+
+
+# Records every Intl object built and every locale-sensitive builtin called, with when.
+INTL_WATCH = """
+window.__intl = [];
+const note = (what) => window.__intl.push([what, performance.now()]);
+const kinds = ['NumberFormat', 'DateTimeFormat', 'Collator', 'PluralRules', 'RelativeTimeFormat'];
+for (const kind of kinds) {
+  const built = Intl[kind];
+  Intl[kind] = new Proxy(built, {
+    construct(target, args) { note(kind); return Reflect.construct(target, args); },
+    apply(target, self, args) { note(kind); return Reflect.apply(target, self, args); },
+  });
+}
+const methods = [[Number.prototype, 'toLocaleString'], [Date.prototype, 'toLocaleString'],
+  [Date.prototype, 'toLocaleDateString'], [Date.prototype, 'toLocaleTimeString'],
+  [String.prototype, 'localeCompare']];
+for (const [proto, name] of methods) {
+  const original = proto[name];
+  proto[name] = function (...args) { note(name); return original.apply(this, args); };
+}
+"""
+
+
+def test_the_overview_draws_its_charts_without_building_an_intl_formatter(
+    open_tab: OpenTab, server: Server
+) -> None:
+    # The first Intl object a page builds loads ICU's locale data: 35-50 ms of a cold load's main
+    # thread on a 2-vCPU machine. Cards, host grid, axes and uPlot itself (made lazy by the build)
+    # format without one until the charts are drawn.
+    tab = open_tab(sign_in=False)
+    tab.page.context.add_init_script(INTL_WATCH)
+    tab.page.goto(f"{server.url}/#token={server.admin_token}")
+    _requests(tab)
+    drawn = float(tab.page.evaluate(MARK, "vigil:charts-drawn"))
+    built = tab.page.evaluate("window.__intl")
+    assert [call for call in built if call[1] <= drawn] == []
+    assert tab.console.errors == []

@@ -4,7 +4,7 @@
 // most the 100 worst hosts per KPI, with `count` (every up host) and `levels` (hosts per colour); past
 // the listed ones, the row ends with how many more there are by colour, linking to the Hosts page.
 // `ranked` says whether OTLP services stand in for hosts (the application KPIs).
-import { fmtValue } from "../format.js";
+import { fmtValue, number } from "../format.js";
 import { href } from "../router.js";
 
 const TOP = 5;
@@ -51,7 +51,7 @@ export function MoreHosts({ entry }) {
   }
   return (
     <a class="more-hosts muted small" href={href("hosts")} data-more={more}>
-      + {more.toLocaleString("en-US")} more{parts.length ? ` (${parts.join(", ")})` : ""}
+      + {number(more)} more{parts.length ? ` (${parts.join(", ")})` : ""}
     </a>
   );
 }

@@ -5,7 +5,7 @@
 // A silenced alert is listed as "silenced" but, as in Alertmanager, does not colour the badge.
 import { useState } from "preact/hooks";
 import { health } from "../api.js";
-import { useLiveEffect } from "../live.js";
+import { settled, useLiveEffect } from "../live.js";
 import { href } from "../router.js";
 
 const RANK = { muted: -1, ok: 0, warn: 1, bad: 2 };
@@ -72,6 +72,7 @@ export function StatusBadge({ firing, rulesById, hosts, downChecks }) {
   const [probe, setProbe] = useState(null);
   const [open, setOpen] = useState(false);
   useLiveEffect(async (alive) => {
+    await settled; // on the overview, after its charts (see `useApi`'s `deferred`)
     const h = await health();
     if (alive()) setProbe((p) => (p && p.status === h.status && JSON.stringify(p.body) === JSON.stringify(h.body) ? p : h));
   });

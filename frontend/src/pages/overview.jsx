@@ -11,7 +11,7 @@ import { AlertList, ErrorGroupList } from "../components/Lists.jsx";
 import { StatusBadge } from "../components/StatusBadge.jsx";
 import { Empty, Panel, QueryState, RangePicker, Time } from "../components/ui.jsx";
 import { alertsOf, listOf, mergeAnswers, pickAgg, toChart } from "../data.js";
-import { displayNumber, fmtValue } from "../format.js";
+import { displayNumber, fmtValue, number } from "../format.js";
 import { HOSTS_QUERY, RANGE_KEY, RESPONSE_METRIC, chartQuery } from "./overview-requests.js";
 import { markSettled, useApi } from "../live.js";
 import { useSeries } from "../series.js";
@@ -56,7 +56,7 @@ function KpiCard({ kpi, snapshot }) {
   const trend = m && m.trend;
   const arrow = trend === "up" ? "▲" : trend === "down" ? "▼" : "▬";
   const trendKind = trend === "up" || trend === "down" ? (trend === kpi.worseWhen ? "bad" : "ok") : "neutral";
-  const thresholdText = `${threshold.toLocaleString("en-US")} ${tUnit}`;
+  const thresholdText = `${number(threshold)} ${tUnit}`;
   return (
     <article class={`kpi kpi-${level}`} aria-labelledby={`kpi-${kpi.id}`} data-kpi={kpi.id}>
       <h3 id={`kpi-${kpi.id}`}>{kpi.title}</h3>
@@ -100,7 +100,9 @@ const RANGE_TEXT = { "1h": "1 h", "24h": "24 h", "7d": "7 days", "30d": "30 days
 
 export function Overview({ params = {} }) {
   const session = useSession();
-  const snap = useApi("/api/metrics", {});
+  // Only the charts' and hosts' requests go at once; the rest wait until both charts are drawn (`deferred`),
+  // as a request sent beside the charts' shares the one local server (or Lambda's cold starts) with it.
+  const snap = useApi("/api/metrics", {}, { deferred: true });
   const hostsQ = useApi("/api/hosts", HOSTS_QUERY, { pages: "hosts" }); // every page: a fleet may pass 1000
   const hosts = listOf(hostsQ.data, "hosts");
   // the default needs /api/hosts; the last one seen is remembered so the charts' request need not wait
@@ -114,12 +116,12 @@ export function Overview({ params = {} }) {
     () => ["p50", "p95", "p99", "rate"].map((agg) => ({ ...both, data: pickAgg(both.data, agg) })),
     [both],
   );
-  const errors = useApi("/api/errors", { since: "-24h", limit: 5 });
-  const alerts = useApi("/api/alerts", {});
+  const errors = useApi("/api/errors", { since: "-24h", limit: 5 }, { deferred: true });
+  const alerts = useApi("/api/alerts", {}, { deferred: true });
   const active = alertsOf(alerts.data).filter((a) => ["firing", "pending"].includes(a.state || a.status));
   // names and severities of the active alerts: asked for once one is active, not on every load
   const rulesQ = useApi("/api/alerts/rules", active.length ? {} : null, { live: false });
-  const downChecksQ = useApi("/api/checks", { status: "down" }); // the badge's checks: one request
+  const downChecksQ = useApi("/api/checks", { status: "down" }, { deferred: true }); // the badge's checks: one request
   const rulesById = useMemo(() => new Map(listOf(rulesQ.data, "rules").map((r) => [r.id, r])), [rulesQ.data]);
 
   const rt = useMemo(() => mergeAnswers([p50.data, p95.data, p99.data], ["p50", "p95", "p99"]), [p50.data, p95.data, p99.data]);
