@@ -93,6 +93,23 @@ class BulkStore(Protocol):
 
 
 @runtime_checkable
+class HistogramPresenceStore(Protocol):
+    """Optional capability (SqliteStore): which raw histogram samples of a metric [start, end] holds,
+    without reading the histograms: (host, timestamp, whether it counted any observation) per sample,
+    or None when plain values are among them. What the step probe needs (`services.step_probe`)."""
+
+    def histogram_sample_times(
+        self,
+        metric: str,
+        start: float,
+        end: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+    ) -> list[tuple[str, float, bool]] | None: ...
+
+
+@runtime_checkable
 class HistogramSummaryStore(Protocol):
     """Optional capability (SqliteStore): histogram samples ("raw") or fine-tier rollups ("5m") merged
     per (series, step bucket) — or per bucket only with `fleet` — by the backend, as `Rollup` records

@@ -276,10 +276,10 @@ class MeteredStore:
         self._meter.add(rru=read_units(_bytes(result), consistent=name in _CONSISTENT))
 
 
-# Optional ports (`SummaryStore`, `ArraySummaryStore`, `HistogramSummaryStore`, `DocBatchStore`) are
+# Optional ports (`SummaryStore`, `ArraySummaryStore`, `HistogramSummaryStore`, … `DocBatchStore`) are
 # detected with isinstance(), which on Python 3.12+ looks methods up statically and never reaches
 # `__getattr__`: forward the ones the wrapped store has as real methods.
-_OPTIONAL = ("summarise", "summarise_arrays", "summarise_histograms", "put_docs")
+_OPTIONAL = ("summarise", "summarise_arrays", "summarise_histograms", "histogram_sample_times", "put_docs")
 
 
 def metered(inner: Store, meter: UsageMeter) -> Store:

@@ -9,17 +9,26 @@ value exactly where its bucket holds samples — observations, for histograms), 
 as they are. The overview's p50/p95/p99/rate chart over 100 hosts thus probes 100 x 40 counts and rates
 instead of computing 12,000 percentiles only to test them against None (most of that request's CPU).
 Each of the query's aggregations still contributes its own column, so the interval is the same.
+
+Over raw histograms kept apart by host (that overview chart), a store that offers
+`HistogramPresenceStore` answers which samples exist and which counted observations, and the columns
+are built from those alone (`_histogram_columns`): `count` has a value in a bucket holding an observation,
+`rate` in any bucket holding a histogram — what the general path computes from the merged histograms,
+at a fraction of its cost (the general path was ~70 % of that request's CPU).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from vigil.capabilities import HistogramPresenceStore, offers
 from vigil.domain.accumulate import PERCENTILES
 from vigil.domain.errors import TooLarge
-from vigil.domain.planning import reporting_interval
+from vigil.domain.planning import bucket_count, reporting_interval
+from vigil.domain.series_grid import MAX_SERIES
 from vigil.ports import Store
 
 if TYPE_CHECKING:
@@ -31,6 +40,7 @@ if TYPE_CHECKING:
 PROBE_SECONDS = 600.0  # newest data read to learn a series' reporting interval (10 samples at 60 s)
 # aggregations with a value exactly where `count` has one: in buckets that hold samples (observations)
 PRESENT_WITH_COUNT = frozenset({"avg", "sum", "count", "min", "max", *PERCENTILES})
+Columns = tuple[list[float], list[list[float | None]]]  # bucket starts, one column per (agg, series)
 
 
 def presence_agg(agg: str) -> str:
@@ -53,11 +63,47 @@ def probe_interval(store: Store, q: SeriesQuery, now: float, run: RunSeries) -> 
     probe_from = q.end - max(PROBE_SECONDS, 20 * q.step)
     if probe_from <= q.start:
         return None
+    columns = _histogram_columns(store, q, now, probe_from) or _probed_columns(store, q, now, probe_from, run)
+    return reporting_interval(*columns)
+
+
+def _probed_columns(store: Store, q: SeriesQuery, now: float, probe_from: float, run: RunSeries) -> Columns:
+    """The probe's columns from an answer to the presence aggregations (any store, any data)."""
     asked = tuple(dict.fromkeys(presence_agg(a) for a in q.agg_list))
     try:
         probe = run(store, replace(per_host(q), agg=",".join(asked), aggs=asked), now, probe_from, q.end)
     except TooLarge:
-        return None
+        return [], []
     found = probe["series"]
     columns = {a: [s["values"] for s in found if len(asked) == 1 or s.get("agg") == a] for a in asked}
-    return reporting_interval(probe["timestamps"], [c for a in q.agg_list for c in columns[presence_agg(a)]])
+    return probe["timestamps"], [c for a in q.agg_list for c in columns[presence_agg(a)]]
+
+
+def _histogram_columns(store: Store, q: SeriesQuery, now: float, probe_from: float) -> Columns | None:
+    """The same columns as `_probed_columns` from which raw histogram samples exist, or None where
+    that does not apply (another resolution or grouping, `last`, plain values, no such store)."""
+    apart = per_host(q)
+    by_host = apart.group_by == ["host"] or (apart.group_by == [] and len(apart.hosts or ()) == 1)
+    if q.resolution != "raw" or not by_host or not offers(store, HistogramPresenceStore):
+        return None
+    if not {presence_agg(a) for a in q.agg_list} <= {"count", "rate"}:
+        return None
+    assert isinstance(store, HistogramPresenceStore)
+    seen = store.histogram_sample_times(q.metric, probe_from, q.end, q.hosts, q.labels, now)
+    if seen is None:
+        return None
+    step = q.step
+    t0 = math.floor(probe_from / step) * step
+    n = bucket_count(probe_from, q.end, step)
+    present: dict[str, tuple[list[float | None], list[float | None]]] = {}  # host: (count, rate)
+    for host, ts, observed in seen:
+        count, rate = present.get(host) or present.setdefault(host, ([None] * n, [None] * n))
+        i = int((int(ts // step) * step - t0) // step)  # as the rollups' bucket start is placed
+        rate[i] = 1.0
+        if observed:
+            count[i] = 1.0
+    if len(present) > MAX_SERIES:
+        return [], []  # as the general path's TooLarge
+    hosts = sorted(present)
+    timestamps = [t0 + i * step for i in range(n)]
+    return timestamps, [present[h][presence_agg(a) == "rate"] for a in q.agg_list for h in hosts]

@@ -227,6 +227,18 @@ class SqliteStore:
         """`capabilities.ArraySummaryStore`."""
         return self.rollups.summarise_arrays(metric, resolution, start, end, step, hosts, labels, now, fleet)
 
+    def histogram_sample_times(
+        self,
+        metric: str,
+        start: float,
+        end: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+    ) -> list[tuple[str, float, bool]] | None:
+        """`capabilities.HistogramPresenceStore`."""
+        return self.rollups.histogram_sample_times(metric, start, end, hosts, labels, now)
+
     def summarise_histograms(
         self,
         metric: str,

@@ -212,6 +212,39 @@ class Rollups:
             return None
         return rollup_cells(series, None if fleet else ids, *found, step)
 
+    def histogram_sample_times(
+        self,
+        metric: str,
+        start: float,
+        end: float,
+        hosts: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
+        now: float | None = None,
+    ) -> list[tuple[str, float, bool]] | None:
+        """`capabilities.HistogramPresenceStore`: SQLite reads each histogram's count (JSON1, in C),
+        not the histogram, so the probe costs a row per sample instead of a parse and merge."""
+        series = self.series.rows([metric], hosts, labels)
+        if not series:
+            return []
+        host_of = {sid: host for sid, host, _m, _labels in series}
+        marks = ",".join("?" * len(host_of))
+        if now is not None:
+            start = max(start, now - self.retention_seconds)
+        if self.raw.has_plain_stored(marks, list(host_of), start, end):
+            return None
+        rows = (
+            self.db.conn()
+            .execute(
+                "SELECT series_id, ts, hist IS NULL, json_extract(hist, '$.count') > 0 FROM samples"
+                f" WHERE series_id IN ({marks}) AND ts >= ? AND ts <= ?",
+                [*host_of, start, end],
+            )
+            .fetchall()
+        )
+        if any(plain for _sid, _ts, plain, _observed in rows):
+            return None
+        return [(host_of[sid], ts, bool(observed)) for sid, ts, _plain, observed in rows]
+
     def summarise_histograms(
         self,
         metric: str,
