@@ -21,7 +21,7 @@ const options = {
   bundle: true,
   splitting: true,
   format: "esm",
-  target: ["es2020", "chrome100", "firefox100", "safari15"],
+  target: ["chrome100", "firefox100", "safari15"],
   minify: !watch,
   sourcemap: watch ? "inline" : false,
   outdir: dist,
