@@ -7,6 +7,7 @@
 import uPlot from "uplot";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { fmtAxis, fmtTime, fmtValue } from "../format.js";
+import { denseLine } from "../dense.js";
 import { JOIN_INTERVALS, reportingInterval } from "../gaps.js";
 import { PALETTE, colourSlots, cssVar, useTheme } from "../theme.js";
 
@@ -60,9 +61,10 @@ function fill(color) {
 export function stackData(data, n) {
   if (!n) return data;
   const [xs, ...ys] = data;
-  const sums = xs.map(() => 0);
-  const any = xs.map((_, i) => ys.slice(0, n).some((v) => v[i] !== null && v[i] !== undefined));
-  const stacked = ys.slice(0, n).map((v) => v.map((y, i) => (any[i] ? (sums[i] += y ?? 0) : null)));
+  const top = ys.slice(0, n);
+  // each point's running sum, null where all n are missing (no copy of the n series per point)
+  const sums = xs.map((_, i) => (top.some((v) => v[i] != null) ? 0 : null));
+  const stacked = top.map((v) => v.map((y, i) => (sums[i] === null ? null : (sums[i] += y ?? 0))));
   return [xs, ...stacked, ...ys.slice(n)];
 }
 
@@ -184,7 +186,7 @@ function buildOptions({ id, width, height, labels, dashed, unit, type, theme, sp
         width: sparkline || dashed[i] ? 1.5 : 2,
         dash: dashed[i] ? [5, 4] : undefined,
         fill: type === "area" || type === "bar" || sparkline || i < stack ? fill(c) : undefined,
-        paths: bars,
+        paths: bars || denseLine,
         points: sparkline ? { show: false } : { size: 4 },
         show: !hidden.has(label),
         gaps: joinSparseGaps,
