@@ -7,7 +7,6 @@
 import uPlot from "uplot";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { fmtAxis, fmtTime, fmtValue } from "../format.js";
-import { denseLine } from "../dense.js";
 import { JOIN_INTERVALS, reportingInterval } from "../gaps.js";
 import { PALETTE, colourSlots, cssVar, useTheme } from "../theme.js";
 
@@ -186,7 +185,7 @@ function buildOptions({ id, width, height, labels, dashed, unit, type, theme, sp
         width: sparkline || dashed[i] ? 1.5 : 2,
         dash: dashed[i] ? [5, 4] : undefined,
         fill: type === "area" || type === "bar" || sparkline || i < stack ? fill(c) : undefined,
-        paths: bars || denseLine,
+        paths: bars,
         points: sparkline ? { show: false } : { size: 4 },
         show: !hidden.has(label),
         gaps: joinSparseGaps,
