@@ -1,7 +1,7 @@
 // Live refresh: one ticker for the whole page (default every 10 s, pausable, skipped while the tab is
 // hidden) that re-runs every mounted `useApi` query with conditional requests. A tick is one refresh
 // cycle; its duration is recorded as the `vigil:refresh` performance measure (the benchmark reads it).
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { getAllPages, getJson } from "./api.js";
 
 const queries = new Map(); // refresh function → its scope {path, params} (null: ticks only)
@@ -114,17 +114,25 @@ export function useApi(path, params = {}, { live = true, pages = null, deferred 
   const keyRef = useRef(key);
   keyRef.current = key;
 
-  const run = useCallback(async () => {
-    if (key === null) return;
-    try {
-      // `pages`: the list key of a paged list; every page is fetched and merged (api.getAllPages)
-      const { data, changed, next = null } = pages ? await getAllPages(path, params, pages) : await getJson(path, params);
-      if (!alive.current || keyRef.current !== key) return;
-      setState((s) => (changed || s.error || s.loading ? { data, error: null, loading: false, next } : s));
-    } catch (error) {
-      if (!alive.current || keyRef.current !== key) return;
-      setState((s) => ({ ...s, error, loading: false }));
-    }
+  // a tick while this query's answer is still on its way joins it instead of asking again (as
+  // useSeries does): the first refresh after a load met the requests deferred until the charts
+  const run = useMemo(() => {
+    let pending = null;
+    const once = async () => {
+      if (key === null) return;
+      try {
+        // `pages`: the list key of a paged list; every page is fetched and merged (api.getAllPages)
+        const { data, changed, next = null } = pages ? await getAllPages(path, params, pages) : await getJson(path, params);
+        if (!alive.current || keyRef.current !== key) return;
+        setState((s) => (changed || s.error || s.loading ? { data, error: null, loading: false, next } : s));
+      } catch (error) {
+        if (!alive.current || keyRef.current !== key) return;
+        setState((s) => ({ ...s, error, loading: false }));
+      }
+    };
+    const joined = () => (pending = pending || once().finally(() => (pending = null)));
+    joined.fresh = once; // `reload` after a change asks again: an answer on its way may predate it
+    return joined;
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
 
@@ -148,7 +156,7 @@ export function useApi(path, params = {}, { live = true, pages = null, deferred 
     alive.current = false;
   }, []);
 
-  return { ...state, reload: run };
+  return { ...state, reload: run.fresh };
 }
 
 /** Add a refresh function to the ticker (and to pushes that touch `scope`); returns its remover. */

@@ -56,7 +56,10 @@ def snapshot(store: Store, config: Config, now: float, *, all_hosts: bool = Fals
         previous: list[Point] = []
         for p in store.query_many(list(CATALOG), now - 2 * window, now, now=now):  # one read per host
             (latest if p.ts > now - window else previous).append(p)
-        body = build_snapshot(latest, previous, now, window=window, thresholds=asdict(config.thresholds))
+        # as of its newest sample, as the fleet job's is as of its newest minute: an unchanged
+        # snapshot is the same body, so the dashboard's 10 s revalidation is a 304, not a new answer
+        as_of = max((p.ts for p in latest or previous), default=now)
+        body = build_snapshot(latest, previous, as_of, window=window, thresholds=asdict(config.thresholds))
         body["by_host"] = rank_request_kpis(latest, window)  # the fleet job's snapshot carries its own
     body["by_host"] = {
         **by_host(store, config, now, limit=None if all_hosts else BY_HOST_LIMIT),

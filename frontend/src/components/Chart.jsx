@@ -60,9 +60,10 @@ function fill(color) {
 export function stackData(data, n) {
   if (!n) return data;
   const [xs, ...ys] = data;
-  const sums = xs.map(() => 0);
-  const any = xs.map((_, i) => ys.slice(0, n).some((v) => v[i] !== null && v[i] !== undefined));
-  const stacked = ys.slice(0, n).map((v) => v.map((y, i) => (any[i] ? (sums[i] += y ?? 0) : null)));
+  const top = ys.slice(0, n);
+  // each point's running sum, null where all n are missing (no copy of the n series per point)
+  const sums = xs.map((_, i) => (top.some((v) => v[i] != null) ? 0 : null));
+  const stacked = top.map((v) => v.map((y, i) => (sums[i] === null ? null : (sums[i] += y ?? 0))));
   return [xs, ...stacked, ...ys.slice(n)];
 }
 

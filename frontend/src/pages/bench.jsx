@@ -39,7 +39,7 @@ export function Bench({ params }) {
     <div class="page">
       <h1>Chart benchmark</h1>
       <p class="muted">
-        {points.toLocaleString("en-US")} points × {count} series
+        {String(points).replace(/\B(?=(\d{3})+$)/g, ",")} points × {count} series
       </p>
       <Chart id="bench" timestamps={data.ts} series={data.series} unit="%" height={360} onDrawn={onDrawn} />
     </div>

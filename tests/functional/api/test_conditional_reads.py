@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from tests.conftest import FrozenClock
-from vigil.local.client import GatewayClient
+from vigil.local.client import GatewayClient, json_of
 
 # Powertools Metrics flushes every 100 metrics and then needs a namespace even when disabled.
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Vigil")
@@ -34,3 +34,22 @@ def test_a_repeated_read_with_its_etag_is_a_304_until_the_answer_changes(
     changed = admin.get("/api/metrics/series", params=PARAMS, headers={"if-none-match": etag})
     assert changed.status == 200 and changed.body != first.body
     assert changed.header("ETag") not in (None, etag)
+
+
+def test_the_live_overview_snapshot_is_a_304_while_no_new_sample_arrived(
+    admin: GatewayClient, ingest: GatewayClient, clock: FrozenClock
+) -> None:
+    # a small fleet's snapshot is read live; its `timestamp` was the time of the request, so every
+    # 10 s revalidation answered a new body although no value in it had changed
+    push(ingest, clock.now() - 5, 0.125)
+    first = admin.get("/api/metrics")
+    etag = first.header("ETag")
+    assert first.status == 200 and json_of(first)["system"]["cpu"]["value"] == 12.5
+
+    clock.advance(7)  # the next refresh: the sample still inside the snapshot's window
+    again = admin.get("/api/metrics", headers={"if-none-match": etag})
+    assert (again.status, again.body) == (304, b"")
+
+    push(ingest, clock.now() - 1, 0.5)
+    changed = admin.get("/api/metrics", headers={"if-none-match": etag})
+    assert changed.status == 200 and json_of(changed)["timestamp"] > json_of(first)["timestamp"]

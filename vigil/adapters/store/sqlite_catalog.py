@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
+from functools import lru_cache
 from typing import Any
 
 from vigil.adapters.store.sqlite_db import Database
@@ -18,6 +19,13 @@ from vigil.adapters.store.sqlite_series import SeriesIds
 from vigil.domain.cadence import Cadence
 from vigil.domain.identity import series_key
 from vigil.domain.records import HostInfo
+
+
+@lru_cache(maxsize=4096)
+def label_items(labels_json: str) -> tuple[tuple[str, str], ...]:
+    """A series' labels as sorted pairs. Every host writes the same few label sets: a read of a
+    metric over a fleet parsed the same JSON once per host (the live overview's tail, ~120 rows)."""
+    return tuple(sorted(json.loads(labels_json).items()))
 
 
 class SeriesCatalog:
@@ -49,10 +57,10 @@ class SeriesCatalog:
             args.extend(hosts)
         out = []
         for sid, host, metric, labels_json in self.db.conn().execute(sql, args):
-            label_map: dict[str, str] = json.loads(labels_json)
-            if labels and any(label_map.get(k) != v for k, v in labels.items()):
+            items = label_items(labels_json)
+            if labels and any(dict(items).get(k) != v for k, v in labels.items()):
                 continue
-            out.append((int(sid), host, metric, tuple(sorted(label_map.items()))))
+            out.append((int(sid), host, metric, items))
         return out
 
     def list_hosts(
