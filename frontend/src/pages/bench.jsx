@@ -5,6 +5,7 @@
 // Not linked from the navigation; `bench/bench_dashboard.py` opens it.
 import { useMemo, useRef } from "preact/hooks";
 import { Chart } from "../components/Chart.jsx";
+import { number } from "../format.js";
 
 export function Bench({ params }) {
   const points = Math.min(Number(params.points) || 60000, 1000000);
@@ -39,7 +40,7 @@ export function Bench({ params }) {
     <div class="page">
       <h1>Chart benchmark</h1>
       <p class="muted">
-        {String(points).replace(/\B(?=(\d{3})+$)/g, ",")} points × {count} series
+        {number(points)} points × {count} series
       </p>
       <Chart id="bench" timestamps={data.ts} series={data.series} unit="%" height={360} onDrawn={onDrawn} />
     </div>
