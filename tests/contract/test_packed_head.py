@@ -109,7 +109,9 @@ def test_any_sequence_of_batches_compactions_and_bulk_loads_reads_as_last_write_
             elif step[0] == "batches":  # each sample a series of its own: a series may come twice
                 batches = [
                     HostBatch(
-                        host, [SeriesSamples(*SERIES[i], [ts], [v]) for i, ts, v in run if HOSTS[i] == host]
+                        host,
+                        [SeriesSamples(*SERIES[i], [ts], [v]) for i, ts, v in run if HOSTS[i] == host],
+                        timestamped=False,  # no content key: the same samples again are stored again
                     )
                     for run in step[1]
                     for host in sorted({HOSTS[i] for i, _, _ in run})
