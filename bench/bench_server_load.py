@@ -30,6 +30,7 @@ import resource
 import socket
 import sqlite3
 import statistics
+import struct
 import subprocess
 import tempfile
 import threading
@@ -454,10 +455,12 @@ def stored_samples(data: Path) -> int:
         (rows,) = conn.execute(
             "SELECT count(*) FROM samples JOIN series ON series.id = samples.series_id WHERE " + bench
         ).fetchone()
-        (packed,) = conn.execute(
-            "SELECT total(n) FROM head_packs JOIN series ON series.id = head_packs.series_id WHERE " + bench
-        ).fetchone()
-        return int(rows) + int(packed)
+        ids = {sid for (sid,) in conn.execute("SELECT id FROM series WHERE " + bench)}
+        packed = 0
+        for (directory,) in conn.execute("SELECT series FROM host_packs"):  # (series id, count) pairs
+            pairs = struct.unpack(f"<{len(directory) // 8}q", directory)
+            packed += sum(n for sid, n in zip(pairs[::2], pairs[1::2], strict=True) if sid in ids)
+        return int(rows) + packed
     finally:
         conn.close()
 

@@ -105,6 +105,26 @@ def test_on_sqlite_a_batch_and_its_markers_commit_together_or_not_at_all(tmp_pat
     assert store.get_doc("k", "1") == {"n": 1, "_version": 1}
 
 
+def test_the_meter_counts_a_batch_of_publishes_and_deliveries_as_each_document_alone_would(
+    tmp_path: Path,
+) -> None:
+    config = Config(data_dir=tmp_path / "data")
+    one_by_one, together = UsageMeter(), UsageMeter()
+    single, batched = metered_store(config, one_by_one), metered_store(config, together)
+    docs = [
+        ("notification_out", "n1", {"channel": "c", "text": "x" * 1500}),
+        ("delivery", "d1", {"channel": "c", "ok": True}),
+        ("delivery", "d2", {"channel": "c", "ok": False}),
+        ("fleet_dirty", "1764000060", {"minute": 1764000060.0}),
+    ]
+    for kind, doc_id, doc in docs:
+        single.put_doc(kind, doc_id, doc)
+    batched.put_docs(docs)
+    alone, at_once = one_by_one.take(0.0), together.take(0.0)
+    assert (at_once.wru, at_once.sns_publishes, at_once.sns_deliveries) == (5.0, 1.0, 2.0)
+    assert (alone.wru, alone.sns_publishes, alone.sns_deliveries) == (5.0, 1.0, 2.0)
+
+
 def test_the_meter_counts_markers_written_with_batches_as_put_docs_of_them(tmp_path: Path) -> None:
     config = Config(data_dir=tmp_path / "data")
     apart, together = UsageMeter(), UsageMeter()

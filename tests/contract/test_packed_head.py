@@ -23,7 +23,8 @@ from vigil.domain.series_batch import HostBatch, SeriesSamples
 
 T0 = 1_764_007_200.0  # a block boundary (2 h)
 NOW = T0 + 10 * 3600
-SERIES = [("cpu", ()), ("cpu", (("core", "1"),)), ("mem", ())]
+HOSTS = ["h", "h", "h", "g"]  # series by host: a host's series share its packs
+SERIES = [("cpu", ()), ("cpu", (("core", "1"),)), ("mem", ()), ("cpu", ())]
 TIMES = st.sampled_from([T0 + 60.0 * i for i in range(0, 400, 7)])  # a few collide, some in each block
 VALUES = st.sampled_from([0.0, -0.0, 1.5, 1e300, -7.25, 5e-324, 42.0])
 SAMPLE = st.tuples(st.integers(0, len(SERIES) - 1), TIMES, VALUES)
@@ -31,18 +32,20 @@ STEP = st.one_of(
     st.tuples(st.just("put"), st.lists(SAMPLE, min_size=1, max_size=30)),
     st.tuples(st.just("compact"), st.integers(0, 10)),  # the storage job at T0 + k hours
     st.tuples(st.just("bulk"), st.integers(0, len(SERIES) - 1), st.lists(TIMES, min_size=1, max_size=8)),
+    # one call of several hosts' batches, a series possibly sent twice in its host's batch
+    st.tuples(st.just("batches"), st.lists(st.lists(SAMPLE, min_size=1, max_size=4), min_size=1, max_size=4)),
 )
 
 
 def every_read(store: SqliteStore) -> dict[str, Any]:
     """What readers see of the store: points, the array path (`raw_columns`), the latest values."""
     points = sorted(
-        (p.metric, p.labels, p.ts, p.value)
+        (p.host, p.metric, p.labels, p.ts, p.value)
         for p in store.query_many(None, T0 - 1, NOW, now=NOW)  # type: ignore[attr-defined]
     )
     series = store._series_rows(None, None, None)
     ids = [sid for sid, *_ in series]
-    names = {sid: (metric, labels) for sid, _h, metric, labels in series}
+    names = {sid: (host, metric, labels) for sid, host, metric, labels in series}
     columns = store.raw_columns(",".join("?" * len(ids)), ids, T0 - 1, NOW) if ids else None
     arrays = (
         sorted(
@@ -52,20 +55,35 @@ def every_read(store: SqliteStore) -> dict[str, Any]:
         if columns is not None
         else []
     )
-    latest = sorted((p.metric, p.labels, p.ts, p.value) for p in store.latest_points(["cpu", "mem"], T0))
+    latest = sorted(
+        (p.host, p.metric, p.labels, p.ts, p.value) for p in store.latest_points(["cpu", "mem"], T0)
+    )
     return {"points": points, "arrays": arrays, "latest": latest, "by_host": store.latest_by_host("cpu", T0)}
 
 
 def model_reads(model: dict[tuple[int, float], float]) -> dict[str, Any]:
-    points = sorted((*SERIES[i], ts, v) for (i, ts), v in model.items())
+    points = sorted((HOSTS[i], *SERIES[i], ts, v) for (i, ts), v in model.items())
     newest: dict[int, tuple[float, float]] = {}
     for (i, ts), v in model.items():
         if i not in newest or ts > newest[i][0]:
             newest[i] = (ts, v)
-    latest = sorted((*SERIES[i], ts, v) for i, (ts, v) in newest.items())
-    cpu = [v for i, (_, v) in sorted(newest.items()) if SERIES[i][0] == "cpu"]
-    by_host = {"h": sum(cpu) / len(cpu)} if cpu else {}
+    latest = sorted((HOSTS[i], *SERIES[i], ts, v) for i, (ts, v) in newest.items())
+    by_host = {}
+    for host in sorted(set(HOSTS)):
+        cpu = [v for i, (_, v) in sorted(newest.items()) if SERIES[i][0] == "cpu" and HOSTS[i] == host]
+        if cpu:
+            by_host[host] = sum(cpu) / len(cpu)
     return {"points": points, "arrays": points, "latest": latest, "by_host": by_host}
+
+
+def _samples_of(batch: HostBatch) -> list[tuple[int, float, float]]:
+    """(series index, ts, value) of a batch's samples, in the order sent."""
+    index = {(h, *series): i for i, (h, series) in enumerate(zip(HOSTS, SERIES, strict=True))}
+    return [
+        (index[batch.host, s.metric, s.labels], ts, v)
+        for s in batch.series
+        for ts, v in zip(s.ts, s.values, strict=True)
+    ]
 
 
 def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -83,19 +101,33 @@ def test_any_sequence_of_batches_compactions_and_bulk_loads_reads_as_last_write_
         store = SqliteStore(Path(tmp) / "vigil.sqlite3", RETENTION)
         for step in steps:
             if step[0] == "put":
-                points = [Point("h", *SERIES[i], ts, v) for i, ts, v in step[1]]
-                store.put_samples("h", points, None, NOW, timestamped=False)
-                model.update(((i, ts), v) for i, ts, v in step[1])
+                for host in sorted({HOSTS[i] for i, _, _ in step[1]}):
+                    mine = [(i, ts, v) for i, ts, v in step[1] if HOSTS[i] == host]
+                    points = [Point(host, *SERIES[i], ts, v) for i, ts, v in mine]
+                    store.put_samples(host, points, None, NOW, timestamped=False)
+                    model.update(((i, ts), v) for i, ts, v in mine)
+            elif step[0] == "batches":  # each sample a series of its own: a series may come twice
+                batches = [
+                    HostBatch(
+                        host,
+                        [SeriesSamples(*SERIES[i], [ts], [v]) for i, ts, v in run if HOSTS[i] == host],
+                        timestamped=False,  # no content key: the same samples again are stored again
+                    )
+                    for run in step[1]
+                    for host in sorted({HOSTS[i] for i, _, _ in run})
+                ]
+                put_series_batches(store, batches, NOW)
+                model.update(((i, ts), v) for b in batches for i, ts, v in _samples_of(b))
             elif step[0] == "compact":
                 store.compact(T0 + step[1] * 3600.0)
             else:
                 i, times = step[1], sorted(set(step[2]))
                 values = [float(k) for k in range(len(times))]
-                store.put_series_bulk([SeriesBlock("h", *SERIES[i], times, values)], NOW)
+                store.put_series_bulk([SeriesBlock(HOSTS[i], *SERIES[i], times, values)], NOW)
                 model.update(((i, ts), v) for ts, v in zip(times, values, strict=True))
             assert same(every_read(store), model_reads(model))
         store.compact(NOW + 4 * 3600)  # everything into blocks: the same again
-        assert store._conn().execute("SELECT count(*) FROM head_packs").fetchone() == (0,)
+        assert store._conn().execute("SELECT count(*) FROM host_packs").fetchone() == (0,)
         assert same(every_read(store), model_reads(model))
         store.close()
 
@@ -130,8 +162,19 @@ def test_rows_an_older_file_left_in_samples_read_under_newer_packs_until_compact
     store = SqliteStore(path, RETENTION)
     assert store._conn().execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     store.put_samples("h", [Point("h", "cpu", (), T0 + 60, 20.0)], None, NOW)
-    want = {"points": [("cpu", (), T0, 1.0), ("cpu", (), T0 + 60, 20.0), ("cpu", (), T0 + 120, 3.0)]}
-    want = {**want, "arrays": want["points"], "latest": [("cpu", (), T0 + 120, 3.0)], "by_host": {"h": 3.0}}
+    want = {
+        "points": [
+            ("h", "cpu", (), T0, 1.0),
+            ("h", "cpu", (), T0 + 60, 20.0),
+            ("h", "cpu", (), T0 + 120, 3.0),
+        ]
+    }
+    want = {
+        **want,
+        "arrays": want["points"],
+        "latest": [("h", "cpu", (), T0 + 120, 3.0)],
+        "by_host": {"h": 3.0},
+    }
     assert same(every_read(store), want)
     store.compact(NOW)
     assert store._conn().execute("SELECT count(*) FROM samples").fetchone() == (0,)

@@ -145,6 +145,20 @@ def test_two_batches_share_a_content_key_only_when_their_samples_are_the_same(
     assert (key(a) == key(b)) == (repr(a) == repr(b))
 
 
+def test_a_content_key_is_the_one_earlier_releases_stored_so_a_replay_after_an_upgrade_is_a_duplicate() -> (
+    None
+):
+    """Pinned to the key main made at 2026-12-04 (f76a42e), twice over (the second from the remembered
+    per-series part of the key)."""
+    series = [
+        SeriesSamples("cpu", (("core", "0"), ("job", "node")), [1764007200.0, 1764007260.0], [0.5, -0.0]),
+        SeriesSamples("mem", (), [1764007200.0], [1e300], struct.pack("<2d", 1764007200.0, 1e300)),
+        SeriesSamples("cpu", (("core", "0"), ("job", "node")), [1764007260.0, 1764007200.0], [2.0, 3.0]),
+    ]
+    for _ in range(2):
+        assert content_key("web-1", series) == "sha:ed4d096c60c7c18a204a2b5872d2b41a"
+
+
 def test_a_series_batch_reads_as_points_in_the_order_sent() -> None:
     s = SeriesSamples("m", (("k", "v"),), [2.0, 1.0], [5.0, 6.0])
     assert [(p.host, p.metric, p.labels, p.ts, p.value) for p in points_of("h", [s])] == [

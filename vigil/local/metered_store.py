@@ -261,9 +261,15 @@ class MeteredStore:
                     sns_publishes=1.0 if kind == "notification_out" else 0.0,
                     sns_deliveries=1.0 if kind == "delivery" else 0.0,
                 )
-            if name == "put_docs":  # what `put_doc` one by one would count
-                for kind, doc_id, doc in args[0] if args else kwargs.get("docs", []):
-                    self._count("put_doc", (kind, doc_id, doc), {}, None)
+            if name == "put_docs":  # what `put_doc` one by one would count, added at once (a
+                # back-filled JSON batch marks ~100 minutes: two `add`s each were 5 % of its time)
+                docs = args[0] if args else kwargs.get("docs", [])
+                kinds = [kind for kind, _id, _doc in docs]
+                self._meter.add(
+                    wru=sum(write_units(_bytes(doc)) for _kind, _id, doc in docs),
+                    sns_publishes=float(kinds.count("notification_out")),
+                    sns_deliveries=float(kinds.count("delivery")),
+                )
                 return
             if name in ("put_rollups", "put_fleet", "record_latest", "record_errors"):
                 rows = args[0] if args else []

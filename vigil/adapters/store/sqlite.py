@@ -63,7 +63,7 @@ class SqliteStore:
         self.bulk = BulkLoader(self.db, self.blocks, self.head, self.series, retention_seconds)
         self.points = RawPoints(self.db, self.catalog, self.blocks, self.head, retention_seconds)
         self.rollups = Rollups(self.db, self.series, self.catalog, self.blocks, retention_seconds)
-        self.fleet = FleetRecords(self.db, self.blocks, retention_seconds)
+        self.fleet = FleetRecords(self.db, self.blocks, self.head, retention_seconds)
         self.meta = MetaRecords(self.db)
         # executescript manages its own transaction
         schemas = (SCHEMA, BLOCKS_SCHEMA, HEAD_SCHEMA, FLEET_SCHEMA, ROLLUP_BLOCKS_SCHEMA)
@@ -83,7 +83,10 @@ class SqliteStore:
         transactions (≈ 17 s per 100 k rollup rows here, on a busy machine).
         Version 4: plain samples arrive as packed head rows (`sqlite_head`, the table made by the
         schema). An older file's `samples` rows stay the head under the packs (a pack's sample wins at
-        the same time) until `compact` moves them: nothing is moved on open."""
+        the same time) until `compact` moves them: nothing is moved on open.
+        Version 5: the head's packs are one row per host and batch (`sqlite_head.host_packs`); each of
+        version 4's per-series packs becomes a one-series pack with its `id` (so its order), on open,
+        in the migration's one transaction (the head holds an hour or three of samples)."""
         if self._conn().execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
             return
         self.rollups.migrate()
@@ -94,6 +97,8 @@ class SqliteStore:
                 return  # another process migrated while this one waited for the write lock
             if version < 1:
                 self.catalog.rekey(tx)
+            if version < 5:
+                self.head.migrate(tx)
             tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _conn(self) -> sqlite3.Connection:

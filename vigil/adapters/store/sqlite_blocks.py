@@ -29,7 +29,7 @@ Ints = npt.NDArray[np.int64]
 BLOCK_SECONDS = 7200.0
 HEAD_SECONDS = 3600.0  # a block is compacted once it ended this long ago (late samples come sooner)
 COMPACT_ROWS = 200_000  # head rows moved per transaction: the write lock is handed over between them
-PACKED_PER_SERIES = 120  # head samples a series has per block at one a minute: sizes a transaction
+HOSTS_PER_COMPACTION = 64  # hosts' packs read per compaction transaction (fewer once it moved COMPACT_ROWS)
 BLOCKS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (
   series_id INTEGER NOT NULL, start REAL NOT NULL, last REAL NOT NULL, n INTEGER NOT NULL,
@@ -79,18 +79,21 @@ class Blocks:
         deleted in it, so a crash between two loses nothing and moves nothing twice."""
         cutoff = block_of(now - HEAD_SECONDS)
         moved = self._compact_rows(cutoff, rows_per_transaction)
-        # then the packs (newer than any `samples` row of plain values, so merged in after them)
-        series_per_transaction = max(1, rows_per_transaction // PACKED_PER_SERIES)
+        # then the packs (newer than any `samples` row of plain values, so merged in after them), a
+        # host's at a time, hosts until a transaction has moved about `rows_per_transaction`
         while True:
             with self.db.write() as conn:
-                sids = self.head.series_before(conn, cutoff, series_per_transaction)
-                if not sids:
+                hosts = self.head.hosts_before(conn, cutoff, HOSTS_PER_COMPACTION)
+                if not hosts:
                     return moved
-                for sid in sids:
-                    ts, values = self.head.take(conn, sid, cutoff)
-                    if len(ts):
+                in_this = 0
+                for host in hosts:
+                    for sid, (ts, values) in self.head.take(conn, host, cutoff).items():
                         self.put_blocks(conn, sid, ts, values)
-                        moved += len(ts)
+                        in_this += len(ts)
+                    if in_this >= rows_per_transaction:
+                        break
+                moved += in_this
 
     def _compact_rows(self, cutoff: float, rows_per_transaction: int) -> int:
         """`compact` for the rows of `samples` (files written before the packed head)."""
@@ -192,18 +195,12 @@ class Blocks:
         """Whether a block or a head pack (plain values only, both) holds a sample in [start, end] of
         the chosen series."""
         conn = self.db.conn()
-        row = (
-            conn.execute(
-                f"SELECT 1 FROM blocks WHERE series_id IN ({marks})"
-                " AND start >= ? AND start <= ? AND last >= ? LIMIT 1",
-                [*ids, block_of(start), end, start],
-            ).fetchone()
-            or conn.execute(
-                f"SELECT 1 FROM head_packs WHERE series_id IN ({marks}) AND last >= ? AND first <= ? LIMIT 1",
-                [*ids, start, end],
-            ).fetchone()
-        )
-        return row is not None
+        row = conn.execute(
+            f"SELECT 1 FROM blocks WHERE series_id IN ({marks})"
+            " AND start >= ? AND start <= ? AND last >= ? LIMIT 1",
+            [*ids, block_of(start), end, start],
+        ).fetchone()
+        return row is not None or len(self.head.columns(marks, ids, start, end)[1]) > 0
 
 
 def merge_newest(old: tuple[Floats, Floats], new: tuple[Floats, Floats]) -> tuple[Floats, Floats]:

@@ -116,8 +116,7 @@ class BulkLoader:
                     gone = [(sid, t) for (t,) in head if t in wanted]
                     conn.executemany("DELETE FROM samples WHERE series_id = ? AND ts = ?", gone)
                 # so do the series' packs: into its blocks first (all of them, keeping their order)
-                packed_ts, packed_values = self.head.take(conn, sid)
-                if len(packed_ts):
+                for packed_ts, packed_values in self.head.take(conn, block.host, None, {sid}).values():
                     self.blocks.put_blocks(conn, sid, packed_ts, packed_values)
                 self.blocks.put_blocks(
                     conn, sid, np.asarray(ts, dtype=np.float64), np.asarray(values, dtype=np.float64)

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from vigil.adapters.store.sqlite_db import Database
+from vigil.adapters.store.sqlite_head import HeadPacks
 from vigil.adapters.store.sqlite_parts import SeriesRow
 from vigil.adapters.store.sqlite_series import SeriesIds
 from vigil.domain.cadence import Cadence
@@ -99,15 +100,17 @@ class SeriesCatalog:
     def purge(self, conn: sqlite3.Connection, cutoff: float) -> None:
         """Series rows nothing refers to any more (no sample, no rollup, not seen since `cutoff`), in
         the caller's transaction: no writer can pick up a cached id of a deleted row."""
-        gone = conn.execute(
-            "DELETE FROM series WHERE last_seen < ?"
+        unreferenced = conn.execute(
+            "SELECT id, host FROM series WHERE last_seen < ?"
             " AND NOT EXISTS (SELECT 1 FROM samples WHERE series_id = series.id)"
-            " AND NOT EXISTS (SELECT 1 FROM head_packs WHERE series_id = series.id)"
             " AND NOT EXISTS (SELECT 1 FROM blocks WHERE series_id = series.id)"
             " AND NOT EXISTS (SELECT 1 FROM rollups WHERE series_id = series.id)"
             " AND NOT EXISTS (SELECT 1 FROM rollup_blocks WHERE series_id = series.id)",
             (cutoff,),
-        ).rowcount
+        ).fetchall()
+        packed = HeadPacks.series_in_packs(conn, {host for _sid, host in unreferenced})
+        gone = [(sid,) for sid, _host in unreferenced if sid not in packed]
+        conn.executemany("DELETE FROM series WHERE id = ?", gone)
         if gone:
             self.ids.forget_all()
 

@@ -23,8 +23,7 @@ import orjson
 
 from vigil.adapters.store import rollup_codec
 from vigil.adapters.store.sqlite_db import Database
-from vigil.adapters.store.sqlite_head import unpack
-from vigil.adapters.store.sqlite_parts import RawSamples
+from vigil.adapters.store.sqlite_parts import HeadReads, RawSamples
 from vigil.domain.fleet import FLEET_HOST, FLEET_HOUR, FLEET_MINUTE
 from vigil.domain.limits import LABEL_KEY_RE
 from vigil.domain.records import Point
@@ -51,9 +50,10 @@ class FleetRecords:
     the raw samples (whose blocks may hold a series' newest). `retention_seconds` is the raw retention
     (the minute records')."""
 
-    def __init__(self, db: Database, raw: RawSamples, retention_seconds: float) -> None:
+    def __init__(self, db: Database, raw: RawSamples, head: HeadReads, retention_seconds: float) -> None:
         self.db = db
         self.raw = raw
+        self.head = head
         self.retention_seconds = retention_seconds
 
     def put_fleet(self, rollups: Sequence[Rollup], now: float) -> None:
@@ -190,16 +190,14 @@ class FleetRecords:
             if found is not None:
                 newest[sid] = (found[0], host, found[1], None)
         # the packed head's newest: the latest pack ending last, which wins a tie with the others
-        in_packs = conn.execute(
-            "SELECT s.id, s.host, p.body FROM series s JOIN head_packs p ON p.id = (SELECT id FROM"
-            " head_packs WHERE series_id = s.id ORDER BY last DESC, id DESC LIMIT 1) AND p.last >= ?"
-            " WHERE s.metric = ? AND s.last_seen >= ?" + wanted,
-            args,
-        ).fetchall()
-        for sid, host, body in in_packs:
-            ts_col, value_col = unpack(body)
-            if sid not in newest or ts_col[-1] >= newest[sid][0]:
-                newest[sid] = (float(ts_col[-1]), host, float(value_col[-1]), None)
+        hosts = dict(
+            conn.execute(
+                "SELECT s.id, s.host FROM series s WHERE s.metric = ? AND s.last_seen >= ?" + wanted, args[1:]
+            ).fetchall()
+        )
+        for sid, (pack_ts, pack_value) in self.head.newest_many(hosts, since).items():
+            if sid not in newest or pack_ts >= newest[sid][0]:
+                newest[sid] = (pack_ts, hosts[sid], pack_value, None)
         for _ts, host, raw, hist in newest.values():
             value = _value(raw, hist)
             if value is not None:

@@ -1,21 +1,26 @@
-"""The packed head of `SqliteStore`'s raw samples: table `head_packs`, one row per series per stored
-batch, whose body is the batch's samples of that series as two little-endian float64 runs (times
-ascending and unique, then values). Ingest appends a row per series instead of a B-tree row per
-sample (`samples`, one `INSERT` each, cost 3.4-4.1 µs a sample: docs/architecture.md, "Ingest").
+"""The packed head of `SqliteStore`'s raw samples: table `host_packs`, one row per host per stored
+batch (schema 5; schema 4 had a row per series per batch, `head_packs`, moved here by `migrate`).
+A pack's `series` column lists its series as little-endian int64 (series id, sample count) pairs; its
+body holds, in that order, each series' samples as two little-endian float64 runs (times ascending
+and unique, then values). Ingest appends one row per host instead of a row per series (a 500-series
+remote-write request: 25 rows and index entries instead of 500; docs/architecture.md, "Ingest,
+seventh pass") or a B-tree row per sample (`samples`).
 
 Order is what makes a pack's sample win: a later pack (higher `id`, SQLite's rowid, which only grows
 while the newest row exists) wins over an earlier one at the same time, every pack wins over a row of
 `samples` (older files' rows, and histogram samples, which stay there) and over the columnar blocks
-(`sqlite_blocks`). `take` hands a series' packs before a time to compaction (or all of them to a bulk
-load) in that order; a pack that straddles the time keeps its `id` and loses the part taken, so what
-remains is never made newer than it was. Must not import boto3 nor `vigil.api`/`vigil.local`.
+(`sqlite_blocks`). `take` hands a host's packs before a time to compaction (or a bulk load's series,
+all their samples) in that order; a pack that keeps samples keeps its `id`, so what remains is never
+made newer than it was. Readers ask by series: a series' packs are its host's (index `(host,
+last)`), and only the asked series' runs are read out of them. Must not import boto3 nor
+`vigil.api`/`vigil.local`.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from itertools import islice
 from operator import lt
 from typing import Any
@@ -28,19 +33,23 @@ from vigil.adapters.store.sqlite_db import SqliteDatabase
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 HEAD_SCHEMA = """
-CREATE TABLE IF NOT EXISTS head_packs (
-  id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, first REAL NOT NULL, last REAL NOT NULL,
-  n INTEGER NOT NULL, body BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS head_packs_series ON head_packs(series_id, last);
+CREATE TABLE IF NOT EXISTS host_packs (
+  id INTEGER PRIMARY KEY, host TEXT NOT NULL, first REAL NOT NULL, last REAL NOT NULL,
+  n INTEGER NOT NULL, series BLOB NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS host_packs_host ON host_packs(host, last);
 """
 _LE_FLOAT64 = np.dtype("<f8")
+_LE_INT64 = np.dtype("<i8")
+_HOSTS_PER_READ = 500  # hosts per read of their packs: parameters far under SQLite's limit
+MIGRATE_PACKS = 20_000  # schema 4 packs moved per statement by `migrate`
+Pack = tuple[str, float, float, int, bytes, bytes]  # host, first, last, n, series, body: a row to append
 
 
 def pack(
     ts: Sequence[float], values: Sequence[float], packed: bytes | None = None
 ) -> tuple[float, float, int, bytes]:
-    """(first, last, n, body) of one series' samples; of equal times the last given wins, as it would
-    have in one `INSERT OR REPLACE` after another. `packed`: the body already made (`SeriesSamples`:
+    """(first, last, n, run) of one series' samples; of equal times the last given wins, as it would
+    have in one `INSERT OR REPLACE` after another. `packed`: the run already made (`SeriesSamples`:
     only for ascending, unique times)."""
     if packed is not None:
         return ts[0], ts[-1], len(ts), packed
@@ -53,10 +62,45 @@ def pack(
 
 
 def unpack(body: bytes) -> tuple[Floats, Floats]:
-    """(times, values) of a pack's body."""
+    """(times, values) of one series' run."""
     both = np.frombuffer(body, dtype=_LE_FLOAT64).astype(np.float64)
     half = len(both) // 2
     return both[:half], both[half:]
+
+
+def host_pack(host: str, runs: Sequence[tuple[int, float, float, int, bytes]]) -> Pack:
+    """The row of a host's (series id, first, last, n, run) runs, each series once."""
+    directory = struct.pack(f"<{2 * len(runs)}q", *[x for sid, _lo, _hi, n, _b in runs for x in (sid, n)])
+    first = min(r[1] for r in runs)
+    last = max(r[2] for r in runs)
+    return host, first, last, sum(r[3] for r in runs), directory, b"".join(r[4] for r in runs)
+
+
+class _Runs:
+    """The series runs of many packs as flat arrays: per run its series, pack id and where its times
+    start in `floats` (its values follow them), per sample — of the runs chosen — series, time, value
+    and pack id. One numpy pass for all packs instead of Python per pack."""
+
+    def __init__(self, rows: Sequence[tuple[int, bytes, bytes]], wanted: Collection[int] | None) -> None:
+        directory = np.frombuffer(b"".join(r[1] for r in rows), dtype=_LE_INT64).reshape(-1, 2)
+        self.floats = np.frombuffer(b"".join(r[2] for r in rows), dtype=_LE_FLOAT64).astype(np.float64)
+        per_pack = np.array([len(r[1]) // 16 for r in rows], dtype=np.int64)
+        sids, counts = directory[:, 0].astype(np.int64), directory[:, 1].astype(np.int64)
+        self.run_pid = np.repeat(np.array([r[0] for r in rows], dtype=np.int64), per_pack)
+        self.run_start = 2 * (np.cumsum(counts) - counts)
+        chosen = (
+            np.ones(len(sids), dtype=bool) if wanted is None else np.isin(sids, np.fromiter(wanted, np.int64))
+        )
+        self.run_sid, self.run_n = sids, counts
+        self.chosen = chosen
+        n = counts[chosen]
+        at = np.repeat(self.run_start[chosen] - (np.cumsum(n) - n), n) + np.arange(
+            int(n.sum()), dtype=np.int64
+        )
+        self.sid = np.repeat(sids[chosen], n)
+        self.pid = np.repeat(self.run_pid[chosen], n)
+        self.ts = self.floats[at]
+        self.value = self.floats[at + np.repeat(n, n)]
 
 
 class HeadPacks:
@@ -65,98 +109,188 @@ class HeadPacks:
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
 
-    def append(self, conn: sqlite3.Connection, rows: Sequence[tuple[int, bytes, float, float, int]]) -> None:
-        """(series id, body, first, last, n) rows, in the caller's transaction, in this order."""
-        conn.executemany("INSERT INTO head_packs(series_id, body, first, last, n) VALUES (?,?,?,?,?)", rows)
+    @staticmethod
+    def append(conn: sqlite3.Connection, rows: Sequence[Pack]) -> None:
+        """Host packs (`host_pack`), in the caller's transaction, in this order."""
+        conn.executemany(
+            "INSERT INTO host_packs(host, first, last, n, series, body) VALUES (?,?,?,?,?,?)", rows
+        )
 
     def columns(
         self, marks: str, ids: Sequence[Any], start: float, end: float
     ) -> tuple[Ints, Floats, Floats, Ints]:
         """(series id, ts, value, pack id) of the packs' samples in [start, end] of the series chosen by
         `marks` (`?` placeholders for `ids`, or a subquery), unsorted."""
-        rows = (
-            self.db.conn()
-            .execute(
-                f"SELECT id, series_id, body FROM head_packs WHERE series_id IN ({marks})"
-                " AND last >= ? AND first <= ?",
-                [*ids, start, end],
-            )
-            .fetchall()
-        )
-        if not rows:
+        conn = self.db.conn()
+        chosen = dict(conn.execute(f"SELECT id, host FROM series WHERE id IN ({marks})", ids).fetchall())
+        runs = self._runs_of(conn, chosen, start, end)
+        if runs is None:
             return np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0, np.int64)
-        pack_ids, sids, times, values = [], [], [], []
-        for pid, sid, body in rows:
-            ts, vs = unpack(body)
-            pack_ids.append(np.full(len(ts), pid, dtype=np.int64))
-            sids.append(np.full(len(ts), sid, dtype=np.int64))
-            times.append(ts)
-            values.append(vs)
-        sid_col, ts_col = np.concatenate(sids), np.concatenate(times)
-        value_col, pid_col = np.concatenate(values), np.concatenate(pack_ids)
-        keep = (ts_col >= start) & (ts_col <= end)
-        return sid_col[keep], ts_col[keep], value_col[keep], pid_col[keep]
+        keep = (runs.ts >= start) & (runs.ts <= end)
+        return runs.sid[keep], runs.ts[keep], runs.value[keep], runs.pid[keep]
+
+    @staticmethod
+    def _runs_of(conn: sqlite3.Connection, series: dict[int, str], start: float, end: float) -> _Runs | None:
+        """The runs of `series` (id: host) in their hosts' packs that overlap [start, end]."""
+        hosts = sorted(set(series.values()))
+        rows: list[tuple[int, bytes, bytes]] = []
+        for i in range(0, len(hosts), _HOSTS_PER_READ):
+            part = hosts[i : i + _HOSTS_PER_READ]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT id, series, body FROM host_packs WHERE host IN ({marks})"
+            sql += " AND last >= ? AND first <= ?"
+            rows += conn.execute(sql, [*part, start, end]).fetchall()
+        return _Runs(rows, series) if rows else None
 
     def newest(self, sid: int, since: float) -> tuple[float, float] | None:
         """(ts, value) of the series' newest sample in its packs at or after `since`, the latest
         pack's at that time."""
-        rows = (
-            self.db.conn()
-            .execute(
-                "SELECT body FROM head_packs WHERE series_id = ? AND last = (SELECT max(last) FROM"
-                " head_packs WHERE series_id = ?) AND last >= ? ORDER BY id DESC LIMIT 1",
-                (sid, sid, since),
-            )
-            .fetchone()
-        )
-        if rows is None:
-            return None
-        ts, values = unpack(rows[0])
-        return float(ts[-1]), float(values[-1])
+        row = self.db.conn().execute("SELECT host FROM series WHERE id = ?", (sid,)).fetchone()
+        return None if row is None else self.newest_many({sid: row[0]}, since).get(sid)
 
-    def take(self, conn: sqlite3.Connection, sid: int, before: float | None = None) -> tuple[Floats, Floats]:
-        """The series' pack samples older than `before` (all with None), merged (the latest pack's
-        sample at each time), ascending; removed from the head in the caller's transaction. A pack
-        with later samples keeps them, and its `id`."""
-        rows = conn.execute(
-            "SELECT id, body FROM head_packs WHERE series_id = ? AND first < ? ORDER BY id",
-            (sid, np.inf if before is None else before),
-        ).fetchall()
+    def newest_many(self, series: dict[int, str], since: float) -> dict[int, tuple[float, float]]:
+        """`newest` of each series (id: host), with one read of their hosts' packs."""
+        runs = self._runs_of(self.db.conn(), series, since, np.inf) if series else None
+        if runs is None:
+            return {}
+        chosen = runs.chosen
+        counts = runs.run_n[chosen]
+        last_at = runs.run_start[chosen] + counts - 1
+        last_ts, last_value = runs.floats[last_at], runs.floats[last_at + counts]
+        sid, pid = runs.run_sid[chosen], runs.run_pid[chosen]
+        keep = last_ts >= since
+        sid, pid, last_ts, last_value = sid[keep], pid[keep], last_ts[keep], last_value[keep]
+        order = np.lexsort((pid, last_ts, sid))  # per series the newest time, then the latest pack, last
+        found = zip(sid[order].tolist(), last_ts[order].tolist(), last_value[order].tolist(), strict=True)
+        return {s: (t, v) for s, t, v in found}
+
+    def take(
+        self,
+        conn: sqlite3.Connection,
+        host: str,
+        before: float | None = None,
+        sids: Collection[int] | None = None,
+    ) -> dict[int, tuple[Floats, Floats]]:
+        """The host's pack samples older than `before` (all with None) of `sids` (all with None),
+        merged per series (the latest pack's sample at each time), ascending; removed from the head in
+        the caller's transaction. A pack with other samples keeps them, and its `id`."""
+        cutoff = np.inf if before is None else before
+        sql = "SELECT id, series, body FROM host_packs WHERE host = ? AND first < ? ORDER BY id"
+        rows = conn.execute(sql, (host, cutoff)).fetchall()
         if not rows:
-            return np.empty(0), np.empty(0)
-        times, values, order = [], [], []
-        gone, kept = [], []
-        for pid, body in rows:
-            ts, vs = unpack(body)
-            cut = len(ts) if before is None else int(np.searchsorted(ts, before))
-            times.append(ts[:cut])
-            values.append(vs[:cut])
-            order.append(np.full(cut, -pid, dtype=np.int64))
-            if cut == len(ts):
-                gone.append((pid,))
-            else:
-                rest_ts, rest_vs = ts[cut:], vs[cut:]
-                body = rest_ts.astype(_LE_FLOAT64).tobytes() + rest_vs.astype(_LE_FLOAT64).tobytes()
-                kept.append((float(rest_ts[0]), len(rest_ts), body, pid))
-        conn.executemany("DELETE FROM head_packs WHERE id = ?", gone)
-        conn.executemany("UPDATE head_packs SET first = ?, n = ?, body = ? WHERE id = ?", kept)
-        ts_col, value_col, rank = np.concatenate(times), np.concatenate(values), np.concatenate(order)
-        idx = np.lexsort((rank, ts_col))  # by time, the latest pack first
-        ts_col, value_col = ts_col[idx], value_col[idx]
-        first = np.ones(len(ts_col), dtype=bool)
-        first[1:] = ts_col[1:] != ts_col[:-1]
-        return ts_col[first], value_col[first]
+            return {}
+        runs = _Runs(rows, None)
+        taken = runs.ts < cutoff
+        if sids is not None:
+            taken &= np.isin(runs.sid, np.fromiter(sids, np.int64))
+        self._rewrite(conn, rows, runs, taken)
+        sid, ts, value, rank = runs.sid[taken], runs.ts[taken], runs.value[taken], -runs.pid[taken]
+        idx = np.lexsort((rank, ts, sid))  # by series and time, the latest pack first
+        sid, ts, value = sid[idx], ts[idx], value[idx]
+        first = np.ones(len(ts), dtype=bool)
+        first[1:] = (ts[1:] != ts[:-1]) | (sid[1:] != sid[:-1])
+        sid, ts, value = sid[first], ts[first], value[first]
+        cuts = (np.flatnonzero(np.diff(sid)) + 1).tolist()
+        return {
+            int(sid[a]): (ts[a:b], value[a:b])
+            for a, b in zip([0, *cuts], [*cuts, len(sid)], strict=True)
+            if b > a
+        }
 
-    def series_before(self, conn: sqlite3.Connection, cutoff: float, limit: int) -> list[int]:
-        """Up to `limit` series with pack samples before `cutoff` (for compaction)."""
-        rows = conn.execute(
-            "SELECT DISTINCT series_id FROM head_packs WHERE first < ? LIMIT ?", (cutoff, limit)
-        ).fetchall()
-        return [int(sid) for (sid,) in rows]
+    @staticmethod
+    def _rewrite(
+        conn: sqlite3.Connection, rows: Sequence[tuple[int, bytes, bytes]], runs: _Runs, taken: Any
+    ) -> None:
+        """Each pack without its `taken` samples (`runs` of all `rows`, none left out): deleted when
+        none is left, else rewritten in place with what is left, in the same order."""
+        runs_per_pack = np.array([len(r[1]) // 16 for r in rows], dtype=np.int64)
+        run_pack = np.repeat(np.arange(len(rows)), runs_per_pack)
+        run_of_sample = np.repeat(np.arange(len(runs.run_sid)), runs.run_n)
+        left = np.flatnonzero(~taken)
+        rest = np.bincount(run_of_sample[left], minlength=len(runs.run_sid))  # samples left per run
+        before = np.cumsum(rest) - rest
+        run_l = run_of_sample[left]
+        j = np.arange(len(left)) - before[run_l]  # place in its run
+        out = np.empty(2 * len(left), dtype=_LE_FLOAT64)
+        out[2 * before[run_l] + j] = runs.ts[left]
+        out[2 * before[run_l] + rest[run_l] + j] = runs.value[left]
+        body = out.tobytes()
+        pack_left = np.bincount(run_pack, weights=rest, minlength=len(rows))
+        pack_taken = np.bincount(run_pack[run_of_sample[taken]], minlength=len(rows))
+        first_run = np.cumsum(runs_per_pack) - runs_per_pack
+        gone, kept = [], []
+        for p in np.flatnonzero(pack_taken).tolist():
+            if pack_left[p] == 0:
+                gone.append((rows[p][0],))
+                continue
+            mine = np.arange(first_run[p], first_run[p] + runs_per_pack[p])
+            mine = mine[rest[mine] > 0]
+            starts, counts = 2 * before[mine], rest[mine]
+            firsts, lasts = out[starts], out[starts + counts - 1]
+            directory = np.stack([runs.run_sid[mine], counts], axis=1).astype(_LE_INT64).tobytes()
+            lo, hi = 16 * int(before[mine[0]]), 16 * int(before[mine[-1]] + counts[-1])
+            kept.append(
+                (
+                    float(firsts.min()),
+                    float(lasts.max()),
+                    int(counts.sum()),
+                    directory,
+                    body[lo:hi],
+                    rows[p][0],
+                )
+            )
+        conn.executemany("DELETE FROM host_packs WHERE id = ?", gone)
+        conn.executemany(
+            "UPDATE host_packs SET first = ?, last = ?, n = ?, series = ?, body = ? WHERE id = ?", kept
+        )
+
+    @staticmethod
+    def hosts_before(conn: sqlite3.Connection, cutoff: float, limit: int) -> list[str]:
+        """Up to `limit` hosts with pack samples before `cutoff` (for compaction)."""
+        rows = conn.execute("SELECT DISTINCT host FROM host_packs WHERE first < ? LIMIT ?", (cutoff, limit))
+        return [str(host) for (host,) in rows.fetchall()]
+
+    @staticmethod
+    def series_in_packs(conn: sqlite3.Connection, hosts: Collection[str]) -> set[int]:
+        """Every series with a sample in a pack of `hosts`."""
+        found: set[int] = set()
+        for host in hosts:
+            for (directory,) in conn.execute("SELECT series FROM host_packs WHERE host = ?", (host,)):
+                found.update(np.frombuffer(directory, dtype=_LE_INT64)[::2].tolist())
+        return found
 
     @staticmethod
     def purge(conn: sqlite3.Connection, cutoff: float) -> int:
         """Packs whose every sample is older than `cutoff`; returns how many samples went."""
-        (n,) = conn.execute("SELECT total(n) FROM head_packs WHERE last < ?", (cutoff,)).fetchone()
-        conn.execute("DELETE FROM head_packs WHERE last < ?", (cutoff,))
+        (n,) = conn.execute("SELECT total(n) FROM host_packs WHERE last < ?", (cutoff,)).fetchone()
+        conn.execute("DELETE FROM host_packs WHERE last < ?", (cutoff,))
         return int(n)
+
+    @staticmethod
+    def migrate(tx: sqlite3.Connection) -> None:
+        """Schema 5: each of schema 4's per-series packs (`head_packs`) becomes a one-series host pack
+        with the same `id` — so the order that decides which sample wins is kept — and the old table
+        goes. In the caller's transaction."""
+        if (
+            tx.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'head_packs'").fetchone()
+            is None
+        ):
+            return
+        after = -1
+        while True:
+            rows = tx.execute(
+                "SELECT p.id, s.host, p.first, p.last, p.n, p.series_id, p.body FROM head_packs p"
+                " JOIN series s ON s.id = p.series_id WHERE p.id > ? ORDER BY p.id LIMIT ?",
+                (after, MIGRATE_PACKS),
+            ).fetchall()
+            if not rows:
+                break
+            tx.executemany(
+                "INSERT INTO host_packs(id, host, first, last, n, series, body) VALUES (?,?,?,?,?,?,?)",
+                [
+                    (pid, host, lo, hi, n, struct.pack("<2q", sid, n), body)
+                    for pid, host, lo, hi, n, sid, body in rows
+                ],
+            )
+            after = rows[-1][0]
+        tx.execute("DROP TABLE head_packs")

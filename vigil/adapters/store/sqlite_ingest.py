@@ -1,7 +1,7 @@
 """The ingest half of `SqliteStore`: batches written in one transaction each — or several hosts' in
 one (`put_series_batches`) — as the batch's key (`batches`: a repeated key or content is refused by
 the primary key, and key and samples commit together), the host's cadence record (`host_pushes`) and
-one packed head row per series (`sqlite_head`; histogram samples as `samples` rows). Per sample only
+one packed head row per host and batch (`sqlite_head`; histogram samples as `samples` rows). Per sample only
 two list appends; the series id is looked up once per series of the batch (`sqlite_series`). Must not
 import boto3 nor `vigil.api`/`vigil.local`.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from vigil.adapters.store.sqlite_db import SqliteDatabase
-from vigil.adapters.store.sqlite_head import HeadPacks, pack
+from vigil.adapters.store.sqlite_head import HeadPacks, Pack, host_pack, pack
 from vigil.adapters.store.sqlite_series import Labels, SeriesIds
 from vigil.domain.batches import batch_key
 from vigil.domain.cadence import Cadence, observe_push
@@ -67,7 +67,7 @@ class SampleWriter:
         now: float,
         marks: Marks | None = None,
     ) -> list[bool]:
-        """`capabilities.SeriesBatchStore`: every batch in one transaction, each series one pack, with
+        """`capabilities.SeriesBatchStore`: every batch in one transaction, each host one pack, with
         a fixed number of statements per call rather than per host (a remote-write request carries
         25 hosts or more: four statements each cost more than their samples); `marks(stored batches)`
         documents (late-sample markers) in the same transaction, versioned as `put_docs` does."""
@@ -76,10 +76,10 @@ class SampleWriter:
             stored = self._put_batch_keys(conn, [(b.host, b.key) for b in batches], now)
             kept = [b for b, s in zip(batches, stored, strict=True) if s]
             self._observe_pushes(conn, [(b.host, b.push_interval) for b in kept], now)
-            packs: list[tuple[int, bytes, float, float, int]] = []
+            packs: list[Pack] = []
             last: dict[int, float] = {}
             for b in kept:
-                self._pack_series(conn, b.host, b.series, now, new_ids, packs, last)
+                self._pack_host(conn, b.host, b.series, now, new_ids, packs, last)
             self.head.append(conn, packs)
             self._seen(conn, last, now)
             if marks is not None:
@@ -165,29 +165,42 @@ class SampleWriter:
         now: float,
         new_ids: dict[str, int],
     ) -> None:
-        """Each series' samples as one packed head row (`sqlite_head`), in the caller's transaction."""
-        packs: list[tuple[int, bytes, float, float, int]] = []
+        """The host's series as one packed head row (`sqlite_head`), in the caller's transaction."""
+        packs: list[Pack] = []
         last: dict[int, float] = {}
-        self._pack_series(conn, host, series, now, new_ids, packs, last)
+        self._pack_host(conn, host, series, now, new_ids, packs, last)
         self.head.append(conn, packs)
         self._seen(conn, last, now)
 
-    def _pack_series(
+    def _pack_host(
         self,
         conn: sqlite3.Connection,
         host: str,
         series: Sequence[SeriesSamples],
         now: float,
         new_ids: dict[str, int],
-        packs: list[tuple[int, bytes, float, float, int]],
+        packs: list[Pack],
         last: dict[int, float],
     ) -> None:
-        """The host's series as head rows appended to `packs`, each series' newest time to `last`."""
-        for s in series:
-            sid = self.series.id_for(conn, host, s.metric, s.labels, now, new_ids)
-            lo, hi, n, body = pack(s.ts, s.values, s.packed)
-            packs.append((sid, body, lo, hi, n))
+        """The host's series as one head pack appended to `packs` (a series sent twice in the batch is
+        one run, its later samples winning, as a later pack's would), each series' newest time to
+        `last`."""
+        id_for = self.series.id_for
+        sids = [id_for(conn, host, s.metric, s.labels, now, new_ids) for s in series]
+        if len(set(sids)) == len(sids):
+            runs = [(sid, *pack(s.ts, s.values, s.packed)) for sid, s in zip(sids, series, strict=True)]
+        else:
+            by_id: dict[int, list[SeriesSamples]] = {}
+            for sid, s in zip(sids, series, strict=True):
+                by_id.setdefault(sid, []).append(s)
+            runs = [
+                (sid, *pack([t for s in sent for t in s.ts], [v for s in sent for v in s.values]))
+                for sid, sent in by_id.items()
+            ]
+        for sid, _lo, hi, _n, _body in runs:
             last[sid] = max(last.get(sid, hi), hi)
+        if runs:
+            packs.append(host_pack(host, runs))
 
     @staticmethod
     def _seen(conn: sqlite3.Connection, last: dict[int, float], now: float) -> None:

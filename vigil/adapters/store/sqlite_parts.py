@@ -48,6 +48,8 @@ class HeadReads(Protocol):
 
     def newest(self, sid: int, since: float) -> tuple[float, float] | None: ...
 
+    def newest_many(self, series: dict[int, str], since: float) -> dict[int, tuple[float, float]]: ...
+
 
 class RawSamples(Protocol):
     """Plain raw samples as readers see them (`sqlite_blocks.Blocks`: blocks, merged with the head

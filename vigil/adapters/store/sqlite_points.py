@@ -92,6 +92,7 @@ class RawPoints:
             " AND last_seen >= ?",
             [*metrics, since],
         ).fetchall()
+        packs = self.head.newest_many({sid: host for sid, host, *_ in rows}, since)
         for sid, host, metric, labels_json in rows:
             row = conn.execute(
                 "SELECT ts, value, hist FROM samples WHERE series_id = ? AND ts >= ?"
@@ -101,7 +102,7 @@ class RawPoints:
             newest = self.raw.newest_in_blocks(sid, since, -math.inf if row is None else row[0])
             if newest is not None:  # compacted already, or bulk-loaded after the head's newest
                 row = (*newest, None)
-            packed = self.head.newest(sid, since)
+            packed = packs.get(sid)
             if packed is not None and (row is None or packed[0] >= row[0]):  # a pack wins ties
                 row = (*packed, None)
             if row:

@@ -8,7 +8,7 @@ import boto3 nor `vigil.api`/`vigil.local`.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4  # PRAGMA user_version; `SqliteStore` upgrades an older file on open
+SCHEMA_VERSION = 5  # PRAGMA user_version; `SqliteStore` upgrades an older file on open
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL,
