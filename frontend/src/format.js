@@ -23,10 +23,9 @@ function decimalDigits(abs, max) {
   const up = digits.charCodeAt(point + max) >= 53; // the first dropped digit is 5 or more
   digits = digits.slice(0, point + max);
   if (up) {
-    const carried = digits.replace(/9*$/, (nines) => "0".repeat(nines.length));
-    const at = digits.length - digits.match(/9*$/)[0].length - 1;
-    digits = at < 0 ? `1${carried}` : carried.slice(0, at) + (Number(carried[at]) + 1) + carried.slice(at + 1);
-    if (at < 0) point += 1;
+    const next = String(BigInt(digits) + 1n).padStart(digits.length, "0");
+    point += next.length - digits.length; // 9.99 → 10.00: one more integer digit
+    digits = next;
   }
   return [digits.slice(0, point), digits.slice(point)];
 }
