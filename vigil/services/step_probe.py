@@ -106,4 +106,5 @@ def _histogram_columns(store: Store, q: SeriesQuery, now: float, probe_from: flo
         return [], []  # as the general path's TooLarge
     hosts = sorted(present)
     timestamps = [t0 + i * step for i in range(n)]
-    return timestamps, [present[h][presence_agg(a) == "rate"] for a in q.agg_list for h in hosts]
+    which = [1 if presence_agg(a) == "rate" else 0 for a in q.agg_list]  # (count, rate) of each host
+    return timestamps, [present[h][i] for i in which for h in hosts]
