@@ -96,3 +96,16 @@ def test_plain_values_in_the_probes_range_leave_it_to_the_general_probe(tmp_path
     assert step_probe._histogram_columns(store, q, NOW, NOW - 600) is None
     assert step_probe.probe_interval(store, q, NOW, run_series) == 60
     store.close()
+
+
+def test_over_more_hosts_than_an_answer_holds_both_probes_learn_nothing(tmp_path: Path) -> None:
+    # 501 hosts kept apart pass MAX_SERIES (500): the general probe's TooLarge, and the same here
+    store = SqliteStore(tmp_path / "v.sqlite3", retention_seconds=7 * 86400)
+    for h in range(501):
+        points = [Point(f"h-{h}", METRIC, (), NOW - 120 + 60 * i, None, histogram(1)) for i in range(3)]
+        store.put_samples(f"h-{h}", points, None, NOW)
+    q = overview_query("p95,rate", None)
+    probe_from = q.end - max(step_probe.PROBE_SECONDS, 20 * q.step)
+    assert step_probe._histogram_columns(store, q, NOW, probe_from) == ([], [])
+    assert step_probe._probed_columns(store, q, NOW, probe_from, run_series) == ([], [])
+    store.close()
