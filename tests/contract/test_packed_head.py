@@ -61,6 +61,21 @@ def every_read(store: SqliteStore) -> dict[str, Any]:
     return {"points": points, "arrays": arrays, "latest": latest, "by_host": store.latest_by_host("cpu", T0)}
 
 
+SPANS = [(0, 399), (1, 6), (7, 7), (50, 120), (300, 310), (400, 500)]  # minutes after T0: miss, touch, cover
+WINDOWS = [(T0 + 60.0 * a, T0 + 60.0 * b) for a, b in SPANS]
+
+
+def assert_holds_agrees_with_the_decoded_head(store: SqliteStore) -> None:
+    """`HeadPacks.holds` (directories first) says what decoding the packs (`columns`) says, for each
+    series alone, all of them, and windows that miss, touch and cover the packs' runs."""
+    ids = [sid for sid, *_ in store._series_rows(None, None, None)]
+    for chosen in [[sid] for sid in ids] + [ids]:
+        marks = ",".join("?" * len(chosen))
+        for start, end in WINDOWS:
+            decoded = len(store.head.columns(marks, chosen, start, end)[1]) > 0
+            assert store.head.holds(marks, chosen, start, end) == decoded, (chosen, start, end)
+
+
 def model_reads(model: dict[tuple[int, float], float]) -> dict[str, Any]:
     points = sorted((HOSTS[i], *SERIES[i], ts, v) for (i, ts), v in model.items())
     newest: dict[int, tuple[float, float]] = {}
@@ -126,6 +141,7 @@ def test_any_sequence_of_batches_compactions_and_bulk_loads_reads_as_last_write_
                 store.put_series_bulk([SeriesBlock(HOSTS[i], *SERIES[i], times, values)], NOW)
                 model.update(((i, ts), v) for ts, v in zip(times, values, strict=True))
             assert same(every_read(store), model_reads(model))
+            assert_holds_agrees_with_the_decoded_head(store)
         store.compact(NOW + 4 * 3600)  # everything into blocks: the same again
         assert store._conn().execute("SELECT count(*) FROM host_packs").fetchone() == (0,)
         assert same(every_read(store), model_reads(model))

@@ -200,7 +200,7 @@ class Blocks:
             " AND start >= ? AND start <= ? AND last >= ? LIMIT 1",
             [*ids, block_of(start), end, start],
         ).fetchone()
-        return row is not None or len(self.head.columns(marks, ids, start, end)[1]) > 0
+        return row is not None or self.head.holds(marks, ids, start, end)
 
 
 def merge_newest(old: tuple[Floats, Floats], new: tuple[Floats, Floats]) -> tuple[Floats, Floats]:
