@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.contract.conftest import RETENTION
 from vigil.adapters.store.sqlite import SCHEMA_VERSION, SqliteStore
-from vigil.adapters.store.sqlite_head import pack, unpack
+from vigil.adapters.store.sqlite_head import HeadPacks, pack, unpack
 from vigil.capabilities import put_series_batches
 from vigil.domain.models import Point, SeriesBlock
 from vigil.domain.series_batch import HostBatch, SeriesSamples
@@ -295,3 +295,26 @@ def test_a_many_host_write_reads_its_keys_and_markers_through_their_indexes_not_
         assert scans == {}
     finally:
         store.close()
+
+
+def test_a_read_of_many_series_decodes_their_hosts_packs_once_not_once_per_series(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A host's packs hold every series of its batches: `query_many` over 3 hosts x 40 series reads
+    the head once (it read the host's packs once per series: 120 decodes, the live overview of 100
+    hosts ~2,000) and still returns each series' own samples."""
+    store = SqliteStore(tmp_path / "vigil.sqlite3", RETENTION)
+    batches = [
+        HostBatch(host, [SeriesSamples(f"m{k}", (), [T0, T0 + 60], [float(k), k + 0.5]) for k in range(40)])
+        for host in ("a", "b", "c")
+    ]
+    put_series_batches(store, batches, NOW)
+    reads: list[int] = []
+    runs_of = HeadPacks._runs_of
+    monkeypatch.setattr(HeadPacks, "_runs_of", staticmethod(lambda *a: reads.append(1) or runs_of(*a)))
+    points = list(store.query_many(None, T0 - 1, NOW, now=NOW))
+    assert len(reads) == 1
+    assert sorted((p.host, p.metric, p.ts, p.value) for p in points) == sorted(
+        (h, f"m{k}", T0 + d, k + d / 120) for h in "abc" for k in range(40) for d in (0.0, 60.0)
+    )
+    store.close()

@@ -11,10 +11,14 @@ import math
 from collections.abc import Iterator, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from vigil.adapters.store.sqlite_db import Database
 from vigil.adapters.store.sqlite_parts import HeadReads, RawSamples, SeriesLookup, SeriesRow
 from vigil.domain.records import Histogram, Point
+
+_SERIES_PER_READ = 500  # series ids per head read: parameters far under SQLite's limit
+_NO_PACK_SAMPLES = (np.empty(0), np.empty(0), np.empty(0, np.int64))
 
 
 class RawPoints:
@@ -58,13 +62,14 @@ class RawPoints:
         if now is not None:
             start = max(start, now - self.retention_seconds)
         conn = self.db.conn()
+        packs = self._pack_samples([sid for sid, *_ in series], start, end)
         for sid, host, metric, ltuple in series:
             head = conn.execute(
                 "SELECT ts, value, hist FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ?",
                 (sid, start, end),
             ).fetchall()
             _, ts_col, value_col = self.raw.block_samples("?", [sid], start, end)
-            _, pack_ts, pack_values, pack_ids = self.head.columns("?", [sid], start, end)
+            pack_ts, pack_values, pack_ids = packs.get(sid, _NO_PACK_SAMPLES)
             rows: list[tuple[float, float | None, str | None]] = head
             if len(ts_col) or len(pack_ts):
                 stored = {
@@ -81,6 +86,24 @@ class RawPoints:
                 yield Point(
                     host, metric, ltuple, ts, value, Histogram.from_json(json.loads(hist)) if hist else None
                 )
+
+    def _pack_samples(
+        self, sids: Sequence[int], start: float, end: float
+    ) -> dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]]:
+        """Per series its head samples in [start, end] (times, values, pack ids), read for all of them
+        at once: a host's packs hold every series of its batches, so a read per series decoded the
+        host's packs once per series (a live overview of 100 hosts: ~2,000 decodes of the same packs)."""
+        out = {}
+        for i in range(0, len(sids), _SERIES_PER_READ):
+            part = sids[i : i + _SERIES_PER_READ]
+            sid, ts, values, pack_ids = self.head.columns(",".join("?" * len(part)), part, start, end)
+            order = np.argsort(sid, kind="stable")
+            sid, ts, values, pack_ids = sid[order], ts[order], values[order], pack_ids[order]
+            cuts = np.flatnonzero(np.diff(sid)) + 1
+            for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(sid)], strict=True):
+                if b > a:
+                    out[int(sid[a])] = (ts[a:b], values[a:b], pack_ids[a:b])
+        return out
 
     def latest_points(self, metrics: Sequence[str], since: float) -> list[Point]:
         if not metrics:
