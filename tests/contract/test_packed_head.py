@@ -297,12 +297,13 @@ def test_a_many_host_write_reads_its_keys_and_markers_through_their_indexes_not_
         store.close()
 
 
-def test_a_read_of_many_series_decodes_their_hosts_packs_once_not_once_per_series(
+def test_a_read_of_many_series_reads_each_table_and_decodes_their_hosts_packs_once_not_per_series(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
     """A host's packs hold every series of its batches: `query_many` over 3 hosts x 40 series reads
     the head once (it read the host's packs once per series: 120 decodes, the live overview of 100
-    hosts ~2,000) and still returns each series' own samples."""
+    hosts ~2,000), and each table with one statement for all the series, not three per series, and
+    still returns each series' own samples."""
     store = SqliteStore(tmp_path / "vigil.sqlite3", RETENTION)
     batches = [
         HostBatch(host, [SeriesSamples(f"m{k}", (), [T0, T0 + 60], [float(k), k + 0.5]) for k in range(40)])
@@ -312,8 +313,12 @@ def test_a_read_of_many_series_decodes_their_hosts_packs_once_not_once_per_serie
     reads: list[int] = []
     runs_of = HeadPacks._runs_of
     monkeypatch.setattr(HeadPacks, "_runs_of", staticmethod(lambda *a: reads.append(1) or runs_of(*a)))
+    statements: list[str] = []
+    store._conn().set_trace_callback(statements.append)
     points = list(store.query_many(None, T0 - 1, NOW, now=NOW))
+    store._conn().set_trace_callback(None)
     assert len(reads) == 1
+    assert len(statements) < 10, statements  # 243 before (two per series, and the series lookups)
     assert sorted((p.host, p.metric, p.ts, p.value) for p in points) == sorted(
         (h, f"m{k}", T0 + d, k + d / 120) for h in "abc" for k in range(40) for d in (0.0, 60.0)
     )
