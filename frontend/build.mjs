@@ -34,12 +34,6 @@ const options = {
   legalComments: "none",
   logLevel: "warning",
   plugins: [lazyUplotIntl()],
-  // V8's explicit compile hint (Chromium 136+; ignored elsewhere): compile every function of a chunk
-  // eagerly, on the streaming parser's thread while the bytes arrive, instead of lazily on the main
-  // thread at each function's first call (the shell's first render is mostly such first calls).
-  // Cold overview loads, alternated on one server: charts drawn 299-340 ms against 327-399 (medians
-  // of 5, three rounds; docs/frontend.md "Overview load, 2026-12-04 (second session)"); costs 28 B gz a file.
-  banner: { js: "//# allFunctionsCalledOnLoad" },
 };
 
 /**
@@ -70,10 +64,28 @@ function lazyUplotIntl() {
   };
 }
 
+const entryOf = (metafile) => Object.keys(metafile.outputs).find((p) => (metafile.outputs[p].entryPoint || "").endsWith("main.jsx"));
+
+/**
+ * V8's explicit compile hint (Chromium 136+; other engines ignore the comment) on the app's chunks
+ * (`appChunks`: what index.html preloads): each compiles whole on the streaming parser's thread while
+ * it arrives, instead of function by function on the main thread at each first call (the shell's
+ * first render was mostly such first calls). Not on the lazy Cognito chunk: in AWS mode most of the
+ * OIDC client never runs, and compiling all of it would hold up sign-in. Added after esbuild named
+ * the files: the comment is the same in every build, so a name still stands for its code. Cold overview loads
+ * alternated on one server: charts drawn 299-402 ms against 327-558 without it (medians of 5, six
+ * rounds; docs/frontend.md "Overview load, 2026-12-04 (second session)"); 28 B gz a chunk.
+ */
+async function hintEagerCompile(metafile) {
+  for (const file of appChunks(metafile, entryOf(metafile))) {
+    await writeFile(file, `//# allFunctionsCalledOnLoad\n${await readFile(file, "utf8")}`);
+  }
+}
+
 async function writeIndex(metafile) {
   const outputs = Object.entries(metafile.outputs);
   const rel = (p) => path.relative(dist, path.resolve(p));
-  const js = outputs.find(([, o]) => o.entryPoint && o.entryPoint.endsWith("main.jsx"));
+  const js = outputs.find(([p]) => p === entryOf(metafile));
   const css = outputs.find(([p]) => p.endsWith(".css"));
   const template = await readFile(path.join(here, "index.html"), "utf8");
   const preload = appChunks(metafile, js[0]).map((p) => `<link rel="modulepreload" href="${rel(p)}">`).join("\n");
@@ -165,6 +177,7 @@ if (watch) {
   await ctx.watch();
 } else {
   const result = await build(options);
+  await hintEagerCompile(result.metafile);
   const files = await writeIndex(result.metafile);
   const worker = await writeServiceWorker(files);
   await report([...files, ...worker]);

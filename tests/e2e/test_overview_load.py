@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.conftest import OpenTab
-from tests.e2e.seeding import Server
+from tests.e2e.seeding import FRONTEND, Server
 
 CHARTS_DRAWN = "() => performance.getEntriesByName('vigil:charts-drawn').length > 0"
 REQUESTS = """() => performance.getEntriesByType('resource')
@@ -147,4 +147,25 @@ def test_the_overview_draws_its_charts_without_building_an_intl_formatter(
     drawn = float(tab.page.evaluate(MARK, "vigil:charts-drawn"))
     built = tab.page.evaluate("window.__intl")
     assert [call for call in built if call[1] <= drawn] == []
+    assert tab.console.errors == []
+
+
+HINT = "//# allFunctionsCalledOnLoad"
+
+
+def test_the_preloaded_app_chunks_ask_v8_to_compile_them_whole_and_the_cognito_chunk_does_not(
+    open_tab: OpenTab, server: Server
+) -> None:
+    # V8 then compiles them on the streaming thread as they arrive, not function by function on the
+    # main thread during the first render; the OIDC client (AWS mode's sign-in) is mostly never run.
+    tab = open_tab()
+    preloaded = tab.page.eval_on_selector_all(
+        "link[rel=modulepreload]", "links => links.map(l => l.getAttribute('href'))"
+    )
+    assert len(preloaded) >= 2
+    for href in preloaded:
+        assert tab.page.request.get(f"{server.url}/{href}").text().startswith(HINT + "\n"), href
+    cognito = [f.name for f in (FRONTEND / "dist").iterdir() if f.name.startswith("chunk-cognito-")]
+    assert len(cognito) == 1
+    assert not tab.page.request.get(f"{server.url}/{cognito[0]}").text().startswith(HINT)
     assert tab.console.errors == []
