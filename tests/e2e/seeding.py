@@ -188,11 +188,13 @@ def seed(server: Server, *, hosts: tuple[str, ...] = SEEDED_HOSTS, minutes: int 
 
 
 def top_up(server: Server, key: str, hosts: tuple[str, ...] = SEEDED_HOSTS) -> None:
-    """The last two minutes again for each seeded host, every 10 s up to now: the overview's KPIs cover
-    only the last few agent intervals (for a fleet past 20 hosts, as of the fleet job's newest built
-    minute), so a test reading them late in a long session needs data that recent."""
+    """The last three minutes again for each seeded host, every 10 s up to now: the overview's KPIs
+    cover only the last few agent intervals, so a test reading them late in a long session needs data
+    that recent. Past 20 current hosts they come from the fleet job's snapshot, whose windows end at its
+    newest settled minute (2-3 minutes back): samples back to now - 170 s are in the next run's windows
+    or the one's after it, where samples of the last two minutes could wait for the third."""
     for h, host in enumerate(hosts):
-        push(server, key, host, samples_for(h, time.time() - 120, 13, 10))
+        push(server, key, host, samples_for(h, time.time() - 170, 18, 10))
 
 
 def seed_trace(server: Server, key: str) -> requests.Response:

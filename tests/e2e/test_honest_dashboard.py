@@ -139,13 +139,16 @@ def test_the_hot_host_shows_beside_the_fleet_cpu_and_in_the_host_grid(
     now = time.time()
     # At the top of the ratio range, and first by name among ties: the worst host whatever other tests
     # of this session pushed.
-    hot = [{"metric": "system.cpu.utilization", "ts": now, "value": 1.0}]
+    # The last 3 minutes, every 10 s: when more than 20 hosts are current (other tests push to this
+    # session's server) the cards come from the fleet job's snapshot, whose two 60 s windows end at
+    # its newest settled minute (2-3 minutes back, built once a minute): one sample at `now` showed
+    # only 3-4 minutes later, after the wait below; samples back to now - 170 s fall in the windows
+    # of the next run or the one after it. With fewer current hosts the live snapshot shows them at once.
+    hot = [{"metric": "system.cpu.utilization", "ts": now - 10 * k, "value": 1.0} for k in range(18)]
     push(server, ingest_key, "a-hot-2", iter(hot))
     tab.open("overview")
     worst = tab.page.locator("[data-worst=cpu] li", has_text="a-hot-2")
-    # past 20 hosts (this session's server has more) the cards come from the fleet job's snapshot,
-    # built every minute: the pushed sample shows once its minute is built (as KPI_SHOWN waits)
-    worst.wait_for(timeout=150_000)
+    worst.wait_for(timeout=200_000)
     assert "100 %" in worst.inner_text() and "lvl-bad" in (worst.get_attribute("class") or "")
     cell = tab.page.locator("[data-grid=cpu] [data-host=a-hot-2]")
     assert "lvl-bad" in (cell.get_attribute("class") or "")
