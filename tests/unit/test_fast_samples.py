@@ -240,3 +240,67 @@ def test_a_metrics_label_sets_interleaved_and_reordered_each_keep_their_series_i
     ]
     bad = [*samples, {"metric": "m", "value": 1, "ts": NOW, "labels": {"a": "1", "b b": "2"}}]
     assert fast_checked_batch(json.dumps({"host": "web-1", "samples": bad}), NOW, RETENTION) is None
+
+
+@st.composite
+def scrapes(draw: st.DrawFn) -> str:
+    """Whole scrapes (the same metrics in the same order, one label set), now and then with a fault
+    that `_uniform_columns` must leave to `_plain_columns`: a metric out of step, another label set,
+    a value past its unit's range or the bounds, a time out of the window or not a number."""
+    names = draw(st.lists(st.sampled_from(["m.a", "m.b", "x.utilization", "m.c"]), min_size=1, unique=True))
+    count = draw(st.integers(1, 6))
+    labels = draw(st.sampled_from([{}, {"job": "j"}, {"z": "1", "a": "2"}]))
+    samples: list[dict[str, Any]] = [
+        {
+            "metric": m,
+            "value": draw(st.floats(-1e3, 1e3) | st.integers(-5, 5)),
+            "ts": int(NOW) - 600 + 60 * k,
+            "labels": labels,
+        }
+        for k in range(count)
+        for m in names
+    ]
+    if len(samples) > 1 and rarely(draw, 3):
+        samples.pop(draw(st.integers(0, len(samples) - 2)))  # out of step
+    if rarely(draw, 2):
+        sample = samples[draw(st.integers(0, len(samples) - 1))]
+        field, value = draw(
+            st.sampled_from(
+                [
+                    ("labels", {"job": "k"}),
+                    ("labels", {"bad key": "1"}),
+                    ("value", 1.5),  # past a utilization's 1.0 (any other metric takes it)
+                    ("value", 1e301),
+                    ("value", None),
+                    ("ts", NOW + 3600),
+                    ("ts", NOW - 30 * 86400),
+                    ("ts", "2025-11-26T12:00:00Z"),
+                    ("ts", None),
+                    ("metric", "1bad"),
+                ]
+            )
+        )
+        sample[field] = value
+    return json.dumps({"host": "web-1", "samples": samples})
+
+
+@settings(max_examples=300, deadline=None)
+@given(scrapes())
+def test_whole_scrapes_are_columned_by_slices_exactly_as_sample_by_sample(text: str) -> None:
+    """`_uniform_columns` (slices of whole scrapes) answers what `_plain_columns` does, or leaves
+    the batch to it; a batch of whole scrapes without a fault never is."""
+    from vigil.services import fast_samples
+
+    samples = fast_samples._DECODER.decode(text).samples
+    uniform = fast_samples._uniform_columns(samples, NOW, RETENTION)
+    try:
+        plain = fast_samples._plain_columns(samples, NOW, RETENTION)
+    except Invalid:
+        plain = None
+    if uniform is not None:
+        assert plain == (uniform, True)
+    metrics = [s.metric for s in samples]
+    period = len(set(metrics))
+    steady = metrics[period:] == metrics[:-period] and len({json.dumps(s.labels) for s in samples}) == 1
+    if plain is not None and steady and all(type(s.ts) in (int, float) for s in samples):
+        assert uniform is not None

@@ -25,7 +25,7 @@ import hashlib
 import math
 import secrets
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from operator import attrgetter
@@ -100,6 +100,16 @@ def _windows(points: Sequence[Point]) -> Iterator[tuple[int, list[Point]]]:
         j = bisect.bisect_left(ordered, minute * 60 + CHUNK_SPAN_SECONDS, lo=i, key=_TS)
         yield minute, ordered[i:j]
         i = j
+
+
+def window_count(times: Iterable[float]) -> int:
+    """How many windows `_windows` makes of samples at `times` (distinct or not)."""
+    count, end = 0, -math.inf
+    for ts in sorted(times):
+        if ts >= end:
+            count += 1
+            end = minute_of(ts) * 60 + CHUNK_SPAN_SECONDS
+    return count
 
 
 def encode_points(points: Sequence[Point], minute: int) -> bytes:

@@ -6,11 +6,14 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
+
+import orjson
 
 from vigil.adapters.store.sqlite_db import Database
 from vigil.domain.errors import Conflict, NotFound
@@ -142,7 +145,7 @@ class MetaRecords:
             stored = {**doc, "_version": current + 1}
             conn.execute(
                 "INSERT OR REPLACE INTO docs(kind, id, body, version) VALUES (?,?,?,?)",
-                (kind, doc_id, json.dumps(stored), current + 1),
+                (kind, doc_id, doc_text(stored), current + 1),
             )
         return stored
 
@@ -172,7 +175,7 @@ class MetaRecords:
             for kind, doc_id, doc in docs:
                 version = versions.get((kind, doc_id), 0) + 1
                 versions[kind, doc_id] = version
-                rows[kind, doc_id] = (kind, doc_id, json.dumps({**doc, "_version": version}), version)
+                rows[kind, doc_id] = (kind, doc_id, doc_text({**doc, "_version": version}), version)
             sql = "INSERT OR REPLACE INTO docs(kind, id, body, version) VALUES (?,?,?,?)"
             conn.executemany(sql, list(rows.values()))
 
@@ -191,6 +194,25 @@ class MetaRecords:
     def delete_doc(self, kind: str, doc_id: str) -> bool:
         with self.db.write() as conn:
             return conn.execute("DELETE FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)).rowcount > 0
+
+
+def doc_text(doc: dict[str, Any]) -> str:
+    """A document's stored JSON. A flat one (text keys; text, 64-bit integer, finite float, bool or
+    null values: a late-sample marker) by orjson, ~0.5 us against `json.dumps`' ~4 (a back-filled
+    batch writes ~100 markers): `json.loads` reads the same values back, only the spaces differ.
+    Anything else by `json.dumps` as before: nesting, NaN and infinities (orjson writes null for
+    them), integers past 64 bits and lone surrogates (orjson refuses those)."""
+    for key, value in doc.items():
+        kind = type(value)
+        if type(key) is not str or kind not in _FLAT or (kind is float and not math.isfinite(value)):
+            return json.dumps(doc)
+    try:
+        return orjson.dumps(doc).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(doc)
+
+
+_FLAT = frozenset({str, int, float, bool, type(None)})
 
 
 def _key(row: tuple[Any, ...]) -> ApiKeyRecord:
