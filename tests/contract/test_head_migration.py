@@ -70,7 +70,7 @@ def test_a_schema_4_head_reads_the_same_after_the_upgrade_and_newer_packs_still_
     store = SqliteStore(path, RETENTION)
     try:
         conn = store._conn()
-        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (5,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (6,)
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "head_packs" not in tables
         assert [pid for (pid,) in conn.execute("SELECT id FROM host_packs ORDER BY id")] == [1, 2, 3, 4]

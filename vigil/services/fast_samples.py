@@ -210,7 +210,9 @@ def _uniform_columns(
     times = [s.ts for s in samples]
     earliest = max(now - retention_seconds, 0.0)
     latest = min(now + MAX_FUTURE_SECONDS, MAX_EPOCH_SECONDS)
-    try:  # a None or a text time cannot be compared with a number: TypeError
+    # min/max bound every sample: numbers compare totally here (JSON has no NaN; msgspec refuses
+    # it and numbers past a float's range), and a None or a text time raises TypeError
+    try:
         if not (
             min(values) >= -MAX_ABS_VALUE  # type: ignore[type-var, operator]
             and max(values) <= MAX_ABS_VALUE  # type: ignore[type-var, operator]

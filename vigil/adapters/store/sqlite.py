@@ -86,7 +86,10 @@ class SqliteStore:
         the same time) until `compact` moves them: nothing is moved on open.
         Version 5: the head's packs are one row per host and batch (`sqlite_head.host_packs`); each of
         version 4's per-series packs becomes a one-series pack with its `id` (so its order), on open,
-        in the migration's one transaction (the head holds an hour or three of samples)."""
+        in the migration's one transaction (the head holds an hour or three of samples).
+        Version 6: `host_pushes.seen`, each host's exact newest sample or push (its series'
+        `last_seen` may lag by `SEEN_SLACK_SECONDS`); empty in an older file's rows, where the
+        series' `last_seen` are still exact."""
         if self._conn().execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
             return
         self.rollups.migrate()
@@ -99,6 +102,8 @@ class SqliteStore:
                 self.catalog.rekey(tx)
             if version < 5:
                 self.head.migrate(tx)
+            if version < 6 and "seen" not in {r[1] for r in tx.execute("PRAGMA table_info(host_pushes)")}:
+                tx.execute("ALTER TABLE host_pushes ADD COLUMN seen REAL")
             tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _conn(self) -> sqlite3.Connection:

@@ -16,7 +16,7 @@ from typing import Any
 from vigil.adapters.store.sqlite_db import Database
 from vigil.adapters.store.sqlite_head import HeadPacks
 from vigil.adapters.store.sqlite_parts import SeriesRow
-from vigil.adapters.store.sqlite_series import SeriesIds
+from vigil.adapters.store.sqlite_series import SEEN_SLACK_SECONDS, SeriesIds
 from vigil.domain.cadence import Cadence
 from vigil.domain.identity import series_key
 from vigil.domain.records import HostInfo
@@ -43,13 +43,15 @@ class SeriesCatalog:
         labels: dict[str, str] | None,
         since: float | None = None,
     ) -> list[SeriesRow]:
-        """(id, host, metric, labels) of the series matching the filters; `since`: only those with a
-        sample at or after it (`last_seen` is never older than a series' newest sample)."""
+        """(id, host, metric, labels) of the series matching the filters; `since`: the candidates for
+        a sample at or after it — every series with one, and those seen up to `SEEN_SLACK_SECONDS`
+        before it (a stored `last_seen` is never older than a series' newest sample, and lags its
+        true value by at most that); the caller reads their samples from `since` on."""
         sql = "SELECT id, host, metric, labels FROM series WHERE 1=1"
         args: list[Any] = []
         if since is not None:
             sql += " AND last_seen >= ?"
-            args.append(since)
+            args.append(since - SEEN_SLACK_SECONDS)
         if metrics is not None:
             sql += f" AND metric IN ({','.join('?' * len(metrics))})"
             args.extend(metrics)
@@ -68,7 +70,9 @@ class SeriesCatalog:
         self, after: str | None = None, limit: int | None = None, only: Callable[[str], bool] | None = None
     ) -> list[HostInfo]:
         rows = self.db.conn().execute(
-            "SELECT s.host, min(s.first_seen), max(s.last_seen), count(*), p.last_push, p.gaps, p.declared"
+            # a host's newest is its exact `seen` where its series' `last_seen` may lag (ingest)
+            "SELECT s.host, min(s.first_seen), max(max(s.last_seen), coalesce(p.seen, -1e308)), count(*),"
+            " p.last_push, p.gaps, p.declared"
             " FROM series s LEFT JOIN host_pushes p ON p.host = s.host WHERE s.host > ?"
             " GROUP BY s.host ORDER BY s.host LIMIT ?",
             (after or "", -1 if limit is None or only is not None else limit),
@@ -98,15 +102,16 @@ class SeriesCatalog:
         return {r[0] for r in self.db.conn().execute("SELECT skey FROM series WHERE host = ?", (host,))}
 
     def purge(self, conn: sqlite3.Connection, cutoff: float) -> None:
-        """Series rows nothing refers to any more (no sample, no rollup, not seen since `cutoff`), in
-        the caller's transaction: no writer can pick up a cached id of a deleted row."""
+        """Series rows nothing refers to any more (no sample, no rollup, not seen since `cutoff`: a
+        stored `last_seen` older than it by `SEEN_SLACK_SECONDS`, what it may lag), in the caller's
+        transaction: no writer can pick up a cached id of a deleted row."""
         unreferenced = conn.execute(
             "SELECT id, host FROM series WHERE last_seen < ?"
             " AND NOT EXISTS (SELECT 1 FROM samples WHERE series_id = series.id)"
             " AND NOT EXISTS (SELECT 1 FROM blocks WHERE series_id = series.id)"
             " AND NOT EXISTS (SELECT 1 FROM rollups WHERE series_id = series.id)"
             " AND NOT EXISTS (SELECT 1 FROM rollup_blocks WHERE series_id = series.id)",
-            (cutoff,),
+            (cutoff - SEEN_SLACK_SECONDS,),
         ).fetchall()
         packed = HeadPacks.series_in_packs(conn, {host for _sid, host in unreferenced})
         gone = [(sid,) for sid, _host in unreferenced if sid not in packed]

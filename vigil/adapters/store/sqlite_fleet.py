@@ -24,6 +24,7 @@ import orjson
 from vigil.adapters.store import rollup_codec
 from vigil.adapters.store.sqlite_db import Database
 from vigil.adapters.store.sqlite_parts import HeadReads, RawSamples
+from vigil.adapters.store.sqlite_series import SEEN_SLACK_SECONDS
 from vigil.domain.fleet import FLEET_HOST, FLEET_HOUR, FLEET_MINUTE
 from vigil.domain.limits import LABEL_KEY_RE
 from vigil.domain.records import Point
@@ -165,7 +166,8 @@ class FleetRecords:
         if labels and not all(LABEL_KEY_RE.match(k) for k in labels):
             return {}  # no stored series has such a label (and it could not be put in a JSON path)
         wanted = "".join(" AND json_extract(s.labels, ?) = ?" for _ in labels or {})
-        args: list[object] = [since, metric, since]
+        # the series a sample at or after `since` may be in: `SeriesCatalog.rows`' candidates
+        args: list[object] = [since, metric, since - SEEN_SLACK_SECONDS]
         for k, v in (labels or {}).items():
             args += [f'$."{k}"', v]
         conn = self.db.conn()
@@ -205,8 +207,14 @@ class FleetRecords:
         return {h: sum(v) / len(v) for h, v in sorted(per_host.items())}
 
     def last_ingest(self) -> float | None:
-        (newest,) = self.db.conn().execute("SELECT max(last_seen) FROM series").fetchone()
-        return None if newest is None else float(newest)
+        newest, pushed = (
+            self.db.conn()
+            .execute("SELECT (SELECT max(last_seen) FROM series), (SELECT max(seen) FROM host_pushes)")
+            .fetchone()
+        )  # a host's `seen` is exact where its series' `last_seen` may lag (`SEEN_SLACK_SECONDS`)
+        if newest is None:
+            return None
+        return float(newest if pushed is None else max(newest, pushed))
 
 
 def _block(start: float, resolution: str) -> float:

@@ -9,13 +9,14 @@ import boto3 nor `vigil.api`/`vigil.local`.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from vigil.adapters.store.sqlite_db import SqliteDatabase
 from vigil.adapters.store.sqlite_head import HeadPacks, Pack, host_pack, pack
-from vigil.adapters.store.sqlite_series import Labels, SeriesIds
+from vigil.adapters.store.sqlite_series import SEEN_SLACK_SECONDS, Labels, SeriesIds
 from vigil.domain.batches import batch_key
 from vigil.domain.cadence import Cadence, observe_push
 from vigil.domain.records import Point
@@ -40,6 +41,7 @@ class SampleWriter:
         self.head = head
         self.series = series
         self.write_docs = write_docs  # documents in the caller's transaction (`MetaRecords.write_docs`)
+        self.written: dict[int, float] = {}  # series id -> the last `last_seen` this process committed
 
     def put_samples(
         self,
@@ -53,12 +55,15 @@ class SampleWriter:
     ) -> bool:
         """`Store.put_samples`: the batch key, the cadence record and the samples in one transaction."""
         new_ids: dict[str, int] = {}
+        written: dict[int, float] = {}
         with self.db.write() as conn:
             stored = self._put_batch(conn, host, batch_key(host, points, batch_id, timestamped), now)
             if stored:
-                self._observe_push(conn, host, now, push_interval)
-                self._put_points(conn, points, now, new_ids)
+                seen = max(now, max(p.ts for p in points)) if points else None
+                self._observe_pushes(conn, [(host, push_interval, seen)], now)
+                self._put_points(conn, points, now, new_ids, written)
         self.series.remember(new_ids)
+        self.written.update(written)
         return stored
 
     def put_series_batches(
@@ -72,19 +77,23 @@ class SampleWriter:
         25 hosts or more: four statements each cost more than their samples); `marks(stored batches)`
         documents (late-sample markers) in the same transaction, versioned as `put_docs` does."""
         new_ids: dict[str, int] = {}
+        written: dict[int, float] = {}
         with self.db.write() as conn:
             stored = self._put_batch_keys(conn, [(b.host, b.key) for b in batches], now)
             kept = [b for b, s in zip(batches, stored, strict=True) if s]
-            self._observe_pushes(conn, [(b.host, b.push_interval) for b in kept], now)
             packs: list[Pack] = []
             last: dict[int, float] = {}
+            pushes = []
             for b in kept:
-                self._pack_host(conn, b.host, b.series, now, new_ids, packs, last)
+                newest = self._pack_host(conn, b.host, b.series, now, new_ids, packs, last)
+                pushes.append((b.host, b.push_interval, None if newest is None else max(now, newest)))
+            self._observe_pushes(conn, pushes, now)
             self.head.append(conn, packs)
-            self._seen(conn, last, now)
+            self._seen(conn, last, now, written)
             if marks is not None:
                 self.write_docs(conn, marks(kept))
         self.series.remember(new_ids)
+        self.written.update(written)
         return stored
 
     @staticmethod
@@ -130,7 +139,12 @@ class SampleWriter:
         return inserted == 1
 
     def _put_points(
-        self, conn: sqlite3.Connection, points: Sequence[Point], now: float, new_ids: dict[str, int]
+        self,
+        conn: sqlite3.Connection,
+        points: Sequence[Point],
+        now: float,
+        new_ids: dict[str, int],
+        written: dict[int, float],
     ) -> None:
         """A batch's points in the caller's transaction: plain values grouped per series for
         `_put_series`, histogram samples as rows of `samples`."""
@@ -152,10 +166,10 @@ class SampleWriter:
             conn.executemany(
                 "INSERT OR REPLACE INTO samples(series_id, ts, value, hist) VALUES (?,?,?,?)", hist_rows
             )
-            self._seen(conn, last, now)
+            self._seen(conn, last, now, written)
         if by_series:
             host = points[0].host  # a batch is one host's
-            self._put_series(conn, host, list(by_series.values()), now, new_ids)
+            self._put_series(conn, host, list(by_series.values()), now, new_ids, written)
 
     def _put_series(
         self,
@@ -164,13 +178,14 @@ class SampleWriter:
         series: Sequence[SeriesSamples],
         now: float,
         new_ids: dict[str, int],
+        written: dict[int, float],
     ) -> None:
         """The host's series as one packed head row (`sqlite_head`), in the caller's transaction."""
         packs: list[Pack] = []
         last: dict[int, float] = {}
         self._pack_host(conn, host, series, now, new_ids, packs, last)
         self.head.append(conn, packs)
-        self._seen(conn, last, now)
+        self._seen(conn, last, now, written)
 
     def _pack_host(
         self,
@@ -181,10 +196,10 @@ class SampleWriter:
         new_ids: dict[str, int],
         packs: list[Pack],
         last: dict[int, float],
-    ) -> None:
+    ) -> float | None:
         """The host's series as one head pack appended to `packs` (a series sent twice in the batch is
         one run, its later samples winning, as a later pack's would), each series' newest time to
-        `last`."""
+        `last`; the newest of them (None without samples)."""
         id_for = self.series.id_for
         sids = [id_for(conn, host, s.metric, s.labels, now, new_ids) for s in series]
         if len(set(sids)) == len(sids):
@@ -199,17 +214,27 @@ class SampleWriter:
             ]
         for sid, _lo, hi, _n, _body in runs:
             last[sid] = max(last.get(sid, hi), hi)
-        if runs:
-            packs.append(host_pack(host, runs))
+        if not runs:
+            return None
+        packs.append(host_pack(host, runs))
+        return max(run[2] for run in runs)
 
-    @staticmethod
-    def _seen(conn: sqlite3.Connection, last: dict[int, float], now: float) -> None:
-        """Each series' `last_seen` raised to max(its newest sample, `now`): one statement per value
-        (nearly always `now` alone) over up to `_KEYS_PER_READ` ids, not one per series (a statement
-        per series cost ~1.4-2.1 ms per 500-series request, this ~0.15 ms: docs/architecture.md)."""
+    def _seen(
+        self, conn: sqlite3.Connection, last: dict[int, float], now: float, written: dict[int, float]
+    ) -> None:
+        """Each series' `last_seen` raised to max(its newest sample, `now`) where the value this
+        process last wrote for it (`self.written`, a lower bound of the stored one) is more than
+        `SEEN_SLACK_SECONDS` older — a series pushed every few seconds rewrote its row and index
+        entry on every request, ~10 % of a remote-write request's time — the values to `written`
+        (remembered once committed). One statement per value (nearly always `now` alone) over up to
+        `_KEYS_PER_READ` ids, not one per series (~1.4-2.1 against ~0.15 ms per 500-series request)."""
         by_value: dict[float, list[int]] = {}
+        known = self.written
         for sid, hi in last.items():
-            by_value.setdefault(max(hi, now), []).append(sid)
+            value = max(hi, now)
+            if known.get(sid, -math.inf) < value - SEEN_SLACK_SECONDS:
+                by_value.setdefault(value, []).append(sid)
+                written[sid] = value
         for value, sids in by_value.items():
             for i in range(0, len(sids), _KEYS_PER_READ):
                 part = sids[i : i + _KEYS_PER_READ]
@@ -217,29 +242,34 @@ class SampleWriter:
                 sql = f"UPDATE series SET last_seen = ? WHERE last_seen < ? AND id IN ({marks})"
                 conn.execute(sql, [value, value, *part])
 
-    def _observe_push(self, conn: sqlite3.Connection, host: str, now: float, declared: float | None) -> None:
-        """The host's cadence record, in the batch's own transaction (no commit of its own)."""
-        self._observe_pushes(conn, [(host, declared)], now)
-
     @staticmethod
     def _observe_pushes(
-        conn: sqlite3.Connection, pushes: Sequence[tuple[str, float | None]], now: float
+        conn: sqlite3.Connection, pushes: Sequence[tuple[str, float | None, float | None]], now: float
     ) -> None:
-        """Each (host, declared interval) push's cadence record, in order, in the caller's transaction:
-        one read of the hosts' records and one write of the new ones."""
+        """Each (host, declared interval, seen) push's cadence record, in order, in the caller's
+        transaction: one read of the hosts' records and one write of the new ones. `seen`, the
+        push's newest sample or `now` if later (None: it stored no sample), raises the host's
+        `seen`: exact where its series' `last_seen` may lag (`SEEN_SLACK_SECONDS`)."""
         if not pushes:
             return
-        hosts = sorted({h for h, _ in pushes})
+        hosts = sorted({h for h, _, _ in pushes})
         records: dict[str, Cadence] = {}
+        seen: dict[str, float | None] = {}
         for i in range(0, len(hosts), _KEYS_PER_READ):
             part = hosts[i : i + _KEYS_PER_READ]
             marks = ",".join("?" * len(part))
-            sql = f"SELECT host, last_push, gaps, declared FROM host_pushes WHERE host IN ({marks})"
-            for host, last_push, gaps, declared in conn.execute(sql, part):
+            sql = f"SELECT host, last_push, gaps, declared, seen FROM host_pushes WHERE host IN ({marks})"
+            for host, last_push, gaps, declared, was in conn.execute(sql, part):
                 records[host] = Cadence(last_push, tuple(json.loads(gaps)), declared)
-        for host, declared in pushes:
+                seen[host] = was
+        for host, declared, newest in pushes:
             records[host] = observe_push(records.get(host, Cadence()), now, declared)
+            was = seen.get(host)
+            seen[host] = newest if was is None else was if newest is None else max(was, newest)
         conn.executemany(
-            "INSERT OR REPLACE INTO host_pushes(host, last_push, gaps, declared) VALUES (?,?,?,?)",
-            [(h, records[h].last_push, json.dumps(records[h].gaps), records[h].declared) for h in hosts],
+            "INSERT OR REPLACE INTO host_pushes(host, last_push, gaps, declared, seen) VALUES (?,?,?,?,?)",
+            [
+                (h, records[h].last_push, json.dumps(records[h].gaps), records[h].declared, seen.get(h))
+                for h in hosts
+            ],
         )

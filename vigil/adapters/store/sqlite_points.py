@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from vigil.adapters.store.sqlite_db import Database
 from vigil.adapters.store.sqlite_parts import HeadReads, RawSamples, SeriesLookup, SeriesRow
+from vigil.adapters.store.sqlite_series import SEEN_SLACK_SECONDS
 from vigil.domain.records import Histogram, Point
 
 _SERIES_PER_READ = 500  # series per read of each table: parameters far under SQLite's limit
@@ -125,7 +126,7 @@ class RawPoints:
         rows = conn.execute(
             f"SELECT id, host, metric, labels FROM series WHERE metric IN ({','.join('?' * len(metrics))})"
             " AND last_seen >= ?",
-            [*metrics, since],
+            [*metrics, since - SEEN_SLACK_SECONDS],  # the candidates: `SeriesCatalog.rows`
         ).fetchall()
         packs = self.head.newest_many({sid: host for sid, host, *_ in rows}, since)
         for sid, host, metric, labels_json in rows:

@@ -8,7 +8,7 @@ import boto3 nor `vigil.api`/`vigil.local`.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5  # PRAGMA user_version; `SqliteStore` upgrades an older file on open
+SCHEMA_VERSION = 6  # PRAGMA user_version; `SqliteStore` upgrades an older file on open
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL,
@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS rollups (
 CREATE TABLE IF NOT EXISTS batches (
   host TEXT NOT NULL, bkey TEXT NOT NULL, received_at REAL NOT NULL, PRIMARY KEY (host, bkey));
 CREATE TABLE IF NOT EXISTS host_pushes (
-  host TEXT PRIMARY KEY, last_push REAL NOT NULL, gaps TEXT NOT NULL, declared REAL);
+  host TEXT PRIMARY KEY, last_push REAL NOT NULL, gaps TEXT NOT NULL, declared REAL, seen REAL);
 CREATE TABLE IF NOT EXISTS keys (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE,
   created_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, last_used_at REAL);
