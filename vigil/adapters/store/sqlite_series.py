@@ -14,7 +14,7 @@ from vigil.domain.identity import series_key
 
 Labels = tuple[tuple[str, str], ...]
 # A series' stored `last_seen` may lag its true value (its newest sample, or the newest push that
-# sent it if later) by this much: ingest raises it only when it moved further (`SampleWriter._seen`).
+# sent it if later) by this much: ingest raises it only when it moved further (`_seen` of `SampleWriter`).
 # So a reader asking for series seen since T picks the candidates seen since T minus this and keeps
 # those with a sample at or after T; a purge takes only series older than its cutoff minus this; a
 # host's own `host_pushes.seen` is exact (the host list, the newest ingest).
