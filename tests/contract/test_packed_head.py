@@ -323,3 +323,29 @@ def test_a_read_of_many_series_reads_each_table_and_decodes_their_hosts_packs_on
         (h, f"m{k}", T0 + d, k + d / 120) for h in "abc" for k in range(40) for d in (0.0, 60.0)
     )
     store.close()
+
+
+def test_a_read_over_a_week_takes_its_series_in_groups_that_bound_the_samples_held_at_once(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A long window reads fewer series together (~12 h of 500 series' samples at once): a 7-day
+    `query_many` of 120 series reads the head in groups of 35 and returns the same points."""
+    store = SqliteStore(tmp_path / "vigil.sqlite3", 8 * 86400.0)
+    batches = [
+        HostBatch(host, [SeriesSamples(f"m{k}", (), [T0, T0 + 60], [float(k), k + 0.5]) for k in range(40)])
+        for host in ("a", "b", "c")
+    ]
+    put_series_batches(store, batches, NOW)
+    groups: list[int] = []
+    runs_of = HeadPacks._runs_of
+    monkeypatch.setattr(
+        HeadPacks,
+        "_runs_of",
+        staticmethod(lambda conn, series, *a: groups.append(len(series)) or runs_of(conn, series, *a)),
+    )
+    points = list(store.query_many(None, NOW - 7 * 86400.0, NOW, now=NOW))
+    assert groups == [35, 35, 35, 15]
+    assert sorted((p.host, p.metric, p.ts, p.value) for p in points) == sorted(
+        (h, f"m{k}", T0 + d, k + d / 120) for h in "abc" for k in range(40) for d in (0.0, 60.0)
+    )
+    store.close()

@@ -20,8 +20,12 @@ from vigil.adapters.store.sqlite_series import SEEN_SLACK_SECONDS
 from vigil.domain.records import Histogram, Point
 
 _SERIES_PER_READ = 500  # series per read of each table: parameters far under SQLite's limit
+# ...and fewer for a long window, so a read holds at most ~12 h of 500 series' samples at once (a 7-day
+# export at 10 s: 35 series, ~2 M samples), not a week of 500 (30 M): the live snapshot's and the fleet
+# job's windows (minutes to an hour) still read their 500 together
+_SERIES_SECONDS_PER_READ = _SERIES_PER_READ * 12 * 3600.0
 _Row = tuple[float, float | None, str | None]  # ts, value, histogram JSON
-_NONE: tuple[npt.NDArray[Any], ...] = (np.empty(0), np.empty(0), np.empty(0, np.int64))
+_NO_SAMPLES: tuple[npt.NDArray[Any], ...] = (np.empty(0), np.empty(0), np.empty(0, np.int64))
 
 
 def _by_series(
@@ -79,11 +83,16 @@ class RawPoints:
     ) -> Iterator[Point]:
         if now is not None:
             start = max(start, now - self.retention_seconds)
-        for i in range(0, len(series), _SERIES_PER_READ):
-            yield from self._points_of(series[i : i + _SERIES_PER_READ], start, end)
+        span = end - start
+        per_read = (
+            _SERIES_PER_READ if span <= 0 else int(min(_SERIES_PER_READ, _SERIES_SECONDS_PER_READ / span))
+        )
+        per_read = max(1, per_read)  # an infinite span: one series at a time
+        for i in range(0, len(series), per_read):
+            yield from self._points_of(series[i : i + per_read], start, end)
 
     def _points_of(self, series: list[SeriesRow], start: float, end: float) -> Iterator[Point]:
-        """The points of up to `_SERIES_PER_READ` series: one read of each table for all of them,
+        """The points of a group of series: one read of each table for all of them,
         then merged per series. A host's packs hold every series of its batches, so a read per
         series decoded the host's packs once per series (a live overview of 100 hosts: ~2,000 decodes
         of the same packs, and ~3,500 statements)."""
@@ -99,8 +108,8 @@ class RawPoints:
         packs = _by_series(*self.head.columns(marks, sids, start, end))
         for sid, host, metric, ltuple in series:
             head = rows_of.get(sid, [])
-            ts_col, value_col = blocks.get(sid, _NONE)[:2]
-            pack_ts, pack_values, pack_ids = packs.get(sid, _NONE)
+            ts_col, value_col = blocks.get(sid, _NO_SAMPLES)[:2]
+            pack_ts, pack_values, pack_ids = packs.get(sid, _NO_SAMPLES)
             rows = head
             if len(ts_col) or len(pack_ts):
                 stored: dict[float, _Row] = {
