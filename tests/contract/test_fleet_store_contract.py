@@ -11,7 +11,8 @@ from vigil.domain import histograms
 from vigil.domain.fleet import FLEET_HOST, fleet_hours, fleet_rollups
 from vigil.domain.models import Point
 from vigil.domain.rollups import Rollup
-from vigil.services.fleet import DIRTY_KIND, SETTLE_SECONDS, note_late_fleet, run_fleet
+from vigil.services.fleet import DIRTY_KIND, SETTLE_SECONDS, marker_id, note_late_fleet, run_fleet
+from vigil.services.rollups import clear_markers
 
 HOUR = 3600.0
 T0 = 1_764_028_800.0  # a UTC midnight
@@ -94,15 +95,46 @@ def test_a_late_batch_rebuilds_its_minute_on_the_next_run(store: Any) -> None:
     assert store.list_docs(DIRTY_KIND) == []
 
 
+def test_a_late_batch_of_many_minutes_leaves_one_marker_per_run_and_rebuilds_each_minute(store: Any) -> None:
+    push_minutes(store, hosts=2, first=T0, minutes=10)
+    now = T0 + 600 + SETTLE_SECONDS
+    run_fleet(store, now, retention_seconds=RETENTION)
+    late_minutes = [2, 3, 4, 5, 6, 8]  # a run of five minutes, then one more
+    late = [pt("web-9", "cpu", 5.0 + m, T0 + 60 * m + 5, cpu="0") for m in late_minutes]
+    store.put_samples("web-9", late, "late", now + 10)
+    assert note_late_fleet(store, late, now + 10) == 2
+    assert sorted(d["minute"] for d in store.list_docs(DIRTY_KIND)) == [T0 + 120, T0 + 480]
+    assert run_fleet(store, now + 20, retention_seconds=RETENTION)["markers_cleared"] == 2
+    got = {r.start: r for r in store.query_fleet("cpu", "1m", T0, T0 + 600, {"cpu": "0"}, now=now + 20)}
+    for m in range(10):
+        minute = got[T0 + 60 * m]
+        # 3 samples of each of the two hosts (cpu=0 every 20 s), and web-9's late one where it sent it
+        assert minute.count == (7 if m in late_minutes else 6), m
+        assert minute.max == (5.0 + m if m in late_minutes else 0.2 + m * 0.01), m
+    assert store.list_docs(DIRTY_KIND) == []
+
+
+def test_a_range_marker_re_marked_during_a_run_stays_for_the_next(store: Any) -> None:
+    push_minutes(store, hosts=1, first=T0, minutes=10)
+    now = T0 + 600 + SETTLE_SECONDS
+    run_fleet(store, now, retention_seconds=RETENTION)
+    late = [pt("web-9", "cpu", 1.0, T0 + 60 * m, cpu="0") for m in range(3)]
+    note_late_fleet(store, late, now + 5)
+    listed = store.list_docs(DIRTY_KIND)  # what a run reads before another late batch arrives
+    note_late_fleet(store, late, now + 6)  # the same minutes again: the same marker, a newer version
+    assert clear_markers(store, DIRTY_KIND, listed, marker_id) == 0
+    assert [d["_version"] for d in store.list_docs(DIRTY_KIND)] == [2]
+
+
 def test_late_minutes_before_the_tiers_start_are_cleared_without_being_built(store: Any) -> None:
     push_minutes(store, hosts=2, first=T0 + 6000, minutes=5)
     now = T0 + 6300 + SETTLE_SECONDS
     run_fleet(store, now, retention_seconds=RETENTION)  # the tier starts an hour back (`from`)
     backfill = [pt("web-0", "cpu", 5.0, T0 + 60 * m, cpu="0") for m in range(20)]  # before it
     store.put_samples("web-0", backfill, "backfill", now + 10)
-    assert note_late_fleet(store, backfill, now + 10) == 20
+    assert note_late_fleet(store, backfill, now + 10) == 1  # 20 consecutive minutes: one marker
     done = run_fleet(store, now + 20, retention_seconds=RETENTION)
-    assert (done["minutes"], done["markers_cleared"]) == (0, 20)
+    assert (done["minutes"], done["markers_cleared"]) == (0, 1)
     assert list(store.query_fleet("cpu", "1m", T0, T0 + 1200, now=now + 20)) == []
     assert store.list_docs(DIRTY_KIND) == []
 

@@ -12,8 +12,11 @@ or in a stream consumer: docs/data-model.md ("Fleet tier").
 Late samples. A minute is built once its batches have arrived: agents push 60 s batches, so waiting
 `SETTLE_SECONDS` after a minute ends covers a healthy agent. A batch with samples of a minute that may
 already be built (`note_late_fleet`, called with the rollup job's late-sample check) leaves a
-`fleet_dirty` marker per minute; the next run rebuilds those minutes (and their hours) from every host
-and deletes the markers it honoured. A steady agent never leaves one.
+`fleet_dirty` marker per run of consecutive minutes (`{"minute": first, "until": end}`; a lone minute
+is `{"minute": m}`, the only form before 2026-12-04, still read); the next run rebuilds those minutes
+(and their hours) from every host and deletes the markers it honoured. A steady agent never leaves one.
+A marker per run rather than per minute: a back-filled batch of 100 minutes wrote 100 documents (a
+fifth of a JSON back-fill request's CPU, and a DynamoDB write each); it writes one.
 
 A first run (no watermark) starts `FIRST_RUN_SECONDS` back, the overview's default range for a young
 fleet (1 h), so that chart reads the tier from the first run on; the tier then fills forward, it does
@@ -56,11 +59,34 @@ def note_late_fleet(store: Store, points: Sequence[Point], now: float) -> int:
 
 
 def late_fleet_markers(times: Iterable[float], now: float) -> list[Doc]:
-    """The `fleet_dirty` documents `note_late_fleet` writes for samples at `times`, oldest minute
-    first."""
+    """The `fleet_dirty` documents `note_late_fleet` writes for samples at `times`: one per run of
+    consecutive minutes, oldest first."""
     cutoff = settled_until(now)
-    minutes = {math.floor(t / MINUTE) * MINUTE for t in times if t < cutoff}
-    return [(DIRTY_KIND, str(int(m)), {"minute": m}) for m in sorted(minutes)]
+    minutes = sorted({math.floor(t / MINUTE) * MINUTE for t in times if t < cutoff})
+    return [_marker(a, b) for a, b in _spans(minutes)]
+
+
+def _marker(start: float, end: float) -> Doc:
+    """The marker of the minutes in [start, end); a lone minute's has the older per-minute form."""
+    if end - start == MINUTE:
+        return (DIRTY_KIND, str(int(start)), {"minute": start})
+    return (DIRTY_KIND, f"{int(start)}-{int(end)}", {"minute": start, "until": end})
+
+
+def marker_id(doc: Mapping[str, Any]) -> str:
+    """A stored marker's document id (`_marker`'s)."""
+    start = float(doc["minute"])
+    end = float(doc.get("until", start + MINUTE))
+    return _marker(start, end)[1]
+
+
+def marker_minutes(doc: Mapping[str, Any], lo: float, hi: float) -> list[float]:
+    """The minutes a stored marker names within [lo, hi)."""
+    start = float(doc["minute"])
+    end = min(float(doc.get("until", start + MINUTE)), hi)
+    if start < lo:
+        start += math.ceil((lo - start) / MINUTE) * MINUTE
+    return _range(start, end, MINUTE)
 
 
 def run_fleet(
@@ -84,7 +110,7 @@ def run_fleet(
     # minutes before the tier's start were never built and no reader uses them: their markers (a
     # backfill leaves one per minute) are cleared, not rebuilt — a week of them cost ~15 s of CPU
     built_from = max(oldest, float(state.get("from", start)))
-    late = sorted({float(d["minute"]) for d in markers if built_from <= float(d["minute"]) < start})
+    late = sorted({m for d in markers for m in marker_minutes(d, built_from, start)})
     spans.extend(_spans(late))
     minutes = 0
     hours: set[float] = set()
@@ -99,7 +125,7 @@ def run_fleet(
         found = list(store.query_fleet(None, FLEET_MINUTE, hour, hour + HOUR - 1, now=now))
         if found:
             store.put_fleet(fleet_hours(found), now)
-    cleared = clear_markers(store, DIRTY_KIND, markers, lambda d: str(int(float(d["minute"]))))
+    cleared = clear_markers(store, DIRTY_KIND, markers, marker_id)
     if start < end:
         first = float(state.get("from", start))  # readers use the tier from here on
         store.put_doc(STATE_KIND, WATERMARK_ID, {"until": end, "ran_at": now, "from": first})
@@ -178,7 +204,8 @@ def _range(a: float, b: float, step: float) -> list[float]:
 
 
 def _spans(minutes: list[float]) -> list[tuple[float, float]]:
-    """Consecutive late minutes as [start, end) spans (one read of every host per span)."""
+    """Ascending minutes' consecutive runs as [start, end) spans (a late span: one read of every host;
+    a late batch's span: one marker)."""
     out: list[tuple[float, float]] = []
     for m in minutes:
         if out and out[-1][1] == m:
