@@ -47,7 +47,10 @@ def test_each_hosts_value_is_the_fleet_card_of_that_host_alone_worst_first_and_b
             if card is not None:
                 alone[host] = round(card["value"], 4)
         want = sorted(alone.items(), key=lambda hv: (-hv[1], hv[0]))[:3]
-        assert [(h["host"], h["value"]) for h in ranks[key]["hosts"]] == want
+        got = [(h["host"], h["value"]) for h in ranks[key]["hosts"]]
+        # hosts whose values tie at 4 decimals may come in either order (ranked by the unrounded value)
+        assert [v for _, v in got] == [v for _, v in want]
+        assert all(alone[h] == v for h, v in got) and len({h for h, _ in got}) == len(got)
         assert ranks[key]["count"] == len(alone)
 
 
