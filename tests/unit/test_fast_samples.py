@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import math
+import struct
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from vigil.adapters.store.sqlite import SqliteStore
 from vigil.api.ingest_routes import checked_samples, model_checked_samples
 from vigil.domain.errors import Invalid
-from vigil.domain.series_batch import SeriesSamples
+from vigil.domain.series_batch import HostBatch, SeriesSamples
 from vigil.services.fast_samples import fast_checked_batch
 from vigil.services.ingest import CheckedBatch
 
@@ -298,9 +301,29 @@ def test_whole_scrapes_are_columned_by_slices_exactly_as_sample_by_sample(text: 
     except Invalid:
         plain = None
     if uniform is not None:
-        assert plain == (uniform, True)
+        # the same columns, and each series' packed run is what the head would pack of its lists
+        assert plain == ([replace(s, packed=None) for s in uniform], True)
+        assert all(s.packed == struct.pack(f"<{2 * len(s.ts)}d", *s.ts, *s.values) for s in uniform)
     metrics = [s.metric for s in samples]
     period = len(set(metrics))
     steady = metrics[period:] == metrics[:-period] and len({json.dumps(s.labels) for s in samples}) == 1
     if plain is not None and steady and all(type(s.ts) in (int, float) for s in samples):
         assert uniform is not None
+
+
+def test_a_scrape_batch_with_a_repeated_time_is_unpacked_and_its_last_value_wins(
+    tmp_path: Any,
+) -> None:
+    """Two scrapes at the same second: their series' times do not ascend, so the batch carries no
+    packed run (the head orders and dedupes the lists itself) and the later value is kept."""
+    from vigil.services import fast_samples
+
+    ts = int(NOW) - 60
+    body = json.dumps(
+        {"host": "web-1", "samples": [{"metric": "m.a", "value": v, "ts": ts} for v in (1.0, 2.0)]}
+    )
+    (series,) = fast_samples._uniform_columns(fast_samples._DECODER.decode(body).samples, NOW, RETENTION)
+    assert (series.ts, series.values, series.packed) == ([ts, ts], [1.0, 2.0], None)
+    store = SqliteStore(tmp_path / "vigil.sqlite3", RETENTION)
+    store.put_series_batches([HostBatch("web-1", [series])], NOW)
+    assert [(p.ts, p.value) for p in store.query_points("m.a", ts - 1, ts + 1, now=NOW)] == [(ts, 2.0)]

@@ -21,6 +21,10 @@ Imports msgspec, orjson, pydantic (histograms only), the domain and `services.in
 from __future__ import annotations
 
 import re
+import sys
+from array import array
+from itertools import islice
+from operator import lt
 
 import msgspec
 import orjson
@@ -74,6 +78,7 @@ class _Batch(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 
 _DECODER = msgspec.json.Decoder(_Batch)
+_BIG_ENDIAN = sys.byteorder == "big"
 
 
 def fast_checked_batch(body: str | bytes, now: float, retention_seconds: float) -> CheckedBatch | None:
@@ -238,10 +243,24 @@ def _uniform_columns(
     ts, vs = list(map(float, times)), list(map(float, values))  # type: ignore[arg-type]
     columns = []
     for i, metric in enumerate(distinct):
-        if not _METRIC.fullmatch(metric) or max(vs[i::period]) > unit_max(metric):
+        series_ts, series_vs = ts[i::period], vs[i::period]
+        if not _METRIC.fullmatch(metric) or max(series_vs) > unit_max(metric):
             return None
-        columns.append(SeriesSamples(metric, ordered, ts[i::period], vs[i::period]))
+        columns.append(SeriesSamples(metric, ordered, series_ts, series_vs, _packed(series_ts, series_vs)))
     return columns
+
+
+def _packed(ts: list[float], values: list[float]) -> bytes | None:
+    """`SeriesSamples.packed` of a series whose times ascend without repeats (a scrape's do), else
+    None: made here once by two C-speed array copies, which the content key and the SQLite head
+    pack then both use instead of formatting the lists again (~5 % of a 2,000-sample request)."""
+    if not all(map(lt, ts, islice(ts, 1, None))):
+        return None
+    times, numbers = array("d", ts), array("d", values)
+    if _BIG_ENDIAN:  # the packed form is little-endian float64 on every machine
+        times.byteswap()
+        numbers.byteswap()
+    return times.tobytes() + numbers.tobytes()
 
 
 def _plain_columns(
