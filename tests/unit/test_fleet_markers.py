@@ -48,3 +48,22 @@ def test_a_marker_is_read_within_the_asked_window_only() -> None:
     assert marker_minutes(doc, T0 + 90, T0 + 300) == [T0 + 120, T0 + 180, T0 + 240]
     assert marker_minutes({"minute": T0}, T0, T0 + 60) == [T0]  # a marker stored before ranges
     assert marker_minutes({"minute": T0}, T0 + 1, T0 + 60) == []
+
+
+def test_a_requests_hosts_share_one_marker_per_run_of_their_late_minutes() -> None:
+    """Three hosts late over overlapping minutes: one fleet marker for the run they cover together,
+    and each host its own hour marker (`rollups.late_batch_markers`, what ingest writes)."""
+    from vigil.domain.series_batch import HostBatch, SeriesSamples
+    from vigil.services.rollups import late_batch_markers
+
+    def batch(host: str, minutes: range) -> HostBatch:
+        ts = [T0 + 60 * m + 5 for m in minutes]
+        return HostBatch(host, [SeriesSamples("cpu", (), ts, [0.5] * len(ts))])
+
+    docs = late_batch_markers(
+        [batch("a", range(0, 5)), batch("b", range(3, 9)), batch("c", range(9, 10))], NOW
+    )
+    fleet = [d for d in docs if d[0] == DIRTY_KIND]
+    assert fleet == [(DIRTY_KIND, f"{int(T0)}-{int(T0 + 600)}", {"minute": T0, "until": T0 + 600})]
+    hours = sorted(doc_id for kind, doc_id, _ in docs if kind != DIRTY_KIND)
+    assert hours == [f"a|{int(T0)}", f"b|{int(T0)}", f"c|{int(T0)}"]

@@ -78,28 +78,36 @@ def note_late_samples(store: Store, host: str, points: Sequence[Point], now: flo
 
 
 def late_sample_markers(host: str, times: Iterable[float], now: float) -> tuple[list[Doc], int]:
-    """`note_late_samples`' markers of one stored batch, and how many are host-hours, unwritten: a
-    request of many hosts writes all of theirs in one `put_docs`."""
+    """`note_late_samples`' markers of one stored batch, and how many are host-hours, unwritten."""
+    return _late_markers([(host, times)], now)
+
+
+def late_batch_markers(batches: Iterable[HostBatch], now: float) -> list[Doc]:
+    """`late_sample_markers` of stored batches, each marker once: what ingest hands
+    `capabilities.put_series_batches` to write with the batches. The fleet tier's minutes come from
+    all the batches' late times at once (a request's hosts share them: one marker per run of minutes
+    for the request, not a set of runs per host)."""
+    return _late_markers(((b.host, b.times()) for b in batches), now)[0]
+
+
+def _late_markers(batches: Iterable[tuple[str, Iterable[float]]], now: float) -> tuple[list[Doc], int]:
+    """The markers of (host, sample times) batches, and how many are host-hours."""
     from vigil.services.fleet import late_fleet_markers, settled_until
 
     cutoff = hour_of(now) - HOUR
     bound = max(cutoff, settled_until(now))
-    late = {t for t in times if t < bound}  # distinct times (a batch's series share them); usually none
-    hours = {hour_of(t) for t in late if t < cutoff}
+    late_times: set[float] = set()
+    hours: dict[str, Doc] = {}
+    for host, times in batches:
+        late = {t for t in times if t < bound}  # distinct times (a batch's series share them); usually none
+        if not late:
+            continue
+        late_times |= late
+        for h in sorted({hour_of(t) for t in late if t < cutoff}):
+            doc_id = f"{host}|{int(h)}"
+            hours[doc_id] = (DIRTY_KIND, doc_id, {"host": host, "hour": h})
     # the fleet tier's minutes (their own, shorter horizon) and the hours
-    markers = late_fleet_markers(late, now)
-    markers += [(DIRTY_KIND, f"{host}|{int(h)}", {"host": host, "hour": h}) for h in sorted(hours)]
-    return markers, len(hours)
-
-
-def late_batch_markers(batches: Iterable[HostBatch], now: float) -> list[Doc]:
-    """`late_sample_markers` of stored batches, each marker once (a request's hosts share fleet
-    minutes): what ingest hands `capabilities.put_series_batches` to write with the batches."""
-    markers: dict[tuple[str, str], Doc] = {}
-    for batch in batches:
-        late, _ = late_sample_markers(batch.host, batch.times(), now)
-        markers.update(((kind, key), (kind, key, doc)) for kind, key, doc in late)
-    return list(markers.values())
+    return late_fleet_markers(late_times, now) + list(hours.values()), len(hours)
 
 
 def run_rollups(
