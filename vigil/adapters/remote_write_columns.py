@@ -115,8 +115,8 @@ def read_columns(raw: bytes, known: Container[bytes] = ()) -> WireColumns | None
         return None
     if found is None:
         return None
-    keys, bounds, starts, ends, histograms = found
-    columns = _samples(raw, starts, ends)
+    keys, bounds, runs, histograms = found
+    columns = _samples(raw, *_positions(runs))
     if columns is None:
         return None
     for key in set(keys):  # each new label set checked once: UTF-8, well-formed
@@ -129,28 +129,45 @@ def read_columns(raw: bytes, known: Container[bytes] = ()) -> WireColumns | None
     return WireColumns(keys, bounds, columns[0], columns[1], histograms)
 
 
-def _fields(raw: bytes) -> tuple[list[bytes], list[int], list[int], list[int], list[int]] | None:
-    """Per series its label bytes, sample bounds and histogram count; per sample its payload's start
-    and end. None for a shape left to the protobuf library."""
+# Sample fields found by `_fields`, as runs: the first payload's start and every payload's size, the
+# distance from one field to the next and how many (a lone sample: a run of one)
+Runs = tuple[list[int], list[int], list[int], list[int]]
+
+
+def _fields(raw: bytes) -> tuple[list[bytes], list[int], Runs, list[int]] | None:
+    """Per series its label bytes, sample bounds and histogram count, and the request's sample
+    fields as `Runs`. None for a shape left to the protobuf library. Python per series, not per
+    field where encoders write alike: the leading label fields are stepped over in one tight loop, a
+    run of samples of one size is recognised by two strided byte counts, and the runs are expanded
+    into each sample's position by numpy (`_positions`)."""
     keys: list[bytes] = []
     bounds = [0]
-    starts: list[int] = []
-    ends: list[int] = []
+    firsts: list[int] = []
+    sizes: list[int] = []
+    steps: list[int] = []
+    counts: list[int] = []
+    total = 0
     histograms: list[int] = []
     pos, end = 0, len(raw)
     while pos < end:
         tag = raw[pos]
-        pos += 1
         if tag != 0x0A:  # not a TimeSeries (metadata, or a field we do not know): skip it
             if tag >= 0x80:
                 return None
-            pos = _skip(raw, tag, pos)
+            pos = _skip(raw, tag, pos + 1)
             continue
-        length, pos = _varint(raw, pos)
+        length = raw[pos + 1]
+        if length < 0x80:
+            pos += 2
+        else:
+            length, pos = _varint(raw, pos + 1)
         stop = pos + length
         if stop > end:
             return None
-        first = last = pos  # the label fields, when they come together (they do from every encoder)
+        first = pos  # the label fields, when they come together (they do from every encoder)
+        while pos < stop and raw[pos] == _LABELS and raw[pos + 1] < 0x80:
+            pos += 2 + raw[pos + 1]
+        last = pos
         pieces: list[bytes] = []
         counted = 0
         while pos < stop:
@@ -165,15 +182,21 @@ def _fields(raw: bytes) -> tuple[list[bytes], list[int], list[int], list[int], l
                 step = after - pos
                 rest = stop - pos
                 count = rest // step
-                if size < 0x80 and not rest % step and _runs(raw, pos, stop, step, size, count):
-                    # the rest of the series is samples of one size, as encoders write them:
-                    # their positions at C speed, not field by field
-                    starts.extend(range(body, body + count * step, step))
-                    ends.extend(range(after, after + count * step, step))
+                if (
+                    size < 0x80
+                    and not rest % step
+                    and raw[pos:stop:step].count(_SAMPLES) == count
+                    and raw[pos + 1 : stop : step].count(size) == count
+                ):
+                    # the rest of the series is samples of one size, as encoders write them
                     after = stop
                 else:
-                    starts.append(body)
-                    ends.append(after)
+                    step = count = 1
+                firsts.append(body)
+                sizes.append(size)
+                steps.append(step)
+                counts.append(count)
+                total += count
             elif field == _LABELS:
                 if pos != last:  # labels after samples: keep each field's bytes
                     pieces.append(raw[first:last])
@@ -188,37 +211,38 @@ def _fields(raw: bytes) -> tuple[list[bytes], list[int], list[int], list[int], l
             pos = after
         if pos != stop:
             return None
-        pieces.append(raw[first:last])
-        keys.append(pieces[0] if len(pieces) == 1 else b"".join(pieces))
-        bounds.append(len(starts))
+        key = raw[first:last]
+        keys.append(b"".join([*pieces, key]) if pieces else key)
+        bounds.append(total)
         histograms.append(counted)
     if pos != end:
         return None
-    return keys, bounds, starts, ends, histograms
+    return keys, bounds, (firsts, sizes, steps, counts), histograms
 
 
-def _runs(raw: bytes, pos: int, stop: int, step: int, size: int, count: int) -> bool:
-    """Whether `raw[pos:stop]` is `count` sample fields of `size` bytes each."""
-    return (
-        raw[pos:stop:step] == bytes((_SAMPLES,)) * count
-        and raw[pos + 1 : stop : step] == bytes((size,)) * count
-    )
+def _positions(runs: Runs) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each sample's payload start and end, from the runs `_fields` found."""
+    import numpy as np
+
+    firsts, sizes, steps, counts = (np.asarray(x, dtype=np.int64) for x in runs)
+    offsets = np.cumsum(counts) - counts
+    k = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(offsets, counts)  # index in its run
+    starts = np.repeat(firsts, counts) + k * np.repeat(steps, counts)
+    return starts, starts + np.repeat(sizes, counts)
 
 
 def _samples(
-    raw: bytes, starts: list[int], ends: list[int]
+    raw: bytes, start: npt.NDArray[np.int64], end: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None:
     """Every sample's (timestamp, value), read at once: a payload is `09 <8 bytes>` (left out for
     0.0), then `10 <varint>` (left out for 0), and nothing else."""
     import numpy as np
 
-    if not starts:
+    if not len(start):
         return np.empty(0, np.int64), np.empty(0, np.float64)
     widths, places_at = np.arange(8), np.arange(10)
     buf = np.frombuffer(raw, dtype=np.uint8)
     top = len(buf) - 1
-    start = np.asarray(starts, dtype=np.int64)
-    end = np.asarray(ends, dtype=np.int64)
     first = buf[np.minimum(start, top)]
     has_value = (end - start >= 9) & (first == _VALUE)
     at = start + 9 * has_value
