@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from vigil.adapters.remote_write import STALE_NAN_BITS, WireSeries, decode_columns
@@ -169,27 +170,34 @@ def batches_of(wire: WireColumns, config: Config, now: float) -> tuple[list[Host
     top = tops.tolist()
     body, ordered = _packed_bodies(seconds, values, bounds, starts)
     position = 0
-    for i, hist in enumerate(wire.native_histograms):
-        where = f"timeseries[{i}]"
+    known = _IDENTITIES
+    series_of = zip(wire.keys, wire.native_histograms, bounds, islice(bounds, 1, None), strict=False)
+    for i, (key, hist, lo, hi) in enumerate(series_of):  # Python per series: kept lean
         if hist:
             raise Invalid(
-                f"{where} carries native histograms, which Vigil does not store: set "
+                f"timeseries[{i}] carries native histograms, which Vigil does not store: set "
                 "send_native_histograms: false (classic histograms arrive as _bucket series)",
-                field=f"{where}.histograms",
+                field=f"timeseries[{i}].histograms",
             )
-        lo, hi = bounds[i], bounds[i + 1]
         if lo == hi:
             continue
-        host, metric, labels, highest = _known_identity(wire.keys[i], where)
+        identity = known.get(key)
+        if identity is None:
+            identity = _known_identity(key, f"timeseries[{i}]")
+        host, metric, labels, highest = identity
         if fine[position] and top[position] <= highest:
             packed = body[16 * lo : 16 * hi] if ordered[position] else None
             kept = SeriesSamples(metric, labels, seconds_of[lo:hi], values_of[lo:hi], packed)
         else:
             series = WireSeries({}, ts_ms[lo:hi].tolist(), values_of[lo:hi], hist)
-            kept = _checked_samples(series, where, metric, labels, highest, oldest, now, result)
+            kept = _checked_samples(series, f"timeseries[{i}]", metric, labels, highest, oldest, now, result)
         position += 1
         if kept.ts:
-            by_host.setdefault(host, []).append(kept)
+            group = by_host.get(host)
+            if group is None:
+                by_host[host] = [kept]
+            else:
+                group.append(kept)
     return [HostBatch(h, s) for h, s in sorted(by_host.items())], result
 
 
