@@ -7,6 +7,7 @@ columns store on every store as their points would."""
 from __future__ import annotations
 
 import sqlite3
+import struct
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,13 @@ STEP = st.one_of(
     st.tuples(st.just("put"), st.lists(SAMPLE, min_size=1, max_size=30)),
     st.tuples(st.just("compact"), st.integers(0, 10)),  # the storage job at T0 + k hours
     st.tuples(st.just("bulk"), st.integers(0, len(SERIES) - 1), st.lists(TIMES, min_size=1, max_size=8)),
-    # one call of several hosts' batches, a series possibly sent twice in its host's batch
-    st.tuples(st.just("batches"), st.lists(st.lists(SAMPLE, min_size=1, max_size=4), min_size=1, max_size=4)),
+    # one call of several hosts' batches, a series possibly sent twice in its host's batch; its series
+    # packed by their decoder (remote-write's, whole JSON scrapes') or not
+    st.tuples(
+        st.just("batches"),
+        st.lists(st.lists(SAMPLE, min_size=1, max_size=4), min_size=1, max_size=4),
+        st.booleans(),
+    ),
 )
 
 
@@ -125,7 +131,13 @@ def test_any_sequence_of_batches_compactions_and_bulk_loads_reads_as_last_write_
                 batches = [
                     HostBatch(
                         host,
-                        [SeriesSamples(*SERIES[i], [ts], [v]) for i, ts, v in run if HOSTS[i] == host],
+                        [
+                            SeriesSamples(
+                                *SERIES[i], [ts], [v], struct.pack("<2d", ts, v) if step[2] else None
+                            )
+                            for i, ts, v in run
+                            if HOSTS[i] == host
+                        ],
                         timestamped=False,  # no content key: the same samples again are stored again
                     )
                     for run in step[1]

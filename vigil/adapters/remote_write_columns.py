@@ -159,6 +159,9 @@ def _fields(raw: bytes) -> tuple[list[bytes], list[int], Runs, list[int]] | None
         length = raw[pos + 1]
         if length < 0x80:
             pos += 2
+        elif raw[pos + 2] < 0x80:  # two bytes: a series of 128 bytes to 16 KB, the usual one
+            length = (length & 0x7F) | raw[pos + 2] << 7
+            pos += 3
         else:
             length, pos = _varint(raw, pos + 1)
         stop = pos + length

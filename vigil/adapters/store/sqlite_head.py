@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vigil.adapters.store.sqlite_db import SqliteDatabase
+from vigil.domain.series_batch import SeriesSamples
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -74,6 +75,17 @@ def host_pack(host: str, runs: Sequence[tuple[int, float, float, int, bytes]]) -
     first = min(r[1] for r in runs)
     last = max(r[2] for r in runs)
     return host, first, last, sum(r[3] for r in runs), directory, b"".join(r[4] for r in runs)
+
+
+def packed_host_pack(host: str, sids: Sequence[int], series: Sequence[SeriesSamples]) -> Pack:
+    """`host_pack` of series that each carry their `packed` run (distinct ids, times ascending)."""
+    counts = [len(s.ts) for s in series]
+    directory = np.empty(2 * len(sids), dtype=_LE_INT64)
+    directory[0::2], directory[1::2] = sids, counts
+    first = min(s.ts[0] for s in series)
+    last = max(s.ts[-1] for s in series)
+    body = b"".join([s.packed for s in series])  # type: ignore[misc]  # the caller checked: all packed
+    return host, first, last, sum(counts), directory.tobytes(), body
 
 
 class _Runs:

@@ -14,8 +14,10 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
+
 from vigil.adapters.store.sqlite_db import SqliteDatabase
-from vigil.adapters.store.sqlite_head import HeadPacks, Pack, host_pack, pack
+from vigil.adapters.store.sqlite_head import HeadPacks, Pack, host_pack, pack, packed_host_pack
 from vigil.adapters.store.sqlite_series import SEEN_SLACK_SECONDS, Labels, SeriesIds
 from vigil.domain.batches import batch_key
 from vigil.domain.cadence import Cadence, observe_push
@@ -202,6 +204,14 @@ class SampleWriter:
         `last`; the newest of them (None without samples)."""
         id_for = self.series.id_for
         sids = [id_for(conn, host, s.metric, s.labels, now, new_ids) for s in series]
+        if series and len(set(sids)) == len(sids) and all(s.packed is not None for s in series):
+            # every series packed by its decoder (remote-write, whole JSON scrapes): the pack is their
+            # bytes as they are, no run tuple per series
+            newest = [s.ts[-1] for s in series]
+            for sid, hi in zip(sids, newest, strict=True):
+                last[sid] = max(last.get(sid, hi), hi)
+            packs.append(packed_host_pack(host, sids, series))
+            return max(newest, default=None)
         if len(set(sids)) == len(sids):
             runs = [(sid, *pack(s.ts, s.values, s.packed)) for sid, s in zip(sids, series, strict=True)]
         else:
@@ -260,7 +270,7 @@ class SampleWriter:
             marks = ",".join("?" * len(part))
             sql = f"SELECT host, last_push, gaps, declared, seen FROM host_pushes WHERE host IN ({marks})"
             for host, last_push, gaps, declared, was in conn.execute(sql, part):
-                records[host] = Cadence(last_push, tuple(json.loads(gaps)), declared)
+                records[host] = Cadence(last_push, tuple(orjson.loads(gaps)), declared)
                 seen[host] = was
         for host, declared, newest in pushes:
             records[host] = observe_push(records.get(host, Cadence()), now, declared)
@@ -269,7 +279,16 @@ class SampleWriter:
         conn.executemany(
             "INSERT OR REPLACE INTO host_pushes(host, last_push, gaps, declared, seen) VALUES (?,?,?,?,?)",
             [
-                (h, records[h].last_push, json.dumps(records[h].gaps), records[h].declared, seen.get(h))
+                (h, records[h].last_push, _gaps_text(records[h].gaps), records[h].declared, seen.get(h))
                 for h in hosts
             ],
         )
+
+
+def _gaps_text(gaps: Sequence[float]) -> str:
+    """A cadence record's gaps as stored JSON: orjson's, a fifth of `json.dumps`' time (25 records a
+    remote-write request), where every gap is a finite float (they are receipt-time differences);
+    `json.dumps` for anything else, as before."""
+    if all(type(g) is float and math.isfinite(g) for g in gaps):
+        return orjson.dumps(gaps).decode()
+    return json.dumps(gaps)
