@@ -108,7 +108,7 @@ def run_fleet(
     spans = [(start, end)] if start < end else []
     markers = store.list_docs(DIRTY_KIND)
     # minutes before the tier's start were never built and no reader uses them: their markers (a
-    # backfill leaves one per minute) are cleared, not rebuilt — a week of them cost ~15 s of CPU
+    # backfill of older data leaves them) are cleared, not rebuilt — a week of them cost ~15 s of CPU
     built_from = max(oldest, float(state.get("from", start)))
     late = sorted({m for d in markers for m in marker_minutes(d, built_from, start)})
     spans.extend(_spans(late))
