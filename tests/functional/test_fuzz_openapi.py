@@ -145,3 +145,21 @@ def test_every_path_answers_an_undocumented_method_with_405_and_allow_listing_it
         answer = requests.request("OPTIONS", url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert answer.status_code == 405, (path, answer.status_code)
         assert set(answer.headers["Allow"].split(", ")) == documented, path
+
+
+def test_an_answer_without_content_is_documented_without_content(
+    fuzz_server: tuple[LocalServer, dict[str, str]],
+) -> None:
+    """An empty remote-write request (snappy of nothing: the body `00`) is stored as nothing and
+    answered 204 with no body; every 204 in the document says it has no content (the fuzzer found
+    the document claiming a JSON body there)."""
+    server, tokens = fuzz_server
+    (write,) = [op for op in OPERATIONS if op.method.upper() == "POST" and op.path == "/api/v1/write"]
+    case = write.Case(body=b"\x00", media_type="application/x-protobuf")
+    response = case.call_and_validate(
+        base_url=server.url, headers={"Authorization": f"Bearer {tokens['ingest']}"}
+    )
+    assert (response.status_code, response.content) == (204, b"")
+    no_content = [op for op in OPERATIONS if "204" in op.definition.raw.get("responses", {})]
+    assert len(no_content) >= 5
+    assert all("content" not in op.definition.raw["responses"]["204"] for op in no_content)

@@ -14,7 +14,7 @@ def openapi_document() -> str:
 
     from vigil.api.app import new_resolver
     from vigil.api.functions import ALL_REGISTRARS
-    from vigil.api.openapi_bodies import with_request_bodies
+    from vigil.api.openapi_bodies import with_request_bodies, without_no_content_bodies
 
     app = new_resolver(ALL_REGISTRARS)
     document = app.get_openapi_json_schema(
@@ -25,7 +25,7 @@ def openapi_document() -> str:
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},  # type: ignore[dict-item]
         security=[{"bearer": []}],
     )
-    return orjson.dumps(with_request_bodies(orjson.loads(document))).decode()
+    return orjson.dumps(without_no_content_bodies(with_request_bodies(orjson.loads(document)))).decode()
 
 
 def register(app: APIGatewayHttpResolver) -> None:

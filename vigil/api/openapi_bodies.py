@@ -7,6 +7,9 @@ extension instead (`raw_request_body`, or `model_request_body` for a JSON body a
 `vigil.domain.models` describes), and `with_request_bodies` turns it into the operation's
 `requestBody` when `/openapi.json` is built (the model's schema is generated only then, never on a
 cold start). Standard library only; pydantic's models are imported when the document is built.
+
+`without_no_content_bodies` removes the `application/json` content Powertools documents for every
+response from the 204s, which carry none.
 """
 
 from __future__ import annotations
@@ -52,3 +55,16 @@ def _model_body(document: dict[str, Any], name: str) -> dict[str, Any]:
     schemas.setdefault(name, schema)
     ref = {"$ref": f"#/components/schemas/{name}"}
     return {"content": {"application/json": {"schema": ref}}, "required": True}
+
+
+def without_no_content_bodies(document: dict[str, Any]) -> dict[str, Any]:
+    """Drop `content` from every 204 response (in place; returns it). Powertools documents each
+    response as JSON, so a 204 (no content, RFC 9110) claimed a JSON string body that no answer
+    carries: a client generated from the document, or schemathesis, expected one."""
+    for item in (document.get("paths") or {}).values():
+        for operation in item.values():
+            responses = operation.get("responses") if isinstance(operation, dict) else None
+            no_content = (responses or {}).get("204")
+            if isinstance(no_content, dict):
+                no_content.pop("content", None)
+    return document
