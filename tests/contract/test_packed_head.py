@@ -309,6 +309,15 @@ def test_a_many_host_write_reads_its_keys_and_markers_through_their_indexes_not_
         store.close()
 
 
+def put_three_hosts_of_40_series(store: SqliteStore) -> None:
+    """Hosts a, b and c, each with series m0..m39 of two samples (T0, T0 + 60), in the head."""
+    batches = [
+        HostBatch(host, [SeriesSamples(f"m{k}", (), [T0, T0 + 60], [float(k), k + 0.5]) for k in range(40)])
+        for host in ("a", "b", "c")
+    ]
+    put_series_batches(store, batches, NOW)
+
+
 def test_a_read_of_many_series_reads_each_table_and_decodes_their_hosts_packs_once_not_per_series(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
@@ -317,11 +326,7 @@ def test_a_read_of_many_series_reads_each_table_and_decodes_their_hosts_packs_on
     hosts ~2,000), and each table with one statement for all the series, not three per series, and
     still returns each series' own samples."""
     store = SqliteStore(tmp_path / "vigil.sqlite3", RETENTION)
-    batches = [
-        HostBatch(host, [SeriesSamples(f"m{k}", (), [T0, T0 + 60], [float(k), k + 0.5]) for k in range(40)])
-        for host in ("a", "b", "c")
-    ]
-    put_series_batches(store, batches, NOW)
+    put_three_hosts_of_40_series(store)
     reads: list[int] = []
     runs_of = HeadPacks._runs_of
     monkeypatch.setattr(HeadPacks, "_runs_of", staticmethod(lambda *a: reads.append(1) or runs_of(*a)))
@@ -343,11 +348,7 @@ def test_a_read_over_a_week_takes_its_series_in_groups_that_bound_the_samples_he
     """A long window reads fewer series together (~12 h of 500 series' samples at once): a 7-day
     `query_many` of 120 series reads the head in groups of 35 and returns the same points."""
     store = SqliteStore(tmp_path / "vigil.sqlite3", 8 * 86400.0)
-    batches = [
-        HostBatch(host, [SeriesSamples(f"m{k}", (), [T0, T0 + 60], [float(k), k + 0.5]) for k in range(40)])
-        for host in ("a", "b", "c")
-    ]
-    put_series_batches(store, batches, NOW)
+    put_three_hosts_of_40_series(store)
     groups: list[int] = []
     runs_of = HeadPacks._runs_of
     monkeypatch.setattr(
