@@ -7,17 +7,19 @@
 import uPlot from "uplot";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { fmtAxis, fmtTime, fmtValue } from "../format.js";
+import { decimate } from "../decimate.js";
 import { JOIN_INTERVALS, reportingInterval } from "../gaps.js";
 import { PALETTE, colourSlots, cssVar, useTheme } from "../theme.js";
 
 const intervals = new WeakMap(); // values array → its reporting interval (s), computed once per answer
 
 /** Join empty runs shorter than `JOIN_INTERVALS` of the series' own reporting interval (a 30 s series
- * in 2 s buckets draws as a line); longer runs stay visible gaps (a host that stopped reporting). */
-function joinSparseGaps(u, sidx, _i0, _i1, nullGaps) {
+ * in 2 s buckets draws as a line); longer runs stay visible gaps (a host that stopped reporting). The
+ * interval is the whole answer's (`full`), not the decimated points'. */
+function joinSparseGaps(u, full, sidx, nullGaps) {
   if (!nullGaps || nullGaps.length === 0) return nullGaps;
-  const xs = u.data[0];
-  const ys = u.data[sidx];
+  const xs = full[0];
+  const ys = full[sidx];
   if (!intervals.has(ys)) intervals.set(ys, reportingInterval(xs, ys));
   const interval = intervals.get(ys);
   if (!interval || xs.length < 2) return nullGaps;
@@ -67,7 +69,21 @@ export function stackData(data, n) {
   return [xs, ...stacked, ...ys.slice(n)];
 }
 
-function tooltipPlugin(unit, labels, raw) {
+/** What uPlot draws of `full` at `width` CSS pixels over [min, max]: decimated to the canvas' device
+ * pixel columns (`decimate.js`), or null to draw `full` as it is (`whole`: bars, one per bucket). */
+function fitted(full, width, whole, min = null, max = null) {
+  return whole ? null : decimate(full, Math.ceil(width * devicePixelRatio), min, max);
+}
+
+/** The part of the data's x range `u` shows, or null when it shows all of it (not zoomed in). */
+function zoomRange(u, xs) {
+  const first = xs[0];
+  const last = xs[xs.length - 1];
+  const { min, max } = u.scales.x;
+  return min > first || max < last ? [Math.max(min, first), Math.min(max, last)] : null;
+}
+
+function tooltipPlugin(unit, labels, raw, view) {
   let tip;
   return {
     hooks: {
@@ -87,7 +103,7 @@ function tooltipPlugin(unit, labels, raw) {
         const rows = [`<div class="tip-time">${fmtTime(u.data[0][i])}</div>`];
         for (let s = 1; s < u.series.length; s++) {
           if (!u.series[s].show) continue;
-          const v = raw.current[s][i];
+          const v = raw.current[s][view.current ? view.current.index[i] : i];
           const name = labels[s - 1].replace(/[<>&]/g, "");
           rows.push(`<div><span class="sw" style="background:${u.series[s].stroke()}"></span>${name}: <b>${fmtValue(v, unit, 3)}</b></div>`);
         }
@@ -103,9 +119,8 @@ function tooltipPlugin(unit, labels, raw) {
 
 /** Shaded bands and dashed forecast lines of each series (`overlays[i]` belongs to series i), drawn
  * under the series in the series' own colour. */
-function drawOverlays(u, overlays, colors) {
+function drawOverlays(u, xs, overlays, colors) {
   const { ctx } = u;
-  const xs = u.data[0];
   ctx.save();
   ctx.beginPath();
   ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
@@ -169,7 +184,7 @@ function forecastXRange(overlays, min, max) {
   return [min, end !== null && max !== null ? Math.max(max, end) : max];
 }
 
-function buildOptions({ id, width, height, labels, dashed, unit, type, theme, sparkline, threshold, hidden, onZoom, onDrawn, getOverlays, stack = 0, raw }) {
+function buildOptions({ id, width, height, labels, dashed, unit, type, theme, sparkline, threshold, hidden, onZoom, onDrawn, getOverlays, stack = 0, raw, full, view, onScaleX }) {
   const palette = PALETTE[theme];
   const colors = colourSlots(labels).map((i) => palette[i]);
   const axisColor = cssVar("--fg-muted");
@@ -188,19 +203,21 @@ function buildOptions({ id, width, height, labels, dashed, unit, type, theme, sp
         paths: bars,
         points: sparkline ? { show: false } : { size: 4 },
         show: !hidden.has(label),
-        gaps: joinSparseGaps,
+        gaps: (u, sidx, _i0, _i1, nullGaps) => joinSparseGaps(u, full.current, sidx, nullGaps),
       };
     }),
   ];
   const hooks = {
     draw: [
-      () => {
+      (u) => {
+        u.root.parentNode.dataset.points = u.data[0].length; // how many points it drew (tests read it)
         performance.mark(`vigil:chart-drawn:${id}`);
         if (onDrawn) onDrawn(id);
       },
     ],
   };
-  hooks.drawAxes = [(u) => drawOverlays(u, getOverlays() || [], colors)];
+  hooks.drawAxes = [(u) => drawOverlays(u, full.current[0], getOverlays() || [], colors)];
+  hooks.setScale = [(u, key) => key === "x" && onScaleX(u)];
   if (threshold !== undefined && threshold !== null) {
     hooks.draw.unshift((u) => {
       const y = u.valToPos(threshold, "y", true);
@@ -265,7 +282,7 @@ function buildOptions({ id, width, height, labels, dashed, unit, type, theme, sp
     // series i+1 is drawn above series i: fill only the band between their running sums
     bands: Array.from({ length: Math.max(0, Math.min(stack, labels.length) - 1) }, (_, i) => ({ series: [i + 2, i + 1] })),
     hooks,
-    plugins: sparkline ? [] : [tooltipPlugin(unit, labels, raw)],
+    plugins: sparkline ? [] : [tooltipPlugin(unit, labels, raw, view)],
   };
 }
 
@@ -273,10 +290,12 @@ function buildOptions({ id, width, height, labels, dashed, unit, type, theme, sp
  * props: id, timestamps (epoch s), series [{label, values, dashed?}], unit, type line|area|bar, height,
  * sparkline, threshold, overlays [{band?: {lower, upper}, forecast?: {timestamps, values}}] (one per
  * series: a shaded band, a dashed forecast line), onZoom(min, max), onResetZoom(), onDrawn(id), ariaLabel,
- * stack (how many of the first series are stacked).
+ * stack (how many of the first series are stacked), decimate (default true: a series with more points
+ * than the canvas has pixel columns draws each column's first, lowest, highest and last; `decimate.js`).
  */
 export function Chart(props) {
-  const { id, timestamps, series, unit, type = "line", height = 240, sparkline = false, threshold, overlays, onZoom, onResetZoom, onDrawn, ariaLabel, stack = 0 } = props;
+  const { id, timestamps, series, unit, type = "line", height = 240, sparkline = false, threshold, overlays, onZoom, onResetZoom, onDrawn, ariaLabel, stack = 0, decimate: thin = true } = props;
+  const whole = type === "bar" || !thin; // every point drawn
   const theme = useTheme();
   const box = useRef(null);
   const plot = useRef(null);
@@ -288,24 +307,49 @@ export function Chart(props) {
   const raw = useRef(data);
   raw.current = data; // the tooltip reads each series' own values, not the stacked sums
   const drawn = stackData(data, stack);
+  const full = useRef(drawn);
+  full.current = drawn;
+  const view = useRef(null); // what uPlot draws of `full` (`fitted`), or null: all of it
   const latest = useRef({});
   latest.current = { onZoom, onDrawn, onResetZoom, overlays };
 
   useLayoutEffect(() => {
     const el = box.current;
+    const width = Math.max(el.clientWidth, 100);
+    /** Decimate anew for the chart's width and the x range it shows, and redraw. */
+    const refit = (u) => {
+      const [min, max] = zoomRange(u, full.current[0]) || [null, null];
+      view.current = fitted(full.current, u.width, whole, min, max);
+      u.setData(view.current ? view.current.data : full.current, false);
+      u.redraw();
+    };
+    /** A zoom into decimated data (or back out) draws the samples of the range it shows. */
+    const onScaleX = (u) => {
+      const v = view.current;
+      if (!v) return;
+      const xs = full.current[0];
+      const [min, max] = zoomRange(u, xs) || [xs[0], xs[xs.length - 1]];
+      if (min !== v.min || max !== v.max) queueMicrotask(() => plot.current === u && refit(u));
+    };
     const opts = buildOptions({
-      id, width: Math.max(el.clientWidth, 100), height, labels, dashed, unit, type, theme, sparkline, threshold, hidden,
+      id, width, height, labels, dashed, unit, type, theme, sparkline, threshold, hidden,
       getOverlays: () => latest.current.overlays,
       onZoom: onZoom ? (a, b) => latest.current.onZoom(a, b) : undefined,
       onDrawn: (x) => latest.current.onDrawn && latest.current.onDrawn(x),
       stack,
       raw,
+      full,
+      view,
+      onScaleX,
     });
-    const u = new uPlot(opts, drawn, el);
+    view.current = fitted(drawn, width, whole);
+    const u = new uPlot(opts, view.current ? view.current.data : drawn, el);
     plot.current = u;
     const ro = new ResizeObserver(() => {
       const w = el.clientWidth;
-      if (w > 0 && w !== u.width) u.setSize({ width: w, height });
+      if (w <= 0 || w === u.width) return;
+      u.setSize({ width: w, height });
+      if (!whole) refit(u); // as many columns as the new width
     });
     ro.observe(el);
     const reset = () => latest.current.onResetZoom && latest.current.onResetZoom();
@@ -324,7 +368,10 @@ export function Chart(props) {
       first.current = false;
       return;
     }
-    if (plot.current) plot.current.setData(drawn);
+    if (plot.current) {
+      view.current = fitted(drawn, plot.current.width, whole);
+      plot.current.setData(view.current ? view.current.data : drawn);
+    }
     // data identity changes only when the API answered with new content (304 keeps the object)
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [timestamps, overlays, ...series.map((s) => s.values)]);
