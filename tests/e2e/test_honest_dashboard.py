@@ -136,19 +136,26 @@ def test_hosts_sparklines_draw_pixels(tab: Session) -> None:
 def test_the_hot_host_shows_beside_the_fleet_cpu_and_in_the_host_grid(
     tab: Session, server: Server, ingest_key: str
 ) -> None:
-    now = time.time()
     # At the top of the ratio range, and first by name among ties: the worst host whatever other tests
     # of this session pushed.
-    # The last 3 minutes, every 10 s: when more than 20 hosts are current (other tests push to this
-    # session's server) the cards come from the fleet job's snapshot, whose two 60 s windows end at
-    # its newest settled minute (2-3 minutes back, built once a minute): one sample at `now` showed
-    # only 3-4 minutes later, after the wait below; samples back to now - 170 s fall in the windows
-    # of the next run or the one after it. With fewer current hosts the live snapshot shows them at once.
-    hot = [{"metric": "system.cpu.utilization", "ts": now - 10 * k, "value": 1.0} for k in range(18)]
-    push(server, ingest_key, "a-hot-2", iter(hot))
+    # The last 3 minutes, every 10 s, and then a sample every 10 s as an agent sends them: when more
+    # than 20 hosts are current (other tests push to this session's server) the cards come from the
+    # fleet job's snapshot, whose two 60 s windows end at its newest settled minute (2-3 minutes back,
+    # built once a minute; later when the machine is busy, so one push's samples could fall behind
+    # its windows). With fewer current hosts the live snapshot shows them at once.
+    def hot(since: float) -> list[dict[str, object]]:
+        times = range(int(since), int(time.time()) + 1, 10)
+        return [{"metric": "system.cpu.utilization", "ts": t, "value": 1.0} for t in times]
+
+    push(server, ingest_key, "a-hot-2", iter(hot(time.time() - 170)))
     tab.open("overview")
     worst = tab.page.locator("[data-worst=cpu] li", has_text="a-hot-2")
-    worst.wait_for(timeout=200_000)
+
+    def shown() -> bool:
+        push(server, ingest_key, "a-hot-2", iter(hot(time.time() - 10)))
+        return worst.count() > 0
+
+    wait_until(shown, timeout=240, interval=10, what="a-hot-2 among the worst CPU hosts")
     assert "100 %" in worst.inner_text() and "lvl-bad" in (worst.get_attribute("class") or "")
     cell = tab.page.locator("[data-grid=cpu] [data-host=a-hot-2]")
     assert "lvl-bad" in (cell.get_attribute("class") or "")
