@@ -33,7 +33,7 @@ const options = {
   metafile: true,
   legalComments: "none",
   logLevel: "warning",
-  plugins: [lazyUplotIntl()],
+  plugins: [editUplot()],
 };
 
 /**
@@ -45,7 +45,7 @@ const options = {
  * - Its stepped and spline path builders are never used (Chart.jsx draws lines, areas and bars): not
  *   registered, esbuild leaves them out (~1 KB gz).
  */
-function lazyUplotIntl() {
+function editUplot() {
   const edits = [
     ["const numFormatter = new Intl.NumberFormat(domEnv ? nav.language : 'en-US');\nconst fmtNum = val => numFormatter.format(val);",
       "let numFormatter = null;\nconst fmtNum = val => (numFormatter ||= new Intl.NumberFormat(domEnv ? nav.language : 'en-US')).format(val);"],
@@ -55,7 +55,7 @@ function lazyUplotIntl() {
     ["\t(paths.spline  = monotoneCubic);\n", ""],
   ];
   return {
-    name: "lazy-uplot-intl",
+    name: "edit-uplot",
     setup(b) {
       b.onLoad({ filter: /uplot[\\/]dist[\\/]uPlot\.esm\.js$/ }, async (args) => {
         let source = await readFile(args.path, "utf8");

@@ -3,7 +3,7 @@
 // first render (the data made) to the chart's first draw. The clock starts once: the app renders the
 // page again when `/api/me` answers, and a clock restarted there left the chart's creation out.
 // `now` (epoch s) fixes the data's last time and `decimate=0` draws every point, so a browser test can
-// compare the decimated chart with the whole one pixel for pixel.
+// compare the decimated chart with the chart of every point.
 // Not linked from the navigation; `bench/bench_dashboard.py` opens it.
 import { useMemo, useRef } from "preact/hooks";
 import { Chart } from "../components/Chart.jsx";
