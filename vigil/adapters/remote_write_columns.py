@@ -56,7 +56,10 @@ def _varint(raw: bytes, pos: int) -> tuple[int, int]:
 
 def _skip(raw: bytes, tag: int, pos: int) -> int:
     """The position after an unread field's payload (the tag already read); IndexError when the
-    field cannot be skipped safely here (groups, an unknown wire type)."""
+    field cannot be skipped safely here (groups, an unknown wire type) or is no field at all (number 0:
+    the protobuf library rejects the message, so this reader must not take it as empty)."""
+    if tag >> 3 == 0:
+        raise IndexError("field number 0")
     kind = tag & 7
     if kind == 0:
         return _varint(raw, pos)[1]

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import cramjam
 import pytest
 import requests
 
@@ -167,3 +168,15 @@ def test_an_empty_write_request_is_a_204_with_no_body_and_no_undocumented_conten
     answer = ingest.post("/api/v1/write", body=b"\x00", headers=HEADERS)
     assert (answer.status, answer.body) == (204, b"")
     assert "content-type" not in {k.lower() for k in answer.headers}
+
+
+def test_a_body_protobuf_calls_corrupt_is_a_400_naming_the_body_not_an_empty_write(
+    ingest: GatewayClient,
+) -> None:
+    # A field numbered 0 (bytes 00 00 inflated) is no WriteRequest: the fast reader once skipped it as
+    # an unknown field and answered 204 as for an empty request.
+    corrupt = bytes(cramjam.snappy.compress_raw(b"\x00\x00"))
+    answer = ingest.post("/api/v1/write", body=corrupt, headers=HEADERS)
+    error = json_of(answer)["error"]
+    assert (answer.status, error["field"]) == (400, "body")
+    assert "not a remote-write WriteRequest" in error["message"]
