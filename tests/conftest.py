@@ -14,6 +14,7 @@ from hypothesis import settings
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
+from vigil.adapters import aws
 from vigil.config import Config
 from vigil.local.client import GatewayClient, json_of
 from vigil.local.gateway import Gateway
@@ -38,6 +39,13 @@ class FrozenClock:
 
     def advance(self, seconds: float) -> None:
         self.t += seconds
+
+
+@pytest.fixture(autouse=True)
+def _fresh_aws_session() -> None:
+    """Each test's AWS clients come from a session of its own, made under its moto mock if it has one
+    (a session made by an earlier test, before moto was imported, is not intercepted)."""
+    aws.forget_session()
 
 
 @pytest.fixture

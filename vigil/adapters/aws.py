@@ -42,6 +42,15 @@ def session() -> Session:
         return _session
 
 
+def forget_session() -> None:
+    """Drop the process's session: the next client is made from a new one. For tests: moto hooks into
+    sessions made after it was imported, so a session made earlier in a test process would send later
+    tests' calls to AWS itself."""
+    global _session
+    with _lock:
+        _session = None
+
+
 def client(
     service: str,
     *,
