@@ -107,6 +107,11 @@ def test_a_decimated_chart_draws_what_every_point_draws_before_and_after_a_zoom(
         tab.page.locator("#app .u-over").dblclick()
     thin.page.wait_for_function(f"() => +document.querySelector('{BOX}').dataset.points > 4000")
     assert_same_line(pixels(whole.page), pixels(thin.page))
+
+    # a narrower window: fewer pixel columns, so fewer points drawn
+    before = drawn_points(thin.page)
+    thin.page.set_viewport_size({"width": 700, "height": 860})
+    thin.page.wait_for_function(f"() => +document.querySelector('{BOX}').dataset.points < {before * 0.7}")
     assert whole.console.errors == [] and thin.console.errors == []
 
 

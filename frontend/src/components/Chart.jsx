@@ -316,11 +316,14 @@ export function Chart(props) {
   useLayoutEffect(() => {
     const el = box.current;
     const width = Math.max(el.clientWidth, 100);
-    /** Decimate anew for the chart's width and the x range it shows, and redraw. */
+    /** Decimate anew for the chart's width and the x range it shows, and redraw (not when every point
+     * was drawn and still is: a resize has redrawn those). */
     const refit = (u) => {
       const [min, max] = zoomRange(u, full.current[0]) || [null, null];
-      view.current = fitted(full.current, u.width, whole, min, max);
-      u.setData(view.current ? view.current.data : full.current, false);
+      const next = fitted(full.current, u.width, whole, min, max);
+      if (!next && !view.current) return;
+      view.current = next;
+      u.setData(next ? next.data : full.current, false);
       u.redraw();
     };
     /** A zoom into decimated data (or back out) draws the samples of the range it shows. */
@@ -349,7 +352,7 @@ export function Chart(props) {
       const w = el.clientWidth;
       if (w <= 0 || w === u.width) return;
       u.setSize({ width: w, height });
-      if (!whole) refit(u); // as many columns as the new width
+      refit(u); // as many columns as the new width
     });
     ro.observe(el);
     const reset = () => latest.current.onResetZoom && latest.current.onResetZoom();
