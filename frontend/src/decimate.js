@@ -1,8 +1,9 @@
 // Min/max decimation (M4) of a chart's data to its pixel columns. A chart of 60,000 points in 1,200
 // device pixels draws ~50 points per column; the line in a column only ever covers the range between
 // its lowest and highest sample and enters and leaves at the first and last one, so keeping those
-// four per column and series draws the same line (to within a pixel sideways: the columns are the
-// canvas', the plot's are a little narrower). uPlot's path builder ran its per-point JavaScript
+// four per column and series draws the same line, each extreme within a pixel or two sideways (the
+// columns are the canvas', not uPlot's own per-pixel buckets; docs/frontend.md "The 60 k render, third
+// session"). uPlot's path builder ran its per-point JavaScript
 // (scale conversions, min/max scans) over every sample before, most of a large chart's first draw.
 // Gaps stay gaps: a missing value ends a column's run, and the first missing value of each empty run
 // is kept. Every kept point is a real sample, so the tooltip shows real values and times.
