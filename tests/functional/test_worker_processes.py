@@ -34,8 +34,9 @@ def _ingest_headers(server: LocalServer) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['key']}"}
 
 
-def _batch(host: str, batch_id: str, size: int = 50) -> dict[str, object]:
-    base = time.time() - 600
+def _batch(host: str, batch_id: str, size: int = 50, offset: float = 0.0) -> dict[str, object]:
+    """`size` samples of one series, a millisecond apart, starting 10 minutes back plus `offset` s."""
+    base = time.time() - 600 + offset
     samples = [{"metric": "worker.m", "value": float(j), "ts": base + j * 1e-3} for j in range(size)]
     return {"host": host, "batch_id": batch_id, "samples": samples}
 
@@ -58,9 +59,9 @@ def test_ingest_runs_in_a_child_process_and_answers_202_only_once_the_batch_is_r
     assert worker.pid != os.getpid() and worker.ppid() == os.getpid()
     headers = _ingest_headers(server)
     for n in range(5):
-        answer = requests.post(
-            f"{server.url}/v1/samples", json=_batch("w1", f"b{n}"), headers=headers, timeout=10
-        )
+        # a second apart: batches sent within 50 ms of each other shared times (the later value won)
+        batch = _batch("w1", f"b{n}", offset=n)
+        answer = requests.post(f"{server.url}/v1/samples", json=batch, headers=headers, timeout=10)
         assert answer.status_code == 202 and answer.json() == {"accepted": 50, "duplicate": False}
         assert _stored(server, "w1") == 50 * (n + 1)  # committed before the answer, visible to readers
     assert _worker(server).pid == worker.pid  # one worker served them all
