@@ -5,10 +5,13 @@ stylesheet, each API request (start → end), the app's own marks (`vigil:*`) �
 resource timings.
 
     .venv/bin/python -m bench.probe_dashboard [--data-dir /tmp/probe-data] [--runs 7] [--remembered]
+        [--refresh]
 
 `--data-dir`: reuse a seeded data directory (seeded on the first use: 20 hosts x 7 days at 60 s and
 rolled up, as `bench_dashboard`). `--remembered`: reuse one browser context, so the second and later
-loads have what a returning user's localStorage holds.
+loads have what a returning user's localStorage holds. `--refresh`: after each load, the timeline of
+three live-refresh cycles (`window.vigil.refreshNow()`, what `bench_dashboard`'s `refresh_ms` times)
+instead of the load's.
 """
 
 from __future__ import annotations
@@ -43,7 +46,24 @@ TIMELINE_JS = """() => {
 }"""
 
 
-def timelines(url: str, token: str, runs: int, remembered: bool) -> list[list[tuple[str, float, float]]]:
+# the requests and marks of the last refresh cycle, relative to its start
+REFRESH_JS = """() => {
+  const start = performance.getEntriesByName('vigil:refresh-start').at(-1).startTime;
+  const short = (n) => n.replace(location.origin, '')
+    .replace(/[?].*/, (q) => q.length > 40 ? q.slice(0, 40) + '…' : q);
+  const rows = [];
+  for (const e of performance.getEntriesByType('resource')) {
+    if (e.startTime >= start) rows.push([short(e.name), e.startTime - start, e.responseEnd - start]);
+  }
+  const cycle = performance.getEntriesByName('vigil:refresh').at(-1);
+  rows.push(['vigil:refresh', cycle.duration, cycle.duration]);
+  return rows;
+}"""
+
+
+def timelines(
+    url: str, token: str, runs: int, remembered: bool, refresh: bool = False
+) -> list[list[tuple[str, float, float]]]:
     out = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -56,6 +76,12 @@ def timelines(url: str, token: str, runs: int, remembered: bool) -> list[list[tu
             page.goto(f"{url}/#token={token}")
             page.wait_for_function(CHARTS_DRAWN, timeout=30000)
             rows = [(str(n), float(a), float(b)) for n, a, b in page.evaluate(TIMELINE_JS)]
+            if refresh:
+                for _ in range(3):
+                    page.evaluate("window.vigil.refreshNow()")
+                    out.append([(str(n), float(a), float(b)) for n, a, b in page.evaluate(REFRESH_JS)])
+                page.close()
+                continue
             page.close()
             if remembered and i == 0:
                 continue  # the first load fills localStorage
@@ -81,10 +107,12 @@ def report(loads: list[list[tuple[str, float, float]]]) -> None:
         a, b = statistics.median(starts[key]), statistics.median(ends[key])
         took = f"{b - a:7.0f}" if b > a else ""
         print(f"{re.sub(r'^/', '', key)[:64]:<64}{a:8.0f}{b:8.0f}{took}  (n={len(starts[key])})")
-    drawn = [r[1] for rows in loads for r in rows if r[0] == "vigil:charts-drawn"]
-    print(
-        f"charts drawn: median {statistics.median(drawn):.0f} ms, min {min(drawn):.0f}, max {max(drawn):.0f}"
-    )
+    for mark in ("vigil:charts-drawn", "vigil:refresh"):
+        took = [r[1] for rows in loads for r in rows if r[0] == mark]
+        if took:
+            print(
+                f"{mark}: median {statistics.median(took):.0f} ms, min {min(took):.0f}, max {max(took):.0f}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", type=Path, help="a seeded data directory to reuse (seeded when absent)")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--remembered", action="store_true", help="one context: localStorage kept between loads")
+    ap.add_argument("--refresh", action="store_true", help="time live-refresh cycles after each load")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data_dir or Path(tmp) / "data"
@@ -104,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                 roll_up(server)  # as bench_dashboard: else the fine tier's hours stay marked dirty
                 print(f"seeded and rolled up in {time.perf_counter() - t0:.0f} s")
             print(f"settled after {settled(server):.1f} s")
-            report(timelines(server.url, server.admin_token, args.runs, args.remembered))
+            report(timelines(server.url, server.admin_token, args.runs, args.remembered, args.refresh))
     return 0
 
 

@@ -17,11 +17,13 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from tests.loopback import serve_command, silent_receiver, slowloris
+from tests.prom_wire import HEADERS
 from tests.waiting import wait_until
 from vigil.agent.pusher import Pusher, PushSettings
 from vigil.config import Config
@@ -277,3 +279,29 @@ def test_sigterm_under_load_finishes_in_flight_requests_and_exits_within_10_s(tm
                 sum(1 for _ in again.ctx.store.query_points("load.m", 0, time.time() + 60, hosts=[host]))
                 == count
             )
+
+
+def test_a_304_and_a_204_leave_the_connection_open_for_the_next_request(server: LocalServer) -> None:
+    # waitress closes the connection after any answer without a Content-Length, a bodiless 304 or 204
+    # included: every live-refresh revalidation and every remote-write request paid a new connection.
+    ingest = {**HEADERS, "Authorization": f"Bearer {_key(server)}"}
+    auth = {"Authorization": "Bearer adm"}
+    conn = http.client.HTTPConnection(urlsplit(server.url).hostname, urlsplit(server.url).port, timeout=10)
+
+    def ask(method: str, headers: dict[str, str], body: bytes | None = None) -> tuple[int, str | None]:
+        conn.request(method, "/api/v1/write" if method == "POST" else "/api/alerts", body, headers)
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status, answer.getheader("ETag")
+
+    status, etag = ask("GET", auth)
+    sock = conn.sock
+    assert status == 200 and etag and sock is not None
+    assert ask("GET", {**auth, "If-None-Match": etag})[0] == 304
+    assert conn.sock is sock, "the 304 closed the connection"
+    assert ask("POST", ingest, b"\x00")[0] == 204  # an empty WriteRequest
+    assert conn.sock is sock, "the 204 closed the connection"
+    assert ask("GET", auth)[0] == 200 and conn.sock is sock  # the same connection still serves
+    # a client that asks for the connection to be closed still has it closed after a 304
+    assert ask("GET", {**auth, "If-None-Match": etag, "Connection": "close"})[0] == 304
+    assert conn.sock is None

@@ -8,6 +8,9 @@
   1,024 descriptors), so 500 of them leave `/health` answering at once.
 - Logs stay useful under load: waitress' "Task queue depth is N" warning (one line per queued request)
   becomes a count that `LoadReport` turns into one summary line per interval.
+- Connections stay open after a 204 or 304: waitress 3.0.2 closes the connection after any answer
+  without a Content-Length, bodiless ones included, so every live-refresh revalidation (304) and
+  every remote-write request (204) paid a new TCP connection (`KeepAliveTask`).
 - Shutdown is graceful and bounded: `drain()` stops accepting, lets the worker threads finish the
   requests they are running (queued ones are cancelled), flushes their answers, then closes.
 
@@ -26,7 +29,7 @@ from typing import Any, Protocol
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher
+from waitress.task import ThreadedTaskDispatcher, WSGITask
 
 from vigil.local.admission import Admission
 
@@ -75,11 +78,38 @@ class StreamOpener(Protocol):
         ...
 
 
+class KeepAliveTask(WSGITask):  # type: ignore[misc]
+    """A WSGI task that keeps an HTTP/1.1 connection open after a 1xx, 204 or 304 answer. Such an
+    answer ends at its blank line (RFC 9112 section 6.3), so the client can send its next request on
+    the same connection; waitress closes it because the answer has no Content-Length. Every other
+    reason to close (the client asked, HTTP/1.0, an error, a body of unknown length) still closes."""
+
+    _bodiless_keep_alive = False
+
+    def build_response_header(self) -> bytes:
+        self._bodiless_keep_alive = (
+            not self.has_body
+            and self.version == "1.1"
+            and not self.close_on_finish
+            and self.request.headers.get("CONNECTION", "").lower() != "close"
+        )
+        try:
+            header: bytes = super().build_response_header()
+        finally:
+            self._bodiless_keep_alive = False
+        return header
+
+    def set_close_on_finish(self) -> None:
+        if not self._bodiless_keep_alive:  # waitress' "no Content-Length" reason, for a bodiless answer
+            super().set_close_on_finish()
+
+
 class TimedChannel(HTTPChannel):  # type: ignore[misc]
     """Remembers when the request being received started (None between requests), and hands
     `GET <stream path>` to the server's `StreamOpener` instead of a WSGI task: the connection then
     stays open without holding a handler thread."""
 
+    task_class = KeepAliveTask
     request_started: float | None = None
     streaming = False
     requests: list[Any]
