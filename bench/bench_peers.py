@@ -9,7 +9,8 @@ Steps (docs/benchmarks.md):
    clock starts, then sent to each peer by 4 senders; samples/s over the sending, the server's CPU
    seconds (process tree, /proc) per 1 M samples from the first request until it is idle again, bytes
    of its data directory per sample once flushed and idle.
-3. Vigil's HTTP ingest: a fresh `vigil serve` gets one untimed warm-up request, then the same
+3. Vigil's HTTP ingest: a fresh `vigil serve` gets an untimed warm-up (`warm_up`: one small request,
+   then overlapping ones that start its second ingest worker), then the same
    remote-write requests for at most `ingest_seconds` (its ingest is far slower than the peers', so
    the whole week would take long);
    another fresh one the same data as JSON `POST /v1/samples` batches of 2,000. Figures as for the
@@ -43,6 +44,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -50,6 +52,7 @@ from urllib.parse import urlencode
 from bench import peer_data as pd
 from bench.bench_server_load import TOKEN, create_ingest_key, request
 from bench.peer_servers import Peer, Vigil, cpu_seconds, disk_bytes, install_peers, rss_mib, settle
+from tests import prom_wire
 
 METRICS = 20
 RETENTION_DAYS = 8
@@ -145,18 +148,41 @@ def ingest(
     }
 
 
-def warm_up(target: Target, path: str, headers: dict[str, str]) -> None:
-    """One small request of the format before the clock starts: the ingest worker's first request
-    imports its decoder (numpy, cramjam, msgspec) at nice +10, which on a busy machine took more than
-    a 5 s budget and left the timed step a few requests. An empty `WriteRequest` (snappy of nothing)
-    stores nothing; the JSON one stores one sample of a host no query asks for."""
+def warm_up(target: Target, path: str, headers: dict[str, str], senders: int) -> None:
+    """Before the clock starts, what a server that has been taking this traffic for a while already
+    did, then wait until it is idle:
+    - one small request of the format: the ingest worker's first request imports its decoder (numpy,
+      cramjam, msgspec) at nice +10, which on a busy machine took more than a 5 s budget and left the
+      timed step a few requests;
+    - three rounds of `senders` requests at once, each long enough to overlap the others: Vigil
+      starts a second ingest worker when a request finds every worker busy (`ingest_pool`), a
+      one-off ~1 CPU-s of imports that a step of a few seconds would otherwise count as ingest.
+    They store samples of a host no query asks for (the remote-write empty request stores nothing)."""
     if path == "/api/v1/write":
-        body = b"\x00"
+        small = b"\x00"
     else:
-        body = json.dumps({"host": "warm-up", "samples": [{"metric": "warm_up", "value": 1.0}]}).encode()
-    status, answer, _ = request(target.port, "POST", path, body, headers)
-    if not 200 <= status < 300:
-        raise RuntimeError(f"{target.name} warm-up {path}: {status} {answer[:300]!r}")
+        small = json.dumps({"host": "warm-up", "samples": [{"metric": "warm_up", "value": 1.0}]}).encode()
+    rounds = [[small], *([_warm_up_body(path, r * senders + i) for i in range(senders)] for r in range(3))]
+    with ThreadPoolExecutor(senders) as pool:
+        for bodies in rounds:
+            for status, answer, _ in pool.map(
+                lambda b: request(target.port, "POST", path, b, headers), bodies
+            ):
+                if not 200 <= status < 300:
+                    raise RuntimeError(f"{target.name} warm-up {path}: {status} {answer[:300]!r}")
+    settle(target.pid, target.data)
+
+
+def _warm_up_body(path: str, n: int) -> bytes:
+    """Body `n` of 2,000 samples of host `warm-up` ending now (each `n` a millisecond earlier, so no
+    two are duplicates): remote-write 500 series x 4 a minute apart, JSON one series a second apart."""
+    now_ms = int(time.time() * 1000) // 60_000 * 60_000 - n
+    if path == "/api/v1/write":
+        times = [now_ms - 60_000 * j for j in range(4)]
+        labels = ({"__name__": f"warm_up_{k}", "instance": "warm-up:9100"} for k in range(500))
+        return prom_wire.write_request(*(prom_wire.series(one, [(t, 1.0) for t in times]) for one in labels))
+    samples = [{"metric": "warm_up", "value": 1.0, "ts": now_ms / 1000 - j} for j in range(2000)]
+    return json.dumps({"host": "warm-up", "batch_id": f"warm-up-{n}", "samples": samples}).encode()
 
 
 def load_vigil(data: pd.Dataset, folder: Path) -> dict[str, Any]:
@@ -279,7 +305,7 @@ def measure(
         key = create_ingest_key(vigil.port)
         payload = payload or pd.json_bodies(data, data.samples // data.days)
         keyed = {**headers, "Authorization": f"Bearer {key}"}
-        warm_up(vigil, path, keyed)
+        warm_up(vigil, path, keyed, len(payload))
         with profiled(vigil.pid, profile, f"vigil-ingest-{fmt}"):
             figures.update(ingest(vigil, path, payload, keyed, budget, fmt))
         vigil.stop()

@@ -117,6 +117,7 @@ class Config:
                              address; http://127.0.0.1:8080 outside it]
       VIGIL_MAX_SERIES_PER_HOST     cardinality guard: distinct series per host [1000]
       VIGIL_MAX_LABEL_VALUES        cardinality guard: distinct values per label key per host [100]
+      VIGIL_INGEST_WORKERS   local: ingest worker processes, one request each at a time [2]
       MONITORING_INTERVAL    agent/evaluator period in seconds (seed used ms: values >= 1000 are ms) [10]
       MONITORING_RETENTION_DAYS     raw-sample retention in days [7]
       VIGIL_ALERT_HISTORY_DAYS      alert history (state transitions) kept, days [30]
@@ -163,6 +164,7 @@ class Config:
     public_url: str | None = None  # None: the local server's own address (`links_url` elsewhere)
     max_series_per_host: int = 1000
     max_label_values: int = 100
+    ingest_workers: int = 2  # local: `vigil.local.ingest_pool`
     interval_seconds: float = 10.0
     evaluation_period_seconds: float = 10.0
     retention_days: int = 7
@@ -252,6 +254,7 @@ class Config:
             public_url=env.get("VIGIL_PUBLIC_URL") or None,
             max_series_per_host=_int(env, "VIGIL_MAX_SERIES_PER_HOST", 1000),
             max_label_values=_int(env, "VIGIL_MAX_LABEL_VALUES", 100),
+            ingest_workers=max(1, _int(env, "VIGIL_INGEST_WORKERS", 2)),
             interval_seconds=interval,
             evaluation_period_seconds=_float(env, "VIGIL_EVALUATION_PERIOD", interval),
             retention_days=_int(env, "MONITORING_RETENTION_DAYS", 7),

@@ -9,12 +9,14 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
 import pytest
 import requests
 
+from tests.waiting import wait_until
 from vigil.config import Config
 from vigil.domain.cost import Usage
 from vigil.local.server import LocalServer
@@ -47,15 +49,22 @@ def _stored(server: LocalServer, host: str) -> int:
 
 
 def _worker(server: LocalServer, role: str = "ingest") -> psutil.Process:
-    worker = server.gateway.ingest if role == "ingest" else server.jobs
-    assert worker is not None
-    return psutil.Process(worker.wait_ready())
+    """The jobs worker, or the first ingest worker (the one OTLP metrics go to)."""
+    if role == "ingest":
+        return _ingest_workers(server)[0]
+    assert server.jobs is not None
+    return psutil.Process(server.jobs.wait_ready())
+
+
+def _ingest_workers(server: LocalServer) -> list[psutil.Process]:
+    assert server.gateway.ingest is not None
+    return [psutil.Process(pid) for pid in server.gateway.ingest.wait_ready()]
 
 
 def test_ingest_runs_in_a_child_process_and_answers_202_only_once_the_batch_is_readable(
     server: LocalServer,
 ) -> None:
-    worker = _worker(server)
+    (worker,) = _ingest_workers(server)  # one until ingest requests overlap
     assert worker.pid != os.getpid() and worker.ppid() == os.getpid()
     headers = _ingest_headers(server)
     for n in range(5):
@@ -64,7 +73,71 @@ def test_ingest_runs_in_a_child_process_and_answers_202_only_once_the_batch_is_r
         answer = requests.post(f"{server.url}/v1/samples", json=batch, headers=headers, timeout=10)
         assert answer.status_code == 202 and answer.json() == {"accepted": 50, "duplicate": False}
         assert _stored(server, "w1") == 50 * (n + 1)  # committed before the answer, visible to readers
-    assert _worker(server).pid == worker.pid  # one worker served them all
+    assert [w.pid for w in _ingest_workers(server)] == [worker.pid]  # one at a time: one worker
+
+
+def _grow_the_pool(server: LocalServer, headers: dict[str, str]) -> int:
+    """Overlapping pushes until the second ingest worker runs; the samples they stored (host `p*`)."""
+    sent = 0
+
+    def burst() -> bool:
+        nonlocal sent
+        batches = [_batch(f"p{sent + i}", "b", size=2000) for i in range(8)]
+        sent += len(batches)
+        with ThreadPoolExecutor(len(batches)) as pool:
+            answers = list(
+                pool.map(
+                    lambda b: requests.post(f"{server.url}/v1/samples", json=b, headers=headers, timeout=30),
+                    batches,
+                )
+            )
+        assert all(a.status_code == 202 for a in answers)
+        return len(_ingest_workers(server)) == 2
+
+    wait_until(burst, timeout=60, what="a second ingest worker")
+    for _ in range(3):
+        assert burst()  # and never a third
+    return sent * 2000
+
+
+def test_overlapping_ingest_starts_a_second_worker_and_never_a_third_and_both_then_take_requests(
+    server: LocalServer,
+) -> None:
+    headers = _ingest_headers(server)
+    stored = _grow_the_pool(server, headers)
+    workers = _ingest_workers(server)
+    assert server.ingest_workers == len(workers) == 2 and len({w.pid for w in workers}) == 2
+    assert all(w.ppid() == os.getpid() and w.nice() == NICENESS for w in workers)
+    # idle workers take requests in turn: six in a row are shared by both
+    cpu = [sum(w.cpu_times()[:2]) for w in workers]
+    for n in range(6):
+        batch = _batch("q", f"s{n}", 5000, offset=10 * n)
+        answer = requests.post(f"{server.url}/v1/samples", json=batch, headers=headers, timeout=30)
+        assert answer.status_code == 202
+    assert all(sum(w.cpu_times()[:2]) > before for w, before in zip(workers, cpu, strict=True))
+    points = server.ctx.store.query_points("worker.m", 0, time.time() + 60)
+    assert sum(1 for _ in points) == stored + 6 * 5000  # each batch once
+
+
+def test_otlp_counters_keep_exact_deltas_with_two_ingest_workers(server: LocalServer) -> None:
+    # an exporter's cumulative totals become deltas by what the worker saw before: every OTLP export
+    # goes to the first worker, or totals seen by the other would count again from zero
+    headers = _ingest_headers(server)
+    _grow_the_pool(server, headers)
+    start_ns = time.time_ns()  # the app started after Vigil: its first total counts whole
+    for total in (10, 20, 30, 40):
+        point = {"asInt": str(total), "startTimeUnixNano": str(start_ns), "timeUnixNano": str(time.time_ns())}
+        metric = {"name": "orders.created", "sum": {"dataPoints": [point], "aggregationTemporality": 2}}
+        metric["sum"]["isMonotonic"] = True
+        resource = {"attributes": [{"key": "host.name", "value": {"stringValue": "web-1"}}]}
+        body = {"resourceMetrics": [{"resource": resource, "scopeMetrics": [{"metrics": [metric]}]}]}
+        answer = requests.post(f"{server.url}/v1/metrics", json=body, headers=headers, timeout=30)
+        assert answer.status_code == 200
+    params = {"metric": "orders.created", "from": "-10m", "agg": "sum", "step": "3600"}
+    got = requests.get(
+        f"{server.url}/api/metrics/series", params=params, headers={"Authorization": "Bearer adm"}, timeout=30
+    ).json()
+    assert sum(v for s in got["series"] for v in s["values"] if v is not None) == 40
 
 
 def test_a_killed_ingest_worker_costs_one_503_with_retry_after_then_a_new_worker_stores_the_retry_once(
@@ -85,12 +158,13 @@ def test_a_killed_ingest_worker_costs_one_503_with_retry_after_then_a_new_worker
     assert _stored(server, "w2") == 50
 
 
-def test_stopping_the_server_stops_its_ingest_worker(tmp_path: Path) -> None:
+def test_stopping_the_server_stops_its_ingest_workers(tmp_path: Path) -> None:
     server = LocalServer(Config(data_dir=tmp_path / "d", admin_token="adm"), port=0, agent=False).start()
-    worker = _worker(server)
+    workers = _ingest_workers(server)
     server.stop()
-    worker.wait(timeout=10)  # raises psutil.TimeoutExpired if it outlived the server
-    assert not worker.is_running()
+    for worker in workers:
+        worker.wait(timeout=10)  # raises psutil.TimeoutExpired if it outlived the server
+        assert not worker.is_running()
 
 
 def test_the_rollup_job_runs_in_the_jobs_worker_and_the_server_reads_its_rollups(server: LocalServer) -> None:
@@ -111,8 +185,10 @@ HOUR = time.time() // 3600 * 3600 - 2 * 3600  # a complete hour: the rollup job 
 
 
 def _counted_usage(data_dir: Path, ingest_process: bool) -> tuple[Usage, Usage]:
-    """The cost meter's counts for three pushes and a rollup run, then for a retention run alone."""
-    config = Config(data_dir=data_dir, admin_token="adm")
+    """The cost meter's counts for three pushes and a rollup run, then for a retention run alone. One
+    ingest worker, as one Lambda environment: each process learns a host's series and cadence on its
+    own (as concurrent Lambda instances do), so two workers count a host's first pushes twice."""
+    config = Config(data_dir=data_dir, admin_token="adm", ingest_workers=1)
     with LocalServer(config, port=0, agent=False, ingest_process=ingest_process) as server:
         for scheduler in server.schedulers():  # their first ticks joined: only the calls below run
             scheduler.stop()
@@ -149,5 +225,5 @@ def test_both_workers_run_at_a_lower_cpu_priority_than_the_server_so_reads_get_t
     server: LocalServer,
 ) -> None:
     assert psutil.Process().nice() < NICENESS  # the tests run at the default priority
-    for role in ("ingest", "jobs"):
-        assert _worker(server, role).nice() == NICENESS
+    for worker in [*_ingest_workers(server), _worker(server, "jobs")]:
+        assert worker.nice() == NICENESS

@@ -5,8 +5,9 @@ agent honours `Retry-After`).
 
 Why a cap at all: when ingest handlers ran in the server process, every extra one running took CPU
 from the dashboard's reads (measured: two running ingest handlers put read p95 at 5-10x idle, one at
-under 2x, see docs/architecture.md); in `vigil serve` they now run in the one ingest worker process
-(`worker.py`), one at a time, and the cap keeps the queue in front of it bounded. A refused request
+under 2x, see docs/architecture.md); in `vigil serve` they now run in the ingest worker processes
+(`ingest_pool.py`), one request per worker and one slot per worker, and the cap keeps the queue in
+front of them bounded. A refused request
 has stored nothing (the slot is taken before the handler runs), so a client never times out on, or is
 refused, data that was kept.
 

@@ -2,8 +2,8 @@
 
 `Gateway.handle_request(method, path, query, headers, body)` is the one seam both the dev server and
 the tests go through (Chalice-style). Function selection uses the same `ROUTE_TABLE` the CDK API is
-built from. Ingest requests take an admission slot (`admission.py`) and, in `vigil serve`, run in the
-ingest worker process (`worker.py`). Must not import waitress or any HTTP server.
+built from. Ingest requests take an admission slot (`admission.py`) and, in `vigil serve`, run in an
+ingest worker process (`ingest_pool.py`, `worker.py`). Must not import waitress or any HTTP server.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from vigil.api.route_table import ROUTE_TABLE, match_function
 from vigil.domain.errors import Unavailable
 from vigil.local.admission import Admission
 from vigil.local.events import HttpResponse, from_result, to_event
-from vigil.local.worker import Worker
+from vigil.local.ingest_pool import IngestPool
 from vigil.wiring import AppContext, bind
 
 if TYPE_CHECKING:
@@ -67,13 +67,13 @@ class Gateway:
         handlers: dict[str, Handler] | None = None,
         admission: Admission | None = None,
         usage: UsageMeter | None = None,
-        ingest: Worker | None = None,
+        ingest: IngestPool | None = None,
     ) -> None:
         self.ctx = ctx
         self.usage = usage  # the local cost meter: every handled request is an API + Lambda request
         self._handlers = handlers or {}
         self.admission = admission or Admission()
-        self.ingest = ingest  # when set, ingest handlers run in that worker process instead of here
+        self.ingest = ingest  # when set, ingest handlers run in those worker processes instead of here
         self._load_lock = threading.Lock()
 
     def handler_for(self, function: str) -> Handler:

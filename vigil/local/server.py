@@ -6,6 +6,7 @@ plus everything `vigil serve` runs beside it (scheduler, local agent).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -21,9 +22,11 @@ from vigil.api.live_tickets import TicketVerifier, ticket_key
 from vigil.config import Config
 from vigil.domain.errors import Unavailable
 from vigil.local import http_server
+from vigil.local.admission import Admission
 from vigil.local.events import HttpResponse
 from vigil.local.gateway import Gateway
 from vigil.local.http_server import THREADS, LoadReport
+from vigil.local.ingest_pool import IngestPool
 from vigil.local.jobs import STORAGE_JOBS, fleet_job, rollup_job, trace_retention_job
 from vigil.local.live import LiveHub
 from vigil.local.malloc_arenas import limit_arenas
@@ -130,6 +133,7 @@ class LocalServer:
     agent: bool = True
     threads: int = THREADS
     ingest_process: bool = True  # ingest handlers and storage jobs in worker processes (`worker.py`)
+    ingest_workers: int = field(init=False)  # ingest worker processes (`Config.ingest_workers`)
     ctx: AppContext = field(init=False)
     scheduler: Scheduler = field(init=False)
     _server: Any = None
@@ -146,7 +150,9 @@ class LocalServer:
         self.usage = UsageMeter(self.config.sqlite_path, started=clock.now())
         self.ctx = AppContext(self.config, clock=clock, _store=metered_store(self.config, self.usage))
         vapid_keys(self.ctx.store, self.config)  # first start: the Web Push key pair, 0600 in the data dir
-        self.gateway = Gateway(self.ctx, usage=self.usage)
+        # one admission slot per ingest worker: each runs one request at a time
+        self.ingest_workers = self.config.ingest_workers if self.ingest_process else 1
+        self.gateway = Gateway(self.ctx, usage=self.usage, admission=Admission(slots=self.ingest_workers))
         self.live = live_hub(self.config, self.ctx)
         self.ctx.changes = self.live  # ingest and the evaluator tell open dashboards what changed
         self.scheduler = Scheduler(self.ctx.clock, self.config.interval_seconds)
@@ -211,7 +217,8 @@ class LocalServer:
             self.ctx.config = self.config
         if self.ingest_process:  # spawned now, waited for at the end of start(): all start meanwhile
             started, usage, live = self.ctx.started, self.usage, self.live
-            self.gateway.ingest = Worker(self.config, started, "ingest", usage, live).start()
+            new_worker = functools.partial(Worker, self.config, started, "ingest", usage, live)
+            self.gateway.ingest = IngestPool(new_worker, self.ingest_workers).start()
             self.jobs = Worker(self.config, started, "jobs", usage, live).start()
         # Cold starts before the first request and the first tick, not during them (the workers
         # import theirs meanwhile, in their own processes).

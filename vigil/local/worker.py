@@ -5,9 +5,9 @@ load"):
 - **ingest**: ingest requests (`POST /v1/...`) run the real `metrics` handler here. The gateway hands
   over the same API Gateway event it would have run in-process and gets the handler's result back;
   the answer comes only after the handler returned, i.e. after the batch's transaction committed, so
-  a 2xx still means "stored". One request at a time (the gateway's admission slot already runs one
-  ingest handler at a time), so the OTLP cumulative-to-delta state and the ingest-key cache live in
-  one process, as they would in one Lambda environment.
+  a 2xx still means "stored". Each worker runs one request at a time; `ingest_pool.IngestPool` runs
+  several workers (one admission slot each) and sends OTLP metrics, whose cumulative-to-delta state
+  lives in one process as it would in one Lambda environment, to its first worker only.
   What a stored batch changed (hosts, metrics: `ports.ChangeFeed`) comes back with the result and is
   told to the server's live hub, so pushed dashboard updates see batches stored here.
 - **jobs**: the scheduler's storage jobs (`jobs.STORAGE_JOBS`: rollups, fleet tier, retention), each
