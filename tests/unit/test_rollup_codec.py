@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import cramjam
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -97,3 +98,32 @@ def test_a_days_hourly_rollups_of_a_gauge_pack_under_a_byte_per_sample() -> None
     daily = coarsen(hourly, "1d")
     assert rollup_codec.decode(rollup_codec.encode(daily), "m", "h", LABELS, "1d") == daily
     assert not math.isnan(daily[0].sum)
+
+
+@given(records())
+def test_a_blocks_header_gives_its_payloads_inflated_length(given_records: list[Rollup]) -> None:
+    # `summaries` inflates many blocks' frames in one call and cuts the output at these lengths
+    body = rollup_codec.encode(given_records)
+    inflated = cramjam.zstd.decompress(body[rollup_codec._HEAD.size :])
+    assert rollup_codec._payload_size(body) == len(inflated)
+
+
+def _hourly_block(day: int, hours: int) -> list[Rollup]:
+    return [
+        Rollup("m", "h", LABELS, "1h", T0 + day * 86400.0 + h * 3600.0, 60, 60.0 * day + h, 0.5, day + 1.0)
+        for h in range(hours)
+    ]
+
+
+def test_summaries_of_more_blocks_than_one_call_inflates_and_of_a_block_whose_header_lies() -> None:
+    blocks = [_hourly_block(day, 24 if day % 3 else 7) for day in range(1100)]  # three calls' worth
+    bodies = [rollup_codec.encode(b) for b in blocks]
+    want = [(i, r.start, float(r.count), r.sum, r.min, r.max) for i, b in enumerate(blocks) for r in b]
+    # one header saying one more histogram byte than its frame holds: its call's blocks are inflated
+    # one by one, and every block still reads as it was written
+    head = list(rollup_codec._HEAD.unpack_from(bodies[700]))
+    head[6] += 1
+    bodies[700] = rollup_codec._HEAD.pack(*head) + bodies[700][rollup_codec._HEAD.size :]
+    for given_bodies in (bodies, bodies[:600]):
+        got = list(zip(*(a.tolist() for a in rollup_codec.summaries(given_bodies)), strict=True))
+        assert got == want[: len(got)] and len(got) == sum(len(b) for b in blocks[: len(given_bodies)])
