@@ -91,7 +91,8 @@ class IngestPool:
             worker = self._add()
 
         def when_ready() -> None:
-            # a worker that did not come up is replaced by `Worker`; its first request waits for that
+            # a worker that did not come up is replaced by `Worker` (its first request waits for the
+            # new one); a pool stopped meanwhile has closed it: either way it may join the idle ones
             with contextlib.suppress(Unavailable):
                 worker.wait_ready()
             self._idle.put(worker)

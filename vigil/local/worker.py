@@ -188,8 +188,9 @@ class Worker:
 
     def _ready(self, timeout: float) -> int:
         if self._pid is None:
+            if self._conn is None:  # stopped
+                raise Unavailable("the server is stopping", retry_after=RETRY_AFTER_SECONDS)
             try:
-                assert self._conn is not None
                 ready, pid = self._conn.recv() if self._conn.poll(timeout) else (None, None)
             except (EOFError, OSError):
                 ready, pid = None, None
