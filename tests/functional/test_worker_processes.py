@@ -160,7 +160,9 @@ def test_a_killed_ingest_worker_costs_one_503_with_retry_after_then_a_new_worker
 
 def test_stopping_the_server_stops_its_ingest_workers(tmp_path: Path) -> None:
     server = LocalServer(Config(data_dir=tmp_path / "d", admin_token="adm"), port=0, agent=False).start()
+    _grow_the_pool(server, _ingest_headers(server))
     workers = _ingest_workers(server)
+    assert len(workers) == 2
     server.stop()
     for worker in workers:
         worker.wait(timeout=10)  # raises psutil.TimeoutExpired if it outlived the server
