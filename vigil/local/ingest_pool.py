@@ -6,7 +6,7 @@ request overlaps another's SQLite transaction (SQLite's write lock still orders 
   and Prometheus remote-write. Everything else (OTLP metrics keep cumulative-to-delta state per
   process, as one Lambda environment does) runs in the first worker only.
 - The pool starts with one worker and starts another only when a request finds every worker busy, so
-  a server whose ingest never overlaps keeps one worker's memory (~50 MB each).
+  a server whose ingest never overlaps keeps one worker's memory (a worker is ~45 MB).
 
 How many at most: `Config.ingest_workers` (`VIGIL_INGEST_WORKERS`, 2: the cores of the machine kind
 this is measured on; their write transactions still take turns).

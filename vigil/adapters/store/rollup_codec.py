@@ -167,9 +167,9 @@ def _payloads(bodies: Sequence[bytes]) -> list[memoryview]:
     for lo in range(0, len(bodies), _FRAMES_PER_CALL):
         part = bodies[lo : lo + _FRAMES_PER_CALL]
         lengths = [_payload_size(body) for body in part]
-        whole = memoryview(bytes(decompress(b"".join(memoryview(body)[_HEAD.size :] for body in part))))
+        whole = memoryview(decompress(b"".join(memoryview(body)[_HEAD.size :] for body in part)))
         if len(whole) != sum(lengths):
-            out.extend(memoryview(bytes(decompress(body[_HEAD.size :]))) for body in part)
+            out.extend(memoryview(decompress(body[_HEAD.size :])) for body in part)
             continue
         at = 0
         for length in lengths:
