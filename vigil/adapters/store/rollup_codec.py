@@ -146,7 +146,7 @@ def decode(
     return out
 
 
-_FRAMES_PER_CALL = 512  # bodies decompressed in one call: ~1.5 MB of payloads at a time
+_FRAMES_PER_CALL = 512  # bodies decompressed in one call by `summaries`: ~1.5 MB of payloads at a time
 
 
 def _payload_size(body: bytes) -> int:
@@ -157,24 +157,19 @@ def _payload_size(body: bytes) -> int:
 
 
 def _payloads(bodies: Sequence[bytes]) -> list[memoryview]:
-    """Every body's decompressed payload. The zstd frames of up to `_FRAMES_PER_CALL` bodies are
-    decompressed in one call (concatenated frames inflate to the concatenated payloads) and cut at
-    the lengths their headers give: cramjam sets up a decoder per call, ~14 us, more than inflating
-    a day's ~3 KB block takes. A batch whose total length disagrees with its headers (never for a
-    body `encode` made) is inflated body by body instead."""
+    """Every body's decompressed payload, with one decompression call for all of them (concatenated
+    zstd frames inflate to the concatenated payloads), cut at the lengths their headers give:
+    cramjam sets up a decoder per call, ~14 us, more than inflating a day's ~3 KB block takes. A
+    total that disagrees with the headers (never for bodies `encode` made) inflates body by body."""
     decompress = cramjam.zstd.decompress
-    out: list[memoryview] = []
-    for lo in range(0, len(bodies), _FRAMES_PER_CALL):
-        part = bodies[lo : lo + _FRAMES_PER_CALL]
-        lengths = [_payload_size(body) for body in part]
-        whole = memoryview(decompress(b"".join(memoryview(body)[_HEAD.size :] for body in part)))
-        if len(whole) != sum(lengths):
-            out.extend(memoryview(decompress(body[_HEAD.size :])) for body in part)
-            continue
-        at = 0
-        for length in lengths:
-            out.append(whole[at : at + length])
-            at += length
+    lengths = [_payload_size(body) for body in bodies]
+    whole = memoryview(decompress(b"".join(memoryview(body)[_HEAD.size :] for body in bodies)))
+    if len(whole) != sum(lengths):
+        return [memoryview(decompress(body[_HEAD.size :])) for body in bodies]
+    out, at = [], 0
+    for length in lengths:
+        out.append(whole[at : at + length])
+        at += length
     return out
 
 
@@ -190,20 +185,24 @@ def summaries(bodies: Sequence[bytes]) -> tuple[Ints, Floats, Floats, Floats, Fl
     first = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
     cells = np.empty((_SUMMARY_ROWS, total_n), dtype=np.float64)
     mask = np.empty(total_n, dtype=np.uint8)
-    payloads = _payloads(bodies)
-    for n in np.unique(sizes).tolist():
-        if not n:
-            continue
-        which = np.flatnonzero(sizes == n)
-        used = (8 * _ROWS + 1) * n  # the matrix and the None mask; sketches and histograms not needed
-        joined = b"".join(payloads[i][:used] for i in which.tolist())
-        raw = np.frombuffer(joined, dtype=np.uint8).reshape(len(which), used)
-        # byte p of cell (row, j) is at p * (10 * n) + row * n + j (`_shuffle`)
-        planes = raw[:, : 8 * _ROWS * n].reshape(len(which), 8, _ROWS, n)[:, :, :_SUMMARY_ROWS, :]
-        values = np.ascontiguousarray(planes.transpose(2, 0, 3, 1)).view(np.float64)  # (row, body, j, 1)
-        at = (first[which][:, None] + np.arange(n, dtype=np.int64)).ravel()
-        cells[:, at] = values.reshape(_SUMMARY_ROWS, -1)
-        mask[at] = raw[:, 8 * _ROWS * n :].ravel()
+    # `_FRAMES_PER_CALL` bodies at a time: one decompression call each, and at most that many
+    # payloads held at once, however many blocks a fleet query reads
+    for start in range(0, len(bodies), _FRAMES_PER_CALL):
+        payloads = _payloads(bodies[start : start + _FRAMES_PER_CALL])
+        part = sizes[start : start + _FRAMES_PER_CALL]
+        for n in np.unique(part).tolist():
+            if not n:
+                continue
+            which = np.flatnonzero(part == n)
+            used = (8 * _ROWS + 1) * n  # the matrix and the None mask; sketches, histograms not needed
+            joined = b"".join(payloads[i][:used] for i in which.tolist())
+            raw = np.frombuffer(joined, dtype=np.uint8).reshape(len(which), used)
+            # byte p of cell (row, j) is at p * (10 * n) + row * n + j (`_shuffle`)
+            planes = raw[:, : 8 * _ROWS * n].reshape(len(which), 8, _ROWS, n)[:, :, :_SUMMARY_ROWS, :]
+            values = np.ascontiguousarray(planes.transpose(2, 0, 3, 1)).view(np.float64)  # (row, body, j)
+            at = (first[start + which][:, None] + np.arange(n, dtype=np.int64)).ravel()
+            cells[:, at] = values.reshape(_SUMMARY_ROWS, -1)
+            mask[at] = raw[:, 8 * _ROWS * n :].ravel()
     count = cells[_COUNT].view(np.int64).astype(np.float64)
     lo = np.where(mask & 1, np.nan, cells[_MIN])
     hi = np.where(mask & 2, np.nan, cells[_MAX])
