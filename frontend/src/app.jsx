@@ -95,8 +95,9 @@ export function App({ config, role }) {
   const main = useRef(null);
   const session = useMemo(() => {
     const catalog = catalogEntries(catalogQ.data);
-    return { role: role || "viewer", isAdmin: role === "admin", catalog, byName: new Map(catalog.map((e) => [e.name, e])), config };
-  }, [catalogQ.data, role, config]);
+    const catalogLoaded = catalogQ.data !== undefined || catalogQ.error !== null;
+    return { role: role || "viewer", isAdmin: role === "admin", catalog, catalogLoaded, byName: new Map(catalog.map((e) => [e.name, e])), config };
+  }, [catalogQ.data, catalogQ.error, role, config]);
 
   const page = PAGES.find(([id]) => id === route.path);
   const Page = route.path === "bench" ? Bench : page ? page[2] : null;

@@ -4,15 +4,18 @@ the pixels drawn on the canvas in the series colour, not DOM nodes."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from playwright.sync_api import Route
 
 from tests.e2e.conftest import OpenTab, Session
 from tests.e2e.seeding import Server, push
 from tests.waiting import wait_until
 
 SPARSE_METRIC = "app.e2e.queue_depth"
+CATALOGUE = re.compile(r"/api/metrics/catalog(\?|$)")
 OVERFLOW_JS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 # Per column of a chart's canvas: does any opaque pixel have one of the colours (any colour when
 # `rgbs` is null)? By default the colours are the chart's own legend swatches (its series colours).
@@ -293,10 +296,34 @@ def test_yaml_style_and_editor_rules_show_a_ratio_threshold_the_same_way(
     assert server.api("POST", "/api/alerts/rules", json={**base, "name": "E2E yaml-like"}).status_code == 201
     ui = {**base, "name": "E2E editor-made", "unit": "%", "display_scale": 100}
     assert server.api("POST", "/api/alerts/rules", json=ui).status_code == 201
-    tab.open("alerts?tab=rules")
+    # The catalogue (where a YAML rule's unit comes from) held back until the rules are in: one CI run
+    # read the list in that moment, and it said "> 0.9". A new document (`?load`), so the app asks again.
+    held: list[Route] = []
+    tab.page.route(CATALOGUE, lambda route: held.append(route))
+    with tab.page.expect_response("**/api/alerts/rules"):
+        tab.page.goto(f"{tab.base}/?load#/alerts?tab=rules")
+    tab.page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    assert held, "the page did not ask for the metric catalogue"
+    assert "0.9" not in tab.page.locator("#alerts-rules").inner_text()
+    for route in held:
+        route.continue_()
     yaml_row = tab.page.locator("#alerts-rules tr", has_text="E2E yaml-like").locator("code").inner_text()
     ui_row = tab.page.locator("#alerts-rules tr", has_text="E2E editor-made").locator("code").inner_text()
     assert yaml_row == ui_row and "> 90 %" in ui_row
+    assert tab.console.errors == []
+
+
+def test_a_yaml_ratio_rule_is_edited_in_percent_and_saved_unchanged(tab: Session, server: Server) -> None:
+    rule = {"metric": "system.memory.utilization", "agg": "avg", "window": 300, "threshold": 0.85}
+    created = server.api("POST", "/api/alerts/rules", json={**rule, "name": "E2E yaml edited"})
+    assert created.status_code == 201, created.text
+    tab.open(f"alerts?tab=rules&rule={created.json()['id']}")
+    assert tab.page.input_value("#r-threshold") == "85"
+    assert "Threshold (%)" in tab.page.locator("label[for=r-threshold]").inner_text()
+    tab.page.click("#save-rule")
+    tab.page.wait_for_selector("#alerts-rules tr")
+    (saved,) = [r for r in server.api("GET", "/api/alerts/rules").json() if r["name"] == "E2E yaml edited"]
+    assert saved["threshold"] == pytest.approx(0.85) and (saved["unit"], saved["display_scale"]) == ("%", 100)
     assert tab.console.errors == []
 
 

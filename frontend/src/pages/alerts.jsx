@@ -94,6 +94,7 @@ function AlertTable({ alerts, rulesById, canAck, onChanged }) {
 
 function History({ items, rulesById }) {
   const session = useSession();
+  if (!session.catalogLoaded) return <QueryState q={{ loading: true }} what="the history" />;
   if (!items.length) return <Empty title="No history yet">State changes (pending → firing → resolved) are listed here as rules evaluate.</Empty>;
   return (
     <ol class="timeline">
@@ -180,6 +181,10 @@ export function Alerts({ params }) {
   const tab = params.tab || "active";
   const alertsQ = useApi("/api/alerts", {});
   const rulesQ = useApi("/api/alerts/rules", {});
+  // Values and thresholds read in their metric's unit, so the tables wait for the catalogue as well:
+  // drawn before it they showed a ratio rule's "> 90 %" as "> 0.9" for a moment.
+  const withUnits = (q) => (session.catalogLoaded ? q : { ...q, data: undefined, loading: true });
+  const rulesLoaded = rulesQ.data !== undefined && session.catalogLoaded;
   const rules = listOf(rulesQ.data, "rules");
   const rulesById = new Map(rules.map((r) => [r.id, r]));
   const alerts = alertsOf(alertsQ.data);
@@ -205,7 +210,7 @@ export function Alerts({ params }) {
         {/* An edited rule's form is remounted once the rules have loaded, to start from the rule (until then
             it shows a loading state). A new rule's is never remounted: the user may be typing in it already,
             and a late rules answer (a busy server) wiped the form. */}
-        <RuleEditor key={params.rule === "new" ? "new" : `${params.rule}|${rulesQ.data !== undefined}`} ruleId={params.rule} rule={rulesById.get(params.rule)} loaded={rulesQ.data !== undefined} onSaved={() => { rulesQ.reload(); setParams({ rule: undefined }); }} />
+        <RuleEditor key={params.rule === "new" ? "new" : `${params.rule}|${rulesLoaded}`} ruleId={params.rule} rule={rulesLoaded ? rulesById.get(params.rule) : undefined} loaded={rulesLoaded} onSaved={() => { rulesQ.reload(); setParams({ rule: undefined }); }} />
       </div>
     );
   }
@@ -228,13 +233,13 @@ export function Alerts({ params }) {
       />
       {tab === "active" && (
         <Panel title="Firing and pending" id="alerts-active">
-          {active.length ? <AlertTable alerts={active} rulesById={rulesById} canAck={session.isAdmin} onChanged={alertsQ.reload} /> : <QueryState q={alertsQ} what="alerts" empty={<Empty title="Nothing firing">Every rule is quiet right now.</Empty>} />}
+          {active.length && session.catalogLoaded ? <AlertTable alerts={active} rulesById={rulesById} canAck={session.isAdmin} onChanged={alertsQ.reload} /> : <QueryState q={withUnits(alertsQ)} what="alerts" empty={<Empty title="Nothing firing">Every rule is quiet right now.</Empty>} />}
         </Panel>
       )}
       {tab === "history" && (
         <>
           <Panel title="Resolved" id="alerts-resolved">
-            {resolved.length ? <AlertTable alerts={resolved} rulesById={rulesById} /> : <QueryState q={alertsQ} what="alerts" empty={<p class="muted">No recently resolved alerts.</p>} />}
+            {resolved.length && session.catalogLoaded ? <AlertTable alerts={resolved} rulesById={rulesById} /> : <QueryState q={withUnits(alertsQ)} what="alerts" empty={<p class="muted">No recently resolved alerts.</p>} />}
           </Panel>
           <Panel title="History" id="alerts-history">
             <History items={history} rulesById={rulesById} />
@@ -248,7 +253,7 @@ export function Alerts({ params }) {
       )}
       {tab === "rules" && (
         <Panel title="Rules" id="alerts-rules">
-          <RuleList rules={rules} q={rulesQ} isAdmin={session.isAdmin} />
+          <RuleList rules={session.catalogLoaded ? rules : []} q={withUnits(rulesQ)} isAdmin={session.isAdmin} />
         </Panel>
       )}
       {tab === "silences" && <Silences preset={params.m} />}

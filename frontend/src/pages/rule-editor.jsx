@@ -28,12 +28,17 @@ const METRIC = /^[A-Za-z_][A-Za-z0-9_.\-/]{0,199}$/;
 export function ruleValueText(rule, v, metricUnit) {
   if (v === null || v === undefined || !Number.isFinite(v)) return "no data";
   if (rule.agg === "absent") return `last seen ${spanText(v)} ago`;
-  const own = rule.unit || (rule.display_scale ?? 1) !== 1;
-  const { unit, display_scale: scale } = own ? { unit: rule.unit || "", display_scale: rule.display_scale ?? 1 } : displayFor(metricUnit);
+  const { unit, display_scale: scale } = ruleDisplay(rule, metricUnit);
   const shown = v * scale;
   const text = Math.abs(shown) >= 1000 ? Math.round(shown).toLocaleString("en-US") : Number(shown.toPrecision(3)).toString();
   const value = unit === "%" || unit === "" ? `${text}${unit === "%" ? " %" : ""}` : `${text} ${unit}`;
   return rule.forecast ? `predicted ${value} in ${spanText(rule.forecast)}` : value;
+}
+
+/** A rule's display unit and scale: its own when the editor saved them, else its metric's catalogue unit's. */
+function ruleDisplay(rule, metricUnit) {
+  const own = rule.unit || (rule.display_scale ?? 1) !== 1;
+  return own ? { unit: rule.unit || "", display_scale: rule.display_scale ?? 1 } : displayFor(metricUnit);
 }
 
 /** Seconds as "45 s", "4 min", "2 h", "3 d". */
@@ -59,9 +64,11 @@ function displayFor(unit) {
   return { unit: unit && unit.length <= 16 ? unit : "", display_scale: 1 };
 }
 
-function fromRule(rule) {
+/** The form for `rule` (none: a new rule, whose unit follows the metric picked). An existing rule's
+ * threshold is edited as the Rules list shows it: a YAML rule on a ratio metric as percent, not 0.9. */
+function fromRule(rule, metricUnit) {
   const r = rule || {};
-  const scale = r.display_scale ?? 1;
+  const { unit, display_scale: scale } = rule ? ruleDisplay(r, metricUnit) : { unit: undefined, display_scale: 1 };
   return {
     name: r.name || "",
     metric: r.metric || "",
@@ -79,8 +86,8 @@ function fromRule(rule) {
     repeat_interval: durText(r.repeat_interval ?? 14400),
     message: r.message || "",
     enabled: r.enabled !== false,
-    unit: r.unit,
-    display_scale: r.display_scale,
+    unit,
+    display_scale: rule ? scale : undefined,
     missed_intervals: r.missed_intervals ?? null, // "host not reporting" by cadence: kept as it is
     forecast: r.forecast ? (r.forecast % 86400 === 0 ? `${r.forecast / 86400}d` : durText(r.forecast)) : "",
     condition: r.condition || "threshold",
@@ -166,7 +173,7 @@ function BacktestResult({ result }) {
 export function RuleEditor({ ruleId, rule, loaded, onSaved }) {
   const session = useSession();
   const isNew = ruleId === "new";
-  const [form, setForm] = useState(() => fromRule(rule));
+  const [form, setForm] = useState(() => fromRule(rule, rule && metricInfo(session, rule.metric).unit));
   const [touched, setTouched] = useState(() => new Set());
   const [serverError, setServerError] = useState(null);
   const [backtest, setBacktest] = useState(null);
