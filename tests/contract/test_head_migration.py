@@ -20,6 +20,9 @@ CREATE TABLE head_packs (
   id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, first REAL NOT NULL, last REAL NOT NULL,
   n INTEGER NOT NULL, body BLOB NOT NULL);
 CREATE INDEX head_packs_series ON head_packs(series_id, last);
+DROP TABLE batch_keys;
+CREATE TABLE batches (
+  host TEXT NOT NULL, bkey TEXT NOT NULL, received_at REAL NOT NULL, PRIMARY KEY (host, bkey));
 """
 
 
@@ -70,7 +73,7 @@ def test_a_schema_4_head_reads_the_same_after_the_upgrade_and_newer_packs_still_
     store = SqliteStore(path, RETENTION)
     try:
         conn = store._conn()
-        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (6,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (7,)
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "head_packs" not in tables
         assert [pid for (pid,) in conn.execute("SELECT id FROM host_packs ORDER BY id")] == [1, 2, 3, 4]

@@ -284,7 +284,7 @@ def test_a_many_host_write_reads_its_keys_and_markers_through_their_indexes_not_
     tmp_path: Path,
 ) -> None:
     """The batch keys a call checks and the marker documents it versions are looked up by primary key:
-    a scan of `batches` or `docs` grows with every push ever stored (91 ms a request at 200 k keys)."""
+    a scan of `batch_keys` or `docs` grows with every push ever stored (91 ms a request at 200 k keys)."""
     store = SqliteStore(tmp_path / "vigil.sqlite3", RETENTION)
     try:
         conn = store.db.conn()
@@ -297,8 +297,8 @@ def test_a_many_host_write_reads_its_keys_and_markers_through_their_indexes_not_
         conn.set_trace_callback(None)
         reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
         plans = {s: [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {s}")] for s in reads}
-        assert any("batches" in s for s in plans) and any("docs" in s for s in plans)
-        tables = {"batches", "docs", "b", "d"}  # the statements' aliases too
+        assert any("batch_keys" in s for s in plans) and any("docs" in s for s in plans)
+        tables = {"batch_keys", "docs", "b", "d"}  # the statements' aliases too
         scans = {
             s[:80]: p
             for s, p in plans.items()

@@ -100,7 +100,7 @@ def test_a_schema_5_file_gains_each_hosts_seen_and_reads_its_series_until_the_ne
     old.close()
     store = SqliteStore(path, RETENTION)
     try:
-        assert store._conn().execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (6,)
+        assert store._conn().execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (7,)
         assert store._conn().execute("SELECT host, seen FROM host_pushes").fetchall() == [("web", None)]
         assert [(h.host, h.last_seen) for h in store.list_hosts()] == [("web", NOW)]
         assert store.last_ingest() == NOW

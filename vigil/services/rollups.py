@@ -13,12 +13,13 @@ exactly that host's hours.
 Late samples. A sample may arrive up to the raw retention (7 days) late. Hours at or after
 `hour(now) - 1h` are recomputed by the next run anyway (its window starts one hour before the previous
 run's hour, which is at most the ingest hour). For older hours ingest writes a dirty marker
-(`note_late_samples`: a `rollup_dirty` document per host-hour) and the next run recomputes exactly
-those hours and deletes the markers. Why markers only for late data rather than recomputing the last N
-hours every run: on DynamoDB a recomputed hour costs a read of its ~60 chunk items (~5.5 RRU per host);
-covering the whole 7-day window each hour would be 168 times that (≈ US$0.08 per host-month, the whole
-budget), and a marker on every batch would double the ingest writes. A steady agent never sends late
-batches, so its markers cost nothing; a backfill costs one small write per host-hour it touches.
+(`note_late_samples`: a `rollup_dirty` document per host-hour, `marker_id`) and the next run
+recomputes exactly those hours and deletes the markers. Why markers only for late data rather than
+recomputing the last N hours every run: on DynamoDB a recomputed hour costs a read of its ~60 chunk
+items (~5.5 RRU per host); covering the whole 7-day window each hour would be 168 times that (≈ US$0.08
+per host-month, the whole budget), and a marker on every batch would double the ingest writes. A
+steady agent never sends late batches, so its markers cost nothing; a backfill costs one small write
+per host-hour it touches.
 Hours that have partly left the raw retention are never recomputed (their old rollup is more complete).
 
 The fine tier (`rollups.FINE`, 5-minute rollups of histogram series, kept for the raw retention) is
@@ -77,6 +78,19 @@ def note_late_samples(store: Store, host: str, points: Sequence[Point], now: flo
     return hours
 
 
+def marker_id(host: str, hour: float) -> str:
+    """A late host-hour's marker id: the hour first, so a back-filling request's hosts (their markers
+    are rewritten by every request) sit side by side in the store's index. Host first, as Vigil wrote
+    them before (SQLite dirtied ~15 index pages a 25-host request; docs/architecture.md, "Ingest,
+    eleventh pass"), a marker has no `id` in its body."""
+    return f"{int(hour)}|{host}"
+
+
+def _stored_id(marker: dict[str, Any]) -> str:
+    """The id a listed marker is stored under, whichever Vigil wrote it."""
+    return str(marker.get("id") or f"{marker['host']}|{int(float(marker['hour']))}")
+
+
 def late_sample_markers(host: str, times: Iterable[float], now: float) -> tuple[list[Doc], int]:
     """`note_late_samples`' markers of one stored batch, and how many are host-hours, unwritten."""
     return _late_markers([(host, times)], now)
@@ -104,8 +118,8 @@ def _late_markers(batches: Iterable[tuple[str, Iterable[float]]], now: float) ->
             continue
         late_times |= late
         for h in sorted({hour_of(t) for t in late if t < cutoff}):
-            doc_id = f"{host}|{int(h)}"
-            hours[doc_id] = (DIRTY_KIND, doc_id, {"host": host, "hour": h})
+            doc_id = marker_id(host, h)
+            hours[doc_id] = (DIRTY_KIND, doc_id, {"host": host, "hour": h, "id": doc_id})
     # the fleet tier's minutes (their own, shorter horizon) and the hours
     return late_fleet_markers(late_times, now) + list(hours.values()), len(hours)
 
@@ -170,7 +184,7 @@ def run_rollups(
         for m in markers
         if float(m["hour"]) < oldest or (str(m["host"]) in handled and str(m["host"]) not in failed)
     ]
-    cleared = clear_markers(store, DIRTY_KIND, done, lambda d: f"{d['host']}|{int(float(d['hour']))}")
+    cleared = clear_markers(store, DIRTY_KIND, done, _stored_id)
     if finished:  # (a finished resumed window leaves the job due: the next run catches up from `current`)
         progress = {"hour": current, "ran_at": now, "fine_from": oldest if fine_from is None else fine_from}
     else:  # the job stays due (same `hour`) and the next run continues after the last host handled
@@ -231,7 +245,8 @@ def _mark(store: Store, host: str, hours: Iterable[float]) -> None:
     and the next run recomputes exactly these (a marker is cheap; a stuck watermark stops everyone)."""
     for h in sorted(hours):
         try:
-            store.put_doc(DIRTY_KIND, f"{host}|{int(h)}", {"host": host, "hour": h})
+            doc_id = marker_id(host, h)
+            store.put_doc(DIRTY_KIND, doc_id, {"host": host, "hour": h, "id": doc_id})
         except Exception:
             log.exception("could not mark hour %s of host %s for the next rollup run", int(h), host)
 

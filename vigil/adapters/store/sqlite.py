@@ -24,7 +24,9 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from vigil.adapters.store import sqlite_batch_keys as batch_keys
 from vigil.adapters.store.arrays import BucketArrays
+from vigil.adapters.store.sqlite_batch_keys import BATCH_KEYS_SCHEMA
 from vigil.adapters.store.sqlite_blocks import BLOCKS_SCHEMA, COMPACT_ROWS, Blocks
 from vigil.adapters.store.sqlite_bulk import ROWS_PER_TRANSACTION, BulkLoader
 from vigil.adapters.store.sqlite_catalog import SeriesCatalog
@@ -66,7 +68,7 @@ class SqliteStore:
         self.fleet = FleetRecords(self.db, self.blocks, self.head, retention_seconds)
         self.meta = MetaRecords(self.db)
         # executescript manages its own transaction
-        schemas = (SCHEMA, BLOCKS_SCHEMA, HEAD_SCHEMA, FLEET_SCHEMA, ROLLUP_BLOCKS_SCHEMA)
+        schemas = (SCHEMA, BLOCKS_SCHEMA, HEAD_SCHEMA, FLEET_SCHEMA, ROLLUP_BLOCKS_SCHEMA, BATCH_KEYS_SCHEMA)
         self._conn().executescript("".join(schemas))
         self._migrate()
 
@@ -89,7 +91,9 @@ class SqliteStore:
         in the migration's one transaction (the head holds an hour or three of samples).
         Version 6: `host_pushes.seen`, each host's exact newest sample or push (its series'
         `last_seen` may lag by `SEEN_SLACK_SECONDS`); empty in an older file's rows, where the
-        series' `last_seen` are still exact."""
+        series' `last_seen` are still exact.
+        Version 7: batch keys in `batch_keys`, filed by the hour of their newest sample
+        (`sqlite_batch_keys`); `batches`' rows move there, in the migration's one transaction."""
         if self._conn().execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
             return
         self.rollups.migrate()
@@ -104,6 +108,8 @@ class SqliteStore:
                 self.head.migrate(tx)
             if version < 6 and "seen" not in {r[1] for r in tx.execute("PRAGMA table_info(host_pushes)")}:
                 tx.execute("ALTER TABLE host_pushes ADD COLUMN seen REAL")
+            if version < 7:
+                batch_keys.migrate(tx)
             tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _conn(self) -> sqlite3.Connection:
@@ -348,7 +354,7 @@ class SqliteStore:
             removed += int(in_blocks)
             # Batch keys outlive short retentions: a client key is remembered for at least 24 h.
             keys_kept = max(self.retention_seconds, IDEMPOTENCY_SECONDS)
-            conn.execute("DELETE FROM batches WHERE received_at < ?", (now - keys_kept,))
+            batch_keys.purge(conn, now - keys_kept)
             self.rollups.purge(conn, now)
             self.catalog.purge(conn, cutoff)
         self.fleet.purge(now)

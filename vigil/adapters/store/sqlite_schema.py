@@ -1,14 +1,14 @@
 """The tables `SqliteStore` creates itself (its parts add theirs: `sqlite_blocks`, `sqlite_head`,
 `sqlite_fleet`, `sqlite_rollup_blocks`) and the schema version its migration brings a file to. Which
 part reads and writes each table: `series` the catalogue and the writers (`sqlite_catalog`,
-`sqlite_series`), `samples`/`batches`/`host_pushes` ingest (`sqlite_ingest`), `rollups` the rollups
+`sqlite_series`), `samples`/`host_pushes` ingest (`sqlite_ingest`), `rollups` the rollups
 (`sqlite_rollups`), `keys`/`error_groups`/`error_hours`/`docs` the meta records (`sqlite_meta`). Must not
 import boto3 nor `vigil.api`/`vigil.local`.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6  # PRAGMA user_version; `SqliteStore` upgrades an older file on open
+SCHEMA_VERSION = 7  # PRAGMA user_version; `SqliteStore` upgrades an older file on open
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY, host TEXT NOT NULL, metric TEXT NOT NULL, labels TEXT NOT NULL,
@@ -22,8 +22,6 @@ CREATE TABLE IF NOT EXISTS rollups (
   series_id INTEGER NOT NULL, res TEXT NOT NULL, start REAL NOT NULL, count INTEGER NOT NULL,
   sum REAL NOT NULL, min REAL, max REAL, hist INTEGER NOT NULL, body BLOB NOT NULL,
   PRIMARY KEY (series_id, res, start)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS batches (
-  host TEXT NOT NULL, bkey TEXT NOT NULL, received_at REAL NOT NULL, PRIMARY KEY (host, bkey));
 CREATE TABLE IF NOT EXISTS host_pushes (
   host TEXT PRIMARY KEY, last_push REAL NOT NULL, gaps TEXT NOT NULL, declared REAL, seen REAL);
 CREATE TABLE IF NOT EXISTS keys (
