@@ -66,4 +66,4 @@ def test_a_requests_hosts_share_one_marker_per_run_of_their_late_minutes() -> No
     fleet = [d for d in docs if d[0] == DIRTY_KIND]
     assert fleet == [(DIRTY_KIND, f"{int(T0)}-{int(T0 + 600)}", {"minute": T0, "until": T0 + 600})]
     hours = sorted(doc_id for kind, doc_id, _ in docs if kind != DIRTY_KIND)
-    assert hours == [f"a|{int(T0)}", f"b|{int(T0)}", f"c|{int(T0)}"]
+    assert hours == [f"{int(T0)}|a", f"{int(T0)}|b", f"{int(T0)}|c"]  # hour first: `rollups.marker_id`
