@@ -315,6 +315,7 @@ def test_yaml_style_and_editor_rules_show_a_ratio_threshold_the_same_way(
 
 def test_a_yaml_ratio_rule_is_edited_in_percent_and_saved_unchanged(tab: Session, server: Server) -> None:
     rule = {"metric": "system.memory.utilization", "agg": "avg", "window": 300, "threshold": 0.85}
+    rule["enabled"] = False  # the seeded hosts' memory must not fire it for the other tests
     created = server.api("POST", "/api/alerts/rules", json={**rule, "name": "E2E yaml edited"})
     assert created.status_code == 201, created.text
     tab.open(f"alerts?tab=rules&rule={created.json()['id']}")
@@ -324,6 +325,34 @@ def test_a_yaml_ratio_rule_is_edited_in_percent_and_saved_unchanged(tab: Session
     tab.page.wait_for_selector("#alerts-rules tr")
     (saved,) = [r for r in server.api("GET", "/api/alerts/rules").json() if r["name"] == "E2E yaml edited"]
     assert saved["threshold"] == pytest.approx(0.85) and (saved["unit"], saved["display_scale"]) == ("%", 100)
+    assert tab.console.errors == []
+
+
+def test_an_alert_value_on_the_host_page_waits_for_its_metrics_unit(
+    tab: Session, server: Server, ingest_key: str
+) -> None:
+    rule = {"name": "E2E abandonment", "metric": "business.cart.abandonment", "agg": "max", "window": 300}
+    rule |= {"threshold": 0.5, "filter": {"host": "ratio-1"}, "group_by": ["host"]}  # YAML-like: no unit
+    created = server.api("POST", "/api/alerts/rules", json=rule)
+    assert created.status_code == 201, created.text
+    push(server, ingest_key, "ratio-1", iter([{"metric": rule["metric"], "ts": time.time(), "value": 0.95}]))
+    wait_until(
+        lambda: any(
+            a["rule_id"] == created.json()["id"] for a in server.api("GET", "/api/alerts").json()["firing"]
+        ),
+        timeout=30,
+        what="the abandonment rule to fire",
+    )
+    held: list[Route] = []
+    tab.page.route(CATALOGUE, lambda route: held.append(route))
+    tab.page.goto(f"{tab.base}/?load#/hosts?host=ratio-1")
+    item = tab.page.locator("#host-alerts li", has_text="E2E abandonment")
+    item.wait_for()
+    assert held, "the page did not ask for the metric catalogue"
+    assert "0.95" not in item.inner_text()
+    for route in held:
+        route.continue_()
+    item.filter(has_text="value 95 %").wait_for()
     assert tab.console.errors == []
 
 

@@ -18,7 +18,8 @@ export function AlertList({ alerts, rulesById, showGroup = true }) {
             <Badge kind={SEVERITY_KIND[a.state || a.status]}>{a.state || a.status}</Badge> {severity && <Badge kind={SEVERITY_KIND[severity]}>{severity}</Badge>}{" "}
             {a.silenced_by && <Badge kind="neutral">silenced</Badge>} <strong>{a.rule_name || rule.name || a.rule_id}</strong>
             {showGroup && Object.keys(group).length > 0 && <span class="muted"> {Object.entries(group).map(([k, v]) => `${k}=${v}`).join(" ")}</span>}
-            {a.value !== undefined && a.value !== null && <span class="muted"> value {ruleValueText(a.unit !== undefined ? a : rule, a.value, metricInfo(session, rule.metric).unit)}</span>}
+            {/* a YAML rule's value reads in its metric's catalogue unit: shown once that is known, never 0.95 for 95 % */}
+            {session.catalogLoaded && a.value !== undefined && a.value !== null && <span class="muted"> value {ruleValueText(a.unit !== undefined ? a : rule, a.value, metricInfo(session, rule.metric).unit)}</span>}
           </li>
         );
       })}
