@@ -88,3 +88,19 @@ def test_a_schema_6_files_keys_refuse_their_replays_after_the_upgrade_until_they
         assert put_series_batches(store, [content], NOW + RETENTION + 2) == [True]
     finally:
         store.close()
+
+
+def test_a_thousand_host_call_beside_moved_keys_refuses_every_replay(tmp_path: Path) -> None:
+    """More keys than one read holds (each content key asked twice while schema-6 keys remain)."""
+    store = SqliteStore(tmp_path / "vigil.sqlite3", RETENTION)
+    try:
+        with store.db.write() as tx:
+            tx.execute(
+                "INSERT INTO batch_keys(bucket, host, bkey, received_at) VALUES (?,?,?,?)",
+                (LEGACY, "old", "sha:0", NOW),
+            )
+        fleet = [batch(f"h-{i:04}", [T0 + 60]) for i in range(1000)]
+        assert put_series_batches(store, fleet, NOW) == [True] * 1000
+        assert put_series_batches(store, fleet, NOW + 60) == [False] * 1000
+    finally:
+        store.close()
